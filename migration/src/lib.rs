@@ -1,0 +1,20 @@
+//! Database migrations for memberkey. They run unchanged on SQLite and PostgreSQL; the few
+//! backend-specific statements (search indexes) branch on the backend explicitly.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_core_tables;
+mod m20261127_000002_create_profile_search;
+
+/// Applies every memberkey migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_core_tables::Migration),
+            Box::new(m20261127_000002_create_profile_search::Migration),
+        ]
+    }
+}

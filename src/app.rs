@@ -1,0 +1,120 @@
+//! Wiring: connect, migrate, build the schema and serve until asked to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::domain::{Clock, SystemClock};
+use crate::error::AppError;
+use crate::graphql;
+use crate::http::{self, AppState};
+use crate::services::{PasswordHasher, Services};
+use crate::store;
+
+/// A ready-to-serve memberkey: migrated database, services and schema.
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Connects, runs pending migrations and prepares the services.
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As `build`, with an injected clock (tests move time with it).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let db = store::connect(&config.database_url, config.db_max_connections, statements.clone()).await?;
+        store::migrate(&db).await?;
+        let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
+        let config = Arc::new(config);
+        let services = Services { db, clock, config: config.clone(), hasher, statements };
+        let schema = graphql::build_schema(services.clone(), &config);
+        Ok(Self { state: AppState { schema, services, config } })
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = self.router();
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Binds `addr` (port 0 picks a free port) and serves in the background.
+    pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningApp> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let services = self.state.services.clone();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(self.serve(listener, async move {
+            let _ = stop_rx.await;
+        }));
+        Ok(RunningApp { addr, services, stop: Some(stop_tx), handle })
+    }
+}
+
+/// A memberkey serving in the background (tests, benchmarks).
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    pub services: Services,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// SQL statements issued so far.
+    pub fn sql_statements(&self) -> u64 {
+        self.services.statements.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and closes the pool.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.handle).await;
+        let _ = self.services.db.clone().close().await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

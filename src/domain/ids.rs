@@ -1,0 +1,57 @@
+use std::fmt;
+
+use super::InvalidInput;
+
+macro_rules! id_type {
+    ($name:ident, $what:literal) => {
+        #[doc = concat!("The numeric ID of a ", $what, ". Always positive.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// Parses the decimal form clients send (`"42"`). Leading zeros, signs and spaces
+            /// are refused so that every profile has exactly one spelling of its ID.
+            pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+                let ok = !raw.is_empty()
+                    && raw.len() <= 18
+                    && raw.bytes().all(|b| b.is_ascii_digit())
+                    && !raw.starts_with('0');
+                match raw.parse::<i64>() {
+                    Ok(n) if ok && n > 0 => Ok(Self(n)),
+                    _ => Err(InvalidInput::new(concat!("is not a valid ", $what, " ID"))),
+                }
+            }
+
+            /// Wraps a value read from the database.
+            pub fn from_db(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(ProfileId, "profile");
+id_type!(StaffUserId, "staff user");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_ids() {
+        assert_eq!(ProfileId::parse("42").unwrap().get(), 42);
+        for bad in ["2q289i", "", "0", "-1", "042", " 4", "99999999999999999999", "1e3"] {
+            assert!(ProfileId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

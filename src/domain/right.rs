@@ -1,0 +1,53 @@
+use std::str::FromStr;
+
+/// A staff right. Each guards a group of fields and mutations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Right {
+    ManageProfiles,
+    ManagePortalCredentials,
+    SendPasswordResets,
+    SendMassCommunications,
+    ViewPortalPasswords,
+    ManageStaff,
+    ViewAuditLog,
+}
+
+impl Right {
+    pub const ALL: [Right; 7] = [
+        Right::ManageProfiles,
+        Right::ManagePortalCredentials,
+        Right::SendPasswordResets,
+        Right::SendMassCommunications,
+        Right::ViewPortalPasswords,
+        Right::ManageStaff,
+        Right::ViewAuditLog,
+    ];
+
+    /// The stored and command-line spelling, e.g. `MANAGE_STAFF`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Right::ManageProfiles => "MANAGE_PROFILES",
+            Right::ManagePortalCredentials => "MANAGE_PORTAL_CREDENTIALS",
+            Right::SendPasswordResets => "SEND_PASSWORD_RESETS",
+            Right::SendMassCommunications => "SEND_MASS_COMMUNICATIONS",
+            Right::ViewPortalPasswords => "VIEW_PORTAL_PASSWORDS",
+            Right::ManageStaff => "MANAGE_STAFF",
+            Right::ViewAuditLog => "VIEW_AUDIT_LOG",
+        }
+    }
+}
+
+impl FromStr for Right {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
+        Right::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<_> = Right::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown right {s:?}; expected one of {}", names.join(", "))
+            })
+    }
+}

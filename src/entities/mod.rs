@@ -1,0 +1,9 @@
+//! SeaORM entities, one per table. They stay inside the server: GraphQL output types are
+//! written by hand in `graphql/types`, so a new column is never public by accident.
+
+pub mod audit_event;
+pub mod portal_credential;
+pub mod profile;
+pub mod staff_right;
+pub mod staff_session;
+pub mod staff_user;

@@ -1,0 +1,192 @@
+//! The one application error. Every failure a client can see maps to a code from a closed
+//! set, placed in `extensions.code`; internal causes are logged under a correlation id and
+//! never sent.
+
+use std::fmt;
+
+use async_graphql::ErrorExtensions;
+
+use crate::domain::{InvalidInput, Right};
+
+/// The closed set of error codes clients can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    InvalidProfileId,
+    NotFound,
+    NoEmailAddress,
+    UsernameTaken,
+    WeakPassword,
+    InvalidLogin,
+    AmbiguousLogin,
+    InvalidToken,
+    TokenExpired,
+    Unauthenticated,
+    Forbidden,
+    RateLimited,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::InvalidProfileId => "INVALID_PROFILE_ID",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::NoEmailAddress => "NO_EMAIL_ADDRESS",
+            ErrorCode::UsernameTaken => "USERNAME_TAKEN",
+            ErrorCode::WeakPassword => "WEAK_PASSWORD",
+            ErrorCode::InvalidLogin => "INVALID_LOGIN",
+            ErrorCode::AmbiguousLogin => "AMBIGUOUS_LOGIN",
+            ErrorCode::InvalidToken => "INVALID_TOKEN",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// A cause that must stay on the server.
+pub type InternalCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The application error. It deliberately has no `Display`: async-graphql converts any
+/// `Display` type into an error without a code, and this keeps every conversion going
+/// through the coded one below.
+#[derive(Debug)]
+pub enum AppError {
+    BadUserInput { field: String, message: String },
+    InvalidProfileId { value: String },
+    NotFound { what: &'static str, id: String },
+    NoEmailAddress,
+    UsernameTaken { username: String },
+    WeakPassword { reason: String },
+    InvalidLogin,
+    AmbiguousLogin,
+    InvalidToken,
+    TokenExpired,
+    Unauthenticated,
+    Forbidden { right: Option<Right> },
+    RateLimited,
+    Internal(InternalCause),
+}
+
+fn forbidden_message(right: Option<Right>) -> String {
+    match right {
+        Some(r) => format!("You do not have the {} right needed for this. Ask a staff administrator to grant it.", r.as_str()),
+        None => "You are not allowed to do this.".to_owned(),
+    }
+}
+
+impl AppError {
+    /// The message shown to the client: what happened and what to do next.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::BadUserInput { field, message } => format!("Invalid value for {field}: {message}."),
+            AppError::InvalidProfileId { value } => format!(
+                "Invalid profile ID \"{value}\": a profile ID is a positive whole number, such as 42. Use the quick search to find a profile by name or email."
+            ),
+            AppError::NotFound { what, id } => {
+                format!("No {what} with ID {id} exists. It may have been removed; search again to find the current record.")
+            }
+            AppError::NoEmailAddress => {
+                "This profile has no email address. Add one to the profile first, then send the email.".into()
+            }
+            AppError::UsernameTaken { username } => {
+                format!("The username \"{username}\" is already in use. Choose a different username.")
+            }
+            AppError::WeakPassword { reason } => format!("The password is too weak: {reason}."),
+            AppError::InvalidLogin => "The username or password is incorrect, or the account is not available.".into(),
+            AppError::AmbiguousLogin => {
+                "Several profiles share this email address and password. Sign in with your username instead.".into()
+            }
+            AppError::InvalidToken => "This link is invalid or has already been used. Request a new one.".into(),
+            AppError::TokenExpired => "This link has expired. Request a new one.".into(),
+            AppError::Unauthenticated => {
+                "Sign in first: this operation needs a valid session token in the Authorization header.".into()
+            }
+            AppError::Forbidden { right } => forbidden_message(*right),
+            AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
+            AppError::Internal(_) => "Something went wrong on the server.".into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            AppError::InvalidProfileId { .. } => ErrorCode::InvalidProfileId,
+            AppError::NotFound { .. } => ErrorCode::NotFound,
+            AppError::NoEmailAddress => ErrorCode::NoEmailAddress,
+            AppError::UsernameTaken { .. } => ErrorCode::UsernameTaken,
+            AppError::WeakPassword { .. } => ErrorCode::WeakPassword,
+            AppError::InvalidLogin => ErrorCode::InvalidLogin,
+            AppError::AmbiguousLogin => ErrorCode::AmbiguousLogin,
+            AppError::InvalidToken => ErrorCode::InvalidToken,
+            AppError::TokenExpired => ErrorCode::TokenExpired,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Forbidden { .. } => ErrorCode::Forbidden,
+            AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    /// Wraps any server-side failure; its text is logged, never shown.
+    pub fn internal(cause: impl Into<InternalCause>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// A refused input value, naming the argument or input field it came from.
+    pub fn bad_input(field: impl Into<String>, invalid: InvalidInput) -> Self {
+        AppError::BadUserInput { field: field.into(), message: invalid.message }
+    }
+
+    pub fn not_found(what: &'static str, id: impl fmt::Display) -> Self {
+        AppError::NotFound { what, id: id.to_string() }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => AppError::internal(db),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let mut gql = match &err {
+            AppError::Internal(cause) => {
+                let correlation_id = uuid::Uuid::new_v4().to_string();
+                tracing::error!(correlation_id = %correlation_id, cause = %cause, "internal error");
+                let mut e = async_graphql::Error::new(format!(
+                    "Something went wrong on the server. If it keeps happening, report reference {correlation_id}."
+                ));
+                e = e.extend_with(|_, ext| ext.set("correlationId", correlation_id.clone()));
+                e
+            }
+            other => async_graphql::Error::new(other.message()),
+        };
+        gql = gql.extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            match &err {
+                AppError::BadUserInput { field, .. } => ext.set("field", field.clone()),
+                AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
+                AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),
+                _ => {}
+            }
+        });
+        gql
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,64 @@
+//! The GraphQL schema: roots merged per feature, hand-written output types, guards,
+//! DataLoaders and limits. Resolvers stay thin: each calls one service function.
+
+mod guard;
+mod limits;
+pub mod loaders;
+mod profiles;
+mod staff;
+mod types;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::config::Config;
+use crate::services::{Principal, RequestMeta, Services};
+
+pub use guard::Require;
+
+/// Every query field.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(profiles::ProfileQuery, staff::StaffQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(profiles::ProfileMutation, staff::StaffMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema's shape with no data attached: what `memberkey schema` prints and what the SDL
+/// test compares. Building it touches no database and no environment.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+}
+
+/// The SDL committed as `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// The serving schema: limits from settings and the services as data.
+pub fn build_schema(services: Services, config: &Config) -> AppSchema {
+    let mut builder = schema_builder()
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(20)
+        .extension(limits::AliasLimit::new(config.max_aliases))
+        .data(services);
+    if !config.introspection {
+        // Without introspection, "Did you mean …?" hints would leak the schema instead.
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The request's services, caller and request facts.
+pub(crate) fn parts<'a>(ctx: &'a Context<'_>) -> (&'a Services, &'a Principal, &'a RequestMeta) {
+    static ANONYMOUS: Principal = Principal::Anonymous;
+    static NO_META: RequestMeta = RequestMeta { client_ip: None };
+    (
+        ctx.data_unchecked::<Services>(),
+        ctx.data_opt::<Principal>().unwrap_or(&ANONYMOUS),
+        ctx.data_opt::<RequestMeta>().unwrap_or(&NO_META),
+    )
+}

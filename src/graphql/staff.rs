@@ -1,0 +1,109 @@
+//! Staff sign-in and staff administration.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+
+use super::types::{Right as GqlRight, StaffUser};
+use super::{Require, parts};
+use crate::domain::Right;
+use crate::services::{self, staff::parse_staff_id};
+
+/// The result of `staffLogin`.
+#[derive(SimpleObject)]
+pub struct StaffLoginPayload {
+    /// The bearer token: send it as `Authorization: Bearer <token>`. It is shown only once.
+    token: String,
+    /// Who signed in.
+    staff_user: StaffUser,
+}
+
+/// A new staff user.
+#[derive(InputObject)]
+pub struct CreateStaffUserInput {
+    /// Sign-in name: 3 to 64 letters, digits or `. _ - @`; unique regardless of case.
+    username: String,
+    /// The initial password (at least the configured minimum length, at most 128 characters).
+    #[graphql(secret)]
+    password: String,
+    /// The rights to grant.
+    rights: Vec<GqlRight>,
+}
+
+/// The result of a mutation that changes a staff user.
+#[derive(SimpleObject)]
+pub struct StaffUserPayload {
+    /// The staff user as saved.
+    staff_user: StaffUser,
+}
+
+fn rights(list: Vec<GqlRight>) -> Vec<Right> {
+    list.into_iter().map(Into::into).collect()
+}
+
+#[derive(Default)]
+pub struct StaffQuery;
+
+#[Object]
+impl StaffQuery {
+    /// The signed-in staff user, or null when the request carries no valid staff token.
+    async fn viewer(&self, ctx: &Context<'_>) -> Option<StaffUser> {
+        let (_, principal, _) = parts(ctx);
+        principal.staff().ok().map(|s| StaffUser(s.user.clone()))
+    }
+
+    /// Every staff user. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn staff_users(&self, ctx: &Context<'_>) -> Result<Vec<StaffUser>> {
+        let (svc, principal, _) = parts(ctx);
+        Ok(services::staff::list(svc, principal).await?.into_iter().map(StaffUser).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct StaffMutation;
+
+#[Object]
+impl StaffMutation {
+    /// Signs a staff user in and returns a bearer token. A wrong password, an unknown user and
+    /// a deactivated one all give INVALID_LOGIN.
+    async fn staff_login(&self, ctx: &Context<'_>, username: String, #[graphql(secret)] password: String) -> Result<StaffLoginPayload> {
+        let (svc, _, meta) = parts(ctx);
+        let (token, user) = services::auth::staff_login(svc, meta, &username, &password).await?;
+        Ok(StaffLoginPayload { token: token.expose().to_owned(), staff_user: StaffUser(user) })
+    }
+
+    /// Ends the current staff session. Its token stops working at once.
+    #[graphql(guard = "Require::Staff")]
+    async fn staff_logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (svc, principal, _) = parts(ctx);
+        Ok(services::auth::staff_logout(svc, principal).await?)
+    }
+
+    /// Creates a staff user. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn create_staff_user(&self, ctx: &Context<'_>, input: CreateStaffUserInput) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let user =
+            services::staff::create(svc, Some(principal), meta, &input.username, &input.password, &rights(input.rights)).await?;
+        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+    }
+
+    /// Replaces a staff user's rights; takes effect on their next request. The last active
+    /// holder of MANAGE_STAFF cannot lose it. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn set_staff_rights(&self, ctx: &Context<'_>, staff_user_id: ID, rights: Vec<GqlRight>) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let user = services::staff::set_rights(svc, principal, meta, id, &self::rights(rights)).await?;
+        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+    }
+
+    /// Deactivates a staff user and ends their sessions at once. The last active holder of
+    /// MANAGE_STAFF cannot be deactivated. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn deactivate_staff_user(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let user = services::staff::deactivate(svc, principal, meta, id).await?;
+        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+    }
+}

@@ -1,0 +1,290 @@
+//! Output types and enums, written by hand so that only chosen fields are public.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::Require;
+use super::loaders::Loaders;
+use crate::domain::{self, Right as DomainRight};
+use crate::services::{self, profiles::ProfilePage, profiles::ProfileQuery};
+use crate::store::search::SearchCursor;
+
+/// Whether a profile is an organisation or a person.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::ProfileKind")]
+pub enum ProfileKind {
+    /// A company or other organisation. People can be related to it.
+    Organization,
+    /// A person, on their own or related to an organisation.
+    Individual,
+}
+
+/// Where a profile stands in the membership cycle.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::MemberStatus")]
+pub enum MemberStatus {
+    /// A current member.
+    Active,
+    /// Someone the association hopes to sign up.
+    Prospect,
+    /// A former member whose membership ran out.
+    Lapsed,
+    /// Not a member, for example a contact of a member organisation.
+    NonMember,
+}
+
+/// A staff right. Each one unlocks a group of fields and mutations.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::Right")]
+pub enum Right {
+    /// Create and edit profiles.
+    ManageProfiles,
+    /// Set and remove members' portal usernames and passwords, and see credential metadata.
+    ManagePortalCredentials,
+    /// Send password-reset emails and issue one-time credential links.
+    SendPasswordResets,
+    /// Compose and send mass communications.
+    SendMassCommunications,
+    /// See a staff-assigned password while it is still in force. Member-chosen passwords are never shown.
+    ViewPortalPasswords,
+    /// Create staff users, change their rights and deactivate them.
+    ManageStaff,
+    /// Read the audit log.
+    ViewAuditLog,
+}
+
+/// Who set the password that is currently in force.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::PasswordSetBy")]
+pub enum PasswordSetBy {
+    /// A staff user typed it in.
+    Staff,
+    /// The member chose it.
+    Member,
+    /// It came from an earlier system.
+    Imported,
+}
+
+/// A member profile: an organisation or a person.
+pub struct Profile(pub domain::Profile);
+
+/// A member profile: an organisation or a person. Any signed-in staff user may read profiles.
+#[Object]
+impl Profile {
+    /// The profile's ID, a positive whole number such as `"42"`.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Whether this is an organisation or a person.
+    async fn kind(&self) -> ProfileKind {
+        self.0.kind.into()
+    }
+    /// The name to show: the organisation name, else "First Last", else the email.
+    async fn display_name(&self) -> String {
+        self.0.display_name()
+    }
+    /// A person's first name.
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    /// A person's last name.
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    /// The organisation's name.
+    async fn organization_name(&self) -> Option<&str> {
+        self.0.organization_name.as_deref()
+    }
+    /// The email address, if any. A password-reset email needs one.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// Where the profile stands in the membership cycle.
+    async fn member_status(&self) -> MemberStatus {
+        self.0.member_status.into()
+    }
+    /// True when the member asked not to receive mass communications.
+    async fn email_opt_out(&self) -> bool {
+        self.0.email_opt_out
+    }
+    /// When the profile was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the profile was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The organisation this person is related to, if any.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
+        let Some(parent) = self.0.parent_id else { return Ok(None) };
+        Ok(ctx.data_unchecked::<Loaders>().profile.load_one(parent).await?.map(Profile))
+    }
+    /// The people related to this organisation, in ID order.
+    async fn related_profiles(&self, ctx: &Context<'_>) -> Result<Vec<Profile>> {
+        let found = ctx.data_unchecked::<Loaders>().related.load_one(self.0.id).await?;
+        Ok(found.unwrap_or_default().into_iter().map(Profile).collect())
+    }
+    /// The profile's Members Only portal credential, or null when it has none.
+    async fn portal_credential(&self, ctx: &Context<'_>) -> Result<Option<PortalCredential>> {
+        Ok(ctx.data_unchecked::<Loaders>().credential.load_one(self.0.id).await?.map(PortalCredential))
+    }
+}
+
+/// A profile's Members Only portal credential. The password itself and its hash are never
+/// part of this type.
+pub struct PortalCredential(pub domain::CredentialInfo);
+
+/// A profile's Members Only portal credential. Its fields need the MANAGE_PORTAL_CREDENTIALS right.
+#[Object]
+impl PortalCredential {
+    /// The portal username, or null when the member signs in with their email address.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn username(&self) -> Option<&str> {
+        self.0.username.as_deref()
+    }
+    /// True when a password is set.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn password_is_set(&self) -> bool {
+        self.0.password_is_set
+    }
+    /// Who set the current password.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn password_set_by(&self) -> Option<PasswordSetBy> {
+        self.0.password_set_by.map(Into::into)
+    }
+    /// When the password last changed.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn password_changed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.password_changed_at
+    }
+    /// True when the member must choose a new password at next sign-in.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn must_change_password(&self) -> bool {
+        self.0.must_change_password
+    }
+    /// When the member last signed in.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_login_at
+    }
+    /// Failed sign-ins since the last success.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn failed_login_count(&self) -> i32 {
+        self.0.failed_login_count
+    }
+    /// Until when sign-in is locked after too many failures.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn locked_until(&self) -> Option<DateTime<Utc>> {
+        self.0.locked_until
+    }
+}
+
+/// A staff user of the association.
+pub struct StaffUser(pub domain::StaffUser);
+
+/// A staff user of the association.
+#[Object]
+impl StaffUser {
+    /// The staff user's ID.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The sign-in name.
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    /// False once the user was deactivated; a deactivated user cannot sign in.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// The rights this user holds.
+    async fn rights(&self) -> Vec<Right> {
+        self.0.rights.iter().copied().map(Into::into).collect()
+    }
+    /// When the user was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Paging facts for a connection (Relay cursor connections).
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// True when more results follow `endCursor`.
+    pub has_next_page: bool,
+    /// True when this page started after a cursor.
+    pub has_previous_page: bool,
+    /// The cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last edge; pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// One profile in a connection.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ProfileEdge {
+    /// Where this edge sits; pass it as `after` to continue behind it.
+    pub cursor: String,
+    #[graphql(skip)]
+    pub profile: domain::Profile,
+}
+
+#[ComplexObject]
+impl ProfileEdge {
+    /// The profile.
+    async fn node(&self) -> Profile {
+        Profile(self.profile.clone())
+    }
+}
+
+/// A page of profiles, best matches first when searching.
+pub struct ProfileConnection {
+    pub page: ProfilePage,
+    pub query: ProfileQuery,
+    pub has_previous_page: bool,
+}
+
+/// A page of profiles, best matches first when searching.
+#[Object]
+impl ProfileConnection {
+    /// The profiles on this page with their cursors.
+    async fn edges(&self) -> Vec<ProfileEdge> {
+        self.page
+            .items
+            .iter()
+            .map(|(cursor, profile)| ProfileEdge { cursor: encode_cursor(*cursor), profile: profile.clone() })
+            .collect()
+    }
+    /// Paging facts.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.page.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.page.items.first().map(|(c, _)| encode_cursor(*c)),
+            end_cursor: self.page.items.last().map(|(c, _)| encode_cursor(*c)),
+        }
+    }
+    /// How many profiles match in all. Counted only when asked for.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let (svc, principal, _) = super::parts(ctx);
+        Ok(services::profiles::total_count(svc, principal, &self.query).await?)
+    }
+}
+
+const CURSOR_PREFIX: &str = "p1:";
+
+pub fn encode_cursor(c: SearchCursor) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}:{}", c.tier, c.id))
+}
+
+/// Reads a cursor this server produced. Anything else is `None`.
+pub fn decode_cursor(raw: &str) -> Option<SearchCursor> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (tier, id) = text.strip_prefix(CURSOR_PREFIX)?.split_once(':')?;
+    Some(SearchCursor { tier: tier.parse().ok().filter(|t: &u8| *t <= 3)?, id: id.parse().ok()? })
+}

@@ -1,0 +1,171 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP spec asks:
+//! - `POST` takes `application/json` (else 415); a JSON array batch is refused with 400.
+//! - `GET` runs queries from the URL; a mutation over GET is 405 with `Allow: POST`.
+//! - The response is `application/graphql-response+json` when the client accepts it, with 400
+//!   for requests that fail to parse or validate; otherwise `application/json`, always 200 for
+//!   a well-formed request.
+
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::{AppState, graphiql};
+use crate::graphql::loaders::Loaders;
+use crate::services::{self, RequestMeta};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Which response media type the client gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    GraphqlResponse,
+    Json,
+}
+
+fn media_types(headers: &HeaderMap, name: header::HeaderName) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
+    let accepted = media_types(headers, header::ACCEPT);
+    if accepted.is_empty() {
+        return Some(Flavor::Json);
+    }
+    if accepted.iter().any(|a| a == GRAPHQL_RESPONSE) {
+        return Some(Flavor::GraphqlResponse);
+    }
+    accepted.iter().any(|a| a == JSON || a == "*/*" || a == "application/*").then_some(Flavor::Json)
+}
+
+fn plain_error(status: StatusCode, flavor: Flavor, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    with_type(status, flavor, body.to_string())
+}
+
+fn with_type(status: StatusCode, flavor: Flavor, body: String) -> Response {
+    let ct = match flavor {
+        Flavor::GraphqlResponse => GRAPHQL_RESPONSE,
+        Flavor::Json => JSON,
+    };
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn execute(state: &AppState, headers: &HeaderMap, peer: SocketAddr, request: async_graphql::Request, flavor: Flavor) -> Response {
+    let services = &state.services;
+    let principal = match services::auth::resolve(services, bearer(headers)).await {
+        Ok(p) => p,
+        Err(e) => {
+            let err: async_graphql::Error = e.into();
+            let body = json!({ "errors": [{ "message": err.message, "extensions": err.extensions }] });
+            return with_type(StatusCode::INTERNAL_SERVER_ERROR, flavor, body.to_string());
+        }
+    };
+    let meta = RequestMeta { client_ip: Some(peer.ip().to_string()) };
+    let request = request.data(principal).data(meta).data(Loaders::new(services));
+    let response = state.schema.execute(request).await;
+
+    // A request error (it did not parse or validate) has no path and no data.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(cause = %e, "could not serialise a GraphQL response");
+            return plain_error(StatusCode::INTERNAL_SERVER_ERROR, flavor, "could not serialise the response");
+        }
+    };
+    if request_error && let Some(obj) = body.as_object_mut() {
+        obj.remove("data");
+    }
+    let status = if request_error && flavor == Flavor::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    with_type(status, flavor, body.to_string())
+}
+
+pub async fn post_graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(flavor) = negotiate(&headers) else {
+        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+    };
+    let content_types = media_types(&headers, header::CONTENT_TYPE);
+    if content_types.first().map(String::as_str) != Some(JSON) {
+        let mut resp = plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, flavor, "send the request as Content-Type: application/json");
+        resp.headers_mut().insert(header::ACCEPT, HeaderValue::from_static(JSON));
+        return resp;
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first == Some(b'[') {
+        return plain_error(StatusCode::BAD_REQUEST, flavor, "batched requests are not supported: send one operation per request");
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return plain_error(StatusCode::BAD_REQUEST, flavor, &format!("the body is not a GraphQL request: {e}")),
+    };
+    execute(&state, &headers, peer, request, flavor).await
+}
+
+/// True when the operation the request would run is not a query.
+fn is_non_query(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    ty.is_some_and(|t| t != OperationType::Query)
+}
+
+pub async fn get_graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let has_query = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("query=")));
+    if !has_query {
+        let wants_html = media_types(&headers, header::ACCEPT).iter().any(|a| a == "text/html");
+        if wants_html && state.config.graphiql {
+            return Html(graphiql::page(&state.config)).into_response();
+        }
+        let flavor = negotiate(&headers).unwrap_or(Flavor::Json);
+        return plain_error(StatusCode::BAD_REQUEST, flavor, "missing the `query` parameter");
+    }
+    let Some(flavor) = negotiate(&headers) else {
+        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+    };
+    let request = match async_graphql::http::parse_query_string(raw.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(e) => return plain_error(StatusCode::BAD_REQUEST, flavor, &format!("could not read the query parameters: {e}")),
+    };
+    if is_non_query(&request) {
+        let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, flavor, "mutations must be sent with POST");
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    execute(&state, &headers, peer, request, flavor).await
+}

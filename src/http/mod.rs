@@ -1,0 +1,55 @@
+//! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `/healthz`, and the
+//! local GraphiQL assets when configured.
+
+mod graphiql;
+mod graphql;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::graphql::AppSchema;
+use crate::services::Services;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub services: Services,
+    pub config: Arc<Config>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))
+        .route("/healthz", get(healthz));
+    if let Some(dir) = &state.config.graphiql_assets_dir {
+        router = router.nest_service(graphiql::ASSETS_PATH, ServeDir::new(dir));
+    }
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        // Spans carry method and path only: the URI's query string may hold a GET query.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.services.db.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(cause = %e, "health check: database unreachable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

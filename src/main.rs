@@ -1,0 +1,145 @@
+//! The `memberkey` command line.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use memberkey::domain::Right;
+use memberkey::services::{self, RequestMeta};
+use memberkey::{App, Config};
+use tracing_subscriber::EnvFilter;
+
+/// memberkey: the credentials back end of a Members Only portal. Settings come from MEMBERKEY_*
+/// environment variables (see the README).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve the GraphQL API.
+    Serve {
+        /// Seed a sample association (only into an empty database) and print a staff sign-in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL). Needs no database.
+    Schema,
+    /// Manage staff users.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff user. The password is read from standard input, or prompted for on a terminal.
+    Create(StaffCreate),
+}
+
+#[derive(Args)]
+struct StaffCreate {
+    /// Sign-in name.
+    #[arg(long)]
+    username: String,
+    /// A right to grant; repeat for several (e.g. --right MANAGE_STAFF).
+    #[arg(long = "right", value_parser = parse_right)]
+    rights: Vec<Right>,
+    /// Grant every right.
+    #[arg(long, conflicts_with = "rights")]
+    all_rights: bool,
+}
+
+fn parse_right(raw: &str) -> Result<Right, String> {
+    raw.parse()
+}
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Repeat password: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords do not match".into());
+        }
+        Ok(first)
+    } else {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input).map_err(|e| e.to_string())?;
+        Ok(input.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Schema = cli.command {
+        print!("{}", memberkey::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("memberkey: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("memberkey: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(e: memberkey::error::AppError) -> String {
+    match e {
+        memberkey::error::AppError::Internal(cause) => cause.to_string(),
+        other => other.message(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    let listen = config.listen;
+    let public_url = config.public_url.clone();
+    let app = App::build(config).await.map_err(describe)?;
+    match command {
+        Command::Schema => Ok(()),
+        Command::Migrate => {
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Create(args)) => {
+            let password = read_password()?;
+            let rights = if args.all_rights { Right::ALL.to_vec() } else { args.rights };
+            let user = services::staff::create(app.services(), None, &RequestMeta::default(), &args.username, &password, &rights)
+                .await
+                .map_err(describe)?;
+            let names: Vec<_> = user.rights.iter().map(|r| r.as_str()).collect();
+            println!("created staff user {} (id {}) with rights: {}", user.username, user.id, if names.is_empty() { "none".into() } else { names.join(", ") });
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            if demo {
+                match memberkey::demo::seed_if_empty(app.services()).await.map_err(describe)? {
+                    Some(login) => println!(
+                        "Demo data loaded. Open {public_url}/graphql and sign in with:\n  mutation {{ staffLogin(username: \"{}\", password: \"{}\") {{ token }} }}\nthen send the token as the header  Authorization: Bearer <token>",
+                        login.username, login.password
+                    ),
+                    None => println!("The database already has data; --demo seeds only an empty database."),
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            tracing::info!(%listen, "memberkey is serving GraphQL at /graphql");
+            app.serve(listener, memberkey::app::shutdown_signal()).await.map_err(|e| e.to_string())
+        }
+    }
+}

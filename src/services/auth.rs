@@ -1,0 +1,127 @@
+//! Who is calling, and staff sign-in.
+
+use chrono::Duration;
+
+use super::Services;
+use crate::domain::{Password, Right, StaffUser, Token, Username};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
+
+/// Facts about the HTTP request that the use cases may record.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub client_ip: Option<String>,
+}
+
+/// A signed-in staff user.
+#[derive(Debug, Clone)]
+pub struct StaffPrincipal {
+    pub user: StaffUser,
+    pub session_id: i64,
+}
+
+/// The caller of one request, resolved once from the `Authorization` header.
+#[derive(Debug, Clone, Default)]
+pub enum Principal {
+    #[default]
+    Anonymous,
+    Staff(StaffPrincipal),
+}
+
+impl Principal {
+    /// Any signed-in staff user.
+    pub fn staff(&self) -> AppResult<&StaffPrincipal> {
+        match self {
+            Principal::Staff(s) => Ok(s),
+            Principal::Anonymous => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// A signed-in staff user holding `right`.
+    pub fn require(&self, right: Right) -> AppResult<&StaffPrincipal> {
+        let staff = self.staff()?;
+        if staff.user.has(right) { Ok(staff) } else { Err(AppError::Forbidden { right: Some(right) }) }
+    }
+
+    pub fn audit_actor(&self) -> AuditActor {
+        match self {
+            Principal::Anonymous => AuditActor::Anonymous,
+            Principal::Staff(s) => AuditActor::Staff(s.user.id.get()),
+        }
+    }
+}
+
+/// Idle sessions are re-stamped at most this often, so reads do not each cost a write.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// Resolves a bearer token. An unknown, expired or idle token is simply anonymous: public
+/// operations still work, and guarded ones answer `UNAUTHENTICATED`.
+pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principal> {
+    let Some(token) = bearer.and_then(Token::from_presented) else { return Ok(Principal::Anonymous) };
+    let now = svc.clock.now();
+    let Some(session) =
+        store::sessions::find_live_staff(&svc.db, &token.hash(), now, svc.config.staff_session_idle).await?
+    else {
+        return Ok(Principal::Anonymous);
+    };
+    if now - session.last_seen_at > TOUCH_EVERY {
+        store::sessions::touch_staff(&svc.db, session.session_id, now).await?;
+    }
+    // Rights are read on every request, so a revoked right stops working at once.
+    let Some(user) = store::staff::get(&svc.db, session.staff_user_id).await? else { return Ok(Principal::Anonymous) };
+    Ok(Principal::Staff(StaffPrincipal { user, session_id: session.session_id }))
+}
+
+/// Signs a staff user in. Unknown user, wrong password and deactivated account all give the
+/// same `INVALID_LOGIN` after the same amount of hashing work.
+pub async fn staff_login(svc: &Services, meta: &RequestMeta, username: &str, password: &str) -> AppResult<(Token, StaffUser)> {
+    let candidate = Password::for_verification(password);
+    let found = match Username::parse(username) {
+        Ok(u) => store::staff::find_for_login(&svc.db, &u).await?,
+        Err(_) => None,
+    };
+    let stored = found.as_ref().filter(|f| f.user.active).map(|f| f.password_hash.as_str());
+    let ok = svc.hasher.verify(candidate.as_ref(), stored).await?;
+    let now = svc.clock.now();
+    let Some(login) = found.filter(|_| ok) else {
+        store::audit::record(
+            &svc.db,
+            now,
+            NewAuditEvent {
+                action: "STAFF_LOGIN_FAILED",
+                actor: AuditActor::Anonymous,
+                profile_id: None,
+                target_staff_id: None,
+                client_ip: meta.client_ip.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+        return Err(AppError::InvalidLogin);
+    };
+    let token = Token::generate().map_err(AppError::internal)?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::sessions::create_staff(&txn, &token.hash(), login.user.id, now, svc.config.staff_session_ttl).await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "STAFF_LOGIN",
+            actor: AuditActor::Staff(login.user.id.get()),
+            profile_id: None,
+            target_staff_id: Some(login.user.id.get()),
+            client_ip: meta.client_ip.as_deref(),
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((token, login.user))
+}
+
+/// Ends the caller's own session.
+pub async fn staff_logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
+    let staff = principal.staff()?;
+    store::sessions::delete_staff(&svc.db, staff.session_id).await?;
+    Ok(true)
+}

@@ -1,0 +1,97 @@
+//! Argon2id hashing off the async threads. A fixed number of blocking workers (one per core by
+//! default) runs hashes; a bounded queue in front of them answers `RATE_LIMITED` when full,
+//! so a flood of logins costs bounded memory and never starves the runtime.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::config::Argon2Settings;
+use crate::domain::Password;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    workers: Semaphore,
+    queue: Semaphore,
+    /// A real hash of a random secret: unknown accounts verify against it, so their answer
+    /// takes as long as a wrong password.
+    dummy_hash: String,
+    evaluations: AtomicU64,
+}
+
+impl PasswordHasher {
+    pub fn new(settings: Argon2Settings, workers: usize, queue: usize) -> Result<Self, AppError> {
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
+            .map_err(|e| AppError::internal(format!("invalid Argon2 parameters: {e}")))?;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| AppError::internal(e.to_string()))?;
+        let dummy_hash = hash_blocking(&params, &secret)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                workers: Semaphore::new(workers.max(1)),
+                queue: Semaphore::new(queue.max(1)),
+                dummy_hash,
+                evaluations: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// How many Argon2 evaluations ran (hashes and verifications).
+    pub fn evaluations(&self) -> u64 {
+        self.inner.evaluations.load(Ordering::Relaxed)
+    }
+
+    /// Hashes a new password into a PHC string with the configured parameters.
+    pub async fn hash(&self, password: &Password) -> AppResult<String> {
+        let secret = password.expose().as_bytes().to_vec();
+        self.run(move |params| hash_blocking(params, &secret)).await?
+    }
+
+    /// Checks a candidate against a stored PHC string, or against the dummy hash when there
+    /// is none (unknown or password-less account), which always fails but costs the same.
+    pub async fn verify(&self, candidate: Option<&Password>, stored: Option<&str>) -> AppResult<bool> {
+        let (phc, real) = match stored {
+            Some(s) => (s.to_owned(), true),
+            None => (self.inner.dummy_hash.clone(), false),
+        };
+        let secret = candidate.map(|p| p.expose().as_bytes().to_vec()).unwrap_or_default();
+        let ok = self
+            .run(move |_| {
+                let parsed = PasswordHash::new(&phc).map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
+                Ok::<bool, AppError>(Argon2::default().verify_password(&secret, &parsed).is_ok())
+            })
+            .await??;
+        Ok(ok && real && candidate.is_some())
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce(&Params) -> T + Send + 'static) -> AppResult<T> {
+        let _queued = self.inner.queue.try_acquire().map_err(|_| AppError::RateLimited)?;
+        let _worker = self.inner.workers.acquire().await.map_err(AppError::internal)?;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            inner.evaluations.fetch_add(1, Ordering::Relaxed);
+            job(&inner.params)
+        })
+        .await
+        .map_err(AppError::internal)
+    }
+}
+
+fn hash_blocking(params: &Params, secret: &[u8]) -> AppResult<String> {
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    argon
+        .hash_password(secret)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("hashing failed: {e}")))
+}

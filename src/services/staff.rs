@@ -1,0 +1,137 @@
+//! Staff users and their rights. There is always at least one active holder of MANAGE_STAFF.
+
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services};
+use crate::domain::{Password, Right, StaffUser, StaffUserId, Username};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
+
+/// Parses a staff user ID sent by a client.
+pub fn parse_staff_id(raw: &str, field: &str) -> AppResult<StaffUserId> {
+    StaffUserId::parse(raw).map_err(|e| AppError::bad_input(field, e))
+}
+
+pub async fn list(svc: &Services, principal: &Principal) -> AppResult<Vec<StaffUser>> {
+    principal.require(Right::ManageStaff)?;
+    Ok(store::staff::list(&svc.db).await?)
+}
+
+/// Creates a staff user. `actor` is `None` only for the command line, which runs with the
+/// operator's authority.
+pub async fn create(
+    svc: &Services,
+    principal: Option<&Principal>,
+    meta: &RequestMeta,
+    username: &str,
+    password: &str,
+    rights: &[Right],
+) -> AppResult<StaffUser> {
+    if let Some(p) = principal {
+        p.require(Right::ManageStaff)?;
+    }
+    let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
+    let username = Username::parse(username).map_err(|e| AppError::bad_input("input.username", e))?;
+    let password = Password::parse(password, svc.password_policy())
+        .map_err(|e| AppError::WeakPassword { reason: format!("the password {}", e.message) })?;
+    if store::staff::username_taken(&svc.db, &username).await? {
+        return Err(AppError::UsernameTaken { username: username.to_string() });
+    }
+    let hash = svc.hasher.hash(&password).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    // Checked again inside the transaction: the unique index is the final word, but a clear
+    // USERNAME_TAKEN beats a constraint error.
+    if store::staff::username_taken(&txn, &username).await? {
+        return Err(AppError::UsernameTaken { username: username.to_string() });
+    }
+    let user = store::staff::insert(&txn, &username, hash, rights, now).await?;
+    audit(&txn, now, actor, meta, "STAFF_USER_CREATED", user.id, json!({ "rights": names(rights) })).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Replaces a staff user's rights.
+pub async fn set_rights(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+    rights: &[Right],
+) -> AppResult<StaffUser> {
+    principal.require(Right::ManageStaff)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    if target.active && target.has(Right::ManageStaff) && !rights.contains(&Right::ManageStaff) {
+        ensure_not_last_admin(&txn, id).await?;
+    }
+    store::staff::replace_rights(&txn, id, rights).await?;
+    audit(&txn, now, principal.audit_actor(), meta, "STAFF_RIGHTS_CHANGED", id, json!({
+        "from": names(&target.rights),
+        "to": names(rights),
+    }))
+    .await?;
+    let updated = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deactivates a staff user and ends all of their sessions at once.
+pub async fn deactivate(svc: &Services, principal: &Principal, meta: &RequestMeta, id: StaffUserId) -> AppResult<StaffUser> {
+    principal.require(Right::ManageStaff)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    if target.active {
+        if target.has(Right::ManageStaff) {
+            ensure_not_last_admin(&txn, id).await?;
+        }
+        store::staff::deactivate(&txn, id, now).await?;
+        store::sessions::delete_all_staff(&txn, id).await?;
+        audit(&txn, now, principal.audit_actor(), meta, "STAFF_USER_DEACTIVATED", id, json!({})).await?;
+    }
+    let updated = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn ensure_not_last_admin(db: &impl sea_orm::ConnectionTrait, leaving: StaffUserId) -> AppResult<()> {
+    let holders = store::staff::lock_active_holders(db, Right::ManageStaff).await?;
+    if holders.iter().all(|h| *h == leaving) {
+        return Err(AppError::BadUserInput {
+            field: "staffUserId".into(),
+            message: "this is the last active staff user with MANAGE_STAFF; grant it to someone else first".into(),
+        });
+    }
+    Ok(())
+}
+
+fn names(rights: &[Right]) -> Vec<&'static str> {
+    rights.iter().map(|r| r.as_str()).collect()
+}
+
+async fn audit(
+    db: &impl sea_orm::ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    actor: AuditActor,
+    meta: &RequestMeta,
+    action: &str,
+    target: StaffUserId,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    store::audit::record(
+        db,
+        now,
+        NewAuditEvent {
+            action,
+            actor,
+            profile_id: None,
+            target_staff_id: Some(target.get()),
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(detail),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Audit rows. The detail is structured JSON chosen by the caller; it never holds a password
+//! or a token.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::entities::audit_event;
+
+/// Who did it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditActor {
+    Anonymous,
+    Staff(i64),
+    Member(i64),
+    System,
+}
+
+/// One audit event to write.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent<'a> {
+    pub action: &'a str,
+    pub actor: AuditActor,
+    pub profile_id: Option<i64>,
+    pub target_staff_id: Option<i64>,
+    pub client_ip: Option<&'a str>,
+    pub detail: Option<serde_json::Value>,
+}
+
+pub async fn record(db: &impl ConnectionTrait, at: DateTime<Utc>, event: NewAuditEvent<'_>) -> Result<(), sea_orm::DbErr> {
+    let (kind, staff, member) = match event.actor {
+        AuditActor::Anonymous => ("ANONYMOUS", None, None),
+        AuditActor::Staff(id) => ("STAFF", Some(id), None),
+        AuditActor::Member(id) => ("MEMBER", None, Some(id)),
+        AuditActor::System => ("SYSTEM", None, None),
+    };
+    audit_event::ActiveModel {
+        occurred_at: Set(at),
+        action: Set(event.action.to_owned()),
+        actor_kind: Set(kind.to_owned()),
+        actor_staff_id: Set(staff),
+        actor_profile_id: Set(member),
+        profile_id: Set(event.profile_id),
+        target_staff_id: Set(event.target_staff_id),
+        client_ip: Set(event.client_ip.map(str::to_owned)),
+        detail: Set(event.detail.map(|d| d.to_string())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Profile rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::sql::Sql;
+use crate::domain::{self, MemberStatus, ProfileFilter, ProfileId, ProfileKind, search_key};
+use crate::entities::profile;
+
+/// The stored fields of a profile, already validated by the service.
+#[derive(Debug, Clone)]
+pub struct ProfileFields {
+    pub kind: ProfileKind,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub email: Option<String>,
+    pub member_status: MemberStatus,
+    pub parent_id: Option<ProfileId>,
+    pub email_opt_out: bool,
+}
+
+impl ProfileFields {
+    pub fn from_record(p: &domain::Profile) -> Self {
+        Self {
+            kind: p.kind,
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            organization_name: p.organization_name.clone(),
+            email: p.email.clone(),
+            member_status: p.member_status,
+            parent_id: p.parent_id,
+            email_opt_out: p.email_opt_out,
+        }
+    }
+
+    fn apply(&self, m: &mut profile::ActiveModel) {
+        let key = |v: &Option<String>| v.as_deref().map(search_key);
+        m.kind = Set(self.kind.as_db().to_owned());
+        m.first_name = Set(self.first_name.clone());
+        m.last_name = Set(self.last_name.clone());
+        m.organization_name = Set(self.organization_name.clone());
+        m.email = Set(self.email.clone());
+        m.member_status = Set(self.member_status.as_db().to_owned());
+        m.parent_id = Set(self.parent_id.map(ProfileId::get));
+        m.email_opt_out = Set(self.email_opt_out);
+        m.first_name_key = Set(key(&self.first_name));
+        m.last_name_key = Set(key(&self.last_name));
+        m.organization_name_key = Set(key(&self.organization_name));
+        m.email_key = Set(key(&self.email));
+    }
+}
+
+pub(crate) fn to_record(m: profile::Model) -> Result<domain::Profile, DbErr> {
+    Ok(domain::Profile {
+        id: ProfileId::from_db(m.id),
+        kind: m.kind.parse().map_err(DbErr::Custom)?,
+        first_name: m.first_name,
+        last_name: m.last_name,
+        organization_name: m.organization_name,
+        email: m.email,
+        member_status: m.member_status.parse().map_err(DbErr::Custom)?,
+        parent_id: m.parent_id.map(ProfileId::from_db),
+        email_opt_out: m.email_opt_out,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn to_records(models: Vec<profile::Model>) -> Result<Vec<domain::Profile>, DbErr> {
+    models.into_iter().map(to_record).collect()
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: ProfileId) -> Result<Option<domain::Profile>, DbErr> {
+    profile::Entity::find_by_id(id.get()).one(db).await?.map(to_record).transpose()
+}
+
+pub async fn get_many(db: &impl ConnectionTrait, ids: &[ProfileId]) -> Result<HashMap<ProfileId, domain::Profile>, DbErr> {
+    let rows = profile::Entity::find()
+        .filter(profile::Column::Id.is_in(ids.iter().map(|i| i.get())))
+        .all(db)
+        .await?;
+    to_records(rows).map(|v| v.into_iter().map(|p| (p.id, p)).collect())
+}
+
+/// The related profiles (children) of each parent, ordered by ID.
+pub async fn children_of(
+    db: &impl ConnectionTrait,
+    parents: &[ProfileId],
+) -> Result<HashMap<ProfileId, Vec<domain::Profile>>, DbErr> {
+    let rows = profile::Entity::find()
+        .filter(profile::Column::ParentId.is_in(parents.iter().map(|i| i.get())))
+        .order_by_asc(profile::Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<ProfileId, Vec<domain::Profile>> = HashMap::new();
+    for p in to_records(rows)? {
+        if let Some(parent) = p.parent_id {
+            out.entry(parent).or_default().push(p);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn has_children(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+    Ok(profile::Entity::find().filter(profile::Column::ParentId.eq(id.get())).one(db).await?.is_some())
+}
+
+pub async fn insert(db: &impl ConnectionTrait, fields: &ProfileFields, now: DateTime<Utc>) -> Result<domain::Profile, DbErr> {
+    let mut m = profile::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
+    fields.apply(&mut m);
+    to_record(m.insert(db).await?)
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    fields: &ProfileFields,
+    now: DateTime<Utc>,
+) -> Result<domain::Profile, DbErr> {
+    let mut m = profile::ActiveModel { id: sea_orm::Unchanged(id.get()), updated_at: Set(now), ..Default::default() };
+    fields.apply(&mut m);
+    to_record(m.update(db).await?)
+}
+
+pub async fn count_all(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    profile::Entity::find().count(db).await
+}
+
+/// Appends ` AND …` for each filter set, on table alias `p`.
+pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
+    if let Some(kind) = filter.kind {
+        sql.push(" AND p.kind = ").param(kind.as_db());
+    }
+    if let Some(status) = filter.member_status {
+        sql.push(" AND p.member_status = ").param(status.as_db());
+    }
+    match filter.has_email {
+        Some(true) => sql.push(" AND p.email_key IS NOT NULL"),
+        Some(false) => sql.push(" AND p.email_key IS NULL"),
+        None => sql,
+    };
+    let has_creds = "EXISTS (SELECT 1 FROM portal_credentials hc WHERE hc.profile_id = p.id \
+                     AND (hc.username_key IS NOT NULL OR hc.password_hash IS NOT NULL))";
+    match filter.has_credentials {
+        Some(true) => sql.push(" AND ").push(has_creds),
+        Some(false) => sql.push(" AND NOT ").push(has_creds),
+        None => sql,
+    };
+}
+
+/// A page of profiles in ID order after `after`, without a search term.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &ProfileFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<domain::Profile>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT p.* FROM profiles p WHERE 1 = 1");
+    push_filter(&mut sql, filter);
+    if let Some(after) = after {
+        sql.push(" AND p.id > ").param(after);
+    }
+    sql.push(" ORDER BY p.id LIMIT ").param(limit as i64);
+    to_records(profile::Entity::find().from_raw_sql(sql.build()).all(db).await?)
+}
+
+/// How many profiles pass the filter.
+pub async fn count(db: &impl ConnectionTrait, filter: &ProfileFilter) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE 1 = 1");
+    push_filter(&mut sql, filter);
+    scalar_count(db, sql).await
+}
+
+pub(crate) async fn scalar_count(db: &impl ConnectionTrait, sql: Sql) -> Result<u64, DbErr> {
+    let row = db.query_one_raw(sql.build()).await?.ok_or_else(|| DbErr::Custom("COUNT returned no row".into()))?;
+    let n: i64 = row.try_get("", "n")?;
+    Ok(n.max(0) as u64)
+}

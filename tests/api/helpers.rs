@@ -1,0 +1,200 @@
+use std::net::SocketAddr;
+
+use memberkey::config::Argon2Settings;
+use memberkey::domain::Right;
+use memberkey::services::{self, RequestMeta};
+use memberkey::{App, Config, RunningApp};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per backend: `both!(name, |app| async move { ... });`
+macro_rules! both {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::helpers::TestApp) {
+                $body.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                run(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if !$crate::helpers::postgres_enabled() {
+                    eprintln!("MEMBERKEY_TEST_POSTGRES_URL is not set; PostgreSQL variant not run");
+                    return;
+                }
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                run(app).await;
+            }
+        }
+    };
+}
+pub(crate) use both;
+
+pub fn postgres_enabled() -> bool {
+    std::env::var("MEMBERKEY_TEST_POSTGRES_URL").is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// A fresh PostgreSQL database, dropped when the test ends.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside async; a short-lived runtime on its own thread does the DROP.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                use sea_orm::ConnectionTrait;
+                let db = sea_orm::Database::connect(&admin_url).await.ok()?;
+                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()?;
+                db.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..path_start], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+pub struct TestApp {
+    pub app: RunningApp,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// Settings for tests: cheap Argon2 so hashing does not dominate the suite.
+pub fn test_config(database_url: String) -> Config {
+    Config {
+        database_url,
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: "https://members.example.org".into(),
+        argon2: Argon2Settings { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        db_max_connections: 8,
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, pg) = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("memberkey.db");
+            (format!("sqlite://{}?mode=rwc", path.display()), None)
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("MEMBERKEY_TEST_POSTGRES_URL").expect("MEMBERKEY_TEST_POSTGRES_URL");
+            let name = format!("memberkey_test_{}", uuid::Uuid::new_v4().simple());
+            {
+                use sea_orm::ConnectionTrait;
+                let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                admin.close().await.expect("close admin connection");
+            }
+            let url = with_database(&admin_url, &name);
+            (url, Some(PgDatabase { admin_url, name }))
+        }
+    };
+    let mut config = test_config(url);
+    tweak(&mut config);
+    let listen = config.listen;
+    let app = App::build(config).await.expect("build app");
+    let app = app.spawn(listen).await.expect("spawn app");
+    TestApp { app, client: reqwest::Client::new(), _dir: dir, _pg: pg }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
+    /// Creates a staff user directly through the service (as `memberkey staff create` does)
+    /// and signs them in over HTTP. Returns the bearer token.
+    pub async fn staff_with(&self, username: &str, rights: &[Right]) -> String {
+        let password = "correct horse battery staple";
+        services::staff::create(&self.app.services, None, &RequestMeta::default(), username, password, rights)
+            .await
+            .expect("create staff user");
+        self.login(username, password).await
+    }
+
+    pub async fn admin(&self) -> String {
+        self.staff_with("admin", &Right::ALL).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let resp = self
+            .gql(
+                None,
+                "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token } }",
+                json!({ "u": username, "p": password }),
+            )
+            .await;
+        resp["data"]["staffLogin"]["token"].as_str().unwrap_or_else(|| panic!("login failed: {resp}")).to_owned()
+    }
+
+    /// Sends one GraphQL request and returns the JSON body; the HTTP status must be 200.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status();
+        let body: Value = resp.json().await.expect("json body");
+        assert_eq!(status, 200, "unexpected status; body: {body}");
+        body
+    }
+
+    /// Creates a profile through the API and returns its ID.
+    pub async fn create_profile(&self, token: &str, input: Value) -> String {
+        let resp = self
+            .gql(Some(token), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }", json!({ "i": input }))
+            .await;
+        resp["data"]["createProfile"]["profile"]["id"].as_str().unwrap_or_else(|| panic!("create failed: {resp}")).to_owned()
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(resp: &Value) -> &str {
+    resp["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error code in {resp}"))
+}
+
+pub fn person(first: &str, last: &str, email: Option<&str>) -> Value {
+    json!({ "kind": "INDIVIDUAL", "firstName": first, "lastName": last, "email": email })
+}
+
+pub fn org(name: &str, email: Option<&str>) -> Value {
+    json!({ "kind": "ORGANIZATION", "organizationName": name, "email": email })
+}

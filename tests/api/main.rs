@@ -1,0 +1,13 @@
+//! Integration tests: the real app on port 0 with a fresh database, spoken to over HTTP.
+//! Every test runs on SQLite and, when MEMBERKEY_TEST_POSTGRES_URL is set, on PostgreSQL.
+
+mod helpers;
+
+mod dataloaders;
+mod errors;
+mod http_spec;
+mod limits;
+mod profiles;
+mod schema_sdl;
+mod search;
+mod staff;
