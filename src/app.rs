@@ -30,13 +30,30 @@ impl App {
     /// As `build`, with an injected clock (tests move time with it).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
         let statements = Arc::new(AtomicU64::new(0));
-        let db = store::connect(&config.database_url, config.db_max_connections, statements.clone()).await?;
+        let db = store::connect(
+            &config.database_url,
+            config.db_max_connections,
+            statements.clone(),
+        )
+        .await?;
         store::migrate(&db).await?;
         let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
         let config = Arc::new(config);
-        let services = Services { db, clock, config: config.clone(), hasher, statements };
+        let services = Services {
+            db,
+            clock,
+            config: config.clone(),
+            hasher,
+            statements,
+        };
         let schema = graphql::build_schema(services.clone(), &config);
-        Ok(Self { state: AppState { schema, services, config } })
+        Ok(Self {
+            state: AppState {
+                schema,
+                services,
+                config,
+            },
+        })
     }
 
     pub fn services(&self) -> &Services {
@@ -48,11 +65,18 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = self.router();
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 
     /// Binds `addr` (port 0 picks a free port) and serves in the background.
@@ -64,7 +88,12 @@ impl App {
         let handle = tokio::spawn(self.serve(listener, async move {
             let _ = stop_rx.await;
         }));
-        Ok(RunningApp { addr, services, stop: Some(stop_tx), handle })
+        Ok(RunningApp {
+            addr,
+            services,
+            stop: Some(stop_tx),
+            handle,
+        })
     }
 }
 

@@ -17,7 +17,11 @@ pub struct Argon2Settings {
 
 impl Default for Argon2Settings {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -47,7 +51,9 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Self {
             database_url: "sqlite://memberkey.db?mode=rwc".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -86,11 +92,17 @@ where
 {
     match std::env::var(name) {
         Ok(raw) if !raw.trim().is_empty() => {
-            *target = raw.trim().parse().map_err(|e: T::Err| ConfigError { var: name, message: format!("{e} (got {raw:?})") })?;
+            *target = raw.trim().parse().map_err(|e: T::Err| ConfigError {
+                var: name,
+                message: format!("{e} (got {raw:?})"),
+            })?;
             Ok(())
         }
         Ok(_) | Err(std::env::VarError::NotPresent) => Ok(()),
-        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError { var: name, message: "is not valid UTF-8".into() }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
+            var: name,
+            message: "is not valid UTF-8".into(),
+        }),
     }
 }
 
@@ -98,7 +110,10 @@ fn minutes(name: &'static str, target: &mut Duration) -> Result<(), ConfigError>
     let mut m = target.num_minutes();
     var(name, &mut m)?;
     if m <= 0 {
-        return Err(ConfigError { var: name, message: "must be a positive number of minutes".into() });
+        return Err(ConfigError {
+            var: name,
+            message: "must be a positive number of minutes".into(),
+        });
     }
     *target = Duration::minutes(m);
     Ok(())
@@ -124,8 +139,14 @@ impl Config {
         var("MEMBERKEY_GRAPHIQL_ASSETS_DIR", &mut assets)?;
         c.graphiql_assets_dir = (!assets.is_empty()).then(|| PathBuf::from(assets));
         var("MEMBERKEY_INTROSPECTION", &mut c.introspection)?;
-        minutes("MEMBERKEY_STAFF_SESSION_TTL_MINUTES", &mut c.staff_session_ttl)?;
-        minutes("MEMBERKEY_STAFF_SESSION_IDLE_MINUTES", &mut c.staff_session_idle)?;
+        minutes(
+            "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
+            &mut c.staff_session_ttl,
+        )?;
+        minutes(
+            "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",
+            &mut c.staff_session_idle,
+        )?;
         var("MEMBERKEY_ARGON2_MEMORY_KIB", &mut c.argon2.memory_kib)?;
         var("MEMBERKEY_ARGON2_ITERATIONS", &mut c.argon2.iterations)?;
         var("MEMBERKEY_ARGON2_PARALLELISM", &mut c.argon2.parallelism)?;
@@ -134,13 +155,22 @@ impl Config {
         var("MEMBERKEY_PASSWORD_MIN_LENGTH", &mut c.password_min_chars)?;
         var("MEMBERKEY_DB_MAX_CONNECTIONS", &mut c.db_max_connections)?;
         if c.hash_workers == 0 {
-            return Err(ConfigError { var: "MEMBERKEY_HASH_WORKERS", message: "must be at least 1".into() });
+            return Err(ConfigError {
+                var: "MEMBERKEY_HASH_WORKERS",
+                message: "must be at least 1".into(),
+            });
         }
         if !(8..=128).contains(&c.password_min_chars) {
-            return Err(ConfigError { var: "MEMBERKEY_PASSWORD_MIN_LENGTH", message: "must be between 8 and 128".into() });
+            return Err(ConfigError {
+                var: "MEMBERKEY_PASSWORD_MIN_LENGTH",
+                message: "must be between 8 and 128".into(),
+            });
         }
         if !c.public_url.starts_with("http://") && !c.public_url.starts_with("https://") {
-            return Err(ConfigError { var: "MEMBERKEY_PUBLIC_URL", message: "must start with http:// or https://".into() });
+            return Err(ConfigError {
+                var: "MEMBERKEY_PUBLIC_URL",
+                message: "must start with http:// or https://".into(),
+            });
         }
         Ok(c)
     }

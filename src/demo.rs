@@ -34,7 +34,10 @@ const ORGS: &[Org] = &[
         name: "Riverside Dental Clinic",
         email: Some("front.desk@riversidedental.example"),
         status: MemberStatus::Active,
-        people: &[("Jonas", "Lindqvist", Some("jonas@riversidedental.example")), ("Priya", "Raman", Some("priya@riversidedental.example"))],
+        people: &[
+            ("Jonas", "Lindqvist", Some("jonas@riversidedental.example")),
+            ("Priya", "Raman", Some("priya@riversidedental.example")),
+        ],
     },
     Org {
         name: "Northgate Logistics GmbH",
@@ -42,14 +45,34 @@ const ORGS: &[Org] = &[
         status: MemberStatus::Lapsed,
         people: &[("Klaus", "Becker", Some("info@northgate.example"))],
     },
-    Org { name: "Café Müller & Söhne", email: None, status: MemberStatus::Prospect, people: &[("Lena", "Müller", None)] },
+    Org {
+        name: "Café Müller & Söhne",
+        email: None,
+        status: MemberStatus::Prospect,
+        people: &[("Lena", "Müller", None)],
+    },
 ];
 
 const INDIVIDUALS: &[(&str, &str, Option<&str>, MemberStatus)] = &[
-    ("Sam", "Whitfield", Some("sam.whitfield@example.org"), MemberStatus::Active),
-    ("Chen", "Wei", Some("chen.wei@example.org"), MemberStatus::Active),
+    (
+        "Sam",
+        "Whitfield",
+        Some("sam.whitfield@example.org"),
+        MemberStatus::Active,
+    ),
+    (
+        "Chen",
+        "Wei",
+        Some("chen.wei@example.org"),
+        MemberStatus::Active,
+    ),
     ("Fatima", "Haddad", None, MemberStatus::NonMember),
-    ("Oliver", "Anderson", Some("oliver.anderson@example.org"), MemberStatus::Prospect),
+    (
+        "Oliver",
+        "Anderson",
+        Some("oliver.anderson@example.org"),
+        MemberStatus::Prospect,
+    ),
 ];
 
 /// Seeds the sample when there are no profiles and no staff users yet. Returns the staff
@@ -83,7 +106,12 @@ pub async fn seed_if_empty(svc: &Services) -> AppResult<Option<DemoLogin>> {
         };
         let created = store::profiles::insert(&txn, &fields, now).await?;
         for (first, last, email) in org.people {
-            store::profiles::insert(&txn, &person(first, last, *email, org.status, Some(created.id)), now).await?;
+            store::profiles::insert(
+                &txn,
+                &person(first, last, *email, org.status, Some(created.id)),
+                now,
+            )
+            .await?;
         }
     }
     for (first, last, email, status) in INDIVIDUALS {
@@ -94,6 +122,14 @@ pub async fn seed_if_empty(svc: &Services) -> AppResult<Option<DemoLogin>> {
     let token = Token::generate().map_err(AppError::internal)?;
     let password: String = token.expose().chars().take(20).collect();
     let username = "admin".to_owned();
-    services::staff::create(svc, None, &RequestMeta::default(), &username, &password, &Right::ALL).await?;
+    services::staff::create(
+        svc,
+        None,
+        &RequestMeta::default(),
+        &username,
+        &password,
+        &Right::ALL,
+    )
+    .await?;
     Ok(Some(DemoLogin { username, password }))
 }

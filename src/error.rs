@@ -74,7 +74,10 @@ pub enum AppError {
 
 fn forbidden_message(right: Option<Right>) -> String {
     match right {
-        Some(r) => format!("You do not have the {} right needed for this. Ask a staff administrator to grant it.", r.as_str()),
+        Some(r) => format!(
+            "You do not have the {} right needed for this. Ask a staff administrator to grant it.",
+            r.as_str()
+        ),
         None => "You are not allowed to do this.".to_owned(),
     }
 }
@@ -138,11 +141,17 @@ impl AppError {
 
     /// A refused input value, naming the argument or input field it came from.
     pub fn bad_input(field: impl Into<String>, invalid: InvalidInput) -> Self {
-        AppError::BadUserInput { field: field.into(), message: invalid.message }
+        AppError::BadUserInput {
+            field: field.into(),
+            message: invalid.message,
+        }
     }
 
     pub fn not_found(what: &'static str, id: impl fmt::Display) -> Self {
-        AppError::NotFound { what, id: id.to_string() }
+        AppError::NotFound {
+            what,
+            id: id.to_string(),
+        }
     }
 }
 

@@ -68,7 +68,9 @@ fn read_password() -> Result<String, String> {
         Ok(first)
     } else {
         let mut input = String::new();
-        std::io::stdin().read_to_string(&mut input).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .map_err(|e| e.to_string())?;
         Ok(input.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
@@ -88,7 +90,9 @@ async fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(cli.command, config).await {
@@ -119,27 +123,56 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Staff(StaffCommand::Create(args)) => {
             let password = read_password()?;
-            let rights = if args.all_rights { Right::ALL.to_vec() } else { args.rights };
-            let user = services::staff::create(app.services(), None, &RequestMeta::default(), &args.username, &password, &rights)
-                .await
-                .map_err(describe)?;
+            let rights = if args.all_rights {
+                Right::ALL.to_vec()
+            } else {
+                args.rights
+            };
+            let user = services::staff::create(
+                app.services(),
+                None,
+                &RequestMeta::default(),
+                &args.username,
+                &password,
+                &rights,
+            )
+            .await
+            .map_err(describe)?;
             let names: Vec<_> = user.rights.iter().map(|r| r.as_str()).collect();
-            println!("created staff user {} (id {}) with rights: {}", user.username, user.id, if names.is_empty() { "none".into() } else { names.join(", ") });
+            println!(
+                "created staff user {} (id {}) with rights: {}",
+                user.username,
+                user.id,
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            );
             Ok(())
         }
         Command::Serve { demo } => {
             if demo {
-                match memberkey::demo::seed_if_empty(app.services()).await.map_err(describe)? {
+                match memberkey::demo::seed_if_empty(app.services())
+                    .await
+                    .map_err(describe)?
+                {
                     Some(login) => println!(
                         "Demo data loaded. Open {public_url}/graphql and sign in with:\n  mutation {{ staffLogin(username: \"{}\", password: \"{}\") {{ token }} }}\nthen send the token as the header  Authorization: Bearer <token>",
                         login.username, login.password
                     ),
-                    None => println!("The database already has data; --demo seeds only an empty database."),
+                    None => println!(
+                        "The database already has data; --demo seeds only an empty database."
+                    ),
                 }
             }
-            let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             tracing::info!(%listen, "memberkey is serving GraphQL at /graphql");
-            app.serve(listener, memberkey::app::shutdown_signal()).await.map_err(|e| e.to_string())
+            app.serve(listener, memberkey::app::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
         }
     }
 }

@@ -63,10 +63,15 @@ impl MigrationTrait for Migration {
             ("idx_profiles_parent", "parent_id"),
             ("idx_profiles_first_name_key", "first_name_key"),
             ("idx_profiles_last_name_key", "last_name_key"),
-            ("idx_profiles_organization_name_key", "organization_name_key"),
+            (
+                "idx_profiles_organization_name_key",
+                "organization_name_key",
+            ),
             ("idx_profiles_email_key", "email_key"),
         ] {
-            manager.create_index(index("profiles", name, &[col])).await?;
+            manager
+                .create_index(index("profiles", name, &[col]))
+                .await?;
         }
 
         manager
@@ -101,7 +106,13 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("portal_credentials", "uq_portal_credentials_username_key", &["username_key"]).unique().to_owned(),
+                index(
+                    "portal_credentials",
+                    "uq_portal_credentials_username_key",
+                    &["username_key"],
+                )
+                .unique()
+                .to_owned(),
             )
             .await?;
 
@@ -166,8 +177,20 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        manager.create_index(index("staff_sessions", "idx_staff_sessions_user", &["staff_user_id"])).await?;
-        manager.create_index(index("member_sessions", "idx_member_sessions_profile", &["profile_id"])).await?;
+        manager
+            .create_index(index(
+                "staff_sessions",
+                "idx_staff_sessions_user",
+                &["staff_user_id"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "member_sessions",
+                "idx_member_sessions_profile",
+                &["profile_id"],
+            ))
+            .await?;
 
         manager
             .create_table(
@@ -198,7 +221,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("credential_tokens", "idx_credential_tokens_profile", &["profile_id"])).await?;
+        manager
+            .create_index(index(
+                "credential_tokens",
+                "idx_credential_tokens_profile",
+                &["profile_id"],
+            ))
+            .await?;
 
         manager
             .create_table(
@@ -218,7 +247,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("audit_events", "idx_audit_events_profile", &["profile_id", "id"])).await?;
+        manager
+            .create_index(index(
+                "audit_events",
+                "idx_audit_events_profile",
+                &["profile_id", "id"],
+            ))
+            .await?;
 
         manager
             .create_table(
@@ -303,7 +338,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("outbound_emails", "idx_outbound_emails_due", &["status", "next_attempt_at"]))
+            .create_index(index(
+                "outbound_emails",
+                "idx_outbound_emails_due",
+                &["status", "next_attempt_at"],
+            ))
             .await?;
         manager
             .create_index(
@@ -333,7 +372,9 @@ impl MigrationTrait for Migration {
             "portal_credentials",
             "profiles",
         ] {
-            manager.drop_table(Table::drop().table(table).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -74,7 +74,11 @@ impl MigrationTrait for Migration {
                     db.execute_unprepared(sql).await?;
                 }
             }
-            other => return Err(DbErr::Migration(format!("unsupported database backend {other:?}"))),
+            other => {
+                return Err(DbErr::Migration(format!(
+                    "unsupported database backend {other:?}"
+                )));
+            }
         }
         Ok(())
     }

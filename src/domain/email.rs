@@ -18,7 +18,10 @@ impl EmailAddress {
             return Err(InvalidInput::new("must not be empty"));
         }
         if trimmed.chars().count() > Self::MAX_LEN {
-            return Err(InvalidInput::new(format!("must be at most {} characters", Self::MAX_LEN)));
+            return Err(InvalidInput::new(format!(
+                "must be at most {} characters",
+                Self::MAX_LEN
+            )));
         }
         let parsed = email_address::EmailAddress::from_str(trimmed)
             .map_err(|e| InvalidInput::new(format!("is not a valid email address ({e})")))?;
@@ -26,9 +29,13 @@ impl EmailAddress {
         if parsed.email() != trimmed || parsed.domain().starts_with('[') {
             return Err(InvalidInput::new("is not a valid email address"));
         }
-        let (local, domain) = trimmed.rsplit_once('@').ok_or_else(|| InvalidInput::new("is not a valid email address"))?;
+        let (local, domain) = trimmed
+            .rsplit_once('@')
+            .ok_or_else(|| InvalidInput::new("is not a valid email address"))?;
         if !domain.contains('.') {
-            return Err(InvalidInput::new("must have a domain with a dot, such as example.org"));
+            return Err(InvalidInput::new(
+                "must have a domain with a dot, such as example.org",
+            ));
         }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
@@ -50,13 +57,27 @@ mod tests {
 
     #[test]
     fn parses_and_normalises_domain() {
-        assert_eq!(EmailAddress::parse("  Ann@Example.ORG ").unwrap().as_str(), "Ann@example.org");
+        assert_eq!(
+            EmailAddress::parse("  Ann@Example.ORG ").unwrap().as_str(),
+            "Ann@example.org"
+        );
     }
 
     #[test]
     fn refuses_garbage_and_headers() {
-        for bad in ["", "ann", "ann@", "@x.org", "ann@x", "a\r\nBcc: x@y.org", "Ann <ann@x.org>"] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.org",
+            "ann@x",
+            "a\r\nBcc: x@y.org",
+            "Ann <ann@x.org>",
+        ] {
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 }

@@ -50,7 +50,16 @@ mod tests {
     #[test]
     fn profile_ids() {
         assert_eq!(ProfileId::parse("42").unwrap().get(), 42);
-        for bad in ["2q289i", "", "0", "-1", "042", " 4", "99999999999999999999", "1e3"] {
+        for bad in [
+            "2q289i",
+            "",
+            "0",
+            "-1",
+            "042",
+            " 4",
+            "99999999999999999999",
+            "1e3",
+        ] {
             assert!(ProfileId::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -35,17 +35,22 @@ pub struct InvalidInput {
 
 impl InvalidInput {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 }
 
 /// Refuses control characters (including CR, LF, NUL and the Unicode line separators) so no
 /// value can forge a log line or a mail header, or cross a search-field boundary.
 pub(crate) fn reject_control_chars(value: &str) -> Result<(), InvalidInput> {
-    if value
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'))
-    {
+    if value.chars().any(|c| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+            )
+    }) {
         return Err(InvalidInput::new("must not contain control characters"));
     }
     Ok(())

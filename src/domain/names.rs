@@ -8,7 +8,9 @@ fn parse_name(raw: &str, max: usize) -> Result<String, InvalidInput> {
         return Err(InvalidInput::new("must not be blank"));
     }
     if collapsed.chars().count() > max {
-        return Err(InvalidInput::new(format!("must be at most {max} characters")));
+        return Err(InvalidInput::new(format!(
+            "must be at most {max} characters"
+        )));
     }
     Ok(collapsed)
 }
@@ -51,7 +53,10 @@ mod tests {
 
     #[test]
     fn trims_collapses_and_caps() {
-        assert_eq!(PersonName::parse("  Ann   Marie ").unwrap().as_str(), "Ann Marie");
+        assert_eq!(
+            PersonName::parse("  Ann   Marie ").unwrap().as_str(),
+            "Ann Marie"
+        );
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(101)).is_err());
         assert!(PersonName::parse("X\r\nBcc: a@b.org").is_err());

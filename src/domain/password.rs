@@ -30,15 +30,24 @@ impl Password {
     pub fn parse(raw: &str, policy: PasswordPolicy) -> Result<Self, InvalidInput> {
         // Counted before normalising as well, so a huge input is refused without more work.
         if raw.len() > PasswordPolicy::MAX_CHARS * 4 {
-            return Err(InvalidInput::new(format!("must be at most {} characters", PasswordPolicy::MAX_CHARS)));
+            return Err(InvalidInput::new(format!(
+                "must be at most {} characters",
+                PasswordPolicy::MAX_CHARS
+            )));
         }
         let normalized: String = raw.nfkc().collect();
         let count = normalized.chars().count();
         if count > PasswordPolicy::MAX_CHARS {
-            return Err(InvalidInput::new(format!("must be at most {} characters", PasswordPolicy::MAX_CHARS)));
+            return Err(InvalidInput::new(format!(
+                "must be at most {} characters",
+                PasswordPolicy::MAX_CHARS
+            )));
         }
         if count < policy.min_chars {
-            return Err(InvalidInput::new(format!("must be at least {} characters", policy.min_chars)));
+            return Err(InvalidInput::new(format!(
+                "must be at least {} characters",
+                policy.min_chars
+            )));
         }
         if normalized.chars().any(|c| c.is_control()) {
             return Err(InvalidInput::new("must not contain control characters"));

@@ -39,7 +39,10 @@ impl SearchTerm {
             return Ok(None);
         }
         if key.chars().count() > Self::MAX_LEN {
-            return Err(super::InvalidInput::new(format!("must be at most {} characters", Self::MAX_LEN)));
+            return Err(super::InvalidInput::new(format!(
+                "must be at most {} characters",
+                Self::MAX_LEN
+            )));
         }
         let exact_id = super::ProfileId::parse(&key).ok();
         Ok(Some(Self { key, exact_id }))

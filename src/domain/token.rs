@@ -20,7 +20,10 @@ impl Token {
     /// Accepts what a client presents. Only the shape is checked; whether it is known is the
     /// database's answer. Anything that is not 43 base64url characters cannot be a token.
     pub fn from_presented(raw: &str) -> Option<Self> {
-        let ok = raw.len() == 43 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = raw.len() == 43
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| Self(raw.to_owned()))
     }
 

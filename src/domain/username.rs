@@ -20,7 +20,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let trimmed = raw.trim();
         let count = trimmed.chars().count();
-        if count < Self::MIN_LEN || count > Self::MAX_LEN {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&count) {
             return Err(InvalidInput::new(format!(
                 "must be {} to {} characters",
                 Self::MIN_LEN,
@@ -28,14 +28,25 @@ impl Username {
             )));
         }
         let normalized: String = trimmed.nfkc().collect();
-        if !normalized.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
-            return Err(InvalidInput::new("may contain only letters, digits and . _ - @"));
+        if !normalized
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        {
+            return Err(InvalidInput::new(
+                "may contain only letters, digits and . _ - @",
+            ));
         }
         let key: String = normalized.chars().flat_map(char::to_lowercase).collect();
         if key.chars().count() > Self::MAX_LEN {
-            return Err(InvalidInput::new(format!("must be at most {} characters", Self::MAX_LEN)));
+            return Err(InvalidInput::new(format!(
+                "must be at most {} characters",
+                Self::MAX_LEN
+            )));
         }
-        Ok(Self { display: normalized, key })
+        Ok(Self {
+            display: normalized,
+            key,
+        })
     }
 
     /// The name as the user chose it (NFKC).

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
 use async_graphql::{Name, ServerError, ServerResult, Variables};
 
 pub struct AliasLimit {
@@ -41,7 +43,10 @@ impl Extension for AliasLimitExtension {
         let count = count_aliases(&doc);
         if count > self.max {
             let mut err = ServerError::new(
-                format!("The query uses {count} aliases; at most {} are allowed. Split it into several requests.", self.max),
+                format!(
+                    "The query uses {count} aliases; at most {} are allowed. Split it into several requests.",
+                    self.max
+                ),
                 None,
             );
             let mut ext = async_graphql::ErrorExtensionValues::default();
@@ -61,18 +66,30 @@ pub fn count_aliases(doc: &ExecutableDocument) -> usize {
     let mut stack: Vec<Name> = Vec::new();
     let ops: Vec<&SelectionSet> = match &doc.operations {
         DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
-        DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node.selection_set.node).collect(),
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
     };
-    ops.into_iter().fold(0usize, |acc, set| acc.saturating_add(in_set(doc, set, &mut memo, &mut stack)))
+    ops.into_iter().fold(0usize, |acc, set| {
+        acc.saturating_add(in_set(doc, set, &mut memo, &mut stack))
+    })
 }
 
-fn in_set(doc: &ExecutableDocument, set: &SelectionSet, memo: &mut HashMap<Name, usize>, stack: &mut Vec<Name>) -> usize {
+fn in_set(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    memo: &mut HashMap<Name, usize>,
+    stack: &mut Vec<Name>,
+) -> usize {
     let mut total = 0usize;
     for item in &set.items {
         let n = match &item.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()).saturating_add(in_set(doc, &f.node.selection_set.node, memo, stack))
-            }
+            Selection::Field(f) => usize::from(f.node.alias.is_some()).saturating_add(in_set(
+                doc,
+                &f.node.selection_set.node,
+                memo,
+                stack,
+            )),
             Selection::InlineFragment(f) => in_set(doc, &f.node.selection_set.node, memo, stack),
             Selection::FragmentSpread(s) => {
                 let name = &s.node.fragment_name.node;
@@ -111,8 +128,10 @@ mod tests {
 
     #[test]
     fn fragment_cycles_terminate() {
-        let doc = async_graphql::parser::parse_query("{ ...A } fragment A on Q { a: x ...B } fragment B on Q { b: y ...A }")
-            .unwrap();
+        let doc = async_graphql::parser::parse_query(
+            "{ ...A } fragment A on Q { a: x ...B } fragment B on Q { b: y ...A }",
+        )
+        .unwrap();
         assert!(count_aliases(&doc) <= 2);
     }
 }

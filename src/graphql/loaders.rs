@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::domain::{CredentialInfo, Profile, ProfileId};
 use crate::error::AppError;
@@ -18,12 +19,30 @@ fn gql(err: sea_orm::DbErr) -> async_graphql::Error {
     AppError::from(err).into()
 }
 
+/// Every requested key gets an entry, "none" included, so the cache also remembers what
+/// does not exist and never asks the database twice for it.
+fn complete<V, W: Default>(
+    keys: &[ProfileId],
+    mut found: HashMap<ProfileId, V>,
+    wrap: impl Fn(V) -> W,
+) -> HashMap<ProfileId, W> {
+    keys.iter()
+        .map(|k| (*k, found.remove(k).map(&wrap).unwrap_or_default()))
+        .collect()
+}
+
 impl Loader<ProfileId> for ProfileById {
-    type Value = Profile;
+    type Value = Option<Profile>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[ProfileId]) -> Result<HashMap<ProfileId, Profile>, Self::Error> {
-        store::profiles::get_many(&self.0.db, keys).await.map_err(gql)
+    async fn load(
+        &self,
+        keys: &[ProfileId],
+    ) -> Result<HashMap<ProfileId, Option<Profile>>, Self::Error> {
+        let found = store::profiles::get_many(&self.0.db, keys)
+            .await
+            .map_err(gql)?;
+        Ok(complete(keys, found, Some))
     }
 }
 
@@ -31,33 +50,102 @@ impl Loader<ProfileId> for RelatedProfiles {
     type Value = Vec<Profile>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[ProfileId]) -> Result<HashMap<ProfileId, Vec<Profile>>, Self::Error> {
-        store::profiles::children_of(&self.0.db, keys).await.map_err(gql)
+    async fn load(
+        &self,
+        keys: &[ProfileId],
+    ) -> Result<HashMap<ProfileId, Vec<Profile>>, Self::Error> {
+        let found = store::profiles::children_of(&self.0.db, keys)
+            .await
+            .map_err(gql)?;
+        Ok(complete(keys, found, |v| v))
     }
 }
 
 impl Loader<ProfileId> for CredentialByProfile {
-    type Value = CredentialInfo;
+    type Value = Option<CredentialInfo>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[ProfileId]) -> Result<HashMap<ProfileId, CredentialInfo>, Self::Error> {
-        store::credentials::for_profiles(&self.0.db, keys).await.map_err(gql)
+    async fn load(
+        &self,
+        keys: &[ProfileId],
+    ) -> Result<HashMap<ProfileId, Option<CredentialInfo>>, Self::Error> {
+        let found = store::credentials::for_profiles(&self.0.db, keys)
+            .await
+            .map_err(gql)?;
+        Ok(complete(keys, found, Some))
     }
 }
 
-/// The loaders one request uses.
+/// The loaders one request uses. They cache for the request's lifetime, so rows primed for a
+/// page are not fetched again by the fields that need them.
 pub struct Loaders {
-    pub profile: DataLoader<ProfileById>,
-    pub related: DataLoader<RelatedProfiles>,
-    pub credential: DataLoader<CredentialByProfile>,
+    pub profile: DataLoader<ProfileById, HashMapCache>,
+    pub related: DataLoader<RelatedProfiles, HashMapCache>,
+    pub credential: DataLoader<CredentialByProfile, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(services: &Services) -> Self {
         Self {
-            profile: DataLoader::new(ProfileById(services.clone()), tokio::spawn),
-            related: DataLoader::new(RelatedProfiles(services.clone()), tokio::spawn),
-            credential: DataLoader::new(CredentialByProfile(services.clone()), tokio::spawn),
+            profile: DataLoader::with_cache(
+                ProfileById(services.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            related: DataLoader::with_cache(
+                RelatedProfiles(services.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            credential: DataLoader::with_cache(
+                CredentialByProfile(services.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         }
+    }
+
+    /// Loads, in one batch per relation, the relations a list's selection asks for.
+    ///
+    /// Fields of a long list are resolved in chunks (the executor yields between them), so
+    /// left alone a DataLoader may split one page into several batches depending on timing.
+    /// Priming with every key at once makes the query count independent of page size.
+    pub async fn prime(
+        &self,
+        ctx: &Context<'_>,
+        node_path: &[&str],
+        profiles: &[Profile],
+    ) -> async_graphql::Result<()> {
+        let mut node = ctx.look_ahead();
+        for step in node_path {
+            node = node.field(step);
+        }
+        let ids: Vec<ProfileId> = profiles.iter().map(|p| p.id).collect();
+        let parents: Vec<ProfileId> = profiles.iter().filter_map(|p| p.parent_id).collect();
+        let want = |name: &str| node.field(name).exists();
+        let (a, b, c) = futures_util::join!(
+            async {
+                if want("parent") && !parents.is_empty() {
+                    self.profile.load_many(parents).await.map(drop)
+                } else {
+                    Ok(())
+                }
+            },
+            async {
+                if want("relatedProfiles") {
+                    self.related.load_many(ids.clone()).await.map(drop)
+                } else {
+                    Ok(())
+                }
+            },
+            async {
+                if want("portalCredential") {
+                    self.credential.load_many(ids.clone()).await.map(drop)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        a.and(b).and(c)
     }
 }

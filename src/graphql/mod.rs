@@ -28,7 +28,11 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// The schema's shape with no data attached: what `memberkey schema` prints and what the SDL
 /// test compares. Building it touches no database and no environment.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
 }
 
 /// The SDL committed as `schema.graphql`.

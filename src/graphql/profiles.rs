@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
+use super::loaders::Loaders;
 use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind, decode_cursor};
 use super::{Require, parts};
 use crate::domain::{self, Right};
@@ -148,7 +149,10 @@ impl ProfileQuery {
     /// characters) of a first, last, full or organisation name, an email or a username, or an
     /// exact profile ID. Case- and width-insensitive. Results are ranked: exact ID, then exact
     /// value, then prefix, then substring. Needs a staff sign-in.
-    #[graphql(guard = "Require::Staff", complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    #[graphql(
+        guard = "Require::Staff",
+        complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
+    )]
     async fn profiles(
         &self,
         ctx: &Context<'_>,
@@ -166,9 +170,18 @@ impl ProfileQuery {
                 message: "is not a cursor from this list; start again without `after`".into(),
             })?),
         };
-        let query = svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
+        let query =
+            svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
         let page = svc_profiles::page(svc, principal, &query, after, first).await?;
-        Ok(ProfileConnection { page, query, has_previous_page: after.is_some() })
+        let nodes: Vec<_> = page.items.iter().map(|(_, p)| p.clone()).collect();
+        ctx.data_unchecked::<Loaders>()
+            .prime(ctx, &["edges", "node"], &nodes)
+            .await?;
+        Ok(ProfileConnection {
+            page,
+            query,
+            has_previous_page: after.is_some(),
+        })
     }
 }
 
@@ -179,18 +192,31 @@ pub struct ProfileMutation;
 impl ProfileMutation {
     /// Creates a profile. Needs the MANAGE_PROFILES right.
     #[graphql(guard = "Require::Right(Right::ManageProfiles)")]
-    async fn create_profile(&self, ctx: &Context<'_>, input: CreateProfileInput) -> Result<CreateProfilePayload> {
+    async fn create_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProfileInput,
+    ) -> Result<CreateProfilePayload> {
         let (svc, principal, meta) = parts(ctx);
         let profile = svc_profiles::create(svc, principal, meta, input.into()).await?;
-        Ok(CreateProfilePayload { profile: Profile(profile) })
+        Ok(CreateProfilePayload {
+            profile: Profile(profile),
+        })
     }
 
     /// Changes a profile. Needs the MANAGE_PROFILES right.
     #[graphql(guard = "Require::Right(Right::ManageProfiles)")]
-    async fn update_profile(&self, ctx: &Context<'_>, id: ID, input: UpdateProfileInput) -> Result<UpdateProfilePayload> {
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateProfileInput,
+    ) -> Result<UpdateProfilePayload> {
         let (svc, principal, meta) = parts(ctx);
         let id = svc_profiles::parse_profile_id(&id)?;
         let profile = svc_profiles::update(svc, principal, meta, id, input.into()).await?;
-        Ok(UpdateProfilePayload { profile: Profile(profile) })
+        Ok(UpdateProfilePayload {
+            profile: Profile(profile),
+        })
     }
 }

@@ -54,7 +54,11 @@ impl StaffQuery {
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
     async fn staff_users(&self, ctx: &Context<'_>) -> Result<Vec<StaffUser>> {
         let (svc, principal, _) = parts(ctx);
-        Ok(services::staff::list(svc, principal).await?.into_iter().map(StaffUser).collect())
+        Ok(services::staff::list(svc, principal)
+            .await?
+            .into_iter()
+            .map(StaffUser)
+            .collect())
     }
 }
 
@@ -65,10 +69,18 @@ pub struct StaffMutation;
 impl StaffMutation {
     /// Signs a staff user in and returns a bearer token. A wrong password, an unknown user and
     /// a deactivated one all give INVALID_LOGIN.
-    async fn staff_login(&self, ctx: &Context<'_>, username: String, #[graphql(secret)] password: String) -> Result<StaffLoginPayload> {
+    async fn staff_login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        #[graphql(secret)] password: String,
+    ) -> Result<StaffLoginPayload> {
         let (svc, _, meta) = parts(ctx);
         let (token, user) = services::auth::staff_login(svc, meta, &username, &password).await?;
-        Ok(StaffLoginPayload { token: token.expose().to_owned(), staff_user: StaffUser(user) })
+        Ok(StaffLoginPayload {
+            token: token.expose().to_owned(),
+            staff_user: StaffUser(user),
+        })
     }
 
     /// Ends the current staff session. Its token stops working at once.
@@ -80,30 +92,57 @@ impl StaffMutation {
 
     /// Creates a staff user. Needs the MANAGE_STAFF right.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
-    async fn create_staff_user(&self, ctx: &Context<'_>, input: CreateStaffUserInput) -> Result<StaffUserPayload> {
+    async fn create_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStaffUserInput,
+    ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx);
-        let user =
-            services::staff::create(svc, Some(principal), meta, &input.username, &input.password, &rights(input.rights)).await?;
-        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+        let user = services::staff::create(
+            svc,
+            Some(principal),
+            meta,
+            &input.username,
+            &input.password,
+            &rights(input.rights),
+        )
+        .await?;
+        Ok(StaffUserPayload {
+            staff_user: StaffUser(user),
+        })
     }
 
     /// Replaces a staff user's rights; takes effect on their next request. The last active
     /// holder of MANAGE_STAFF cannot lose it. Needs the MANAGE_STAFF right.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
-    async fn set_staff_rights(&self, ctx: &Context<'_>, staff_user_id: ID, rights: Vec<GqlRight>) -> Result<StaffUserPayload> {
+    async fn set_staff_rights(
+        &self,
+        ctx: &Context<'_>,
+        staff_user_id: ID,
+        rights: Vec<GqlRight>,
+    ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx);
         let id = parse_staff_id(&staff_user_id, "staffUserId")?;
-        let user = services::staff::set_rights(svc, principal, meta, id, &self::rights(rights)).await?;
-        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+        let user =
+            services::staff::set_rights(svc, principal, meta, id, &self::rights(rights)).await?;
+        Ok(StaffUserPayload {
+            staff_user: StaffUser(user),
+        })
     }
 
     /// Deactivates a staff user and ends their sessions at once. The last active holder of
     /// MANAGE_STAFF cannot be deactivated. Needs the MANAGE_STAFF right.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
-    async fn deactivate_staff_user(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<StaffUserPayload> {
+    async fn deactivate_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        staff_user_id: ID,
+    ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx);
         let id = parse_staff_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::deactivate(svc, principal, meta, id).await?;
-        Ok(StaffUserPayload { staff_user: StaffUser(user) })
+        Ok(StaffUserPayload {
+            staff_user: StaffUser(user),
+        })
     }
 }

@@ -68,6 +68,9 @@ pub enum PasswordSetBy {
 /// A member profile: an organisation or a person.
 pub struct Profile(pub domain::Profile);
 
+/// The complexity budget assumes an organisation has about this many related people.
+const RELATED_COST: usize = 10;
+
 /// A member profile: an organisation or a person. Any signed-in staff user may read profiles.
 #[Object]
 impl Profile {
@@ -117,17 +120,36 @@ impl Profile {
     }
     /// The organisation this person is related to, if any.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
-        let Some(parent) = self.0.parent_id else { return Ok(None) };
-        Ok(ctx.data_unchecked::<Loaders>().profile.load_one(parent).await?.map(Profile))
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .profile
+            .load_one(parent)
+            .await?
+            .flatten()
+            .map(Profile))
     }
     /// The people related to this organisation, in ID order.
+    #[graphql(complexity = "RELATED_COST * child_complexity + 1")]
     async fn related_profiles(&self, ctx: &Context<'_>) -> Result<Vec<Profile>> {
-        let found = ctx.data_unchecked::<Loaders>().related.load_one(self.0.id).await?;
+        let found = ctx
+            .data_unchecked::<Loaders>()
+            .related
+            .load_one(self.0.id)
+            .await?;
         Ok(found.unwrap_or_default().into_iter().map(Profile).collect())
     }
     /// The profile's Members Only portal credential, or null when it has none.
     async fn portal_credential(&self, ctx: &Context<'_>) -> Result<Option<PortalCredential>> {
-        Ok(ctx.data_unchecked::<Loaders>().credential.load_one(self.0.id).await?.map(PortalCredential))
+        Ok(ctx
+            .data_unchecked::<Loaders>()
+            .credential
+            .load_one(self.0.id)
+            .await?
+            .flatten()
+            .map(PortalCredential))
     }
 }
 
@@ -254,7 +276,10 @@ impl ProfileConnection {
         self.page
             .items
             .iter()
-            .map(|(cursor, profile)| ProfileEdge { cursor: encode_cursor(*cursor), profile: profile.clone() })
+            .map(|(cursor, profile)| ProfileEdge {
+                cursor: encode_cursor(*cursor),
+                profile: profile.clone(),
+            })
             .collect()
     }
     /// Paging facts.
@@ -277,14 +302,20 @@ const CURSOR_PREFIX: &str = "p1:";
 
 pub fn encode_cursor(c: SearchCursor) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}:{}", c.tier, c.id))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{CURSOR_PREFIX}{}:{}", c.tier, c.id))
 }
 
 /// Reads a cursor this server produced. Anything else is `None`.
 pub fn decode_cursor(raw: &str) -> Option<SearchCursor> {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (tier, id) = text.strip_prefix(CURSOR_PREFIX)?.split_once(':')?;
-    Some(SearchCursor { tier: tier.parse().ok().filter(|t: &u8| *t <= 3)?, id: id.parse().ok()? })
+    Some(SearchCursor {
+        tier: tier.parse().ok().filter(|t: &u8| *t <= 3)?,
+        id: id.parse().ok()?,
+    })
 }

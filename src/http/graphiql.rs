@@ -8,11 +8,19 @@ pub const ASSETS_PATH: &str = "/graphiql/assets";
 
 /// The files the local page needs, as shipped in the `graphiql`, `react` and `react-dom` npm
 /// packages.
-pub const ASSET_FILES: [&str; 4] = ["graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "graphiql.min.js"];
+pub const ASSET_FILES: [&str; 4] = [
+    "graphiql.min.css",
+    "react.production.min.js",
+    "react-dom.production.min.js",
+    "graphiql.min.js",
+];
 
 pub fn page(config: &Config) -> String {
     if config.graphiql_assets_dir.is_none() {
-        return async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("memberkey GraphiQL").finish();
+        return async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("memberkey GraphiQL")
+            .finish();
     }
     let [css, react, react_dom, graphiql] = ASSET_FILES;
     format!(

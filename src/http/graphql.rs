@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
@@ -34,7 +34,13 @@ fn media_types(headers: &HeaderMap, name: header::HeaderName) -> Vec<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|part| part.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -47,11 +53,15 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
     if accepted.iter().any(|a| a == GRAPHQL_RESPONSE) {
         return Some(Flavor::GraphqlResponse);
     }
-    accepted.iter().any(|a| a == JSON || a == "*/*" || a == "application/*").then_some(Flavor::Json)
+    accepted
+        .iter()
+        .any(|a| a == JSON || a == "*/*" || a == "application/*")
+        .then_some(Flavor::Json)
 }
 
 fn plain_error(status: StatusCode, flavor: Flavor, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
     with_type(status, flavor, body.to_string())
 }
 
@@ -61,7 +71,8 @@ fn with_type(status: StatusCode, flavor: Flavor, body: String) -> Response {
         Flavor::Json => JSON,
     };
     let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     resp
 }
 
@@ -71,18 +82,30 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, peer: SocketAddr, request: async_graphql::Request, flavor: Flavor) -> Response {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    request: async_graphql::Request,
+    flavor: Flavor,
+) -> Response {
     let services = &state.services;
     let principal = match services::auth::resolve(services, bearer(headers)).await {
         Ok(p) => p,
         Err(e) => {
             let err: async_graphql::Error = e.into();
-            let body = json!({ "errors": [{ "message": err.message, "extensions": err.extensions }] });
+            let body =
+                json!({ "errors": [{ "message": err.message, "extensions": err.extensions }] });
             return with_type(StatusCode::INTERNAL_SERVER_ERROR, flavor, body.to_string());
         }
     };
-    let meta = RequestMeta { client_ip: Some(peer.ip().to_string()) };
-    let request = request.data(principal).data(meta).data(Loaders::new(services));
+    let meta = RequestMeta {
+        client_ip: Some(peer.ip().to_string()),
+    };
+    let request = request
+        .data(principal)
+        .data(meta)
+        .data(Loaders::new(services));
     let response = state.schema.execute(request).await;
 
     // A request error (it did not parse or validate) has no path and no data.
@@ -93,13 +116,21 @@ async fn execute(state: &AppState, headers: &HeaderMap, peer: SocketAddr, reques
         Ok(v) => v,
         Err(e) => {
             tracing::error!(cause = %e, "could not serialise a GraphQL response");
-            return plain_error(StatusCode::INTERNAL_SERVER_ERROR, flavor, "could not serialise the response");
+            return plain_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                flavor,
+                "could not serialise the response",
+            );
         }
     };
     if request_error && let Some(obj) = body.as_object_mut() {
         obj.remove("data");
     }
-    let status = if request_error && flavor == Flavor::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if request_error && flavor == Flavor::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     with_type(status, flavor, body.to_string())
 }
 
@@ -110,28 +141,49 @@ pub async fn post_graphql(
     body: Bytes,
 ) -> Response {
     let Some(flavor) = negotiate(&headers) else {
-        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        )
+            .into_response();
     };
     let content_types = media_types(&headers, header::CONTENT_TYPE);
     if content_types.first().map(String::as_str) != Some(JSON) {
-        let mut resp = plain_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, flavor, "send the request as Content-Type: application/json");
-        resp.headers_mut().insert(header::ACCEPT, HeaderValue::from_static(JSON));
+        let mut resp = plain_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            flavor,
+            "send the request as Content-Type: application/json",
+        );
+        resp.headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static(JSON));
         return resp;
     }
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if first == Some(b'[') {
-        return plain_error(StatusCode::BAD_REQUEST, flavor, "batched requests are not supported: send one operation per request");
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            "batched requests are not supported: send one operation per request",
+        );
     }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return plain_error(StatusCode::BAD_REQUEST, flavor, &format!("the body is not a GraphQL request: {e}")),
+        Err(e) => {
+            return plain_error(
+                StatusCode::BAD_REQUEST,
+                flavor,
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
     };
     execute(&state, &headers, peer, request, flavor).await
 }
 
 /// True when the operation the request would run is not a query.
 fn is_non_query(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
     let ty = match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
@@ -140,31 +192,83 @@ fn is_non_query(request: &async_graphql::Request) -> bool {
     ty.is_some_and(|t| t != OperationType::Query)
 }
 
+/// The URL parameters of a GET request, spelled as the GraphQL-over-HTTP spec spells them.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn request_from_params(params: GetParams) -> Result<async_graphql::Request, String> {
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
+    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(raw) = params.variables.filter(|v| !v.is_empty()) {
+        let value: serde_json::Value =
+            serde_json::from_str(&raw).map_err(|e| format!("`variables` is not JSON: {e}"))?;
+        request = request.variables(async_graphql::Variables::from_json(value));
+    }
+    if let Some(raw) = params.extensions.filter(|v| !v.is_empty()) {
+        request.extensions = serde_json::from_str(&raw)
+            .map_err(|e| format!("`extensions` is not a JSON object: {e}"))?;
+    }
+    Ok(request)
+}
+
 pub async fn get_graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Response {
-    let has_query = raw.as_deref().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("query=")));
-    if !has_query {
-        let wants_html = media_types(&headers, header::ACCEPT).iter().any(|a| a == "text/html");
+    let params = match Query::<GetParams>::try_from_uri(&uri) {
+        Ok(Query(p)) => p,
+        Err(e) => {
+            let flavor = negotiate(&headers).unwrap_or(Flavor::Json);
+            return plain_error(
+                StatusCode::BAD_REQUEST,
+                flavor,
+                &format!("could not read the query parameters: {e}"),
+            );
+        }
+    };
+    if params.query.is_none() {
+        let wants_html = media_types(&headers, header::ACCEPT)
+            .iter()
+            .any(|a| a == "text/html");
         if wants_html && state.config.graphiql {
             return Html(graphiql::page(&state.config)).into_response();
         }
         let flavor = negotiate(&headers).unwrap_or(Flavor::Json);
-        return plain_error(StatusCode::BAD_REQUEST, flavor, "missing the `query` parameter");
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            flavor,
+            "missing the `query` parameter",
+        );
     }
     let Some(flavor) = negotiate(&headers) else {
-        return (StatusCode::NOT_ACCEPTABLE, "accept application/graphql-response+json or application/json").into_response();
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        )
+            .into_response();
     };
-    let request = match async_graphql::http::parse_query_string(raw.as_deref().unwrap_or("")) {
+    let request = match request_from_params(params) {
         Ok(r) => r,
-        Err(e) => return plain_error(StatusCode::BAD_REQUEST, flavor, &format!("could not read the query parameters: {e}")),
+        Err(message) => return plain_error(StatusCode::BAD_REQUEST, flavor, &message),
     };
     if is_non_query(&request) {
-        let mut resp = plain_error(StatusCode::METHOD_NOT_ALLOWED, flavor, "mutations must be sent with POST");
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut resp = plain_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            flavor,
+            "mutations must be sent with POST",
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
     execute(&state, &headers, peer, request, flavor).await

@@ -28,7 +28,10 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
     let mut router = Router::new()
-        .route("/graphql", get(graphql::get_graphql).post(graphql::post_graphql))
+        .route(
+            "/graphql",
+            get(graphql::get_graphql).post(graphql::post_graphql),
+        )
         .route("/healthz", get(healthz));
     if let Some(dir) = &state.config.graphiql_assets_dir {
         router = router.nest_service(graphiql::ASSETS_PATH, ServeDir::new(dir));
@@ -43,13 +46,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     match state.services.db.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
         Err(e) => {
             tracing::error!(cause = %e, "health check: database unreachable");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }

@@ -40,7 +40,11 @@ impl Principal {
     /// A signed-in staff user holding `right`.
     pub fn require(&self, right: Right) -> AppResult<&StaffPrincipal> {
         let staff = self.staff()?;
-        if staff.user.has(right) { Ok(staff) } else { Err(AppError::Forbidden { right: Some(right) }) }
+        if staff.user.has(right) {
+            Ok(staff)
+        } else {
+            Err(AppError::Forbidden { right: Some(right) })
+        }
     }
 
     pub fn audit_actor(&self) -> AuditActor {
@@ -57,10 +61,17 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 /// Resolves a bearer token. An unknown, expired or idle token is simply anonymous: public
 /// operations still work, and guarded ones answer `UNAUTHENTICATED`.
 pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principal> {
-    let Some(token) = bearer.and_then(Token::from_presented) else { return Ok(Principal::Anonymous) };
+    let Some(token) = bearer.and_then(Token::from_presented) else {
+        return Ok(Principal::Anonymous);
+    };
     let now = svc.clock.now();
-    let Some(session) =
-        store::sessions::find_live_staff(&svc.db, &token.hash(), now, svc.config.staff_session_idle).await?
+    let Some(session) = store::sessions::find_live_staff(
+        &svc.db,
+        &token.hash(),
+        now,
+        svc.config.staff_session_idle,
+    )
+    .await?
     else {
         return Ok(Principal::Anonymous);
     };
@@ -68,19 +79,32 @@ pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principa
         store::sessions::touch_staff(&svc.db, session.session_id, now).await?;
     }
     // Rights are read on every request, so a revoked right stops working at once.
-    let Some(user) = store::staff::get(&svc.db, session.staff_user_id).await? else { return Ok(Principal::Anonymous) };
-    Ok(Principal::Staff(StaffPrincipal { user, session_id: session.session_id }))
+    let Some(user) = store::staff::get(&svc.db, session.staff_user_id).await? else {
+        return Ok(Principal::Anonymous);
+    };
+    Ok(Principal::Staff(StaffPrincipal {
+        user,
+        session_id: session.session_id,
+    }))
 }
 
 /// Signs a staff user in. Unknown user, wrong password and deactivated account all give the
 /// same `INVALID_LOGIN` after the same amount of hashing work.
-pub async fn staff_login(svc: &Services, meta: &RequestMeta, username: &str, password: &str) -> AppResult<(Token, StaffUser)> {
+pub async fn staff_login(
+    svc: &Services,
+    meta: &RequestMeta,
+    username: &str,
+    password: &str,
+) -> AppResult<(Token, StaffUser)> {
     let candidate = Password::for_verification(password);
     let found = match Username::parse(username) {
         Ok(u) => store::staff::find_for_login(&svc.db, &u).await?,
         Err(_) => None,
     };
-    let stored = found.as_ref().filter(|f| f.user.active).map(|f| f.password_hash.as_str());
+    let stored = found
+        .as_ref()
+        .filter(|f| f.user.active)
+        .map(|f| f.password_hash.as_str());
     let ok = svc.hasher.verify(candidate.as_ref(), stored).await?;
     let now = svc.clock.now();
     let Some(login) = found.filter(|_| ok) else {
@@ -101,7 +125,14 @@ pub async fn staff_login(svc: &Services, meta: &RequestMeta, username: &str, pas
     };
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
-    store::sessions::create_staff(&txn, &token.hash(), login.user.id, now, svc.config.staff_session_ttl).await?;
+    store::sessions::create_staff(
+        &txn,
+        &token.hash(),
+        login.user.id,
+        now,
+        svc.config.staff_session_ttl,
+    )
+    .await?;
     store::audit::record(
         &txn,
         now,

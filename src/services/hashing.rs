@@ -31,8 +31,13 @@ struct Inner {
 
 impl PasswordHasher {
     pub fn new(settings: Argon2Settings, workers: usize, queue: usize) -> Result<Self, AppError> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|e| AppError::internal(format!("invalid Argon2 parameters: {e}")))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| AppError::internal(format!("invalid Argon2 parameters: {e}")))?;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| AppError::internal(e.to_string()))?;
         let dummy_hash = hash_blocking(&params, &secret)?;
@@ -55,29 +60,49 @@ impl PasswordHasher {
     /// Hashes a new password into a PHC string with the configured parameters.
     pub async fn hash(&self, password: &Password) -> AppResult<String> {
         let secret = password.expose().as_bytes().to_vec();
-        self.run(move |params| hash_blocking(params, &secret)).await?
+        self.run(move |params| hash_blocking(params, &secret))
+            .await?
     }
 
     /// Checks a candidate against a stored PHC string, or against the dummy hash when there
     /// is none (unknown or password-less account), which always fails but costs the same.
-    pub async fn verify(&self, candidate: Option<&Password>, stored: Option<&str>) -> AppResult<bool> {
+    pub async fn verify(
+        &self,
+        candidate: Option<&Password>,
+        stored: Option<&str>,
+    ) -> AppResult<bool> {
         let (phc, real) = match stored {
             Some(s) => (s.to_owned(), true),
             None => (self.inner.dummy_hash.clone(), false),
         };
-        let secret = candidate.map(|p| p.expose().as_bytes().to_vec()).unwrap_or_default();
+        let secret = candidate
+            .map(|p| p.expose().as_bytes().to_vec())
+            .unwrap_or_default();
         let ok = self
             .run(move |_| {
-                let parsed = PasswordHash::new(&phc).map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
+                let parsed = PasswordHash::new(&phc)
+                    .map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
                 Ok::<bool, AppError>(Argon2::default().verify_password(&secret, &parsed).is_ok())
             })
             .await??;
         Ok(ok && real && candidate.is_some())
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce(&Params) -> T + Send + 'static) -> AppResult<T> {
-        let _queued = self.inner.queue.try_acquire().map_err(|_| AppError::RateLimited)?;
-        let _worker = self.inner.workers.acquire().await.map_err(AppError::internal)?;
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Params) -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _queued = self
+            .inner
+            .queue
+            .try_acquire()
+            .map_err(|_| AppError::RateLimited)?;
+        let _worker = self
+            .inner
+            .workers
+            .acquire()
+            .await
+            .map_err(AppError::internal)?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             inner.evaluations.fetch_add(1, Ordering::Relaxed);

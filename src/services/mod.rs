@@ -31,6 +31,8 @@ pub struct Services {
 
 impl Services {
     pub fn password_policy(&self) -> PasswordPolicy {
-        PasswordPolicy { min_chars: self.config.password_min_chars }
+        PasswordPolicy {
+            min_chars: self.config.password_min_chars,
+        }
     }
 }

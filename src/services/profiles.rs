@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services};
 use crate::domain::{
-    EmailAddress, MemberStatus, OrganizationName, PersonName, Profile, ProfileFilter, ProfileId, ProfileKind, Right,
-    SearchTerm,
+    EmailAddress, MemberStatus, OrganizationName, PersonName, Profile, ProfileFilter, ProfileId,
+    ProfileKind, Right, SearchTerm,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{self, audit::NewAuditEvent, profiles::ProfileFields, search::SearchCursor};
@@ -16,7 +16,9 @@ pub const DEFAULT_PAGE: u64 = 20;
 
 /// Parses a profile ID sent by a client. A malformed one gets its own code and names the value.
 pub fn parse_profile_id(raw: &str) -> AppResult<ProfileId> {
-    ProfileId::parse(raw.trim()).map_err(|_| AppError::InvalidProfileId { value: raw.to_owned() })
+    ProfileId::parse(raw.trim()).map_err(|_| AppError::InvalidProfileId {
+        value: raw.to_owned(),
+    })
 }
 
 /// A change to one nullable field: leave it, clear it, or set it.
@@ -51,7 +53,11 @@ pub struct ProfileChanges {
     pub email_opt_out: Option<bool>,
 }
 
-fn parse_patch<T>(patch: Patch<String>, field: &str, parse: impl Fn(&str) -> Result<T, crate::domain::InvalidInput>) -> AppResult<Patch<T>> {
+fn parse_patch<T>(
+    patch: Patch<String>,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, crate::domain::InvalidInput>,
+) -> AppResult<Patch<T>> {
     Ok(match patch {
         Patch::Keep => Patch::Keep,
         Patch::Clear => Patch::Clear,
@@ -62,13 +68,22 @@ fn parse_patch<T>(patch: Patch<String>, field: &str, parse: impl Fn(&str) -> Res
 }
 
 /// Parses every changed field and applies it over `base`.
-fn merge(base: ProfileFields, changes: ProfileChanges) -> AppResult<(ProfileFields, Patch<ProfileId>)> {
-    let first = parse_patch(changes.first_name, "input.firstName", |s| PersonName::parse(s).map(|n| n.as_str().to_owned()))?;
-    let last = parse_patch(changes.last_name, "input.lastName", |s| PersonName::parse(s).map(|n| n.as_str().to_owned()))?;
+fn merge(
+    base: ProfileFields,
+    changes: ProfileChanges,
+) -> AppResult<(ProfileFields, Patch<ProfileId>)> {
+    let first = parse_patch(changes.first_name, "input.firstName", |s| {
+        PersonName::parse(s).map(|n| n.as_str().to_owned())
+    })?;
+    let last = parse_patch(changes.last_name, "input.lastName", |s| {
+        PersonName::parse(s).map(|n| n.as_str().to_owned())
+    })?;
     let org = parse_patch(changes.organization_name, "input.organizationName", |s| {
         OrganizationName::parse(s).map(|n| n.as_str().to_owned())
     })?;
-    let email = parse_patch(changes.email, "input.email", |s| EmailAddress::parse(s).map(|e| e.to_string()))?;
+    let email = parse_patch(changes.email, "input.email", |s| {
+        EmailAddress::parse(s).map(|e| e.to_string())
+    })?;
     let parent = match changes.parent_id {
         Patch::Keep => Patch::Keep,
         Patch::Clear => Patch::Clear,
@@ -104,23 +119,39 @@ fn merge(base: ProfileFields, changes: ProfileChanges) -> AppResult<(ProfileFiel
 }
 
 /// Related people hang under an organisation, one level deep, so the tree can never loop.
-async fn check_parent(db: &impl sea_orm::ConnectionTrait, me: Option<&Profile>, fields: &ProfileFields) -> AppResult<()> {
-    let bad = |message: String| AppError::BadUserInput { field: "input.parentId".into(), message };
+async fn check_parent(
+    db: &impl sea_orm::ConnectionTrait,
+    me: Option<&Profile>,
+    fields: &ProfileFields,
+) -> AppResult<()> {
+    let bad = |message: String| AppError::BadUserInput {
+        field: "input.parentId".into(),
+        message,
+    };
     if let Some(parent_id) = fields.parent_id {
         if me.is_some_and(|p| p.id == parent_id) {
             return Err(bad("a profile cannot be its own parent".into()));
         }
-        let parent = store::profiles::get(db, parent_id).await?.ok_or_else(|| bad(format!("no profile with ID {parent_id} exists")))?;
+        let parent = store::profiles::get(db, parent_id)
+            .await?
+            .ok_or_else(|| bad(format!("no profile with ID {parent_id} exists")))?;
         if parent.kind != ProfileKind::Organization {
-            return Err(bad(format!("profile {parent_id} is a person; related profiles belong to an organisation")));
+            return Err(bad(format!(
+                "profile {parent_id} is a person; related profiles belong to an organisation"
+            )));
         }
         if parent.parent_id.is_some() {
-            return Err(bad(format!("profile {parent_id} is itself related to another profile")));
+            return Err(bad(format!(
+                "profile {parent_id} is itself related to another profile"
+            )));
         }
         if let Some(me) = me
             && store::profiles::has_children(db, me.id).await?
         {
-            return Err(bad("this profile has related profiles of its own, so it cannot be related to another".into()));
+            return Err(bad(
+                "this profile has related profiles of its own, so it cannot be related to another"
+                    .into(),
+            ));
         }
     }
     if let Some(me) = me
@@ -137,12 +168,22 @@ async fn check_parent(db: &impl sea_orm::ConnectionTrait, me: Option<&Profile>, 
 
 pub async fn get(svc: &Services, principal: &Principal, id: ProfileId) -> AppResult<Profile> {
     principal.staff()?;
-    store::profiles::get(&svc.db, id).await?.ok_or_else(|| AppError::not_found("profile", id))
+    store::profiles::get(&svc.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", id))
 }
 
-pub async fn create(svc: &Services, principal: &Principal, meta: &RequestMeta, changes: ProfileChanges) -> AppResult<Profile> {
+pub async fn create(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    changes: ProfileChanges,
+) -> AppResult<Profile> {
     let staff = principal.require(Right::ManageProfiles)?;
-    let kind = changes.kind.ok_or_else(|| AppError::BadUserInput { field: "input.kind".into(), message: "is required".into() })?;
+    let kind = changes.kind.ok_or_else(|| AppError::BadUserInput {
+        field: "input.kind".into(),
+        message: "is required".into(),
+    })?;
     let base = ProfileFields {
         kind,
         first_name: None,
@@ -158,7 +199,15 @@ pub async fn create(svc: &Services, principal: &Principal, meta: &RequestMeta, c
     let txn = store::begin_write(&svc.db).await?;
     check_parent(&txn, None, &fields).await?;
     let profile = store::profiles::insert(&txn, &fields, now).await?;
-    audit(&txn, svc, staff.user.id.get(), meta, "PROFILE_CREATED", profile.id).await?;
+    audit(
+        &txn,
+        svc,
+        staff.user.id.get(),
+        meta,
+        "PROFILE_CREATED",
+        profile.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(profile)
 }
@@ -173,7 +222,9 @@ pub async fn update(
     let staff = principal.require(Right::ManageProfiles)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let current = store::profiles::get(&txn, id).await?.ok_or_else(|| AppError::not_found("profile", id))?;
+    let current = store::profiles::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", id))?;
     let (fields, _) = merge(ProfileFields::from_record(&current), changes)?;
     check_parent(&txn, Some(&current), &fields).await?;
     let profile = store::profiles::update(&txn, id, &fields, now).await?;
@@ -230,10 +281,14 @@ pub fn parse_query(search: Option<&str>, filter: ProfileFilter) -> AppResult<Pro
 pub fn check_page_size(first: Option<i32>) -> AppResult<u64> {
     match first {
         None => Ok(DEFAULT_PAGE),
-        Some(n) if n < 0 => Err(AppError::BadUserInput { field: "first".into(), message: "must not be negative".into() }),
-        Some(n) if n as u64 > MAX_PAGE => {
-            Err(AppError::BadUserInput { field: "first".into(), message: format!("must be at most {MAX_PAGE}") })
-        }
+        Some(n) if n < 0 => Err(AppError::BadUserInput {
+            field: "first".into(),
+            message: "must not be negative".into(),
+        }),
+        Some(n) if n as u64 > MAX_PAGE => Err(AppError::BadUserInput {
+            field: "first".into(),
+            message: format!("must be at most {MAX_PAGE}"),
+        }),
         Some(n) => Ok(n as u64),
     }
 }
@@ -251,20 +306,43 @@ pub async fn page(
         Some(term) => store::search::search(&svc.db, term, &query.filter, after, first + 1)
             .await?
             .into_iter()
-            .map(|h| (SearchCursor { tier: h.tier, id: h.profile.id.get() }, h.profile))
+            .map(|h| {
+                (
+                    SearchCursor {
+                        tier: h.tier,
+                        id: h.profile.id.get(),
+                    },
+                    h.profile,
+                )
+            })
             .collect(),
         None => store::profiles::list(&svc.db, &query.filter, after.map(|c| c.id), first + 1)
             .await?
             .into_iter()
-            .map(|p| (SearchCursor { tier: 0, id: p.id.get() }, p))
+            .map(|p| {
+                (
+                    SearchCursor {
+                        tier: 0,
+                        id: p.id.get(),
+                    },
+                    p,
+                )
+            })
             .collect(),
     };
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
-    Ok(ProfilePage { items, has_next_page })
+    Ok(ProfilePage {
+        items,
+        has_next_page,
+    })
 }
 
-pub async fn total_count(svc: &Services, principal: &Principal, query: &ProfileQuery) -> AppResult<u64> {
+pub async fn total_count(
+    svc: &Services,
+    principal: &Principal,
+    query: &ProfileQuery,
+) -> AppResult<u64> {
     principal.staff()?;
     Ok(match &query.term {
         Some(term) => store::search::count(&svc.db, term, &query.filter).await?,

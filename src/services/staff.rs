@@ -31,11 +31,16 @@ pub async fn create(
         p.require(Right::ManageStaff)?;
     }
     let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
-    let username = Username::parse(username).map_err(|e| AppError::bad_input("input.username", e))?;
-    let password = Password::parse(password, svc.password_policy())
-        .map_err(|e| AppError::WeakPassword { reason: format!("the password {}", e.message) })?;
+    let username =
+        Username::parse(username).map_err(|e| AppError::bad_input("input.username", e))?;
+    let password =
+        Password::parse(password, svc.password_policy()).map_err(|e| AppError::WeakPassword {
+            reason: format!("the password {}", e.message),
+        })?;
     if store::staff::username_taken(&svc.db, &username).await? {
-        return Err(AppError::UsernameTaken { username: username.to_string() });
+        return Err(AppError::UsernameTaken {
+            username: username.to_string(),
+        });
     }
     let hash = svc.hasher.hash(&password).await?;
     let now = svc.clock.now();
@@ -43,10 +48,21 @@ pub async fn create(
     // Checked again inside the transaction: the unique index is the final word, but a clear
     // USERNAME_TAKEN beats a constraint error.
     if store::staff::username_taken(&txn, &username).await? {
-        return Err(AppError::UsernameTaken { username: username.to_string() });
+        return Err(AppError::UsernameTaken {
+            username: username.to_string(),
+        });
     }
     let user = store::staff::insert(&txn, &username, hash, rights, now).await?;
-    audit(&txn, now, actor, meta, "STAFF_USER_CREATED", user.id, json!({ "rights": names(rights) })).await?;
+    audit(
+        &txn,
+        now,
+        actor,
+        meta,
+        "STAFF_USER_CREATED",
+        user.id,
+        json!({ "rights": names(rights) }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -62,41 +78,74 @@ pub async fn set_rights(
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
     if target.active && target.has(Right::ManageStaff) && !rights.contains(&Right::ManageStaff) {
         ensure_not_last_admin(&txn, id).await?;
     }
     store::staff::replace_rights(&txn, id, rights).await?;
-    audit(&txn, now, principal.audit_actor(), meta, "STAFF_RIGHTS_CHANGED", id, json!({
-        "from": names(&target.rights),
-        "to": names(rights),
-    }))
+    audit(
+        &txn,
+        now,
+        principal.audit_actor(),
+        meta,
+        "STAFF_RIGHTS_CHANGED",
+        id,
+        json!({
+            "from": names(&target.rights),
+            "to": names(rights),
+        }),
+    )
     .await?;
-    let updated = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// Deactivates a staff user and ends all of their sessions at once.
-pub async fn deactivate(svc: &Services, principal: &Principal, meta: &RequestMeta, id: StaffUserId) -> AppResult<StaffUser> {
+pub async fn deactivate(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+) -> AppResult<StaffUser> {
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
     if target.active {
         if target.has(Right::ManageStaff) {
             ensure_not_last_admin(&txn, id).await?;
         }
         store::staff::deactivate(&txn, id, now).await?;
         store::sessions::delete_all_staff(&txn, id).await?;
-        audit(&txn, now, principal.audit_actor(), meta, "STAFF_USER_DEACTIVATED", id, json!({})).await?;
+        audit(
+            &txn,
+            now,
+            principal.audit_actor(),
+            meta,
+            "STAFF_USER_DEACTIVATED",
+            id,
+            json!({}),
+        )
+        .await?;
     }
-    let updated = store::staff::get(&txn, id).await?.ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
     txn.commit().await?;
     Ok(updated)
 }
 
-async fn ensure_not_last_admin(db: &impl sea_orm::ConnectionTrait, leaving: StaffUserId) -> AppResult<()> {
+async fn ensure_not_last_admin(
+    db: &impl sea_orm::ConnectionTrait,
+    leaving: StaffUserId,
+) -> AppResult<()> {
     let holders = store::staff::lock_active_holders(db, Right::ManageStaff).await?;
     if holders.iter().all(|h| *h == leaving) {
         return Err(AppError::BadUserInput {

@@ -26,7 +26,11 @@ pub struct NewAuditEvent<'a> {
     pub detail: Option<serde_json::Value>,
 }
 
-pub async fn record(db: &impl ConnectionTrait, at: DateTime<Utc>, event: NewAuditEvent<'_>) -> Result<(), sea_orm::DbErr> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    event: NewAuditEvent<'_>,
+) -> Result<(), sea_orm::DbErr> {
     let (kind, staff, member) = match event.actor {
         AuditActor::Anonymous => ("ANONYMOUS", None, None),
         AuditActor::Staff(id) => ("STAFF", Some(id), None),

@@ -12,7 +12,10 @@ pub(crate) fn to_info(m: portal_credential::Model) -> CredentialInfo {
         profile_id: ProfileId::from_db(m.profile_id),
         username: m.username,
         password_is_set: m.password_hash.is_some(),
-        password_set_by: m.password_set_by.as_deref().and_then(PasswordSetBy::from_db),
+        password_set_by: m
+            .password_set_by
+            .as_deref()
+            .and_then(PasswordSetBy::from_db),
         password_changed_at: m.password_changed_at,
         must_change_password: m.must_change_password,
         last_login_at: m.last_login_at,
@@ -30,5 +33,9 @@ pub async fn for_profiles(
         .filter(portal_credential::Column::ProfileId.is_in(ids.iter().map(|i| i.get())))
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(to_info).map(|c| (c.profile_id, c)).collect())
+    Ok(rows
+        .into_iter()
+        .map(to_info)
+        .map(|c| (c.profile_id, c))
+        .collect())
 }

@@ -14,14 +14,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Opens the pool. SQLite gets WAL, foreign keys, a busy timeout and synchronous=NORMAL
 /// (durable in WAL mode across process crashes; a power loss may drop the last commits).
 /// Every statement bumps `statements`, which tests and diagnostics read.
-pub async fn connect(url: &str, max_connections: u32, statements: Arc<AtomicU64>) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    statements: Arc<AtomicU64>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(1)
@@ -46,7 +50,12 @@ pub async fn connect(url: &str, max_connections: u32, statements: Arc<AtomicU64>
 /// Refuses to run on a SQLite connection that lost WAL or foreign keys.
 async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
     for (pragma, expected) in [("journal_mode", "wal"), ("foreign_keys", "1")] {
-        let row = db.query_one_raw(sea_orm::Statement::from_string(DatabaseBackend::Sqlite, format!("PRAGMA {pragma}"))).await?;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Sqlite,
+                format!("PRAGMA {pragma}"),
+            ))
+            .await?;
         let value = match row {
             Some(r) => r
                 .try_get_by_index::<String>(0)
@@ -55,7 +64,9 @@ async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
         };
         // An in-memory database reports "memory"; that is only ever used by throwaway tools.
         if value != expected && !(pragma == "journal_mode" && value == "memory") {
-            return Err(DbErr::Custom(format!("SQLite PRAGMA {pragma} is {value:?}, expected {expected:?}")));
+            return Err(DbErr::Custom(format!(
+                "SQLite PRAGMA {pragma} is {value:?}, expected {expected:?}"
+            )));
         }
     }
     Ok(())

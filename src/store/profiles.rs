@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use super::sql::Sql;
 use crate::domain::{self, MemberStatus, ProfileFilter, ProfileId, ProfileKind, search_key};
@@ -73,11 +76,21 @@ pub(crate) fn to_records(models: Vec<profile::Model>) -> Result<Vec<domain::Prof
     models.into_iter().map(to_record).collect()
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: ProfileId) -> Result<Option<domain::Profile>, DbErr> {
-    profile::Entity::find_by_id(id.get()).one(db).await?.map(to_record).transpose()
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+) -> Result<Option<domain::Profile>, DbErr> {
+    profile::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .map(to_record)
+        .transpose()
 }
 
-pub async fn get_many(db: &impl ConnectionTrait, ids: &[ProfileId]) -> Result<HashMap<ProfileId, domain::Profile>, DbErr> {
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[ProfileId],
+) -> Result<HashMap<ProfileId, domain::Profile>, DbErr> {
     let rows = profile::Entity::find()
         .filter(profile::Column::Id.is_in(ids.iter().map(|i| i.get())))
         .all(db)
@@ -105,11 +118,23 @@ pub async fn children_of(
 }
 
 pub async fn has_children(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
-    Ok(profile::Entity::find().filter(profile::Column::ParentId.eq(id.get())).one(db).await?.is_some())
+    Ok(profile::Entity::find()
+        .filter(profile::Column::ParentId.eq(id.get()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
-pub async fn insert(db: &impl ConnectionTrait, fields: &ProfileFields, now: DateTime<Utc>) -> Result<domain::Profile, DbErr> {
-    let mut m = profile::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    fields: &ProfileFields,
+    now: DateTime<Utc>,
+) -> Result<domain::Profile, DbErr> {
+    let mut m = profile::ActiveModel {
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     fields.apply(&mut m);
     to_record(m.insert(db).await?)
 }
@@ -120,7 +145,11 @@ pub async fn update(
     fields: &ProfileFields,
     now: DateTime<Utc>,
 ) -> Result<domain::Profile, DbErr> {
-    let mut m = profile::ActiveModel { id: sea_orm::Unchanged(id.get()), updated_at: Set(now), ..Default::default() };
+    let mut m = profile::ActiveModel {
+        id: sea_orm::Unchanged(id.get()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     fields.apply(&mut m);
     to_record(m.update(db).await?)
 }
@@ -166,7 +195,12 @@ pub async fn list(
         sql.push(" AND p.id > ").param(after);
     }
     sql.push(" ORDER BY p.id LIMIT ").param(limit as i64);
-    to_records(profile::Entity::find().from_raw_sql(sql.build()).all(db).await?)
+    to_records(
+        profile::Entity::find()
+            .from_raw_sql(sql.build())
+            .all(db)
+            .await?,
+    )
 }
 
 /// How many profiles pass the filter.
@@ -178,7 +212,10 @@ pub async fn count(db: &impl ConnectionTrait, filter: &ProfileFilter) -> Result<
 }
 
 pub(crate) async fn scalar_count(db: &impl ConnectionTrait, sql: Sql) -> Result<u64, DbErr> {
-    let row = db.query_one_raw(sql.build()).await?.ok_or_else(|| DbErr::Custom("COUNT returned no row".into()))?;
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::Custom("COUNT returned no row".into()))?;
     let n: i64 = row.try_get("", "n")?;
     Ok(n.max(0) as u64)
 }

@@ -39,20 +39,38 @@ fn push_exact(sql: &mut Sql, key: &str) {
     sql.push(" OR p.last_name_key = ").param(key);
     sql.push(" OR p.organization_name_key = ").param(key);
     sql.push(" OR p.email_key = ").param(key);
-    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key = ").param(key);
+    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key = ")
+        .param(key);
     sql.push("))");
 }
 
 fn push_prefix(sql: &mut Sql, key: &str) {
     let hi = prefix_upper_bound(key);
     sql.push("(");
-    for (i, col) in ["p.first_name_key", "p.last_name_key", "p.organization_name_key", "p.email_key"].iter().enumerate() {
+    for (i, col) in [
+        "p.first_name_key",
+        "p.last_name_key",
+        "p.organization_name_key",
+        "p.email_key",
+    ]
+    .iter()
+    .enumerate()
+    {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push("(").push(col).push(" >= ").param(key).push(" AND ").push(col).push(" < ").param(hi.clone()).push(")");
+        sql.push("(")
+            .push(col)
+            .push(" >= ")
+            .param(key)
+            .push(" AND ")
+            .push(col)
+            .push(" < ")
+            .param(hi.clone())
+            .push(")");
     }
-    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key >= ").param(key);
+    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key >= ")
+        .param(key);
     sql.push(" AND username_key < ").param(hi).push("))");
 }
 
@@ -61,7 +79,10 @@ fn fts_phrase(key: &str) -> String {
 }
 
 fn like_pattern(key: &str) -> String {
-    let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = key
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -70,13 +91,19 @@ fn push_substring(sql: &mut Sql, key: &str) {
     match sql.backend() {
         DatabaseBackend::Postgres => {
             let pattern = like_pattern(key);
-            sql.push("(p.search_document LIKE ").param(pattern.clone()).push(" ESCAPE '\\'");
-            sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ")
-                .param(pattern)
-                .push(" ESCAPE '\\'))");
+            sql.push("(p.search_document LIKE ")
+                .param(pattern.clone())
+                .push(" ESCAPE '\\'");
+            sql.push(
+                " OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ",
+            )
+            .param(pattern)
+            .push(" ESCAPE '\\'))");
         }
         _ => {
-            sql.push("p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ").param(fts_phrase(key)).push(")");
+            sql.push("p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ")
+                .param(fts_phrase(key))
+                .push(")");
         }
     }
 }
@@ -87,7 +114,14 @@ fn push_not_exact_id(sql: &mut Sql, term: &SearchTerm) {
     }
 }
 
-fn tier_query(backend: DatabaseBackend, tier: u8, term: &SearchTerm, filter: &ProfileFilter, after_id: Option<i64>, limit: u64) -> Option<Sql> {
+fn tier_query(
+    backend: DatabaseBackend,
+    tier: u8,
+    term: &SearchTerm,
+    filter: &ProfileFilter,
+    after_id: Option<i64>,
+    limit: u64,
+) -> Option<Sql> {
     let mut sql = Sql::new(backend);
     let key = term.key.as_str();
     match tier {
@@ -96,7 +130,8 @@ fn tier_query(backend: DatabaseBackend, tier: u8, term: &SearchTerm, filter: &Pr
             if after_id.is_some() {
                 return None;
             }
-            sql.push("SELECT p.* FROM profiles p WHERE p.id = ").param(id.get());
+            sql.push("SELECT p.* FROM profiles p WHERE p.id = ")
+                .param(id.get());
         }
         1 => {
             sql.push("SELECT p.* FROM profiles p WHERE ");
@@ -158,15 +193,28 @@ pub async fn search(
             break;
         }
         let after_id = after.filter(|c| c.tier == tier).map(|c| c.id);
-        let Some(sql) = tier_query(backend, tier, term, filter, after_id, remaining) else { continue };
-        let rows = profile::Entity::find().from_raw_sql(sql.build()).all(db).await?;
-        hits.extend(to_records(rows)?.into_iter().map(|profile| SearchHit { tier, profile }));
+        let Some(sql) = tier_query(backend, tier, term, filter, after_id, remaining) else {
+            continue;
+        };
+        let rows = profile::Entity::find()
+            .from_raw_sql(sql.build())
+            .all(db)
+            .await?;
+        hits.extend(
+            to_records(rows)?
+                .into_iter()
+                .map(|profile| SearchHit { tier, profile }),
+        );
     }
     Ok(hits)
 }
 
 /// How many profiles match the term and filter, over all tiers.
-pub async fn count(db: &impl ConnectionTrait, term: &SearchTerm, filter: &ProfileFilter) -> Result<u64, DbErr> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    term: &SearchTerm,
+    filter: &ProfileFilter,
+) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE (");
     push_prefix(&mut sql, &term.key);

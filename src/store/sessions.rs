@@ -2,7 +2,9 @@
 //! enforced in the lookup query itself.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 use crate::domain::{StaffUserId, TokenHash};
 use crate::entities::{staff_session, staff_user};
@@ -63,9 +65,16 @@ pub async fn find_live_staff(
     }))
 }
 
-pub async fn touch_staff(db: &impl ConnectionTrait, session_id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn touch_staff(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     staff_session::Entity::update_many()
-        .col_expr(staff_session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            staff_session::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(staff_session::Column::Id.eq(session_id))
         .exec(db)
         .await?;
@@ -73,11 +82,16 @@ pub async fn touch_staff(db: &impl ConnectionTrait, session_id: i64, now: DateTi
 }
 
 pub async fn delete_staff(db: &impl ConnectionTrait, session_id: i64) -> Result<(), DbErr> {
-    staff_session::Entity::delete_by_id(session_id).exec(db).await?;
+    staff_session::Entity::delete_by_id(session_id)
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_all_staff(db: &impl ConnectionTrait, user: StaffUserId) -> Result<(), DbErr> {
-    staff_session::Entity::delete_many().filter(staff_session::Column::StaffUserId.eq(user.get())).exec(db).await?;
+    staff_session::Entity::delete_many()
+        .filter(staff_session::Column::StaffUserId.eq(user.get()))
+        .exec(db)
+        .await?;
     Ok(())
 }

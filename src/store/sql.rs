@@ -11,7 +11,11 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(backend: DatabaseBackend) -> Self {
-        Self { backend, text: String::new(), values: Vec::new() }
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
     }
 
     pub fn backend(&self) -> DatabaseBackend {

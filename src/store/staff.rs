@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::sql::Sql;
@@ -18,10 +19,19 @@ pub struct StaffLogin {
 }
 
 fn to_record(m: staff_user::Model, rights: Vec<Right>) -> StaffUser {
-    StaffUser { id: StaffUserId::from_db(m.id), username: m.username, active: m.active, rights, created_at: m.created_at }
+    StaffUser {
+        id: StaffUserId::from_db(m.id),
+        username: m.username,
+        active: m.active,
+        rights,
+        created_at: m.created_at,
+    }
 }
 
-async fn rights_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Vec<Right>>, DbErr> {
+async fn rights_of(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<Right>>, DbErr> {
     let rows = staff_right::Entity::find()
         .filter(staff_right::Column::StaffUserId.is_in(ids.iter().copied()))
         .order_by_asc(staff_right::Column::Right)
@@ -38,31 +48,56 @@ async fn rights_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<StaffUser>, DbErr> {
-    let Some(m) = staff_user::Entity::find_by_id(id.get()).one(db).await? else { return Ok(None) };
+    let Some(m) = staff_user::Entity::find_by_id(id.get()).one(db).await? else {
+        return Ok(None);
+    };
     let mut rights = rights_of(db, &[m.id]).await?;
     let r = rights.remove(&m.id).unwrap_or_default();
     Ok(Some(to_record(m, r)))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<StaffUser>, DbErr> {
-    let users = staff_user::Entity::find().order_by_asc(staff_user::Column::Id).all(db).await?;
+    let users = staff_user::Entity::find()
+        .order_by_asc(staff_user::Column::Id)
+        .all(db)
+        .await?;
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let mut rights = rights_of(db, &ids).await?;
-    Ok(users.into_iter().map(|u| { let r = rights.remove(&u.id).unwrap_or_default(); to_record(u, r) }).collect())
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let r = rights.remove(&u.id).unwrap_or_default();
+            to_record(u, r)
+        })
+        .collect())
 }
 
-pub async fn find_for_login(db: &impl ConnectionTrait, username: &Username) -> Result<Option<StaffLogin>, DbErr> {
-    let Some(m) = staff_user::Entity::find().filter(staff_user::Column::UsernameKey.eq(username.key())).one(db).await? else {
+pub async fn find_for_login(
+    db: &impl ConnectionTrait,
+    username: &Username,
+) -> Result<Option<StaffLogin>, DbErr> {
+    let Some(m) = staff_user::Entity::find()
+        .filter(staff_user::Column::UsernameKey.eq(username.key()))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let hash = m.password_hash.clone();
     let mut rights = rights_of(db, &[m.id]).await?;
     let r = rights.remove(&m.id).unwrap_or_default();
-    Ok(Some(StaffLogin { user: to_record(m, r), password_hash: hash }))
+    Ok(Some(StaffLogin {
+        user: to_record(m, r),
+        password_hash: hash,
+    }))
 }
 
 pub async fn username_taken(db: &impl ConnectionTrait, username: &Username) -> Result<bool, DbErr> {
-    Ok(staff_user::Entity::find().filter(staff_user::Column::UsernameKey.eq(username.key())).one(db).await?.is_some())
+    Ok(staff_user::Entity::find()
+        .filter(staff_user::Column::UsernameKey.eq(username.key()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 pub async fn insert(
@@ -90,23 +125,35 @@ pub async fn insert(
     Ok(to_record(m, sorted))
 }
 
-pub async fn replace_rights(db: &impl ConnectionTrait, id: StaffUserId, rights: &[Right]) -> Result<(), DbErr> {
-    staff_right::Entity::delete_many().filter(staff_right::Column::StaffUserId.eq(id.get())).exec(db).await?;
+pub async fn replace_rights(
+    db: &impl ConnectionTrait,
+    id: StaffUserId,
+    rights: &[Right],
+) -> Result<(), DbErr> {
+    staff_right::Entity::delete_many()
+        .filter(staff_right::Column::StaffUserId.eq(id.get()))
+        .exec(db)
+        .await?;
     let mut unique = rights.to_vec();
     unique.sort();
     unique.dedup();
     if unique.is_empty() {
         return Ok(());
     }
-    staff_right::Entity::insert_many(
-        unique.into_iter().map(|r| staff_right::ActiveModel { staff_user_id: Set(id.get()), right: Set(r.as_str().to_owned()) }),
-    )
+    staff_right::Entity::insert_many(unique.into_iter().map(|r| staff_right::ActiveModel {
+        staff_user_id: Set(id.get()),
+        right: Set(r.as_str().to_owned()),
+    }))
     .exec(db)
     .await?;
     Ok(())
 }
 
-pub async fn deactivate(db: &impl ConnectionTrait, id: StaffUserId, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn deactivate(
+    db: &impl ConnectionTrait,
+    id: StaffUserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         active: Set(false),
@@ -122,7 +169,10 @@ pub async fn deactivate(db: &impl ConnectionTrait, id: StaffUserId, now: DateTim
 /// The active holders of a right. On PostgreSQL their rows are locked until the transaction
 /// ends, so two staff cannot each remove "the other" last administrator at the same time.
 /// (SQLite transactions that write begin as writers and are already serialised.)
-pub async fn lock_active_holders(db: &impl ConnectionTrait, right: Right) -> Result<Vec<StaffUserId>, DbErr> {
+pub async fn lock_active_holders(
+    db: &impl ConnectionTrait,
+    right: Right,
+) -> Result<Vec<StaffUserId>, DbErr> {
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT u.id AS id FROM staff_users u JOIN staff_rights r ON r.staff_user_id = u.id WHERE u.active = ")
@@ -134,7 +184,9 @@ pub async fn lock_active_holders(db: &impl ConnectionTrait, right: Right) -> Res
         sql.push(" FOR UPDATE");
     }
     let rows = db.query_all_raw(sql.build()).await?;
-    rows.iter().map(|r| r.try_get::<i64>("", "id").map(StaffUserId::from_db)).collect()
+    rows.iter()
+        .map(|r| r.try_get::<i64>("", "id").map(StaffUserId::from_db))
+        .collect()
 }
 
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {

@@ -11,29 +11,35 @@ async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> u64 {
     let resp = app.gql(Some(token), q, json!({ "n": first })).await;
     let after = app.app.sql_statements();
     assert!(resp["errors"].is_null(), "{resp}");
-    assert_eq!(resp["data"]["profiles"]["edges"].as_array().unwrap().len(), first);
+    assert_eq!(
+        resp["data"]["profiles"]["edges"].as_array().unwrap().len(),
+        first
+    );
     after - before
 }
 
-both!(page_size_does_not_change_the_statement_count, |app| async move {
-    let token = app.admin().await;
-    let mut parent = None;
-    for i in 0..110 {
-        let input = if i % 10 == 0 {
-            json!({ "kind": "ORGANIZATION", "organizationName": format!("Org {i}") })
-        } else {
-            json!({ "kind": "INDIVIDUAL", "firstName": format!("Person {i}"), "parentId": parent })
-        };
-        let id = app.create_profile(&token, input).await;
-        if i % 10 == 0 {
-            parent = Some(id);
+both!(
+    page_size_does_not_change_the_statement_count,
+    |app| async move {
+        let token = app.admin().await;
+        let mut parent = None;
+        for i in 0..110 {
+            let input = if i % 10 == 0 {
+                json!({ "kind": "ORGANIZATION", "organizationName": format!("Org {i}") })
+            } else {
+                json!({ "kind": "INDIVIDUAL", "firstName": format!("Person {i}"), "parentId": parent })
+            };
+            let id = app.create_profile(&token, input).await;
+            if i % 10 == 0 {
+                parent = Some(id);
+            }
         }
+        // Warm up the session's "last seen" stamp so both measured requests do the same work.
+        statements_for_page(&app, &token, 1).await;
+        let ten = statements_for_page(&app, &token, 10).await;
+        let hundred = statements_for_page(&app, &token, 100).await;
+        assert_eq!(ten, hundred, "statements for 10: {ten}, for 100: {hundred}");
+        // Session lookup (2), rights (1), the page (1), and one per relation (3).
+        assert!(hundred <= 8, "expected a small constant, got {hundred}");
     }
-    // Warm up the session's "last seen" stamp so both measured requests do the same work.
-    statements_for_page(&app, &token, 1).await;
-    let ten = statements_for_page(&app, &token, 10).await;
-    let hundred = statements_for_page(&app, &token, 100).await;
-    assert_eq!(ten, hundred, "statements for 10: {ten}, for 100: {hundred}");
-    // Session lookup (2), rights (1), the page (1), and one per relation (3).
-    assert!(hundred <= 8, "expected a small constant, got {hundred}");
-});
+);

@@ -59,11 +59,16 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Drop runs outside async; a short-lived runtime on its own thread does the DROP.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 use sea_orm::ConnectionTrait;
                 let db = sea_orm::Database::connect(&admin_url).await.ok()?;
-                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()?;
+                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()?;
                 db.close().await.ok()
             })
         })
@@ -72,9 +77,13 @@ impl Drop for PgDatabase {
 }
 
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');
@@ -96,7 +105,11 @@ pub fn test_config(database_url: String) -> Config {
         database_url,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         public_url: "https://members.example.org".into(),
-        argon2: Argon2Settings { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        argon2: Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
         db_max_connections: 8,
         ..Config::default()
     }
@@ -114,12 +127,18 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
             (format!("sqlite://{}?mode=rwc", path.display()), None)
         }
         Backend::Postgres => {
-            let admin_url = std::env::var("MEMBERKEY_TEST_POSTGRES_URL").expect("MEMBERKEY_TEST_POSTGRES_URL");
+            let admin_url =
+                std::env::var("MEMBERKEY_TEST_POSTGRES_URL").expect("MEMBERKEY_TEST_POSTGRES_URL");
             let name = format!("memberkey_test_{}", uuid::Uuid::new_v4().simple());
             {
                 use sea_orm::ConnectionTrait;
-                let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
                 admin.close().await.expect("close admin connection");
             }
             let url = with_database(&admin_url, &name);
@@ -131,7 +150,12 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let listen = config.listen;
     let app = App::build(config).await.expect("build app");
     let app = app.spawn(listen).await.expect("spawn app");
-    TestApp { app, client: reqwest::Client::new(), _dir: dir, _pg: pg }
+    TestApp {
+        app,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        _pg: pg,
+    }
 }
 
 impl TestApp {
@@ -143,9 +167,16 @@ impl TestApp {
     /// and signs them in over HTTP. Returns the bearer token.
     pub async fn staff_with(&self, username: &str, rights: &[Right]) -> String {
         let password = "correct horse battery staple";
-        services::staff::create(&self.app.services, None, &RequestMeta::default(), username, password, rights)
-            .await
-            .expect("create staff user");
+        services::staff::create(
+            &self.app.services,
+            None,
+            &RequestMeta::default(),
+            username,
+            password,
+            rights,
+        )
+        .await
+        .expect("create staff user");
         self.login(username, password).await
     }
 
@@ -161,12 +192,18 @@ impl TestApp {
                 json!({ "u": username, "p": password }),
             )
             .await;
-        resp["data"]["staffLogin"]["token"].as_str().unwrap_or_else(|| panic!("login failed: {resp}")).to_owned()
+        resp["data"]["staffLogin"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {resp}"))
+            .to_owned()
     }
 
     /// Sends one GraphQL request and returns the JSON body; the HTTP status must be 200.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -180,15 +217,24 @@ impl TestApp {
     /// Creates a profile through the API and returns its ID.
     pub async fn create_profile(&self, token: &str, input: Value) -> String {
         let resp = self
-            .gql(Some(token), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }", json!({ "i": input }))
+            .gql(
+                Some(token),
+                "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
+                json!({ "i": input }),
+            )
             .await;
-        resp["data"]["createProfile"]["profile"]["id"].as_str().unwrap_or_else(|| panic!("create failed: {resp}")).to_owned()
+        resp["data"]["createProfile"]["profile"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("create failed: {resp}"))
+            .to_owned()
     }
 }
 
 /// The `extensions.code` of the first error.
 pub fn code(resp: &Value) -> &str {
-    resp["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("expected an error code in {resp}"))
+    resp["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error code in {resp}"))
 }
 
 pub fn person(first: &str, last: &str, email: Option<&str>) -> Value {

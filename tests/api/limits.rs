@@ -4,16 +4,25 @@ use serde_json::json;
 
 use crate::helpers::{both, code};
 
-both!(a_thousand_aliased_logins_are_refused_before_hashing, |app| async move {
-    let before = app.app.services.hasher.evaluations();
-    let fields: String = (0..1000)
+both!(
+    a_thousand_aliased_logins_are_refused_before_hashing,
+    |app| async move {
+        let before = app.app.services.hasher.evaluations();
+        let fields: String = (0..1000)
         .map(|i| format!("a{i}: staffLogin(username: \"admin\", password: \"guess number {i}\") {{ token }} "))
         .collect();
-    let resp = app.gql(None, &format!("mutation {{ {fields} }}"), json!({})).await;
-    assert_eq!(code(&resp), "BAD_USER_INPUT");
-    assert_eq!(resp["errors"][0]["extensions"]["field"], "query");
-    assert_eq!(app.app.services.hasher.evaluations(), before, "no Argon2 work was done");
-});
+        let resp = app
+            .gql(None, &format!("mutation {{ {fields} }}"), json!({}))
+            .await;
+        assert_eq!(code(&resp), "BAD_USER_INPUT");
+        assert_eq!(resp["errors"][0]["extensions"]["field"], "query");
+        assert_eq!(
+            app.app.services.hasher.evaluations(),
+            before,
+            "no Argon2 work was done"
+        );
+    }
+);
 
 both!(deep_queries_are_refused, |app| async move {
     let token = app.admin().await;
@@ -21,15 +30,30 @@ both!(deep_queries_are_refused, |app| async move {
     for _ in 0..20 {
         q = format!("parent {{ {q} }}");
     }
-    let resp = app.gql(Some(&token), &format!("{{ profile(id: \"1\") {{ {q} }} }}"), json!({})).await;
-    let msg = resp["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
-    assert!(msg.contains("nested too deep") || msg.contains("depth"), "{resp}");
+    let resp = app
+        .gql(
+            Some(&token),
+            &format!("{{ profile(id: \"1\") {{ {q} }} }}"),
+            json!({}),
+        )
+        .await;
+    let msg = resp["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        msg.contains("nested too deep") || msg.contains("depth"),
+        "{resp}"
+    );
 });
 
 both!(costly_queries_are_refused, |app| async move {
     let token = app.admin().await;
     let q = "{ profiles(first: 100) { edges { node { relatedProfiles { relatedProfiles { relatedProfiles { id displayName email parent { id displayName } } } } } } } }";
     let resp = app.gql(Some(&token), q, json!({})).await;
-    let msg = resp["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
+    let msg = resp["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
     assert!(msg.contains("complex"), "{resp}");
 });

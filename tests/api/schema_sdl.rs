@@ -23,11 +23,16 @@ async fn every_type_field_argument_and_enum_value_has_a_description() {
     let resp = schema.execute(q).await;
     assert!(resp.errors.is_empty(), "{:?}", resp.errors);
     let data = resp.data.into_json().unwrap();
-    let undocumented = |v: &Value| v["description"].as_str().is_none_or(|s| s.trim().is_empty());
+    let undocumented = |v: &Value| {
+        v["description"]
+            .as_str()
+            .is_none_or(|s| s.trim().is_empty())
+    };
     let mut missing = Vec::new();
     for ty in data["__schema"]["types"].as_array().unwrap() {
         let name = ty["name"].as_str().unwrap();
-        let builtin = name.starts_with("__") || matches!(name, "String" | "Int" | "Float" | "Boolean" | "ID");
+        let builtin =
+            name.starts_with("__") || matches!(name, "String" | "Int" | "Float" | "Boolean" | "ID");
         if builtin {
             continue;
         }
@@ -44,7 +49,10 @@ async fn every_type_field_argument_and_enum_value_has_a_description() {
                     // Self-explanatory arguments (`id`, `input`, credentials) may rely on the
                     // field's own description.
                     let arg_name = arg["name"].as_str().unwrap();
-                    let obvious = matches!(arg_name, "id" | "input" | "username" | "password" | "staffUserId" | "rights");
+                    let obvious = matches!(
+                        arg_name,
+                        "id" | "input" | "username" | "password" | "staffUserId" | "rights"
+                    );
                     if undocumented(arg) && !obvious {
                         missing.push(format!("{name}.{item_name}({arg_name})"));
                     }
