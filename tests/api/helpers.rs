@@ -1,7 +1,9 @@
 use std::net::SocketAddr;
 
 use memberkey::config::Argon2Settings;
-use memberkey::domain::Right;
+use std::sync::Arc;
+
+use memberkey::domain::{Clock, ManualClock, Right, SystemClock};
 use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config, RunningApp};
 use serde_json::{Value, json};
@@ -119,7 +121,22 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// An app whose clock only moves when the test says so.
+pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, ManualClock) {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = spawn(backend, |_| {}, Arc::new(clock.clone())).await;
+    (app, clock)
+}
+
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(backend, tweak, Arc::new(SystemClock)).await
+}
+
+async fn spawn(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, pg) = match backend {
         Backend::Sqlite => {
@@ -148,7 +165,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let mut config = test_config(url);
     tweak(&mut config);
     let listen = config.listen;
-    let app = App::build(config).await.expect("build app");
+    let app = App::build_with_clock(config, clock)
+        .await
+        .expect("build app");
     let app = app.spawn(listen).await.expect("spawn app");
     TestApp {
         app,

@@ -10,4 +10,5 @@ mod limits;
 mod profiles;
 mod schema_sdl;
 mod search;
+mod sessions;
 mod staff;

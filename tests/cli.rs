@@ -1,0 +1,167 @@
+//! The `memberkey` binary itself: schema export, staff creation from standard input, demo
+//! seeding and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn memberkey(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memberkey"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
+        .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
+        .env("MEMBERKEY_LISTEN", "127.0.0.1:0");
+    cmd
+}
+
+#[test]
+fn schema_needs_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberkey(dir.path())
+        .env(
+            "MEMBERKEY_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sdl = String::from_utf8(out.stdout).unwrap();
+    assert!(sdl.contains("type Profile"));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no database file was created"
+    );
+}
+
+#[test]
+fn staff_create_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = memberkey(dir.path())
+        .args([
+            "staff",
+            "create",
+            "--username",
+            "admin",
+            "--right",
+            "manage_staff",
+            "--right",
+            "VIEW_AUDIT_LOG",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("MANAGE_STAFF") && text.contains("VIEW_AUDIT_LOG"),
+        "{text}"
+    );
+    assert!(
+        dir.path().join("memberkey.db").exists(),
+        "the default database is memberkey.db in the working directory"
+    );
+
+    // A second user with the same name is refused with a clear message.
+    let mut again = memberkey(dir.path())
+        .args(["staff", "create", "--username", "ADMIN", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    again
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another long password\n")
+        .unwrap();
+    let out = again.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in use"));
+
+    let out = memberkey(dir.path())
+        .args(["staff", "create", "--username", "x1", "--right", "BOGUS"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("MANAGE_PROFILES"),
+        "the error lists the valid rights"
+    );
+}
+
+#[test]
+fn serve_demo_seeds_once_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..2 {
+        let mut child = memberkey(dir.path())
+            .args(["serve", "--demo"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        if round == 0 {
+            assert!(first.contains("Demo data loaded"), "{first}");
+            let mut rest = String::new();
+            stdout.read_line(&mut rest).unwrap();
+            assert!(rest.contains("staffLogin(username: \"admin\""), "{rest}");
+        } else {
+            assert!(first.contains("already has data"), "{first}");
+        }
+        // Wait until it serves, then ask it to stop.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("serving GraphQL") {
+            line.clear();
+        }
+        assert!(line.contains("serving GraphQL"), "never started: {line}");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut waited = Duration::ZERO;
+        let exit = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                waited < Duration::from_secs(30),
+                "did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+            waited += Duration::from_millis(50);
+        };
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    }
+}
+
+#[test]
+fn bad_settings_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberkey(dir.path())
+        .env("MEMBERKEY_LISTEN", "not-an-address")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MEMBERKEY_LISTEN"));
+}
