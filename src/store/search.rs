@@ -34,44 +34,47 @@ fn prefix_upper_bound(key: &str) -> String {
     format!("{key}\u{10FFFF}")
 }
 
-fn push_exact(sql: &mut Sql, key: &str) {
-    sql.push("(p.first_name_key = ").param(key);
-    sql.push(" OR p.last_name_key = ").param(key);
-    sql.push(" OR p.organization_name_key = ").param(key);
-    sql.push(" OR p.email_key = ").param(key);
-    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key = ")
-        .param(key);
-    sql.push("))");
+const KEY_COLUMNS: [&str; 4] = [
+    "first_name_key",
+    "last_name_key",
+    "organization_name_key",
+    "email_key",
+];
+
+/// IDs of profiles with a key equal to the term: one index lookup per column, unioned, so
+/// each branch is answered from its own B-tree.
+fn push_exact_ids(sql: &mut Sql, key: &str) {
+    sql.push("(");
+    for col in KEY_COLUMNS {
+        sql.push("SELECT id FROM profiles WHERE ")
+            .push(col)
+            .push(" = ")
+            .param(key)
+            .push(" UNION ");
+    }
+    sql.push("SELECT profile_id FROM portal_credentials WHERE username_key = ")
+        .param(key)
+        .push(")");
 }
 
-fn push_prefix(sql: &mut Sql, key: &str) {
+/// IDs of profiles with a key starting with the term: index range scans, unioned.
+fn push_prefix_ids(sql: &mut Sql, key: &str) {
     let hi = prefix_upper_bound(key);
     sql.push("(");
-    for (i, col) in [
-        "p.first_name_key",
-        "p.last_name_key",
-        "p.organization_name_key",
-        "p.email_key",
-    ]
-    .iter()
-    .enumerate()
-    {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        sql.push("(")
+    for col in KEY_COLUMNS {
+        sql.push("SELECT id FROM profiles WHERE ")
             .push(col)
             .push(" >= ")
-            .param(key)
-            .push(" AND ")
+            .param(key);
+        sql.push(" AND ")
             .push(col)
             .push(" < ")
             .param(hi.clone())
-            .push(")");
+            .push(" UNION ");
     }
-    sql.push(" OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key >= ")
+    sql.push("SELECT profile_id FROM portal_credentials WHERE username_key >= ")
         .param(key);
-    sql.push(" AND username_key < ").param(hi).push("))");
+    sql.push(" AND username_key < ").param(hi).push(")");
 }
 
 fn fts_phrase(key: &str) -> String {
@@ -86,94 +89,138 @@ fn like_pattern(key: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The substring condition on alias `p`, for counting.
-fn push_substring(sql: &mut Sql, key: &str) {
+/// IDs of profiles containing the term anywhere, for counting.
+fn push_substring_ids(sql: &mut Sql, key: &str) {
     match sql.backend() {
         DatabaseBackend::Postgres => {
             let pattern = like_pattern(key);
-            sql.push("(p.search_document LIKE ")
+            sql.push("(SELECT id FROM profiles WHERE search_document LIKE ")
                 .param(pattern.clone())
                 .push(" ESCAPE '\\'");
-            sql.push(
-                " OR p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ",
-            )
-            .param(pattern)
-            .push(" ESCAPE '\\'))");
+            sql.push(" UNION SELECT profile_id FROM portal_credentials WHERE username_key LIKE ")
+                .param(pattern)
+                .push(" ESCAPE '\\')");
         }
         _ => {
-            sql.push("p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ")
+            sql.push("(SELECT rowid FROM profile_search WHERE profile_search MATCH ")
                 .param(fts_phrase(key))
                 .push(")");
         }
     }
 }
 
-fn push_not_exact_id(sql: &mut Sql, term: &SearchTerm) {
-    if let Some(id) = term.exact_id {
-        sql.push(" AND p.id <> ").param(id.get());
-    }
+/// Where the substring tier reads its candidates from.
+#[derive(Clone, Copy)]
+enum SubstringSource {
+    /// SQLite: the FTS5 table, which hands rows over in rowid order and stops at the LIMIT.
+    Fts,
+    /// PostgreSQL: names and emails. A plain condition on `profiles` lets the planner either
+    /// walk the primary key and stop early (common terms) or use the trigram index (rare ones).
+    ProfileDocument,
+    /// PostgreSQL: usernames.
+    Username,
 }
 
-fn tier_query(
-    backend: DatabaseBackend,
+struct TierQuery<'a> {
     tier: u8,
-    term: &SearchTerm,
-    filter: &ProfileFilter,
+    term: &'a SearchTerm,
+    filter: &'a ProfileFilter,
     after_id: Option<i64>,
     limit: u64,
-) -> Option<Sql> {
+}
+
+fn tier_sql(backend: DatabaseBackend, q: &TierQuery<'_>, source: SubstringSource) -> Option<Sql> {
     let mut sql = Sql::new(backend);
-    let key = term.key.as_str();
-    match tier {
+    let key = q.term.key.as_str();
+    let mut id_col = "p.id";
+    match q.tier {
         0 => {
-            let id = term.exact_id?;
-            if after_id.is_some() {
+            let id = q.term.exact_id?;
+            if q.after_id.is_some() {
                 return None;
             }
             sql.push("SELECT p.* FROM profiles p WHERE p.id = ")
                 .param(id.get());
         }
         1 => {
-            sql.push("SELECT p.* FROM profiles p WHERE ");
-            push_exact(&mut sql, key);
+            sql.push("SELECT p.* FROM profiles p WHERE p.id IN ");
+            push_exact_ids(&mut sql, key);
         }
         2 => {
-            sql.push("SELECT p.* FROM profiles p WHERE ");
-            push_prefix(&mut sql, key);
-            sql.push(" AND ");
-            push_exact(&mut sql, key);
-            sql.push(" IS NOT TRUE");
+            sql.push("SELECT p.* FROM profiles p WHERE p.id IN ");
+            push_prefix_ids(&mut sql, key);
+            sql.push(" AND p.id NOT IN ");
+            push_exact_ids(&mut sql, key);
         }
         _ => {
-            if !term.allows_substring() {
+            if !q.term.allows_substring() {
                 return None;
             }
-            match backend {
-                DatabaseBackend::Postgres => {
-                    sql.push("SELECT p.* FROM profiles p WHERE ");
-                    push_substring(&mut sql, key);
+            match source {
+                SubstringSource::Fts => {
+                    sql.push(
+                        "SELECT p.* FROM profile_search JOIN profiles p ON p.id = profile_search.rowid \
+                         WHERE profile_search MATCH ",
+                    )
+                    .param(fts_phrase(key));
+                    id_col = "profile_search.rowid";
                 }
-                _ => {
-                    // Joining the FTS table lets FTS5 hand rows over in rowid order and stop at
-                    // the LIMIT, instead of materialising every match.
-                    sql.push("SELECT p.* FROM profile_search JOIN profiles p ON p.id = profile_search.rowid WHERE profile_search MATCH ")
-                        .param(fts_phrase(key));
+                SubstringSource::ProfileDocument => {
+                    sql.push("SELECT p.* FROM profiles p WHERE p.search_document LIKE ")
+                        .param(like_pattern(key))
+                        .push(" ESCAPE '\\'");
+                }
+                SubstringSource::Username => {
+                    sql.push("SELECT p.* FROM profiles p WHERE p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ")
+                        .param(like_pattern(key))
+                        .push(" ESCAPE '\\')");
                 }
             }
-            sql.push(" AND ");
-            push_prefix(&mut sql, key);
-            sql.push(" IS NOT TRUE");
+            sql.push(" AND p.id NOT IN ");
+            push_prefix_ids(&mut sql, key);
         }
     }
-    if tier > 0 {
-        push_not_exact_id(&mut sql, term);
+    if q.tier > 0
+        && let Some(id) = q.term.exact_id
+    {
+        sql.push(" AND p.id <> ").param(id.get());
     }
-    push_filter(&mut sql, filter);
-    if let Some(after) = after_id {
-        sql.push(" AND p.id > ").param(after);
+    push_filter(&mut sql, q.filter);
+    if let Some(after) = q.after_id {
+        sql.push(" AND ").push(id_col).push(" > ").param(after);
     }
-    sql.push(" ORDER BY p.id LIMIT ").param(limit as i64);
+    sql.push(" ORDER BY ")
+        .push(id_col)
+        .push(" LIMIT ")
+        .param(q.limit as i64);
     Some(sql)
+}
+
+async fn run_tier(db: &impl ConnectionTrait, q: &TierQuery<'_>) -> Result<Vec<Profile>, DbErr> {
+    let backend = db.get_database_backend();
+    let sources: &[SubstringSource] = match (q.tier, backend) {
+        (3, DatabaseBackend::Postgres) => {
+            &[SubstringSource::ProfileDocument, SubstringSource::Username]
+        }
+        _ => &[SubstringSource::Fts],
+    };
+    let mut found: Vec<Profile> = Vec::new();
+    for source in sources {
+        let Some(sql) = tier_sql(backend, q, *source) else {
+            continue;
+        };
+        found.extend(to_records(
+            profile::Entity::find()
+                .from_raw_sql(sql.build())
+                .all(db)
+                .await?,
+        )?);
+    }
+    // Two sources are merged back into ID order.
+    found.sort_by_key(|p| p.id);
+    found.dedup_by_key(|p| p.id);
+    found.truncate(q.limit as usize);
+    Ok(found)
 }
 
 /// Up to `limit` hits after `after`, best tier first.
@@ -184,7 +231,6 @@ pub async fn search(
     after: Option<SearchCursor>,
     limit: u64,
 ) -> Result<Vec<SearchHit>, DbErr> {
-    let backend = db.get_database_backend();
     let mut hits = Vec::new();
     let start = after.map_or(0, |c| c.tier);
     for tier in start..=LAST_TIER {
@@ -193,18 +239,15 @@ pub async fn search(
             break;
         }
         let after_id = after.filter(|c| c.tier == tier).map(|c| c.id);
-        let Some(sql) = tier_query(backend, tier, term, filter, after_id, remaining) else {
-            continue;
+        let query = TierQuery {
+            tier,
+            term,
+            filter,
+            after_id,
+            limit: remaining,
         };
-        let rows = profile::Entity::find()
-            .from_raw_sql(sql.build())
-            .all(db)
-            .await?;
-        hits.extend(
-            to_records(rows)?
-                .into_iter()
-                .map(|profile| SearchHit { tier, profile }),
-        );
+        let rows = run_tier(db, &query).await?;
+        hits.extend(rows.into_iter().map(|profile| SearchHit { tier, profile }));
     }
     Ok(hits)
 }
@@ -216,14 +259,14 @@ pub async fn count(
     filter: &ProfileFilter,
 ) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE (");
-    push_prefix(&mut sql, &term.key);
+    sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE (p.id IN ");
+    push_prefix_ids(&mut sql, &term.key);
     if let Some(id) = term.exact_id {
         sql.push(" OR p.id = ").param(id.get());
     }
     if term.allows_substring() {
-        sql.push(" OR ");
-        push_substring(&mut sql, &term.key);
+        sql.push(" OR p.id IN ");
+        push_substring_ids(&mut sql, &term.key);
     }
     sql.push(")");
     push_filter(&mut sql, filter);
