@@ -5,7 +5,9 @@
 //! 3. one that contains it (SQLite FTS5 trigram, PostgreSQL pg_trgm), for terms of 3+ chars.
 //!
 //! Each tier is read with a keyset on ID and stops as soon as the page is full, so a common
-//! term never scores or sorts every match. The cursor is (tier, last ID).
+//! term never scores or sorts every match: tiers 1 and 2 take at most a page from each key
+//! column's index, and a better tier is excluded row by row rather than by materialising it.
+//! The cursor is (tier, last ID).
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait};
 
@@ -40,22 +42,6 @@ const KEY_COLUMNS: [&str; 4] = [
     "organization_name_key",
     "email_key",
 ];
-
-/// IDs of profiles with a key equal to the term: one index lookup per column, unioned, so
-/// each branch is answered from its own B-tree.
-fn push_exact_ids(sql: &mut Sql, key: &str) {
-    sql.push("(");
-    for col in KEY_COLUMNS {
-        sql.push("SELECT id FROM profiles WHERE ")
-            .push(col)
-            .push(" = ")
-            .param(key)
-            .push(" UNION ");
-    }
-    sql.push("SELECT profile_id FROM portal_credentials WHERE username_key = ")
-        .param(key)
-        .push(")");
-}
 
 /// IDs of profiles with a key starting with the term: index range scans, unioned.
 fn push_prefix_ids(sql: &mut Sql, key: &str) {
@@ -129,33 +115,130 @@ struct TierQuery<'a> {
     limit: u64,
 }
 
-fn tier_sql(backend: DatabaseBackend, q: &TierQuery<'_>, source: SubstringSource) -> Option<Sql> {
+/// True (for the row `p`) when a key equals the term. Checked per candidate row, so
+/// excluding a better tier never materialises that tier's whole result.
+fn push_row_is_exact(sql: &mut Sql, key: &str) {
+    sql.push("(");
+    for col in KEY_COLUMNS {
+        sql.push("p.").push(col).push(" = ").param(key).push(" OR ");
+    }
+    sql.push("EXISTS (SELECT 1 FROM portal_credentials c2 WHERE c2.profile_id = p.id AND c2.username_key = ")
+        .param(key)
+        .push("))");
+}
+
+/// True (for the row `p`) when a key starts with the term.
+fn push_row_is_prefix(sql: &mut Sql, key: &str) {
+    let hi = prefix_upper_bound(key);
+    sql.push("(");
+    for col in KEY_COLUMNS {
+        sql.push("(p.")
+            .push(col)
+            .push(" >= ")
+            .param(key)
+            .push(" AND p.")
+            .push(col)
+            .push(" < ")
+            .param(hi.clone());
+        sql.push(") OR ");
+    }
+    sql.push("EXISTS (SELECT 1 FROM portal_credentials c2 WHERE c2.profile_id = p.id AND c2.username_key >= ")
+        .param(key)
+        .push(" AND c2.username_key < ")
+        .param(hi)
+        .push("))");
+}
+
+/// The conditions every branch shares: not the exact-ID hit, the filter, the keyset.
+fn push_common(sql: &mut Sql, q: &TierQuery<'_>, id_col: &str) {
+    if q.tier > 0
+        && let Some(id) = q.term.exact_id
+    {
+        sql.push(" AND p.id <> ").param(id.get());
+    }
+    push_filter(sql, q.filter);
+    if let Some(after) = q.after_id {
+        sql.push(" AND ").push(id_col).push(" > ").param(after);
+    }
+    sql.push(" ORDER BY ")
+        .push(id_col)
+        .push(" LIMIT ")
+        .param(q.limit as i64);
+}
+
+/// Tiers 1 and 2: one branch per key column, each returning at most `limit` IDs in ID
+/// order from its own index, then merged. The first `limit` of the union are exactly the first
+/// `limit` of the tier, without reading every match of a common name.
+fn exact_or_prefix_sql(backend: DatabaseBackend, q: &TierQuery<'_>) -> Sql {
     let mut sql = Sql::new(backend);
     let key = q.term.key.as_str();
-    let mut id_col = "p.id";
+    let hi = prefix_upper_bound(key);
+    sql.push("SELECT p.* FROM profiles p WHERE p.id IN (");
+    let branches = KEY_COLUMNS.iter().map(Some).chain([None]);
+    for (i, col) in branches.enumerate() {
+        if i > 0 {
+            sql.push(" UNION ");
+        }
+        sql.push("SELECT id FROM (SELECT p.id AS id FROM profiles p");
+        match col {
+            Some(col) => {
+                sql.push(" WHERE p.").push(col);
+                if q.tier == 1 {
+                    sql.push(" = ").param(key);
+                } else {
+                    sql.push(" >= ")
+                        .param(key)
+                        .push(" AND p.")
+                        .push(col)
+                        .push(" < ")
+                        .param(hi.clone());
+                }
+            }
+            None => {
+                sql.push(" JOIN portal_credentials c ON c.profile_id = p.id WHERE c.username_key");
+                if q.tier == 1 {
+                    sql.push(" = ").param(key);
+                } else {
+                    sql.push(" >= ")
+                        .param(key)
+                        .push(" AND c.username_key < ")
+                        .param(hi.clone());
+                }
+            }
+        }
+        if q.tier == 2 {
+            sql.push(" AND ");
+            push_row_is_exact(&mut sql, key);
+            sql.push(" IS NOT TRUE");
+        }
+        push_common(&mut sql, q, "p.id");
+        sql.push(") b").push(&i.to_string());
+    }
+    sql.push(") ORDER BY p.id LIMIT ").param(q.limit as i64);
+    sql
+}
+
+fn tier_sql(backend: DatabaseBackend, q: &TierQuery<'_>, source: SubstringSource) -> Option<Sql> {
+    let key = q.term.key.as_str();
     match q.tier {
         0 => {
             let id = q.term.exact_id?;
             if q.after_id.is_some() {
                 return None;
             }
+            let mut sql = Sql::new(backend);
             sql.push("SELECT p.* FROM profiles p WHERE p.id = ")
                 .param(id.get());
+            push_filter(&mut sql, q.filter);
+            Some(sql)
         }
-        1 => {
-            sql.push("SELECT p.* FROM profiles p WHERE p.id IN ");
-            push_exact_ids(&mut sql, key);
-        }
-        2 => {
-            sql.push("SELECT p.* FROM profiles p WHERE p.id IN ");
-            push_prefix_ids(&mut sql, key);
-            sql.push(" AND p.id NOT IN ");
-            push_exact_ids(&mut sql, key);
-        }
+        1 | 2 => Some(exact_or_prefix_sql(backend, q)),
         _ => {
             if !q.term.allows_substring() {
                 return None;
             }
+            let mut sql = Sql::new(backend);
+            let mut id_col = "p.id";
             match source {
                 SubstringSource::Fts => {
                     sql.push(
@@ -171,29 +254,21 @@ fn tier_sql(backend: DatabaseBackend, q: &TierQuery<'_>, source: SubstringSource
                         .push(" ESCAPE '\\'");
                 }
                 SubstringSource::Username => {
-                    sql.push("SELECT p.* FROM profiles p WHERE p.id IN (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ")
-                        .param(like_pattern(key))
-                        .push(" ESCAPE '\\')");
+                    sql.push(
+                        "SELECT p.* FROM profiles p WHERE p.id IN \
+                         (SELECT profile_id FROM portal_credentials WHERE username_key LIKE ",
+                    )
+                    .param(like_pattern(key))
+                    .push(" ESCAPE '\\')");
                 }
             }
-            sql.push(" AND p.id NOT IN ");
-            push_prefix_ids(&mut sql, key);
+            sql.push(" AND ");
+            push_row_is_prefix(&mut sql, key);
+            sql.push(" IS NOT TRUE");
+            push_common(&mut sql, q, id_col);
+            Some(sql)
         }
     }
-    if q.tier > 0
-        && let Some(id) = q.term.exact_id
-    {
-        sql.push(" AND p.id <> ").param(id.get());
-    }
-    push_filter(&mut sql, q.filter);
-    if let Some(after) = q.after_id {
-        sql.push(" AND ").push(id_col).push(" > ").param(after);
-    }
-    sql.push(" ORDER BY ")
-        .push(id_col)
-        .push(" LIMIT ")
-        .param(q.limit as i64);
-    Some(sql)
 }
 
 async fn run_tier(db: &impl ConnectionTrait, q: &TierQuery<'_>) -> Result<Vec<Profile>, DbErr> {
