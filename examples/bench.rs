@@ -229,7 +229,7 @@ async fn load_profiles(db: &DatabaseConnection, n: u64) -> Duration {
             let mut values: Vec<DbValue> = Vec::new();
             for r in 0..rows {
                 id += 1;
-                let is_org = rng.next() % 5 == 0;
+                let is_org = rng.next().is_multiple_of(5);
                 let (first, last, org) = if is_org {
                     org_ids.push(id);
                     (
@@ -262,7 +262,7 @@ async fn load_profiles(db: &DatabaseConnection, n: u64) -> Duration {
                         _ => format!("info{id}@company{}.example", id % 89),
                     }),
                 };
-                let parent = if !is_org && rng.next() % 2 == 0 && !org_ids.is_empty() {
+                let parent = if !is_org && rng.next().is_multiple_of(2) && !org_ids.is_empty() {
                     Some(org_ids[(rng.next() % org_ids.len() as u64) as usize] as i64)
                 } else {
                     None
