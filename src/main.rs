@@ -166,11 +166,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     ),
                 }
             }
+            // Installed before we announce readiness, so an early SIGTERM is still graceful.
+            let shutdown = memberkey::app::shutdown_signal();
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-            tracing::info!(%listen, "memberkey is serving GraphQL at /graphql");
-            app.serve(listener, memberkey::app::shutdown_signal())
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(listen = %bound, "memberkey is serving GraphQL at /graphql");
+            app.serve(listener, shutdown)
                 .await
                 .map_err(|e| e.to_string())
         }
