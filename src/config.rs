@@ -47,6 +47,10 @@ pub struct Config {
     pub hash_queue: usize,
     pub password_min_chars: usize,
     pub db_max_connections: u32,
+    pub lockout_threshold: i32,
+    pub lockout_duration: Duration,
+    pub member_session_ttl: Duration,
+    pub member_session_idle: Duration,
 }
 
 impl Default for Config {
@@ -74,6 +78,10 @@ impl Default for Config {
             hash_queue: 64 * cores,
             password_min_chars: 12,
             db_max_connections: 16,
+            lockout_threshold: 10,
+            lockout_duration: Duration::minutes(15),
+            member_session_ttl: Duration::hours(12),
+            member_session_idle: Duration::minutes(60),
         }
     }
 }
@@ -154,6 +162,22 @@ impl Config {
         var("MEMBERKEY_HASH_QUEUE", &mut c.hash_queue)?;
         var("MEMBERKEY_PASSWORD_MIN_LENGTH", &mut c.password_min_chars)?;
         var("MEMBERKEY_DB_MAX_CONNECTIONS", &mut c.db_max_connections)?;
+        var("MEMBERKEY_LOCKOUT_THRESHOLD", &mut c.lockout_threshold)?;
+        minutes("MEMBERKEY_LOCKOUT_MINUTES", &mut c.lockout_duration)?;
+        minutes(
+            "MEMBERKEY_MEMBER_SESSION_TTL_MINUTES",
+            &mut c.member_session_ttl,
+        )?;
+        minutes(
+            "MEMBERKEY_MEMBER_SESSION_IDLE_MINUTES",
+            &mut c.member_session_idle,
+        )?;
+        if c.lockout_threshold < 1 {
+            return Err(ConfigError {
+                var: "MEMBERKEY_LOCKOUT_THRESHOLD",
+                message: "must be at least 1".into(),
+            });
+        }
         if c.hash_workers == 0 {
             return Err(ConfigError {
                 var: "MEMBERKEY_HASH_WORKERS",

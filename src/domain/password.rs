@@ -76,6 +76,16 @@ impl fmt::Debug for Password {
     }
 }
 
+impl Password {
+    /// Refuses a common password or one built from the account's own details.
+    pub fn check_strength(&self, ctx: super::PasswordContext<'_>) -> Result<(), InvalidInput> {
+        match super::password_weakness(&self.0, ctx) {
+            Some(reason) => Err(InvalidInput::new(reason)),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! written by hand in `graphql/types`, so a new column is never public by accident.
 
 pub mod audit_event;
+pub mod member_session;
 pub mod portal_credential;
 pub mod profile;
 pub mod staff_right;

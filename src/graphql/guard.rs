@@ -11,6 +11,8 @@ pub enum Require {
     Staff,
     /// A staff user holding this right.
     Right(Right),
+    /// A signed-in member.
+    Member,
 }
 
 impl Guard for Require {
@@ -19,6 +21,7 @@ impl Guard for Require {
         let outcome = match self {
             Require::Staff => principal.staff().map(|_| ()),
             Require::Right(r) => principal.require(*r).map(|_| ()),
+            Require::Member => principal.member().map(|_| ()),
         };
         outcome.map_err(Into::into)
     }

@@ -1,9 +1,11 @@
 //! The GraphQL schema: roots merged per feature, hand-written output types, guards,
 //! DataLoaders and limits. Resolvers stay thin: each calls one service function.
 
+mod credentials;
 mod guard;
 mod limits;
 pub mod loaders;
+mod member;
 mod profiles;
 mod staff;
 mod types;
@@ -17,11 +19,20 @@ pub use guard::Require;
 
 /// Every query field.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(profiles::ProfileQuery, staff::StaffQuery);
+pub struct QueryRoot(
+    profiles::ProfileQuery,
+    staff::StaffQuery,
+    member::MemberQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(profiles::ProfileMutation, staff::StaffMutation);
+pub struct MutationRoot(
+    profiles::ProfileMutation,
+    staff::StaffMutation,
+    credentials::CredentialMutation,
+    member::MemberMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

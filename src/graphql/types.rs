@@ -118,7 +118,8 @@ impl Profile {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// The organisation this person is related to, if any.
+    /// The organisation this person is related to, if any. Staff only.
+    #[graphql(guard = "Require::Staff")]
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
@@ -131,8 +132,11 @@ impl Profile {
             .flatten()
             .map(Profile))
     }
-    /// The people related to this organisation, in ID order.
-    #[graphql(complexity = "RELATED_COST * child_complexity + 1")]
+    /// The people related to this organisation, in ID order. Staff only.
+    #[graphql(
+        guard = "Require::Staff",
+        complexity = "RELATED_COST * child_complexity + 1"
+    )]
     async fn related_profiles(&self, ctx: &Context<'_>) -> Result<Vec<Profile>> {
         let found = ctx
             .data_unchecked::<Loaders>()
@@ -141,7 +145,8 @@ impl Profile {
             .await?;
         Ok(found.unwrap_or_default().into_iter().map(Profile).collect())
     }
-    /// The profile's Members Only portal credential, or null when it has none.
+    /// The profile's Members Only portal credential, or null when it has none. Staff only.
+    #[graphql(guard = "Require::Staff")]
     async fn portal_credential(&self, ctx: &Context<'_>) -> Result<Option<PortalCredential>> {
         Ok(ctx
             .data_unchecked::<Loaders>()

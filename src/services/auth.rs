@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::Services;
-use crate::domain::{Password, Right, StaffUser, Token, Username};
+use crate::domain::{Password, ProfileId, Right, StaffUser, Token, Username};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
 
@@ -20,19 +20,37 @@ pub struct StaffPrincipal {
     pub session_id: i64,
 }
 
+/// A signed-in member.
+#[derive(Debug, Clone)]
+pub struct MemberPrincipal {
+    pub profile_id: ProfileId,
+    pub session_id: i64,
+}
+
 /// The caller of one request, resolved once from the `Authorization` header.
 #[derive(Debug, Clone, Default)]
 pub enum Principal {
     #[default]
     Anonymous,
     Staff(StaffPrincipal),
+    Member(MemberPrincipal),
 }
 
 impl Principal {
-    /// Any signed-in staff user.
+    /// Any signed-in staff user. A member gets `FORBIDDEN`: they are signed in, just not staff.
     pub fn staff(&self) -> AppResult<&StaffPrincipal> {
         match self {
             Principal::Staff(s) => Ok(s),
+            Principal::Member(_) => Err(AppError::Forbidden { right: None }),
+            Principal::Anonymous => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// A signed-in member.
+    pub fn member(&self) -> AppResult<&MemberPrincipal> {
+        match self {
+            Principal::Member(m) => Ok(m),
+            Principal::Staff(_) => Err(AppError::Forbidden { right: None }),
             Principal::Anonymous => Err(AppError::Unauthenticated),
         }
     }
@@ -51,6 +69,7 @@ impl Principal {
         match self {
             Principal::Anonymous => AuditActor::Anonymous,
             Principal::Staff(s) => AuditActor::Staff(s.user.id.get()),
+            Principal::Member(m) => AuditActor::Member(m.profile_id.get()),
         }
     }
 }
@@ -65,15 +84,24 @@ pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principa
         return Ok(Principal::Anonymous);
     };
     let now = svc.clock.now();
-    let Some(session) = store::sessions::find_live_staff(
-        &svc.db,
-        &token.hash(),
-        now,
-        svc.config.staff_session_idle,
-    )
-    .await?
-    else {
-        return Ok(Principal::Anonymous);
+    let hash = token.hash();
+    let staff =
+        store::sessions::find_live_staff(&svc.db, &hash, now, svc.config.staff_session_idle)
+            .await?;
+    let Some(session) = staff else {
+        let member =
+            store::sessions::find_live_member(&svc.db, &hash, now, svc.config.member_session_idle)
+                .await?;
+        let Some(member) = member else {
+            return Ok(Principal::Anonymous);
+        };
+        if now - member.last_seen_at > TOUCH_EVERY {
+            store::sessions::touch_member(&svc.db, member.session_id, now).await?;
+        }
+        return Ok(Principal::Member(MemberPrincipal {
+            profile_id: member.profile_id,
+            session_id: member.session_id,
+        }));
     };
     if now - session.last_seen_at > TOUCH_EVERY {
         store::sessions::touch_staff(&svc.db, session.session_id, now).await?;

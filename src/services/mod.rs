@@ -3,7 +3,9 @@
 //! Resolvers call exactly one of these.
 
 pub mod auth;
+pub mod credentials;
 pub mod hashing;
+pub mod member_auth;
 pub mod profiles;
 pub mod staff;
 

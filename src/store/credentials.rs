@@ -39,3 +39,233 @@ pub async fn for_profiles(
         .map(|c| (c.profile_id, c))
         .collect())
 }
+
+/// What a sign-in needs: the hash and the lock state. Never leaves the services layer.
+pub struct LoginRecord {
+    pub profile_id: ProfileId,
+    pub password_hash: Option<String>,
+    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn to_login(m: portal_credential::Model) -> LoginRecord {
+    LoginRecord {
+        profile_id: ProfileId::from_db(m.profile_id),
+        password_hash: m.password_hash,
+        locked_until: m.locked_until,
+    }
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+) -> Result<Option<CredentialInfo>, DbErr> {
+    Ok(portal_credential::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .map(to_info))
+}
+
+pub async fn login_by_profile(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+) -> Result<Option<LoginRecord>, DbErr> {
+    Ok(portal_credential::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .map(to_login))
+}
+
+/// The credential whose username has this key.
+pub async fn login_by_username(
+    db: &impl ConnectionTrait,
+    username_key: &str,
+) -> Result<Option<LoginRecord>, DbErr> {
+    Ok(portal_credential::Entity::find()
+        .filter(portal_credential::Column::UsernameKey.eq(username_key))
+        .one(db)
+        .await?
+        .map(to_login))
+}
+
+/// The credentials of every profile whose email has this key: an organisation and its
+/// people often share one address.
+pub async fn logins_by_email(
+    db: &impl ConnectionTrait,
+    email_key: &str,
+) -> Result<Vec<LoginRecord>, DbErr> {
+    use crate::entities::profile;
+    let ids: Vec<i64> = profile::Entity::find()
+        .filter(profile::Column::EmailKey.eq(email_key))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(portal_credential::Entity::find()
+        .filter(portal_credential::Column::ProfileId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_login)
+        .collect())
+}
+
+pub async fn username_owner(
+    db: &impl ConnectionTrait,
+    username_key: &str,
+) -> Result<Option<ProfileId>, DbErr> {
+    Ok(portal_credential::Entity::find()
+        .filter(portal_credential::Column::UsernameKey.eq(username_key))
+        .one(db)
+        .await?
+        .map(|m| ProfileId::from_db(m.profile_id)))
+}
+
+/// A change to a credential row. `None` leaves a part as it is.
+pub struct CredentialChange {
+    pub username: Option<(String, String)>,
+    pub password: Option<NewPassword>,
+    pub must_change_password: Option<bool>,
+}
+
+/// A new password hash and who set it. `sealed` is the staff-assigned password sealed for
+/// the view-passwords right, or `None`.
+pub struct NewPassword {
+    pub hash: String,
+    pub set_by: crate::domain::PasswordSetBy,
+    pub sealed: Option<String>,
+}
+
+/// Creates or updates the credential row. A new password clears the failure counter and lock.
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    change: CredentialChange,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CredentialInfo, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let existing = portal_credential::Entity::find_by_id(id.get())
+        .one(db)
+        .await?;
+    let is_new = existing.is_none();
+    let mut m: portal_credential::ActiveModel = match existing {
+        Some(m) => m.into(),
+        None => portal_credential::ActiveModel {
+            profile_id: Set(id.get()),
+            username: Set(None),
+            username_key: Set(None),
+            password_hash: Set(None),
+            password_set_by: Set(None),
+            sealed_password: Set(None),
+            password_changed_at: Set(None),
+            must_change_password: Set(false),
+            last_login_at: Set(None),
+            failed_login_count: Set(0),
+            locked_until: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    };
+    if let Some((display, key)) = change.username {
+        m.username = Set(Some(display));
+        m.username_key = Set(Some(key));
+    }
+    if let Some(pw) = change.password {
+        m.password_hash = Set(Some(pw.hash));
+        m.password_set_by = Set(Some(pw.set_by.as_db().to_owned()));
+        m.sealed_password = Set(pw.sealed);
+        m.password_changed_at = Set(Some(now));
+        m.failed_login_count = Set(0);
+        m.locked_until = Set(None);
+    }
+    if let Some(flag) = change.must_change_password {
+        m.must_change_password = Set(flag);
+    }
+    m.updated_at = Set(now);
+    // The key is the profile's ID, chosen by us, so `save` cannot tell new from old.
+    let model = if is_new {
+        m.insert(db).await?
+    } else {
+        m.update(db).await?
+    };
+    Ok(to_info(model))
+}
+
+pub async fn remove(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+    Ok(portal_credential::Entity::delete_by_id(id.get())
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// Counts one failed sign-in in a single UPDATE, so concurrent failures never lose a count,
+/// and locks the account when the count reaches `threshold`. Attempts while locked are not
+/// counted (they never reach the hash). Returns the new count.
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    threshold: i32,
+    lock_until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i32, DbErr> {
+    use super::sql::Sql;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE portal_credentials SET failed_login_count = failed_login_count + 1, locked_until = CASE WHEN failed_login_count + 1 >= ")
+        .param(threshold)
+        .push(" THEN ")
+        .param(lock_until)
+        .push(" ELSE locked_until END, updated_at = ")
+        .param(now)
+        .push(" WHERE profile_id = ")
+        .param(id.get())
+        .push(" RETURNING failed_login_count");
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("credential".into()))?;
+    row.try_get::<i32>("", "failed_login_count")
+}
+
+/// A successful sign-in: the counter and lock reset, the time recorded.
+pub async fn record_success(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    portal_credential::Entity::update_many()
+        .col_expr(portal_credential::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            portal_credential::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(portal_credential::Column::LastLoginAt, Expr::value(now))
+        .filter(portal_credential::Column::ProfileId.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Clears a lockout (staff action).
+pub async fn unlock(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    portal_credential::Entity::update_many()
+        .col_expr(portal_credential::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            portal_credential::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(portal_credential::Column::UpdatedAt, Expr::value(now))
+        .filter(portal_credential::Column::ProfileId.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

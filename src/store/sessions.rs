@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::domain::{StaffUserId, TokenHash};
-use crate::entities::{staff_session, staff_user};
+use crate::entities::{member_session, staff_session, staff_user};
 
 /// A live session and its owner.
 pub struct LiveStaffSession {
@@ -93,5 +93,89 @@ pub async fn delete_all_staff(db: &impl ConnectionTrait, user: StaffUserId) -> R
         .filter(staff_session::Column::StaffUserId.eq(user.get()))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// A live member session.
+pub struct LiveMemberSession {
+    pub session_id: i64,
+    pub profile_id: crate::domain::ProfileId,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+pub async fn create_member(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    profile: crate::domain::ProfileId,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<(), DbErr> {
+    member_session::ActiveModel {
+        token_hash: Set(hash.as_str().to_owned()),
+        profile_id: Set(profile.get()),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        last_seen_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_live_member(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<Option<LiveMemberSession>, DbErr> {
+    Ok(member_session::Entity::find()
+        .filter(member_session::Column::TokenHash.eq(hash.as_str()))
+        .filter(member_session::Column::ExpiresAt.gt(now))
+        .filter(member_session::Column::LastSeenAt.gt(now - idle))
+        .one(db)
+        .await?
+        .map(|s| LiveMemberSession {
+            session_id: s.id,
+            profile_id: crate::domain::ProfileId::from_db(s.profile_id),
+            last_seen_at: s.last_seen_at,
+        }))
+}
+
+pub async fn touch_member(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    member_session::Entity::update_many()
+        .col_expr(
+            member_session::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(member_session::Column::Id.eq(session_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_member(db: &impl ConnectionTrait, session_id: i64) -> Result<(), DbErr> {
+    member_session::Entity::delete_by_id(session_id)
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a member, except `keep` (the one that asked, when it should live on).
+pub async fn delete_all_member(
+    db: &impl ConnectionTrait,
+    profile: crate::domain::ProfileId,
+    keep: Option<i64>,
+) -> Result<(), DbErr> {
+    let mut q = member_session::Entity::delete_many()
+        .filter(member_session::Column::ProfileId.eq(profile.get()));
+    if let Some(id) = keep {
+        q = q.filter(member_session::Column::Id.ne(id));
+    }
+    q.exec(db).await?;
     Ok(())
 }

@@ -3,10 +3,12 @@
 
 mod helpers;
 
+mod credentials;
 mod dataloaders;
 mod errors;
 mod http_spec;
 mod limits;
+mod member_login;
 mod profiles;
 mod schema_sdl;
 mod search;

@@ -1,0 +1,84 @@
+//! Staff managing portal credentials.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+
+use super::types::PortalCredential;
+use super::{Require, parts};
+use crate::domain::Right;
+use crate::services::{credentials as svc_credentials, profiles::parse_profile_id};
+
+/// A profile's new portal username and/or password. Leave a field out to keep it.
+#[derive(InputObject)]
+pub struct SetPortalCredentialsInput {
+    /// The profile whose credentials to set.
+    profile_id: ID,
+    /// 3 to 64 letters, digits or `. _ - @`; unique regardless of case and width.
+    username: Option<String>,
+    /// The new password. It is hashed at once and never shown again.
+    #[graphql(secret)]
+    password: Option<String>,
+    /// True to make the member choose a new password at next sign-in.
+    must_change_password: Option<bool>,
+}
+
+/// The result of `setPortalCredentials` and `unlockPortalCredentials`.
+#[derive(SimpleObject)]
+pub struct PortalCredentialPayload {
+    /// The credential as saved. It never carries the password or its hash.
+    credential: PortalCredential,
+}
+
+#[derive(Default)]
+pub struct CredentialMutation;
+
+#[Object]
+impl CredentialMutation {
+    /// Sets a profile's portal username and/or password. A new password ends the member's
+    /// sessions. Needs the MANAGE_PORTAL_CREDENTIALS right.
+    #[graphql(guard = "Require::Right(Right::ManagePortalCredentials)")]
+    async fn set_portal_credentials(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPortalCredentialsInput,
+    ) -> Result<PortalCredentialPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_profile_id(&input.profile_id)?;
+        let request = svc_credentials::SetCredentials {
+            username: input.username.as_deref(),
+            password: input.password.as_deref(),
+            must_change_password: input.must_change_password,
+        };
+        let info = svc_credentials::set(svc, principal, meta, id, request).await?;
+        Ok(PortalCredentialPayload {
+            credential: PortalCredential(info),
+        })
+    }
+
+    /// Removes a profile's portal credentials and signs the member out. False when it had none.
+    /// Needs the MANAGE_PORTAL_CREDENTIALS right.
+    #[graphql(guard = "Require::Right(Right::ManagePortalCredentials)")]
+    async fn remove_portal_credentials(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile whose credentials to remove.")] profile_id: ID,
+    ) -> Result<bool> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_profile_id(&profile_id)?;
+        Ok(svc_credentials::remove(svc, principal, meta, id).await?)
+    }
+
+    /// Clears a sign-in lockout before it runs out. Needs the MANAGE_PORTAL_CREDENTIALS right.
+    #[graphql(guard = "Require::Right(Right::ManagePortalCredentials)")]
+    async fn unlock_portal_credentials(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile to unlock.")] profile_id: ID,
+    ) -> Result<PortalCredentialPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_profile_id(&profile_id)?;
+        let info = svc_credentials::unlock(svc, principal, meta, id).await?;
+        Ok(PortalCredentialPayload {
+            credential: PortalCredential(info),
+        })
+    }
+}

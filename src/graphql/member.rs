@@ -1,0 +1,114 @@
+//! The member side: sign-in, own account, password change.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::types::Profile;
+use super::{Require, parts};
+use crate::domain;
+use crate::services::member_auth;
+
+/// The result of `memberLogin`.
+#[derive(SimpleObject)]
+pub struct MemberLoginPayload {
+    /// The member's bearer token: send it as `Authorization: Bearer <token>`. Shown only once.
+    token: String,
+    /// The member who signed in.
+    profile: Profile,
+}
+
+/// The signed-in member's own account.
+pub struct MemberAccount {
+    profile: domain::Profile,
+    credential: Option<domain::CredentialInfo>,
+}
+
+/// The signed-in member's own account.
+#[Object]
+impl MemberAccount {
+    /// The member's profile.
+    async fn profile(&self) -> Profile {
+        Profile(self.profile.clone())
+    }
+    /// The member's portal username, or null when they sign in with their email address.
+    async fn username(&self) -> Option<&str> {
+        self.credential.as_ref().and_then(|c| c.username.as_deref())
+    }
+    /// True when the member must choose a new password now.
+    async fn must_change_password(&self) -> bool {
+        self.credential
+            .as_ref()
+            .is_some_and(|c| c.must_change_password)
+    }
+    /// When the password last changed.
+    async fn password_changed_at(&self) -> Option<DateTime<Utc>> {
+        self.credential.as_ref().and_then(|c| c.password_changed_at)
+    }
+    /// When the member last signed in.
+    async fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.credential.as_ref().and_then(|c| c.last_login_at)
+    }
+}
+
+#[derive(Default)]
+pub struct MemberQuery;
+
+#[Object]
+impl MemberQuery {
+    /// The signed-in member's own account. Needs a member sign-in.
+    #[graphql(guard = "Require::Member")]
+    async fn me(&self, ctx: &Context<'_>) -> Result<MemberAccount> {
+        let (svc, principal, _) = parts(ctx);
+        let (profile, credential) = member_auth::me(svc, principal).await?;
+        Ok(MemberAccount {
+            profile,
+            credential,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct MemberMutation;
+
+#[Object]
+impl MemberMutation {
+    /// Signs a member in with their username or email address. When several profiles share
+    /// the email and the password matches more than one, the answer is AMBIGUOUS_LOGIN: sign
+    /// in with the username. Every other failure is INVALID_LOGIN. After too many failures
+    /// the account is locked for a while.
+    async fn member_login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A username or an email address.")] login: String,
+        #[graphql(secret)] password: String,
+    ) -> Result<MemberLoginPayload> {
+        let (svc, _, meta) = parts(ctx);
+        let (token, profile) = member_auth::login(svc, meta, &login, &password).await?;
+        Ok(MemberLoginPayload {
+            token: token.expose().to_owned(),
+            profile: Profile(profile),
+        })
+    }
+
+    /// Ends the member's current session.
+    #[graphql(guard = "Require::Member")]
+    async fn member_logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let (svc, principal, _) = parts(ctx);
+        Ok(member_auth::logout(svc, principal).await?)
+    }
+
+    /// Changes the member's own password. Their other sessions end; this one stays.
+    #[graphql(guard = "Require::Member")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The password in use now.")] current_password: String,
+        #[graphql(secret, desc = "The new password.")] new_password: String,
+    ) -> Result<bool> {
+        let (svc, principal, meta) = parts(ctx);
+        Ok(
+            member_auth::change_password(svc, principal, meta, &current_password, &new_password)
+                .await?,
+        )
+    }
+}

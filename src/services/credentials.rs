@@ -1,0 +1,202 @@
+//! Staff managing a member's portal credentials.
+
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services};
+use crate::domain::{
+    CredentialInfo, Password, PasswordContext, PasswordSetBy, ProfileId, Right, Username,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::{
+    self,
+    audit::NewAuditEvent,
+    credentials::{CredentialChange, NewPassword},
+};
+
+/// What staff asked to set. Each part may be left out.
+#[derive(Debug, Default)]
+pub struct SetCredentials<'a> {
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub must_change_password: Option<bool>,
+}
+
+/// Parses and judges a new password for a profile. Refusals are `WEAK_PASSWORD` with the reason.
+pub(crate) fn judge_password(
+    svc: &Services,
+    raw: &str,
+    ctx: PasswordContext<'_>,
+) -> AppResult<Password> {
+    let weak = |message: String| AppError::WeakPassword {
+        reason: format!("the password {message}"),
+    };
+    let password = Password::parse(raw, svc.password_policy()).map_err(|e| weak(e.message))?;
+    let ctx = PasswordContext {
+        association_name: Some(&svc.config.association_name),
+        ..ctx
+    };
+    password
+        .check_strength(ctx)
+        .map_err(|e| AppError::WeakPassword {
+            reason: format!("the password is refused because {}", e.message),
+        })?;
+    Ok(password)
+}
+
+/// Sets a profile's username and/or password by hand. The password is hashed at once and
+/// never returned.
+pub async fn set(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+    input: SetCredentials<'_>,
+) -> AppResult<CredentialInfo> {
+    let staff = principal.require(Right::ManagePortalCredentials)?;
+    if input.username.is_none() && input.password.is_none() && input.must_change_password.is_none()
+    {
+        return Err(AppError::BadUserInput {
+            field: "input".into(),
+            message: "give a username, a password or mustChangePassword".into(),
+        });
+    }
+    let profile = store::profiles::get(&svc.db, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+    let username = input
+        .username
+        .map(|raw| Username::parse(raw).map_err(|e| AppError::bad_input("input.username", e)))
+        .transpose()?;
+    let current = store::credentials::get(&svc.db, profile_id).await?;
+    let effective_username = username
+        .as_ref()
+        .map(|u| u.as_str().to_owned())
+        .or_else(|| current.as_ref().and_then(|c| c.username.clone()));
+    let new_password = match input.password {
+        Some(raw) => {
+            let ctx = PasswordContext {
+                username: effective_username.as_deref(),
+                email: profile.email.as_deref(),
+                association_name: None,
+            };
+            let password = judge_password(svc, raw, ctx)?;
+            Some(svc.hasher.hash(&password).await?)
+        }
+        None => None,
+    };
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if let Some(u) = &username
+        && let Some(owner) = store::credentials::username_owner(&txn, u.key()).await?
+        && owner != profile_id
+    {
+        return Err(AppError::UsernameTaken {
+            username: u.to_string(),
+        });
+    }
+    let password_changed = new_password.is_some();
+    let change = CredentialChange {
+        username: username
+            .as_ref()
+            .map(|u| (u.as_str().to_owned(), u.key().to_owned())),
+        password: new_password.map(|hash| NewPassword {
+            hash,
+            set_by: PasswordSetBy::Staff,
+            sealed: None,
+        }),
+        must_change_password: input.must_change_password,
+    };
+    let info = store::credentials::upsert(&txn, profile_id, change, now).await?;
+    if password_changed {
+        // A new password ends the member's sessions: whoever held the old one is signed out.
+        store::sessions::delete_all_member(&txn, profile_id, None).await?;
+    }
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "CREDENTIALS_SET",
+            actor: principal.audit_actor(),
+            profile_id: Some(profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(json!({
+                "usernameChanged": username.is_some(),
+                "passwordChanged": password_changed,
+                "mustChangePassword": info.must_change_password,
+                "by": staff.user.username,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(info)
+}
+
+/// Removes a profile's credentials and ends the member's sessions. `false` when there were none.
+pub async fn remove(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+) -> AppResult<bool> {
+    principal.require(Right::ManagePortalCredentials)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    store::profiles::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+    let removed = store::credentials::remove(&txn, profile_id).await?;
+    store::sessions::delete_all_member(&txn, profile_id, None).await?;
+    if removed {
+        store::audit::record(
+            &txn,
+            now,
+            NewAuditEvent {
+                action: "CREDENTIALS_REMOVED",
+                actor: principal.audit_actor(),
+                profile_id: Some(profile_id.get()),
+                target_staff_id: None,
+                client_ip: meta.client_ip.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// Clears a lockout before it runs out.
+pub async fn unlock(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+) -> AppResult<CredentialInfo> {
+    principal.require(Right::ManagePortalCredentials)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    store::credentials::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
+    store::credentials::unlock(&txn, profile_id, now).await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "ACCOUNT_UNLOCKED",
+            actor: principal.audit_actor(),
+            profile_id: Some(profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: None,
+        },
+    )
+    .await?;
+    let info = store::credentials::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
+    txn.commit().await?;
+    Ok(info)
+}

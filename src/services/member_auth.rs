@@ -1,0 +1,247 @@
+//! Member sign-in, sign-out, their own account, and changing their password.
+//!
+//! Every failure looks the same: unknown login, wrong password, locked or password-less
+//! account all give `INVALID_LOGIN` after the same hashing work. Failures are counted in the
+//! database with one atomic UPDATE, so the lockout holds across processes and under load.
+
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services};
+use crate::domain::{
+    CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, Token,
+    Username, search_key,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::{
+    self,
+    audit::{AuditActor, NewAuditEvent},
+    credentials::{CredentialChange, LoginRecord, NewPassword},
+};
+
+async fn audit(
+    svc: &Services,
+    meta: &RequestMeta,
+    action: &str,
+    actor: AuditActor,
+    profile: Option<i64>,
+) -> AppResult<()> {
+    store::audit::record(
+        &svc.db,
+        svc.clock.now(),
+        NewAuditEvent {
+            action,
+            actor,
+            profile_id: profile,
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The credentials a login names: the one with that username, else every profile sharing
+/// that email address.
+async fn candidates(svc: &Services, login: &str) -> AppResult<Vec<LoginRecord>> {
+    if let Ok(username) = Username::parse(login)
+        && let Some(found) = store::credentials::login_by_username(&svc.db, username.key()).await?
+    {
+        return Ok(vec![found]);
+    }
+    match EmailAddress::parse(login) {
+        Ok(email) => {
+            Ok(store::credentials::logins_by_email(&svc.db, &search_key(email.as_str())).await?)
+        }
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// Signs a member in with a username or email address.
+pub async fn login(
+    svc: &Services,
+    meta: &RequestMeta,
+    login: &str,
+    password: &str,
+) -> AppResult<(Token, Profile)> {
+    let candidate = Password::for_verification(password);
+    let now = svc.clock.now();
+    let found = candidates(svc, login).await?;
+    let open: Vec<&LoginRecord> = found
+        .iter()
+        .filter(|c| c.password_hash.is_some() && c.locked_until.is_none_or(|t| t <= now))
+        .collect();
+    if open.is_empty() {
+        // Unknown, locked or password-less: the same work as a wrong password.
+        svc.hasher.verify(candidate.as_ref(), None).await?;
+        let profile = found.first().map(|c| c.profile_id.get());
+        let locked = found
+            .iter()
+            .any(|c| c.locked_until.is_some_and(|t| t > now));
+        let action = if locked {
+            "MEMBER_LOGIN_WHILE_LOCKED"
+        } else {
+            "MEMBER_LOGIN_FAILED"
+        };
+        audit(svc, meta, action, AuditActor::Anonymous, profile).await?;
+        return Err(AppError::InvalidLogin);
+    }
+    let mut matches = Vec::new();
+    for c in &open {
+        if svc
+            .hasher
+            .verify(candidate.as_ref(), c.password_hash.as_deref())
+            .await?
+        {
+            matches.push(c.profile_id);
+        }
+    }
+    match matches.as_slice() {
+        [] => {
+            for c in &open {
+                let count = store::credentials::record_failure(
+                    &svc.db,
+                    c.profile_id,
+                    svc.config.lockout_threshold,
+                    now + svc.config.lockout_duration,
+                    now,
+                )
+                .await?;
+                audit(
+                    svc,
+                    meta,
+                    "MEMBER_LOGIN_FAILED",
+                    AuditActor::Anonymous,
+                    Some(c.profile_id.get()),
+                )
+                .await?;
+                if count == svc.config.lockout_threshold {
+                    audit(
+                        svc,
+                        meta,
+                        "ACCOUNT_LOCKED",
+                        AuditActor::System,
+                        Some(c.profile_id.get()),
+                    )
+                    .await?;
+                }
+            }
+            Err(AppError::InvalidLogin)
+        }
+        [profile_id] => {
+            let profile_id = *profile_id;
+            let token = Token::generate().map_err(AppError::internal)?;
+            let txn = store::begin_write(&svc.db).await?;
+            store::credentials::record_success(&txn, profile_id, now).await?;
+            store::sessions::create_member(
+                &txn,
+                &token.hash(),
+                profile_id,
+                now,
+                svc.config.member_session_ttl,
+            )
+            .await?;
+            let profile = store::profiles::get(&txn, profile_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+            txn.commit().await?;
+            audit(
+                svc,
+                meta,
+                "MEMBER_LOGIN",
+                AuditActor::Member(profile_id.get()),
+                Some(profile_id.get()),
+            )
+            .await?;
+            Ok((token, profile))
+        }
+        _ => Err(AppError::AmbiguousLogin),
+    }
+}
+
+/// Ends the member's current session.
+pub async fn logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
+    let member = principal.member()?;
+    store::sessions::delete_member(&svc.db, member.session_id).await?;
+    Ok(true)
+}
+
+/// The signed-in member's profile and credential metadata.
+pub async fn me(
+    svc: &Services,
+    principal: &Principal,
+) -> AppResult<(Profile, Option<CredentialInfo>)> {
+    let member = principal.member()?;
+    let profile = store::profiles::get(&svc.db, member.profile_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let credential = store::credentials::get(&svc.db, member.profile_id).await?;
+    Ok((profile, credential))
+}
+
+/// Changes the member's own password after checking the current one. Ends their other sessions.
+pub async fn change_password(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    current: &str,
+    new: &str,
+) -> AppResult<bool> {
+    let member = principal.member()?;
+    let now = svc.clock.now();
+    let record = store::credentials::login_by_profile(&svc.db, member.profile_id)
+        .await?
+        .ok_or(AppError::InvalidLogin)?;
+    let candidate = Password::for_verification(current);
+    if !svc
+        .hasher
+        .verify(candidate.as_ref(), record.password_hash.as_deref())
+        .await?
+    {
+        store::credentials::record_failure(
+            &svc.db,
+            member.profile_id,
+            svc.config.lockout_threshold,
+            now + svc.config.lockout_duration,
+            now,
+        )
+        .await?;
+        return Err(AppError::InvalidLogin);
+    }
+    let (profile, info) = me(svc, principal).await?;
+    let username = info.and_then(|i| i.username);
+    let ctx = PasswordContext {
+        username: username.as_deref(),
+        email: profile.email.as_deref(),
+        association_name: None,
+    };
+    let password = super::credentials::judge_password(svc, new, ctx)?;
+    let hash = svc.hasher.hash(&password).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    let change = CredentialChange {
+        username: None,
+        password: Some(NewPassword {
+            hash,
+            set_by: PasswordSetBy::Member,
+            sealed: None,
+        }),
+        must_change_password: Some(false),
+    };
+    store::credentials::upsert(&txn, member.profile_id, change, now).await?;
+    store::sessions::delete_all_member(&txn, member.profile_id, Some(member.session_id)).await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "PASSWORD_CHANGED",
+            actor: AuditActor::Member(member.profile_id.get()),
+            profile_id: Some(member.profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(json!({ "by": "MEMBER" })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
