@@ -21,7 +21,7 @@ pub use member_status::{MemberStatus, ProfileKind};
 pub use names::{OrganizationName, PersonName};
 pub use password::{Password, PasswordPolicy};
 pub use password_policy::{PasswordContext, weakness as password_weakness};
-pub use records::{CredentialInfo, PasswordSetBy, Profile, ProfileFilter, StaffUser};
+pub use records::{AuditRecord, CredentialInfo, PasswordSetBy, Profile, ProfileFilter, StaffUser};
 pub use right::Right;
 pub use search_key::{SearchTerm, search_key};
 pub use token::{Token, TokenHash};

@@ -105,3 +105,16 @@ pub struct ProfileFilter {
     pub has_email: Option<bool>,
     pub has_credentials: Option<bool>,
 }
+
+/// One audit event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub action: String,
+    pub actor_kind: String,
+    pub actor_staff_id: Option<i64>,
+    pub profile_id: Option<i64>,
+    pub client_ip: Option<String>,
+    pub detail: Option<String>,
+}

@@ -1,6 +1,7 @@
 //! The GraphQL schema: roots merged per feature, hand-written output types, guards,
 //! DataLoaders and limits. Resolvers stay thin: each calls one service function.
 
+mod audit;
 mod credentials;
 mod guard;
 mod limits;
@@ -23,6 +24,7 @@ pub struct QueryRoot(
     profiles::ProfileQuery,
     staff::StaffQuery,
     member::MemberQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation.

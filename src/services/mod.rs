@@ -2,6 +2,7 @@
 //! input into domain types, runs the store calls in a transaction and writes the audit trail.
 //! Resolvers call exactly one of these.
 
+pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod hashing;

@@ -53,3 +53,36 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Events newest first, with IDs below `before`.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    profile: Option<crate::domain::ProfileId>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<crate::domain::AuditRecord>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = audit_event::Entity::find()
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit);
+    if let Some(p) = profile {
+        q = q.filter(audit_event::Column::ProfileId.eq(p.get()));
+    }
+    if let Some(b) = before {
+        q = q.filter(audit_event::Column::Id.lt(b));
+    }
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .map(|m| crate::domain::AuditRecord {
+            id: m.id,
+            occurred_at: m.occurred_at,
+            action: m.action,
+            actor_kind: m.actor_kind,
+            actor_staff_id: m.actor_staff_id,
+            profile_id: m.profile_id,
+            client_ip: m.client_ip,
+            detail: m.detail,
+        })
+        .collect())
+}

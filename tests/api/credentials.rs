@@ -237,3 +237,63 @@ both!(credential_mutations_need_the_right, |app| async move {
         .await;
     assert!(resp["data"]["profile"]["portalCredential"].is_null());
 });
+
+both!(
+    the_audit_log_records_credential_actions_without_secrets,
+    |app| async move {
+        let admin = app.admin().await;
+        let clerk = app
+            .staff_with("clerk", &[Right::ManagePortalCredentials])
+            .await;
+        let id = app.create_profile(&admin, person("Ann", "Lee", None)).await;
+        let secret = "violet tram under the bridge";
+        set(
+            &app,
+            &clerk,
+            json!({ "profileId": id, "username": "annlee", "password": secret }),
+        )
+        .await;
+        crate::member_login::member_login(&app, "annlee", "a wrong password here").await;
+        let token =
+            crate::member_login::member_login(&app, "annlee", secret).await["data"]["memberLogin"]
+                ["token"]
+                .clone();
+        let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) }";
+        app.gql(Some(&admin), remove, json!({ "id": id })).await;
+
+        let q = "query($id: ID, $after: String) { auditEvents(profileId: $id, first: 2, after: $after) { nodes { action actorKind profileId detail } endCursor hasNextPage } }";
+        assert_eq!(
+            code(&app.gql(Some(&clerk), q, json!({ "id": id })).await),
+            "FORBIDDEN"
+        );
+        let mut actions = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let resp = app
+                .gql(Some(&admin), q, json!({ "id": id, "after": after }))
+                .await;
+            let conn = &resp["data"]["auditEvents"];
+            for n in conn["nodes"].as_array().unwrap() {
+                assert_eq!(n["profileId"], id);
+                actions.push(n["action"].as_str().unwrap().to_owned());
+            }
+            assert!(!resp.to_string().contains(secret));
+            assert!(!resp.to_string().contains(token.as_str().unwrap()));
+            if conn["hasNextPage"] != true {
+                break;
+            }
+            after = conn["endCursor"].clone();
+        }
+        assert_eq!(
+            actions,
+            [
+                "CREDENTIALS_REMOVED",
+                "MEMBER_LOGIN",
+                "MEMBER_LOGIN_FAILED",
+                "CREDENTIALS_SET",
+                "PROFILE_CREATED"
+            ],
+            "newest first"
+        );
+    }
+);

@@ -57,3 +57,22 @@ both!(costly_queries_are_refused, |app| async move {
         .to_lowercase();
     assert!(msg.contains("complex"), "{resp}");
 });
+
+both!(
+    a_thousand_aliased_member_logins_cost_no_hashing,
+    |app| async move {
+        let before = app.app.services.hasher.evaluations();
+        let fields: String = (0..1000)
+        .map(|i| format!("a{i}: memberLogin(login: \"victim\", password: \"guess number {i}\") {{ token }} "))
+        .collect();
+        let resp = app
+            .gql(None, &format!("mutation {{ {fields} }}"), json!({}))
+            .await;
+        assert_eq!(code(&resp), "BAD_USER_INPUT");
+        assert_eq!(
+            app.app.services.hasher.evaluations(),
+            before,
+            "refused before any Argon2 work"
+        );
+    }
+);
