@@ -13,6 +13,7 @@ use crate::domain::{Clock, SystemClock};
 use crate::error::AppError;
 use crate::graphql;
 use crate::http::{self, AppState};
+use crate::services::sealing::Sealer;
 use crate::services::{PasswordHasher, Services};
 use crate::store;
 
@@ -38,6 +39,13 @@ impl App {
         .await?;
         store::migrate(&db).await?;
         let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
+        let sealer = if config.reveal_assigned_passwords {
+            let sealer = Sealer::load(config.sealing_key.as_deref(), &config.sealing_key_file)
+                .map_err(|e| AppError::internal(format!("sealing key: {e}")))?;
+            Some(sealer)
+        } else {
+            None
+        };
         let config = Arc::new(config);
         let services = Services {
             db,
@@ -45,6 +53,7 @@ impl App {
             config: config.clone(),
             hasher,
             statements,
+            sealer,
         };
         let schema = graphql::build_schema(services.clone(), &config);
         Ok(Self {

@@ -51,6 +51,9 @@ pub struct Config {
     pub lockout_duration: Duration,
     pub member_session_ttl: Duration,
     pub member_session_idle: Duration,
+    pub reveal_assigned_passwords: bool,
+    pub sealing_key: Option<String>,
+    pub sealing_key_file: PathBuf,
 }
 
 impl Default for Config {
@@ -82,6 +85,9 @@ impl Default for Config {
             lockout_duration: Duration::minutes(15),
             member_session_ttl: Duration::hours(12),
             member_session_idle: Duration::minutes(60),
+            reveal_assigned_passwords: true,
+            sealing_key: None,
+            sealing_key_file: PathBuf::from("memberkey.key"),
         }
     }
 }
@@ -163,6 +169,18 @@ impl Config {
         var("MEMBERKEY_PASSWORD_MIN_LENGTH", &mut c.password_min_chars)?;
         var("MEMBERKEY_DB_MAX_CONNECTIONS", &mut c.db_max_connections)?;
         var("MEMBERKEY_LOCKOUT_THRESHOLD", &mut c.lockout_threshold)?;
+        var(
+            "MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS",
+            &mut c.reveal_assigned_passwords,
+        )?;
+        let mut key = String::new();
+        var("MEMBERKEY_SEALING_KEY", &mut key)?;
+        c.sealing_key = (!key.is_empty()).then_some(key);
+        let mut key_file = String::new();
+        var("MEMBERKEY_SEALING_KEY_FILE", &mut key_file)?;
+        if !key_file.is_empty() {
+            c.sealing_key_file = PathBuf::from(key_file);
+        }
         minutes("MEMBERKEY_LOCKOUT_MINUTES", &mut c.lockout_duration)?;
         minutes(
             "MEMBERKEY_MEMBER_SESSION_TTL_MINUTES",

@@ -50,7 +50,7 @@ impl CredentialMutation {
         };
         let info = svc_credentials::set(svc, principal, meta, id, request).await?;
         Ok(PortalCredentialPayload {
-            credential: PortalCredential(info),
+            credential: PortalCredential::saved(info),
         })
     }
 
@@ -78,7 +78,7 @@ impl CredentialMutation {
         let id = parse_profile_id(&profile_id)?;
         let info = svc_credentials::unlock(svc, principal, meta, id).await?;
         Ok(PortalCredentialPayload {
-            credential: PortalCredential(info),
+            credential: PortalCredential::saved(info),
         })
     }
 }

@@ -154,56 +154,87 @@ impl Profile {
             .load_one(self.0.id)
             .await?
             .flatten()
-            .map(PortalCredential))
+            .map(PortalCredential::read))
     }
 }
 
-/// A profile's Members Only portal credential. The password itself and its hash are never
-/// part of this type.
-pub struct PortalCredential(pub domain::CredentialInfo);
+/// A profile's Members Only portal credential. Its hash is never part of this type.
+pub struct PortalCredential {
+    pub info: domain::CredentialInfo,
+    /// False in mutation results: a response that saves a password never shows it.
+    pub revealable: bool,
+}
+
+impl PortalCredential {
+    pub fn read(info: domain::CredentialInfo) -> Self {
+        Self {
+            info,
+            revealable: true,
+        }
+    }
+
+    pub fn saved(info: domain::CredentialInfo) -> Self {
+        Self {
+            info,
+            revealable: false,
+        }
+    }
+}
 
 /// A profile's Members Only portal credential. Its fields need the MANAGE_PORTAL_CREDENTIALS right.
 #[Object]
 impl PortalCredential {
+    /// The staff-assigned password while it is still in force; null once the member chose
+    /// their own, for imported passwords, and in the result of the mutation that set it. A
+    /// member-chosen password is never shown to anyone. Each reveal is audited. Needs the
+    /// VIEW_PORTAL_PASSWORDS right.
+    #[graphql(guard = "Require::Right(DomainRight::ViewPortalPasswords)")]
+    async fn password(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        if !self.revealable {
+            return Ok(None);
+        }
+        let (svc, principal, meta) = super::parts(ctx);
+        Ok(services::credentials::reveal(svc, principal, meta, self.info.profile_id).await?)
+    }
     /// The portal username, or null when the member signs in with their email address.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn username(&self) -> Option<&str> {
-        self.0.username.as_deref()
+        self.info.username.as_deref()
     }
     /// True when a password is set.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn password_is_set(&self) -> bool {
-        self.0.password_is_set
+        self.info.password_is_set
     }
     /// Who set the current password.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn password_set_by(&self) -> Option<PasswordSetBy> {
-        self.0.password_set_by.map(Into::into)
+        self.info.password_set_by.map(Into::into)
     }
     /// When the password last changed.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn password_changed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.password_changed_at
+        self.info.password_changed_at
     }
     /// True when the member must choose a new password at next sign-in.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn must_change_password(&self) -> bool {
-        self.0.must_change_password
+        self.info.must_change_password
     }
     /// When the member last signed in.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn last_login_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_login_at
+        self.info.last_login_at
     }
     /// Failed sign-ins since the last success.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn failed_login_count(&self) -> i32 {
-        self.0.failed_login_count
+        self.info.failed_login_count
     }
     /// Until when sign-in is locked after too many failures.
     #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
     async fn locked_until(&self) -> Option<DateTime<Utc>> {
-        self.0.locked_until
+        self.info.locked_until
     }
 }
 

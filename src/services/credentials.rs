@@ -80,7 +80,12 @@ pub async fn set(
                 association_name: None,
             };
             let password = judge_password(svc, raw, ctx)?;
-            Some(svc.hasher.hash(&password).await?)
+            let sealed = svc
+                .sealer
+                .as_ref()
+                .map(|s| s.seal(&password, profile_id))
+                .transpose()?;
+            Some((svc.hasher.hash(&password).await?, sealed))
         }
         None => None,
     };
@@ -99,10 +104,10 @@ pub async fn set(
         username: username
             .as_ref()
             .map(|u| (u.as_str().to_owned(), u.key().to_owned())),
-        password: new_password.map(|hash| NewPassword {
+        password: new_password.map(|(hash, sealed)| NewPassword {
             hash,
             set_by: PasswordSetBy::Staff,
-            sealed: None,
+            sealed,
         }),
         must_change_password: input.must_change_password,
     };
@@ -199,4 +204,40 @@ pub async fn unlock(
         .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
     txn.commit().await?;
     Ok(info)
+}
+
+/// The staff-assigned password still in force, for a holder of VIEW_PORTAL_PASSWORDS. Null
+/// for member-chosen and imported passwords, once the member has set their own, and when
+/// revealing is turned off. Every reveal is audited.
+pub async fn reveal(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+) -> AppResult<Option<String>> {
+    principal.require(Right::ViewPortalPasswords)?;
+    let Some(sealer) = &svc.sealer else {
+        return Ok(None);
+    };
+    let Some(sealed) = store::credentials::sealed_password(&svc.db, profile_id).await? else {
+        return Ok(None);
+    };
+    let Some(password) = sealer.open(&sealed, profile_id) else {
+        tracing::warn!(profile_id = %profile_id, "a sealed password does not open with the current key");
+        return Ok(None);
+    };
+    store::audit::record(
+        &svc.db,
+        svc.clock.now(),
+        NewAuditEvent {
+            action: "PASSWORD_REVEALED",
+            actor: principal.audit_actor(),
+            profile_id: Some(profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: None,
+        },
+    )
+    .await?;
+    Ok(Some(password))
 }

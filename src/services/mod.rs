@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod hashing;
 pub mod member_auth;
 pub mod profiles;
+pub mod sealing;
 pub mod staff;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct Services {
     pub hasher: PasswordHasher,
     /// SQL statements issued since start (diagnostics and the DataLoader test).
     pub statements: Arc<AtomicU64>,
+    /// Seals staff-assigned passwords; `None` when revealing them is turned off.
+    pub sealer: Option<sealing::Sealer>,
 }
 
 impl Services {

@@ -269,3 +269,16 @@ pub async fn unlock(
         .await?;
     Ok(())
 }
+
+/// The sealed copy of a staff-assigned password still in force, if any.
+pub async fn sealed_password(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+) -> Result<Option<String>, DbErr> {
+    let row = portal_credential::Entity::find_by_id(id.get())
+        .one(db)
+        .await?;
+    Ok(row
+        .filter(|m| m.password_set_by.as_deref() == Some(PasswordSetBy::Staff.as_db()))
+        .and_then(|m| m.sealed_password))
+}

@@ -10,6 +10,7 @@ mod http_spec;
 mod limits;
 mod member_login;
 mod profiles;
+mod reveal;
 mod schema_sdl;
 mod search;
 mod sessions;
