@@ -94,6 +94,8 @@ async fn main() -> ExitCode {
             EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into log files or collectors.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,205 @@
+//! No clear password or token in any response, log line or database file. Runs the real
+//! binary with debug logging, drives it over HTTP, then greps its output and the SQLite files.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+const STAFF_PW: &str = "staff-secret-Quokka-4711";
+const ASSIGNED: &str = "assigned-secret-Wombat-0815";
+const CHOSEN: &str = "chosen-secret-Numbat-2342";
+
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> (Value, String) {
+    let mut req = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let text = req.send().await.unwrap().text().await.unwrap();
+    (serde_json::from_str(&text).unwrap(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_responses_logs_or_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = |cmd: &mut Command| {
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
+            .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
+            .env("MEMBERKEY_LISTEN", "127.0.0.1:0")
+            .env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
+            .env("MEMBERKEY_LOG", "trace");
+    };
+    let mut create = Command::new(env!("CARGO_BIN_EXE_memberkey"));
+    base(&mut create);
+    let mut child = create
+        .args(["staff", "create", "--username", "admin", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
+    let created = child.wait_with_output().unwrap();
+    assert!(created.status.success());
+    let mut logs = String::from_utf8_lossy(&created.stderr).into_owned();
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_memberkey"));
+    base(&mut serve);
+    let mut server = serve
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A thread drains the server's log output so the pipe never fills and blocks it.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = server.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("server did not start serving");
+        logs.push_str(&line);
+        logs.push('\n');
+        if let Some(rest) = line.split("listen=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let url = format!("http://{addr}/graphql");
+    let client = reqwest::Client::new();
+    let mut responses = String::new();
+
+    let (v, t) = gql(
+        &client,
+        &url,
+        None,
+        "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }",
+        json!({ "p": STAFF_PW }),
+    )
+    .await;
+    responses.push_str(&t);
+    let staff_token = v["data"]["staffLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (v, t) = gql(&client, &url, Some(&staff_token), "mutation { createProfile(input: { kind: INDIVIDUAL, firstName: \"Ann\", email: \"ann@example.org\" }) { profile { id } } }", json!({})).await;
+    responses.push_str(&t);
+    let id = v["data"]["createProfile"]["profile"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username passwordIsSet } } }";
+    let (_, t) = gql(
+        &client,
+        &url,
+        Some(&staff_token),
+        set,
+        json!({ "i": { "profileId": id, "username": "annlee", "password": ASSIGNED } }),
+    )
+    .await;
+    responses.push_str(&t);
+    let weak = json!({ "i": { "profileId": id, "password": "annlee-weak" } });
+    let (_, t) = gql(&client, &url, Some(&staff_token), set, weak).await;
+    responses.push_str(&t);
+    let login =
+        "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { token } }";
+    let (_, t) = gql(
+        &client,
+        &url,
+        None,
+        login,
+        json!({ "l": "annlee", "p": "wrong-secret-Dingo-1" }),
+    )
+    .await;
+    responses.push_str(&t);
+    let (v, t) = gql(
+        &client,
+        &url,
+        None,
+        login,
+        json!({ "l": "ann@example.org", "p": ASSIGNED }),
+    )
+    .await;
+    responses.push_str(&t);
+    let member_token = v["data"]["memberLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let (v, t) = gql(
+        &client,
+        &url,
+        Some(&member_token),
+        change,
+        json!({ "c": ASSIGNED, "n": CHOSEN }),
+    )
+    .await;
+    responses.push_str(&t);
+    assert_eq!(v["data"]["changePassword"], true);
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    reader.join().unwrap();
+    for line in rx.try_iter() {
+        logs.push_str(&line);
+        logs.push('\n');
+    }
+    assert!(
+        logs.contains("TRACE") || logs.contains("DEBUG") || logs.contains("INFO"),
+        "logs were captured"
+    );
+
+    let mut db_bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("memberkey.db")
+        {
+            db_bytes.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    assert!(!db_bytes.is_empty());
+    let db_text = String::from_utf8_lossy(&db_bytes);
+    for secret in [
+        STAFF_PW,
+        ASSIGNED,
+        CHOSEN,
+        "wrong-secret-Dingo-1",
+        "annlee-weak",
+        &staff_token,
+        &member_token,
+    ] {
+        assert!(
+            !responses.contains(secret) || secret == staff_token || secret == member_token,
+            "a response carries {secret:?}"
+        );
+        assert!(!logs.contains(secret), "a log line carries {secret:?}");
+        assert!(
+            !db_text.contains(secret),
+            "the database files carry {secret:?}"
+        );
+    }
+}
