@@ -21,6 +21,8 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Params,
+    /// The PHC prefix every hash with the current parameters starts with.
+    current_prefix: String,
     workers: Semaphore,
     queue: Semaphore,
     /// A real hash of a random secret: unknown accounts verify against it, so their answer
@@ -43,6 +45,10 @@ impl PasswordHasher {
         let dummy_hash = hash_blocking(&params, &secret)?;
         Ok(Self {
             inner: Arc::new(Inner {
+                current_prefix: format!(
+                    "$argon2id$v=19$m={},t={},p={}$",
+                    settings.memory_kib, settings.iterations, settings.parallelism
+                ),
                 params,
                 workers: Semaphore::new(workers.max(1)),
                 queue: Semaphore::new(queue.max(1)),
@@ -50,6 +56,12 @@ impl PasswordHasher {
                 evaluations: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// True when a stored hash was made with another algorithm or other parameters, so a
+    /// successful sign-in should replace it.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        !stored.starts_with(&self.inner.current_prefix)
     }
 
     /// How many Argon2 evaluations ran (hashes and verifications).

@@ -130,6 +130,17 @@ pub async fn login(
         }
         [profile_id] => {
             let profile_id = *profile_id;
+            // Upgrade a hash made with older parameters while the password is at hand.
+            let stored = open
+                .iter()
+                .find(|c| c.profile_id == profile_id)
+                .and_then(|c| c.password_hash.as_deref());
+            if let (Some(stored), Some(candidate)) = (stored, candidate.as_ref())
+                && svc.hasher.needs_rehash(stored)
+            {
+                let fresh = svc.hasher.hash(candidate).await?;
+                store::credentials::replace_hash(&svc.db, profile_id, fresh).await?;
+            }
             let token = Token::generate().map_err(AppError::internal)?;
             let txn = store::begin_write(&svc.db).await?;
             store::credentials::record_success(&txn, profile_id, now).await?;

@@ -282,3 +282,18 @@ pub async fn sealed_password(
         .filter(|m| m.password_set_by.as_deref() == Some(PasswordSetBy::Staff.as_db()))
         .and_then(|m| m.sealed_password))
 }
+
+/// Replaces the hash of the same password (a rehash with new parameters); nothing else changes.
+pub async fn replace_hash(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    hash: String,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    portal_credential::Entity::update_many()
+        .col_expr(portal_credential::Column::PasswordHash, Expr::value(hash))
+        .filter(portal_credential::Column::ProfileId.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

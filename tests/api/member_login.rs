@@ -439,3 +439,70 @@ both!(concurrent_wrong_logins_are_all_counted, |app| async move {
         "locked"
     );
 });
+
+both!(
+    a_login_rehashes_passwords_stored_with_old_parameters,
+    |app| async move {
+        use memberkey::config::Argon2Settings;
+        use memberkey::domain::{Password, PasswordPolicy};
+        use memberkey::services::PasswordHasher;
+        use sea_orm::ConnectionTrait;
+
+        let admin = app.admin().await;
+        let id = app.create_profile(&admin, person("Ann", "Lee", None)).await;
+        set(
+            &app,
+            &admin,
+            json!({ "profileId": id, "username": "annlee", "password": PW }),
+        )
+        .await;
+        // Store the same password hashed with other (older) parameters.
+        let old = PasswordHasher::new(
+            Argon2Settings {
+                memory_kib: 512,
+                iterations: 2,
+                parallelism: 1,
+            },
+            1,
+            4,
+        )
+        .unwrap();
+        let old_hash = old
+            .hash(&Password::parse(PW, PasswordPolicy::default()).unwrap())
+            .await
+            .unwrap();
+        assert!(old_hash.starts_with("$argon2id$v=19$m=512,t=2,p=1$"));
+        let db = &app.app.services.db;
+        let backend = db.get_database_backend();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            if backend == sea_orm::DatabaseBackend::Postgres {
+                "UPDATE portal_credentials SET password_hash = $1"
+            } else {
+                "UPDATE portal_credentials SET password_hash = ?"
+            },
+            [old_hash.clone().into()],
+        ))
+        .await
+        .unwrap();
+
+        assert!(member_login(&app, "annlee", PW).await["errors"].is_null());
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT password_hash FROM portal_credentials",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let now: String = row.try_get("", "password_hash").unwrap();
+        assert!(
+            now.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+            "rehashed with the configured parameters: {now}"
+        );
+        assert!(
+            member_login(&app, "annlee", PW).await["errors"].is_null(),
+            "the password still works"
+        );
+    }
+);
