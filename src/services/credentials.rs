@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
     audit::NewAuditEvent,
-    credentials::{CredentialChange, NewPassword},
+    credentials::{ClearLock, CredentialChange, NewPassword},
 };
 
 /// What staff asked to set. Each part may be left out.
@@ -157,14 +157,12 @@ pub async fn remove(
         store::audit::record(
             &txn,
             now,
-            NewAuditEvent {
-                action: "CREDENTIALS_REMOVED",
-                actor: principal.audit_actor(),
-                profile_id: Some(profile_id.get()),
-                target_staff_id: None,
-                client_ip: meta.client_ip.as_deref(),
-                detail: None,
-            },
+            NewAuditEvent::about_profile(
+                "CREDENTIALS_REMOVED",
+                principal.audit_actor(),
+                profile_id,
+                meta.client_ip.as_deref(),
+            ),
         )
         .await?;
     }
@@ -185,18 +183,16 @@ pub async fn unlock(
     store::credentials::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
-    store::credentials::unlock(&txn, profile_id, now).await?;
+    store::credentials::clear_lock(&txn, profile_id, ClearLock::Unlocked, now).await?;
     store::audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "ACCOUNT_UNLOCKED",
-            actor: principal.audit_actor(),
-            profile_id: Some(profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: None,
-        },
+        NewAuditEvent::about_profile(
+            "ACCOUNT_UNLOCKED",
+            principal.audit_actor(),
+            profile_id,
+            meta.client_ip.as_deref(),
+        ),
     )
     .await?;
     let info = store::credentials::get(&txn, profile_id)
@@ -229,14 +225,12 @@ pub async fn reveal(
     store::audit::record(
         &svc.db,
         svc.clock.now(),
-        NewAuditEvent {
-            action: "PASSWORD_REVEALED",
-            actor: principal.audit_actor(),
-            profile_id: Some(profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: None,
-        },
+        NewAuditEvent::about_profile(
+            "PASSWORD_REVEALED",
+            principal.audit_actor(),
+            profile_id,
+            meta.client_ip.as_deref(),
+        ),
     )
     .await?;
     Ok(Some(password))

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
     audit::{AuditActor, NewAuditEvent},
-    credentials::{CredentialChange, LoginRecord, NewPassword},
+    credentials::{ClearLock, CredentialChange, LoginRecord, NewPassword},
 };
 
 async fn audit(
@@ -143,7 +143,7 @@ pub async fn login(
             }
             let token = Token::generate().map_err(AppError::internal)?;
             let txn = store::begin_write(&svc.db).await?;
-            store::credentials::record_success(&txn, profile_id, now).await?;
+            store::credentials::clear_lock(&txn, profile_id, ClearLock::SignedIn, now).await?;
             store::sessions::create_member(
                 &txn,
                 &token.hash(),

@@ -26,6 +26,25 @@ pub struct NewAuditEvent<'a> {
     pub detail: Option<serde_json::Value>,
 }
 
+impl<'a> NewAuditEvent<'a> {
+    /// An event about one profile, with no further detail.
+    pub fn about_profile(
+        action: &'a str,
+        actor: AuditActor,
+        profile: crate::domain::ProfileId,
+        client_ip: Option<&'a str>,
+    ) -> Self {
+        Self {
+            action,
+            actor,
+            profile_id: Some(profile.get()),
+            target_staff_id: None,
+            client_ip,
+            detail: None,
+        }
+    }
+}
+
 pub async fn record(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,

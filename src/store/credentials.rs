@@ -230,40 +230,34 @@ pub async fn record_failure(
     row.try_get::<i32>("", "failed_login_count")
 }
 
-/// A successful sign-in: the counter and lock reset, the time recorded.
-pub async fn record_success(
-    db: &impl ConnectionTrait,
-    id: ProfileId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DbErr> {
-    use sea_orm::sea_query::Expr;
-    portal_credential::Entity::update_many()
-        .col_expr(portal_credential::Column::FailedLoginCount, Expr::value(0))
-        .col_expr(
-            portal_credential::Column::LockedUntil,
-            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-        )
-        .col_expr(portal_credential::Column::LastLoginAt, Expr::value(now))
-        .filter(portal_credential::Column::ProfileId.eq(id.get()))
-        .exec(db)
-        .await?;
-    Ok(())
+/// Why a lock is being cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClearLock {
+    /// A successful sign-in: also records the sign-in time.
+    SignedIn,
+    /// A staff user unlocked the account.
+    Unlocked,
 }
 
-/// Clears a lockout (staff action).
-pub async fn unlock(
+/// Resets the failure counter and lock.
+pub async fn clear_lock(
     db: &impl ConnectionTrait,
     id: ProfileId,
+    why: ClearLock,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
+    let stamp = match why {
+        ClearLock::SignedIn => portal_credential::Column::LastLoginAt,
+        ClearLock::Unlocked => portal_credential::Column::UpdatedAt,
+    };
     portal_credential::Entity::update_many()
         .col_expr(portal_credential::Column::FailedLoginCount, Expr::value(0))
         .col_expr(
             portal_credential::Column::LockedUntil,
             Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
         )
-        .col_expr(portal_credential::Column::UpdatedAt, Expr::value(now))
+        .col_expr(stamp, Expr::value(now))
         .filter(portal_credential::Column::ProfileId.eq(id.get()))
         .exec(db)
         .await?;
