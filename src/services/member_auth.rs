@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services};
 use crate::domain::{
-    CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, Token,
-    Username, search_key,
+    CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, ProfileId,
+    Token, Username, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{
@@ -38,6 +38,39 @@ async fn audit(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Counts one wrong password against an account, audits it, and audits the lock when this
+/// failure reached the threshold.
+async fn count_failure(
+    svc: &Services,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+    action: &str,
+    actor: AuditActor,
+) -> AppResult<()> {
+    let now = svc.clock.now();
+    let threshold = svc.config.lockout_threshold;
+    let count = store::credentials::record_failure(
+        &svc.db,
+        profile_id,
+        threshold,
+        now + svc.config.lockout_duration,
+        now,
+    )
+    .await?;
+    audit(svc, meta, action, actor, Some(profile_id.get())).await?;
+    if count == threshold {
+        audit(
+            svc,
+            meta,
+            "ACCOUNT_LOCKED",
+            AuditActor::System,
+            Some(profile_id.get()),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -99,32 +132,14 @@ pub async fn login(
     match matches.as_slice() {
         [] => {
             for c in &open {
-                let count = store::credentials::record_failure(
-                    &svc.db,
-                    c.profile_id,
-                    svc.config.lockout_threshold,
-                    now + svc.config.lockout_duration,
-                    now,
-                )
-                .await?;
-                audit(
+                count_failure(
                     svc,
                     meta,
+                    c.profile_id,
                     "MEMBER_LOGIN_FAILED",
                     AuditActor::Anonymous,
-                    Some(c.profile_id.get()),
                 )
                 .await?;
-                if count == svc.config.lockout_threshold {
-                    audit(
-                        svc,
-                        meta,
-                        "ACCOUNT_LOCKED",
-                        AuditActor::System,
-                        Some(c.profile_id.get()),
-                    )
-                    .await?;
-                }
             }
             Err(AppError::InvalidLogin)
         }
@@ -209,12 +224,13 @@ pub async fn change_password(
         .verify(candidate.as_ref(), record.password_hash.as_deref())
         .await?
     {
-        store::credentials::record_failure(
-            &svc.db,
+        let actor = AuditActor::Member(member.profile_id.get());
+        count_failure(
+            svc,
+            meta,
             member.profile_id,
-            svc.config.lockout_threshold,
-            now + svc.config.lockout_duration,
-            now,
+            "PASSWORD_CHANGE_FAILED",
+            actor,
         )
         .await?;
         return Err(AppError::InvalidLogin);
