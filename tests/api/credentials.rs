@@ -75,19 +75,12 @@ both!(staff_set_username_and_password, |app| async move {
     assert_eq!(code(&resp), "BAD_USER_INPUT");
 
     // The stored column holds only an Argon2id PHC string.
-    use sea_orm::ConnectionTrait;
-    let row = app
-        .app
-        .services
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.app.services.db.get_database_backend(),
+    let hash: String = app
+        .sql_value(
             "SELECT password_hash FROM portal_credentials",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let hash: String = row.try_get("", "password_hash").unwrap();
+            "password_hash",
+        )
+        .await;
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
 });
 

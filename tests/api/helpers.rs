@@ -235,6 +235,15 @@ impl TestApp {
         body
     }
 
+    /// One column of the first row of `sql`, read straight from the app's database.
+    pub async fn sql_value<T: sea_orm::TryGetable>(&self, sql: &str, column: &str) -> T {
+        use sea_orm::ConnectionTrait;
+        let db = &self.app.services.db;
+        let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        let row = db.query_one_raw(stmt).await.expect("query").expect("a row");
+        row.try_get("", column).expect("column")
+    }
+
     /// Creates a profile through the API and returns its ID.
     pub async fn create_profile(&self, token: &str, input: Value) -> String {
         let resp = self

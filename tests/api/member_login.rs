@@ -405,28 +405,18 @@ both!(concurrent_wrong_logins_are_all_counted, |app| async move {
     );
     // Attempts that read the row before the lock was written are evaluated and counted; the
     // rest were refused as locked without hashing. Either way no update is lost.
-    use sea_orm::ConnectionTrait;
-    let db = &app.app.services.db;
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT failed_login_count, locked_until FROM portal_credentials",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let count: i32 = row.try_get("", "failed_login_count").unwrap();
-    let failures: i64 = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
+    let count: i32 = app
+        .sql_value(
+            "SELECT failed_login_count FROM portal_credentials",
+            "failed_login_count",
+        )
+        .await;
+    let evaluated_failures: i64 = app
+        .sql_value(
             "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'MEMBER_LOGIN_FAILED' AND profile_id IS NOT NULL",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
-    let evaluated_failures: i64 = failures;
+            "n",
+        )
+        .await;
     assert!(count >= 10, "the account ends locked (count {count})");
     assert_eq!(
         i64::from(count),
@@ -487,15 +477,12 @@ both!(
         .unwrap();
 
         assert!(member_login(&app, "annlee", PW).await["errors"].is_null());
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                backend,
+        let now: String = app
+            .sql_value(
                 "SELECT password_hash FROM portal_credentials",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let now: String = row.try_get("", "password_hash").unwrap();
+                "password_hash",
+            )
+            .await;
         assert!(
             now.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
             "rehashed with the configured parameters: {now}"

@@ -12,18 +12,11 @@ const SHOW: &str =
     "query($id: ID!) { profile(id: $id) { portalCredential { username password } } }";
 
 async fn sealed_column(app: &TestApp) -> Option<String> {
-    use sea_orm::ConnectionTrait;
-    let db = &app.app.services.db;
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT sealed_password FROM portal_credentials",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<Option<String>>("", "sealed_password")
-        .unwrap()
+    app.sql_value(
+        "SELECT sealed_password FROM portal_credentials",
+        "sealed_password",
+    )
+    .await
 }
 
 both!(
