@@ -1,0 +1,43 @@
+//! Fixed-window counters in `rate_limit_buckets`, so every process sharing the database
+//! shares the limits. One atomic upsert per hit: no read-then-write race.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::sql::Sql;
+
+/// Counts one hit against `key` and returns the hits in the current window, this one
+/// included. A window older than `window` starts over at 1.
+pub async fn hit(
+    db: &impl ConnectionTrait,
+    key: &str,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<i32, DbErr> {
+    let expired_before = now - window;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES (")
+        .param(key)
+        .push(", ")
+        .param(now)
+        .push(", 1) ON CONFLICT (bucket_key) DO UPDATE SET hits = CASE WHEN rate_limit_buckets.window_started_at <= ")
+        .param(expired_before)
+        .push(" THEN 1 ELSE rate_limit_buckets.hits + 1 END, window_started_at = CASE WHEN rate_limit_buckets.window_started_at <= ")
+        .param(expired_before)
+        .push(" THEN ")
+        .param(now)
+        .push(" ELSE rate_limit_buckets.window_started_at END RETURNING hits");
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("rate limit bucket".into()))?;
+    row.try_get::<i32>("", "hits")
+}
+
+/// Forgets windows that ended before `before`, so the table does not grow without bound.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM rate_limit_buckets WHERE window_started_at < ")
+        .param(before);
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
