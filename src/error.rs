@@ -134,6 +134,14 @@ impl AppError {
         }
     }
 
+    /// The text for a server log: the internal cause itself, else the client message.
+    pub fn log_text(&self) -> String {
+        match self {
+            AppError::Internal(cause) => cause.to_string(),
+            other => other.message(),
+        }
+    }
+
     /// Wraps any server-side failure; its text is logged, never shown.
     pub fn internal(cause: impl Into<InternalCause>) -> Self {
         AppError::Internal(cause.into())

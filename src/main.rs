@@ -33,6 +33,21 @@ enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Portal credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Subcommand)]
+enum CredentialsCommand {
+    /// Import accounts from another system. FILE has one account per line,
+    /// `profile_id,username,password_hash` (username may be empty; the hash is an Argon2,
+    /// PBKDF2 or scrypt PHC string). A header line starting with `profile_id` is skipped.
+    /// Members sign in with their old passwords, which are then rehashed with Argon2id.
+    Import {
+        /// The file to read; `-` for standard input.
+        file: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,10 +122,7 @@ async fn main() -> ExitCode {
 }
 
 fn describe(e: memberkey::error::AppError) -> String {
-    match e {
-        memberkey::error::AppError::Internal(cause) => cause.to_string(),
-        other => other.message(),
-    }
+    e.log_text()
 }
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
@@ -153,6 +165,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Credentials(CredentialsCommand::Import { file }) => {
+            import_credentials(app.services(), &file).await
+        }
         Command::Serve { demo } => {
             if demo {
                 match memberkey::demo::seed_if_empty(app.services())
@@ -180,4 +195,57 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
     }
+}
+
+/// Imports every line it can and reports the ones it could not, by line number, so a
+/// partly bad file can be fixed and run again (a line already imported is simply updated).
+async fn import_credentials(svc: &services::Services, file: &str) -> Result<(), String> {
+    use memberkey::domain::ProfileId;
+    use memberkey::services::import::{ImportedCredential, import};
+    let text = if file == "-" {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .map_err(|e| e.to_string())?;
+        input
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?
+    };
+    let (mut imported, mut failed) = (0usize, 0usize);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (n == 0 && line.starts_with("profile_id")) {
+            continue;
+        }
+        let fields: Vec<&str> = line.splitn(3, ',').map(str::trim).collect();
+        let outcome = match fields.as_slice() {
+            [id, username, hash] => match ProfileId::parse(id) {
+                Ok(profile_id) => import(
+                    svc,
+                    ImportedCredential {
+                        profile_id,
+                        username: Some(username),
+                        password_hash: hash,
+                    },
+                )
+                .await
+                .map(|_| ())
+                .map_err(describe),
+                Err(e) => Err(e.message),
+            },
+            _ => Err("expected profile_id,username,password_hash".into()),
+        };
+        match outcome {
+            Ok(()) => imported += 1,
+            Err(why) => {
+                failed += 1;
+                eprintln!("line {}: {why}", n + 1);
+            }
+        }
+    }
+    println!("imported {imported} account(s); {failed} line(s) refused");
+    if failed > 0 {
+        return Err(format!("{failed} line(s) were not imported"));
+    }
+    Ok(())
 }

@@ -94,7 +94,7 @@ impl PasswordHasher {
             .run(move |_| {
                 let parsed = PasswordHash::new(&phc)
                     .map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
-                Ok::<bool, AppError>(Argon2::default().verify_password(&secret, &parsed).is_ok())
+                verify_phc(&secret, &parsed)
             })
             .await??;
         Ok(ok && real && candidate.is_some())
@@ -123,6 +123,48 @@ impl PasswordHasher {
         .await
         .map_err(AppError::internal)
     }
+}
+
+/// Whether a PHC string from another system is one we can verify: Argon2, PBKDF2 or scrypt,
+/// well formed and within the cost limits.
+pub fn accepts_imported(phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|parsed| verify_phc(b"", &parsed).is_ok())
+}
+
+/// Imported hashes above these costs are refused rather than verified: one sign-in must not
+/// be able to tie a core up for seconds.
+const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
+const MAX_SCRYPT_LOG_N: u32 = 20;
+
+/// Verifies against a stored PHC string of any algorithm we accept: Argon2 (our own hashes)
+/// and PBKDF2 or scrypt (accounts imported from other systems).
+fn verify_phc(secret: &[u8], parsed: &PasswordHash) -> AppResult<bool> {
+    let cost = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+    let ok = match parsed.algorithm.as_str() {
+        "argon2id" | "argon2i" | "argon2d" => Argon2::default().verify_password(secret, parsed),
+        "pbkdf2-sha256" | "pbkdf2-sha512" => {
+            if cost("i") > MAX_PBKDF2_ROUNDS {
+                return Err(AppError::internal(
+                    "imported PBKDF2 hash exceeds the round limit",
+                ));
+            }
+            pbkdf2::Pbkdf2::default().verify_password(secret, parsed)
+        }
+        "scrypt" => {
+            if cost("ln") > MAX_SCRYPT_LOG_N {
+                return Err(AppError::internal(
+                    "imported scrypt hash exceeds the cost limit",
+                ));
+            }
+            scrypt::Scrypt::default().verify_password(secret, parsed)
+        }
+        other => {
+            return Err(AppError::internal(format!(
+                "stored hash uses an unsupported algorithm {other:?}"
+            )));
+        }
+    };
+    Ok(ok.is_ok())
 }
 
 fn hash_blocking(params: &Params, secret: &[u8]) -> AppResult<String> {
