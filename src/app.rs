@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, MailTransportKind};
+use crate::delivery;
 use crate::domain::{Clock, SystemClock};
 use crate::error::AppError;
 use crate::graphql;
 use crate::http::{self, AppState};
+use crate::mail::{Envelope, MailTransport, outbox::OutboxTransport, ses::SesTransport};
 use crate::services::sealing::Sealer;
 use crate::services::{PasswordHasher, Services};
 use crate::store;
@@ -20,6 +22,7 @@ use crate::store;
 /// A ready-to-serve memberkey: migrated database, services and schema.
 pub struct App {
     state: AppState,
+    transport: Arc<dyn MailTransport>,
 }
 
 impl App {
@@ -30,6 +33,20 @@ impl App {
 
     /// As `build`, with an injected clock (tests move time with it).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        Self::build_with(config, clock, None).await
+    }
+
+    /// As `build`, with an injected clock and, optionally, an injected mail transport
+    /// (tests); without one, the transport the settings name.
+    pub async fn build_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        transport: Option<Arc<dyn MailTransport>>,
+    ) -> Result<Self, AppError> {
+        let transport = match transport {
+            Some(t) => t,
+            None => configured_transport(&config).await?,
+        };
         let statements = Arc::new(AtomicU64::new(0));
         let db = store::connect(
             &config.database_url,
@@ -54,6 +71,7 @@ impl App {
             hasher,
             statements,
             sealer,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         };
         let schema = graphql::build_schema(services.clone(), &config);
         Ok(Self {
@@ -62,6 +80,7 @@ impl App {
                 services,
                 config,
             },
+            transport,
         })
     }
 
@@ -73,19 +92,30 @@ impl App {
         http::router(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves on `listener`, with the delivery worker running, until `shutdown` resolves;
+    /// then finishes in-flight requests and the messages the worker holds.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = self.router();
-        axum::serve(
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.state.config.mail.worker.then(|| {
+            delivery::Worker::new(self.state.services.clone(), self.transport.clone())
+                .spawn(stopped)
+        });
+        let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        let _ = stop_worker.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served
     }
 
     /// Binds `addr` (port 0 picks a free port) and serves in the background.
@@ -104,6 +134,21 @@ impl App {
             handle,
         })
     }
+}
+
+/// The transport the settings name: the outbox directory by default, or Amazon SES.
+async fn configured_transport(config: &Config) -> Result<Arc<dyn MailTransport>, AppError> {
+    let mail = &config.mail;
+    let envelope =
+        Envelope::new(&mail.from, mail.reply_to.as_deref()).map_err(AppError::internal)?;
+    Ok(match mail.transport {
+        MailTransportKind::Outbox => Arc::new(
+            OutboxTransport::new(mail.outbox_dir.clone(), envelope).map_err(|e| {
+                AppError::internal(format!("outbox {}: {e}", mail.outbox_dir.display()))
+            })?,
+        ),
+        MailTransportKind::Ses => Arc::new(SesTransport::new(mail, envelope, None).await),
+    })
 }
 
 /// A memberkey serving in the background (tests, benchmarks).

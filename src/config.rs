@@ -1,7 +1,7 @@
 //! Typed settings. This is the only module that reads the environment; everything else gets a
 //! `Config` value, so tests build one directly.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -54,6 +54,87 @@ pub struct Config {
     pub reveal_assigned_passwords: bool,
     pub sealing_key: Option<String>,
     pub sealing_key_file: PathBuf,
+    /// Sign-in attempts one client IP may make per `login_ip_window`.
+    pub login_ip_limit: i32,
+    pub login_ip_window: Duration,
+    /// Set-password token checks and uses one client IP may make per `login_ip_window`.
+    pub token_ip_limit: i32,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub mail: MailSettings,
+}
+
+/// Which provider the delivery worker hands mail to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTransportKind {
+    /// An `.eml` file per message in `outbox_dir`.
+    Outbox,
+    /// Amazon SES v2.
+    Ses,
+}
+
+impl FromStr for MailTransportKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "outbox" => Ok(Self::Outbox),
+            "ses" => Ok(Self::Ses),
+            _ => Err("must be \"outbox\" or \"ses\"".into()),
+        }
+    }
+}
+
+/// Mail, links and the delivery worker.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Whether this process runs a delivery worker (API-only processes may leave it off).
+    pub worker: bool,
+    pub transport: MailTransportKind,
+    pub outbox_dir: PathBuf,
+    pub from: String,
+    pub reply_to: Option<String>,
+    pub ses_region: String,
+    pub ses_endpoint: Option<String>,
+    pub ses_configuration_set: Option<String>,
+    /// Messages per second, never exceeded in any one-second window.
+    pub max_send_rate: f64,
+    /// Messages being handed to the provider at once.
+    pub send_concurrency: usize,
+    /// How long a claimed message stays leased to one worker before another may take it.
+    pub lease: Duration,
+    /// How often the worker looks for due mail when nothing woke it.
+    pub poll: std::time::Duration,
+    /// Where set-password links point; `None` means the built-in page.
+    pub set_password_url: Option<String>,
+    pub staff_link_ttl: Duration,
+    pub member_link_ttl: Duration,
+    pub mass_link_ttl: Duration,
+    /// "Forgot Login" emails per address per hour.
+    pub resets_per_address_per_hour: i32,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            transport: MailTransportKind::Outbox,
+            outbox_dir: PathBuf::from("outbox"),
+            from: "Members Only <no-reply@memberkey.invalid>".into(),
+            reply_to: None,
+            ses_region: "us-east-1".into(),
+            ses_endpoint: None,
+            ses_configuration_set: None,
+            max_send_rate: 14.0,
+            send_concurrency: 8,
+            lease: Duration::minutes(5),
+            poll: std::time::Duration::from_millis(500),
+            set_password_url: None,
+            staff_link_ttl: Duration::hours(24),
+            member_link_ttl: Duration::minutes(60),
+            mass_link_ttl: Duration::days(7),
+            resets_per_address_per_hour: 3,
+        }
+    }
 }
 
 impl Default for Config {
@@ -88,6 +169,11 @@ impl Default for Config {
             reveal_assigned_passwords: true,
             sealing_key: None,
             sealing_key_file: PathBuf::from("memberkey.key"),
+            login_ip_limit: 100,
+            login_ip_window: Duration::minutes(10),
+            token_ip_limit: 100,
+            trusted_proxies: Vec::new(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -190,6 +276,23 @@ impl Config {
             "MEMBERKEY_MEMBER_SESSION_IDLE_MINUTES",
             &mut c.member_session_idle,
         )?;
+        var("MEMBERKEY_LOGIN_IP_LIMIT", &mut c.login_ip_limit)?;
+        var("MEMBERKEY_TOKEN_IP_LIMIT", &mut c.token_ip_limit)?;
+        minutes("MEMBERKEY_LOGIN_IP_WINDOW_MINUTES", &mut c.login_ip_window)?;
+        let mut proxies = String::new();
+        var("MEMBERKEY_TRUSTED_PROXIES", &mut proxies)?;
+        c.trusted_proxies = proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse().map_err(|e| ConfigError {
+                    var: "MEMBERKEY_TRUSTED_PROXIES",
+                    message: format!("{e} (got {p:?})"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        mail_from_env(&mut c.mail)?;
         if c.lockout_threshold < 1 {
             return Err(ConfigError {
                 var: "MEMBERKEY_LOCKOUT_THRESHOLD",
@@ -216,4 +319,56 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+fn optional(name: &'static str, target: &mut Option<String>) -> Result<(), ConfigError> {
+    let mut raw = String::new();
+    var(name, &mut raw)?;
+    if !raw.is_empty() {
+        *target = Some(raw);
+    }
+    Ok(())
+}
+
+fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
+    var("MEMBERKEY_DELIVERY_WORKER", &mut m.worker)?;
+    var("MEMBERKEY_MAIL_TRANSPORT", &mut m.transport)?;
+    var("MEMBERKEY_OUTBOX_DIR", &mut m.outbox_dir)?;
+    var("MEMBERKEY_MAIL_FROM", &mut m.from)?;
+    optional("MEMBERKEY_MAIL_REPLY_TO", &mut m.reply_to)?;
+    var("MEMBERKEY_SES_REGION", &mut m.ses_region)?;
+    optional("MEMBERKEY_SES_ENDPOINT", &mut m.ses_endpoint)?;
+    optional(
+        "MEMBERKEY_SES_CONFIGURATION_SET",
+        &mut m.ses_configuration_set,
+    )?;
+    var("MEMBERKEY_MAX_SEND_RATE", &mut m.max_send_rate)?;
+    var("MEMBERKEY_SEND_CONCURRENCY", &mut m.send_concurrency)?;
+    optional("MEMBERKEY_SET_PASSWORD_URL", &mut m.set_password_url)?;
+    minutes("MEMBERKEY_STAFF_LINK_TTL_MINUTES", &mut m.staff_link_ttl)?;
+    minutes("MEMBERKEY_MEMBER_LINK_TTL_MINUTES", &mut m.member_link_ttl)?;
+    minutes("MEMBERKEY_MASS_LINK_TTL_MINUTES", &mut m.mass_link_ttl)?;
+    var(
+        "MEMBERKEY_RESETS_PER_ADDRESS_PER_HOUR",
+        &mut m.resets_per_address_per_hour,
+    )?;
+    if !(m.max_send_rate > 0.0 && m.max_send_rate.is_finite()) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAX_SEND_RATE",
+            message: "must be a positive number of messages per second".into(),
+        });
+    }
+    if m.send_concurrency == 0 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_SEND_CONCURRENCY",
+            message: "must be at least 1".into(),
+        });
+    }
+    if lettre::message::Mailbox::from_str(&m.from).is_err() {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAIL_FROM",
+            message: format!("is not a mail address: {:?}", m.from),
+        });
+    }
+    Ok(())
 }

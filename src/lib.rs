@@ -5,12 +5,14 @@
 
 pub mod app;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod services;
 pub mod store;
 

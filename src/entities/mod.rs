@@ -2,7 +2,9 @@
 //! written by hand in `graphql/types`, so a new column is never public by accident.
 
 pub mod audit_event;
+pub mod credential_token;
 pub mod member_session;
+pub mod outbound_email;
 pub mod portal_credential;
 pub mod profile;
 pub mod staff_right;

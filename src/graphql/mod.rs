@@ -8,6 +8,7 @@ mod limits;
 pub mod loaders;
 mod member;
 mod profiles;
+mod resets;
 mod staff;
 mod types;
 
@@ -25,6 +26,7 @@ pub struct QueryRoot(
     staff::StaffQuery,
     member::MemberQuery,
     audit::AuditQuery,
+    resets::ResetQuery,
 );
 
 /// Every mutation.
@@ -34,6 +36,7 @@ pub struct MutationRoot(
     staff::StaffMutation,
     credentials::CredentialMutation,
     member::MemberMutation,
+    resets::ResetMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

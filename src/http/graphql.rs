@@ -100,7 +100,9 @@ async fn execute(
         }
     };
     let meta = RequestMeta {
-        client_ip: Some(peer.ip().to_string()),
+        client_ip: Some(
+            super::client_ip::client_ip(peer, headers, &state.config.trusted_proxies).to_string(),
+        ),
     };
     let request = request
         .data(principal)

@@ -1,8 +1,10 @@
-//! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `/healthz`, and the
-//! local GraphiQL assets when configured.
+//! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `/healthz`, the
+//! built-in `/portal` pages, and the local GraphiQL assets when configured.
 
+mod client_ip;
 mod graphiql;
 mod graphql;
+mod portal;
 
 use std::sync::Arc;
 
@@ -32,7 +34,8 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .merge(portal::routes());
     if let Some(dir) = &state.config.graphiql_assets_dir {
         router = router.nest_service(graphiql::ASSETS_PATH, ServeDir::new(dir));
     }

@@ -97,6 +97,7 @@ pub async fn login(
     login: &str,
     password: &str,
 ) -> AppResult<(Token, Profile)> {
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;
     let candidate = Password::for_verification(password);
     let now = svc.clock.now();
     let found = candidates(svc, login).await?;
@@ -256,6 +257,11 @@ pub async fn change_password(
     };
     store::credentials::upsert(&txn, member.profile_id, change, now).await?;
     store::sessions::delete_all_member(&txn, member.profile_id, Some(member.session_id)).await?;
+    let login = username
+        .clone()
+        .or(profile.email.clone())
+        .unwrap_or_default();
+    super::resets::queue_password_changed(&txn, member.profile_id, login, now).await?;
     store::audit::record(
         &txn,
         now,
@@ -270,5 +276,6 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
+    svc.wake_delivery();
     Ok(true)
 }

@@ -6,9 +6,13 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod hashing;
+pub mod import;
 pub mod member_auth;
 pub mod profiles;
+pub mod rate_limit;
+pub mod resets;
 pub mod sealing;
+pub mod set_password;
 pub mod staff;
 
 use std::sync::Arc;
@@ -33,9 +37,16 @@ pub struct Services {
     pub statements: Arc<AtomicU64>,
     /// Seals staff-assigned passwords; `None` when revealing them is turned off.
     pub sealer: Option<sealing::Sealer>,
+    /// Wakes the delivery worker when a request queued mail.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
+    /// Tells the delivery worker that mail is waiting, so it need not wait for its next poll.
+    pub fn wake_delivery(&self) {
+        self.mail_wakeup.notify_waiters();
+    }
+
     pub fn password_policy(&self) -> PasswordPolicy {
         PasswordPolicy {
             min_chars: self.config.password_min_chars,

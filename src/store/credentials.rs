@@ -93,13 +93,10 @@ pub async fn logins_by_email(
     db: &impl ConnectionTrait,
     email_key: &str,
 ) -> Result<Vec<LoginRecord>, DbErr> {
-    use crate::entities::profile;
-    let ids: Vec<i64> = profile::Entity::find()
-        .filter(profile::Column::EmailKey.eq(email_key))
-        .all(db)
+    let ids: Vec<i64> = super::profiles::ids_by_email(db, email_key)
         .await?
         .into_iter()
-        .map(|p| p.id)
+        .map(|p| p.get())
         .collect();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -173,6 +170,7 @@ pub async fn upsert(
         m.username = Set(Some(display));
         m.username_key = Set(Some(key));
     }
+    let password_changed = change.password.is_some();
     if let Some(pw) = change.password {
         m.password_hash = Set(Some(pw.hash));
         m.password_set_by = Set(Some(pw.set_by.as_db().to_owned()));
@@ -191,6 +189,10 @@ pub async fn upsert(
     } else {
         m.update(db).await?
     };
+    if password_changed {
+        // Any outstanding set-password link would otherwise overwrite the new password.
+        super::tokens::invalidate_for_profile(db, id, now).await?;
+    }
     Ok(to_info(model))
 }
 

@@ -3,11 +3,14 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod outbound;
 pub mod profiles;
+pub mod rate_limits;
 pub mod search;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

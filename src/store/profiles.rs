@@ -87,6 +87,23 @@ pub async fn get(
         .transpose()
 }
 
+/// Every profile whose email has this key (an organisation and its people often share one),
+/// in ID order.
+pub async fn ids_by_email(
+    db: &impl ConnectionTrait,
+    email_key: &str,
+) -> Result<Vec<ProfileId>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(profile::Entity::find()
+        .filter(profile::Column::EmailKey.eq(email_key))
+        .order_by_asc(profile::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| ProfileId::from_db(p.id))
+        .collect())
+}
+
 pub async fn get_many(
     db: &impl ConnectionTrait,
     ids: &[ProfileId],

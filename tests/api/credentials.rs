@@ -132,7 +132,7 @@ both!(weak_passwords_are_refused_with_a_reason, |app| async move {
         ("P@ssw0rd-1234", "commonly used"),
         ("mariaj2026 is me!", "username"),
         ("maria.jensen rocks", "email"),
-        ("members only 2026", "association"),
+        ("harbour chamber 2026", "association"),
         ("zzzzzzzzzzzzzzzz", "repeats"),
     ] {
         let resp = set(

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, both};
+use crate::helpers::{Backend, TestApp, per_backend, spawn_app_with};
 
 async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> u64 {
     let q = "query($n: Int) { profiles(first: $n) { edges { node { id parent { id displayName } relatedProfiles { id } portalCredential { username } } } } }";
@@ -18,9 +18,10 @@ async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> u64 {
     after - before
 }
 
-both!(
-    page_size_does_not_change_the_statement_count,
-    |app| async move {
+async fn page_size(backend: Backend) {
+    // No delivery worker: its polling would add statements to the count.
+    let app = spawn_app_with(backend, |c| c.mail.worker = false).await;
+    {
         let token = app.admin().await;
         let mut parent = None;
         for i in 0..110 {
@@ -42,4 +43,8 @@ both!(
         // Session lookup (2), rights (1), the page (1), and one per relation (3).
         assert!(hundred <= 8, "expected a small constant, got {hundred}");
     }
+}
+per_backend!(
+    page_size_does_not_change_the_statement_count,
+    super::page_size
 );

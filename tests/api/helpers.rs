@@ -4,6 +4,8 @@ use memberkey::config::Argon2Settings;
 use std::sync::Arc;
 
 use memberkey::domain::{Clock, ManualClock, Right, SystemClock};
+use memberkey::mail::MailTransport;
+use memberkey::mail::memory::MemoryTransport;
 use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config, RunningApp};
 use serde_json::{Value, json};
@@ -44,6 +46,28 @@ macro_rules! both {
     };
 }
 pub(crate) use both;
+
+/// Runs `async fn f(backend: Backend)` once per backend, for tests that spawn their own app.
+macro_rules! per_backend {
+    ($name:ident, $f:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $f($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_enabled() {
+                    $f($crate::helpers::Backend::Postgres).await;
+                } else {
+                    eprintln!("MEMBERKEY_TEST_POSTGRES_URL is not set; PostgreSQL variant not run");
+                }
+            }
+        }
+    };
+}
+pub(crate) use per_backend;
 
 pub fn postgres_enabled() -> bool {
     std::env::var("MEMBERKEY_TEST_POSTGRES_URL").is_ok_and(|v| !v.trim().is_empty())
@@ -96,6 +120,8 @@ fn with_database(url: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub app: RunningApp,
+    /// Mail the app sent, unless the test chose another transport.
+    pub mail: Arc<MemoryTransport>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -115,6 +141,17 @@ pub fn test_config(database_url: String) -> Config {
         db_max_connections: 8,
         // A fixed key keeps tests from writing a key file into the working directory.
         sealing_key: Some("dGVzdC1zZWFsaW5nLWtleS0zMi1ieXRlcy1sb25nISE".into()),
+        mail: memberkey::config::MailSettings {
+            // The worker looks often, so tests see their mail quickly.
+            poll: std::time::Duration::from_millis(50),
+            max_send_rate: 1_000.0,
+            from: "Harbour Chamber <no-reply@chamber.example>".into(),
+            ..Default::default()
+        },
+        association_name: "Harbour Chamber".into(),
+        // Every test client is 127.0.0.1; the limit tests lower these again.
+        login_ip_limit: 1_000_000,
+        token_ip_limit: 1_000_000,
         ..Config::default()
     }
 }
@@ -125,9 +162,30 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// An app whose clock only moves when the test says so.
 pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, ManualClock) {
-    let clock = ManualClock::new(chrono::Utc::now());
-    let app = spawn(backend, |_| {}, Arc::new(clock.clone())).await;
+    spawn_app_with_clock_and(backend, |_| {}).await
+}
+
+/// An app with a manual clock and adjusted settings.
+pub async fn spawn_app_with_clock_and(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+) -> (TestApp, ManualClock) {
+    // Whole seconds: PostgreSQL keeps microseconds, so a nanosecond start would make
+    // "exactly at expiry" depend on rounding.
+    use chrono::SubsecRound;
+    let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(0));
+    let app = spawn(backend, tweak, Arc::new(clock.clone())).await;
     (app, clock)
+}
+
+/// Which transport the app's delivery worker sends through.
+pub enum Mail {
+    /// `TestApp::mail`, in memory.
+    Memory,
+    /// What the settings name (the outbox directory unless the test changes it).
+    Configured,
+    /// A transport the test made.
+    Custom(Arc<dyn MailTransport>),
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
@@ -138,6 +196,16 @@ async fn spawn(
     backend: Backend,
     tweak: impl FnOnce(&mut Config),
     clock: Arc<dyn Clock>,
+) -> TestApp {
+    spawn_full(backend, tweak, clock, Mail::Memory).await
+}
+
+/// The general form: settings, clock and mail transport all chosen by the test.
+pub async fn spawn_full(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+    clock: Arc<dyn Clock>,
+    mail: Mail,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, pg) = match backend {
@@ -165,14 +233,22 @@ async fn spawn(
         }
     };
     let mut config = test_config(url);
+    config.mail.outbox_dir = dir.path().join("outbox");
     tweak(&mut config);
     let listen = config.listen;
-    let app = App::build_with_clock(config, clock)
+    let memory = Arc::new(MemoryTransport::new());
+    let transport: Option<Arc<dyn MailTransport>> = match mail {
+        Mail::Memory => Some(memory.clone()),
+        Mail::Configured => None,
+        Mail::Custom(t) => Some(t),
+    };
+    let app = App::build_with(config, clock, transport)
         .await
         .expect("build app");
     let app = app.spawn(listen).await.expect("spawn app");
     TestApp {
         app,
+        mail: memory,
         client: reqwest::Client::new(),
         _dir: dir,
         _pg: pg,

@@ -3,15 +3,21 @@
 
 mod helpers;
 
+mod browser;
 mod credentials;
 mod dataloaders;
+mod delivery;
 mod errors;
 mod http_spec;
+mod imported;
 mod limits;
 mod member_login;
 mod profiles;
+mod rate_limits;
+mod resets;
 mod reveal;
 mod schema_sdl;
 mod search;
+mod ses;
 mod sessions;
 mod staff;

@@ -1,0 +1,246 @@
+//! Member sign-in benchmarks behind BENCHMARKS.md. Run with:
+//!
+//!     cargo run --release --example bench_logins -- [--seconds S] [--clients C]
+//!
+//! 1. Argon2id hash and verify time at the default parameters (m=19456, t=2, p=1).
+//! 2. Login throughput through GraphQL over HTTP (SQLite, default settings, C concurrent
+//!    clients for S seconds) against the bound `cores / verify time`, measured in this run.
+//! 3. p99 latency of a cheap query (`{ passwordPolicy { minLength } }`) idle, and while the
+//!    logins keep the hash pool saturated.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use memberkey::domain::Right;
+use memberkey::services::{self, RequestMeta};
+use memberkey::{App, Config};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "benchmarks need long passphrases too";
+const ACCOUNTS: usize = 64;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn p99(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * 0.99).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Hash and verify time of one Argon2id evaluation on one core.
+fn argon2_times() -> (Duration, Duration) {
+    let argon = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19_456, 2, 1, None).unwrap(),
+    );
+    let phc = argon
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    let parsed = PasswordHash::new(&phc).unwrap();
+    let mut hashes = Vec::new();
+    let mut verifies = Vec::new();
+    for _ in 0..30 {
+        let t = Instant::now();
+        argon.hash_password(PASSWORD.as_bytes()).unwrap();
+        hashes.push(t.elapsed());
+        let t = Instant::now();
+        Argon2::default()
+            .verify_password(PASSWORD.as_bytes(), &parsed)
+            .unwrap();
+        verifies.push(t.elapsed());
+    }
+    (median(hashes), median(verifies))
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let mut req = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+const LOGIN: &str =
+    "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { token } }";
+const CHEAP: &str = "{ passwordPolicy { minLength } }";
+
+/// Latencies of `n` cheap queries, one after another.
+async fn cheap_latencies(client: &reqwest::Client, url: &str, n: usize) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let v = post(client, url, None, CHEAP, json!({})).await;
+        assert!(v["data"]["passwordPolicy"].is_object(), "{v}");
+        out.push(t.elapsed());
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = arg("--seconds", 15);
+    let clients = arg("--clients", 16) as usize;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+
+    let (hash, verify) = argon2_times();
+    println!(
+        "Argon2id m=19456 KiB, t=2, p=1: hash {} (median of 30), verify {}",
+        ms(hash),
+        ms(verify)
+    );
+    let bound = cores as f64 / verify.as_secs_f64();
+    println!("Bound: {cores} cores / verify time = {bound:.1} logins/s");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        log_filter: "warn".into(),
+        login_ip_limit: i32::MAX,
+        mail: memberkey::config::MailSettings {
+            outbox_dir: dir.path().join("outbox"),
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let app = App::build(config)
+        .await
+        .unwrap()
+        .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = app.url("/graphql");
+    let client = reqwest::Client::new();
+
+    services::staff::create(
+        &app.services,
+        None,
+        &RequestMeta::default(),
+        "bench",
+        PASSWORD,
+        &Right::ALL,
+    )
+    .await
+    .unwrap();
+    let staff = post(
+        &client,
+        &url,
+        None,
+        "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token } }",
+        json!({ "u": "bench", "p": PASSWORD }),
+    )
+    .await;
+    let staff = staff["data"]["staffLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..ACCOUNTS {
+        let p = post(&client, &url, Some(&staff), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
+            json!({ "i": { "kind": "INDIVIDUAL", "firstName": "Bench", "lastName": format!("Member{i}") } })).await;
+        let id = p["data"]["createProfile"]["profile"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{p}"))
+            .to_owned();
+        let r = post(&client, &url, Some(&staff), "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }",
+            json!({ "i": { "profileId": id, "username": format!("bench{i}"), "password": PASSWORD } })).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+
+    let idle = p99(cheap_latencies(&client, &url, 2_000).await);
+    println!("Cheap query p99, idle: {}", ms(idle));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, url, stop, ok, failed) = (
+            client.clone(),
+            url.clone(),
+            stop.clone(),
+            ok.clone(),
+            failed.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut i = c;
+            while !stop.load(Ordering::Relaxed) {
+                let v = post(
+                    &client,
+                    &url,
+                    None,
+                    LOGIN,
+                    json!({ "l": format!("bench{}", i % ACCOUNTS), "p": PASSWORD }),
+                )
+                .await;
+                if v["data"]["memberLogin"]["token"].is_string() {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                i += clients;
+            }
+        }));
+    }
+    // Let the pool fill, then measure logins and the cheap query side by side.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start_ok = ok.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let mut busy = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        busy.extend(cheap_latencies(&client, &url, 50).await);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let logins = ok.load(Ordering::Relaxed) - start_ok;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let rate = logins as f64 / elapsed;
+    println!(
+        "Logins through GraphQL: {rate:.1}/s with {clients} clients over {elapsed:.0} s = {:.0}% of the bound ({} failed)",
+        100.0 * rate / bound,
+        failed.load(Ordering::Relaxed)
+    );
+    let busy_p99 = p99(busy);
+    println!(
+        "Cheap query p99 while logins saturate the hash pool: {} ({} above idle)",
+        ms(busy_p99),
+        ms(busy_p99.saturating_sub(idle))
+    );
+    app.shutdown().await;
+}

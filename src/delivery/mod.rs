@@ -1,0 +1,193 @@
+//! The delivery worker: claims due rows from the durable queue, prepares each message (minting
+//! its tokens in the claim transaction), sends through the configured transport within the
+//! send-rate limit and a bounded number at once, and records every outcome. Throttled and
+//! transient failures wait with exponential backoff and are never dropped; permanent ones are
+//! recorded on the row. Several processes may run workers on one database.
+
+pub mod compose;
+pub mod rate;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use futures_util::StreamExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::error::AppResult;
+use crate::mail::{MailTransport, OutgoingEmail, SendError};
+use crate::services::Services;
+use crate::store::{self, outbound::Due, outbound::Outcome};
+use compose::Prepared;
+use rate::SendRate;
+
+/// Backoff after the n-th failed attempt: 2 s doubling up to 10 minutes, with ±20% jitter so
+/// many throttled rows do not return in one burst.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    let base_ms = (2_000u64.saturating_mul(1u64 << exp.min(16))).min(600_000);
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    let jitter = 0.8 + (u16::from_le_bytes(r) as f64 / u16::MAX as f64) * 0.4;
+    Duration::milliseconds((base_ms as f64 * jitter) as i64)
+}
+
+struct Job {
+    id: i64,
+    attempts: i32,
+    email: OutgoingEmail,
+}
+
+pub struct Worker {
+    svc: Services,
+    transport: Arc<dyn MailTransport>,
+    rate: SendRate,
+    id: String,
+}
+
+impl Worker {
+    pub fn new(svc: Services, transport: Arc<dyn MailTransport>) -> Self {
+        let rate = SendRate::new(svc.config.mail.max_send_rate);
+        Self {
+            svc,
+            transport,
+            rate,
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+
+    /// Runs until `stop` turns true, then finishes the messages in hand.
+    pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let wake = self.svc.mail_wakeup.clone();
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let notified = wake.notified();
+                let worked = match self.round().await {
+                    Ok(n) => n > 0,
+                    Err(e) => {
+                        tracing::error!(error = %e.log_text(), "delivery round failed; retrying");
+                        false
+                    }
+                };
+                if worked {
+                    continue;
+                }
+                tokio::select! {
+                    _ = notified => {}
+                    _ = tokio::time::sleep(self.svc.config.mail.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            tracing::info!(worker = %self.id, "delivery worker stopped");
+        })
+    }
+
+    /// Rows claimed per round: enough to keep the provider busy for a few seconds, few enough
+    /// that the lease never runs out while they wait for the rate limit.
+    fn batch_size(&self) -> u64 {
+        let mail = &self.svc.config.mail;
+        let by_rate = (mail.max_send_rate * 5.0) as u64;
+        by_rate.clamp(mail.send_concurrency as u64, 500)
+    }
+
+    /// One claim-and-send round; returns how many rows it handled.
+    async fn round(&self) -> AppResult<usize> {
+        let jobs = self.claim().await?;
+        let n = jobs.len();
+        let concurrency = self.svc.config.mail.send_concurrency;
+        futures_util::stream::iter(jobs)
+            .for_each_concurrent(concurrency, |job| self.deliver(job))
+            .await;
+        Ok(n)
+    }
+
+    async fn claim(&self) -> AppResult<Vec<Job>> {
+        let svc = &self.svc;
+        let now = svc.clock.now();
+        let lease_until = now + svc.config.mail.lease;
+        let limit = self.batch_size();
+        let txn = store::begin_write(&svc.db).await?;
+        let mut rows = Vec::new();
+        for due in [Due::Abandoned, Due::System, Due::Any] {
+            let room = limit.saturating_sub(rows.len() as u64);
+            if room == 0 {
+                break;
+            }
+            rows.extend(store::outbound::claim(&txn, due, &self.id, lease_until, room, now).await?);
+        }
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.possible_duplicate {
+                tracing::warn!(
+                    outbound_id = row.id,
+                    "re-sending a message whose worker stopped mid-send; it may arrive twice"
+                );
+            }
+            match compose::prepare(svc, &txn, &row).await? {
+                Prepared::Send(email) => jobs.push(Job {
+                    id: row.id,
+                    attempts: row.attempts,
+                    email,
+                }),
+                Prepared::Done(outcome) => {
+                    store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(jobs)
+    }
+
+    async fn deliver(&self, job: Job) {
+        self.rate.acquire().await;
+        let outcome = match self.transport.send(&job.email).await {
+            Ok(provider_message_id) => Outcome::Sent {
+                provider_message_id,
+            },
+            Err(SendError::Permanent(error)) => Outcome::Failed { error },
+            Err(err @ (SendError::Throttled(_) | SendError::Transient(_))) => Outcome::Retry {
+                at: self.svc.clock.now() + backoff(job.attempts),
+                error: err.to_string(),
+            },
+        };
+        match &outcome {
+            Outcome::Failed { error } => {
+                tracing::warn!(outbound_id = job.id, %error, "message failed permanently")
+            }
+            Outcome::Retry { error, .. } => {
+                tracing::info!(outbound_id = job.id, attempts = job.attempts, %error, "message will be retried")
+            }
+            _ => {}
+        }
+        self.record(job.id, &outcome).await;
+    }
+
+    /// Writes the outcome, retrying while the database is unreachable: a sent message must
+    /// not be left looking unsent, or it would go out again when its lease ends.
+    async fn record(&self, id: i64, outcome: &Outcome) {
+        let mut wait = StdDuration::from_millis(200);
+        for _ in 0..10 {
+            match store::outbound::finish(&self.svc.db, id, &self.id, outcome, self.svc.clock.now())
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(
+                        outbound_id = id,
+                        "lease lost before the outcome was recorded"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(outbound_id = id, error = %e, "cannot record a delivery outcome; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(StdDuration::from_secs(10));
+                }
+            }
+        }
+    }
+}

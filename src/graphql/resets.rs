@@ -1,0 +1,167 @@
+//! Set-password links: staff send resets or issue a link; members ask for "Forgot Login",
+//! check a link and set their password with it.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{Require, parts};
+use crate::domain::{PasswordPolicy as Policy, Right};
+use crate::services::{profiles::parse_profile_id, resets, set_password};
+
+/// The result of `sendPasswordResetEmail`.
+#[derive(SimpleObject)]
+pub struct SendPasswordResetPayload {
+    /// The address the "Forgot Login" email is going to: the profile's stored email.
+    sent_to: String,
+}
+
+/// The result of `issueCredentialsLink`.
+#[derive(SimpleObject)]
+pub struct CredentialsLinkPayload {
+    /// The one-time link where the member sets a password. Pass it on privately.
+    url: String,
+    /// When the link stops working.
+    expires_at: DateTime<Utc>,
+}
+
+/// Where a set-password link stands.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum SetPasswordTokenState {
+    /// The link can be used to set a password.
+    Valid,
+    /// The link ran out; request a new one.
+    Expired,
+    /// The link was already used.
+    Used,
+    /// The link is unknown, or a newer link or password replaced it.
+    Invalid,
+}
+
+impl From<set_password::TokenState> for SetPasswordTokenState {
+    fn from(s: set_password::TokenState) -> Self {
+        match s {
+            set_password::TokenState::Valid => Self::Valid,
+            set_password::TokenState::Expired => Self::Expired,
+            set_password::TokenState::Used => Self::Used,
+            set_password::TokenState::Invalid => Self::Invalid,
+        }
+    }
+}
+
+/// What a set-password link is for. Checking never uses the link up.
+#[derive(SimpleObject)]
+pub struct SetPasswordTokenCheck {
+    /// Whether the link can be used.
+    state: SetPasswordTokenState,
+    /// The login the password is for (the username, else the email address); only while
+    /// the link is valid.
+    login: Option<String>,
+    /// When the link stops (or stopped) working; null for used or invalid links.
+    expires_at: Option<DateTime<Utc>>,
+    /// True when the account has a username; false means the member may choose one when
+    /// setting the password (and false for links that are not valid).
+    has_username: bool,
+}
+
+/// The password rules, so a form can guide the member before submitting.
+#[derive(SimpleObject)]
+pub struct PasswordPolicy {
+    /// The fewest characters (code points) a password may have.
+    min_length: usize,
+    /// The most characters (code points) a password may have.
+    max_length: usize,
+}
+
+#[derive(Default)]
+pub struct ResetQuery;
+
+#[Object]
+impl ResetQuery {
+    /// Says whether a set-password link is valid, whose login it is for and when it expires.
+    /// It does not use the link up. Open to anyone holding the link.
+    async fn check_set_password_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The token from the link (after `#token=`).")] token: String,
+    ) -> Result<SetPasswordTokenCheck> {
+        let (svc, _, meta) = parts(ctx);
+        let check = set_password::check(svc, meta, &token).await?;
+        Ok(SetPasswordTokenCheck {
+            state: check.state.into(),
+            login: check.login,
+            expires_at: check.expires_at,
+            has_username: check.has_username,
+        })
+    }
+
+    /// The password rules in force.
+    async fn password_policy(&self, ctx: &Context<'_>) -> PasswordPolicy {
+        let (svc, _, _) = parts(ctx);
+        PasswordPolicy {
+            min_length: svc.config.password_min_chars,
+            max_length: Policy::MAX_CHARS,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ResetMutation;
+
+#[Object]
+impl ResetMutation {
+    /// Sends the standard "Forgot Login" email to the profile's email address, with a link to
+    /// set a password. No username is needed. Fails with NO_EMAIL_ADDRESS when the profile
+    /// has no email. Needs the SEND_PASSWORD_RESETS right.
+    #[graphql(guard = "Require::Right(Right::SendPasswordResets)")]
+    async fn send_password_reset_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile to send the email to.")] profile_id: ID,
+    ) -> Result<SendPasswordResetPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_profile_id(&profile_id)?;
+        let sent_to = resets::send_reset_email(svc, principal, meta, id).await?;
+        Ok(SendPasswordResetPayload { sent_to })
+    }
+
+    /// Issues a one-time set-password link for staff to pass on, e.g. by phone. Earlier
+    /// links of the profile stop working. Needs the SEND_PASSWORD_RESETS right.
+    #[graphql(guard = "Require::Right(Right::SendPasswordResets)")]
+    async fn issue_credentials_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile the link is for.")] profile_id: ID,
+    ) -> Result<CredentialsLinkPayload> {
+        let (svc, principal, meta) = parts(ctx);
+        let id = parse_profile_id(&profile_id)?;
+        let (url, expires_at) = resets::issue_link(svc, principal, meta, id).await?;
+        Ok(CredentialsLinkPayload { url, expires_at })
+    }
+
+    /// "Forgot Login": emails a set-password link for every profile that uses this address.
+    /// The answer is always true, whether or not the address is known.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The email address on the member's profile.")] email: String,
+    ) -> Result<bool> {
+        let (svc, _, meta) = parts(ctx);
+        resets::request_reset(svc, meta, &email).await?;
+        Ok(true)
+    }
+
+    /// Sets a password with a link's token, using the link up. A password the policy refuses
+    /// leaves the link usable. The member's sessions end; sign in with the new password.
+    async fn set_password_with_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The token from the link (after `#token=`).")] token: String,
+        #[graphql(secret, desc = "The new password.")] password: String,
+        #[graphql(desc = "A username to set, only when the account has none yet.")]
+        username: Option<String>,
+    ) -> Result<bool> {
+        let (svc, _, meta) = parts(ctx);
+        set_password::set_with_token(svc, meta, &token, &password, username.as_deref()).await?;
+        Ok(true)
+    }
+}

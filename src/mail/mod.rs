@@ -1,0 +1,119 @@
+//! Outgoing mail: the `MailTransport` trait and its providers, the RFC 5322 message builder
+//! they share, and the fixed system templates.
+
+pub mod memory;
+pub mod outbox;
+pub mod ses;
+pub mod templates;
+
+use std::str::FromStr;
+
+use lettre::message::{Mailbox, Message, MultiPart};
+
+/// One rendered message for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// Identifies the queue row, for reconciling a provider's events with our rows.
+    pub outbound_id: i64,
+}
+
+/// Why a provider did not take a message. The queue retries throttled and transient
+/// failures and records permanent ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("throttled by the provider: {0}")]
+    Throttled(String),
+    #[error("transient failure: {0}")]
+    Transient(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// A mail provider. `send` returns the provider's message ID.
+#[async_trait::async_trait]
+pub trait MailTransport: Send + Sync {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError>;
+}
+
+/// Sender details every message carries; fixed by configuration, never by a request.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+}
+
+impl Envelope {
+    pub fn new(from: &str, reply_to: Option<&str>) -> Result<Self, String> {
+        let from = Mailbox::from_str(from).map_err(|e| format!("sender {from:?}: {e}"))?;
+        let reply_to = reply_to
+            .map(|r| Mailbox::from_str(r).map_err(|e| format!("reply-to {r:?}: {e}")))
+            .transpose()?;
+        Ok(Self { from, reply_to })
+    }
+
+    /// Builds the RFC 5322 message: one recipient, multipart/alternative text and HTML.
+    /// lettre encodes the subject, so no CR or LF in it can start a new header.
+    pub fn message(&self, email: &OutgoingEmail) -> Result<Message, SendError> {
+        let to = Mailbox::from_str(&email.to)
+            .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+        let domain = self.from.email.domain().to_owned();
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(one_line(&email.subject))
+            .message_id(Some(format!(
+                "<{}.{}@{domain}>",
+                email.outbound_id,
+                uuid::Uuid::new_v4().simple()
+            )));
+        if let Some(r) = &self.reply_to {
+            builder = builder.reply_to(r.clone());
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(
+                email.text.clone(),
+                email.html.clone(),
+            ))
+            .map_err(|e| SendError::Permanent(format!("message could not be built: {e}")))
+    }
+}
+
+/// Folds every kind of line break and control character into a space, for headers.
+pub fn one_line(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_cannot_be_injected_through_the_subject() {
+        let env = Envelope::new("Chamber <no-reply@chamber.example>", None).unwrap();
+        let email = OutgoingEmail {
+            to: "m@example.org".into(),
+            subject: "Hello\r\nBcc: attacker@evil.example\u{2028}x".into(),
+            html: "<p>hi</p>".into(),
+            text: "hi".into(),
+            outbound_id: 1,
+        };
+        let raw = String::from_utf8(env.message(&email).unwrap().formatted()).unwrap();
+        assert!(!raw.contains("\nBcc:"), "{raw}");
+        assert_eq!(
+            raw.matches("\nTo: ").count() + raw.starts_with("To: ") as usize,
+            1
+        );
+    }
+}

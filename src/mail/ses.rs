@@ -1,0 +1,108 @@
+//! Amazon SES v2. Each message is sent whole (raw RFC 5322, built like the outbox's) with
+//! `SendEmail`, to exactly one recipient. The SDK makes one attempt; the queue owns retries.
+
+use aws_sdk_sesv2::config::{Credentials, Region, retry::RetryConfig};
+use aws_sdk_sesv2::error::SdkError;
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
+
+use super::{Envelope, MailTransport, OutgoingEmail, SendError};
+use crate::config::MailSettings;
+
+pub struct SesTransport {
+    client: aws_sdk_sesv2::Client,
+    envelope: Envelope,
+    configuration_set: Option<String>,
+}
+
+impl SesTransport {
+    /// Builds the client from the settings. Credentials come from the standard AWS chain
+    /// (environment, profile, instance role) unless `credentials` is given.
+    pub async fn new(
+        settings: &MailSettings,
+        envelope: Envelope,
+        credentials: Option<Credentials>,
+    ) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(Region::new(settings.ses_region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(1));
+        if let Some(c) = credentials {
+            loader = loader.credentials_provider(c);
+        }
+        let shared = loader.load().await;
+        let mut config = aws_sdk_sesv2::config::Builder::from(&shared);
+        if let Some(endpoint) = &settings.ses_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Self {
+            client: aws_sdk_sesv2::Client::from_conf(config.build()),
+            envelope,
+            configuration_set: settings.ses_configuration_set.clone(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl MailTransport for SesTransport {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        let raw = self.envelope.message(email)?.formatted();
+        let content = EmailContent::builder()
+            .raw(
+                RawMessage::builder()
+                    .data(Blob::new(raw))
+                    .build()
+                    .map_err(|e| SendError::Permanent(e.to_string()))?,
+            )
+            .build();
+        let tag = MessageTag::builder()
+            .name("memberkey_outbound_id")
+            .value(email.outbound_id.to_string())
+            .build()
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let result = self
+            .client
+            .send_email()
+            .from_email_address(self.envelope.from.email.to_string())
+            .destination(Destination::builder().to_addresses(&email.to).build())
+            .content(content)
+            .email_tags(tag)
+            .set_configuration_set_name(self.configuration_set.clone())
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.message_id().unwrap_or_default().to_owned()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+/// Sorts SES failures into what the queue does next: wait and retry, or record and stop.
+fn classify(err: SdkError<SendEmailError>) -> SendError {
+    let text = aws_sdk_sesv2::error::DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::ServiceError(service) => match service.err() {
+            SendEmailError::TooManyRequestsException(_)
+            | SendEmailError::LimitExceededException(_) => SendError::Throttled(text),
+            SendEmailError::MessageRejected(_)
+            | SendEmailError::BadRequestException(_)
+            | SendEmailError::NotFoundException(_)
+            | SendEmailError::MailFromDomainNotVerifiedException(_)
+            | SendEmailError::AccountSuspendedException(_)
+            | SendEmailError::SendingPausedException(_) => SendError::Permanent(text),
+            _ => {
+                let status = service.raw().status().as_u16();
+                if status == 429 {
+                    SendError::Throttled(text)
+                } else if status >= 500 {
+                    SendError::Transient(text)
+                } else {
+                    SendError::Permanent(text)
+                }
+            }
+        },
+        // Timeouts, connection failures and unreadable responses: the message may or may
+        // not have been taken, so it is retried (and marked a possible duplicate).
+        _ => SendError::Transient(text),
+    }
+}

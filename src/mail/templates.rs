@@ -1,0 +1,169 @@
+//! The fixed system emails ("Forgot Login", "password changed"). Their text is compiled into
+//! the binary and cannot be edited; only the values differ. Values are escaped for HTML and
+//! rendered in one pass, so a name like `{{link}}` or `<a href=…>` shows as typed.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{MergeTemplate, escape_html};
+
+/// A finished message body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// One login and its set-password link, as listed in a "Forgot Login" email.
+#[derive(Debug, Clone)]
+pub struct AccountLink {
+    pub profile_name: String,
+    pub login: String,
+    pub link: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+struct Template {
+    subject: MergeTemplate,
+    html: MergeTemplate,
+    text: MergeTemplate,
+}
+
+fn parse(src: &str, fields: &[&str]) -> MergeTemplate {
+    // A broken built-in template is a programming error caught by the unit test below.
+    MergeTemplate::parse(src, |f| fields.contains(&f)).expect("built-in template parses")
+}
+
+const LETTER: &[&str] = &["association_name", "accounts", "login", "changed_at"];
+const ACCOUNT: &[&str] = &["profile_name", "login", "link", "expires_at"];
+
+static FORGOT_LOGIN: LazyLock<Template> = LazyLock::new(|| Template {
+    subject: parse(include_str!("templates/forgot_login.subject.txt"), LETTER),
+    html: parse(include_str!("templates/forgot_login.html"), LETTER),
+    text: parse(include_str!("templates/forgot_login.txt"), LETTER),
+});
+static ACCOUNT_HTML: LazyLock<MergeTemplate> =
+    LazyLock::new(|| parse(include_str!("templates/forgot_login_account.html"), ACCOUNT));
+static ACCOUNT_TEXT: LazyLock<MergeTemplate> =
+    LazyLock::new(|| parse(include_str!("templates/forgot_login_account.txt"), ACCOUNT));
+static PASSWORD_CHANGED: LazyLock<Template> = LazyLock::new(|| Template {
+    subject: parse(
+        include_str!("templates/password_changed.subject.txt"),
+        LETTER,
+    ),
+    html: parse(include_str!("templates/password_changed.html"), LETTER),
+    text: parse(include_str!("templates/password_changed.txt"), LETTER),
+});
+
+/// How times appear in mail: unambiguous for readers anywhere.
+pub fn human_time(t: DateTime<Utc>) -> String {
+    t.format("%-d %B %Y, %H:%M UTC").to_string()
+}
+
+fn account_value<'a>(a: &'a AccountLink, field: &str) -> Cow<'a, str> {
+    match field {
+        "profile_name" => Cow::Borrowed(&a.profile_name),
+        "login" => Cow::Borrowed(&a.login),
+        "link" => Cow::Borrowed(&a.link),
+        _ => Cow::Owned(human_time(a.expires_at)),
+    }
+}
+
+/// The standard "Forgot Login" email: one entry per account that uses the address.
+pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
+    let html_list: String = accounts
+        .iter()
+        .map(|a| {
+            ACCOUNT_HTML.render(|f| Cow::Owned(escape_html(&account_value(a, f)).into_owned()))
+        })
+        .collect();
+    let text_list: String = accounts
+        .iter()
+        .map(|a| ACCOUNT_TEXT.render(|f| account_value(a, f)))
+        .collect();
+    let t = &*FORGOT_LOGIN;
+    Rendered {
+        subject: t
+            .subject
+            .render(|_| Cow::Borrowed(association))
+            .trim()
+            .to_owned(),
+        html: t.html.render(|f| match f {
+            "accounts" => Cow::Borrowed(html_list.as_str()),
+            _ => escape_html(association),
+        }),
+        text: t.text.render(|f| match f {
+            "accounts" => Cow::Borrowed(text_list.as_str()),
+            _ => Cow::Borrowed(association),
+        }),
+    }
+}
+
+/// The notice that a password was changed. It carries no password and no link.
+pub fn password_changed(association: &str, login: &str, changed_at: DateTime<Utc>) -> Rendered {
+    let when = human_time(changed_at);
+    let value = |f: &str| -> Cow<'_, str> {
+        match f {
+            "login" => Cow::Owned(login.to_owned()),
+            "changed_at" => Cow::Owned(when.clone()),
+            _ => Cow::Owned(association.to_owned()),
+        }
+    };
+    let t = &*PASSWORD_CHANGED;
+    Rendered {
+        subject: t.subject.render(value).trim().to_owned(),
+        html: t
+            .html
+            .render(|f| Cow::Owned(escape_html(&value(f)).into_owned())),
+        text: t.text.render(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgot_login_escapes_names_and_keeps_one_link_per_account() {
+        let evil =
+            "<a href=\"https://evil.example\">Click</a><img src=x onerror=alert(1)> {{link}}";
+        let out = forgot_login(
+            "Harbour Chamber",
+            &[AccountLink {
+                profile_name: evil.into(),
+                login: "maria".into(),
+                link: "https://members.example.org/portal/set-password#token=abc".into(),
+                expires_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            }],
+        );
+        assert_eq!(out.html.matches("<a ").count(), 1, "{}", out.html);
+        assert!(
+            out.html
+                .contains("&lt;a href=&quot;https://evil.example&quot;&gt;")
+        );
+        assert!(out.html.contains("{{link}}"), "a value is never expanded");
+        assert!(
+            out.text.contains(evil),
+            "the text part shows the literal name"
+        );
+        assert_eq!(
+            out.subject,
+            "Harbour Chamber: set your Members Only password"
+        );
+        assert!(
+            out.text.contains("15 January 2027, 08:00 UTC"),
+            "{}",
+            out.text
+        );
+    }
+
+    #[test]
+    fn password_changed_has_no_link() {
+        let out = password_changed("Harbour Chamber", "maria", Utc::now());
+        assert!(!out.html.contains("href"));
+        assert!(out.text.contains("maria"));
+    }
+}

@@ -1,0 +1,208 @@
+//! Sending set-password links: staff "Send Password Reset Email", the member's "Forgot
+//! Login", and a one-time link for staff to pass on by phone. Requests only queue mail; the
+//! delivery worker mints each link when it sends the message.
+
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services};
+use crate::delivery::compose::{self, ChangedPayload, LinksPayload, kind};
+use crate::domain::{EmailAddress, ProfileId, Right, Token, search_key};
+use crate::error::{AppError, AppResult};
+use crate::store::{
+    self,
+    audit::{AuditActor, NewAuditEvent},
+    outbound::NewOutbound,
+    tokens::NewToken,
+};
+
+/// Staff send the standard "Forgot Login" email to one profile's address. Returns the
+/// address it goes to.
+pub async fn send_reset_email(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+) -> AppResult<String> {
+    let staff = principal.require(Right::SendPasswordResets)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let profile = store::profiles::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+    let email = profile.email.clone().ok_or(AppError::NoEmailAddress)?;
+    let payload = LinksPayload {
+        profiles: vec![profile_id.get()],
+        ttl_seconds: svc.config.mail.staff_link_ttl.num_seconds(),
+        purpose: "STAFF_RESET".into(),
+        issued_by: Some(staff.user.id.get()),
+    };
+    let outbound_id = store::outbound::enqueue(
+        &txn,
+        NewOutbound {
+            kind: kind::SET_PASSWORD_LINKS,
+            profile_id: Some(profile_id),
+            to_address: &email,
+            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
+            mass_communication_id: None,
+        },
+        now,
+    )
+    .await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "RESET_EMAIL_QUEUED",
+            actor: principal.audit_actor(),
+            profile_id: Some(profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(json!({ "outboundEmailId": outbound_id })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(email)
+}
+
+/// "Forgot Login". The answer and the work are the same whether or not anyone uses the
+/// address: a row is always queued, and the worker skips it when nobody does. One email
+/// lists every profile that uses the address, each with its own link. At most the configured
+/// number per address per hour; requests beyond that are silently dropped.
+pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) -> AppResult<()> {
+    let email = EmailAddress::parse(raw_email).map_err(|e| AppError::bad_input("email", e))?;
+    let key = search_key(email.as_str());
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let hits = store::rate_limits::hit(
+        &txn,
+        &format!("reset-address:{key}"),
+        chrono::Duration::hours(1),
+        now,
+    )
+    .await?;
+    if hits > svc.config.mail.resets_per_address_per_hour {
+        txn.commit().await?;
+        tracing::info!("Forgot Login request over the per-address limit; not queued");
+        return Ok(());
+    }
+    let ids = store::profiles::ids_by_email(&txn, &key).await?;
+    // The stored address is the one mail goes to, never the typed variant.
+    let to = match ids.first() {
+        Some(first) => store::profiles::get(&txn, *first)
+            .await?
+            .and_then(|p| p.email)
+            .unwrap_or_else(|| email.to_string()),
+        None => email.to_string(),
+    };
+    let payload = LinksPayload {
+        profiles: ids.iter().map(|i| i.get()).collect(),
+        ttl_seconds: svc.config.mail.member_link_ttl.num_seconds(),
+        purpose: "FORGOT_LOGIN".into(),
+        issued_by: None,
+    };
+    store::outbound::enqueue(
+        &txn,
+        NewOutbound {
+            kind: kind::SET_PASSWORD_LINKS,
+            profile_id: ids.first().copied(),
+            to_address: &to,
+            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
+            mass_communication_id: None,
+        },
+        now,
+    )
+    .await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "FORGOT_LOGIN_REQUESTED",
+            actor: AuditActor::Anonymous,
+            profile_id: ids.first().map(|i| i.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(json!({ "profiles": ids.len() })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(())
+}
+
+/// A one-time set-password link for staff to pass on, e.g. by phone.
+pub async fn issue_link(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+) -> AppResult<(String, chrono::DateTime<chrono::Utc>)> {
+    let staff = principal.require(Right::SendPasswordResets)?;
+    let now = svc.clock.now();
+    let expires_at = now + svc.config.mail.staff_link_ttl;
+    let token = Token::generate().map_err(AppError::internal)?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::profiles::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+    store::tokens::mint(
+        &txn,
+        NewToken {
+            hash: &token.hash(),
+            purpose: "STAFF_LINK",
+            profile_id,
+            issued_by: Some(staff.user.id),
+            expires_at,
+            outbound_email_id: None,
+        },
+        now,
+    )
+    .await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent::about_profile(
+            "CREDENTIALS_LINK_ISSUED",
+            principal.audit_actor(),
+            profile_id,
+            meta.client_ip.as_deref(),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((compose::set_password_link(svc, &token), expires_at))
+}
+
+/// Queues the "your password was changed" notice, when the profile has an address.
+pub(crate) async fn queue_password_changed(
+    db: &impl sea_orm::ConnectionTrait,
+    profile_id: ProfileId,
+    login: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let Some(email) = store::profiles::get(db, profile_id)
+        .await?
+        .and_then(|p| p.email)
+    else {
+        return Ok(());
+    };
+    let payload = ChangedPayload {
+        login,
+        changed_at: now,
+    };
+    store::outbound::enqueue(
+        db,
+        NewOutbound {
+            kind: kind::PASSWORD_CHANGED,
+            profile_id: Some(profile_id),
+            to_address: &email,
+            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
+            mass_communication_id: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

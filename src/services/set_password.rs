@@ -1,0 +1,220 @@
+//! What a set-password link leads to: checking a token (never consuming it, since mail
+//! scanners fetch links) and setting the password with it, which consumes it atomically.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::rate_limit::{self, Limit};
+use super::{RequestMeta, Services};
+use crate::domain::{PasswordContext, PasswordSetBy, ProfileId, Token, Username};
+use crate::error::{AppError, AppResult};
+use crate::store::{
+    self,
+    audit::{AuditActor, NewAuditEvent},
+    credentials::{CredentialChange, NewPassword},
+    tokens::TokenRecord,
+};
+
+/// Where a token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Valid,
+    Expired,
+    Used,
+    Invalid,
+}
+
+/// What `checkSetPasswordToken` tells the page.
+#[derive(Debug, Clone)]
+pub struct TokenCheck {
+    pub state: TokenState,
+    /// The username, else the email address; only for a valid token.
+    pub login: Option<String>,
+    /// Only for a valid or expired token.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether the account already has a username (else the page may offer to choose one).
+    pub has_username: bool,
+}
+
+fn state_of(record: &TokenRecord, now: DateTime<Utc>) -> TokenState {
+    if record.used_at.is_some() {
+        TokenState::Used
+    } else if record.invalidated_at.is_some() {
+        TokenState::Invalid
+    } else if record.expires_at <= now {
+        TokenState::Expired
+    } else {
+        TokenState::Valid
+    }
+}
+
+async fn lookup(svc: &Services, raw: &str) -> AppResult<Option<TokenRecord>> {
+    match Token::from_presented(raw.trim()) {
+        Some(token) => Ok(store::tokens::find(&svc.db, &token.hash()).await?),
+        None => Ok(None),
+    }
+}
+
+/// The login a profile signs in with: its username, else its email.
+async fn login_of(
+    svc: &Services,
+    profile_id: ProfileId,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let username = store::credentials::get(&svc.db, profile_id)
+        .await?
+        .and_then(|c| c.username);
+    let email = store::profiles::get(&svc.db, profile_id)
+        .await?
+        .and_then(|p| p.email);
+    Ok((username, email))
+}
+
+pub async fn check(svc: &Services, meta: &RequestMeta, raw: &str) -> AppResult<TokenCheck> {
+    rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
+    let Some(record) = lookup(svc, raw).await? else {
+        return Ok(TokenCheck {
+            state: TokenState::Invalid,
+            login: None,
+            expires_at: None,
+            has_username: false,
+        });
+    };
+    let state = state_of(&record, svc.clock.now());
+    let (login, has_username) = if state == TokenState::Valid {
+        let (username, email) = login_of(svc, record.profile_id).await?;
+        let has = username.is_some();
+        (username.or(email), has)
+    } else {
+        (None, false)
+    };
+    let expires_at =
+        matches!(state, TokenState::Valid | TokenState::Expired).then_some(record.expires_at);
+    Ok(TokenCheck {
+        state,
+        login,
+        expires_at,
+        has_username,
+    })
+}
+
+fn refusal(state: TokenState) -> AppError {
+    match state {
+        TokenState::Expired => AppError::TokenExpired,
+        _ => AppError::InvalidToken,
+    }
+}
+
+/// Sets the password a link was sent for. A password that fails the policy leaves the token
+/// unused. On success: the token is used, every other token of the profile retired, a lock
+/// cleared, every session of the member ended, and a "password changed" notice queued.
+pub async fn set_with_token(
+    svc: &Services,
+    meta: &RequestMeta,
+    raw_token: &str,
+    raw_password: &str,
+    raw_username: Option<&str>,
+) -> AppResult<()> {
+    rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
+    let token = Token::from_presented(raw_token.trim()).ok_or(AppError::InvalidToken)?;
+    let record = store::tokens::find(&svc.db, &token.hash())
+        .await?
+        .ok_or(AppError::InvalidToken)?;
+    let state = state_of(&record, svc.clock.now());
+    if state != TokenState::Valid {
+        return Err(refusal(state));
+    }
+    let profile_id = record.profile_id;
+    let (current_username, email) = login_of(svc, profile_id).await?;
+    let new_username = match (
+        raw_username.map(str::trim).filter(|u| !u.is_empty()),
+        &current_username,
+    ) {
+        (None, _) => None,
+        (Some(raw), None) => {
+            Some(Username::parse(raw).map_err(|e| AppError::bad_input("username", e))?)
+        }
+        (Some(raw), Some(existing)) => {
+            let parsed = Username::parse(raw).map_err(|e| AppError::bad_input("username", e))?;
+            if Username::parse(existing).is_ok_and(|u| u.key() == parsed.key()) {
+                None
+            } else {
+                return Err(AppError::BadUserInput {
+                    field: "username".into(),
+                    message:
+                        "this account already has a username; leave it out or give the same one"
+                            .into(),
+                });
+            }
+        }
+    };
+    let username_for_policy = new_username
+        .as_ref()
+        .map(|u| u.as_str().to_owned())
+        .or(current_username.clone());
+    let ctx = PasswordContext {
+        username: username_for_policy.as_deref(),
+        email: email.as_deref(),
+        association_name: None,
+    };
+    let password = super::credentials::judge_password(svc, raw_password, ctx)?;
+    let hash = svc.hasher.hash(&password).await?;
+
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if let Some(u) = &new_username
+        && let Some(owner) = store::credentials::username_owner(&txn, u.key()).await?
+        && owner != profile_id
+    {
+        return Err(AppError::UsernameTaken {
+            username: u.to_string(),
+        });
+    }
+    // The single conditional UPDATE decides which of concurrent uses wins.
+    if store::tokens::consume(&txn, &token.hash(), now)
+        .await?
+        .is_none()
+    {
+        drop(txn);
+        let state = match store::tokens::find(&svc.db, &token.hash()).await? {
+            Some(r) => state_of(&r, now),
+            None => TokenState::Invalid,
+        };
+        return Err(refusal(state));
+    }
+    let change = CredentialChange {
+        username: new_username
+            .as_ref()
+            .map(|u| (u.as_str().to_owned(), u.key().to_owned())),
+        password: Some(NewPassword {
+            hash,
+            set_by: PasswordSetBy::Member,
+            sealed: None,
+        }),
+        must_change_password: Some(false),
+    };
+    // Also clears the failure counter and lock, and retires the profile's other tokens.
+    store::credentials::upsert(&txn, profile_id, change, now).await?;
+    store::sessions::delete_all_member(&txn, profile_id, None).await?;
+    let login = new_username
+        .map(|u| u.to_string())
+        .or(current_username)
+        .or(email)
+        .unwrap_or_default();
+    super::resets::queue_password_changed(&txn, profile_id, login, now).await?;
+    store::audit::record(
+        &txn,
+        now,
+        NewAuditEvent {
+            action: "PASSWORD_SET_WITH_LINK",
+            actor: AuditActor::Member(profile_id.get()),
+            profile_id: Some(profile_id.get()),
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(json!({ "tokenId": record.id })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Set-password tokens. Only the SHA-256 of a token is stored. Using one is a single
+//! conditional UPDATE, so of many concurrent uses exactly one wins, and expiry is enforced in
+//! that same query.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use super::sql::Sql;
+use crate::domain::{ProfileId, StaffUserId, TokenHash};
+use crate::entities::credential_token;
+
+/// A token about to be stored.
+pub struct NewToken<'a> {
+    pub hash: &'a TokenHash,
+    pub purpose: &'a str,
+    pub profile_id: ProfileId,
+    pub issued_by: Option<StaffUserId>,
+    pub expires_at: DateTime<Utc>,
+    pub outbound_email_id: Option<i64>,
+}
+
+/// What the database knows of a presented token.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub profile_id: ProfileId,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub invalidated_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a new token and retires every earlier live token of the profile: only the newest
+/// link works.
+pub async fn mint(
+    db: &impl ConnectionTrait,
+    token: NewToken<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    invalidate_for_profile(db, token.profile_id, now).await?;
+    let model = credential_token::ActiveModel {
+        token_hash: Set(token.hash.as_str().to_owned()),
+        purpose: Set(token.purpose.to_owned()),
+        profile_id: Set(token.profile_id.get()),
+        issued_by_staff_id: Set(token.issued_by.map(|s| s.get())),
+        created_at: Set(now),
+        expires_at: Set(token.expires_at),
+        used_at: Set(None),
+        invalidated_at: Set(None),
+        outbound_email_id: Set(token.outbound_email_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(model.id)
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> Result<Option<TokenRecord>, DbErr> {
+    Ok(credential_token::Entity::find()
+        .filter(credential_token::Column::TokenHash.eq(hash.as_str()))
+        .one(db)
+        .await?
+        .map(|m| TokenRecord {
+            id: m.id,
+            profile_id: ProfileId::from_db(m.profile_id),
+            expires_at: m.expires_at,
+            used_at: m.used_at,
+            invalidated_at: m.invalidated_at,
+        }))
+}
+
+/// Marks a live token used and returns its profile, or `None` when it is unknown, used,
+/// retired or expired (or another request used it first).
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<Option<ProfileId>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE credential_tokens SET used_at = ")
+        .param(now)
+        .push(" WHERE token_hash = ")
+        .param(hash.as_str())
+        .push(" AND used_at IS NULL AND invalidated_at IS NULL AND expires_at > ")
+        .param(now)
+        .push(" RETURNING profile_id");
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(ProfileId::from_db(
+            row.try_get::<i64>("", "profile_id")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// Retires every live token of a profile: a new password, set by any route, ends them all.
+pub async fn invalidate_for_profile(
+    db: &impl ConnectionTrait,
+    profile_id: ProfileId,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let result = credential_token::Entity::update_many()
+        .col_expr(credential_token::Column::InvalidatedAt, Expr::value(now))
+        .filter(credential_token::Column::ProfileId.eq(profile_id.get()))
+        .filter(credential_token::Column::UsedAt.is_null())
+        .filter(credential_token::Column::InvalidatedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

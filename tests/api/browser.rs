@@ -1,0 +1,244 @@
+//! The built-in set-password page in headless Chromium, driven over WebDriver: open a mailed
+//! link, get policy feedback, set a password, then sign in with it. The test script installs
+//! Debian's chromium and chromium-driver and names the driver in MEMBERKEY_TEST_CHROMEDRIVER.
+
+use std::process::Stdio;
+use std::time::Duration as StdDuration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{Backend, per_backend, person, spawn_app};
+use crate::member_login::member_login;
+use crate::resets::{NEW_PASSWORD, check, links, nth_mail, send_reset, token_of};
+
+/// A WebDriver session in headless Chromium; the driver stops when this is dropped.
+struct Browser {
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let Ok(driver) = std::env::var("MEMBERKEY_TEST_CHROMEDRIVER") else {
+            eprintln!(
+                "MEMBERKEY_TEST_CHROMEDRIVER is not set; browser test not run (tests/run-all.sh sets it)"
+            );
+            return None;
+        };
+        let mut child = tokio::process::Command::new(driver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = tokio::time::timeout(StdDuration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("chromedriver output") {
+                if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                    return rest.trim_end_matches('.').trim().to_owned();
+                }
+            }
+            panic!("chromedriver exited before it was ready");
+        })
+        .await
+        .expect("chromedriver did not start within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let base = format!("http://127.0.0.1:{port}");
+        let profile = tempfile::tempdir().unwrap();
+        let http = reqwest::Client::new();
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("MEMBERKEY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
+            .to_owned();
+        Some(Browser {
+            base,
+            session,
+            http,
+            _driver: child,
+            _profile: profile,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let resp: Value = self
+            .http
+            .request(method, url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        resp["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
+    /// Waits until `script` returns something truthy, and returns it.
+    async fn until(&self, script: &str) -> Value {
+        for _ in 0..200 {
+            let v = self.js(script).await;
+            if !(v.is_null() || v == false || v == "") {
+                return v;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for: {script}");
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({ "using": "css selector", "value": css }),
+            )
+            .await;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|id| id.as_str())
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn quit(self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send()
+            .await;
+    }
+}
+
+async fn set_password_in_a_browser(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    send_reset(&app, &admin, &id).await;
+    let link = links(&nth_mail(&app, 1).await)[0].clone();
+    let token = token_of(&link);
+    // The mailed link, on this test server's address instead of the configured public one.
+    browser
+        .goto(&link.replace("https://members.example.org", &app.url("")))
+        .await;
+
+    let login = browser
+        .until("return document.getElementById('login').textContent")
+        .await;
+    assert_eq!(login, "maria@harbour.example");
+    assert_eq!(
+        browser.js("return location.hash").await,
+        "",
+        "the token leaves the address bar"
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('username-row').hidden")
+            .await,
+        false
+    );
+
+    // Live feedback on length and on the confirmation.
+    browser.type_into("#password", "too short").await;
+    let feedback = browser
+        .js("return document.getElementById('length').className")
+        .await;
+    assert_eq!(feedback, "hint bad");
+    // A long but common password is refused by the server with the reason; the link survives.
+    browser.type_into("#password", "password1234").await;
+    browser.type_into("#confirm", "password1234").await;
+    browser.click("#submit").await;
+    let error = browser
+        .until("const e = document.getElementById('error'); return !e.hidden && e.textContent")
+        .await;
+    assert!(error.as_str().unwrap().contains("commonly used"), "{error}");
+    assert_eq!(check(&app, &token).await["state"], "VALID");
+
+    browser.type_into("#password", NEW_PASSWORD).await;
+    browser.type_into("#confirm", NEW_PASSWORD).await;
+    browser.type_into("#username", "mariaj").await;
+    browser.click("#submit").await;
+    let done = browser
+        .until("const e = document.getElementById('done'); return !e.hidden && e.textContent")
+        .await;
+    assert!(done.as_str().unwrap().contains("mariaj"), "{done}");
+    browser.quit().await;
+
+    let resp = member_login(&app, "mariaj", NEW_PASSWORD).await;
+    assert_eq!(resp["data"]["memberLogin"]["profile"]["id"], id, "{resp}");
+    assert_eq!(check(&app, &token).await["state"], "USED");
+}
+per_backend!(
+    a_member_sets_a_password_in_the_browser,
+    super::set_password_in_a_browser
+);

@@ -1,0 +1,206 @@
+//! The durable mail queue: the default outbox transport, retries on throttling, and
+//! permanent failures recorded per message.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use memberkey::domain::{ManualClock, SystemClock};
+use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
+use serde_json::json;
+
+use crate::helpers::{Backend, Mail, TestApp, per_backend, person, spawn_full};
+use crate::resets::send_reset;
+
+/// Waits until `sql` (a single `n` column) reads `want`.
+async fn wait_for_count(app: &TestApp, sql: &str, want: i64) -> i64 {
+    let mut last = -1;
+    for _ in 0..400 {
+        last = app.sql_value::<i64>(sql, "n").await;
+        if last == want {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    last
+}
+
+async fn outbox_is_the_default(backend: Backend) {
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Configured).await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    send_reset(&app, &admin, &id).await;
+    let sent = wait_for_count(
+        &app,
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'SENT'",
+        1,
+    )
+    .await;
+    assert_eq!(sent, 1);
+    let file: String = app
+        .sql_value(
+            "SELECT provider_message_id FROM outbound_emails",
+            "provider_message_id",
+        )
+        .await;
+    let dir = app.app.services.config.mail.outbox_dir.clone();
+    let raw = std::fs::read_to_string(dir.join(&file)).expect("the .eml file");
+    assert!(raw.contains("\r\nTo: maria@harbour.example\r\n"), "{raw}");
+    assert!(
+        raw.contains("From: \"Harbour Chamber\" <no-reply@chamber.example>")
+            || raw.contains("From: Harbour Chamber <no-reply@chamber.example>"),
+        "{raw}"
+    );
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(
+        raw.contains("text/plain") && raw.contains("text/html"),
+        "{raw}"
+    );
+    assert!(raw.contains("Message-ID: <"), "{raw}");
+    assert!(raw.contains("set-password#token="), "{raw}");
+    // The queue holds only the token's digest: the raw token is in the mail alone.
+    let token_hash: String = app
+        .sql_value("SELECT token_hash FROM credential_tokens", "token_hash")
+        .await;
+    assert_eq!(token_hash.len(), 64);
+    assert!(!raw.contains(&token_hash));
+}
+per_backend!(
+    the_outbox_writes_an_eml_file_per_message,
+    super::outbox_is_the_default
+);
+
+/// Answers TooManyRequests a set number of times, then accepts.
+struct Throttling {
+    refusals_left: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl MailTransport for Throttling {
+    async fn send(&self, _email: &OutgoingEmail) -> Result<String, SendError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self
+            .refusals_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(SendError::Throttled(
+                "TooManyRequestsException: Maximum sending rate exceeded".into(),
+            ));
+        }
+        Ok("accepted-1".into())
+    }
+}
+
+async fn throttled_mail_is_retried(backend: Backend) {
+    use chrono::SubsecRound;
+    let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(0));
+    let transport = Arc::new(Throttling {
+        refusals_left: AtomicUsize::new(3),
+        calls: AtomicUsize::new(0),
+    });
+    let app = spawn_full(
+        backend,
+        |_| {},
+        Arc::new(clock.clone()),
+        Mail::Custom(transport.clone()),
+    )
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(&admin, person("Ivo", "Falk", Some("ivo@example.org")))
+        .await;
+    send_reset(&app, &admin, &id).await;
+    for attempt in 1..=3 {
+        let n = wait_for_count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'QUEUED' AND attempts = {attempt}"),
+            1,
+        )
+        .await;
+        assert_eq!(
+            n, 1,
+            "attempt {attempt} was throttled and the row waits, still queued"
+        );
+        let error: String = app
+            .sql_value("SELECT last_error FROM outbound_emails", "last_error")
+            .await;
+        assert!(error.contains("TooManyRequests"), "{error}");
+        // Not before its backoff ends.
+        tokio::time::sleep(StdDuration::from_millis(200)).await;
+        assert_eq!(transport.calls.load(Ordering::SeqCst), attempt);
+        clock.advance(Duration::minutes(11));
+    }
+    let sent = wait_for_count(
+        &app,
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'SENT' AND attempts = 4",
+        1,
+    )
+    .await;
+    assert_eq!(
+        sent, 1,
+        "the message went out on the fourth attempt and was never dropped"
+    );
+    assert_eq!(transport.calls.load(Ordering::SeqCst), 4);
+}
+per_backend!(
+    throttled_mail_is_retried_later_and_never_lost,
+    super::throttled_mail_is_retried
+);
+
+struct Rejecting;
+
+#[async_trait::async_trait]
+impl MailTransport for Rejecting {
+    async fn send(&self, _email: &OutgoingEmail) -> Result<String, SendError> {
+        Err(SendError::Permanent(
+            "MessageRejected: address is on the suppression list".into(),
+        ))
+    }
+}
+
+async fn permanent_failures_are_recorded(backend: Backend) {
+    let app = spawn_full(
+        backend,
+        |_| {},
+        Arc::new(SystemClock),
+        Mail::Custom(Arc::new(Rejecting)),
+    )
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(&admin, person("Una", "Dahl", Some("una@example.org")))
+        .await;
+    let resp = send_reset(&app, &admin, &id).await;
+    // The request never waits on the provider, so it succeeds.
+    assert_eq!(
+        resp["data"]["sendPasswordResetEmail"]["sentTo"],
+        json!("una@example.org")
+    );
+    let failed = wait_for_count(
+        &app,
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'FAILED'",
+        1,
+    )
+    .await;
+    assert_eq!(failed, 1);
+    let error: String = app
+        .sql_value("SELECT last_error FROM outbound_emails", "last_error")
+        .await;
+    assert!(error.contains("suppression"), "{error}");
+    let attempts: i32 = app
+        .sql_value("SELECT attempts FROM outbound_emails", "attempts")
+        .await;
+    assert_eq!(attempts, 1, "a permanent failure is not retried");
+}
+per_backend!(
+    permanent_failures_are_recorded_per_message,
+    super::permanent_failures_are_recorded
+);

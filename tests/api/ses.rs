@@ -1,0 +1,181 @@
+//! The `ses` transport against a real SES v2 HTTP emulator (moto's server mode) on a free
+//! loopback port. The test script installs moto and names its `moto_server` in
+//! MEMBERKEY_TEST_MOTO_SERVER.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use memberkey::config::{MailSettings, MailTransportKind};
+use memberkey::domain::SystemClock;
+use memberkey::mail::{Envelope, ses::SesTransport};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{Backend, Mail, per_backend, person, spawn_full};
+use crate::resets::{NEW_PASSWORD, send_reset, set_with_token, token_of};
+
+/// A moto server on a port of its own choosing, stopped when dropped.
+pub struct Moto {
+    pub url: String,
+    _child: tokio::process::Child,
+}
+
+impl Moto {
+    /// Starts moto, or returns `None` (with a note) when the test script did not install it.
+    pub async fn start() -> Option<Moto> {
+        let Ok(bin) = std::env::var("MEMBERKEY_TEST_MOTO_SERVER") else {
+            eprintln!(
+                "MEMBERKEY_TEST_MOTO_SERVER is not set; SES emulator test not run (tests/run-all.sh sets it)"
+            );
+            return None;
+        };
+        let mut child = tokio::process::Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start moto_server");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let url = tokio::time::timeout(StdDuration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("moto output") {
+                if let Some(at) = line.find("http://127.0.0.1:") {
+                    return line[at..].trim().to_owned();
+                }
+            }
+            panic!("moto_server exited before it was ready");
+        })
+        .await
+        .expect("moto_server did not start within 60 s");
+        // Keep draining its log so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Some(Moto { url, _child: child })
+    }
+
+    pub fn settings(&self) -> MailSettings {
+        MailSettings {
+            transport: MailTransportKind::Ses,
+            ses_region: "us-east-1".into(),
+            ses_endpoint: Some(self.url.clone()),
+            from: "Harbour Chamber <no-reply@chamber.example>".into(),
+            ..Default::default()
+        }
+    }
+
+    fn credentials() -> aws_sdk_sesv2::config::Credentials {
+        aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "tests")
+    }
+
+    /// The transport memberkey uses, pointed at this emulator, with the sender registered.
+    pub async fn transport(&self) -> SesTransport {
+        let settings = self.settings();
+        let config = aws_sdk_sesv2::Config::builder()
+            .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+            .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(Self::credentials())
+            .build();
+        aws_sdk_sesv2::Client::from_conf(config)
+            .create_email_identity()
+            .email_identity("no-reply@chamber.example")
+            .send()
+            .await
+            .expect("register the sender with the emulator");
+        let envelope = Envelope::new(&settings.from, None).unwrap();
+        SesTransport::new(&settings, envelope, Some(Self::credentials())).await
+    }
+
+    /// Every raw message the emulator accepted.
+    pub async fn sent(&self) -> Vec<Value> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        data["ses"]["RawMessage"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..400 {
+            let sent = self.sent().await;
+            if sent.len() >= n {
+                return sent;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        self.sent().await
+    }
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D`, enough to find a link in a raw message.
+pub fn unfold_qp(raw: &str) -> String {
+    raw.replace("=\r\n", "").replace("=3D", "=")
+}
+
+async fn reset_through_ses(backend: Backend) {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let transport = Arc::new(moto.transport().await);
+    let app = spawn_full(
+        backend,
+        |_| {},
+        Arc::new(SystemClock),
+        Mail::Custom(transport),
+    )
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    send_reset(&app, &admin, &id).await;
+    let sent = moto.wait_for(1).await;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let message = &sent[0];
+    let destinations: Vec<&str> = message["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        destinations.iter().all(|d| *d == "maria@harbour.example"),
+        "{destinations:?}"
+    );
+    let raw = unfold_qp(message["raw_data"].as_str().unwrap());
+    assert!(
+        raw.contains("Subject: Harbour Chamber: set your Members Only password"),
+        "{raw}"
+    );
+    assert!(!raw.contains("\nBcc:") && !raw.contains("\nCc:"));
+
+    // The provider's message ID is on the row.
+    let provider_id: String = app
+        .sql_value(
+            "SELECT provider_message_id FROM outbound_emails",
+            "provider_message_id",
+        )
+        .await;
+    assert_eq!(provider_id, message["id"].as_str().unwrap());
+
+    // The link in the delivered message works.
+    let at = raw
+        .find("https://members.example.org/portal/set-password#token=")
+        .expect("a link");
+    let link: String = raw[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect();
+    let resp = set_with_token(&app, &token_of(&link), NEW_PASSWORD).await;
+    assert_eq!(resp["data"]["setPasswordWithToken"], true, "{resp}");
+}
+per_backend!(a_reset_email_goes_through_ses, super::reset_through_ses);
