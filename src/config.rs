@@ -344,6 +344,15 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
     )?;
     var("MEMBERKEY_MAX_SEND_RATE", &mut m.max_send_rate)?;
     var("MEMBERKEY_SEND_CONCURRENCY", &mut m.send_concurrency)?;
+    let mut lease = m.lease.num_seconds();
+    var("MEMBERKEY_DELIVERY_LEASE_SECONDS", &mut lease)?;
+    if lease < 1 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_DELIVERY_LEASE_SECONDS",
+            message: "must be at least 1".into(),
+        });
+    }
+    m.lease = Duration::seconds(lease);
     optional("MEMBERKEY_SET_PASSWORD_URL", &mut m.set_password_url)?;
     minutes("MEMBERKEY_STAFF_LINK_TTL_MINUTES", &mut m.staff_link_ttl)?;
     minutes("MEMBERKEY_MEMBER_LINK_TTL_MINUTES", &mut m.member_link_ttl)?;

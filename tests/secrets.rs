@@ -9,6 +9,32 @@ use serde_json::{Value, json};
 const STAFF_PW: &str = "staff-secret-Quokka-4711";
 const ASSIGNED: &str = "assigned-secret-Wombat-0815";
 const CHOSEN: &str = "chosen-secret-Numbat-2342";
+const LINKED: &str = "linked-secret-Bilby-7788";
+
+fn token_in(link: &str) -> String {
+    link.split_once("#token=").unwrap().1.to_owned()
+}
+
+/// The token in the first set-password link the outbox holds (quoted-printable undone).
+async fn wait_for_mailed_token(outbox: &std::path::Path) -> String {
+    for _ in 0..400 {
+        if let Ok(entries) = std::fs::read_dir(outbox) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.ends_with(".eml") {
+                    continue;
+                }
+                let raw = std::fs::read_to_string(entry.path()).unwrap();
+                let text = raw.replace("=\r\n", "").replace("=3D", "=");
+                if let Some(at) = text.find("#token=") {
+                    return text[at + 7..].chars().take(43).collect();
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mailed link appeared in {}", outbox.display());
+}
 
 async fn gql(
     client: &reqwest::Client,
@@ -154,6 +180,39 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     responses.push_str(&t);
     assert_eq!(v["data"]["changePassword"], true);
 
+    // A staff-issued link and a mailed "Forgot Login" link: their tokens appear in the
+    // response and the mail only, and the password set through one appears nowhere.
+    let (v, t) = gql(
+        &client,
+        &url,
+        Some(&staff_token),
+        "mutation($id: ID!) { issueCredentialsLink(profileId: $id) { url } }",
+        json!({ "id": id }),
+    )
+    .await;
+    responses.push_str(&t);
+    let issued = token_in(v["data"]["issueCredentialsLink"]["url"].as_str().unwrap());
+    let (_, t) = gql(
+        &client,
+        &url,
+        None,
+        "mutation { requestPasswordReset(email: \"ann@example.org\") }",
+        json!({}),
+    )
+    .await;
+    responses.push_str(&t);
+    let mailed = wait_for_mailed_token(&dir.path().join("outbox")).await;
+    let (v, t) = gql(
+        &client,
+        &url,
+        None,
+        "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
+        json!({ "t": mailed, "p": LINKED }),
+    )
+    .await;
+    responses.push_str(&t);
+    assert_eq!(v["data"]["setPasswordWithToken"], true, "{v}");
+
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -189,11 +248,17 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
         CHOSEN,
         "wrong-secret-Dingo-1",
         "annlee-weak",
+        LINKED,
         &staff_token,
         &member_token,
+        &issued,
+        &mailed,
     ] {
         assert!(
-            !responses.contains(secret) || secret == staff_token || secret == member_token,
+            !responses.contains(secret)
+                || secret == staff_token
+                || secret == member_token
+                || secret == issued,
             "a response carries {secret:?}"
         );
         assert!(!logs.contains(secret), "a log line carries {secret:?}");

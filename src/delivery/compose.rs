@@ -19,6 +19,10 @@ pub mod kind {
     pub const SET_PASSWORD_LINKS: &str = "SET_PASSWORD_LINKS";
     /// The notice that a password changed.
     pub const PASSWORD_CHANGED: &str = "PASSWORD_CHANGED";
+    /// One recipient's copy of a mass communication.
+    pub const MASS: &str = "MASS";
+    /// A staff member's test copy of a mass communication (sample link, grants nothing).
+    pub const MASS_TEST: &str = "MASS_TEST";
 }
 
 /// What a `SET_PASSWORD_LINKS` row carries: whose links to mint, for how long, and why.
@@ -52,27 +56,44 @@ pub fn set_password_link(svc: &Services, token: &Token) -> String {
     format!("{base}#token={}", token.expose())
 }
 
-/// What to do with a claimed row: send this message, or end the row at once.
+/// What to do with a claimed row: send this message (carrying this token), or end the row.
 pub enum Prepared {
-    Send(OutgoingEmail),
+    Send(OutgoingEmail, Option<i64>),
     Done(Outcome),
 }
 
 fn email(row: &Claimed, to: &str, r: Rendered) -> Prepared {
-    Prepared::Send(OutgoingEmail {
-        to: to.to_owned(),
-        subject: r.subject,
-        html: r.html,
-        text: r.text,
-        outbound_id: row.id,
-    })
+    Prepared::Send(
+        OutgoingEmail {
+            to: to.to_owned(),
+            subject: r.subject,
+            html: r.html,
+            text: r.text,
+            outbound_id: row.id,
+        },
+        None,
+    )
 }
 
-pub async fn prepare(
+/// Prepares a claimed batch. Mass rows share their communication's parsed template and have
+/// their recipients' profiles loaded together.
+pub async fn prepare_all(
     svc: &Services,
     db: &impl ConnectionTrait,
-    row: &Claimed,
-) -> AppResult<Prepared> {
+    rows: &[Claimed],
+) -> AppResult<Vec<Prepared>> {
+    let mut mass = super::mass::MassBatch::load(db, rows).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(match row.kind.as_str() {
+            kind::MASS | kind::MASS_TEST => mass.prepare(svc, db, row).await?,
+            _ => prepare(svc, db, row).await?,
+        });
+    }
+    Ok(out)
+}
+
+async fn prepare(svc: &Services, db: &impl ConnectionTrait, row: &Claimed) -> AppResult<Prepared> {
     let Some(to) = row.to_address.as_deref() else {
         return Ok(Prepared::Done(Outcome::Skipped {
             reason: "NO_EMAIL_ADDRESS",

@@ -5,6 +5,7 @@
 //! recorded on the row. Several processes may run workers on one database.
 
 pub mod compose;
+pub mod mass;
 pub mod rate;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ struct Job {
     id: i64,
     attempts: i32,
     email: OutgoingEmail,
+    token_id: Option<i64>,
 }
 
 pub struct Worker {
@@ -120,18 +122,20 @@ impl Worker {
             rows.extend(store::outbound::claim(&txn, due, &self.id, lease_until, room, now).await?);
         }
         let mut jobs = Vec::with_capacity(rows.len());
-        for row in rows {
+        let prepared = compose::prepare_all(svc, &txn, &rows).await?;
+        for (row, prepared) in rows.iter().zip(prepared) {
             if row.possible_duplicate {
                 tracing::warn!(
                     outbound_id = row.id,
                     "re-sending a message whose worker stopped mid-send; it may arrive twice"
                 );
             }
-            match compose::prepare(svc, &txn, &row).await? {
-                Prepared::Send(email) => jobs.push(Job {
+            match prepared {
+                Prepared::Send(email, token_id) => jobs.push(Job {
                     id: row.id,
                     attempts: row.attempts,
                     email,
+                    token_id,
                 }),
                 Prepared::Done(outcome) => {
                     store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
@@ -147,6 +151,7 @@ impl Worker {
         let outcome = match self.transport.send(&job.email).await {
             Ok(provider_message_id) => Outcome::Sent {
                 provider_message_id,
+                token_id: job.token_id,
             },
             Err(SendError::Permanent(error)) => Outcome::Failed { error },
             Err(err @ (SendError::Throttled(_) | SendError::Transient(_))) => Outcome::Retry {

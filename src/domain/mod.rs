@@ -4,6 +4,7 @@
 mod clock;
 mod email;
 mod ids;
+mod mass;
 mod member_status;
 mod merge_template;
 mod names;
@@ -18,6 +19,10 @@ mod username;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::EmailAddress;
 pub use ids::{ProfileId, StaffUserId};
+pub use mass::{
+    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, RecipientFilter,
+    Recipients, SPECIAL_FIELDS, SpecialField, is_special_field,
+};
 pub use member_status::{MemberStatus, ProfileKind};
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
 pub use names::{OrganizationName, PersonName};

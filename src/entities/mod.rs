@@ -3,6 +3,7 @@
 
 pub mod audit_event;
 pub mod credential_token;
+pub mod mass_communication;
 pub mod member_session;
 pub mod outbound_email;
 pub mod portal_credential;

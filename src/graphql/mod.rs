@@ -6,13 +6,14 @@ mod credentials;
 mod guard;
 mod limits;
 pub mod loaders;
+mod mass;
 mod member;
 mod profiles;
 mod resets;
 mod staff;
 mod types;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Config;
 use crate::services::{Principal, RequestMeta, Services};
@@ -27,6 +28,7 @@ pub struct QueryRoot(
     member::MemberQuery,
     audit::AuditQuery,
     resets::ResetQuery,
+    mass::MassQuery,
 );
 
 /// Every mutation.
@@ -37,17 +39,22 @@ pub struct MutationRoot(
     credentials::CredentialMutation,
     member::MemberMutation,
     resets::ResetMutation,
+    mass::MassMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// Every subscription (served over graphql-transport-ws at `/graphql/ws`).
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(mass::MassSubscription);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema's shape with no data attached: what `memberkey schema` prints and what the SDL
 /// test compares. Building it touches no database and no environment.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
 }
 

@@ -1,10 +1,12 @@
-//! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `/healthz`, the
+//! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `GET /graphql/ws`
+//! (subscriptions), `/healthz`, the
 //! built-in `/portal` pages, and the local GraphiQL assets when configured.
 
 mod client_ip;
 mod graphiql;
 mod graphql;
 mod portal;
+mod subscriptions;
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/graphql/ws", get(subscriptions::graphql_ws))
         .route("/healthz", get(healthz))
         .merge(portal::routes());
     if let Some(dir) = &state.config.graphiql_assets_dir {

@@ -9,6 +9,7 @@ use super::{MailTransport, OutgoingEmail, SendError};
 #[derive(Default)]
 pub struct MemoryTransport {
     sent: Mutex<Vec<OutgoingEmail>>,
+    times: Mutex<Vec<std::time::Instant>>,
     arrived: Notify,
 }
 
@@ -20,6 +21,11 @@ impl MemoryTransport {
     /// Everything sent so far.
     pub fn sent(&self) -> Vec<OutgoingEmail> {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// When each message was handed over, in order.
+    pub fn times(&self) -> Vec<std::time::Instant> {
+        self.times.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Waits until at least `n` messages were sent, or `timeout` passes; returns them all.
@@ -42,6 +48,10 @@ impl MailTransport for MemoryTransport {
         let id = {
             let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
             sent.push(email.clone());
+            self.times
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(std::time::Instant::now());
             format!("memory-{}", sent.len())
         };
         self.arrived.notify_waiters();

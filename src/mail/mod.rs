@@ -1,6 +1,8 @@
 //! Outgoing mail: the `MailTransport` trait and its providers, the RFC 5322 message builder
 //! they share, and the fixed system templates.
 
+pub mod html_text;
+pub mod mass;
 pub mod memory;
 pub mod outbox;
 pub mod ses;

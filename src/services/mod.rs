@@ -7,6 +7,7 @@ pub mod auth;
 pub mod credentials;
 pub mod hashing;
 pub mod import;
+pub mod mass;
 pub mod member_auth;
 pub mod profiles;
 pub mod rate_limit;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod mass;
 pub mod outbound;
 pub mod profiles;
 pub mod rate_limits;

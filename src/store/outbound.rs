@@ -160,10 +160,21 @@ pub async fn claim(
 /// How a held row ends (or waits).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Sent { provider_message_id: String },
-    Retry { at: DateTime<Utc>, error: String },
-    Failed { error: String },
-    Skipped { reason: &'static str },
+    /// Handed to the provider; `token_id` is the link the message carries, if any.
+    Sent {
+        provider_message_id: String,
+        token_id: Option<i64>,
+    },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        reason: &'static str,
+    },
 }
 
 /// Records what happened to a row this worker holds. `false` when the lease was lost (another
@@ -180,11 +191,15 @@ pub async fn finish(
     match outcome {
         Outcome::Sent {
             provider_message_id,
+            token_id,
         } => {
             sql.param(status::SENT)
                 .push(", provider_message_id = ")
-                .param(provider_message_id.as_str())
-                .push(", sent_at = ")
+                .param(provider_message_id.as_str());
+            if let Some(t) = token_id {
+                sql.push(", credential_token_id = ").param(*t);
+            }
+            sql.push(", sent_at = ")
                 .param(now)
                 .push(", last_error = NULL");
         }
@@ -213,15 +228,4 @@ pub async fn finish(
         .push(" AND leased_by = ")
         .param(worker);
     Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
-}
-
-/// Links a row to the token it carries (mass mail: one recipient, one token).
-pub async fn set_token(db: &impl ConnectionTrait, id: i64, token_id: i64) -> Result<(), DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("UPDATE outbound_emails SET credential_token_id = ")
-        .param(token_id)
-        .push(" WHERE id = ")
-        .param(id);
-    db.execute_raw(sql.build()).await?;
-    Ok(())
 }

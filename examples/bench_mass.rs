@@ -1,0 +1,329 @@
+//! Mass-communication benchmarks behind BENCHMARKS.md. Run with:
+//!
+//!     cargo run --release --example bench_mass -- [--recipients N] [--rate R] [--moto PATH]
+//!
+//! 1. Queue N recipients (default 100,000): the time `sendMassCommunication` takes to resolve
+//!    them and write one delivery row each (SQLite, GraphQL over HTTP).
+//! 2. Delivery rate into a no-op transport with no rate limit (SQLite), and the process's
+//!    peak RSS (VmHWM) after the send.
+//! 3. With MEMBERKEY_MAX_SEND_RATE = R (default 200): the rate achieved over R × 15 messages
+//!    and the most sends seen in any one-second window.
+//! 4. With `--moto PATH` (moto_server): the delivery rate into the SES v2 emulator for 2,000
+//!    recipients.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use memberkey::config::MailSettings;
+use memberkey::domain::{Right, SystemClock};
+use memberkey::mail::{Envelope, MailTransport, OutgoingEmail, SendError};
+use memberkey::services::{self, RequestMeta};
+use memberkey::{App, Config, RunningApp};
+use sea_orm::{EntityTrait, Set};
+use serde_json::{Value, json};
+
+const PW: &str = "benchmark staff passphrase";
+
+fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Accepts every message at once and notes when.
+#[derive(Default)]
+struct Noop {
+    times: Mutex<Vec<Instant>>,
+}
+
+#[async_trait::async_trait]
+impl MailTransport for Noop {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        self.times.lock().unwrap().push(Instant::now());
+        Ok(format!("noop-{}", email.outbound_id))
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let mut req = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+struct Bench {
+    app: RunningApp,
+    url: String,
+    token: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients: usize) -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        log_filter: "warn".into(),
+        public_url: "https://members.example.org".into(),
+        mail,
+        ..Config::default()
+    };
+    let app = App::build_with(config, Arc::new(SystemClock), Some(transport))
+        .await
+        .unwrap();
+    let db = app.services().db.clone();
+    let now = chrono::Utc::now();
+    use memberkey::entities::profile;
+    let all: Vec<usize> = (0..recipients).collect();
+    for chunk in all.chunks(1000) {
+        let rows: Vec<profile::ActiveModel> = chunk
+            .iter()
+            .map(|i| profile::ActiveModel {
+                kind: Set("INDIVIDUAL".into()),
+                first_name: Set(Some(format!("Member{i}"))),
+                last_name: Set(Some("Bench".into())),
+                organization_name: Set(None),
+                email: Set(Some(format!("member{i}@example.org"))),
+                member_status: Set("ACTIVE".into()),
+                parent_id: Set(None),
+                email_opt_out: Set(false),
+                first_name_key: Set(Some(format!("member{i}"))),
+                last_name_key: Set(Some("bench".into())),
+                organization_name_key: Set(None),
+                email_key: Set(Some(format!("member{i}@example.org"))),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        profile::Entity::insert_many(rows)
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+    }
+    services::staff::create(
+        app.services(),
+        None,
+        &RequestMeta::default(),
+        "bench",
+        PW,
+        &Right::ALL,
+    )
+    .await
+    .unwrap();
+    let app = app
+        .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = app.url("/graphql");
+    let client = reqwest::Client::new();
+    let login = gql(
+        &client,
+        &url,
+        None,
+        "mutation($p: String!) { staffLogin(username: \"bench\", password: $p) { token } }",
+        json!({ "p": PW }),
+    )
+    .await;
+    let token = login["data"]["staffLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Bench {
+        app,
+        url,
+        token,
+        client,
+        _dir: dir,
+    }
+}
+
+impl Bench {
+    /// Creates and sends one communication to everyone; returns (id, queue time).
+    async fn send(&self) -> (String, Duration) {
+        let created = gql(&self.client, &self.url, Some(&self.token),
+            "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
+            json!({ "i": { "subject": "Portal access for {{first_name}}", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
+        let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let t = Instant::now();
+        let sent = gql(
+            &self.client,
+            &self.url,
+            Some(&self.token),
+            "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert!(sent["errors"].is_null(), "{sent}");
+        (id, t.elapsed())
+    }
+
+    /// Waits until nothing is pending; returns the time since `from` and the counts.
+    async fn finish(&self, id: &str, from: Instant) -> (Duration, Value) {
+        loop {
+            let v = gql(&self.client, &self.url, Some(&self.token), "query($id: ID!) { massCommunication(id: $id) { counts { total pending sent failed } } }", json!({ "id": id })).await;
+            let c = v["data"]["massCommunication"]["counts"].clone();
+            if c["pending"] == 0 {
+                return (from.elapsed(), c);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn max_in_any_second(times: &[Instant]) -> usize {
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = arg("--recipients", 100_000);
+    let rate: f64 = arg("--rate", 200.0);
+    let moto: String = arg("--moto", String::new());
+
+    // 1 and 2: queue N, deliver into a no-op transport without a rate limit.
+    let noop = Arc::new(Noop::default());
+    let unlimited = MailSettings {
+        max_send_rate: 1e9,
+        send_concurrency: 32,
+        ..MailSettings::default()
+    };
+    let b = start(unlimited, noop.clone(), n).await;
+    let rss_before = peak_rss_mib();
+    let (id, queued) = b.send().await;
+    let from = Instant::now();
+    let (took, counts) = b.finish(&id, from).await;
+    println!(
+        "Queue {n} recipients (sendMassCommunication): {:.2} s",
+        queued.as_secs_f64()
+    );
+    println!(
+        "Delivery into a no-op transport, SQLite: {n} in {:.2} s = {:.0}/s (counts {counts})",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    println!(
+        "Peak RSS (VmHWM): {:.0} MiB before the send, {:.0} MiB after",
+        rss_before,
+        peak_rss_mib()
+    );
+    b.app.shutdown().await;
+
+    // 3: the configured rate is reached and never exceeded.
+    let m = (rate * 15.0) as usize;
+    let noop = Arc::new(Noop::default());
+    let limited = MailSettings {
+        max_send_rate: rate,
+        ..MailSettings::default()
+    };
+    let b = start(limited, noop.clone(), m).await;
+    let (id, _) = b.send().await;
+    let (took, _) = b.finish(&id, Instant::now()).await;
+    let times = noop.times.lock().unwrap().clone();
+    let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
+    println!(
+        "MAX_SEND_RATE {rate}: {m} sent in {:.2} s; rate between first and last send {:.1}/s = {:.1}% of R; most in any one-second window: {}",
+        took.as_secs_f64(),
+        (m - 1) as f64 / span,
+        100.0 * (m - 1) as f64 / span / rate,
+        max_in_any_second(&times)
+    );
+    b.app.shutdown().await;
+
+    // 4: the SES emulator.
+    if !moto.is_empty() {
+        let mut child = tokio::process::Command::new(&moto)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next_line().await.unwrap().expect("moto started");
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                break line[at..].trim().to_owned();
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let settings = MailSettings {
+            transport: memberkey::config::MailTransportKind::Ses,
+            ses_endpoint: Some(url.clone()),
+            from: "Bench <no-reply@bench.example>".into(),
+            max_send_rate: 1e9,
+            send_concurrency: 16,
+            ..MailSettings::default()
+        };
+        let creds =
+            aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "bench");
+        let client = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::Config::builder()
+                .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+                .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+                .endpoint_url(&url)
+                .credentials_provider(creds.clone())
+                .build(),
+        );
+        client
+            .create_email_identity()
+            .email_identity("no-reply@bench.example")
+            .send()
+            .await
+            .unwrap();
+        let envelope = Envelope::new(&settings.from, None).unwrap();
+        let ses = Arc::new(
+            memberkey::mail::ses::SesTransport::new(&settings, envelope, Some(creds)).await,
+        );
+        let k = 2_000;
+        let b = start(settings, ses, k).await;
+        let (id, _) = b.send().await;
+        let (took, counts) = b.finish(&id, Instant::now()).await;
+        println!(
+            "Delivery into the SES v2 emulator (moto): {k} in {:.2} s = {:.0}/s (counts {counts})",
+            took.as_secs_f64(),
+            k as f64 / took.as_secs_f64()
+        );
+        b.app.shutdown().await;
+    }
+}

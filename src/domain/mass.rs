@@ -1,0 +1,184 @@
+use chrono::{DateTime, Utc};
+
+use super::{MemberStatus, ProfileId, ProfileKind};
+
+/// A merge field staff can put into a mass communication, as `{{token}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpecialField {
+    pub token: &'static str,
+    pub label: &'static str,
+    pub description: &'static str,
+}
+
+/// Every merge field, in the order an editor's dropdown shows them.
+pub const SPECIAL_FIELDS: &[SpecialField] = &[
+    SpecialField {
+        token: "first_name",
+        label: "First Name",
+        description: "The person's first name; empty for organisations.",
+    },
+    SpecialField {
+        token: "last_name",
+        label: "Last Name",
+        description: "The person's last name; empty for organisations.",
+    },
+    SpecialField {
+        token: "full_name",
+        label: "Full Name",
+        description: "The person's first and last name, or the organisation's name.",
+    },
+    SpecialField {
+        token: "organization_name",
+        label: "Organisation Name",
+        description: "The organisation's name; for a person, their organisation's.",
+    },
+    SpecialField {
+        token: "email",
+        label: "Email",
+        description: "The recipient's email address.",
+    },
+    SpecialField {
+        token: "username",
+        label: "Username",
+        description: "The portal username; the email address when there is none.",
+    },
+    SpecialField {
+        token: "profile_id",
+        label: "Profile ID",
+        description: "The recipient's profile ID.",
+    },
+    SpecialField {
+        token: super::CREDENTIALS_FIELD,
+        label: "Portal Login Credentials Link",
+        description: "\"Username: …\" (the email when there is no username) and the recipient's own one-time link to set or reset the portal password. [[PORTALLOGINLINK]] works too.",
+    },
+];
+
+pub fn is_special_field(name: &str) -> bool {
+    SPECIAL_FIELDS.iter().any(|f| f.token == name)
+}
+
+/// Who a mass communication goes to: chosen profiles, or everyone a filter matches at the
+/// moment it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    ProfileIds(Vec<ProfileId>),
+    Filter(RecipientFilter),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientFilter {
+    pub kind: Option<ProfileKind>,
+    pub member_status: Option<MemberStatus>,
+    pub search: Option<String>,
+    /// Also the people related to each organisation the filter matches.
+    pub include_related_profiles: bool,
+}
+
+/// Where a mass communication stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MassStatus {
+    Draft,
+    Queued,
+    Sending,
+    Sent,
+    Cancelled,
+    Failed,
+}
+
+impl MassStatus {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            MassStatus::Draft => "DRAFT",
+            MassStatus::Queued => "QUEUED",
+            MassStatus::Sending => "SENDING",
+            MassStatus::Sent => "SENT",
+            MassStatus::Cancelled => "CANCELLED",
+            MassStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "QUEUED" => MassStatus::Queued,
+            "SENDING" => MassStatus::Sending,
+            "SENT" => MassStatus::Sent,
+            "CANCELLED" => MassStatus::Cancelled,
+            "FAILED" => MassStatus::Failed,
+            _ => MassStatus::Draft,
+        }
+    }
+}
+
+/// A mass communication as stored. `html` is already sanitised.
+#[derive(Debug, Clone)]
+pub struct MassCommunication {
+    pub id: i64,
+    pub subject: String,
+    pub html: String,
+    pub recipients: Recipients,
+    pub link_validity: chrono::Duration,
+    pub status: MassStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// How a mass communication's deliveries stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub total: i64,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub cancelled: i64,
+}
+
+impl DeliveryCounts {
+    /// The status a queued communication has reached, judged from its deliveries.
+    pub fn progress(&self, stored: MassStatus) -> MassStatus {
+        match stored {
+            MassStatus::Queued | MassStatus::Sending => {
+                if self.pending > 0 {
+                    if self.sent + self.failed > 0 {
+                        MassStatus::Sending
+                    } else {
+                        MassStatus::Queued
+                    }
+                } else if self.sent == 0 && self.failed > 0 {
+                    MassStatus::Failed
+                } else {
+                    MassStatus::Sent
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether a delivery's set-password link was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Unused,
+    Used,
+    Expired,
+}
+
+/// One recipient's delivery of a mass communication.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub profile_id: Option<ProfileId>,
+    pub to_address: Option<String>,
+    /// QUEUED, SENDING, SENT, FAILED, SKIPPED or CANCELLED.
+    pub status: String,
+    pub skip_reason: Option<String>,
+    pub last_error: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub attempts: i32,
+    pub possible_duplicate: bool,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub link_state: Option<LinkState>,
+}

@@ -1,0 +1,626 @@
+//! The Mass Communicator: compose a personalised HTML email, preview it, send a test copy,
+//! send it to hundreds or tens of thousands of members, follow its progress, cancel it, and
+//! retry failed deliveries.
+//!
+//! Opt-out: a member who opted out of email gets no mass communication, whether or not it
+//! carries the Portal Login Credentials Link. Their delivery is listed as skipped with the
+//! reason `OPTED_OUT`, so staff can reach them one by one with `sendPasswordResetEmail`,
+//! which is an account message and ignores the opt-out.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services};
+use crate::delivery::compose::kind;
+use crate::delivery::mass::{sample_link, sample_values};
+use crate::domain::{
+    Delivery, DeliveryCounts, EmailAddress, MassCommunication, MassStatus, ProfileFilter,
+    ProfileId, Recipients, Right, SearchTerm, reject_control_chars, search_key,
+};
+use crate::error::{AppError, AppResult};
+use crate::mail::mass::{MassTemplate, sanitize};
+use crate::mail::templates::Rendered;
+use crate::store::{
+    self,
+    audit::NewAuditEvent,
+    mass::{MassContent, NewDelivery},
+    outbound::NewOutbound,
+};
+
+/// Longest subject and body staff may save.
+const MAX_SUBJECT_CHARS: usize = 300;
+const MAX_HTML_BYTES: usize = 512 * 1024;
+/// Most profiles one communication may name directly.
+pub const MAX_PROFILE_IDS: usize = 100_000;
+
+/// What staff write. On update, `None` keeps a part.
+#[derive(Debug, Default)]
+pub struct MassInput {
+    pub subject: Option<String>,
+    pub html: Option<String>,
+    pub recipients: Option<Recipients>,
+    pub link_validity_hours: Option<i64>,
+}
+
+/// A communication with its delivery counts and the status they add up to.
+#[derive(Debug, Clone)]
+pub struct MassView {
+    pub communication: MassCommunication,
+    pub counts: DeliveryCounts,
+    pub status: MassStatus,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> AppError {
+    AppError::BadUserInput {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks and cleans what staff wrote; returns subject and sanitised HTML.
+fn validate(subject: &str, html: &str) -> AppResult<(String, String)> {
+    let subject = subject.trim();
+    if subject.is_empty() {
+        return Err(bad("input.subject", "must not be empty"));
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(bad(
+            "input.subject",
+            format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+        ));
+    }
+    reject_control_chars(subject).map_err(|e| AppError::bad_input("input.subject", e))?;
+    if html.len() > MAX_HTML_BYTES {
+        return Err(bad(
+            "input.html",
+            format!("must be at most {} KiB", MAX_HTML_BYTES / 1024),
+        ));
+    }
+    // Errors point into what staff wrote, so the original is parsed first.
+    MassTemplate::parse(subject, html)
+        .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
+    let clean = sanitize(html);
+    MassTemplate::parse(subject, &clean)
+        .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
+    Ok((subject.to_owned(), clean))
+}
+
+fn link_validity(svc: &Services, hours: Option<i64>) -> AppResult<Duration> {
+    match hours {
+        None => Ok(svc.config.mail.mass_link_ttl),
+        Some(h) if (1..=24 * 90).contains(&h) => Ok(Duration::hours(h)),
+        Some(_) => Err(bad(
+            "input.linkValidity",
+            "must be between 1 and 2160 hours (90 days)",
+        )),
+    }
+}
+
+async fn check_recipients(svc: &Services, r: &Recipients) -> AppResult<()> {
+    match r {
+        Recipients::ProfileIds(ids) => {
+            if ids.is_empty() {
+                return Err(bad(
+                    "input.recipients.profileIds",
+                    "must name at least one profile",
+                ));
+            }
+            if ids.len() > MAX_PROFILE_IDS {
+                return Err(bad(
+                    "input.recipients.profileIds",
+                    format!("may name at most {MAX_PROFILE_IDS} profiles; use a filter for more"),
+                ));
+            }
+            let unique: Vec<ProfileId> = dedupe(ids.clone());
+            for chunk in unique.chunks(1000) {
+                let found = store::profiles::get_many(&svc.db, chunk).await?;
+                if let Some(missing) = chunk.iter().find(|id| !found.contains_key(id)) {
+                    return Err(AppError::not_found("profile", missing));
+                }
+            }
+            Ok(())
+        }
+        Recipients::Filter(f) => {
+            if let Some(s) = &f.search {
+                SearchTerm::parse(s)
+                    .map_err(|e| AppError::bad_input("input.recipients.filter.search", e))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn dedupe(ids: Vec<ProfileId>) -> Vec<ProfileId> {
+    let mut seen = HashSet::new();
+    ids.into_iter().filter(|i| seen.insert(*i)).collect()
+}
+
+pub async fn create(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    input: MassInput,
+) -> AppResult<MassCommunication> {
+    let staff = principal.require(Right::SendMassCommunications)?;
+    let subject = input
+        .subject
+        .ok_or_else(|| bad("input.subject", "is required"))?;
+    let html = input.html.ok_or_else(|| bad("input.html", "is required"))?;
+    let recipients = input
+        .recipients
+        .ok_or_else(|| bad("input.recipients", "is required"))?;
+    let (subject, html) = validate(&subject, &html)?;
+    let validity = link_validity(svc, input.link_validity_hours)?;
+    check_recipients(svc, &recipients).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let comm = store::mass::insert(
+        &txn,
+        MassContent {
+            subject: &subject,
+            html: &html,
+            recipients: &recipients,
+            link_validity: validity,
+        },
+        Some(staff.user.id.get()),
+        now,
+    )
+    .await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_COMMUNICATION_CREATED",
+        comm.id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(comm)
+}
+
+async fn audit(
+    db: &impl sea_orm::ConnectionTrait,
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    action: &str,
+    id: i64,
+    extra: serde_json::Value,
+) -> AppResult<()> {
+    let mut detail = json!({ "massCommunicationId": id });
+    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    store::audit::record(
+        db,
+        svc.clock.now(),
+        NewAuditEvent {
+            action,
+            actor: principal.audit_actor(),
+            profile_id: None,
+            target_staff_id: None,
+            client_ip: meta.client_ip.as_deref(),
+            detail: Some(detail),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn load(svc: &Services, id: i64) -> AppResult<MassCommunication> {
+    store::mass::get(&svc.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("mass communication", id))
+}
+
+pub async fn update(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+    input: MassInput,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let current = load(svc, id).await?;
+    if current.status != MassStatus::Draft {
+        return Err(bad(
+            "id",
+            format!(
+                "only drafts can be changed; this one is {}",
+                current.status.as_db()
+            ),
+        ));
+    }
+    let subject = input.subject.unwrap_or(current.subject);
+    let html = input.html.unwrap_or(current.html);
+    let recipients = input.recipients.unwrap_or(current.recipients);
+    let validity = match input.link_validity_hours {
+        Some(h) => link_validity(svc, Some(h))?,
+        None => current.link_validity,
+    };
+    let (subject, html) = validate(&subject, &html)?;
+    check_recipients(svc, &recipients).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    // Re-checked inside the transaction: a send may have won the race.
+    if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Draft, now).await? {
+        return Err(bad(
+            "id",
+            "only drafts can be changed; this one was just sent",
+        ));
+    }
+    let comm = store::mass::update_content(
+        &txn,
+        id,
+        MassContent {
+            subject: &subject,
+            html: &html,
+            recipients: &recipients,
+            link_validity: validity,
+        },
+        now,
+    )
+    .await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_COMMUNICATION_UPDATED",
+        id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(comm)
+}
+
+/// A communication with its counts. A finished send is recorded as such the first time it
+/// is read that way.
+pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<MassView> {
+    principal.require(Right::SendMassCommunications)?;
+    let mut communication = load(svc, id).await?;
+    let counts = store::mass::counts(&svc.db, id).await?;
+    let status = counts.progress(communication.status);
+    if status != communication.status && matches!(status, MassStatus::Sent | MassStatus::Failed) {
+        let now = svc.clock.now();
+        if store::mass::transition(
+            &svc.db,
+            id,
+            &[MassStatus::Queued, MassStatus::Sending],
+            status,
+            now,
+        )
+        .await?
+        {
+            communication.status = status;
+            communication.finished_at = Some(now);
+        }
+    }
+    Ok(MassView {
+        communication,
+        counts,
+        status,
+    })
+}
+
+pub async fn deliveries(
+    svc: &Services,
+    principal: &Principal,
+    id: i64,
+    only: Option<&str>,
+    after: Option<i64>,
+    first: u64,
+) -> AppResult<Vec<Delivery>> {
+    principal.require(Right::SendMassCommunications)?;
+    Ok(store::mass::deliveries(&svc.db, id, only, after, first, svc.clock.now()).await?)
+}
+
+/// Exactly what `profile_id` would get, with a link that grants nothing.
+pub async fn preview(
+    svc: &Services,
+    principal: &Principal,
+    id: i64,
+    profile_id: Option<ProfileId>,
+) -> AppResult<Rendered> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let template = MassTemplate::parse(&comm.subject, &comm.html)
+        .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
+    let values = match profile_id {
+        None => sample_values(svc),
+        Some(pid) => {
+            let profile = store::profiles::get(&svc.db, pid)
+                .await?
+                .ok_or_else(|| AppError::not_found("profile", pid))?;
+            let username = store::credentials::get(&svc.db, pid)
+                .await?
+                .and_then(|c| c.username);
+            let parent = match profile.parent_id {
+                Some(p) => store::profiles::get(&svc.db, p).await?,
+                None => None,
+            };
+            let email = profile.email.clone().unwrap_or_default();
+            crate::mail::mass::RecipientValues {
+                first_name: profile.first_name.clone().unwrap_or_default(),
+                last_name: profile.last_name.clone().unwrap_or_default(),
+                full_name: profile.display_name(),
+                organization_name: profile
+                    .organization_name
+                    .clone()
+                    .or(parent.and_then(|p| p.organization_name))
+                    .unwrap_or_default(),
+                login: username.unwrap_or_else(|| email.clone()),
+                email,
+                profile_id: pid.to_string(),
+                link: sample_link(svc),
+            }
+        }
+    };
+    Ok(template.render(&values))
+}
+
+/// Sends the preview to one address, with a sample link that grants nothing.
+pub async fn send_test(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+    email: &str,
+    profile_id: Option<ProfileId>,
+) -> AppResult<String> {
+    principal.require(Right::SendMassCommunications)?;
+    let to = EmailAddress::parse(email).map_err(|e| AppError::bad_input("email", e))?;
+    load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    store::outbound::enqueue(
+        &txn,
+        NewOutbound {
+            kind: kind::MASS_TEST,
+            profile_id: None,
+            to_address: to.as_str(),
+            payload: json!({ "massId": id, "profileId": profile_id.map(|p| p.get()) }),
+            mass_communication_id: None,
+        },
+        now,
+    )
+    .await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_COMMUNICATION_TEST_SENT",
+        id,
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(to.to_string())
+}
+
+/// Every profile the recipients name right now, each once, in a stable order.
+async fn resolve(
+    db: &impl sea_orm::ConnectionTrait,
+    recipients: &Recipients,
+) -> AppResult<Vec<ProfileId>> {
+    let mut ids = match recipients {
+        Recipients::ProfileIds(ids) => ids.clone(),
+        Recipients::Filter(f) => {
+            let filter = ProfileFilter {
+                kind: f.kind,
+                member_status: f.member_status,
+                has_email: None,
+                has_credentials: None,
+            };
+            let term = match &f.search {
+                Some(s) => SearchTerm::parse(s)
+                    .map_err(|e| AppError::bad_input("recipients.filter.search", e))?,
+                None => None,
+            };
+            let mut out = Vec::new();
+            match term {
+                Some(term) => {
+                    let mut cursor = None;
+                    loop {
+                        let hits = store::search::search(db, &term, &filter, cursor, 1000).await?;
+                        let done = hits.len() < 1000;
+                        cursor = hits.last().map(|h| store::search::SearchCursor {
+                            tier: h.tier,
+                            id: h.profile.id.get(),
+                        });
+                        out.extend(hits.into_iter().map(|h| h.profile.id));
+                        if done {
+                            break;
+                        }
+                    }
+                }
+                None => {
+                    let mut after = None;
+                    loop {
+                        let page = store::profiles::list(db, &filter, after, 1000).await?;
+                        let done = page.len() < 1000;
+                        after = page.last().map(|p| p.id.get());
+                        out.extend(page.into_iter().map(|p| p.id));
+                        if done {
+                            break;
+                        }
+                    }
+                }
+            }
+            if f.include_related_profiles {
+                let mut related = Vec::new();
+                for chunk in out.chunks(1000) {
+                    let children = store::profiles::children_of(db, chunk).await?;
+                    for id in chunk {
+                        if let Some(c) = children.get(id) {
+                            related.extend(c.iter().map(|p| p.id));
+                        }
+                    }
+                }
+                out.extend(related);
+            }
+            out
+        }
+    };
+    ids = dedupe(ids);
+    Ok(ids)
+}
+
+/// Sends the communication: in one transaction it moves from draft to queued and gets one
+/// delivery row per recipient (skipped ones with their reason). The delivery worker does the
+/// rest. A second click finds it no longer a draft.
+pub async fn send(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let template = MassTemplate::parse(&comm.subject, &comm.html)
+        .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
+    let per_profile = template.uses_credentials();
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Queued, now).await? {
+        return Err(bad(
+            "id",
+            format!(
+                "only a draft can be sent; this one is {}",
+                comm.status.as_db()
+            ),
+        ));
+    }
+    let ids = resolve(&txn, &comm.recipients).await?;
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut addresses = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let profiles = store::profiles::get_many(&txn, chunk).await?;
+        for pid in chunk {
+            let Some(p) = profiles.get(pid) else { continue };
+            let skip = match &p.email {
+                None => Some("NO_EMAIL_ADDRESS"),
+                Some(_) if p.email_opt_out => Some("OPTED_OUT"),
+                // Without a per-recipient link, two profiles sharing an address would get
+                // the same message twice.
+                Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
+                    Some("DUPLICATE_ADDRESS")
+                }
+                Some(_) => None,
+            };
+            rows.push(NewDelivery {
+                profile_id: *pid,
+                to_address: p.email.clone(),
+                skip_reason: skip,
+            });
+        }
+    }
+    let total = rows.len();
+    let skipped = rows.iter().filter(|r| r.skip_reason.is_some()).count();
+    store::mass::insert_deliveries(&txn, id, rows, now).await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_COMMUNICATION_SENT",
+        id,
+        json!({ "recipients": total, "skipped": skipped }),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    load(svc, id).await
+}
+
+/// Stops a communication: deliveries not yet handed to a worker are cancelled.
+pub async fn cancel(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(
+        &txn,
+        id,
+        &[MassStatus::Draft, MassStatus::Queued, MassStatus::Sending],
+        MassStatus::Cancelled,
+        now,
+    )
+    .await?
+    {
+        return Err(bad(
+            "id",
+            format!(
+                "a {} communication cannot be cancelled",
+                comm.status.as_db()
+            ),
+        ));
+    }
+    let cancelled = store::mass::cancel_pending(&txn, id).await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_COMMUNICATION_CANCELLED",
+        id,
+        json!({ "cancelled": cancelled }),
+    )
+    .await?;
+    txn.commit().await?;
+    load(svc, id).await
+}
+
+/// Sends again to the recipients whose delivery failed, and only to them.
+pub async fn retry_failed(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let allowed = [
+        MassStatus::Queued,
+        MassStatus::Sending,
+        MassStatus::Sent,
+        MassStatus::Failed,
+    ];
+    if !store::mass::transition(&txn, id, &allowed, MassStatus::Queued, now).await? {
+        return Err(bad(
+            "id",
+            format!(
+                "a {} communication has no deliveries to retry",
+                comm.status.as_db()
+            ),
+        ));
+    }
+    let retried = store::mass::retry_failed(&txn, id, now).await?;
+    audit(
+        &txn,
+        svc,
+        principal,
+        meta,
+        "MASS_DELIVERIES_RETRIED",
+        id,
+        json!({ "retried": retried }),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    load(svc, id).await
+}

@@ -1,0 +1,280 @@
+//! Crash safety of a mass send: the real binary is killed with SIGKILL in the middle of a
+//! 10,000-recipient send and started again. Every recipient must end sent or failed, none
+//! lost; a recipient may get the message twice only if it was in flight at the crash (at most
+//! the send concurrency), and such deliveries are marked as possible duplicates.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde_json::{Value, json};
+
+const RECIPIENTS: usize = 10_000;
+const CONCURRENCY: usize = 8;
+const STAFF_PW: &str = "crash test staff passphrase";
+
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memberkey"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
+        .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
+        .env("MEMBERKEY_LISTEN", "127.0.0.1:0")
+        .env("MEMBERKEY_PUBLIC_URL", "https://members.example.org")
+        .env("MEMBERKEY_MAX_SEND_RATE", "1500")
+        .env("MEMBERKEY_SEND_CONCURRENCY", CONCURRENCY.to_string())
+        .env("MEMBERKEY_DELIVERY_LEASE_SECONDS", "2")
+        .env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
+        .env("MEMBERKEY_LOG", "warn,memberkey=info");
+    cmd
+}
+
+/// Starts `memberkey serve` and returns it with its GraphQL URL.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = command(dir)
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listen=").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap().to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not start");
+    (child, format!("http://{addr}/graphql"))
+}
+
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let mut req = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+/// Outbound IDs of every message the outbox holds, with how many copies of each.
+fn outbox_copies(dir: &Path) -> HashMap<i64, usize> {
+    let mut copies = HashMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir.join("outbox")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !name.ends_with(".eml") {
+                continue;
+            }
+            if let Some(id) = name.split('-').next().and_then(|n| n.parse::<i64>().ok()) {
+                *copies.entry(id).or_default() += 1;
+            }
+        }
+    }
+    copies
+}
+
+async fn seed_profiles(dir: &Path) {
+    assert!(command(dir).arg("migrate").status().unwrap().success());
+    let url = format!("sqlite://{}?mode=rwc", dir.join("memberkey.db").display());
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let now = chrono::Utc::now();
+    use memberkey::entities::profile;
+    for chunk in (0..RECIPIENTS).collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<profile::ActiveModel> = chunk
+            .iter()
+            .map(|i| profile::ActiveModel {
+                kind: Set("INDIVIDUAL".into()),
+                first_name: Set(Some(format!("Member{i}"))),
+                last_name: Set(Some("Crash".into())),
+                organization_name: Set(None),
+                email: Set(Some(format!("member{i}@example.org"))),
+                member_status: Set("ACTIVE".into()),
+                parent_id: Set(None),
+                email_opt_out: Set(false),
+                first_name_key: Set(Some(format!("member{i}"))),
+                last_name_key: Set(Some("crash".into())),
+                organization_name_key: Set(None),
+                email_key: Set(Some(format!("member{i}@example.org"))),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        profile::Entity::insert_many(rows)
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+    }
+    db.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_sender_loses_no_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    seed_profiles(dir).await;
+    let mut create = command(dir)
+        .args(["staff", "create", "--username", "admin", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut create.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
+    assert!(create.wait().unwrap().success());
+
+    let (mut server, url) = serve(dir);
+    let client = reqwest::Client::new();
+    let login = gql(
+        &client,
+        &url,
+        None,
+        "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }",
+        json!({ "p": STAFF_PW }),
+    )
+    .await;
+    let token = login["data"]["staffLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = gql(&client, &url, Some(&token),
+        "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
+        json!({ "i": { "subject": "Your portal login", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
+    let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let sent = gql(&client, &url, Some(&token), "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { counts { total } } } }", json!({ "id": id })).await;
+    assert_eq!(
+        sent["data"]["sendMassCommunication"]["massCommunication"]["counts"]["total"], RECIPIENTS,
+        "{sent}"
+    );
+
+    // Kill it once about 3,000 messages went out.
+    let started = Instant::now();
+    while outbox_copies(dir).len() < 3_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the send did not get going"
+        );
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "the server died on its own"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-KILL", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+    let at_crash = outbox_copies(dir).len();
+    assert!(
+        at_crash < RECIPIENTS,
+        "the crash came mid-send ({at_crash} sent)"
+    );
+
+    let (mut server, url) = serve(dir);
+    let token = gql(
+        &client,
+        &url,
+        None,
+        "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }",
+        json!({ "p": STAFF_PW }),
+    )
+    .await["data"]["staffLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = "query($id: ID!) { massCommunication(id: $id) { status counts { total pending sent failed skipped } } }";
+    let started = Instant::now();
+    let counts = loop {
+        let v = gql(&client, &url, Some(&token), view, json!({ "id": id })).await;
+        let c = v["data"]["massCommunication"]["counts"].clone();
+        if c["pending"] == 0 {
+            assert_eq!(v["data"]["massCommunication"]["status"], "SENT", "{v}");
+            break c;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the send did not finish after the restart: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+
+    assert_eq!(counts["total"], RECIPIENTS);
+    assert_eq!(
+        counts["sent"].as_i64().unwrap() + counts["failed"].as_i64().unwrap(),
+        RECIPIENTS as i64,
+        "{counts}"
+    );
+    let copies = outbox_copies(dir);
+    assert_eq!(
+        copies.len(),
+        RECIPIENTS,
+        "every recipient's message is in the outbox"
+    );
+    let twice: Vec<i64> = copies
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(
+        twice.len() <= CONCURRENCY,
+        "{} duplicates, more than the {CONCURRENCY} in flight",
+        twice.len()
+    );
+    assert!(copies.values().all(|n| *n <= 2));
+
+    // Each duplicate is marked on its delivery row.
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.join("memberkey.db").display()
+    ))
+    .await
+    .unwrap();
+    for id in &twice {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                format!("SELECT possible_duplicate FROM outbound_emails WHERE id = {id}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            row.try_get::<bool>("", "possible_duplicate").unwrap(),
+            "delivery {id} went out twice unmarked"
+        );
+    }
+    // And only the newest link of a re-sent recipient works: one live token per recipient.
+    let live = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM credential_tokens WHERE invalidated_at IS NULL AND used_at IS NULL".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.try_get::<i64>("", "n").unwrap(), RECIPIENTS as i64);
+}
