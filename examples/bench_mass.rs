@@ -214,8 +214,17 @@ fn max_in_any_second(times: &[Instant]) -> usize {
     best
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // As the memberkey binary does, before any thread starts.
+    memberkey::app::tune_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run());
+}
+
+async fn run() {
     let n: usize = arg("--recipients", 100_000);
     let rate: f64 = arg("--rate", 200.0);
     let moto: String = arg("--moto", String::new());

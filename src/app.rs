@@ -179,6 +179,18 @@ impl RunningApp {
     }
 }
 
+/// Caps glibc's malloc arenas at two. By default glibc gives busy threads up to 8 arenas per
+/// core, and a mass send then holds on to freed memory in each: the peak RSS of a
+/// 100,000-recipient send drops from about 111 MiB to about 80 MiB with the cap, at no
+/// measurable cost in speed (BENCHMARKS.md). Call it before the runtime starts its threads.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; M_ARENA_MAX takes a count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called,
 /// not when the future is first polled, so a signal that arrives while the server is still
 /// starting is not lost (and does not kill the process with the default action).

@@ -56,23 +56,20 @@ pub fn set_password_link(svc: &Services, token: &Token) -> String {
     format!("{base}#token={}", token.expose())
 }
 
-/// What to do with a claimed row: send this message (carrying this token), or end the row.
+/// What to do with a claimed row: send this message, or end the row at once.
 pub enum Prepared {
-    Send(OutgoingEmail, Option<i64>),
+    Send(OutgoingEmail),
     Done(Outcome),
 }
 
 fn email(row: &Claimed, to: &str, r: Rendered) -> Prepared {
-    Prepared::Send(
-        OutgoingEmail {
-            to: to.to_owned(),
-            subject: r.subject,
-            html: r.html,
-            text: r.text,
-            outbound_id: row.id,
-        },
-        None,
-    )
+    Prepared::Send(OutgoingEmail {
+        to: to.to_owned(),
+        subject: r.subject,
+        html: r.html,
+        text: r.text,
+        outbound_id: row.id,
+    })
 }
 
 /// Prepares a claimed batch. Mass rows share their communication's parsed template and have
@@ -86,10 +83,11 @@ pub async fn prepare_all(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(match row.kind.as_str() {
-            kind::MASS | kind::MASS_TEST => mass.prepare(svc, db, row).await?,
+            kind::MASS | kind::MASS_TEST => mass.prepare(svc, row)?,
             _ => prepare(svc, db, row).await?,
         });
     }
+    mass.store_tokens(db, svc.clock.now()).await?;
     Ok(out)
 }
 

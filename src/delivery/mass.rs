@@ -7,7 +7,9 @@ use std::sync::Arc;
 use sea_orm::ConnectionTrait;
 
 use super::compose::{Prepared, kind, set_password_link};
-use crate::domain::{CredentialInfo, MassCommunication, Profile, ProfileId, Token};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{CredentialInfo, MassCommunication, Profile, ProfileId, Token, TokenHash};
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
 use crate::mail::mass::{MassTemplate, RecipientValues};
@@ -19,6 +21,8 @@ type Compiled = Arc<(MassCommunication, MassTemplate)>;
 /// What a batch of claimed mass rows needs, loaded with a few queries for the whole batch.
 pub(super) struct MassBatch {
     comms: HashMap<i64, Option<Compiled>>,
+    /// Links minted for this batch, written together by `store_tokens`.
+    tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, i64)>,
     profiles: HashMap<ProfileId, Profile>,
     credentials: HashMap<ProfileId, CredentialInfo>,
     parents: HashMap<ProfileId, Profile>,
@@ -36,6 +40,7 @@ impl MassBatch {
     pub(super) async fn load(db: &impl ConnectionTrait, rows: &[Claimed]) -> AppResult<Self> {
         let mut batch = MassBatch {
             comms: HashMap::new(),
+            tokens: Vec::new(),
             profiles: HashMap::new(),
             credentials: HashMap::new(),
             parents: HashMap::new(),
@@ -109,12 +114,29 @@ impl MassBatch {
         }
     }
 
-    pub(super) async fn prepare(
+    /// Writes the batch's tokens; runs in the claim transaction, before it commits.
+    pub(super) async fn store_tokens(
         &mut self,
-        svc: &Services,
         db: &impl ConnectionTrait,
-        row: &Claimed,
-    ) -> AppResult<Prepared> {
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let new: Vec<NewToken<'_>> = self
+            .tokens
+            .iter()
+            .map(|(hash, profile_id, expires_at, outbound)| NewToken {
+                hash,
+                purpose: "MASS",
+                profile_id: *profile_id,
+                issued_by: None,
+                expires_at: *expires_at,
+                outbound_email_id: Some(*outbound),
+            })
+            .collect();
+        store::tokens::mint_many(db, &new, now).await?;
+        Ok(())
+    }
+
+    pub(super) fn prepare(&mut self, svc: &Services, row: &Claimed) -> AppResult<Prepared> {
         let test = row.kind == kind::MASS_TEST;
         let (mass_id, profile_id) = if test {
             test_target(row)
@@ -133,13 +155,13 @@ impl MassBatch {
             }));
         };
         let profile = profile_id.and_then(|p| self.profiles.get(&p)).cloned();
-        let (values, token_id) = match (test, profile) {
+        let values = match (test, profile) {
             (true, profile) => {
                 let mut v = profile
                     .map(|p| self.values(&p, sample_link(svc)))
                     .unwrap_or_else(|| sample_values(svc));
                 v.link = sample_link(svc);
-                (v, None)
+                v
             }
             (false, None) => {
                 return Ok(Prepared::Done(Outcome::Skipped {
@@ -149,40 +171,23 @@ impl MassBatch {
             (false, Some(profile)) => {
                 if template.uses_credentials() {
                     let token = Token::generate().map_err(AppError::internal)?;
-                    let now = svc.clock.now();
-                    let id = store::tokens::mint(
-                        db,
-                        NewToken {
-                            hash: &token.hash(),
-                            purpose: "MASS",
-                            profile_id: profile.id,
-                            issued_by: None,
-                            expires_at: now + comm.link_validity,
-                            outbound_email_id: Some(row.id),
-                        },
-                        now,
-                    )
-                    .await?;
-                    (
-                        self.values(&profile, set_password_link(svc, &token)),
-                        Some(id),
-                    )
+                    let expires_at = svc.clock.now() + comm.link_validity;
+                    self.tokens
+                        .push((token.hash(), profile.id, expires_at, row.id));
+                    self.values(&profile, set_password_link(svc, &token))
                 } else {
-                    (self.values(&profile, String::new()), None)
+                    self.values(&profile, String::new())
                 }
             }
         };
         let rendered = template.render(&values);
-        Ok(Prepared::Send(
-            OutgoingEmail {
-                to,
-                subject: rendered.subject,
-                html: rendered.html,
-                text: rendered.text,
-                outbound_id: row.id,
-            },
-            token_id,
-        ))
+        Ok(Prepared::Send(OutgoingEmail {
+            to,
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            outbound_id: row.id,
+        }))
     }
 }
 

@@ -34,11 +34,13 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::milliseconds((base_ms as f64 * jitter) as i64)
 }
 
+/// An outcome on its way to the recorder, and how the recorder says it is stored.
+type Recorded = (i64, Outcome, tokio::sync::oneshot::Sender<()>);
+
 struct Job {
     id: i64,
     attempts: i32,
     email: OutgoingEmail,
-    token_id: Option<i64>,
 }
 
 pub struct Worker {
@@ -96,15 +98,45 @@ impl Worker {
         by_rate.clamp(mail.send_concurrency as u64, 500)
     }
 
-    /// One claim-and-send round; returns how many rows it handled.
+    /// One claim-and-send round; returns how many rows it handled. Outcomes are written by
+    /// one recorder in group commits; a send holds its concurrency slot until its outcome is
+    /// stored, so at most `send_concurrency` messages are ever sent but unrecorded (the most a
+    /// crash can duplicate).
     async fn round(&self) -> AppResult<usize> {
         let jobs = self.claim().await?;
         let n = jobs.len();
         let concurrency = self.svc.config.mail.send_concurrency;
-        futures_util::stream::iter(jobs)
-            .for_each_concurrent(concurrency, |job| self.deliver(job))
-            .await;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Recorded>(concurrency);
+        let sends = async move {
+            futures_util::stream::iter(jobs)
+                .for_each_concurrent(concurrency, |job| {
+                    let tx = tx.clone();
+                    async move {
+                        let outcome = self.deliver(&job).await;
+                        let (done, stored) = tokio::sync::oneshot::channel();
+                        if tx.send((job.id, outcome, done)).await.is_ok() {
+                            let _ = stored.await;
+                        }
+                    }
+                })
+                .await;
+        };
+        tokio::join!(sends, self.recorder(rx));
         Ok(n)
+    }
+
+    /// Stores outcomes as they arrive, all that are waiting in one transaction.
+    async fn recorder(&self, mut rx: tokio::sync::mpsc::Receiver<Recorded>) {
+        while let Some(first) = rx.recv().await {
+            let mut group = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                group.push(more);
+            }
+            self.record(&group).await;
+            for (_, _, done) in group {
+                let _ = done.send(());
+            }
+        }
     }
 
     async fn claim(&self) -> AppResult<Vec<Job>> {
@@ -131,11 +163,10 @@ impl Worker {
                 );
             }
             match prepared {
-                Prepared::Send(email, token_id) => jobs.push(Job {
+                Prepared::Send(email) => jobs.push(Job {
                     id: row.id,
                     attempts: row.attempts,
                     email,
-                    token_id,
                 }),
                 Prepared::Done(outcome) => {
                     store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
@@ -146,12 +177,11 @@ impl Worker {
         Ok(jobs)
     }
 
-    async fn deliver(&self, job: Job) {
+    async fn deliver(&self, job: &Job) -> Outcome {
         self.rate.acquire().await;
         let outcome = match self.transport.send(&job.email).await {
             Ok(provider_message_id) => Outcome::Sent {
                 provider_message_id,
-                token_id: job.token_id,
             },
             Err(SendError::Permanent(error)) => Outcome::Failed { error },
             Err(err @ (SendError::Throttled(_) | SendError::Transient(_))) => Outcome::Retry {
@@ -168,31 +198,42 @@ impl Worker {
             }
             _ => {}
         }
-        self.record(job.id, &outcome).await;
+        outcome
     }
 
-    /// Writes the outcome, retrying while the database is unreachable: a sent message must
-    /// not be left looking unsent, or it would go out again when its lease ends.
-    async fn record(&self, id: i64, outcome: &Outcome) {
+    /// Writes a group of outcomes in one transaction, retrying while the database is
+    /// unreachable: a sent message must not be left looking unsent, or it would go out again
+    /// when its lease ends.
+    async fn record(&self, group: &[Recorded]) {
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
-            match store::outbound::finish(&self.svc.db, id, &self.id, outcome, self.svc.clock.now())
-                .await
-            {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::warn!(
-                        outbound_id = id,
-                        "lease lost before the outcome was recorded"
-                    );
+            match self.try_record(group).await {
+                Ok(lost) => {
+                    if lost > 0 {
+                        tracing::warn!(lost, "leases lost before outcomes were recorded");
+                    }
                     return;
                 }
                 Err(e) => {
-                    tracing::error!(outbound_id = id, error = %e, "cannot record a delivery outcome; retrying");
+                    tracing::error!(error = %e.log_text(), "cannot record delivery outcomes; retrying");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(StdDuration::from_secs(10));
                 }
             }
         }
+    }
+
+    /// Returns how many rows were no longer ours.
+    async fn try_record(&self, group: &[Recorded]) -> AppResult<usize> {
+        let now = self.svc.clock.now();
+        let txn = store::begin_write(&self.svc.db).await?;
+        let mut lost = 0;
+        for (id, outcome, _) in group {
+            if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
+                lost += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(lost)
     }
 }

@@ -29,6 +29,7 @@ struct Inner {
     /// takes as long as a wrong password.
     dummy_hash: String,
     evaluations: AtomicU64,
+    pool: super::hash_pool::HashPool,
 }
 
 impl PasswordHasher {
@@ -54,6 +55,9 @@ impl PasswordHasher {
                 queue: Semaphore::new(queue.max(1)),
                 dummy_hash,
                 evaluations: AtomicU64::new(0),
+                pool: super::hash_pool::HashPool::new(workers).map_err(|e| {
+                    AppError::internal(format!("cannot start hashing threads: {e}"))
+                })?,
             }),
         })
     }
@@ -116,12 +120,13 @@ impl PasswordHasher {
             .await
             .map_err(AppError::internal)?;
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            inner.evaluations.fetch_add(1, Ordering::Relaxed);
-            job(&inner.params)
-        })
-        .await
-        .map_err(AppError::internal)
+        self.inner
+            .pool
+            .run(move || {
+                inner.evaluations.fetch_add(1, Ordering::Relaxed);
+                job(&inner.params)
+            })
+            .await
     }
 }
 

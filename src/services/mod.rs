@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod hash_pool;
 pub mod hashing;
 pub mod import;
 pub mod mass;

@@ -252,7 +252,8 @@ pub async fn deliveries(
         "SELECT o.id, o.profile_id, o.to_address, o.status, o.skip_reason, o.last_error, \
          o.provider_message_id, o.attempts, o.possible_duplicate, o.sent_at, \
          t.expires_at, t.used_at FROM outbound_emails o \
-         LEFT JOIN credential_tokens t ON t.id = o.credential_token_id \
+         LEFT JOIN credential_tokens t ON t.id = \
+         (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
          WHERE o.mass_communication_id = ",
     )
     .param(mass_id);

@@ -160,21 +160,10 @@ pub async fn claim(
 /// How a held row ends (or waits).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Handed to the provider; `token_id` is the link the message carries, if any.
-    Sent {
-        provider_message_id: String,
-        token_id: Option<i64>,
-    },
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-    },
-    Failed {
-        error: String,
-    },
-    Skipped {
-        reason: &'static str,
-    },
+    Sent { provider_message_id: String },
+    Retry { at: DateTime<Utc>, error: String },
+    Failed { error: String },
+    Skipped { reason: &'static str },
 }
 
 /// Records what happened to a row this worker holds. `false` when the lease was lost (another
@@ -191,15 +180,11 @@ pub async fn finish(
     match outcome {
         Outcome::Sent {
             provider_message_id,
-            token_id,
         } => {
             sql.param(status::SENT)
                 .push(", provider_message_id = ")
-                .param(provider_message_id.as_str());
-            if let Some(t) = token_id {
-                sql.push(", credential_token_id = ").param(*t);
-            }
-            sql.push(", sent_at = ")
+                .param(provider_message_id.as_str())
+                .push(", sent_at = ")
                 .param(now)
                 .push(", last_error = NULL");
         }
