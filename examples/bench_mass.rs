@@ -21,7 +21,6 @@ use memberkey::domain::{Right, SystemClock};
 use memberkey::mail::{Envelope, MailTransport, OutgoingEmail, SendError};
 use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config, RunningApp};
-use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
 
 const PW: &str = "benchmark staff passphrase";
@@ -100,35 +99,14 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
         .await
         .unwrap();
     let db = app.services().db.clone();
-    let now = chrono::Utc::now();
-    use memberkey::entities::profile;
-    let all: Vec<usize> = (0..recipients).collect();
-    for chunk in all.chunks(1000) {
-        let rows: Vec<profile::ActiveModel> = chunk
-            .iter()
-            .map(|i| profile::ActiveModel {
-                kind: Set("INDIVIDUAL".into()),
-                first_name: Set(Some(format!("Member{i}"))),
-                last_name: Set(Some("Bench".into())),
-                organization_name: Set(None),
-                email: Set(Some(format!("member{i}@example.org"))),
-                member_status: Set("ACTIVE".into()),
-                parent_id: Set(None),
-                email_opt_out: Set(false),
-                first_name_key: Set(Some(format!("member{i}"))),
-                last_name_key: Set(Some("bench".into())),
-                organization_name_key: Set(None),
-                email_key: Set(Some(format!("member{i}@example.org"))),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        profile::Entity::insert_many(rows)
-            .exec_without_returning(&db)
-            .await
-            .unwrap();
-    }
+    memberkey::store::profiles::insert_generated_people(
+        &db,
+        recipients,
+        "member",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     services::staff::create(
         app.services(),
         None,

@@ -92,7 +92,10 @@ fn read_password() -> Result<String, String> {
 
 fn main() -> ExitCode {
     memberkey::app::tune_allocator();
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(cli_main()),
         Err(e) => {
             eprintln!("memberkey: cannot start the async runtime: {e}");

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const RECIPIENTS: usize = 10_000;
@@ -93,34 +93,14 @@ async fn seed_profiles(dir: &Path) {
     assert!(command(dir).arg("migrate").status().unwrap().success());
     let url = format!("sqlite://{}?mode=rwc", dir.join("memberkey.db").display());
     let db = sea_orm::Database::connect(&url).await.unwrap();
-    let now = chrono::Utc::now();
-    use memberkey::entities::profile;
-    for chunk in (0..RECIPIENTS).collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<profile::ActiveModel> = chunk
-            .iter()
-            .map(|i| profile::ActiveModel {
-                kind: Set("INDIVIDUAL".into()),
-                first_name: Set(Some(format!("Member{i}"))),
-                last_name: Set(Some("Crash".into())),
-                organization_name: Set(None),
-                email: Set(Some(format!("member{i}@example.org"))),
-                member_status: Set("ACTIVE".into()),
-                parent_id: Set(None),
-                email_opt_out: Set(false),
-                first_name_key: Set(Some(format!("member{i}"))),
-                last_name_key: Set(Some("crash".into())),
-                organization_name_key: Set(None),
-                email_key: Set(Some(format!("member{i}@example.org"))),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        profile::Entity::insert_many(rows)
-            .exec_without_returning(&db)
-            .await
-            .unwrap();
-    }
+    memberkey::store::profiles::insert_generated_people(
+        &db,
+        RECIPIENTS,
+        "member",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     db.close().await.unwrap();
 }
 

@@ -47,13 +47,16 @@ pub struct ChangedPayload {
 /// Where a set-password link points: the configured SPA, else the built-in page. The token
 /// rides in the fragment, so it never reaches a server log or a Referer header.
 pub fn set_password_link(svc: &Services, token: &Token) -> String {
-    let base = svc
-        .config
+    format!("{}#token={}", link_base(svc), token.expose())
+}
+
+/// The configured set-password page: the association's SPA, else the built-in page.
+pub fn link_base(svc: &Services) -> String {
+    svc.config
         .mail
         .set_password_url
         .clone()
-        .unwrap_or_else(|| format!("{}/portal/set-password", svc.config.public_url));
-    format!("{base}#token={}", token.expose())
+        .unwrap_or_else(|| format!("{}/portal/set-password", svc.config.public_url))
 }
 
 /// What to do with a claimed row: send this message, or end the row at once.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
 
-use super::compose::{Prepared, kind, set_password_link};
+use super::compose::{Prepared, kind, link_base, set_password_link};
 use chrono::{DateTime, Utc};
 
 use crate::domain::{CredentialInfo, MassCommunication, Profile, ProfileId, Token, TokenHash};
@@ -86,32 +86,12 @@ impl MassBatch {
     }
 
     fn values(&self, profile: &Profile, link: String) -> RecipientValues {
-        let email = profile.email.clone().unwrap_or_default();
-        let login = self
+        let username = self
             .credentials
             .get(&profile.id)
-            .and_then(|c| c.username.clone())
-            .unwrap_or_else(|| email.clone());
-        let organization_name = profile
-            .organization_name
-            .clone()
-            .or_else(|| {
-                profile
-                    .parent_id
-                    .and_then(|p| self.parents.get(&p))
-                    .and_then(|p| p.organization_name.clone())
-            })
-            .unwrap_or_default();
-        RecipientValues {
-            first_name: profile.first_name.clone().unwrap_or_default(),
-            last_name: profile.last_name.clone().unwrap_or_default(),
-            full_name: profile.display_name(),
-            organization_name,
-            email,
-            login,
-            profile_id: profile.id.to_string(),
-            link,
-        }
+            .and_then(|c| c.username.as_deref());
+        let parent = profile.parent_id.and_then(|p| self.parents.get(&p));
+        recipient_values(profile, username, parent, link)
     }
 
     /// Writes the batch's tokens; runs in the claim transaction, before it commits.
@@ -191,15 +171,33 @@ impl MassBatch {
     }
 }
 
+/// One recipient's merge values. A person's organisation is their parent's name.
+pub fn recipient_values(
+    profile: &Profile,
+    username: Option<&str>,
+    parent: Option<&Profile>,
+    link: String,
+) -> RecipientValues {
+    let email = profile.email.clone().unwrap_or_default();
+    RecipientValues {
+        first_name: profile.first_name.clone().unwrap_or_default(),
+        last_name: profile.last_name.clone().unwrap_or_default(),
+        full_name: profile.display_name(),
+        organization_name: profile
+            .organization_name
+            .clone()
+            .or_else(|| parent.and_then(|p| p.organization_name.clone()))
+            .unwrap_or_default(),
+        login: username.map_or_else(|| email.clone(), str::to_owned),
+        email,
+        profile_id: profile.id.to_string(),
+        link,
+    }
+}
+
 /// A link that looks like the real one but grants nothing: its token is not a token.
 pub fn sample_link(svc: &Services) -> String {
-    let base = svc
-        .config
-        .mail
-        .set_password_url
-        .clone()
-        .unwrap_or_else(|| format!("{}/portal/set-password", svc.config.public_url));
-    format!("{base}#token=SAMPLE-LINK-FOR-PREVIEW-ONLY")
+    format!("{}#token=SAMPLE-LINK-FOR-PREVIEW-ONLY", link_base(svc))
 }
 
 /// Values for a preview without a recipient.

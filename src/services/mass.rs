@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services};
 use crate::delivery::compose::kind;
-use crate::delivery::mass::{sample_link, sample_values};
+use crate::delivery::mass::{recipient_values, sample_link, sample_values};
 use crate::domain::{
     Delivery, DeliveryCounts, EmailAddress, MassCommunication, MassStatus, ProfileFilter,
     ProfileId, Recipients, Right, SearchTerm, reject_control_chars, search_key,
@@ -344,21 +344,12 @@ pub async fn preview(
                 Some(p) => store::profiles::get(&svc.db, p).await?,
                 None => None,
             };
-            let email = profile.email.clone().unwrap_or_default();
-            crate::mail::mass::RecipientValues {
-                first_name: profile.first_name.clone().unwrap_or_default(),
-                last_name: profile.last_name.clone().unwrap_or_default(),
-                full_name: profile.display_name(),
-                organization_name: profile
-                    .organization_name
-                    .clone()
-                    .or(parent.and_then(|p| p.organization_name))
-                    .unwrap_or_default(),
-                login: username.unwrap_or_else(|| email.clone()),
-                email,
-                profile_id: pid.to_string(),
-                link: sample_link(svc),
-            }
+            recipient_values(
+                &profile,
+                username.as_deref(),
+                parent.as_ref(),
+                sample_link(svc),
+            )
         }
     };
     Ok(template.render(&values))

@@ -236,3 +236,42 @@ pub(crate) async fn scalar_count(db: &impl ConnectionTrait, sql: Sql) -> Result<
     let n: i64 = row.try_get("", "n")?;
     Ok(n.max(0) as u64)
 }
+
+/// Inserts `n` generated people, `{prefix}{i}` with address `{prefix}{i}@example.org`, in
+/// multi-row batches. For load tests and benchmarks that need many recipients quickly.
+pub async fn insert_generated_people(
+    db: &impl ConnectionTrait,
+    n: usize,
+    prefix: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::Set;
+    let all: Vec<usize> = (0..n).collect();
+    for chunk in all.chunks(500) {
+        let rows = chunk.iter().map(|i| {
+            let name = format!("{prefix}{i}");
+            let email = format!("{name}@example.org");
+            profile::ActiveModel {
+                kind: Set(ProfileKind::Individual.as_db().into()),
+                first_name: Set(Some(name.clone())),
+                last_name: Set(Some("Generated".into())),
+                organization_name: Set(None),
+                email: Set(Some(email.clone())),
+                member_status: Set(MemberStatus::Active.as_db().into()),
+                parent_id: Set(None),
+                email_opt_out: Set(false),
+                first_name_key: Set(Some(search_key(&name))),
+                last_name_key: Set(Some("generated".into())),
+                organization_name_key: Set(None),
+                email_key: Set(Some(search_key(&email))),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        profile::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}

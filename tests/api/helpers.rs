@@ -327,36 +327,14 @@ impl TestApp {
     /// Inserts `n` people with addresses `{prefix}{i}@example.org` straight into the
     /// database, for tests that need many recipients.
     pub async fn bulk_people(&self, n: usize, prefix: &str) {
-        use memberkey::entities::profile;
-        use sea_orm::{EntityTrait, Set};
-        let now = chrono::Utc::now();
-        let all: Vec<usize> = (0..n).collect();
-        for chunk in all.chunks(500) {
-            let rows: Vec<profile::ActiveModel> = chunk
-                .iter()
-                .map(|i| profile::ActiveModel {
-                    kind: Set("INDIVIDUAL".into()),
-                    first_name: Set(Some(format!("{prefix}{i}"))),
-                    last_name: Set(Some("Bulk".into())),
-                    organization_name: Set(None),
-                    email: Set(Some(format!("{prefix}{i}@example.org"))),
-                    member_status: Set("ACTIVE".into()),
-                    parent_id: Set(None),
-                    email_opt_out: Set(false),
-                    first_name_key: Set(Some(format!("{prefix}{i}"))),
-                    last_name_key: Set(Some("bulk".into())),
-                    organization_name_key: Set(None),
-                    email_key: Set(Some(format!("{prefix}{i}@example.org"))),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                })
-                .collect();
-            profile::Entity::insert_many(rows)
-                .exec_without_returning(&self.app.services.db)
-                .await
-                .expect("insert profiles");
-        }
+        memberkey::store::profiles::insert_generated_people(
+            &self.app.services.db,
+            n,
+            prefix,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("insert profiles");
     }
 
     /// One column of the first row of `sql`, read straight from the app's database.
