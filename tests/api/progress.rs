@@ -62,14 +62,14 @@ async fn subscribe(ws: &mut Socket, id: &str) {
 async fn progress(backend: Backend) {
     let app = spawn_full(
         backend,
-        |c| c.mail.max_send_rate = 4.0,
+        |c| c.mail.max_send_rate = 2.0,
         Arc::new(SystemClock),
         Mail::Memory,
     )
     .await;
     let token = app.admin().await;
     let mut ids = Vec::new();
-    for i in 0..8 {
+    for i in 0..6 {
         ids.push(
             app.create_profile(
                 &token,
@@ -113,7 +113,7 @@ async fn progress(backend: Backend) {
     assert_eq!(last["status"], "SENT");
     assert_eq!(
         last["counts"],
-        json!({ "total": 8, "pending": 0, "sent": 8, "skipped": 0 })
+        json!({ "total": 6, "pending": 0, "sent": 6, "skipped": 0 })
     );
     let sent: Vec<i64> = reports
         .iter()

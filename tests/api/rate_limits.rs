@@ -87,3 +87,33 @@ per_backend!(
     spoofed_forwarded_for_changes_nothing,
     super::untrusted_forwarded_for_is_ignored
 );
+
+async fn token_guessing_is_limited(backend: Backend) {
+    let (app, _clock) = spawn_app_with_clock_and(backend, |c| c.token_ip_limit = 5).await;
+    let check = "query($t: String!) { checkSetPasswordToken(token: $t) { state } }";
+    let set = "mutation($t: String!) { setPasswordWithToken(token: $t, password: \"lanterns over the quiet harbour\") }";
+    let guess = |n: usize| format!("{n:0>43}");
+    for n in 0..3 {
+        let resp = app.gql(None, check, json!({ "t": guess(n) })).await;
+        assert_eq!(resp["data"]["checkSetPasswordToken"]["state"], "INVALID");
+    }
+    for n in 3..5 {
+        assert_eq!(
+            code(&app.gql(None, set, json!({ "t": guess(n) })).await),
+            "INVALID_TOKEN"
+        );
+    }
+    // Checks and uses share one budget per client.
+    assert_eq!(
+        code(&app.gql(None, check, json!({ "t": guess(5) })).await),
+        "RATE_LIMITED"
+    );
+    assert_eq!(
+        code(&app.gql(None, set, json!({ "t": guess(6) })).await),
+        "RATE_LIMITED"
+    );
+}
+per_backend!(
+    set_password_token_guessing_is_limited_per_client_ip,
+    super::token_guessing_is_limited
+);
