@@ -187,6 +187,12 @@ impl Worker {
             Err(err @ (SendError::Throttled(_) | SendError::Transient(_))) => Outcome::Retry {
                 at: self.svc.clock.now() + backoff(job.attempts),
                 error: err.to_string(),
+                maybe_sent: false,
+            },
+            Err(err @ SendError::Uncertain(_)) => Outcome::Retry {
+                at: self.svc.clock.now() + backoff(job.attempts),
+                error: err.to_string(),
+                maybe_sent: true,
             },
         };
         match &outcome {

@@ -31,6 +31,10 @@ pub enum SendError {
     Throttled(String),
     #[error("transient failure: {0}")]
     Transient(String),
+    /// The request went out but no answer came back (a timeout, a broken response): the
+    /// provider may have accepted the message. It is retried and marked a possible duplicate.
+    #[error("no answer, the provider may have accepted it: {0}")]
+    Uncertain(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
 }

@@ -101,8 +101,11 @@ fn classify(err: SdkError<SendEmailError>) -> SendError {
                 }
             }
         },
-        // Timeouts, connection failures and unreadable responses: the message may or may
-        // not have been taken, so it is retried (and marked a possible duplicate).
-        _ => SendError::Transient(text),
+        // Not sent at all (no connection, bad request building): safe to retry.
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+            SendError::Transient(text)
+        }
+        // Sent, but no usable answer: SES may have taken it.
+        _ => SendError::Uncertain(text),
     }
 }

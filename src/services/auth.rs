@@ -124,6 +124,7 @@ pub async fn staff_login(
     username: &str,
     password: &str,
 ) -> AppResult<(Token, StaffUser)> {
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
     let candidate = Password::for_verification(password);
     let found = match Username::parse(username) {
         Ok(u) => store::staff::find_for_login(&svc.db, &u).await?,

@@ -9,6 +9,8 @@ use crate::store;
 pub enum Limit {
     /// Member sign-in attempts (every alias counts) from one client IP.
     LoginFromIp,
+    /// Staff sign-in attempts from one client IP.
+    StaffLoginFromIp,
     /// Set-password token checks and uses from one client IP: token guessing.
     TokenFromIp,
 }
@@ -17,6 +19,7 @@ impl Limit {
     fn prefix(self) -> &'static str {
         match self {
             Limit::LoginFromIp => "login-ip",
+            Limit::StaffLoginFromIp => "staff-login-ip",
             Limit::TokenFromIp => "token-ip",
         }
     }
@@ -30,7 +33,7 @@ pub async fn check(svc: &Services, meta: &RequestMeta, limit: Limit) -> AppResul
         return Ok(());
     };
     let budget = match limit {
-        Limit::LoginFromIp => svc.config.login_ip_limit,
+        Limit::LoginFromIp | Limit::StaffLoginFromIp => svc.config.login_ip_limit,
         Limit::TokenFromIp => svc.config.token_ip_limit,
     };
     let key = format!("{}:{ip}", limit.prefix());

@@ -160,10 +160,22 @@ pub async fn claim(
 /// How a held row ends (or waits).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Sent { provider_message_id: String },
-    Retry { at: DateTime<Utc>, error: String },
-    Failed { error: String },
-    Skipped { reason: &'static str },
+    Sent {
+        provider_message_id: String,
+    },
+    /// Try again at `at`; `maybe_sent` marks the row a possible duplicate, because the
+    /// provider may have taken this attempt.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+        maybe_sent: bool,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        reason: &'static str,
+    },
 }
 
 /// Records what happened to a row this worker holds. `false` when the lease was lost (another
@@ -188,12 +200,19 @@ pub async fn finish(
                 .param(now)
                 .push(", last_error = NULL");
         }
-        Outcome::Retry { at, error } => {
+        Outcome::Retry {
+            at,
+            error,
+            maybe_sent,
+        } => {
             sql.param(status::QUEUED)
                 .push(", next_attempt_at = ")
                 .param(*at)
                 .push(", last_error = ")
                 .param(error.as_str());
+            if *maybe_sent {
+                sql.push(", possible_duplicate = ").param(true);
+            }
         }
         Outcome::Failed { error } => {
             sql.param(status::FAILED)

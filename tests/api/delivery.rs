@@ -204,3 +204,70 @@ per_backend!(
     permanent_failures_are_recorded_per_message,
     super::permanent_failures_are_recorded
 );
+
+/// Gives no answer the first time (as a timeout after sending would), then accepts.
+struct SilentOnce {
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl MailTransport for SilentOnce {
+    async fn send(&self, _email: &OutgoingEmail) -> Result<String, SendError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(SendError::Uncertain(
+                "operation timed out after the request was sent".into(),
+            ));
+        }
+        Ok("accepted-after-timeout".into())
+    }
+}
+
+async fn uncertain_sends_are_marked(backend: Backend) {
+    use chrono::SubsecRound;
+    let clock = ManualClock::new(chrono::Utc::now().trunc_subsecs(0));
+    let transport = Arc::new(SilentOnce {
+        calls: AtomicUsize::new(0),
+    });
+    let app = spawn_full(
+        backend,
+        |_| {},
+        Arc::new(clock.clone()),
+        Mail::Custom(transport.clone()),
+    )
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(&admin, person("Ola", "Vik", Some("ola@example.org")))
+        .await;
+    send_reset(&app, &admin, &id).await;
+    let waiting = wait_for_count(
+        &app,
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'QUEUED' AND attempts = 1",
+        1,
+    )
+    .await;
+    assert_eq!(waiting, 1);
+    clock.advance(Duration::minutes(11));
+    let sent = wait_for_count(
+        &app,
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'SENT' AND attempts = 2",
+        1,
+    )
+    .await;
+    assert_eq!(sent, 1, "retried after the backoff and sent");
+    let marked: bool = app
+        .sql_value(
+            "SELECT possible_duplicate FROM outbound_emails",
+            "possible_duplicate",
+        )
+        .await;
+    assert!(
+        marked,
+        "a send that may have gone out is marked a possible duplicate"
+    );
+    assert_eq!(transport.calls.load(Ordering::SeqCst), 2);
+}
+per_backend!(
+    a_send_without_an_answer_is_retried_and_marked,
+    super::uncertain_sends_are_marked
+);

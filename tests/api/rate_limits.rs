@@ -117,3 +117,22 @@ per_backend!(
     set_password_token_guessing_is_limited_per_client_ip,
     super::token_guessing_is_limited
 );
+
+async fn staff_sign_in_is_limited(backend: Backend) {
+    let (app, _clock) = spawn_app_with_clock_and(backend, |c| c.login_ip_limit = 3).await;
+    let login = "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }";
+    for _ in 0..3 {
+        let resp = app
+            .gql(None, login, json!({ "p": "a wrong staff password" }))
+            .await;
+        assert_eq!(code(&resp), "INVALID_LOGIN");
+    }
+    let resp = app
+        .gql(None, login, json!({ "p": "a wrong staff password" }))
+        .await;
+    assert_eq!(code(&resp), "RATE_LIMITED");
+}
+per_backend!(
+    staff_sign_in_is_limited_per_client_ip,
+    super::staff_sign_in_is_limited
+);
