@@ -39,21 +39,23 @@ pub async fn mint(
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
     invalidate_for_profile(db, token.profile_id, now).await?;
-    let model = credential_token::ActiveModel {
-        token_hash: Set(token.hash.as_str().to_owned()),
-        purpose: Set(token.purpose.to_owned()),
-        profile_id: Set(token.profile_id.get()),
-        issued_by_staff_id: Set(token.issued_by.map(|s| s.get())),
+    let model = new_row(&token, now).insert(db).await?;
+    Ok(model.id)
+}
+
+fn new_row(t: &NewToken<'_>, now: DateTime<Utc>) -> credential_token::ActiveModel {
+    credential_token::ActiveModel {
+        token_hash: Set(t.hash.as_str().to_owned()),
+        purpose: Set(t.purpose.to_owned()),
+        profile_id: Set(t.profile_id.get()),
+        issued_by_staff_id: Set(t.issued_by.map(|s| s.get())),
         created_at: Set(now),
-        expires_at: Set(token.expires_at),
+        expires_at: Set(t.expires_at),
         used_at: Set(None),
         invalidated_at: Set(None),
-        outbound_email_id: Set(token.outbound_email_id),
+        outbound_email_id: Set(t.outbound_email_id),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(model.id)
 }
 
 /// Stores many tokens at once (a batch of mass mail), retiring every earlier live token of
@@ -74,18 +76,7 @@ pub async fn mint_many(
             .filter(credential_token::Column::InvalidatedAt.is_null())
             .exec(db)
             .await?;
-        let rows = chunk.iter().map(|t| credential_token::ActiveModel {
-            token_hash: Set(t.hash.as_str().to_owned()),
-            purpose: Set(t.purpose.to_owned()),
-            profile_id: Set(t.profile_id.get()),
-            issued_by_staff_id: Set(t.issued_by.map(|s| s.get())),
-            created_at: Set(now),
-            expires_at: Set(t.expires_at),
-            used_at: Set(None),
-            invalidated_at: Set(None),
-            outbound_email_id: Set(t.outbound_email_id),
-            ..Default::default()
-        });
+        let rows = chunk.iter().map(|t| new_row(t, now));
         credential_token::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await?;
