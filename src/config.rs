@@ -61,6 +61,8 @@ pub struct Config {
     pub token_ip_limit: i32,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Browser origins (e.g. the association's SPA) allowed to call the API cross-origin.
+    pub cors_origins: Vec<String>,
     pub mail: MailSettings,
 }
 
@@ -173,6 +175,7 @@ impl Default for Config {
             login_ip_window: Duration::minutes(10),
             token_ip_limit: 100,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
             mail: MailSettings::default(),
         }
     }
@@ -292,6 +295,25 @@ impl Config {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let mut origins = String::new();
+        var("MEMBERKEY_CORS_ORIGINS", &mut origins)?;
+        c.cors_origins = origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        let is_origin = |o: &String| match o.split_once("://") {
+            Some((scheme, host)) => {
+                matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
+            }
+            None => false,
+        };
+        if let Some(bad) = c.cors_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError {
+                var: "MEMBERKEY_CORS_ORIGINS",
+                message: format!("{bad:?} is not an origin such as https://portal.example.org"),
+            });
+        }
         mail_from_env(&mut c.mail)?;
         if c.lockout_threshold < 1 {
             return Err(ConfigError {

@@ -42,6 +42,9 @@ pub fn router(state: AppState) -> Router {
     if let Some(dir) = &state.config.graphiql_assets_dir {
         router = router.nest_service(graphiql::ASSETS_PATH, ServeDir::new(dir));
     }
+    if let Some(cors) = cors(&state.config) {
+        router = router.layer(cors);
+    }
     router
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
@@ -50,6 +53,24 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
         }))
         .with_state(state)
+}
+
+/// Lets the configured browser origins (the association's own SPA) call the API. Bearer
+/// tokens, not cookies, carry sign-ins, so no credentials mode is needed.
+fn cors(config: &Config) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderValue, Method, header};
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    (!origins.is_empty()).then(|| {
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600))
+    })
 }
 
 async fn healthz(

@@ -246,3 +246,37 @@ both!(healthz_reports_the_database, |app| async move {
     let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 });
+
+async fn cors_allows_configured_origins(backend: crate::helpers::Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |c| {
+        c.cors_origins = vec!["https://portal.chamber.example".into()]
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://portal.chamber.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://portal.chamber.example"
+    );
+    let allowed = ok.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed.contains("authorization"), "{allowed}");
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+crate::helpers::per_backend!(
+    cors_allows_only_configured_origins,
+    super::cors_allows_configured_origins
+);
