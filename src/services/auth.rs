@@ -126,17 +126,34 @@ pub async fn staff_login(
 ) -> AppResult<(Token, StaffUser)> {
     super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
     let candidate = Password::for_verification(password);
-    let found = match Username::parse(username) {
-        Ok(u) => store::staff::find_for_login(&svc.db, &u).await?,
-        Err(_) => None,
+    let parsed = Username::parse(username).ok();
+    let found = match &parsed {
+        Some(u) => store::staff::find_for_login(&svc.db, u).await?,
+        None => None,
+    };
+    let now = svc.clock.now();
+    // Failures per staff account, counted in the database; at the threshold the account
+    // answers like a wrong password until the window ends.
+    let failures_key = parsed
+        .as_ref()
+        .map(|u| format!("staff-failures:{}", u.key()));
+    let window = svc.config.lockout_duration;
+    let locked = match (&failures_key, &found) {
+        (Some(key), Some(_)) => {
+            store::rate_limits::peek(&svc.db, key, window, now).await?
+                >= svc.config.lockout_threshold
+        }
+        _ => false,
     };
     let stored = found
         .as_ref()
-        .filter(|f| f.user.active)
+        .filter(|f| f.user.active && !locked)
         .map(|f| f.password_hash.as_str());
     let ok = svc.hasher.verify(candidate.as_ref(), stored).await?;
-    let now = svc.clock.now();
     let Some(login) = found.filter(|_| ok) else {
+        if let Some(key) = failures_key.as_deref().filter(|_| !locked) {
+            store::rate_limits::hit(&svc.db, key, window, now).await?;
+        }
         store::audit::record(
             &svc.db,
             now,
@@ -152,6 +169,9 @@ pub async fn staff_login(
         .await?;
         return Err(AppError::InvalidLogin);
     };
+    if let Some(key) = &failures_key {
+        store::rate_limits::clear(&svc.db, key).await?;
+    }
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
     store::sessions::create_staff(

@@ -34,6 +34,33 @@ pub async fn hit(
     row.try_get::<i32>("", "hits")
 }
 
+/// The hits counted in `key`'s current window, without counting one more.
+pub async fn peek(
+    db: &impl ConnectionTrait,
+    key: &str,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<i32, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT hits FROM rate_limit_buckets WHERE bucket_key = ")
+        .param(key)
+        .push(" AND window_started_at > ")
+        .param(now - window);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get::<i32>("", "hits"),
+        None => Ok(0),
+    }
+}
+
+/// Forgets one bucket (a success resets its failures).
+pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM rate_limit_buckets WHERE bucket_key = ")
+        .param(key);
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
 /// Forgets windows that ended before `before`, so the table does not grow without bound.
 pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());

@@ -136,3 +136,39 @@ per_backend!(
     staff_sign_in_is_limited_per_client_ip,
     super::staff_sign_in_is_limited
 );
+
+async fn staff_accounts_lock(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock_and(backend, |c| {
+        c.lockout_threshold = 3;
+        c.lockout_duration = Duration::minutes(15);
+    })
+    .await;
+    app.admin().await;
+    let login = "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }";
+    let right = json!({ "p": "correct horse battery staple" });
+    for _ in 0..3 {
+        let resp = app
+            .gql(None, login, json!({ "p": "a wrong staff password" }))
+            .await;
+        assert_eq!(code(&resp), "INVALID_LOGIN");
+    }
+    // Locked: even the right password gets the same answer.
+    assert_eq!(
+        code(&app.gql(None, login, right.clone()).await),
+        "INVALID_LOGIN"
+    );
+    clock.advance(Duration::minutes(15));
+    let resp = app.gql(None, login, right.clone()).await;
+    assert!(resp["data"]["staffLogin"]["token"].is_string(), "{resp}");
+    // A success starts the count again.
+    for _ in 0..2 {
+        app.gql(None, login, json!({ "p": "a wrong staff password" }))
+            .await;
+    }
+    let resp = app.gql(None, login, right).await;
+    assert!(resp["data"]["staffLogin"]["token"].is_string(), "{resp}");
+}
+per_backend!(
+    staff_accounts_lock_after_repeated_failures,
+    super::staff_accounts_lock
+);
