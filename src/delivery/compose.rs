@@ -13,17 +13,7 @@ use crate::mail::templates::{self, AccountLink, Rendered};
 use crate::services::Services;
 use crate::store::{self, outbound::Claimed, outbound::Outcome, tokens::NewToken};
 
-/// Queue row kinds.
-pub mod kind {
-    /// The "Forgot Login" email, asked for by the member or sent by staff.
-    pub const SET_PASSWORD_LINKS: &str = "SET_PASSWORD_LINKS";
-    /// The notice that a password changed.
-    pub const PASSWORD_CHANGED: &str = "PASSWORD_CHANGED";
-    /// One recipient's copy of a mass communication.
-    pub const MASS: &str = "MASS";
-    /// A staff member's test copy of a mass communication (sample link, grants nothing).
-    pub const MASS_TEST: &str = "MASS_TEST";
-}
+pub use crate::store::outbound::kind;
 
 /// What a `SET_PASSWORD_LINKS` row carries: whose links to mint, for how long, and why.
 #[derive(Debug, Serialize, Deserialize)]

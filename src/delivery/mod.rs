@@ -144,6 +144,9 @@ impl Worker {
         let now = svc.clock.now();
         let lease_until = now + svc.config.mail.lease;
         let limit = self.batch_size();
+        if !store::outbound::any_due(&svc.db, now).await? {
+            return Ok(Vec::new());
+        }
         let txn = store::begin_write(&svc.db).await?;
         let mut rows = Vec::new();
         for due in [Due::Abandoned, Due::System, Due::Any] {

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::outbound::status;
+use super::outbound::{RowParts, kind, new_row, status};
 use super::sql::Sql;
 use crate::domain::{
     Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, MemberStatus, ProfileId,
@@ -184,30 +184,16 @@ pub async fn insert_deliveries(
         let chunk: Vec<outbound_email::ActiveModel> = rows
             .by_ref()
             .take(500)
-            .map(|r| outbound_email::ActiveModel {
-                kind: Set(crate::delivery::compose::kind::MASS.to_owned()),
-                mass_communication_id: Set(Some(mass_id)),
-                profile_id: Set(Some(r.profile_id.get())),
-                to_address: Set(r.to_address),
-                status: Set(if r.skip_reason.is_some() {
-                    status::SKIPPED
-                } else {
-                    status::QUEUED
-                }
-                .to_owned()),
-                skip_reason: Set(r.skip_reason.map(str::to_owned)),
-                payload: Set(None),
-                credential_token_id: Set(None),
-                attempts: Set(0),
-                next_attempt_at: Set(Some(now)),
-                lease_until: Set(None),
-                leased_by: Set(None),
-                provider_message_id: Set(None),
-                last_error: Set(None),
-                possible_duplicate: Set(false),
-                created_at: Set(now),
-                sent_at: Set(None),
-                ..Default::default()
+            .map(|r| {
+                let parts = RowParts {
+                    kind: kind::MASS,
+                    mass_communication_id: Some(mass_id),
+                    profile_id: Some(r.profile_id),
+                    to_address: r.to_address,
+                    payload: None,
+                    skip_reason: r.skip_reason,
+                };
+                new_row(parts, now)
             })
             .collect();
         outbound_email::Entity::insert_many(chunk)

@@ -19,6 +19,18 @@ pub mod status {
     pub const CANCELLED: &str = "CANCELLED";
 }
 
+/// Queue row kinds, as stored in `outbound_emails.kind`.
+pub mod kind {
+    /// The "Forgot Login" email, asked for by the member or sent by staff.
+    pub const SET_PASSWORD_LINKS: &str = "SET_PASSWORD_LINKS";
+    /// The notice that a password changed.
+    pub const PASSWORD_CHANGED: &str = "PASSWORD_CHANGED";
+    /// One recipient's copy of a mass communication.
+    pub const MASS: &str = "MASS";
+    /// A staff member's test copy of a mass communication (sample link, grants nothing).
+    pub const MASS_TEST: &str = "MASS_TEST";
+}
+
 /// A message to queue.
 pub struct NewOutbound<'a> {
     pub kind: &'a str,
@@ -33,14 +45,42 @@ pub async fn enqueue(
     new: NewOutbound<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
-    let model = outbound_email::ActiveModel {
-        kind: Set(new.kind.to_owned()),
-        mass_communication_id: Set(new.mass_communication_id),
-        profile_id: Set(new.profile_id.map(|p| p.get())),
-        to_address: Set(Some(new.to_address.to_owned())),
-        status: Set(status::QUEUED.to_owned()),
-        skip_reason: Set(None),
-        payload: Set(Some(new.payload.to_string())),
+    let row = RowParts {
+        kind: new.kind,
+        mass_communication_id: new.mass_communication_id,
+        profile_id: new.profile_id,
+        to_address: Some(new.to_address.to_owned()),
+        payload: Some(new.payload.to_string()),
+        skip_reason: None,
+    };
+    Ok(new_row(row, now).insert(db).await?.id)
+}
+
+/// What differs between queue rows; `skip_reason` makes a row SKIPPED instead of QUEUED.
+pub(super) struct RowParts<'a> {
+    pub kind: &'a str,
+    pub mass_communication_id: Option<i64>,
+    pub profile_id: Option<ProfileId>,
+    pub to_address: Option<String>,
+    pub payload: Option<String>,
+    pub skip_reason: Option<&'a str>,
+}
+
+/// A new queue row, due now.
+pub(super) fn new_row(p: RowParts<'_>, now: DateTime<Utc>) -> outbound_email::ActiveModel {
+    let state = if p.skip_reason.is_some() {
+        status::SKIPPED
+    } else {
+        status::QUEUED
+    };
+    outbound_email::ActiveModel {
+        kind: Set(p.kind.to_owned()),
+        mass_communication_id: Set(p.mass_communication_id),
+        profile_id: Set(p.profile_id.map(|id| id.get())),
+        to_address: Set(p.to_address),
+        status: Set(state.to_owned()),
+        skip_reason: Set(p.skip_reason.map(str::to_owned)),
+        payload: Set(p.payload),
         credential_token_id: Set(None),
         attempts: Set(0),
         next_attempt_at: Set(Some(now)),
@@ -53,9 +93,6 @@ pub async fn enqueue(
         sent_at: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(model.id)
 }
 
 /// A row a worker now holds.
@@ -69,6 +106,22 @@ pub struct Claimed {
     pub attempts: i32,
     pub possible_duplicate: bool,
     pub mass_communication_id: Option<i64>,
+}
+
+/// Whether any row is due or abandoned: a read, so an idle worker's poll takes no write
+/// lock (on SQLite a claim transaction would block every request's write while it runs).
+pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT 1 AS due FROM outbound_emails WHERE (status = ")
+        .param(status::QUEUED)
+        .push(" AND next_attempt_at <= ")
+        .param(now)
+        .push(") OR (status = ")
+        .param(status::SENDING)
+        .push(" AND lease_until < ")
+        .param(now)
+        .push(") LIMIT 1");
+    Ok(db.query_one_raw(sql.build()).await?.is_some())
 }
 
 /// Which rows a claim takes.
