@@ -475,7 +475,12 @@ impl MassMutation {
         input: CreateMassCommunicationInput,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx);
-        let i = input_of_create(input)?;
+        let i = input_of(
+            Some(input.subject),
+            Some(input.html),
+            Some(input.recipients),
+            input.link_validity,
+        )?;
         let comm = mass::create(svc, principal, meta, i).await?;
         payload(ctx, comm.id).await
     }
@@ -559,15 +564,6 @@ impl MassMutation {
         mass::retry_failed(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }
-}
-
-fn input_of_create(i: CreateMassCommunicationInput) -> Result<mass::MassInput, AppError> {
-    input_of(
-        Some(i.subject),
-        Some(i.html),
-        Some(i.recipients),
-        i.link_validity,
-    )
 }
 
 fn input_of(

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 pub struct HashPool {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl HashPool {
@@ -40,9 +40,7 @@ impl HashPool {
                     }
                 })?;
         }
-        Ok(Self {
-            jobs: Mutex::new(tx),
-        })
+        Ok(Self { jobs: tx })
     }
 
     /// Runs `f` on a hashing thread and waits for its result without blocking the runtime.
@@ -55,8 +53,6 @@ impl HashPool {
             let _ = tx.send(f());
         });
         self.jobs
-            .lock()
-            .map_err(|_| AppError::internal("hash pool lock poisoned"))?
             .send(job)
             .map_err(|_| AppError::internal("hash pool stopped"))?;
         rx.await

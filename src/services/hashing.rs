@@ -1,6 +1,7 @@
-//! Argon2id hashing off the async threads. A fixed number of blocking workers (one per core by
-//! default) runs hashes; a bounded queue in front of them answers `RATE_LIMITED` when full,
-//! so a flood of logins costs bounded memory and never starves the runtime.
+//! Argon2id hashing off the async threads, on the low-priority threads of `hash_pool` (one
+//! per core by default). A job is handed over only when a thread is free, so a request that
+//! is abandoned while it waits costs no hashing; a bounded queue in front answers
+//! `RATE_LIMITED` when full, so a flood of logins costs bounded memory.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ struct Inner {
     params: Params,
     /// The PHC prefix every hash with the current parameters starts with.
     current_prefix: String,
+    /// One permit per hashing thread.
     workers: Semaphore,
     queue: Semaphore,
     /// A real hash of a random secret: unknown accounts verify against it, so their answer
