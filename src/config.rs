@@ -59,6 +59,12 @@ pub struct Config {
     pub login_ip_window: Duration,
     /// Set-password token checks and uses one client IP may make per `login_ip_window`.
     pub token_ip_limit: i32,
+    /// "Forgot Login" requests one client IP (IPv6: one /64) may make per `login_ip_window`.
+    pub reset_ip_limit: i32,
+    /// "Forgot Login" emails the whole service queues per hour, across all addresses.
+    pub reset_mail_per_hour: i32,
+    /// How long a WebSocket may take to send `connection_init`.
+    pub ws_init_timeout: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpAddr>,
     /// Browser origins (e.g. the association's SPA) allowed to call the API cross-origin.
@@ -152,7 +158,7 @@ impl Default for Config {
             association_name: "Members Only".into(),
             body_limit_bytes: 256 * 1024,
             max_depth: 12,
-            max_complexity: 2_000,
+            max_complexity: 10_000,
             max_aliases: 30,
             graphiql: true,
             graphiql_assets_dir: None,
@@ -174,6 +180,9 @@ impl Default for Config {
             login_ip_limit: 100,
             login_ip_window: Duration::minutes(10),
             token_ip_limit: 100,
+            reset_ip_limit: 10,
+            reset_mail_per_hour: 500,
+            ws_init_timeout: std::time::Duration::from_secs(10),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             mail: MailSettings::default(),
@@ -282,6 +291,17 @@ impl Config {
         var("MEMBERKEY_LOGIN_IP_LIMIT", &mut c.login_ip_limit)?;
         var("MEMBERKEY_TOKEN_IP_LIMIT", &mut c.token_ip_limit)?;
         minutes("MEMBERKEY_LOGIN_IP_WINDOW_MINUTES", &mut c.login_ip_window)?;
+        var("MEMBERKEY_RESET_IP_LIMIT", &mut c.reset_ip_limit)?;
+        var("MEMBERKEY_RESET_MAIL_PER_HOUR", &mut c.reset_mail_per_hour)?;
+        let mut init_secs = c.ws_init_timeout.as_secs();
+        var("MEMBERKEY_WS_INIT_TIMEOUT_SECONDS", &mut init_secs)?;
+        if init_secs == 0 {
+            return Err(ConfigError {
+                var: "MEMBERKEY_WS_INIT_TIMEOUT_SECONDS",
+                message: "must be at least 1".into(),
+            });
+        }
+        c.ws_init_timeout = std::time::Duration::from_secs(init_secs);
         let mut proxies = String::new();
         var("MEMBERKEY_TRUSTED_PROXIES", &mut proxies)?;
         c.trusted_proxies = proxies

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    QueryTooComplex,
+    GraphqlValidationFailed,
     InternalServerError,
 }
 
@@ -43,6 +45,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -56,19 +60,41 @@ pub type InternalCause = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// through the coded one below.
 #[derive(Debug)]
 pub enum AppError {
-    BadUserInput { field: String, message: String },
-    InvalidProfileId { value: String },
-    NotFound { what: &'static str, id: String },
+    BadUserInput {
+        field: String,
+        message: String,
+    },
+    InvalidProfileId {
+        value: String,
+    },
+    NotFound {
+        what: &'static str,
+        id: String,
+    },
     NoEmailAddress,
-    UsernameTaken { username: String },
-    WeakPassword { reason: String },
+    UsernameTaken {
+        username: String,
+    },
+    WeakPassword {
+        reason: String,
+    },
     InvalidLogin,
     AmbiguousLogin,
     InvalidToken,
     TokenExpired,
     Unauthenticated,
-    Forbidden { right: Option<Right> },
+    Forbidden {
+        right: Option<Right>,
+    },
     RateLimited,
+    /// The operation is over the depth, cost or alias budget.
+    QueryTooComplex {
+        message: String,
+    },
+    /// The document breaks a GraphQL validation rule.
+    GraphqlValidationFailed {
+        message: String,
+    },
     Internal(InternalCause),
 }
 
@@ -111,6 +137,9 @@ impl AppError {
             }
             AppError::Forbidden { right } => forbidden_message(*right),
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
+            AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
+                format!("{message}.")
+            }
             AppError::Internal(_) => "Something went wrong on the server.".into(),
         }
     }
@@ -130,6 +159,8 @@ impl AppError {
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden { .. } => ErrorCode::Forbidden,
             AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,
+            AppError::GraphqlValidationFailed { .. } => ErrorCode::GraphqlValidationFailed,
             AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }

@@ -54,6 +54,13 @@ enum CredentialsCommand {
 enum StaffCommand {
     /// Create a staff user. The password is read from standard input, or prompted for on a terminal.
     Create(StaffCreate),
+    /// End a staff user's sign-in lock at once (for the last administrator, who has no one to
+    /// unlock them through the API).
+    Unlock {
+        /// The staff user's sign-in name.
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Args)]
@@ -176,6 +183,16 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     names.join(", ")
                 }
             );
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Unlock { username }) => {
+            let user = services::staff::find_by_username(app.services(), &username)
+                .await
+                .map_err(describe)?;
+            services::staff::unlock(app.services(), None, &RequestMeta::default(), user.id)
+                .await
+                .map_err(describe)?;
+            println!("unlocked staff user {} (id {})", user.username, user.id);
             Ok(())
         }
         Command::Credentials(CredentialsCommand::Import { file }) => {

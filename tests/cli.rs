@@ -165,3 +165,72 @@ fn bad_settings_name_the_variable() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("MEMBERKEY_LISTEN"));
 }
+
+#[test]
+fn staff_unlock_clears_the_lock_for_the_last_administrator() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = memberkey(dir.path())
+        .args(["staff", "create", "--username", "boss", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"the boss's long password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    // Failed sign-ins from two clients, as the server counts them.
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("memberkey.db").display()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = |sql: &'static str| {
+        rt.block_on(async {
+            let db = sea_orm::Database::connect(&url).await.unwrap();
+            let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+            let row = db.query_one_raw(stmt).await.unwrap();
+            row.map(|r| r.try_get::<i64>("", "n").unwrap())
+        })
+    };
+    count(
+        "INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES ('staff-failures:boss:203.0.113.1', '2026-01-01 00:00:00+00:00', 10), ('staff-failures:boss:203.0.113.2', '2026-01-01 00:00:00+00:00', 10), ('staff-failures:bossy:203.0.113.1', '2026-01-01 00:00:00+00:00', 10) RETURNING 1 AS n",
+    );
+
+    let out = memberkey(dir.path())
+        .args(["staff", "unlock", "--username", "BOSS"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unlocked staff user boss"));
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM rate_limit_buckets WHERE bucket_key LIKE 'staff-failures:boss:%'"
+        ),
+        Some(0)
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM rate_limit_buckets"),
+        Some(1),
+        "another account's counters stay"
+    );
+
+    let out = memberkey(dir.path())
+        .args(["staff", "unlock", "--username", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+}

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_core_tables;
 mod m20261127_000002_create_profile_search;
 mod m20261127_000003_link_tokens_to_mail;
+mod m20261129_000004_mark_handed_over;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_core_tables::Migration),
             Box::new(m20261127_000002_create_profile_search::Migration),
             Box::new(m20261127_000003_link_tokens_to_mail::Migration),
+            Box::new(m20261129_000004_mark_handed_over::Migration),
         ]
     }
 }

@@ -36,6 +36,8 @@ pub fn backoff(attempts: i32) -> Duration {
 
 /// An outcome on its way to the recorder, and how the recorder says it is stored.
 type Recorded = (i64, Outcome, tokio::sync::oneshot::Sender<()>);
+/// A row about to be handed to the provider, and who waits for its mark.
+type Marking = (i64, tokio::sync::oneshot::Sender<()>);
 
 struct Job {
     id: i64,
@@ -107,11 +109,20 @@ impl Worker {
         let n = jobs.len();
         let concurrency = self.svc.config.mail.send_concurrency;
         let (tx, rx) = tokio::sync::mpsc::channel::<Recorded>(concurrency);
+        let (mark_tx, mark_rx) = tokio::sync::mpsc::channel::<Marking>(concurrency);
         let sends = async move {
             futures_util::stream::iter(jobs)
                 .for_each_concurrent(concurrency, |job| {
                     let tx = tx.clone();
+                    let mark_tx = mark_tx.clone();
                     async move {
+                        self.rate.acquire().await;
+                        // Recorded before the provider sees the message, so after a crash
+                        // only rows that may really have gone out are flagged as duplicates.
+                        let (marked, stored) = tokio::sync::oneshot::channel();
+                        if mark_tx.send((job.id, marked)).await.is_ok() {
+                            let _ = stored.await;
+                        }
                         let outcome = self.deliver(&job).await;
                         let (done, stored) = tokio::sync::oneshot::channel();
                         if tx.send((job.id, outcome, done)).await.is_ok() {
@@ -121,8 +132,30 @@ impl Worker {
                 })
                 .await;
         };
-        tokio::join!(sends, self.recorder(rx));
+        tokio::join!(sends, self.recorder(rx), self.marker(mark_rx));
         Ok(n)
+    }
+
+    /// Marks rows as handed over as sends start, all that are waiting in one statement.
+    async fn marker(&self, mut rx: tokio::sync::mpsc::Receiver<Marking>) {
+        while let Some(first) = rx.recv().await {
+            let mut group = vec![first];
+            while let Ok(more) = rx.try_recv() {
+                group.push(more);
+            }
+            let ids: Vec<i64> = group.iter().map(|(id, _)| *id).collect();
+            let now = self.svc.clock.now();
+            if let Err(e) =
+                store::outbound::mark_handed_over(&self.svc.db, &ids, &self.id, now).await
+            {
+                // Unmarked rows are only under-reported as duplicates after a crash; the
+                // send itself is still recorded.
+                tracing::warn!(error = %e, "could not mark messages as handed over");
+            }
+            for (_, done) in group {
+                let _ = done.send(());
+            }
+        }
     }
 
     /// Stores outcomes as they arrive, all that are waiting in one transaction.
@@ -181,7 +214,6 @@ impl Worker {
     }
 
     async fn deliver(&self, job: &Job) -> Outcome {
-        self.rate.acquire().await;
         let outcome = match self.transport.send(&job.email).await {
             Ok(provider_message_id) => Outcome::Sent {
                 provider_message_id,

@@ -37,6 +37,18 @@ impl EmailAddress {
                 "must have a domain with a dot, such as example.org",
             ));
         }
+        // Quoted local parts (`"x>,bcc@evil.example"@example.org`) are valid RFC 5322 but
+        // cannot be mailed safely; only dot-atoms are stored. The final word is the mail
+        // builder's own parser, so nothing accepted here can fail at sending.
+        let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+        let dot_atom = local
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(atext));
+        if !dot_atom || lettre::Address::from_str(trimmed).is_err() {
+            return Err(InvalidInput::new(
+                "is not an email address we can send to (use letters, digits and . _ - + before the @)",
+            ));
+        }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
 
@@ -73,6 +85,10 @@ mod tests {
             "ann@x",
             "a\r\nBcc: x@y.org",
             "Ann <ann@x.org>",
+            "\"x>,bcc@evil.example\"@example.org",
+            "\"ann\"@example.org",
+            "ann..b@example.org",
+            ".ann@example.org",
         ] {
             assert!(
                 EmailAddress::parse(bad).is_err(),

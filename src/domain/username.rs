@@ -4,9 +4,13 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::InvalidInput;
 
-/// A sign-in name: 3 to 64 characters of letters, digits and `. _ - @` (so an email address
-/// works). Its `key` (NFKC, then lower-cased) decides uniqueness, so `ALICE`, `alice` and
-/// full-width `ａｌｉｃｅ` are one name.
+/// A sign-in name: 3 to 64 characters of letters, digits and `. _ -`. Its `key` (NFKC, then
+/// lower-cased) decides uniqueness, so `ALICE`, `alice` and full-width `ａｌｉｃｅ` are one name.
+///
+/// A username never contains `@`, so it can never equal (or look like) an email address: a
+/// login string with `@` is an email, one without is a username, and each resolves to at most
+/// one identity by construction. Otherwise member A could take member B's address as a
+/// username and capture B's sign-ins and lock-outs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username {
     display: String,
@@ -18,6 +22,22 @@ impl Username {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let parsed = Self::parse_allowing_at(raw)?;
+        if parsed.display.contains('@') {
+            return Err(InvalidInput::new(
+                "must not contain @ (members can already sign in with their email address; choose a name without @)",
+            ));
+        }
+        Ok(parsed)
+    }
+
+    /// Reads a name for lookup only, accepting `@` so that staff accounts created before the
+    /// rule above can still sign in. Never use it for a name about to be stored.
+    pub fn parse_for_lookup(raw: &str) -> Result<Self, InvalidInput> {
+        Self::parse_allowing_at(raw)
+    }
+
+    fn parse_allowing_at(raw: &str) -> Result<Self, InvalidInput> {
         let trimmed = raw.trim();
         let count = trimmed.chars().count();
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&count) {
@@ -33,7 +53,7 @@ impl Username {
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
         {
             return Err(InvalidInput::new(
-                "may contain only letters, digits and . _ - @",
+                "may contain only letters, digits and . _ -",
             ));
         }
         let key: String = normalized.chars().flat_map(char::to_lowercase).collect();
@@ -76,7 +96,12 @@ mod tests {
         let b = Username::parse("ａｌｉｃｅ").unwrap();
         assert_eq!(a.key(), "alice");
         assert_eq!(a.key(), b.key());
-        assert!(Username::parse("ann@example.org").is_ok());
+        assert!(Username::parse("ann@example.org").is_err());
+        assert!(
+            Username::parse("ann＠example.org").is_err(),
+            "full-width @ folds to @"
+        );
+        assert!(Username::parse_for_lookup("ann@example.org").is_ok());
     }
 
     #[test]

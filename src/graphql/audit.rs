@@ -69,10 +69,12 @@ impl AuditQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only events about this profile.")] profile_id: Option<ID>,
-        #[graphql(desc = "Page size, 1 to 100; 50 when left out.")] first: Option<i32>,
+        #[graphql(default = 50, desc = "Page size, 1 to 100; 50 when left out.")] first: Option<
+            i32,
+        >,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<AuditEventConnection> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let page = svc_audit::page(
             svc,
             principal,

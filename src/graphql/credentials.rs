@@ -12,7 +12,8 @@ use crate::services::{credentials as svc_credentials, profiles::parse_profile_id
 pub struct SetPortalCredentialsInput {
     /// The profile whose credentials to set.
     profile_id: ID,
-    /// 3 to 64 letters, digits or `. _ - @`; unique regardless of case and width.
+    /// 3 to 64 letters, digits or `. _ -` (never `@`: members sign in with their email address
+    /// as it is); unique regardless of case and width.
     username: Option<String>,
     /// The new password. It is hashed at once and never shown again.
     #[graphql(secret)]
@@ -41,7 +42,7 @@ impl CredentialMutation {
         ctx: &Context<'_>,
         input: SetPortalCredentialsInput,
     ) -> Result<PortalCredentialPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&input.profile_id)?;
         let request = svc_credentials::SetCredentials {
             username: input.username.as_deref(),
@@ -62,7 +63,7 @@ impl CredentialMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The profile whose credentials to remove.")] profile_id: ID,
     ) -> Result<bool> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
         Ok(svc_credentials::remove(svc, principal, meta, id).await?)
     }
@@ -74,7 +75,7 @@ impl CredentialMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The profile to unlock.")] profile_id: ID,
     ) -> Result<PortalCredentialPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
         let info = svc_credentials::unlock(svc, principal, meta, id).await?;
         Ok(PortalCredentialPayload {

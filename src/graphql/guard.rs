@@ -17,7 +17,7 @@ pub enum Require {
 
 impl Guard for Require {
     async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        let (_, principal, _) = super::parts(ctx);
+        let (_, principal, _) = super::parts(ctx)?;
         let outcome = match self {
             Require::Staff => principal.staff().map(|_| ()),
             Require::Right(r) => principal.require(*r).map(|_| ()),

@@ -331,7 +331,7 @@ impl MassCommunication {
         first: i32,
         #[graphql(desc = "A cursor from the previous page.")] after: Option<String>,
     ) -> Result<DeliveryConnection> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let after_id = after
             .as_deref()
             .map(|a| {
@@ -399,7 +399,7 @@ pub struct SendTestPayload {
 }
 
 async fn payload(ctx: &Context<'_>, id: i64) -> Result<MassCommunicationPayload> {
-    let (svc, principal, _) = parts(ctx);
+    let (svc, principal, _) = parts(ctx)?;
     Ok(MassCommunicationPayload {
         mass_communication: MassCommunication(mass::view(svc, principal, id).await?),
     })
@@ -430,7 +430,7 @@ impl MassQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The communication's ID.")] id: ID,
     ) -> Result<MassCommunication> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         Ok(MassCommunication(
             mass::view(svc, principal, mass_id(&id)?).await?,
         ))
@@ -446,7 +446,7 @@ impl MassQuery {
         #[graphql(desc = "The communication's ID.")] id: ID,
         #[graphql(desc = "The recipient to render it for.")] profile_id: Option<ID>,
     ) -> Result<MassCommunicationPreview> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let pid = profile_id
             .as_ref()
             .map(|p| parse_profile_id(p))
@@ -474,7 +474,7 @@ impl MassMutation {
         ctx: &Context<'_>,
         input: CreateMassCommunicationInput,
     ) -> Result<MassCommunicationPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let i = input_of(
             Some(input.subject),
             Some(input.html),
@@ -492,7 +492,7 @@ impl MassMutation {
         ctx: &Context<'_>,
         input: UpdateMassCommunicationInput,
     ) -> Result<MassCommunicationPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = mass_id(&input.id)?;
         let i = input_of(
             input.subject,
@@ -514,7 +514,7 @@ impl MassMutation {
         #[graphql(desc = "Where to send the test copy.")] email: String,
         #[graphql(desc = "Render it as this recipient would get it.")] profile_id: Option<ID>,
     ) -> Result<SendTestPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let pid = profile_id
             .as_ref()
             .map(|p| parse_profile_id(p))
@@ -531,7 +531,7 @@ impl MassMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The draft to send.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = mass_id(&id)?;
         mass::send(svc, principal, meta, id).await?;
         payload(ctx, id).await
@@ -545,7 +545,7 @@ impl MassMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The communication to stop.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = mass_id(&id)?;
         mass::cancel(svc, principal, meta, id).await?;
         payload(ctx, id).await
@@ -559,7 +559,7 @@ impl MassMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The communication whose failed deliveries to retry.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = mass_id(&id)?;
         mass::retry_failed(svc, principal, meta, id).await?;
         payload(ctx, id).await
@@ -605,7 +605,7 @@ impl MassSubscription {
         ctx: &Context<'_>,
         #[graphql(desc = "The communication to follow.")] id: ID,
     ) -> Result<impl Stream<Item = Result<MassCommunicationProgress>> + use<>> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let (svc, principal) = (svc.clone(), principal.clone());
         let id = mass_id(&id)?;
         // Fails now, not inside the stream, for an unknown communication.

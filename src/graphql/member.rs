@@ -58,7 +58,7 @@ impl MemberQuery {
     /// The signed-in member's own account. Needs a member sign-in.
     #[graphql(guard = "Require::Member")]
     async fn me(&self, ctx: &Context<'_>) -> Result<MemberAccount> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let (profile, credential) = member_auth::me(svc, principal).await?;
         Ok(MemberAccount {
             profile,
@@ -82,7 +82,7 @@ impl MemberMutation {
         #[graphql(desc = "A username or an email address.")] login: String,
         #[graphql(secret)] password: String,
     ) -> Result<MemberLoginPayload> {
-        let (svc, _, meta) = parts(ctx);
+        let (svc, _, meta) = parts(ctx)?;
         let (token, profile) = member_auth::login(svc, meta, &login, &password).await?;
         Ok(MemberLoginPayload {
             token: token.expose().to_owned(),
@@ -93,7 +93,7 @@ impl MemberMutation {
     /// Ends the member's current session.
     #[graphql(guard = "Require::Member")]
     async fn member_logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         Ok(member_auth::logout(svc, principal).await?)
     }
 
@@ -105,7 +105,7 @@ impl MemberMutation {
         #[graphql(secret, desc = "The password in use now.")] current_password: String,
         #[graphql(secret, desc = "The new password.")] new_password: String,
     ) -> Result<bool> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         Ok(
             member_auth::change_password(svc, principal, meta, &current_password, &new_password)
                 .await?,

@@ -2,6 +2,7 @@
 //! DataLoaders and limits. Resolvers stay thin: each calls one service function.
 
 mod audit;
+mod context;
 mod credentials;
 mod guard;
 mod limits;
@@ -16,7 +17,10 @@ mod types;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Config;
+use crate::error::AppError;
 use crate::services::{Principal, RequestMeta, Services};
+
+pub use context::RequestContext;
 
 pub use guard::Require;
 
@@ -65,12 +69,16 @@ pub fn sdl() -> String {
 
 /// The serving schema: limits from settings and the services as data.
 pub fn build_schema(services: Services, config: &Config) -> AppSchema {
+    // Depth and complexity are measured by `QueryLimits` before validation, in linear time;
+    // the library's own limits would expand fragments exponentially first.
     let mut builder = schema_builder()
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(20)
-        .extension(limits::AliasLimit::new(config.max_aliases))
+        .extension(limits::QueryLimits(limits::Limits {
+            max_depth: config.max_depth,
+            max_complexity: config.max_complexity,
+            max_aliases: config.max_aliases,
+        }))
         .data(services);
     if !config.introspection {
         // Without introspection, "Did you mean …?" hints would leak the schema instead.
@@ -79,13 +87,31 @@ pub fn build_schema(services: Services, config: &Config) -> AppSchema {
     builder.finish()
 }
 
-/// The request's services, caller and request facts.
-pub(crate) fn parts<'a>(ctx: &'a Context<'_>) -> (&'a Services, &'a Principal, &'a RequestMeta) {
-    static ANONYMOUS: Principal = Principal::Anonymous;
-    static NO_META: RequestMeta = RequestMeta { client_ip: None };
-    (
-        ctx.data_unchecked::<Services>(),
-        ctx.data_opt::<Principal>().unwrap_or(&ANONYMOUS),
-        ctx.data_opt::<RequestMeta>().unwrap_or(&NO_META),
-    )
+/// The request's services, caller and request facts. A request that reached the schema
+/// without its context (a path that skipped the request-context builder) gets a coded internal
+/// error, never a panic.
+pub(crate) fn parts<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<(&'a Services, &'a Principal, &'a RequestMeta)> {
+    let services = ctx
+        .data::<Services>()
+        .map_err(|_| AppError::internal("the schema has no services attached"))?;
+    let request = request_context(ctx)?;
+    Ok((services, &request.principal, &request.meta))
+}
+
+/// The per-request context that [`RequestContext::attach`] put on the request.
+pub(crate) fn request_context<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+        .map_err(|_| AppError::internal("a request reached the schema without its context").into())
+}
+
+/// The request's DataLoaders.
+pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a loaders::Loaders> {
+    let services = ctx
+        .data::<Services>()
+        .map_err(|_| AppError::internal("the schema has no services attached"))?;
+    Ok(request_context(ctx)?.loaders(services))
 }

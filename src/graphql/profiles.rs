@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use super::loaders::Loaders;
 use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind, decode_cursor};
 use super::{Require, parts};
 use crate::domain::{self, Right};
@@ -140,7 +139,7 @@ impl ProfileQuery {
     /// unknown one gives NOT_FOUND.
     #[graphql(guard = "Require::Staff")]
     async fn profile(&self, ctx: &Context<'_>, id: ID) -> Result<Profile> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let id = svc_profiles::parse_profile_id(&id)?;
         Ok(Profile(svc_profiles::get(svc, principal, id).await?))
     }
@@ -149,19 +148,18 @@ impl ProfileQuery {
     /// characters) of a first, last, full or organisation name, an email or a username, or an
     /// exact profile ID. Case- and width-insensitive. Results are ranked: exact ID, then exact
     /// value, then prefix, then substring. Needs a staff sign-in.
-    #[graphql(
-        guard = "Require::Staff",
-        complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1"
-    )]
+    #[graphql(guard = "Require::Staff")]
     async fn profiles(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Search text (at most 100 characters).")] search: Option<String>,
         #[graphql(desc = "Narrows the results.")] filter: Option<ProfileFilter>,
-        #[graphql(desc = "Page size, 0 to 100; 20 when left out.")] first: Option<i32>,
+        #[graphql(default = 20, desc = "Page size, 0 to 100; 20 when left out.")] first: Option<
+            i32,
+        >,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<ProfileConnection> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         let first = svc_profiles::check_page_size(first)?;
         let after = match after.as_deref() {
             None | Some("") => None,
@@ -174,7 +172,7 @@ impl ProfileQuery {
             svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
         let page = svc_profiles::page(svc, principal, &query, after, first).await?;
         let nodes: Vec<_> = page.items.iter().map(|(_, p)| p.clone()).collect();
-        ctx.data_unchecked::<Loaders>()
+        super::loaders(ctx)?
             .prime(ctx, &["edges", "node"], &nodes)
             .await?;
         Ok(ProfileConnection {
@@ -197,7 +195,7 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: CreateProfileInput,
     ) -> Result<CreateProfilePayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let profile = svc_profiles::create(svc, principal, meta, input.into()).await?;
         Ok(CreateProfilePayload {
             profile: Profile(profile),
@@ -212,7 +210,7 @@ impl ProfileMutation {
         id: ID,
         input: UpdateProfileInput,
     ) -> Result<UpdateProfilePayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = svc_profiles::parse_profile_id(&id)?;
         let profile = svc_profiles::update(svc, principal, meta, id, input.into()).await?;
         Ok(UpdateProfilePayload {

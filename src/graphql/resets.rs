@@ -84,7 +84,7 @@ impl ResetQuery {
         ctx: &Context<'_>,
         #[graphql(secret, desc = "The token from the link (after `#token=`).")] token: String,
     ) -> Result<SetPasswordTokenCheck> {
-        let (svc, _, meta) = parts(ctx);
+        let (svc, _, meta) = parts(ctx)?;
         let check = set_password::check(svc, meta, &token).await?;
         Ok(SetPasswordTokenCheck {
             state: check.state.into(),
@@ -95,12 +95,12 @@ impl ResetQuery {
     }
 
     /// The password rules in force.
-    async fn password_policy(&self, ctx: &Context<'_>) -> PasswordPolicy {
-        let (svc, _, _) = parts(ctx);
-        PasswordPolicy {
+    async fn password_policy(&self, ctx: &Context<'_>) -> Result<PasswordPolicy> {
+        let (svc, _, _) = parts(ctx)?;
+        Ok(PasswordPolicy {
             min_length: svc.config.password_min_chars,
             max_length: Policy::MAX_CHARS,
-        }
+        })
     }
 }
 
@@ -118,7 +118,7 @@ impl ResetMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The profile to send the email to.")] profile_id: ID,
     ) -> Result<SendPasswordResetPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
         let sent_to = resets::send_reset_email(svc, principal, meta, id).await?;
         Ok(SendPasswordResetPayload { sent_to })
@@ -132,7 +132,7 @@ impl ResetMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The profile the link is for.")] profile_id: ID,
     ) -> Result<CredentialsLinkPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
         let (url, expires_at) = resets::issue_link(svc, principal, meta, id).await?;
         Ok(CredentialsLinkPayload { url, expires_at })
@@ -145,7 +145,7 @@ impl ResetMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The email address on the member's profile.")] email: String,
     ) -> Result<bool> {
-        let (svc, _, meta) = parts(ctx);
+        let (svc, _, meta) = parts(ctx)?;
         resets::request_reset(svc, meta, &email).await?;
         Ok(true)
     }
@@ -160,7 +160,7 @@ impl ResetMutation {
         #[graphql(desc = "A username to set, only when the account has none yet.")]
         username: Option<String>,
     ) -> Result<bool> {
-        let (svc, _, meta) = parts(ctx);
+        let (svc, _, meta) = parts(ctx)?;
         set_password::set_with_token(svc, meta, &token, &password, username.as_deref()).await?;
         Ok(true)
     }

@@ -19,7 +19,7 @@ pub struct StaffLoginPayload {
 /// A new staff user.
 #[derive(InputObject)]
 pub struct CreateStaffUserInput {
-    /// Sign-in name: 3 to 64 letters, digits or `. _ - @`; unique regardless of case.
+    /// Sign-in name: 3 to 64 letters, digits or `. _ -`; unique regardless of case.
     username: String,
     /// The initial password (at least the configured minimum length, at most 128 characters).
     #[graphql(secret)]
@@ -45,16 +45,26 @@ pub struct StaffQuery;
 #[Object]
 impl StaffQuery {
     /// The signed-in staff user, or null when the request carries no valid staff token.
-    async fn viewer(&self, ctx: &Context<'_>) -> Option<StaffUser> {
-        let (_, principal, _) = parts(ctx);
-        principal.staff().ok().map(|s| StaffUser(s.user.clone()))
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<StaffUser>> {
+        let (_, principal, _) = parts(ctx)?;
+        Ok(principal.staff().ok().map(|s| StaffUser(s.user.clone())))
     }
 
     /// Every staff user. Needs the MANAGE_STAFF right.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
-    async fn staff_users(&self, ctx: &Context<'_>) -> Result<Vec<StaffUser>> {
-        let (svc, principal, _) = parts(ctx);
-        Ok(services::staff::list(svc, principal)
+    async fn staff_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = 100,
+            validator(minimum = 1, maximum = 500),
+            desc = "How many staff users to return, 1 to 500; 100 when left out."
+        )]
+        first: Option<i32>,
+    ) -> Result<Vec<StaffUser>> {
+        let (svc, principal, _) = parts(ctx)?;
+        let first = first.unwrap_or(100).clamp(1, 500) as u64;
+        Ok(services::staff::list(svc, principal, first)
             .await?
             .into_iter()
             .map(StaffUser)
@@ -75,7 +85,7 @@ impl StaffMutation {
         username: String,
         #[graphql(secret)] password: String,
     ) -> Result<StaffLoginPayload> {
-        let (svc, _, meta) = parts(ctx);
+        let (svc, _, meta) = parts(ctx)?;
         let (token, user) = services::auth::staff_login(svc, meta, &username, &password).await?;
         Ok(StaffLoginPayload {
             token: token.expose().to_owned(),
@@ -86,7 +96,7 @@ impl StaffMutation {
     /// Ends the current staff session. Its token stops working at once.
     #[graphql(guard = "Require::Staff")]
     async fn staff_logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (svc, principal, _) = parts(ctx);
+        let (svc, principal, _) = parts(ctx)?;
         Ok(services::auth::staff_logout(svc, principal).await?)
     }
 
@@ -97,7 +107,7 @@ impl StaffMutation {
         ctx: &Context<'_>,
         input: CreateStaffUserInput,
     ) -> Result<StaffUserPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let user = services::staff::create(
             svc,
             Some(principal),
@@ -121,7 +131,7 @@ impl StaffMutation {
         staff_user_id: ID,
         rights: Vec<GqlRight>,
     ) -> Result<StaffUserPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_staff_id(&staff_user_id, "staffUserId")?;
         let user =
             services::staff::set_rights(svc, principal, meta, id, &self::rights(rights)).await?;
@@ -138,9 +148,27 @@ impl StaffMutation {
         ctx: &Context<'_>,
         staff_user_id: ID,
     ) -> Result<StaffUserPayload> {
-        let (svc, principal, meta) = parts(ctx);
+        let (svc, principal, meta) = parts(ctx)?;
         let id = parse_staff_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::deactivate(svc, principal, meta, id).await?;
+        Ok(StaffUserPayload {
+            staff_user: StaffUser(user),
+        })
+    }
+
+    /// Ends a staff user's sign-in lock at once: failed sign-ins from every client are
+    /// forgotten. Audited. Needs the MANAGE_STAFF right. (Failures lock only the client that
+    /// made them, so anonymous guessing never keeps a staff member out; this is for the
+    /// member of staff who locked themselves out.)
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn unlock_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        staff_user_id: ID,
+    ) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let user = services::staff::unlock(svc, Some(principal), meta, id).await?;
         Ok(StaffUserPayload {
             staff_user: StaffUser(user),
         })

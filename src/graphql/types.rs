@@ -4,8 +4,8 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObje
 use chrono::{DateTime, Utc};
 
 use super::Require;
-use super::loaders::Loaders;
 use crate::domain::{self, Right as DomainRight};
+use crate::error::AppError;
 use crate::services::{self, profiles::ProfilePage, profiles::ProfileQuery};
 use crate::store::search::SearchCursor;
 
@@ -68,9 +68,6 @@ pub enum PasswordSetBy {
 /// A member profile: an organisation or a person.
 pub struct Profile(pub domain::Profile);
 
-/// The complexity budget assumes an organisation has about this many related people.
-const RELATED_COST: usize = 10;
-
 /// A member profile: an organisation or a person. Any signed-in staff user may read profiles.
 #[Object]
 impl Profile {
@@ -124,32 +121,55 @@ impl Profile {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(ctx
-            .data_unchecked::<Loaders>()
+        Ok(super::loaders(ctx)?
             .profile
             .load_one(parent)
             .await?
             .flatten()
             .map(Profile))
     }
-    /// The people related to this organisation, in ID order. Staff only.
-    #[graphql(
-        guard = "Require::Staff",
-        complexity = "RELATED_COST * child_complexity + 1"
-    )]
-    async fn related_profiles(&self, ctx: &Context<'_>) -> Result<Vec<Profile>> {
-        let found = ctx
-            .data_unchecked::<Loaders>()
+    /// The people related to this organisation, a page at a time in ID order. Staff only.
+    #[graphql(guard = "Require::Staff")]
+    async fn related_profiles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "Page size, 0 to 100; 20 when left out.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<RelatedProfileConnection> {
+        let first = services::profiles::check_page_size(first)? as usize;
+        let after = match after.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(decode_cursor(raw).ok_or_else(|| AppError::BadUserInput {
+                field: "after".into(),
+                message: "is not a cursor from this list; start again without `after`".into(),
+            })?),
+        };
+        let all = super::loaders(ctx)?
             .related
             .load_one(self.0.id)
-            .await?;
-        Ok(found.unwrap_or_default().into_iter().map(Profile).collect())
+            .await?
+            .unwrap_or_default();
+        let total = all.len();
+        let mut rest: Vec<domain::Profile> = all
+            .into_iter()
+            .filter(|p| after.is_none_or(|a| p.id.get() > a.id))
+            .take(first + 1)
+            .collect();
+        let has_next_page = rest.len() > first;
+        rest.truncate(first);
+        Ok(RelatedProfileConnection {
+            items: rest,
+            has_next_page,
+            has_previous_page: after.is_some(),
+            total,
+        })
     }
     /// The profile's Members Only portal credential, or null when it has none. Staff only.
     #[graphql(guard = "Require::Staff")]
     async fn portal_credential(&self, ctx: &Context<'_>) -> Result<Option<PortalCredential>> {
-        Ok(ctx
-            .data_unchecked::<Loaders>()
+        Ok(super::loaders(ctx)?
             .credential
             .load_one(self.0.id)
             .await?
@@ -193,7 +213,7 @@ impl PortalCredential {
         if !self.revealable {
             return Ok(None);
         }
-        let (svc, principal, meta) = super::parts(ctx);
+        let (svc, principal, meta) = super::parts(ctx)?;
         Ok(services::credentials::reveal(svc, principal, meta, self.info.profile_id).await?)
     }
     /// The portal username, or null when the member signs in with their email address.
@@ -329,9 +349,52 @@ impl ProfileConnection {
     }
     /// How many profiles match in all. Counted only when asked for.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        let (svc, principal, _) = super::parts(ctx);
+        let (svc, principal, _) = super::parts(ctx)?;
         Ok(services::profiles::total_count(svc, principal, &self.query).await?)
     }
+}
+
+/// A page of the people related to an organisation, in ID order.
+pub struct RelatedProfileConnection {
+    items: Vec<domain::Profile>,
+    has_next_page: bool,
+    has_previous_page: bool,
+    total: usize,
+}
+
+/// A page of the people related to an organisation, in ID order.
+#[Object]
+impl RelatedProfileConnection {
+    /// The people on this page with their cursors.
+    async fn edges(&self) -> Vec<ProfileEdge> {
+        self.items
+            .iter()
+            .map(|p| ProfileEdge {
+                cursor: related_cursor(p),
+                profile: p.clone(),
+            })
+            .collect()
+    }
+    /// Paging facts.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.items.first().map(related_cursor),
+            end_cursor: self.items.last().map(related_cursor),
+        }
+    }
+    /// How many people are related to the organisation in all.
+    async fn total_count(&self) -> u64 {
+        self.total as u64
+    }
+}
+
+fn related_cursor(p: &domain::Profile) -> String {
+    encode_cursor(SearchCursor {
+        tier: 0,
+        id: p.id.get(),
+    })
 }
 
 const CURSOR_PREFIX: &str = "p1:";

@@ -15,8 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, graphiql};
-use crate::graphql::loaders::Loaders;
-use crate::services::{self, RequestMeta};
+use crate::graphql::RequestContext;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -76,7 +75,7 @@ fn with_type(status: StatusCode, flavor: Flavor, body: String) -> Response {
     resp
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -89,9 +88,9 @@ async fn execute(
     request: async_graphql::Request,
     flavor: Flavor,
 ) -> Response {
-    let services = &state.services;
-    let principal = match services::auth::resolve(services, bearer(headers)).await {
-        Ok(p) => p,
+    let meta = super::request_meta(state, peer, headers);
+    let context = match RequestContext::build(&state.services, bearer(headers), meta).await {
+        Ok(c) => c,
         Err(e) => {
             let err: async_graphql::Error = e.into();
             let body =
@@ -99,16 +98,7 @@ async fn execute(
             return with_type(StatusCode::INTERNAL_SERVER_ERROR, flavor, body.to_string());
         }
     };
-    let meta = RequestMeta {
-        client_ip: Some(
-            super::client_ip::client_ip(peer, headers, &state.config.trusted_proxies).to_string(),
-        ),
-    };
-    let request = request
-        .data(principal)
-        .data(meta)
-        .data(Loaders::new(services));
-    let response = state.schema.execute(request).await;
+    let response = state.schema.execute(context.attach(request)).await;
 
     // A request error (it did not parse or validate) has no path and no data.
     let request_error = response.data == async_graphql::Value::Null

@@ -6,7 +6,7 @@ mod client_ip;
 mod graphiql;
 mod graphql;
 mod portal;
-mod subscriptions;
+mod websocket;
 
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
-        .route("/graphql/ws", get(subscriptions::graphql_ws))
+        .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
         .merge(portal::routes());
     if let Some(dir) = &state.config.graphiql_assets_dir {
@@ -71,6 +71,19 @@ fn cors(config: &Config) -> Option<tower_http::cors::CorsLayer> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
             .max_age(std::time::Duration::from_secs(600))
     })
+}
+
+/// The facts about a request that use cases record, read the same way for HTTP and WebSocket.
+fn request_meta(
+    state: &AppState,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> crate::services::RequestMeta {
+    crate::services::RequestMeta {
+        client_ip: Some(
+            client_ip::client_ip(peer, headers, &state.config.trusted_proxies).to_string(),
+        ),
+    }
 }
 
 async fn healthz(

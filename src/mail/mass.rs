@@ -16,6 +16,9 @@ pub struct MassTemplate {
     subject: MergeTemplate,
     html: MergeTemplate,
     text: MergeTemplate,
+    /// A merge field sits inside a tag (e.g. `<a href="{{first_name}}">`), so a value could
+    /// make an attribute active: each recipient's HTML is sanitised again after merging.
+    fields_in_tags: bool,
 }
 
 /// The merge values of one recipient.
@@ -45,6 +48,7 @@ impl MassTemplate {
             subject,
             html: html_t,
             text,
+            fields_in_tags: fields_in_tags(html),
         })
     }
 
@@ -82,24 +86,104 @@ impl MassTemplate {
                 Cow::Owned(escape_html(&plain(field)).into_owned())
             }
         };
+        let html = self.html.render(html_value);
         Rendered {
             subject: one_line(&self.subject.render(|f| Cow::Owned(plain(f))))
                 .trim()
                 .to_owned(),
-            html: self.html.render(html_value),
+            html: if self.fields_in_tags {
+                sanitize_merged(&html)
+            } else {
+                html
+            },
             text: self.text.render(|f| Cow::Owned(plain(f))),
         }
     }
 }
 
-/// Cleans staff HTML: no scripts, event handlers, `javascript:` URLs or other active content.
+/// Cleans staff HTML when it is saved: no scripts, event handlers or other active content,
+/// and links only with the http, https and mailto schemes. A relative URL may stay, since it
+/// may be a merge field that becomes a whole URL.
 pub fn sanitize(html: &str) -> String {
-    ammonia::Builder::default().clean(html).to_string()
+    builder().clean(html).to_string()
+}
+
+/// Cleans one recipient's merged HTML: the same rules, and now no relative URL either, so a
+/// merge value can neither bring its own scheme (`javascript:`) nor leave a dangling link.
+fn sanitize_merged(html: &str) -> String {
+    let mut b = builder();
+    b.url_relative(ammonia::UrlRelative::Deny);
+    b.clean(html).to_string()
+}
+
+fn builder() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(std::collections::HashSet::from(["http", "https", "mailto"]));
+    b
+}
+
+/// Whether a merge field opens inside a tag: after the last `<` before it and before the
+/// next `>`. Values outside tags are HTML-escaped and cannot make markup.
+fn fields_in_tags(html: &str) -> bool {
+    let mut in_tag = false;
+    let bytes = html.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            b'{' | b'[' if in_tag && bytes.get(i + 1) == Some(b) => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_merged_value_cannot_make_a_javascript_link() {
+        let clean = sanitize("<p><a href=\"{{first_name}}\">Your page</a> {{first_name}}</p>");
+        let t = MassTemplate::parse("Hi", &clean).unwrap();
+        for evil in [
+            "javascript:alert(1)",
+            " JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+        ] {
+            let out = t.render(&RecipientValues {
+                first_name: evil.into(),
+                ..Default::default()
+            });
+            let lower = out.html.to_ascii_lowercase();
+            assert!(
+                !lower.contains("href=\"javascript")
+                    && !lower.contains("href=\" javascript")
+                    && !lower.contains("href=\"data:")
+                    && !lower.contains("href=\"vbscript"),
+                "{}",
+                out.html
+            );
+            assert!(out.html.contains("Your page"), "{}", out.html);
+        }
+        let ok = t.render(&RecipientValues {
+            first_name: "https://chamber.example/ann".into(),
+            ..Default::default()
+        });
+        assert!(
+            ok.html.contains("href=\"https://chamber.example/ann\""),
+            "{}",
+            ok.html
+        );
+    }
+
+    #[test]
+    fn finds_fields_inside_tags() {
+        assert!(fields_in_tags("<a href=\"{{x}}\">y</a>"));
+        assert!(fields_in_tags("<img alt=[[PORTALLOGINLINK]]>"));
+        assert!(!fields_in_tags("<p>{{x}}</p> [[PORTALLOGINLINK]]"));
+    }
 
     #[test]
     fn sanitises_and_escapes() {

@@ -80,6 +80,16 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 /// Resolves a bearer token. An unknown, expired or idle token is simply anonymous: public
 /// operations still work, and guarded ones answer `UNAUTHENTICATED`.
 pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principal> {
+    resolve_with(svc, bearer, true).await
+}
+
+/// Like [`resolve`], but does not count as activity: an open WebSocket checking on its own
+/// does not keep an idle session alive.
+pub async fn recheck(svc: &Services, bearer: Option<&str>) -> AppResult<Principal> {
+    resolve_with(svc, bearer, false).await
+}
+
+async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppResult<Principal> {
     let Some(token) = bearer.and_then(Token::from_presented) else {
         return Ok(Principal::Anonymous);
     };
@@ -95,7 +105,7 @@ pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principa
         let Some(member) = member else {
             return Ok(Principal::Anonymous);
         };
-        if now - member.last_seen_at > TOUCH_EVERY {
+        if touch && now - member.last_seen_at > TOUCH_EVERY {
             store::sessions::touch_member(&svc.db, member.session_id, now).await?;
         }
         return Ok(Principal::Member(MemberPrincipal {
@@ -103,7 +113,7 @@ pub async fn resolve(svc: &Services, bearer: Option<&str>) -> AppResult<Principa
             session_id: member.session_id,
         }));
     };
-    if now - session.last_seen_at > TOUCH_EVERY {
+    if touch && now - session.last_seen_at > TOUCH_EVERY {
         store::sessions::touch_staff(&svc.db, session.session_id, now).await?;
     }
     // Rights are read on every request, so a revoked right stops working at once.
@@ -126,17 +136,16 @@ pub async fn staff_login(
 ) -> AppResult<(Token, StaffUser)> {
     super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
     let candidate = Password::for_verification(password);
-    let parsed = Username::parse(username).ok();
+    let parsed = Username::parse_for_lookup(username).ok();
     let found = match &parsed {
         Some(u) => store::staff::find_for_login(&svc.db, u).await?,
         None => None,
     };
     let now = svc.clock.now();
-    // Failures per staff account, counted in the database; at the threshold the account
-    // answers like a wrong password until the window ends.
-    let failures_key = parsed
-        .as_ref()
-        .map(|u| format!("staff-failures:{}", u.key()));
+    // Failures per staff account *and* client, counted in the database; at the threshold that
+    // client's attempts on the account answer like a wrong password until the window ends.
+    // Anonymous guessing from elsewhere therefore never locks the real staff member out.
+    let failures_key = parsed.as_ref().map(|u| staff_failures_key(u, meta));
     let window = svc.config.lockout_duration;
     let locked = match (&failures_key, &found) {
         (Some(key), Some(_)) => {
@@ -197,6 +206,17 @@ pub async fn staff_login(
     .await?;
     txn.commit().await?;
     Ok((token, login.user))
+}
+
+/// Where failed staff sign-ins for `username` from this request's client are counted.
+fn staff_failures_key(username: &Username, meta: &RequestMeta) -> String {
+    let client = super::rate_limit::client_key(meta).unwrap_or_else(|| "-".into());
+    format!("{}{client}", staff_failures_prefix(username))
+}
+
+/// The prefix of every failure counter of one staff account, whatever the client.
+pub(crate) fn staff_failures_prefix(username: &Username) -> String {
+    format!("staff-failures:{}:", username.key())
 }
 
 /// Ends the caller's own session.

@@ -6,6 +6,8 @@
 
 use serde_json::json;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::{Principal, RequestMeta, Services};
 use crate::domain::{
     CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, ProfileId,
@@ -74,13 +76,20 @@ async fn count_failure(
     Ok(())
 }
 
-/// The credentials a login names: the one with that username, else every profile sharing
-/// that email address.
+/// The credentials a login names: with `@`, every profile sharing that email address;
+/// without, the one with that username.
 async fn candidates(svc: &Services, login: &str) -> AppResult<Vec<LoginRecord>> {
-    if let Ok(username) = Username::parse(login)
-        && let Some(found) = store::credentials::login_by_username(&svc.db, username.key()).await?
-    {
-        return Ok(vec![found]);
+    // A username never contains `@`, so the two lookups can never both match.
+    if !login.nfkc().any(|c| c == '@') {
+        return match Username::parse(login) {
+            Ok(username) => Ok(
+                store::credentials::login_by_username(&svc.db, username.key())
+                    .await?
+                    .into_iter()
+                    .collect(),
+            ),
+            Err(_) => Ok(Vec::new()),
+        };
     }
     match EmailAddress::parse(login) {
         Ok(email) => {
@@ -215,16 +224,22 @@ pub async fn change_password(
     new: &str,
 ) -> AppResult<bool> {
     let member = principal.member()?;
+    // The current password is a guess like any sign-in: the same per-IP budget and the same
+    // lock apply, or a stolen session could brute-force it.
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;
     let now = svc.clock.now();
     let record = store::credentials::login_by_profile(&svc.db, member.profile_id)
         .await?
         .ok_or(AppError::InvalidLogin)?;
+    let locked = record.locked_until.is_some_and(|t| t > now);
     let candidate = Password::for_verification(current);
-    if !svc
-        .hasher
-        .verify(candidate.as_ref(), record.password_hash.as_deref())
-        .await?
-    {
+    let stored = record.password_hash.as_deref();
+    if locked {
+        // The same hashing work as a wrong password, and the same answer.
+        svc.hasher.verify(candidate.as_ref(), None).await?;
+        return Err(AppError::InvalidLogin);
+    }
+    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
         let actor = AuditActor::Member(member.profile_id.get());
         count_failure(
             svc,

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{Principal, RequestMeta, Services};
 use crate::domain::{
     EmailAddress, MemberStatus, OrganizationName, PersonName, Profile, ProfileFilter, ProfileId,
-    ProfileKind, Right, SearchTerm,
+    ProfileKind, Right, SearchTerm, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{self, audit::NewAuditEvent, profiles::ProfileFields, search::SearchCursor};
@@ -229,6 +229,25 @@ pub async fn update(
     check_parent(&txn, Some(&current), &fields).await?;
     let profile = store::profiles::update(&txn, id, &fields, now).await?;
     audit(&txn, svc, staff.user.id.get(), meta, "PROFILE_UPDATED", id).await?;
+    let email_changed =
+        current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
+    if email_changed {
+        // A link mailed to the old address must not outlive the change (SECURITY-TESTS T5).
+        let retired = store::tokens::invalidate_for_profile(&txn, id, now).await?;
+        store::audit::record(
+            &txn,
+            now,
+            NewAuditEvent {
+                action: "SET_PASSWORD_LINKS_RETIRED",
+                actor: store::audit::AuditActor::Staff(staff.user.id.get()),
+                profile_id: Some(id.get()),
+                target_staff_id: None,
+                client_ip: meta.client_ip.as_deref(),
+                detail: Some(json!({ "reason": "EMAIL_CHANGED", "links": retired })),
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(profile)
 }

@@ -66,28 +66,42 @@ pub async fn send_reset_email(
     Ok(email)
 }
 
-/// "Forgot Login". The answer and the work are the same whether or not anyone uses the
-/// address: a row is always queued, and the worker skips it when nobody does. One email
-/// lists every profile that uses the address, each with its own link. At most the configured
-/// number per address per hour; requests beyond that are silently dropped.
+/// "Forgot Login". The answer is the same whether or not anyone uses the address, and
+/// whether or not a limit held the mail back. One email lists every profile that uses the
+/// address, each with its own link.
+///
+/// Floods are bounded three ways, each counted per call (so every alias counts): per client
+/// IP (IPv6 by /64), per address per hour, and in all per hour. A request for an address
+/// nobody uses stores nothing beyond its client's one counter row.
 pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) -> AppResult<()> {
     let email = EmailAddress::parse(raw_email).map_err(|e| AppError::bad_input("email", e))?;
+    if !super::rate_limit::within(svc, meta, super::rate_limit::Limit::ResetFromIp).await? {
+        return Ok(());
+    }
     let key = search_key(email.as_str());
     let now = svc.clock.now();
+    let hour = chrono::Duration::hours(1);
     let txn = store::begin_write(&svc.db).await?;
-    let hits = store::rate_limits::hit(
-        &txn,
-        &format!("reset-address:{key}"),
-        chrono::Duration::hours(1),
-        now,
-    )
-    .await?;
+    let ids = store::profiles::ids_by_email(&txn, &key).await?;
+    if ids.is_empty() {
+        txn.commit().await?;
+        return Ok(());
+    }
+    let hits = store::rate_limits::hit(&txn, &format!("reset-address:{key}"), hour, now).await?;
     if hits > svc.config.mail.resets_per_address_per_hour {
         txn.commit().await?;
         tracing::info!("Forgot Login request over the per-address limit; not queued");
         return Ok(());
     }
-    let ids = store::profiles::ids_by_email(&txn, &key).await?;
+    let all = store::rate_limits::hit(&txn, "reset-mail-total", hour, now).await?;
+    if all > svc.config.reset_mail_per_hour {
+        txn.commit().await?;
+        tracing::warn!(
+            limit = svc.config.reset_mail_per_hour,
+            "Forgot Login mail is over its hourly cap (MEMBERKEY_RESET_MAIL_PER_HOUR); not queued"
+        );
+        return Ok(());
+    }
     // The stored address is the one mail goes to, never the typed variant.
     let to = match ids.first() {
         Some(first) => store::profiles::get(&txn, *first)

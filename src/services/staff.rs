@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Principal, RequestMeta, Services};
-use crate::domain::{Password, Right, StaffUser, StaffUserId, Username};
+use crate::domain::{PasswordContext, Right, StaffUser, StaffUserId, Username};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
 
@@ -12,9 +12,9 @@ pub fn parse_staff_id(raw: &str, field: &str) -> AppResult<StaffUserId> {
     StaffUserId::parse(raw).map_err(|e| AppError::bad_input(field, e))
 }
 
-pub async fn list(svc: &Services, principal: &Principal) -> AppResult<Vec<StaffUser>> {
+pub async fn list(svc: &Services, principal: &Principal, limit: u64) -> AppResult<Vec<StaffUser>> {
     principal.require(Right::ManageStaff)?;
-    Ok(store::staff::list(&svc.db).await?)
+    Ok(store::staff::list(&svc.db, limit).await?)
 }
 
 /// Creates a staff user. `actor` is `None` only for the command line, which runs with the
@@ -33,10 +33,16 @@ pub async fn create(
     let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
     let username =
         Username::parse(username).map_err(|e| AppError::bad_input("input.username", e))?;
-    let password =
-        Password::parse(password, svc.password_policy()).map_err(|e| AppError::WeakPassword {
-            reason: format!("the password {}", e.message),
-        })?;
+    // Staff passwords guard every member's account: the same policy as members', with the
+    // username and the association's name refused inside them.
+    let password = super::credentials::judge_password(
+        svc,
+        password,
+        PasswordContext {
+            username: Some(username.as_str()),
+            ..PasswordContext::default()
+        },
+    )?;
     if store::staff::username_taken(&svc.db, &username).await? {
         return Err(AppError::UsernameTaken {
             username: username.to_string(),
@@ -140,6 +146,52 @@ pub async fn deactivate(
         .ok_or_else(|| AppError::not_found("staff user", id))?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Clears a staff user's failed sign-ins from every client, so a lock ends at once. With no
+/// principal it runs with the operator's authority (`memberkey staff unlock`).
+pub async fn unlock(
+    svc: &Services,
+    principal: Option<&Principal>,
+    meta: &RequestMeta,
+    id: StaffUserId,
+) -> AppResult<StaffUser> {
+    if let Some(p) = principal {
+        p.require(Right::ManageStaff)?;
+    }
+    let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let username = Username::parse_for_lookup(&target.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let cleared =
+        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&username))
+            .await?;
+    audit(
+        &txn,
+        now,
+        actor,
+        meta,
+        "STAFF_USER_UNLOCKED",
+        id,
+        json!({ "clients": cleared }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(target)
+}
+
+/// Finds a staff user by name, for the command line.
+pub async fn find_by_username(svc: &Services, username: &str) -> AppResult<StaffUser> {
+    let parsed =
+        Username::parse_for_lookup(username).map_err(|e| AppError::bad_input("username", e))?;
+    store::staff::find_for_login(&svc.db, &parsed)
+        .await?
+        .map(|l| l.user)
+        .ok_or_else(|| AppError::not_found("staff user named", username))
 }
 
 async fn ensure_not_last_admin(

@@ -148,9 +148,11 @@ pub async fn claim(
 ) -> Result<Vec<Claimed>, DbErr> {
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
-    sql.push("UPDATE outbound_emails SET possible_duplicate = (possible_duplicate OR status = ")
+    // A row taken over from a dead worker may have gone out only if that worker had handed it
+    // to the provider and recorded no outcome.
+    sql.push("UPDATE outbound_emails SET possible_duplicate = (possible_duplicate OR (status = ")
         .param(status::SENDING)
-        .push("), status = ")
+        .push(" AND handed_over_at IS NOT NULL)), handed_over_at = NULL, status = ")
         .param(status::SENDING)
         .push(", lease_until = ")
         .param(lease_until)
@@ -210,6 +212,34 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// Marks held rows as being handed to the provider now. Rows no longer held by `worker` are
+/// left alone.
+pub async fn mark_handed_over(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE outbound_emails SET handed_over_at = ")
+        .param(now)
+        .push(" WHERE leased_by = ")
+        .param(worker)
+        .push(" AND id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(*id);
+    }
+    sql.push(")");
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
 /// How a held row ends (or waits).
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -241,7 +271,9 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("UPDATE outbound_emails SET lease_until = NULL, leased_by = NULL, status = ");
+    sql.push(
+        "UPDATE outbound_emails SET lease_until = NULL, leased_by = NULL, handed_over_at = NULL, status = ",
+    );
     match outcome {
         Outcome::Sent {
             provider_message_id,

@@ -61,6 +61,16 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Forgets every bucket whose key starts with `prefix` (compared exactly, no wildcards).
+pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM rate_limit_buckets WHERE substr(bucket_key, 1, ")
+        .param(prefix.chars().count() as i32)
+        .push(") = ")
+        .param(prefix);
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
 /// Forgets windows that ended before `before`, so the table does not grow without bound.
 pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::sql::Sql;
@@ -56,9 +56,11 @@ pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<St
     Ok(Some(to_record(m, r)))
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<StaffUser>, DbErr> {
+/// The first `limit` staff users in ID order.
+pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<StaffUser>, DbErr> {
     let users = staff_user::Entity::find()
         .order_by_asc(staff_user::Column::Id)
+        .limit(limit)
         .all(db)
         .await?;
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::{Backend, TestApp, per_backend, spawn_app_with};
 
 async fn statements_for_page(app: &TestApp, token: &str, first: usize) -> u64 {
-    let q = "query($n: Int) { profiles(first: $n) { edges { node { id parent { id displayName } relatedProfiles { id } portalCredential { username } } } } }";
+    let q = "query($n: Int) { profiles(first: $n) { edges { node { id parent { id displayName } relatedProfiles { edges { node { id } } } portalCredential { username } } } } }";
     let before = app.app.sql_statements();
     let resp = app.gql(Some(token), q, json!({ "n": first })).await;
     let after = app.app.sql_statements();

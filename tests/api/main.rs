@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod attacks;
 mod browser;
 mod credentials;
 mod dataloaders;
@@ -24,3 +25,4 @@ mod search;
 mod ses;
 mod sessions;
 mod staff;
+mod ws;

@@ -85,7 +85,7 @@ both!(members_sign_in_with_username_or_email, |app| async move {
     let resp = app
         .gql(
             Some(&token),
-            "{ me { profile { relatedProfiles { id } } } }",
+            "{ me { profile { relatedProfiles { edges { node { id } } } } } }",
             json!({}),
         )
         .await;

@@ -50,11 +50,14 @@ both!(create_read_and_update_profiles, |app| async move {
     let related = app
         .gql(
             Some(&token),
-            "query($id: ID!) { profile(id: $id) { relatedProfiles { id } } }",
+            "query($id: ID!) { profile(id: $id) { relatedProfiles { edges { node { id } } } } }",
             json!({ "id": org_id }),
         )
         .await;
-    assert_eq!(related["data"]["profile"]["relatedProfiles"], json!([]));
+    assert_eq!(
+        related["data"]["profile"]["relatedProfiles"]["edges"],
+        json!([])
+    );
 });
 
 both!(
@@ -181,7 +184,7 @@ both!(
                 json!({ "id": id }),
             ),
             (
-                "query($id: ID!) { profile(id: $id) { relatedProfiles { displayName portalCredential { username } } } }",
+                "query($id: ID!) { profile(id: $id) { relatedProfiles { edges { node { displayName portalCredential { username } } } } } }",
                 json!({ "id": org_id }),
             ),
             (

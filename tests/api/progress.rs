@@ -2,62 +2,14 @@
 
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
 use memberkey::domain::SystemClock;
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use serde_json::json;
 
-use crate::helpers::{Backend, Mail, TestApp, per_backend, person, spawn_full};
+use crate::helpers::{Backend, Mail, per_backend, person, spawn_full};
 use crate::mass::{SEND, create_ok};
+use crate::ws::WsClient;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
-    let url = app.url("/graphql/ws").replace("http://", "ws://");
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect");
-    let payload = match token {
-        Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
-        None => json!({}),
-    };
-    ws.send(Message::text(
-        json!({ "type": "connection_init", "payload": payload }).to_string(),
-    ))
-    .await
-    .unwrap();
-    let ack = next_json(&mut ws).await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    ws
-}
-
-async fn next_json(ws: &mut Socket) -> Value {
-    loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
-            .await
-            .expect("a message within 30 s")
-            .expect("the socket is open")
-            .unwrap();
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
-async fn subscribe(ws: &mut Socket, id: &str) {
-    let query = "subscription($id: ID!) { massCommunicationProgress(id: $id) { status counts { total pending sent skipped } } }";
-    ws.send(Message::text(
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": { "id": id } } }).to_string(),
-    ))
-    .await
-    .unwrap();
-}
+pub const PROGRESS: &str = "subscription($id: ID!) { massCommunicationProgress(id: $id) { status counts { total pending sent skipped } } }";
 
 async fn progress(backend: Backend) {
     let app = spawn_full(
@@ -81,9 +33,9 @@ async fn progress(backend: Backend) {
     let id = create_ok(&app, &token, json!({ "subject": "S", "html": "<p>{{first_name}}</p>", "recipients": { "profileIds": ids } })).await;
 
     // Without a staff sign-in the subscription is refused with a code.
-    let mut anon = connect(&app, None).await;
-    subscribe(&mut anon, &id).await;
-    let refused = next_json(&mut anon).await;
+    let mut anon = WsClient::connect(&app, None).await;
+    anon.subscribe(PROGRESS, json!({ "id": id })).await;
+    let refused = anon.next().await.expect("an answer");
     assert_eq!(refused["type"], "next", "{refused}");
     assert!(refused["payload"]["data"].is_null(), "{refused}");
     assert_eq!(
@@ -91,12 +43,12 @@ async fn progress(backend: Backend) {
         "{refused}"
     );
 
-    let mut ws = connect(&app, Some(&token)).await;
+    let mut ws = WsClient::connect(&app, Some(&token)).await;
     app.gql(Some(&token), SEND, json!({ "id": id })).await;
-    subscribe(&mut ws, &id).await;
+    ws.subscribe(PROGRESS, json!({ "id": id })).await;
     let mut reports = Vec::new();
     loop {
-        let msg = next_json(&mut ws).await;
+        let msg = ws.next().await.expect("the socket stays open");
         match msg["type"].as_str() {
             Some("next") => {
                 reports.push(msg["payload"]["data"]["massCommunicationProgress"].clone())
