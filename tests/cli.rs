@@ -180,7 +180,7 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"the boss's long password\n")
+        .write_all(b"a sturdy long passphrase\n")
         .unwrap();
     assert!(child.wait().unwrap().success());
 
