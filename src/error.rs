@@ -237,4 +237,15 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// For errors raised outside a resolver (request preparation, the WebSocket), which the
+/// library reports as `ServerError`s with no path.
+impl From<AppError> for async_graphql::ServerError {
+    fn from(err: AppError) -> Self {
+        let err: async_graphql::Error = err.into();
+        let mut server = async_graphql::ServerError::new(err.message, None);
+        server.extensions = err.extensions;
+        server
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;

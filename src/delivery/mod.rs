@@ -34,10 +34,34 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::milliseconds((base_ms as f64 * jitter) as i64)
 }
 
-/// An outcome on its way to the recorder, and how the recorder says it is stored.
-type Recorded = (i64, Outcome, tokio::sync::oneshot::Sender<()>);
-/// A row about to be handed to the provider, and who waits for its mark.
-type Marking = (i64, tokio::sync::oneshot::Sender<()>);
+/// Something on its way to a group writer, and how the writer says it is stored.
+type Waiting<T> = (T, tokio::sync::oneshot::Sender<()>);
+
+/// Hands `item` to a group writer and waits until the group holding it is stored.
+async fn wait_stored<T>(tx: &tokio::sync::mpsc::Sender<Waiting<T>>, item: T) {
+    let (done, stored) = tokio::sync::oneshot::channel();
+    if tx.send((item, done)).await.is_ok() {
+        let _ = stored.await;
+    }
+}
+
+/// Writes whatever is waiting in one go (a group commit), then releases its senders.
+async fn write_in_groups<T, F: Future<Output = ()>>(
+    mut rx: tokio::sync::mpsc::Receiver<Waiting<T>>,
+    write: impl Fn(Vec<T>) -> F,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            group.push(more);
+        }
+        let (items, waiters): (Vec<T>, Vec<_>) = group.into_iter().unzip();
+        write(items).await;
+        for done in waiters {
+            let _ = done.send(());
+        }
+    }
+}
 
 struct Job {
     id: i64,
@@ -108,67 +132,41 @@ impl Worker {
         let jobs = self.claim().await?;
         let n = jobs.len();
         let concurrency = self.svc.config.mail.send_concurrency;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Recorded>(concurrency);
-        let (mark_tx, mark_rx) = tokio::sync::mpsc::channel::<Marking>(concurrency);
+        let (record_tx, record_rx) = tokio::sync::mpsc::channel(concurrency);
+        let (mark_tx, mark_rx) = tokio::sync::mpsc::channel(concurrency);
         let sends = async move {
             futures_util::stream::iter(jobs)
                 .for_each_concurrent(concurrency, |job| {
-                    let tx = tx.clone();
+                    let record_tx = record_tx.clone();
                     let mark_tx = mark_tx.clone();
                     async move {
                         self.rate.acquire().await;
-                        // Recorded before the provider sees the message, so after a crash
-                        // only rows that may really have gone out are flagged as duplicates.
-                        let (marked, stored) = tokio::sync::oneshot::channel();
-                        if mark_tx.send((job.id, marked)).await.is_ok() {
-                            let _ = stored.await;
-                        }
+                        // Marked before the provider sees the message, so after a crash only
+                        // rows that may really have gone out are flagged as duplicates.
+                        wait_stored(&mark_tx, job.id).await;
                         let outcome = self.deliver(&job).await;
-                        let (done, stored) = tokio::sync::oneshot::channel();
-                        if tx.send((job.id, outcome, done)).await.is_ok() {
-                            let _ = stored.await;
-                        }
+                        wait_stored(&record_tx, (job.id, outcome)).await;
                     }
                 })
                 .await;
         };
-        tokio::join!(sends, self.recorder(rx), self.marker(mark_rx));
+        tokio::join!(
+            sends,
+            write_in_groups(record_rx, |group| async move { self.record(&group).await }),
+            write_in_groups(
+                mark_rx,
+                |ids| async move { self.mark_handed_over(&ids).await }
+            ),
+        );
         Ok(n)
     }
 
-    /// Marks rows as handed over as sends start, all that are waiting in one statement.
-    async fn marker(&self, mut rx: tokio::sync::mpsc::Receiver<Marking>) {
-        while let Some(first) = rx.recv().await {
-            let mut group = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                group.push(more);
-            }
-            let ids: Vec<i64> = group.iter().map(|(id, _)| *id).collect();
-            let now = self.svc.clock.now();
-            if let Err(e) =
-                store::outbound::mark_handed_over(&self.svc.db, &ids, &self.id, now).await
-            {
-                // Unmarked rows are only under-reported as duplicates after a crash; the
-                // send itself is still recorded.
-                tracing::warn!(error = %e, "could not mark messages as handed over");
-            }
-            for (_, done) in group {
-                let _ = done.send(());
-            }
-        }
-    }
-
-    /// Stores outcomes as they arrive, all that are waiting in one transaction.
-    async fn recorder(&self, mut rx: tokio::sync::mpsc::Receiver<Recorded>) {
-        while let Some(first) = rx.recv().await {
-            let mut group = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                group.push(more);
-            }
-            self.record(&group).await;
-            for (_, _, done) in group {
-                let _ = done.send(());
-            }
+    /// Marks rows as handed over. A failure only under-reports duplicates after a crash;
+    /// the send itself is still recorded.
+    async fn mark_handed_over(&self, ids: &[i64]) {
+        let now = self.svc.clock.now();
+        if let Err(e) = store::outbound::mark_handed_over(&self.svc.db, ids, &self.id, now).await {
+            tracing::warn!(error = %e, "could not mark messages as handed over");
         }
     }
 
@@ -245,7 +243,7 @@ impl Worker {
     /// Writes a group of outcomes in one transaction, retrying while the database is
     /// unreachable: a sent message must not be left looking unsent, or it would go out again
     /// when its lease ends.
-    async fn record(&self, group: &[Recorded]) {
+    async fn record(&self, group: &[(i64, Outcome)]) {
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
             match self.try_record(group).await {
@@ -265,11 +263,11 @@ impl Worker {
     }
 
     /// Returns how many rows were no longer ours.
-    async fn try_record(&self, group: &[Recorded]) -> AppResult<usize> {
+    async fn try_record(&self, group: &[(i64, Outcome)]) -> AppResult<usize> {
         let now = self.svc.clock.now();
         let txn = store::begin_write(&self.svc.db).await?;
         let mut lost = 0;
-        for (id, outcome, _) in group {
+        for (id, outcome) in group {
             if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
                 lost += 1;
             }

@@ -25,15 +25,11 @@ impl RequestContext {
         meta: RequestMeta,
     ) -> AppResult<Self> {
         let principal = services::auth::resolve(services, bearer).await?;
-        Ok(Self::with_principal(principal, meta))
-    }
-
-    pub fn with_principal(principal: Principal, meta: RequestMeta) -> Self {
-        Self {
+        Ok(Self {
             principal,
             meta,
             loaders: OnceLock::new(),
-        }
+        })
     }
 
     /// Puts this context on a GraphQL request.

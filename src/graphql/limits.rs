@@ -79,16 +79,9 @@ impl Extension for QueryLimitsExtension {
             e.extensions = Some(ext);
             e
         })?;
-        check(&ctx.schema_env.registry, doc, &variables, self.0).map_err(to_server_error)?;
+        check(&ctx.schema_env.registry, doc, &variables, self.0).map_err(ServerError::from)?;
         next.run(ctx, request).await
     }
-}
-
-fn to_server_error(err: AppError) -> ServerError {
-    let err: async_graphql::Error = err.into();
-    let mut server = ServerError::new(err.message, None);
-    server.extensions = err.extensions;
-    server
 }
 
 /// What an operation measured.

@@ -93,25 +93,25 @@ pub fn build_schema(services: Services, config: &Config) -> AppSchema {
 pub(crate) fn parts<'a>(
     ctx: &'a Context<'_>,
 ) -> async_graphql::Result<(&'a Services, &'a Principal, &'a RequestMeta)> {
-    let services = ctx
-        .data::<Services>()
-        .map_err(|_| AppError::internal("the schema has no services attached"))?;
-    let request = request_context(ctx)?;
+    let (services, request) = context_parts(ctx)?;
     Ok((services, &request.principal, &request.meta))
-}
-
-/// The per-request context that [`RequestContext::attach`] put on the request.
-pub(crate) fn request_context<'a>(
-    ctx: &'a Context<'_>,
-) -> async_graphql::Result<&'a RequestContext> {
-    ctx.data::<RequestContext>()
-        .map_err(|_| AppError::internal("a request reached the schema without its context").into())
 }
 
 /// The request's DataLoaders.
 pub(crate) fn loaders<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a loaders::Loaders> {
+    let (services, request) = context_parts(ctx)?;
+    Ok(request.loaders(services))
+}
+
+/// The schema's services and the context [`RequestContext::attach`] put on the request.
+fn context_parts<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<(&'a Services, &'a RequestContext)> {
     let services = ctx
         .data::<Services>()
         .map_err(|_| AppError::internal("the schema has no services attached"))?;
-    Ok(request_context(ctx)?.loaders(services))
+    let request = ctx
+        .data::<RequestContext>()
+        .map_err(|_| AppError::internal("a request reached the schema without its context"))?;
+    Ok((services, request))
 }

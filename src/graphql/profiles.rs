@@ -2,10 +2,9 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind, decode_cursor};
+use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind, parse_after};
 use super::{Require, parts};
 use crate::domain::{self, Right};
-use crate::error::AppError;
 use crate::services::profiles::{self as svc_profiles, Patch, ProfileChanges};
 
 /// Narrows a profile list or search.
@@ -161,13 +160,7 @@ impl ProfileQuery {
     ) -> Result<ProfileConnection> {
         let (svc, principal, _) = parts(ctx)?;
         let first = svc_profiles::check_page_size(first)?;
-        let after = match after.as_deref() {
-            None | Some("") => None,
-            Some(raw) => Some(decode_cursor(raw).ok_or_else(|| AppError::BadUserInput {
-                field: "after".into(),
-                message: "is not a cursor from this list; start again without `after`".into(),
-            })?),
-        };
+        let after = parse_after(after.as_deref())?;
         let query =
             svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
         let page = svc_profiles::page(svc, principal, &query, after, first).await?;

@@ -138,29 +138,18 @@ impl Profile {
         >,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<RelatedProfileConnection> {
-        let first = services::profiles::check_page_size(first)? as usize;
-        let after = match after.as_deref() {
-            None | Some("") => None,
-            Some(raw) => Some(decode_cursor(raw).ok_or_else(|| AppError::BadUserInput {
-                field: "after".into(),
-                message: "is not a cursor from this list; start again without `after`".into(),
-            })?),
-        };
+        let first = services::profiles::check_page_size(first)?;
+        let after = parse_after(after.as_deref())?;
         let all = super::loaders(ctx)?
             .related
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
         let total = all.len();
-        let mut rest: Vec<domain::Profile> = all
-            .into_iter()
-            .filter(|p| after.is_none_or(|a| p.id.get() > a.id))
-            .take(first + 1)
-            .collect();
-        let has_next_page = rest.len() > first;
-        rest.truncate(first);
+        let (items, has_next_page) =
+            services::profiles::page_after(all, after.map(|c| c.id), first);
         Ok(RelatedProfileConnection {
-            items: rest,
+            items,
             has_next_page,
             has_previous_page: after.is_some(),
             total,
@@ -405,8 +394,22 @@ pub fn encode_cursor(c: SearchCursor) -> String {
         .encode(format!("{CURSOR_PREFIX}{}:{}", c.tier, c.id))
 }
 
+/// Reads an `after` argument: absent or empty is the start, anything but a cursor from this
+/// server is `BAD_USER_INPUT`.
+pub fn parse_after(after: Option<&str>) -> Result<Option<SearchCursor>, AppError> {
+    match after {
+        None | Some("") => Ok(None),
+        Some(raw) => decode_cursor(raw)
+            .map(Some)
+            .ok_or_else(|| AppError::BadUserInput {
+                field: "after".into(),
+                message: "is not a cursor from this list; start again without `after`".into(),
+            }),
+    }
+}
+
 /// Reads a cursor this server produced. Anything else is `None`.
-pub fn decode_cursor(raw: &str) -> Option<SearchCursor> {
+fn decode_cursor(raw: &str) -> Option<SearchCursor> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)

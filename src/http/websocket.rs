@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 use super::AppState;
 use crate::domain::{ProfileId, Right, StaffUserId};
+use crate::error::AppError;
 use crate::graphql::RequestContext;
 use crate::services::{self, Principal, RequestMeta};
 
@@ -144,37 +145,54 @@ impl Connection {
         let _ = self.close.send((code, reason.to_owned()));
     }
 
-    /// The context for one operation, or `None` (and the socket closing) when the session
-    /// has ended. `touch` marks the session as used.
-    async fn context(&self, touch: bool) -> Result<RequestContext, Response> {
-        let Some(session) = self.session.get() else {
-            return Err(error_response(crate::error::AppError::internal(
-                "operation before connection_init",
-            )));
-        };
-        let services = &self.state.services;
-        let resolved = if touch {
-            services::auth::resolve(services, session.token.as_deref()).await
-        } else {
-            services::auth::recheck(services, session.token.as_deref()).await
-        };
-        let principal = resolved.map_err(error_response)?;
-        if let Some((code, reason)) = session.baseline.verdict(&principal) {
-            self.close(code, reason);
-            return Err(error_response(match code {
-                RIGHTS_LOST => crate::error::AppError::Forbidden { right: None },
-                _ => crate::error::AppError::Unauthenticated,
-            }));
+    /// The context for one operation, built exactly as for an HTTP request (which marks the
+    /// session as used), or the error it answers with when the session has ended, in which
+    /// case the socket is closing.
+    async fn context(&self) -> Result<RequestContext, AppError> {
+        let session = self.session()?;
+        let ctx = RequestContext::build(
+            &self.state.services,
+            session.token.as_deref(),
+            self.meta.clone(),
+        )
+        .await?;
+        self.judge(session, &ctx.principal)?;
+        Ok(ctx)
+    }
+
+    /// Checks that the session still stands, without counting as activity (subscription
+    /// events and the idle socket's periodic look).
+    async fn recheck(&self) -> Result<(), AppError> {
+        let session = self.session()?;
+        let principal =
+            services::auth::recheck(&self.state.services, session.token.as_deref()).await?;
+        self.judge(session, &principal)
+    }
+
+    fn session(&self) -> Result<&Session, AppError> {
+        self.session
+            .get()
+            .ok_or_else(|| AppError::internal("operation before connection_init"))
+    }
+
+    /// Closes the socket (and refuses the operation) when the caller is no longer who
+    /// signed the socket in, or lost rights.
+    fn judge(&self, session: &Session, now: &Principal) -> Result<(), AppError> {
+        match session.baseline.verdict(now) {
+            None => Ok(()),
+            Some((code, reason)) => {
+                self.close(code, reason);
+                Err(match code {
+                    RIGHTS_LOST => AppError::Forbidden { right: None },
+                    _ => AppError::Unauthenticated,
+                })
+            }
         }
-        Ok(RequestContext::with_principal(principal, self.meta.clone()))
     }
 }
 
-fn error_response(err: crate::error::AppError) -> Response {
-    let err: async_graphql::Error = err.into();
-    let mut server = async_graphql::ServerError::new(err.message, None);
-    server.extensions = err.extensions;
-    Response::from_errors(vec![server])
+fn error_response(err: AppError) -> Response {
+    Response::from_errors(vec![err.into()])
 }
 
 /// Runs each operation of the socket with a freshly built context.
@@ -183,9 +201,9 @@ struct SocketExecutor(Arc<Connection>);
 
 impl Executor for SocketExecutor {
     async fn execute(&self, request: Request) -> Response {
-        match self.0.context(true).await {
+        match self.0.context().await {
             Ok(ctx) => self.0.state.schema.execute(ctx.attach(request)).await,
-            Err(resp) => resp,
+            Err(e) => error_response(e),
         }
     }
 
@@ -196,9 +214,11 @@ impl Executor for SocketExecutor {
     ) -> BoxStream<'static, Response> {
         let conn = self.0.clone();
         let start = async move {
-            let ctx = match conn.context(true).await {
+            let ctx = match conn.context().await {
                 Ok(ctx) => ctx,
-                Err(resp) => return futures_util::stream::once(future::ready(resp)).boxed(),
+                Err(e) => {
+                    return futures_util::stream::once(future::ready(error_response(e))).boxed();
+                }
             };
             let events = conn.state.schema.execute_stream(ctx.attach(request));
             // Each event after the first checks the session again before it is sent.
@@ -208,7 +228,7 @@ impl Executor for SocketExecutor {
                     let conn = conn.clone();
                     let check = !std::mem::replace(&mut first, false);
                     async move {
-                        if check && conn.context(false).await.is_err() {
+                        if check && conn.recheck().await.is_err() {
                             None
                         } else {
                             Some(event)
@@ -309,7 +329,7 @@ async fn serve(
             }
             _ = recheck.tick(), if conn.session.get().is_some_and(|s| s.token.is_some()) => {
                 // Closes the socket through the channel when the session has ended.
-                let _ = conn.context(false).await;
+                let _ = conn.recheck().await;
             }
         }
     };

@@ -6,8 +6,6 @@
 
 use serde_json::json;
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::{Principal, RequestMeta, Services};
 use crate::domain::{
     CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, ProfileId,
@@ -79,17 +77,12 @@ async fn count_failure(
 /// The credentials a login names: with `@`, every profile sharing that email address;
 /// without, the one with that username.
 async fn candidates(svc: &Services, login: &str) -> AppResult<Vec<LoginRecord>> {
-    // A username never contains `@`, so the two lookups can never both match.
-    if !login.nfkc().any(|c| c == '@') {
-        return match Username::parse(login) {
-            Ok(username) => Ok(
-                store::credentials::login_by_username(&svc.db, username.key())
-                    .await?
-                    .into_iter()
-                    .collect(),
-            ),
-            Err(_) => Ok(Vec::new()),
-        };
+    // A username never contains `@` and an email always does, so at most one lookup can
+    // match: a login string names one identity (or the profiles sharing one address).
+    if let Ok(username) = Username::parse(login)
+        && let Some(found) = store::credentials::login_by_username(&svc.db, username.key()).await?
+    {
+        return Ok(vec![found]);
     }
     match EmailAddress::parse(login) {
         Ok(email) => {
@@ -233,13 +226,16 @@ pub async fn change_password(
         .ok_or(AppError::InvalidLogin)?;
     let locked = record.locked_until.is_some_and(|t| t > now);
     let candidate = Password::for_verification(current);
-    let stored = record.password_hash.as_deref();
     if locked {
         // The same hashing work as a wrong password, and the same answer.
         svc.hasher.verify(candidate.as_ref(), None).await?;
         return Err(AppError::InvalidLogin);
     }
-    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
+    if !svc
+        .hasher
+        .verify(candidate.as_ref(), record.password_hash.as_deref())
+        .await?
+    {
         let actor = AuditActor::Member(member.profile_id.get());
         count_failure(
             svc,

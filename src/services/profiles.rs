@@ -206,6 +206,7 @@ pub async fn create(
         meta,
         "PROFILE_CREATED",
         profile.id,
+        json!({}),
     )
     .await?;
     txn.commit().await?;
@@ -228,23 +229,22 @@ pub async fn update(
     let (fields, _) = merge(ProfileFields::from_record(&current), changes)?;
     check_parent(&txn, Some(&current), &fields).await?;
     let profile = store::profiles::update(&txn, id, &fields, now).await?;
-    audit(&txn, svc, staff.user.id.get(), meta, "PROFILE_UPDATED", id).await?;
+    let staff_id = staff.user.id.get();
+    audit(&txn, svc, staff_id, meta, "PROFILE_UPDATED", id, json!({})).await?;
     let email_changed =
         current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
     if email_changed {
         // A link mailed to the old address must not outlive the change (SECURITY-TESTS T5).
         let retired = store::tokens::invalidate_for_profile(&txn, id, now).await?;
-        store::audit::record(
+        let detail = json!({ "reason": "EMAIL_CHANGED", "links": retired });
+        audit(
             &txn,
-            now,
-            NewAuditEvent {
-                action: "SET_PASSWORD_LINKS_RETIRED",
-                actor: store::audit::AuditActor::Staff(staff.user.id.get()),
-                profile_id: Some(id.get()),
-                target_staff_id: None,
-                client_ip: meta.client_ip.as_deref(),
-                detail: Some(json!({ "reason": "EMAIL_CHANGED", "links": retired })),
-            },
+            svc,
+            staff_id,
+            meta,
+            "SET_PASSWORD_LINKS_RETIRED",
+            id,
+            detail,
         )
         .await?;
     }
@@ -259,6 +259,7 @@ async fn audit(
     meta: &RequestMeta,
     action: &str,
     profile: ProfileId,
+    detail: serde_json::Value,
 ) -> AppResult<()> {
     store::audit::record(
         db,
@@ -269,11 +270,25 @@ async fn audit(
             profile_id: Some(profile.get()),
             target_staff_id: None,
             client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({})),
+            detail: Some(detail),
         },
     )
     .await?;
     Ok(())
+}
+
+/// The page of `first` profiles (in ID order) after the profile `after`, and whether more
+/// follow.
+pub fn page_after(profiles: Vec<Profile>, after: Option<i64>, first: u64) -> (Vec<Profile>, bool) {
+    let first = first as usize;
+    let mut page: Vec<Profile> = profiles
+        .into_iter()
+        .filter(|p| after.is_none_or(|a| p.id.get() > a))
+        .take(first + 1)
+        .collect();
+    let has_next_page = page.len() > first;
+    page.truncate(first);
+    (page, has_next_page)
 }
 
 /// One page of a profile list or search.

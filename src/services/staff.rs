@@ -191,7 +191,10 @@ pub async fn find_by_username(svc: &Services, username: &str) -> AppResult<Staff
     store::staff::find_for_login(&svc.db, &parsed)
         .await?
         .map(|l| l.user)
-        .ok_or_else(|| AppError::not_found("staff user named", username))
+        .ok_or_else(|| AppError::BadUserInput {
+            field: "username".into(),
+            message: format!("no staff user is named \"{username}\""),
+        })
 }
 
 async fn ensure_not_last_admin(

@@ -4,9 +4,12 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use crate::credentials;
 use crate::helpers::{
     Backend, TestApp, both, code, per_backend, person, spawn_app_with, spawn_app_with_clock,
 };
+use crate::member_login::member_login;
+use crate::resets::{self, forgot};
 use crate::ws::WsClient;
 use memberkey::domain::Right;
 
@@ -80,25 +83,29 @@ both!(
     }
 );
 
+/// An editor's socket loses its powers when an administrator runs `mutation` on the editor.
+async fn editor_socket_ends_after(app: &TestApp, mutation: &str, close_code: u16) {
+    let admin = app.admin().await;
+    let editor = app.staff_with("editor", &[Right::ManageProfiles]).await;
+    let id = staff_id(app, &admin, "editor").await;
+    socket_loses_its_powers(
+        app,
+        &editor,
+        async || {
+            let out = app.gql(Some(&admin), mutation, json!({ "id": id })).await;
+            assert!(out["errors"].is_null(), "{out}");
+        },
+        close_code,
+    )
+    .await;
+}
+
 both!(
     websocket_keeps_no_powers_after_rights_are_removed,
     |app| async move {
-        let admin = app.admin().await;
-        let editor = app.staff_with("editor", &[Right::ManageProfiles]).await;
-        let id = staff_id(&app, &admin, "editor").await;
-        socket_loses_its_powers(
+        editor_socket_ends_after(
             &app,
-            &editor,
-            async || {
-                let out = app
-                .gql(
-                    Some(&admin),
-                    "mutation($id: ID!) { setStaffRights(staffUserId: $id, rights: []) { staffUser { rights } } }",
-                    json!({ "id": id }),
-                )
-                .await;
-                assert!(out["errors"].is_null(), "{out}");
-            },
+            "mutation($id: ID!) { setStaffRights(staffUserId: $id, rights: []) { staffUser { rights } } }",
             4403,
         )
         .await;
@@ -108,25 +115,9 @@ both!(
 both!(
     websocket_keeps_no_powers_after_deactivation,
     |app| async move {
-        let admin = app.admin().await;
-        let editor = app.staff_with("editor", &[Right::ManageProfiles]).await;
-        let id = staff_id(&app, &admin, "editor").await;
-        socket_loses_its_powers(
+        editor_socket_ends_after(
             &app,
-            &editor,
-            async || {
-                let out = app
-                .gql(
-                    Some(&admin),
-                    "mutation($id: ID!) { deactivateStaffUser(staffUserId: $id) { staffUser { active } } }",
-                    json!({ "id": id }),
-                )
-                .await;
-                assert_eq!(
-                    out["data"]["deactivateStaffUser"]["staffUser"]["active"], false,
-                    "{out}"
-                );
-            },
+            "mutation($id: ID!) { deactivateStaffUser(staffUserId: $id) { staffUser { active } } }",
             4401,
         )
         .await;
@@ -408,6 +399,35 @@ both!(
     }
 );
 
+// The socket runs the same limits and guards as HTTP, for the new checks too.
+both!(
+    websocket_applies_the_same_limits_and_guards,
+    |app| async move {
+        let admin = app.admin().await;
+        let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
+        let clerk_id = staff_id(&app, &admin, "clerk").await;
+        let aliases: String = (0..40).map(|i| format!("a{i}: __typename ")).collect();
+        let unlock =
+            "mutation($id: ID!) { unlockStaffUser(staffUserId: $id) { staffUser { id } } }";
+        let mut ws = WsClient::connect(&app, Some(&clerk)).await;
+        for (query, vars, expected) in [
+            (doubling_chain(32), json!({}), "QUERY_TOO_COMPLEX"),
+            (format!("{{ {aliases} }}"), json!({}), "QUERY_TOO_COMPLEX"),
+            (
+                "{ profiles(first: 100) { edges { node { relatedProfiles(first: 100) { edges { node { id } } } } } } }".into(),
+                json!({}),
+                "QUERY_TOO_COMPLEX",
+            ),
+            (unlock.into(), json!({ "id": clerk_id }), "FORBIDDEN"),
+        ] {
+            let http = app.gql(Some(&clerk), &query, vars.clone()).await;
+            let socket = ws.run(&query, vars).await.expect("the socket answers");
+            assert_eq!(code(&http), expected, "{http}");
+            assert_eq!(code(&socket), expected, "{socket}");
+        }
+    }
+);
+
 both!(
     nested_related_profiles_of_a_big_organisation_are_refused,
     |app| async move {
@@ -489,31 +509,18 @@ both!(
         let b = app
             .create_profile(&token, person("Bob", "B", Some("b@example.org")))
             .await;
-        const SET: &str = "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }";
         // Staff, by mistake: A's username = B's address.
-        let resp = app
-            .gql(
-                Some(&token),
-                SET,
-                json!({ "i": { "profileId": a, "username": "b@example.org", "password": "a long and fine password" } }),
-            )
-            .await;
+        let resp = credentials::set(
+            &app,
+            &token,
+            json!({ "profileId": a, "username": "b@example.org", "password": "a long and fine password" }),
+        )
+        .await;
         assert_eq!(code(&resp), "BAD_USER_INPUT", "{resp}");
         assert_eq!(resp["errors"][0]["extensions"]["field"], "input.username");
 
         // A member completing a link: the same refusal, and the link still works afterwards.
-        let link = app
-            .gql(
-                Some(&token),
-                "mutation($p: ID!) { issueCredentialsLink(profileId: $p) { url } }",
-                json!({ "p": a }),
-            )
-            .await;
-        let url = link["data"]["issueCredentialsLink"]["url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let link_token = url.split("#token=").nth(1).unwrap().to_owned();
+        let link_token = resets::issue_link(&app, &token, &a).await;
         const USE: &str = "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) }";
         let resp = app
             .gql(
@@ -533,32 +540,19 @@ both!(
         assert!(resp["errors"].is_null(), "{resp}");
 
         // B sets a password; B's address signs B in, and A's username signs A in.
-        app.gql(
-            Some(&token),
-            SET,
-            json!({ "i": { "profileId": b, "password": "bob's own long password" } }),
+        credentials::set(
+            &app,
+            &token,
+            json!({ "profileId": b, "password": "bob's own long password" }),
         )
         .await;
-        const LOGIN: &str = "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { profile { id } } }";
-        let signed = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "l": "b@example.org", "p": "bob's own long password" }),
-            )
-            .await;
+        let signed = member_login(&app, "b@example.org", "bob's own long password").await;
         assert_eq!(
             signed["data"]["memberLogin"]["profile"]["id"],
             b.as_str(),
             "{signed}"
         );
-        let signed = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "l": "annie", "p": "a long and fine password" }),
-            )
-            .await;
+        let signed = member_login(&app, "annie", "a long and fine password").await;
         assert_eq!(
             signed["data"]["memberLogin"]["profile"]["id"],
             a.as_str(),
@@ -579,8 +573,6 @@ both!(
 );
 
 // --- Floods -----------------------------------------------------------------------------
-
-const FORGOT: &str = "mutation($e: String!) { requestPasswordReset(email: $e) }";
 
 async fn outbound_rows(app: &TestApp) -> i64 {
     app.sql_value::<i64>("SELECT COUNT(*) AS n FROM outbound_emails", "n")
@@ -607,13 +599,7 @@ async fn forgot_login_flood(backend: Backend) {
     }
     // Distinct real addresses, one request each, then the rest as aliases of one request.
     for i in 0..6 {
-        let resp = app
-            .gql(
-                None,
-                FORGOT,
-                json!({ "e": format!("flood{i}@example.org") }),
-            )
-            .await;
+        let resp = forgot(&app, &format!("flood{i}@example.org")).await;
         assert_eq!(resp["data"]["requestPasswordReset"], true, "{resp}");
     }
     let aliases: String = (6..12)
@@ -657,9 +643,7 @@ async fn forgot_login_global_cap(backend: Backend) {
         .await;
     }
     for i in 0..8 {
-        let resp = app
-            .gql(None, FORGOT, json!({ "e": format!("cap{i}@example.org") }))
-            .await;
+        let resp = forgot(&app, &format!("cap{i}@example.org")).await;
         assert_eq!(resp["data"]["requestPasswordReset"], true);
     }
     assert_eq!(outbound_rows(&app).await, 3, "the hourly cap held");
@@ -676,13 +660,7 @@ both!(
             .sql_value("SELECT COUNT(*) AS n FROM audit_events", "n")
             .await;
         for i in 0..50 {
-            let resp = app
-                .gql(
-                    None,
-                    FORGOT,
-                    json!({ "e": format!("nobody{i}@example.org") }),
-                )
-                .await;
+            let resp = forgot(&app, &format!("nobody{i}@example.org")).await;
             assert_eq!(resp["data"]["requestPasswordReset"], true);
         }
         assert_eq!(outbound_rows(&app).await, 0);
@@ -774,34 +752,15 @@ both!(a_link_dies_when_the_email_changes, |app| async move {
     let p = app
         .create_profile(&token, person("Eve", "Moved", Some("eve@old.example")))
         .await;
-    let link = app
-        .gql(
-            Some(&token),
-            "mutation($p: ID!) { issueCredentialsLink(profileId: $p) { url } }",
-            json!({ "p": p }),
-        )
-        .await;
-    let url = link["data"]["issueCredentialsLink"]["url"]
-        .as_str()
-        .unwrap();
-    let link_token = url.split("#token=").nth(1).unwrap().to_owned();
+    let link_token = resets::issue_link(&app, &token, &p).await;
     app.gql(
         Some(&token),
         "mutation($id: ID!) { updateProfile(id: $id, input: { email: \"eve@new.example\" }) { profile { email } } }",
         json!({ "id": p }),
     )
     .await;
-    let check = app
-        .gql(
-            None,
-            "query($t: String!) { checkSetPasswordToken(token: $t) { state } }",
-            json!({ "t": link_token }),
-        )
-        .await;
-    assert_eq!(
-        check["data"]["checkSetPasswordToken"]["state"], "INVALID",
-        "{check}"
-    );
+    let state = resets::check(&app, &link_token).await;
+    assert_eq!(state["state"], "INVALID", "{state}");
     let retired: i64 = app
         .sql_value(
             "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'SET_PASSWORD_LINKS_RETIRED'",
@@ -816,32 +775,20 @@ both!(change_password_respects_the_lock, |app| async move {
     let p = app
         .create_profile(&token, person("Lou", "Locked", Some("lou@example.org")))
         .await;
-    app.gql(
-            Some(&token),
-            "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }",
-            json!({ "i": { "profileId": p, "username": "lou.locked", "password": "lou's first long password" } }),
-        )
-        .await;
-    let signed = app
-            .gql(
-                None,
-                "mutation { memberLogin(login: \"lou.locked\", password: \"lou's first long password\") { token } }",
-                json!({}),
-            )
-            .await;
+    credentials::set(
+        &app,
+        &token,
+        json!({ "profileId": p, "username": "lou.locked", "password": "lou's first long password" }),
+    )
+    .await;
+    let signed = member_login(&app, "lou.locked", "lou's first long password").await;
     let member = signed["data"]["memberLogin"]["token"]
         .as_str()
         .unwrap()
         .to_owned();
     // Someone else locks the account with wrong guesses.
-    let threshold = app.app.services.config.lockout_threshold;
-    for _ in 0..threshold {
-        app.gql(
-                None,
-                "mutation { memberLogin(login: \"lou.locked\", password: \"not the password at all\") { token } }",
-                json!({}),
-            )
-            .await;
+    for _ in 0..app.app.services.config.lockout_threshold {
+        member_login(&app, "lou.locked", "not the password at all").await;
     }
     let resp = app
             .gql(
@@ -933,12 +880,7 @@ async fn crash_flags(backend: Backend) {
                 ),
             )
             .await;
-        app.gql(
-            Some(&token),
-            "mutation($p: ID!) { sendPasswordResetEmail(profileId: $p) { sentTo } }",
-            json!({ "p": p }),
-        )
-        .await;
+        resets::send_reset(&app, &token, &p).await;
     }
     let db = &app.app.services.db;
     let now = chrono::Utc::now();

@@ -50,6 +50,22 @@ pub async fn send_reset(app: &TestApp, staff: &str, id: &str) -> Value {
     .await
 }
 
+/// Staff issue a one-time link for profile `id`; returns the link's token.
+pub async fn issue_link(app: &TestApp, staff: &str, id: &str) -> String {
+    let resp = app
+        .gql(
+            Some(staff),
+            "mutation($id: ID!) { issueCredentialsLink(profileId: $id) { url } }",
+            json!({ "id": id }),
+        )
+        .await;
+    token_of(
+        resp["data"]["issueCredentialsLink"]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{resp}")),
+    )
+}
+
 pub async fn check(app: &TestApp, token: &str) -> Value {
     let resp = app
         .gql(
@@ -70,7 +86,7 @@ pub async fn set_with_token(app: &TestApp, token: &str, password: &str) -> Value
     .await
 }
 
-async fn forgot(app: &TestApp, email: &str) -> Value {
+pub async fn forgot(app: &TestApp, email: &str) -> Value {
     app.gql(
         None,
         "mutation($e: String!) { requestPasswordReset(email: $e) }",
