@@ -140,10 +140,12 @@ impl Worker {
                     let record_tx = record_tx.clone();
                     let mark_tx = mark_tx.clone();
                     async move {
-                        self.rate.acquire().await;
                         // Marked before the provider sees the message, so after a crash only
-                        // rows that may really have gone out are flagged as duplicates.
+                        // rows that may really have gone out (at most `concurrency` more) are
+                        // flagged as duplicates. The rate is taken last, right before the send:
+                        // a slow group commit in between would release sends in a burst.
                         wait_stored(&mark_tx, job.id).await;
+                        self.rate.acquire().await;
                         let outcome = self.deliver(&job).await;
                         wait_stored(&record_tx, (job.id, outcome)).await;
                     }
