@@ -38,7 +38,6 @@ pub struct Config {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub graphiql: bool,
-    pub graphiql_assets_dir: Option<PathBuf>,
     pub introspection: bool,
     pub staff_session_ttl: Duration,
     pub staff_session_idle: Duration,
@@ -161,7 +160,6 @@ impl Default for Config {
             max_complexity: 10_000,
             max_aliases: 30,
             graphiql: true,
-            graphiql_assets_dir: None,
             introspection: true,
             staff_session_ttl: Duration::hours(12),
             staff_session_idle: Duration::minutes(60),
@@ -247,9 +245,6 @@ impl Config {
         var("MEMBERKEY_MAX_COMPLEXITY", &mut c.max_complexity)?;
         var("MEMBERKEY_MAX_ALIASES", &mut c.max_aliases)?;
         var("MEMBERKEY_GRAPHIQL", &mut c.graphiql)?;
-        let mut assets = String::new();
-        var("MEMBERKEY_GRAPHIQL_ASSETS_DIR", &mut assets)?;
-        c.graphiql_assets_dir = (!assets.is_empty()).then(|| PathBuf::from(assets));
         var("MEMBERKEY_INTROSPECTION", &mut c.introspection)?;
         minutes(
             "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",

@@ -205,7 +205,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     .map_err(describe)?
                 {
                     Some(login) => println!(
-                        "Demo data loaded. Open {public_url}/graphql and sign in with:\n  mutation {{ staffLogin(username: \"{}\", password: \"{}\") {{ token }} }}\nthen send the token as the header  Authorization: Bearer <token>",
+                        "Demo data loaded.\n  GraphiQL:  {public_url}/graphql  (sign in with the bar at the top)\n  Staff:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
                         login.username, login.password
                     ),
                     None => println!(

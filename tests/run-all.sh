@@ -36,4 +36,15 @@ fi
 export MEMBERKEY_TEST_CHROMEDRIVER="$(command -v chromedriver)"
 export MEMBERKEY_TEST_CHROMIUM="$(command -v chromium)"
 
+# graphql-js and the graphql-http audit, run by node as standard clients (tests/node), at the
+# versions pinned in its package-lock.json; npm's cache lives with the other tools.
+if [ ! -d tests/node/node_modules/graphql-http ] || [ ! -d tests/node/node_modules/graphql ]; then
+  echo "Installing tests/node's packages from the npm registry"
+  npm ci --prefix tests/node --cache "$TOOLS/npm" --no-audit --no-fund --loglevel=error
+fi
+
+# Every tool above is installed now, so a test that finds one missing fails instead of
+# skipping.
+export CI="${CI:-true}"
+
 cargo test --workspace --all-targets --locked

@@ -64,7 +64,10 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
 
 /// The SDL committed as `schema.graphql`.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+    // With `@specifiedBy`, so the SDL says what introspection says about custom scalars.
+    schema_builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The serving schema: limits from settings and the services as data.

@@ -11,7 +11,7 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, graphiql};
@@ -158,8 +158,8 @@ pub async fn post_graphql(
             "batched requests are not supported: send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
+    let request = match serde_json::from_slice::<PostBody>(&body) {
+        Ok(b) => b.into_request(),
         Err(e) => {
             return plain_error(
                 StatusCode::BAD_REQUEST,
@@ -169,6 +169,28 @@ pub async fn post_graphql(
         }
     };
     execute(&state, &headers, peer, request, flavor).await
+}
+
+/// A POST body. Unlike the library's own `Request`, `query` is required and must be a string,
+/// so a misspelt or missing `query` is a 400 rather than an empty document.
+#[derive(serde::Deserialize)]
+struct PostBody {
+    query: String,
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: async_graphql::Variables,
+    #[serde(default)]
+    extensions: async_graphql::Extensions,
+}
+
+impl PostBody {
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables);
+        request.operation_name = self.operation_name;
+        request.extensions = self.extensions;
+        request
+    }
 }
 
 /// True when the operation the request would run is not a query.
@@ -233,7 +255,7 @@ pub async fn get_graphql(
             .iter()
             .any(|a| a == "text/html");
         if wants_html && state.config.graphiql {
-            return Html(graphiql::page(&state.config)).into_response();
+            return graphiql::page(&headers);
         }
         let flavor = negotiate(&headers).unwrap_or(Flavor::Json);
         return plain_error(

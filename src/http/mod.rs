@@ -1,7 +1,7 @@
 //! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `GET /graphql/ws`
-//! (subscriptions), `/healthz`, the
-//! built-in `/portal` pages, and the local GraphiQL assets when configured.
+//! (subscriptions), `/healthz`, the built-in `/portal` pages and GraphiQL's files.
 
+mod assets;
 mod client_ip;
 mod graphiql;
 mod graphql;
@@ -14,7 +14,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -39,8 +38,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
         .merge(portal::routes());
-    if let Some(dir) = &state.config.graphiql_assets_dir {
-        router = router.nest_service(graphiql::ASSETS_PATH, ServeDir::new(dir));
+    if state.config.graphiql {
+        router = router.merge(graphiql::routes());
     }
     if let Some(cors) = cors(&state.config) {
         router = router.layer(cors);

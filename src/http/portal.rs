@@ -3,63 +3,46 @@
 //! and sending a Referer, and a strict CSP allows only this origin.
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use axum::routing::get;
 
 use super::AppState;
+use super::assets::{Asset, Cache};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
     img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-fn page(content_type: &'static str, body: &'static str) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
+static PAGE: Asset = Asset::new(
+    "text/html; charset=utf-8",
+    include_bytes!("portal/set-password.html"),
+    CSP,
+    Cache::Never,
+);
+static SCRIPT: Asset = Asset::new(
+    "text/javascript; charset=utf-8",
+    include_bytes!("portal/set-password.js"),
+    CSP,
+    Cache::Never,
+);
+static STYLE: Asset = Asset::new(
+    "text/css; charset=utf-8",
+    include_bytes!("portal/set-password.css"),
+    CSP,
+    Cache::Never,
+);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/portal/set-password",
-            get(|| async {
-                page(
-                    "text/html; charset=utf-8",
-                    include_str!("portal/set-password.html"),
-                )
-            }),
+            get(|h: HeaderMap| async move { PAGE.respond(&h) }),
         )
         .route(
             "/portal/set-password.js",
-            get(|| async {
-                page(
-                    "text/javascript; charset=utf-8",
-                    include_str!("portal/set-password.js"),
-                )
-            }),
+            get(|h: HeaderMap| async move { SCRIPT.respond(&h) }),
         )
         .route(
             "/portal/set-password.css",
-            get(|| async {
-                page(
-                    "text/css; charset=utf-8",
-                    include_str!("portal/set-password.css"),
-                )
-            }),
+            get(|h: HeaderMap| async move { STYLE.respond(&h) }),
         )
 }

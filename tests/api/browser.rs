@@ -13,7 +13,7 @@ use crate::member_login::member_login;
 use crate::resets::{NEW_PASSWORD, check, links, nth_mail, send_reset, token_of};
 
 /// A WebDriver session in headless Chromium; the driver stops when this is dropped.
-struct Browser {
+pub struct Browser {
     base: String,
     session: String,
     http: reqwest::Client,
@@ -22,7 +22,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Option<Browser> {
+    pub async fn start() -> Option<Browser> {
         let Ok(driver) = std::env::var("MEMBERKEY_TEST_CHROMEDRIVER") else {
             eprintln!(
                 "MEMBERKEY_TEST_CHROMEDRIVER is not set; browser test not run (tests/run-all.sh sets it)"
@@ -53,9 +53,10 @@ impl Browser {
         let http = reqwest::Client::new();
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": std::env::var("MEMBERKEY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,860",
                          format!("--user-data-dir={}", profile.path().display())]
             }
         }}});
@@ -83,25 +84,20 @@ impl Browser {
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let resp: Value = self
-            .http
-            .request(method, url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mut req = self.http.request(method, url);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp: Value = req.send().await.unwrap().json().await.unwrap();
         resp["value"].clone()
     }
 
-    async fn goto(&self, url: &str) {
+    pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
             .await;
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub async fn js(&self, script: &str) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -111,7 +107,7 @@ impl Browser {
     }
 
     /// Waits until `script` returns something truthy, and returns it.
-    async fn until(&self, script: &str) -> Value {
+    pub async fn until(&self, script: &str) -> Value {
         for _ in 0..200 {
             let v = self.js(script).await;
             if !(v.is_null() || v == false || v == "") {
@@ -122,7 +118,7 @@ impl Browser {
         panic!("timed out waiting for: {script}");
     }
 
-    async fn element(&self, css: &str) -> String {
+    pub async fn element(&self, css: &str) -> String {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -137,7 +133,7 @@ impl Browser {
             .to_owned()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub async fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css).await;
         self.call(
             reqwest::Method::POST,
@@ -153,7 +149,7 @@ impl Browser {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub async fn click(&self, css: &str) {
         let id = self.element(css).await;
         self.call(
             reqwest::Method::POST,
@@ -163,7 +159,42 @@ impl Browser {
         .await;
     }
 
-    async fn quit(self) {
+    /// Saves a screenshot as `<CARGO_TARGET_TMPDIR>/screenshots/<name>.png` and returns its
+    /// path, for a person to look at.
+    pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        use base64::Engine;
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().expect("screenshot data"))
+            .expect("base64 screenshot");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// The browser console's messages since the last call (CSP violations show up here).
+    pub async fn console(&self) -> Vec<String> {
+        let logs = self
+            .call(
+                reqwest::Method::POST,
+                "/se/log",
+                json!({ "type": "browser" }),
+            )
+            .await;
+        logs.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|l| format!("{} {}", l["level"], l["message"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub async fn quit(self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))

@@ -156,39 +156,63 @@ both!(get_runs_queries_but_never_mutations, |app| async move {
 });
 
 both!(
-    graphiql_uses_local_assets_when_configured,
+    graphiql_is_served_from_the_binary_with_a_strict_csp,
     |app| async move {
-        let _ = app; // The default app uses the CDN page; this test needs its own settings.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("graphiql.min.js"), "window.GraphiQL = {};").unwrap();
-        let path = dir.path().to_owned();
-        let local = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |c| {
-            c.graphiql_assets_dir = Some(path)
-        })
-        .await;
-        let page = local
+        let page = app
             .client
-            .get(local.url("/graphql"))
+            .get(app.url("/graphql"))
             .header("accept", "text/html")
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
             .unwrap();
-        assert!(page.contains("/graphiql/assets/graphiql.min.js"));
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(csp.contains("connect-src 'self';"), "{csp}");
+        let html = page.text().await.unwrap();
         assert!(
-            !page.contains("https://"),
-            "no third-party origin in the offline page"
+            !html.contains("https://") && !html.contains("http://"),
+            "no other origin in the page"
         );
-        let js = local
+        for file in [
+            "page.js",
+            "page.css",
+            "favicon.svg",
+            "graphiql.min.js",
+            "graphiql.min.css",
+            "react.production.min.js",
+            "react-dom.production.min.js",
+        ] {
+            assert!(html.contains(&format!("/graphiql/{file}")), "{file} linked");
+            let resp = app
+                .client
+                .get(app.url(&format!("/graphiql/{file}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{file}");
+            assert_eq!(resp.headers()["cache-control"], "no-cache");
+            let etag = resp.headers()["etag"].clone();
+            assert!(!resp.bytes().await.unwrap().is_empty());
+            // An unchanged file is not sent again.
+            let again = app
+                .client
+                .get(app.url(&format!("/graphiql/{file}")))
+                .header("if-none-match", etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), 304, "{file}");
+        }
+        let missing = app
             .client
-            .get(local.url("/graphiql/assets/graphiql.min.js"))
+            .get(app.url("/graphiql/nothing.js"))
             .send()
             .await
             .unwrap();
-        assert_eq!(js.status(), 200);
-        assert_eq!(js.text().await.unwrap(), "window.GraphiQL = {};");
+        assert_eq!(missing.status(), 404);
     }
 );
 

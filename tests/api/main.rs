@@ -5,10 +5,12 @@ mod helpers;
 
 mod attacks;
 mod browser;
+mod clients;
 mod credentials;
 mod dataloaders;
 mod delivery;
 mod errors;
+mod graphiql;
 mod http_spec;
 mod imported;
 mod limits;
