@@ -11,6 +11,9 @@ use crate::domain::{InvalidInput, Right};
 /// The closed set of error codes clients can rely on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// The HTTP request is not a GraphQL request (media type, JSON, batch, missing `query`).
+    /// Used by the transport only, never by a resolver.
+    BadRequest,
     BadUserInput,
     InvalidProfileId,
     NotFound,
@@ -24,7 +27,9 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    Conflict,
     QueryTooComplex,
+    GraphqlParseFailed,
     GraphqlValidationFailed,
     InternalServerError,
 }
@@ -32,6 +37,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::InvalidProfileId => "INVALID_PROFILE_ID",
             ErrorCode::NotFound => "NOT_FOUND",
@@ -45,7 +51,9 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
@@ -87,6 +95,11 @@ pub enum AppError {
         right: Option<Right>,
     },
     RateLimited,
+    /// The record is not in a state that allows this (a sent communication cannot be edited,
+    /// the last administrator cannot leave). The message says what state it is in.
+    Conflict {
+        message: String,
+    },
     /// The operation is over the depth, cost or alias budget.
     QueryTooComplex {
         message: String,
@@ -137,6 +150,7 @@ impl AppError {
             }
             AppError::Forbidden { right } => forbidden_message(*right),
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
+            AppError::Conflict { message } => format!("{message}."),
             AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
                 format!("{message}.")
             }
@@ -159,6 +173,7 @@ impl AppError {
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden { .. } => ErrorCode::Forbidden,
             AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,
             AppError::GraphqlValidationFailed { .. } => ErrorCode::GraphqlValidationFailed,
             AppError::Internal(_) => ErrorCode::InternalServerError,
@@ -183,6 +198,13 @@ impl AppError {
         AppError::BadUserInput {
             field: field.into(),
             message: invalid.message,
+        }
+    }
+
+    /// The record's state forbids the change; `message` says why and what to do instead.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            message: message.into(),
         }
     }
 

@@ -75,7 +75,7 @@ impl Extension for QueryLimitsExtension {
         let variables = request.variables.clone();
         let doc = request.parsed_query().map_err(|mut e| {
             let mut ext = e.extensions.take().unwrap_or_default();
-            ext.set("code", "GRAPHQL_PARSE_FAILED");
+            ext.set("code", crate::error::ErrorCode::GraphqlParseFailed.as_str());
             e.extensions = Some(ext);
             e
         })?;

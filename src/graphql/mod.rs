@@ -4,6 +4,7 @@
 mod audit;
 mod context;
 mod credentials;
+mod errors;
 mod guard;
 mod limits;
 pub mod loaders;
@@ -77,6 +78,7 @@ pub fn build_schema(services: Services, config: &Config) -> AppSchema {
     let mut builder = schema_builder()
         .limit_recursive_depth(32)
         .limit_directives(20)
+        .extension(errors::ErrorShape)
         .extension(limits::QueryLimits(limits::Limits {
             max_depth: config.max_depth,
             max_complexity: config.max_complexity,

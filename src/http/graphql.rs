@@ -59,8 +59,8 @@ fn negotiate(headers: &HeaderMap) -> Option<Flavor> {
 }
 
 fn plain_error(status: StatusCode, flavor: Flavor, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    let code = crate::error::ErrorCode::BadRequest.as_str();
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     with_type(status, flavor, body.to_string())
 }
 

@@ -227,10 +227,9 @@ pub async fn update(
     principal.require(Right::SendMassCommunications)?;
     let current = load(svc, id).await?;
     if current.status != MassStatus::Draft {
-        return Err(bad(
-            "id",
+        return Err(AppError::conflict(
             format!(
-                "only drafts can be changed; this one is {}",
+                "only drafts can be changed; this one is {}. Create a new communication for different content",
                 current.status.as_db()
             ),
         ));
@@ -248,9 +247,8 @@ pub async fn update(
     let txn = store::begin_write(&svc.db).await?;
     // Re-checked inside the transaction: a send may have won the race.
     if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Draft, now).await? {
-        return Err(bad(
-            "id",
-            "only drafts can be changed; this one was just sent",
+        return Err(AppError::conflict(
+            "only drafts can be changed; this one was just sent. Create a new communication for different content",
         ));
     }
     let comm = store::mass::update_content(
@@ -481,10 +479,9 @@ pub async fn send(
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Queued, now).await? {
-        return Err(bad(
-            "id",
+        return Err(AppError::conflict(
             format!(
-                "only a draft can be sent; this one is {}",
+                "only a draft can be sent; this one is {}. Use retryFailedDeliveries to resend failed deliveries",
                 comm.status.as_db()
             ),
         ));
@@ -551,8 +548,7 @@ pub async fn cancel(
     )
     .await?
     {
-        return Err(bad(
-            "id",
+        return Err(AppError::conflict(
             format!(
                 "a {} communication cannot be cancelled",
                 comm.status.as_db()
@@ -592,8 +588,7 @@ pub async fn retry_failed(
         MassStatus::Failed,
     ];
     if !store::mass::transition(&txn, id, &allowed, MassStatus::Queued, now).await? {
-        return Err(bad(
-            "id",
+        return Err(AppError::conflict(
             format!(
                 "a {} communication has no deliveries to retry",
                 comm.status.as_db()

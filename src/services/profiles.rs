@@ -158,10 +158,9 @@ async fn check_parent(
         && fields.kind != ProfileKind::Organization
         && store::profiles::has_children(db, me.id).await?
     {
-        return Err(AppError::BadUserInput {
-            field: "input.kind".into(),
-            message: "this organisation has related profiles; move them first".into(),
-        });
+        return Err(AppError::conflict(
+            "this organisation has related profiles; move them to another organisation first",
+        ));
     }
     Ok(())
 }

@@ -203,10 +203,9 @@ async fn ensure_not_last_admin(
 ) -> AppResult<()> {
     let holders = store::staff::lock_active_holders(db, Right::ManageStaff).await?;
     if holders.iter().all(|h| *h == leaving) {
-        return Err(AppError::BadUserInput {
-            field: "staffUserId".into(),
-            message: "this is the last active staff user with MANAGE_STAFF; grant it to someone else first".into(),
-        });
+        return Err(AppError::conflict(
+            "this is the last active staff user with MANAGE_STAFF; grant it to someone else first",
+        ));
     }
     Ok(())
 }

@@ -229,7 +229,7 @@ both!(array_batches_are_refused, |app| async move {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_REQUEST");
 });
 
 both!(oversized_bodies_get_413, |app| async move {

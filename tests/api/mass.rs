@@ -258,10 +258,10 @@ both!(each_recipient_gets_their_own_link, |app| async move {
     // Sent is sent: no second send, no edits.
     assert_eq!(
         code(&app.gql(Some(&token), SEND, json!({ "id": id })).await),
-        "BAD_USER_INPUT"
+        "CONFLICT"
     );
     let upd = app.gql(Some(&token), "mutation($i: UpdateMassCommunicationInput!) { updateMassCommunication(input: $i) { massCommunication { id } } }", json!({ "i": { "id": id, "subject": "x" } })).await;
-    assert_eq!(code(&upd), "BAD_USER_INPUT");
+    assert_eq!(code(&upd), "CONFLICT");
 });
 
 both!(

@@ -104,7 +104,7 @@ both!(
             .await;
         assert_eq!(
             code(&resp),
-            "BAD_USER_INPUT",
+            "CONFLICT",
             "an organisation with people cannot become a person"
         );
     }

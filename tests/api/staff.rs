@@ -183,14 +183,14 @@ both!(
                 )
                 .await
             ),
-            "BAD_USER_INPUT"
+            "CONFLICT"
         );
         assert_eq!(
             code(
                 &app.gql(Some(&admin), deactivate, json!({ "id": admin_id }))
                     .await
             ),
-            "BAD_USER_INPUT"
+            "CONFLICT"
         );
 
         // With a second administrator, the first may step down.

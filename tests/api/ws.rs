@@ -64,13 +64,16 @@ impl WsClient {
 
     /// Starts an operation and returns its id.
     pub async fn subscribe(&mut self, query: &str, variables: Value) -> String {
+        self.start(json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    /// Starts an operation from a whole request payload and returns its id.
+    pub async fn start(&mut self, payload: Value) -> String {
         self.next_id += 1;
         let id = self.next_id.to_string();
-        self.send_raw(
-            json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })
-                .to_string(),
-        )
-        .await;
+        self.send_raw(json!({ "id": id, "type": "subscribe", "payload": payload }).to_string())
+            .await;
         id
     }
 
@@ -114,7 +117,13 @@ impl WsClient {
     /// Runs a query or mutation and returns its result payload (`data`/`errors`), or how the
     /// socket closed instead.
     pub async fn run(&mut self, query: &str, variables: Value) -> Result<Value, Closed> {
-        let id = self.subscribe(query, variables).await;
+        self.run_payload(json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    /// Like [`WsClient::run`], from a whole request payload (with `operationName`, say).
+    pub async fn run_payload(&mut self, payload: Value) -> Result<Value, Closed> {
+        let id = self.start(payload).await;
         let mut payload = None;
         loop {
             let msg = self.next().await?;
