@@ -3,6 +3,8 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::cursor::{self, AuditCursor};
+use super::types::PageInfo;
 use super::{Require, parts};
 use crate::domain::{self, Right};
 use crate::services::audit as svc_audit;
@@ -47,15 +49,53 @@ impl AuditEvent {
     }
 }
 
-/// A page of audit events, newest first.
+/// One audit event in a connection.
 #[derive(SimpleObject)]
+pub struct AuditEventEdge {
+    /// Where this edge sits; pass it as `after` to continue behind it.
+    cursor: String,
+    /// The event.
+    node: AuditEvent,
+}
+
+/// A page of audit events, newest first.
 pub struct AuditEventConnection {
-    /// The events on this page.
-    nodes: Vec<AuditEvent>,
-    /// Pass as `after` for the next (older) page; null on the last page.
-    end_cursor: Option<String>,
-    /// True when older events follow.
+    events: Vec<domain::AuditRecord>,
     has_next_page: bool,
+    has_previous_page: bool,
+    profile_id: Option<ID>,
+}
+
+/// A page of audit events, newest first.
+#[Object]
+impl AuditEventConnection {
+    /// The events on this page with their cursors.
+    async fn edges(&self) -> Vec<AuditEventEdge> {
+        self.events
+            .iter()
+            .map(|e| AuditEventEdge {
+                cursor: cursor::encode(&AuditCursor(e.id)),
+                node: AuditEvent(e.clone()),
+            })
+            .collect()
+    }
+    /// Paging facts.
+    async fn page_info(&self) -> PageInfo {
+        let cursor_of = |e: &domain::AuditRecord| cursor::encode(&AuditCursor(e.id));
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.events.first().map(cursor_of),
+            end_cursor: self.events.last().map(cursor_of),
+        }
+    }
+    /// How many events there are in all (for the profile, when one was given). Counted only
+    /// when asked for.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let (svc, principal, _) = parts(ctx)?;
+        let profile = self.profile_id.as_ref().map(|id| id.as_str());
+        Ok(svc_audit::count(svc, principal, profile).await?)
+    }
 }
 
 #[derive(Default)]
@@ -75,21 +115,20 @@ impl AuditQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<AuditEventConnection> {
         let (svc, principal, _) = parts(ctx)?;
+        let after = cursor::parse_after::<AuditCursor>(after.as_deref())?;
         let page = svc_audit::page(
             svc,
             principal,
             profile_id.as_ref().map(|id| id.as_str()),
             first,
-            after.as_deref(),
+            after.map(|c| c.0),
         )
         .await?;
         Ok(AuditEventConnection {
-            end_cursor: page
-                .has_next_page
-                .then(|| page.events.last().map(|e| e.id.to_string()))
-                .flatten(),
+            events: page.events,
             has_next_page: page.has_next_page,
-            nodes: page.events.into_iter().map(AuditEvent).collect(),
+            has_previous_page: after.is_some(),
+            profile_id,
         })
     }
 }

@@ -6,6 +6,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
+use super::cursor::{self, DeliveryCursor};
 use super::types::{MemberStatus, PageInfo, ProfileKind};
 use super::{Require, parts};
 use crate::domain::{self, Right, SPECIAL_FIELDS};
@@ -332,17 +333,8 @@ impl MassCommunication {
         #[graphql(desc = "A cursor from the previous page.")] after: Option<String>,
     ) -> Result<DeliveryConnection> {
         let (svc, principal, _) = parts(ctx)?;
-        let after_id = after
-            .as_deref()
-            .map(|a| {
-                a.strip_prefix("d:")
-                    .and_then(|n| n.parse::<i64>().ok())
-                    .ok_or_else(|| AppError::BadUserInput {
-                        field: "after".into(),
-                        message: "is not a cursor from this list".into(),
-                    })
-            })
-            .transpose()?;
+        let after_id =
+            cursor::parse_after::<DeliveryCursor>(after.as_deref())?.map(|c| c.0);
         let mut rows = mass::deliveries(
             svc,
             principal,
@@ -357,7 +349,7 @@ impl MassCommunication {
         let edges: Vec<DeliveryEdge> = rows
             .into_iter()
             .map(|d| DeliveryEdge {
-                cursor: format!("d:{}", d.id),
+                cursor: cursor::encode(&DeliveryCursor(d.id)),
                 node: Delivery(d),
             })
             .collect();

@@ -4,6 +4,7 @@
 mod audit;
 mod context;
 mod credentials;
+mod cursor;
 mod errors;
 mod guard;
 mod limits;

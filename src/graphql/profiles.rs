@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
-use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind, parse_after};
+use super::cursor;
+use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind};
 use super::{Require, parts};
 use crate::domain::{self, Right};
 use crate::services::profiles::{self as svc_profiles, Patch, ProfileChanges};
@@ -160,7 +161,7 @@ impl ProfileQuery {
     ) -> Result<ProfileConnection> {
         let (svc, principal, _) = parts(ctx)?;
         let first = svc_profiles::check_page_size(first)?;
-        let after = parse_after(after.as_deref())?;
+        let after = cursor::parse_after::<crate::store::search::SearchCursor>(after.as_deref())?;
         let query =
             svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
         let page = svc_profiles::page(svc, principal, &query, after, first).await?;

@@ -4,8 +4,8 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObje
 use chrono::{DateTime, Utc};
 
 use super::Require;
+use super::cursor;
 use crate::domain::{self, Right as DomainRight};
-use crate::error::AppError;
 use crate::services::{self, profiles::ProfilePage, profiles::ProfileQuery};
 use crate::store::search::SearchCursor;
 
@@ -139,7 +139,7 @@ impl Profile {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<RelatedProfileConnection> {
         let first = services::profiles::check_page_size(first)?;
-        let after = parse_after(after.as_deref())?;
+        let after = cursor::parse_after::<SearchCursor>(after.as_deref())?;
         let all = super::loaders(ctx)?
             .related
             .load_one(self.0.id)
@@ -322,7 +322,7 @@ impl ProfileConnection {
             .items
             .iter()
             .map(|(cursor, profile)| ProfileEdge {
-                cursor: encode_cursor(*cursor),
+                cursor: cursor::encode(cursor),
                 profile: profile.clone(),
             })
             .collect()
@@ -332,8 +332,8 @@ impl ProfileConnection {
         PageInfo {
             has_next_page: self.page.has_next_page,
             has_previous_page: self.has_previous_page,
-            start_cursor: self.page.items.first().map(|(c, _)| encode_cursor(*c)),
-            end_cursor: self.page.items.last().map(|(c, _)| encode_cursor(*c)),
+            start_cursor: self.page.items.first().map(|(c, _)| cursor::encode(c)),
+            end_cursor: self.page.items.last().map(|(c, _)| cursor::encode(c)),
         }
     }
     /// How many profiles match in all. Counted only when asked for.
@@ -380,44 +380,8 @@ impl RelatedProfileConnection {
 }
 
 fn related_cursor(p: &domain::Profile) -> String {
-    encode_cursor(SearchCursor {
+    cursor::encode(&SearchCursor {
         tier: 0,
         id: p.id.get(),
-    })
-}
-
-const CURSOR_PREFIX: &str = "p1:";
-
-pub fn encode_cursor(c: SearchCursor) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{CURSOR_PREFIX}{}:{}", c.tier, c.id))
-}
-
-/// Reads an `after` argument: absent or empty is the start, anything but a cursor from this
-/// server is `BAD_USER_INPUT`.
-pub fn parse_after(after: Option<&str>) -> Result<Option<SearchCursor>, AppError> {
-    match after {
-        None | Some("") => Ok(None),
-        Some(raw) => decode_cursor(raw)
-            .map(Some)
-            .ok_or_else(|| AppError::BadUserInput {
-                field: "after".into(),
-                message: "is not a cursor from this list; start again without `after`".into(),
-            }),
-    }
-}
-
-/// Reads a cursor this server produced. Anything else is `None`.
-fn decode_cursor(raw: &str) -> Option<SearchCursor> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (tier, id) = text.strip_prefix(CURSOR_PREFIX)?.split_once(':')?;
-    Some(SearchCursor {
-        tier: tier.parse().ok().filter(|t: &u8| *t <= 3)?,
-        id: id.parse().ok()?,
     })
 }

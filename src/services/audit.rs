@@ -10,12 +10,13 @@ pub struct AuditPage {
     pub has_next_page: bool,
 }
 
+/// A page of events, newest first, after the event with ID `after` (exclusive).
 pub async fn page(
     svc: &Services,
     principal: &Principal,
     profile_id: Option<&str>,
     first: Option<i32>,
-    after: Option<&str>,
+    after: Option<i64>,
 ) -> AppResult<AuditPage> {
     principal.require(Right::ViewAuditLog)?;
     let profile = profile_id
@@ -31,18 +32,24 @@ pub async fn page(
             });
         }
     };
-    let before = match after {
-        None | Some("") => None,
-        Some(raw) => Some(raw.parse::<i64>().map_err(|_| AppError::BadUserInput {
-            field: "after".into(),
-            message: "is not a cursor from this list; start again without `after`".into(),
-        })?),
-    };
-    let mut events = store::audit::page(&svc.db, profile, before, first + 1).await?;
+    let mut events = store::audit::page(&svc.db, profile, after, first + 1).await?;
     let has_next_page = events.len() as u64 > first;
     events.truncate(first as usize);
     Ok(AuditPage {
         events,
         has_next_page,
     })
+}
+
+/// How many events there are, for one profile or in all.
+pub async fn count(
+    svc: &Services,
+    principal: &Principal,
+    profile_id: Option<&str>,
+) -> AppResult<u64> {
+    principal.require(Right::ViewAuditLog)?;
+    let profile = profile_id
+        .map(super::profiles::parse_profile_id)
+        .transpose()?;
+    Ok(store::audit::count(&svc.db, profile).await?)
 }

@@ -74,6 +74,19 @@ pub async fn record(
 }
 
 /// Events newest first, with IDs below `before`.
+/// How many events there are, for one profile or in all.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    profile: Option<crate::domain::ProfileId>,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let mut q = audit_event::Entity::find();
+    if let Some(p) = profile {
+        q = q.filter(audit_event::Column::ProfileId.eq(p.get()));
+    }
+    q.count(db).await
+}
+
 pub async fn page(
     db: &impl ConnectionTrait,
     profile: Option<crate::domain::ProfileId>,

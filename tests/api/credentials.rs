@@ -254,7 +254,7 @@ both!(
         let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) }";
         app.gql(Some(&admin), remove, json!({ "id": id })).await;
 
-        let q = "query($id: ID, $after: String) { auditEvents(profileId: $id, first: 2, after: $after) { nodes { action actorKind profileId detail } endCursor hasNextPage } }";
+        let q = "query($id: ID, $after: String) { auditEvents(profileId: $id, first: 2, after: $after) { edges { cursor node { action actorKind profileId detail } } pageInfo { endCursor hasNextPage hasPreviousPage } totalCount } }";
         assert_eq!(
             code(&app.gql(Some(&clerk), q, json!({ "id": id })).await),
             "FORBIDDEN"
@@ -266,17 +266,35 @@ both!(
                 .gql(Some(&admin), q, json!({ "id": id, "after": after }))
                 .await;
             let conn = &resp["data"]["auditEvents"];
-            for n in conn["nodes"].as_array().unwrap() {
+            assert_eq!(conn["totalCount"], 5, "{resp}");
+            assert_eq!(conn["pageInfo"]["hasPreviousPage"], !after.is_null());
+            for e in conn["edges"].as_array().unwrap() {
+                let n = &e["node"];
                 assert_eq!(n["profileId"], id);
                 actions.push(n["action"].as_str().unwrap().to_owned());
             }
             assert!(!resp.to_string().contains(secret));
             assert!(!resp.to_string().contains(token.as_str().unwrap()));
-            if conn["hasNextPage"] != true {
+            if conn["pageInfo"]["hasNextPage"] != true {
                 break;
             }
-            after = conn["endCursor"].clone();
+            after = conn["pageInfo"]["endCursor"].clone();
         }
+        // One cursor scheme for every list, but a cursor only works in its own list.
+        let profiles = app
+            .gql(
+                Some(&admin),
+                "{ profiles(first: 1) { pageInfo { endCursor } } }",
+                json!({}),
+            )
+            .await;
+        let foreign = profiles["data"]["profiles"]["pageInfo"]["endCursor"].clone();
+        assert!(foreign.is_string(), "{profiles}");
+        let resp = app
+            .gql(Some(&admin), q, json!({ "id": id, "after": foreign }))
+            .await;
+        assert_eq!(code(&resp), "BAD_USER_INPUT", "{resp}");
+        assert_eq!(resp["errors"][0]["extensions"]["field"], "after");
         assert_eq!(
             actions,
             [

@@ -428,7 +428,7 @@ both!(
         let audit = app
             .gql(
                 Some(&admin),
-                "query($id: ID!) { auditEvents(profileId: $id, first: 50) { nodes { action } } }",
+                "query($id: ID!) { auditEvents(profileId: $id, first: 50) { edges { node { action } } } }",
                 json!({ "id": id }),
             )
             .await;

@@ -83,15 +83,15 @@ both!(
         let audit = app
             .gql(
                 Some(&admin),
-                "query($id: ID) { auditEvents(profileId: $id) { nodes { action } } }",
+                "query($id: ID) { auditEvents(profileId: $id) { edges { node { action } } } }",
                 json!({ "id": id }),
             )
             .await;
-        let reveals = audit["data"]["auditEvents"]["nodes"]
+        let reveals = audit["data"]["auditEvents"]["edges"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|n| n["action"] == "PASSWORD_REVEALED")
+            .filter(|e| e["node"]["action"] == "PASSWORD_REVEALED")
             .count();
         assert_eq!(reveals, 1, "one reveal happened and was audited");
     }
