@@ -75,11 +75,7 @@ impl App {
         };
         let schema = graphql::build_schema(services.clone(), &config);
         Ok(Self {
-            state: AppState {
-                schema,
-                services,
-                config,
-            },
+            state: AppState::new(schema, services, config),
             transport,
         })
     }

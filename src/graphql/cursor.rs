@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_only_in_its_own_list() {
         let c = encode(&AuditCursor(42));
-        assert_eq!(parse_after::<AuditCursor>(Some(&c)).unwrap(), Some(AuditCursor(42)));
+        assert_eq!(
+            parse_after::<AuditCursor>(Some(&c)).unwrap(),
+            Some(AuditCursor(42))
+        );
         assert!(parse_after::<DeliveryCursor>(Some(&c)).is_err());
         assert!(parse_after::<SearchCursor>(Some(&c)).is_err());
         let p = encode(&SearchCursor { tier: 2, id: 7 });
@@ -121,7 +124,12 @@ mod tests {
     fn anything_else_is_refused_and_empty_is_the_start() {
         assert_eq!(parse_after::<AuditCursor>(None).unwrap(), None);
         assert_eq!(parse_after::<AuditCursor>(Some("")).unwrap(), None);
-        for bad in ["42", "d:42", "not base64!", &URL_SAFE_NO_PAD.encode("v1:audit:x")] {
+        for bad in [
+            "42",
+            "d:42",
+            "not base64!",
+            &URL_SAFE_NO_PAD.encode("v1:audit:x"),
+        ] {
             assert!(parse_after::<AuditCursor>(Some(bad)).is_err(), "{bad}");
         }
         let wrong_tier = URL_SAFE_NO_PAD.encode("v1:profile:9:1");

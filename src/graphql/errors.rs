@@ -1,3 +1,5 @@
+//! The error model that [`super::gate`] applies to every request.
+//!
 //! Every error a client receives carries a code from [`ErrorCode`], whatever produced it: our
 //! resolvers (coded through `AppError`), our limits, or the library's own parser, validation
 //! and input coercion, which code nothing.
@@ -6,149 +8,96 @@
 //! drops the key instead): a nullable field becomes `null`; a failed non-null field makes its
 //! nearest nullable ancestor (or list item) `null`, and `data` itself when there is none.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve,
-    NextSubscribe, NextValidation, ResolveInfo,
-};
+use async_graphql::QueryPathNode;
 use async_graphql::parser::types::{BaseType, DocumentOperations, ExecutableDocument};
-use async_graphql::futures_util::stream::{BoxStream, StreamExt};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::{Response, ServerError, ServerResult, Value};
 
+use super::lock;
 use crate::error::{AppError, ErrorCode};
 
-/// The extension that codes every error and nulls failed nullable fields.
-pub struct ErrorShape;
-
-impl ExtensionFactory for ErrorShape {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorShapeExtension::default())
-    }
-}
-
-/// One per request (or per subscription), so the errors of nulled fields stay with it.
+/// What one request's (or one subscription event's) fields left behind.
 #[derive(Default)]
-struct ErrorShapeExtension {
-    nulled: Arc<Mutex<Vec<ServerError>>>,
+pub(super) struct Failures {
+    /// Errors of nullable fields that became null.
+    nulled: Vec<ServerError>,
     /// Paths of failed non-null fields whose null has not yet been absorbed by a nullable
     /// ancestor. Inner fields finish before outer ones, so an ancestor sees them all.
-    pending: Arc<Mutex<Vec<Vec<String>>>>,
+    pending: Vec<Vec<String>>,
 }
 
-#[async_trait::async_trait]
-impl Extension for ErrorShapeExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        finish(next.run(ctx).await, &self.nulled, &self.pending)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let nulled = self.nulled.clone();
-        let pending = self.pending.clone();
-        next.run(ctx, stream)
-            .map(move |resp| finish(resp, &nulled, &pending))
-            .boxed()
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        // The limits run first (they parse the document); the parsed document is kept.
-        let mut request = next.run(ctx, request).await?;
-        let operation = request.operation_name.clone();
-        let variables = request.variables.clone();
-        let doc = request.parsed_query()?;
-        required_variables_given(doc, operation.as_deref(), &variables)
-            .map_err(ServerError::from)?;
-        Ok(request)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = validation_code(&e.message);
-                    with_code(e, code)
-                })
-                .collect()
+/// Codes the errors of a failed validation.
+pub(super) fn code_validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let code = validation_code(&e.message);
+            with_code(e, code)
         })
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let ty = info.return_type;
-        let nullable = !ty.ends_with('!');
-        // `[T]` or `[T]!`: a list whose items may be null.
-        let items_nullable = ty.starts_with('[') && !ty.trim_end_matches('!').ends_with("!]");
-        let path_node = info.path_node;
-        match next.run(ctx, info).await {
-            Err(err) if nullable => {
-                lock(&self.nulled).push(err);
-                Ok(Some(Value::Null))
-            }
-            Err(err) => {
-                lock(&self.pending).push(path_node.to_string_vec());
-                Err(err)
-            }
-            Ok(Some(mut value)) if !lock(&self.pending).is_empty() => {
-                let path = path_node.to_string_vec();
-                let mut pending = lock(&self.pending);
-                let below: Vec<Vec<String>> = pending
-                    .extract_if(.., |p| p.len() > path.len() && p.starts_with(&path))
-                    .collect();
-                if below.is_empty() {
-                    return Ok(Some(value));
-                }
-                if items_nullable && let Value::List(items) = &mut value {
-                    // Only the items holding a failure become null.
-                    for failed in &below {
-                        if let Some(item) = failed[path.len()]
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| items.get_mut(i))
-                        {
-                            *item = Value::Null;
-                        }
-                    }
-                    Ok(Some(value))
-                } else if nullable {
-                    Ok(Some(Value::Null))
-                } else {
-                    // Not ours to absorb: the nearest nullable ancestor will.
-                    pending.extend(below);
-                    Ok(Some(value))
-                }
-            }
-            other => other,
-        }
-    }
+        .collect()
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// Settles a field's result as the spec asks, given its return type (`String`, `[T!]!`, …):
+/// a failed nullable field becomes null; a failed non-null field is left for its nearest
+/// nullable ancestor (or list item) to become null.
+pub(super) fn settle(
+    state: &Mutex<Failures>,
+    return_type: &str,
+    path_node: &QueryPathNode<'_>,
+    result: ServerResult<Option<Value>>,
+) -> ServerResult<Option<Value>> {
+    let nullable = !return_type.ends_with('!');
+    // `[T]` or `[T]!`: a list whose items may be null.
+    let items_nullable =
+        return_type.starts_with('[') && !return_type.trim_end_matches('!').ends_with("!]");
+    match result {
+        Err(err) if nullable => {
+            lock(state).nulled.push(err);
+            Ok(Some(Value::Null))
+        }
+        Err(err) => {
+            lock(state).pending.push(path_node.to_string_vec());
+            Err(err)
+        }
+        Ok(Some(mut value)) if !lock(state).pending.is_empty() => {
+            let path = path_node.to_string_vec();
+            let mut state = lock(state);
+            let pending = &mut state.pending;
+            let below: Vec<Vec<String>> = pending
+                .extract_if(.., |p| p.len() > path.len() && p.starts_with(&path))
+                .collect();
+            if below.is_empty() {
+                return Ok(Some(value));
+            }
+            if items_nullable && let Value::List(items) = &mut value {
+                // Only the items holding a failure become null.
+                for failed in &below {
+                    if let Some(item) = failed[path.len()]
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.get_mut(i))
+                    {
+                        *item = Value::Null;
+                    }
+                }
+                Ok(Some(value))
+            } else if nullable {
+                Ok(Some(Value::Null))
+            } else {
+                // Not ours to absorb: the nearest nullable ancestor will.
+                pending.extend(below);
+                Ok(Some(value))
+            }
+        }
+        other => other,
+    }
 }
 
 /// Variable coercion, as the spec orders it before execution: a variable of a non-null type
 /// without a default must be given, and not as `null`. (The library would only notice inside
 /// the resolver that reads it, as an uncoded error with a path.)
-fn required_variables_given(
+pub(super) fn required_variables_given(
     doc: &ExecutableDocument,
     operation: Option<&str>,
     variables: &async_graphql::Variables,
@@ -184,18 +133,14 @@ fn required_variables_given(
 
 /// Adds the errors of nulled fields and codes every error still without one. A failed
 /// non-null field that no nullable ancestor absorbed nulls `data`.
-fn finish(
-    mut resp: Response,
-    nulled: &Mutex<Vec<ServerError>>,
-    pending: &Mutex<Vec<Vec<String>>>,
-) -> Response {
-    resp.errors.append(&mut lock(nulled));
-    let mut pending = lock(pending);
-    if !pending.is_empty() {
-        pending.clear();
+pub(super) fn finish(mut resp: Response, state: &Mutex<Failures>) -> Response {
+    let mut state = lock(state);
+    resp.errors.append(&mut state.nulled);
+    if !state.pending.is_empty() {
+        state.pending.clear();
         resp.data = Value::Null;
     }
-    drop(pending);
+    drop(state);
     resp.errors = std::mem::take(&mut resp.errors)
         .into_iter()
         .map(|e| {
@@ -267,7 +212,7 @@ mod tests {
     fn an_uncoded_execution_error_is_internal_and_hides_its_text() {
         let mut e = ServerError::new("db connection string postgres://secret", None);
         e.path = vec![async_graphql::PathSegment::Field("profile".into())];
-        let resp = finish(Response::from_errors(vec![e]), &Mutex::default(), &Mutex::default());
+        let resp = finish(Response::from_errors(vec![e]), &Mutex::default());
         let err = &resp.errors[0];
         assert_eq!(
             code_of(err),
@@ -279,11 +224,8 @@ mod tests {
 
     #[test]
     fn an_existing_code_is_kept() {
-        let e = with_code(
-            ServerError::new("x", None),
-            ErrorCode::QueryTooComplex,
-        );
-        let resp = finish(Response::from_errors(vec![e]), &Mutex::default(), &Mutex::default());
+        let e = with_code(ServerError::new("x", None), ErrorCode::QueryTooComplex);
+        let resp = finish(Response::from_errors(vec![e]), &Mutex::default());
         assert_eq!(
             code_of(&resp.errors[0]),
             Some(&Value::from(ErrorCode::QueryTooComplex.as_str()))

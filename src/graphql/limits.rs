@@ -21,17 +21,13 @@
 //! `MaxIntrospectionDepthRule` caps it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
     SelectionSet,
 };
 use async_graphql::registry::{MetaType, Registry};
-use async_graphql::{Name, ServerError, ServerResult, Value as ConstValue, Variables};
+use async_graphql::{Name, Value as ConstValue, Variables};
 
 use crate::error::AppError;
 
@@ -51,37 +47,6 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
-}
-
-/// The extension that applies [`Limits`] to every request.
-pub struct QueryLimits(pub Limits);
-
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryLimitsExtension(self.0))
-    }
-}
-
-struct QueryLimitsExtension(Limits);
-
-#[async_trait::async_trait]
-impl Extension for QueryLimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        let variables = request.variables.clone();
-        let doc = request.parsed_query().map_err(|mut e| {
-            let mut ext = e.extensions.take().unwrap_or_default();
-            ext.set("code", crate::error::ErrorCode::GraphqlParseFailed.as_str());
-            e.extensions = Some(ext);
-            e
-        })?;
-        check(&ctx.schema_env.registry, doc, &variables, self.0).map_err(ServerError::from)?;
-        next.run(ctx, request).await
-    }
 }
 
 /// What an operation measured.
@@ -383,7 +348,12 @@ fn base_type_name(ty: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
+
+    use async_graphql::extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+    };
+    use async_graphql::{ServerError, ServerResult};
 
     use super::*;
 

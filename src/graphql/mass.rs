@@ -333,8 +333,7 @@ impl MassCommunication {
         #[graphql(desc = "A cursor from the previous page.")] after: Option<String>,
     ) -> Result<DeliveryConnection> {
         let (svc, principal, _) = parts(ctx)?;
-        let after_id =
-            cursor::parse_after::<DeliveryCursor>(after.as_deref())?.map(|c| c.0);
+        let after_id = cursor::parse_after::<DeliveryCursor>(after.as_deref())?.map(|c| c.0);
         let mut rows = mass::deliveries(
             svc,
             principal,

@@ -5,7 +5,9 @@ mod audit;
 mod context;
 mod credentials;
 mod cursor;
+mod documents;
 mod errors;
+mod gate;
 mod guard;
 mod limits;
 pub mod loaders;
@@ -79,8 +81,7 @@ pub fn build_schema(services: Services, config: &Config) -> AppSchema {
     let mut builder = schema_builder()
         .limit_recursive_depth(32)
         .limit_directives(20)
-        .extension(errors::ErrorShape)
-        .extension(limits::QueryLimits(limits::Limits {
+        .extension(gate::Gate::new(limits::Limits {
             max_depth: config.max_depth,
             max_complexity: config.max_complexity,
             max_aliases: config.max_aliases,
@@ -120,4 +121,10 @@ fn context_parts<'a>(
         .data::<RequestContext>()
         .map_err(|_| AppError::internal("a request reached the schema without its context"))?;
     Ok((services, request))
+}
+
+/// Locks a mutex that guards plain data: a panic elsewhere cannot leave it half-changed in a
+/// way that matters here, so a poisoned lock is used as it is.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

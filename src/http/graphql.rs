@@ -64,12 +64,13 @@ fn plain_error(status: StatusCode, flavor: Flavor, message: &str) -> Response {
     with_type(status, flavor, body.to_string())
 }
 
-fn with_type(status: StatusCode, flavor: Flavor, body: String) -> Response {
+fn with_type(status: StatusCode, flavor: Flavor, body: impl Into<axum::body::Body>) -> Response {
     let ct = match flavor {
         Flavor::GraphqlResponse => GRAPHQL_RESPONSE,
         Flavor::Json => JSON,
     };
-    let mut resp = (status, body).into_response();
+    let mut resp = Response::new(body.into());
+    *resp.status_mut() = status;
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     resp
@@ -104,8 +105,18 @@ async fn execute(
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(v) => v,
+    // Serialised once, straight to bytes; a request error leaves `data` out, as the
+    // GraphQL-over-HTTP spec asks.
+    let body = if request_error {
+        serde_json::to_vec(&RequestErrors {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = match body {
+        Ok(b) => b,
         Err(e) => {
             tracing::error!(cause = %e, "could not serialise a GraphQL response");
             return plain_error(
@@ -115,15 +126,20 @@ async fn execute(
             );
         }
     };
-    if request_error && let Some(obj) = body.as_object_mut() {
-        obj.remove("data");
-    }
     let status = if request_error && flavor == Flavor::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    with_type(status, flavor, body.to_string())
+    with_type(status, flavor, body)
+}
+
+/// The body of a response to a request that never ran: its errors, and no `data`.
+#[derive(serde::Serialize)]
+struct RequestErrors<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
 pub async fn post_graphql(

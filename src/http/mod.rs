@@ -20,12 +20,32 @@ use crate::config::Config;
 use crate::graphql::AppSchema;
 use crate::services::Services;
 
-/// What every handler shares.
+/// What every handler shares. axum clones the state for every request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`].
+pub struct Shared {
     pub schema: AppSchema,
     pub services: Services,
     pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(schema: AppSchema, services: Services, config: Arc<Config>) -> Self {
+        Self(Arc::new(Shared {
+            schema,
+            services,
+            config,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -48,8 +68,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         // Spans carry method and path only: the URI's query string may hold a GET query.
+        // They are at DEBUG: formatting a span for every request costs more than the rest of
+        // a small query, and errors carry their own correlation id. Turn them on with
+        // MEMBERKEY_LOG=info,memberkey::http=debug.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
         }))
         .with_state(state)
 }

@@ -227,12 +227,10 @@ pub async fn update(
     principal.require(Right::SendMassCommunications)?;
     let current = load(svc, id).await?;
     if current.status != MassStatus::Draft {
-        return Err(AppError::conflict(
-            format!(
-                "only drafts can be changed; this one is {}. Create a new communication for different content",
-                current.status.as_db()
-            ),
-        ));
+        return Err(AppError::conflict(format!(
+            "only drafts can be changed; this one is {}. Create a new communication for different content",
+            current.status.as_db()
+        )));
     }
     let subject = input.subject.unwrap_or(current.subject);
     let html = input.html.unwrap_or(current.html);
@@ -479,12 +477,10 @@ pub async fn send(
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Queued, now).await? {
-        return Err(AppError::conflict(
-            format!(
-                "only a draft can be sent; this one is {}. Use retryFailedDeliveries to resend failed deliveries",
-                comm.status.as_db()
-            ),
-        ));
+        return Err(AppError::conflict(format!(
+            "only a draft can be sent; this one is {}. Use retryFailedDeliveries to resend failed deliveries",
+            comm.status.as_db()
+        )));
     }
     let ids = resolve(&txn, &comm.recipients).await?;
     let mut rows = Vec::with_capacity(ids.len());
@@ -548,12 +544,10 @@ pub async fn cancel(
     )
     .await?
     {
-        return Err(AppError::conflict(
-            format!(
-                "a {} communication cannot be cancelled",
-                comm.status.as_db()
-            ),
-        ));
+        return Err(AppError::conflict(format!(
+            "a {} communication cannot be cancelled",
+            comm.status.as_db()
+        )));
     }
     let cancelled = store::mass::cancel_pending(&txn, id).await?;
     audit(
@@ -588,12 +582,10 @@ pub async fn retry_failed(
         MassStatus::Failed,
     ];
     if !store::mass::transition(&txn, id, &allowed, MassStatus::Queued, now).await? {
-        return Err(AppError::conflict(
-            format!(
-                "a {} communication has no deliveries to retry",
-                comm.status.as_db()
-            ),
-        ));
+        return Err(AppError::conflict(format!(
+            "a {} communication has no deliveries to retry",
+            comm.status.as_db()
+        )));
     }
     let retried = store::mass::retry_failed(&txn, id, now).await?;
     audit(

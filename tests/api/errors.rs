@@ -108,8 +108,8 @@ both!(
     }
 );
 
-/// Every kind of error a client can get back carries its code, over HTTP and over the
-/// WebSocket alike, and every error in a response has one.
+// Every kind of error a client can get back carries its code, over HTTP and over the
+// WebSocket alike, and every error in a response has one.
 both!(
     every_error_a_client_can_get_has_a_code_on_both_paths,
     |app| async move {
@@ -121,8 +121,14 @@ both!(
         );
         let aliases: String = (0..200).map(|i| format!("a{i}: __typename ")).collect();
         let cases = [
-            (json!({ "query": "{ profiles { totalCount " }), "GRAPHQL_PARSE_FAILED"),
-            (json!({ "query": "{ membrs }" }), "GRAPHQL_VALIDATION_FAILED"),
+            (
+                json!({ "query": "{ profiles { totalCount " }),
+                "GRAPHQL_PARSE_FAILED",
+            ),
+            (
+                json!({ "query": "{ membrs }" }),
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
             (
                 json!({ "query": "{ profiles { edges { node { nosuch } } } }" }),
                 "GRAPHQL_VALIDATION_FAILED",
@@ -136,7 +142,10 @@ both!(
                 "GRAPHQL_VALIDATION_FAILED",
             ),
             (json!({ "query": deep }), "QUERY_TOO_COMPLEX"),
-            (json!({ "query": format!("{{ {aliases} }}") }), "QUERY_TOO_COMPLEX"),
+            (
+                json!({ "query": format!("{{ {aliases} }}") }),
+                "QUERY_TOO_COMPLEX",
+            ),
             (
                 json!({ "query": "{ profiles(first: \"ten\") { totalCount } }" }),
                 "BAD_USER_INPUT",
@@ -157,7 +166,10 @@ both!(
                 json!({ "query": "{ profile(id: \"2q289i\") { id } }" }),
                 "INVALID_PROFILE_ID",
             ),
-            (json!({ "query": "{ profile(id: \"99999\") { id } }" }), "NOT_FOUND"),
+            (
+                json!({ "query": "{ profile(id: \"99999\") { id } }" }),
+                "NOT_FOUND",
+            ),
         ];
         let mut ws = crate::ws::WsClient::connect(&app, Some(&token)).await;
         for (payload, expected) in cases {
@@ -174,9 +186,9 @@ both!(
                 .unwrap();
             let over_ws = ws.run_payload(payload.clone()).await.expect("socket open");
             for (path, resp) in [("HTTP", &resp), ("WebSocket", &over_ws)] {
-                let errors = resp["errors"].as_array().unwrap_or_else(|| {
-                    panic!("{path}: expected errors for {payload}: {resp}")
-                });
+                let errors = resp["errors"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{path}: expected errors for {payload}: {resp}"));
                 assert_eq!(code(resp), expected, "{path}: {payload}: {resp}");
                 for e in errors {
                     assert!(
@@ -189,8 +201,8 @@ both!(
     }
 );
 
-/// A nullable field refused by its guard is `null` in `data`, with its error at that path; a
-/// refused non-null field nulls its nearest nullable ancestor, as the spec asks.
+// A nullable field refused by its guard is `null` in `data`, with its error at that path; a
+// refused non-null field nulls its nearest nullable ancestor, as the spec asks.
 both!(
     a_refused_nullable_field_is_null_with_its_error_at_its_path,
     |app| async move {
@@ -207,7 +219,8 @@ both!(
         assert!(set["errors"].is_null(), "{set}");
         let reader = app.staff_with("reader", &[]).await;
 
-        let query = "query($id: ID!) { profile(id: $id) { displayName portalCredential { username } } }";
+        let query =
+            "query($id: ID!) { profile(id: $id) { displayName portalCredential { username } } }";
         let resp = app.gql(Some(&reader), query, json!({ "id": member })).await;
         assert_eq!(code(&resp), "FORBIDDEN", "{resp}");
         assert_eq!(resp["data"]["profile"]["displayName"], "Ann Lee");
@@ -233,8 +246,12 @@ both!(
             profile.contains_key("portalCredential") && profile["portalCredential"].is_null(),
             "{resp}"
         );
-        let paths: Vec<&serde_json::Value> =
-            resp["errors"].as_array().unwrap().iter().map(|e| &e["path"]).collect();
+        let paths: Vec<&serde_json::Value> = resp["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["path"])
+            .collect();
         assert!(
             paths.contains(&&json!(["profile", "portalCredential", "passwordIsSet"])),
             "{resp}"
@@ -242,6 +259,9 @@ both!(
         // With the right, nothing is refused.
         let ok = app.gql(Some(&admin), query, json!({ "id": member })).await;
         assert!(ok["errors"].is_null(), "{ok}");
-        assert_eq!(ok["data"]["profile"]["portalCredential"]["username"], "annlee");
+        assert_eq!(
+            ok["data"]["profile"]["portalCredential"]["username"],
+            "annlee"
+        );
     }
 );

@@ -214,7 +214,7 @@ both!(
                 &app.gql(Some(&second), deactivate, json!({ "id": second_id }))
                     .await
             ),
-            "BAD_USER_INPUT"
+            "CONFLICT"
         );
         assert_eq!(
             code(

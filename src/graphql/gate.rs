@@ -1,0 +1,149 @@
+//! The schema's one extension: every request and every subscription passes through it.
+//! - Preparing: reuse the parsed document if this text was seen before ([`super::documents`]),
+//!   else parse it once; then the limits ([`super::limits`]) and the required variables,
+//!   before the library looks at the document.
+//! - Validating: reuse a kept validation where it cannot depend on variables; code the
+//!   library's validation errors.
+//! - Resolving and answering: the error model of [`super::errors`].
+//!
+//! One extension rather than one per concern: the library boxes a future for every hook of
+//! every extension on every request, and for every field.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextResolve,
+    NextSubscribe, NextValidation, ResolveInfo,
+};
+use async_graphql::futures_util::stream::{BoxStream, StreamExt};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
+
+use super::documents::{DocumentCache, Entry};
+use super::errors::{self, Failures};
+use super::limits::{self, Limits};
+use super::lock;
+use crate::error::ErrorCode;
+
+/// Builds one [`GateExtension`] per request, sharing the document cache.
+pub struct Gate {
+    limits: Limits,
+    documents: Arc<DocumentCache>,
+}
+
+impl Gate {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            documents: Arc::default(),
+        }
+    }
+}
+
+impl ExtensionFactory for Gate {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GateExtension {
+            limits: self.limits,
+            documents: self.documents.clone(),
+            failures: Arc::default(),
+            prepared: Mutex::default(),
+        })
+    }
+}
+
+struct GateExtension {
+    limits: Limits,
+    documents: Arc<DocumentCache>,
+    /// Shared with a subscription's response stream.
+    failures: Arc<Mutex<Failures>>,
+    /// The cache entry and operation name of the prepared request, for validation.
+    prepared: Mutex<Option<(Arc<Entry>, Option<String>)>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for GateExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        errors::finish(next.run(ctx).await, &self.failures)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let failures = self.failures.clone();
+        next.run(ctx, stream)
+            .map(move |resp| errors::finish(resp, &failures))
+            .boxed()
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        let seen = self.documents.get(&request.query);
+        if let Some(entry) = &seen {
+            request.set_parsed_query(entry.doc.clone());
+        }
+        // Taken out and put back rather than cloned: `parsed_query` borrows the request.
+        let variables = std::mem::take(&mut request.variables);
+        let operation = request.operation_name.take();
+        let checked = match request.parsed_query() {
+            Ok(doc) => limits::check(&ctx.schema_env.registry, doc, &variables, self.limits)
+                .and_then(|_| {
+                    errors::required_variables_given(doc, operation.as_deref(), &variables)
+                })
+                .map_err(ServerError::from),
+            Err(mut e) => {
+                let mut ext = e.extensions.take().unwrap_or_default();
+                ext.set("code", ErrorCode::GraphqlParseFailed.as_str());
+                e.extensions = Some(ext);
+                Err(e)
+            }
+        };
+        request.variables = variables;
+        checked?;
+        let entry = match seen {
+            Some(entry) => Some(entry),
+            None => {
+                let doc = request.parsed_query()?.clone();
+                self.documents.insert(&request.query, doc)
+            }
+        };
+        *lock(&self.prepared) = entry.map(|e| (e, operation.clone()));
+        request.operation_name = operation;
+        next.run(ctx, request).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let prepared = lock(&self.prepared).take();
+        if let Some((entry, operation)) = &prepared
+            && let Some(kept) = entry.validation(operation.as_deref())
+        {
+            return Ok(kept);
+        }
+        let result = next.run(ctx).await.map_err(errors::code_validation_errors);
+        if let (Some((entry, operation)), Ok(valid)) = (&prepared, &result) {
+            entry.keep_validation(operation.as_deref(), *valid);
+        }
+        result
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let return_type = info.return_type;
+        let path_node = info.path_node;
+        let result = next.run(ctx, info).await;
+        errors::settle(&self.failures, return_type, path_node, result)
+    }
+}
