@@ -209,7 +209,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                         login.username, login.password
                     ),
                     None => println!(
-                        "The database already has data; --demo seeds only an empty database."
+                        "The database already has data, so --demo added nothing. Sign in with the staff user created before, create one with `memberkey staff create`, or point MEMBERKEY_DATABASE_URL at a new file for a fresh demo."
                     ),
                 }
             }
