@@ -124,7 +124,10 @@ fn serve_demo_seeds_once_and_stops_on_sigterm() {
             for _ in 0..2 {
                 stdout.read_line(&mut rest).unwrap();
             }
-            assert!(rest.contains("GraphiQL:") && rest.contains("/graphql"), "{rest}");
+            assert!(
+                rest.contains("GraphiQL:") && rest.contains("/graphql"),
+                "{rest}"
+            );
             assert!(rest.contains("username admin  password "), "{rest}");
         } else {
             assert!(first.contains("already has data"), "{first}");
