@@ -229,6 +229,86 @@ fn minutes(name: &'static str, target: &mut Duration) -> Result<(), ConfigError>
     Ok(())
 }
 
+/// Every setting `Config::from_env` reads. A unit test keeps this list and `from_env` in step.
+pub const SETTINGS: &[&str] = &[
+    "MEMBERKEY_ARGON2_ITERATIONS",
+    "MEMBERKEY_ARGON2_MEMORY_KIB",
+    "MEMBERKEY_ARGON2_PARALLELISM",
+    "MEMBERKEY_ASSOCIATION_NAME",
+    "MEMBERKEY_BODY_LIMIT_BYTES",
+    "MEMBERKEY_CORS_ORIGINS",
+    "MEMBERKEY_DATABASE_URL",
+    "MEMBERKEY_DB_MAX_CONNECTIONS",
+    "MEMBERKEY_DELIVERY_LEASE_SECONDS",
+    "MEMBERKEY_DELIVERY_WORKER",
+    "MEMBERKEY_GRAPHIQL",
+    "MEMBERKEY_HASH_QUEUE",
+    "MEMBERKEY_HASH_WORKERS",
+    "MEMBERKEY_INTROSPECTION",
+    "MEMBERKEY_LISTEN",
+    "MEMBERKEY_LOCKOUT_MINUTES",
+    "MEMBERKEY_LOCKOUT_THRESHOLD",
+    "MEMBERKEY_LOG",
+    "MEMBERKEY_LOGIN_IP_LIMIT",
+    "MEMBERKEY_LOGIN_IP_WINDOW_MINUTES",
+    "MEMBERKEY_MAIL_FROM",
+    "MEMBERKEY_MAIL_REPLY_TO",
+    "MEMBERKEY_MAIL_TRANSPORT",
+    "MEMBERKEY_MASS_LINK_TTL_MINUTES",
+    "MEMBERKEY_MAX_ALIASES",
+    "MEMBERKEY_MAX_COMPLEXITY",
+    "MEMBERKEY_MAX_DEPTH",
+    "MEMBERKEY_MAX_SEND_RATE",
+    "MEMBERKEY_MEMBER_LINK_TTL_MINUTES",
+    "MEMBERKEY_MEMBER_SESSION_IDLE_MINUTES",
+    "MEMBERKEY_MEMBER_SESSION_TTL_MINUTES",
+    "MEMBERKEY_OUTBOX_DIR",
+    "MEMBERKEY_PASSWORD_MIN_LENGTH",
+    "MEMBERKEY_PUBLIC_URL",
+    "MEMBERKEY_RESETS_PER_ADDRESS_PER_HOUR",
+    "MEMBERKEY_RESET_IP_LIMIT",
+    "MEMBERKEY_RESET_MAIL_PER_HOUR",
+    "MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS",
+    "MEMBERKEY_SEALING_KEY",
+    "MEMBERKEY_SEALING_KEY_FILE",
+    "MEMBERKEY_SEND_CONCURRENCY",
+    "MEMBERKEY_SES_CONFIGURATION_SET",
+    "MEMBERKEY_SES_ENDPOINT",
+    "MEMBERKEY_SES_REGION",
+    "MEMBERKEY_SET_PASSWORD_URL",
+    "MEMBERKEY_STAFF_LINK_TTL_MINUTES",
+    "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",
+    "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
+    "MEMBERKEY_TOKEN_IP_LIMIT",
+    "MEMBERKEY_TRUSTED_PROXIES",
+    "MEMBERKEY_WS_INIT_TIMEOUT_SECONDS",
+];
+
+/// Names under `MEMBERKEY_` that belong to the test suite and benchmarks, not to the service.
+const TOOLING_PREFIXES: &[&str] = &["MEMBERKEY_TEST_", "MEMBERKEY_TOOLS_", "MEMBERKEY_BENCH_"];
+
+/// `MEMBERKEY_*` variables in the environment that are not settings, each with the closest
+/// setting's name when one is near.
+pub fn unknown_settings() -> Vec<(String, Option<&'static str>)> {
+    let mut unknown: Vec<(String, Option<&'static str>)> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("MEMBERKEY_"))
+        .filter(|k| !SETTINGS.contains(&k.as_str()))
+        .filter(|k| !TOOLING_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|k| {
+            let closest = SETTINGS
+                .iter()
+                .map(|s| (strsim::levenshtein(&k, s), *s))
+                .min()
+                .filter(|(d, _)| *d <= 4)
+                .map(|(_, s)| s);
+            (k, closest)
+        })
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 impl Config {
     /// Reads every `MEMBERKEY_*` variable over the embedded defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -417,4 +497,31 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_list_names_every_variable_from_env_reads() {
+        let source = include_str!("config.rs");
+        let start = source.find("pub fn from_env").unwrap();
+        let end = source.find("#[cfg(test)]").unwrap();
+        let body = &source[start..end];
+        let mut read: Vec<&str> = body
+            .split('"')
+            .filter(|w| {
+                w.len() > "MEMBERKEY_".len()
+                    && w.starts_with("MEMBERKEY_")
+                    && w.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        read.sort();
+        read.dedup();
+        let mut listed = SETTINGS.to_vec();
+        listed.sort();
+        assert_eq!(read, listed);
+    }
 }

@@ -84,6 +84,7 @@ pub enum AppError {
         username: String,
     },
     WeakPassword {
+        /// One or two whole sentences a member understands.
         reason: String,
     },
     InvalidLogin,
@@ -138,7 +139,7 @@ impl AppError {
             AppError::UsernameTaken { username } => {
                 format!("The username \"{username}\" is already in use. Choose a different username.")
             }
-            AppError::WeakPassword { reason } => format!("The password is too weak: {reason}."),
+            AppError::WeakPassword { reason } => reason.clone(),
             AppError::InvalidLogin => "The username or password is incorrect, or the account is not available.".into(),
             AppError::AmbiguousLogin => {
                 "Several profiles share this email address and password. Sign in with your username instead.".into()

@@ -4,6 +4,7 @@
 //! `domain` used by all. See DESIGN.md in the shared folder and CONTRIBUTING notes in the README.
 
 pub mod app;
+pub mod check;
 pub mod config;
 pub mod delivery;
 pub mod demo;

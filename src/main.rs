@@ -9,10 +9,20 @@ use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config};
 use tracing_subscriber::EnvFilter;
 
+/// The version, with a short hash of the GraphQL schema: two builds with the same hash serve
+/// the same API.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (schema {})",
+        env!("CARGO_PKG_VERSION"),
+        memberkey::graphql::schema_hash()
+    )
+});
+
 /// memberkey: the credentials back end of a Members Only portal. Settings come from MEMBERKEY_*
 /// environment variables (see the README).
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = VERSION.as_str(), about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +40,9 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL). Needs no database.
     Schema,
+    /// Check the settings and the environment (database, sealing key, outbox or SES) without
+    /// serving; exits non-zero if any check fails.
+    Check,
     /// Manage staff users.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -117,6 +130,18 @@ async fn cli_main() -> ExitCode {
         print!("{}", memberkey::graphql::sdl());
         return ExitCode::SUCCESS;
     }
+    if let Command::Check = cli.command {
+        // Checks read the settings themselves, so a broken one is reported, not fatal.
+        let lines = memberkey::check::run().await;
+        for line in &lines {
+            println!("{line}");
+        }
+        return if lines.iter().all(|l| l.ok) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -150,7 +175,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     let public_url = config.public_url.clone();
     let app = App::build(config).await.map_err(describe)?;
     match command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Check => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

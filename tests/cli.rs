@@ -240,3 +240,103 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
 }
+
+/// `memberkey check` with the given extra settings: its exit success and its lines.
+fn check(dir: &std::path::Path, settings: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = memberkey(dir);
+    cmd.env(
+        "MEMBERKEY_DATABASE_URL",
+        format!("sqlite://{}/check.db?mode=rwc", dir.display()),
+    );
+    for (k, v) in settings {
+        cmd.env(k, v);
+    }
+    let out = cmd.arg("check").output().unwrap();
+    (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn check_passes_a_good_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = check(dir.path(), &[]);
+    assert!(ok, "{out}");
+    for what in ["names", "settings", "database", "sealing key", "outbox"] {
+        assert!(out.contains(&format!("ok    {what}: ")), "{what}: {out}");
+    }
+    assert!(
+        out.contains("none pending") || out.contains("pending ("),
+        "{out}"
+    );
+    assert!(!out.contains("FAIL"), "{out}");
+    assert!(
+        !dir.path().join("memberkey.key").exists(),
+        "check creates no key"
+    );
+}
+
+#[test]
+fn check_names_each_broken_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    // A misspelt name, with the setting it was meant to be.
+    let (ok, out) = check(dir.path(), &[("MEMBERKEY_MAX_DEPHT", "3")]);
+    assert!(!ok);
+    assert!(
+        out.contains(
+            "FAIL  names: MEMBERKEY_MAX_DEPHT is not a setting; did you mean MEMBERKEY_MAX_DEPTH?"
+        ),
+        "{out}"
+    );
+    // A value that does not parse: named, and nothing that depends on it is tried.
+    let (ok, out) = check(dir.path(), &[("MEMBERKEY_MAX_DEPTH", "deep")]);
+    assert!(!ok);
+    assert!(out.contains("FAIL  settings: MEMBERKEY_MAX_DEPTH"), "{out}");
+    assert!(!out.contains("database"), "{out}");
+    // A database that cannot be opened.
+    let (ok, out) = check(
+        dir.path(),
+        &[(
+            "MEMBERKEY_DATABASE_URL",
+            "sqlite:///no/such/directory/x.db?mode=rwc",
+        )],
+    );
+    assert!(!ok);
+    assert!(out.contains("FAIL  database: cannot connect"), "{out}");
+    // A sealing key that others can read.
+    let key = dir.path().join("open.key");
+    std::fs::write(&key, "A".repeat(43)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, out) = check(
+        dir.path(),
+        &[("MEMBERKEY_SEALING_KEY_FILE", key.to_str().unwrap())],
+    );
+    assert!(!ok);
+    assert!(
+        out.contains("FAIL  sealing key:") && out.contains("chmod 600"),
+        "{out}"
+    );
+    // An outbox that cannot be written: its path runs through a file.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let (ok, out) = check(
+        dir.path(),
+        &[(
+            "MEMBERKEY_OUTBOX_DIR",
+            file.join("outbox").to_str().unwrap(),
+        )],
+    );
+    assert!(!ok);
+    assert!(out.contains("FAIL  outbox:"), "{out}");
+}
+
+#[test]
+fn version_names_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberkey(dir.path()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("memberkey {} (schema ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+}

@@ -74,6 +74,15 @@ pub fn sdl() -> String {
         .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
+/// A short hash of the SDL, printed by `memberkey --version`.
+pub fn schema_hash() -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(sdl().as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The serving schema: limits from settings and the services as data.
 pub fn build_schema(services: Services, config: &Config) -> AppSchema {
     // Depth and complexity are measured by `QueryLimits` before validation, in linear time;

@@ -24,23 +24,32 @@ impl SesTransport {
         envelope: Envelope,
         credentials: Option<Credentials>,
     ) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(Region::new(settings.ses_region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(1));
-        if let Some(c) = credentials {
-            loader = loader.credentials_provider(c);
-        }
-        let shared = loader.load().await;
-        let mut config = aws_sdk_sesv2::config::Builder::from(&shared);
-        if let Some(endpoint) = &settings.ses_endpoint {
-            config = config.endpoint_url(endpoint);
-        }
         Self {
-            client: aws_sdk_sesv2::Client::from_conf(config.build()),
+            client: client(settings, credentials).await,
             envelope,
             configuration_set: settings.ses_configuration_set.clone(),
         }
     }
+}
+
+/// The SES v2 client the settings describe: their region and endpoint, one attempt per call.
+/// Credentials come from the standard AWS chain unless `credentials` is given.
+pub async fn client(
+    settings: &MailSettings,
+    credentials: Option<Credentials>,
+) -> aws_sdk_sesv2::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new(settings.ses_region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(1));
+    if let Some(c) = credentials {
+        loader = loader.credentials_provider(c);
+    }
+    let shared = loader.load().await;
+    let mut config = aws_sdk_sesv2::config::Builder::from(&shared);
+    if let Some(endpoint) = &settings.ses_endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    aws_sdk_sesv2::Client::from_conf(config.build())
 }
 
 #[async_trait::async_trait]

@@ -27,10 +27,10 @@ pub(crate) fn judge_password(
     raw: &str,
     ctx: PasswordContext<'_>,
 ) -> AppResult<Password> {
-    let weak = |message: String| AppError::WeakPassword {
-        reason: format!("the password {message}"),
-    };
-    let password = Password::parse(raw, svc.password_policy()).map_err(|e| weak(e.message))?;
+    let password =
+        Password::parse(raw, svc.password_policy()).map_err(|e| AppError::WeakPassword {
+            reason: format!("The password {}.", e.message),
+        })?;
     let ctx = PasswordContext {
         association_name: Some(&svc.config.association_name),
         ..ctx
@@ -38,7 +38,10 @@ pub(crate) fn judge_password(
     password
         .check_strength(ctx)
         .map_err(|e| AppError::WeakPassword {
-            reason: format!("the password is refused because {}", e.message),
+            reason: format!(
+                "This password cannot be used: {}. Choose a different one.",
+                e.message
+            ),
         })?;
     Ok(password)
 }

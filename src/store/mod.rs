@@ -88,6 +88,17 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// Applies pending migrations.
+/// How many migrations are applied and which are pending, without changing anything.
+pub async fn migration_state(db: &DatabaseConnection) -> Result<(usize, Vec<String>), DbErr> {
+    use migration::MigratorTrait;
+    let applied = migration::Migrator::get_applied_migrations_read_only(db).await?;
+    let pending = migration::Migrator::get_pending_migrations_read_only(db).await?;
+    Ok((
+        applied.len(),
+        pending.iter().map(|m| m.name().to_owned()).collect(),
+    ))
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;
     migration::Migrator::up(db, None).await

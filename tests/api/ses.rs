@@ -179,3 +179,49 @@ async fn reset_through_ses(backend: Backend) {
     assert_eq!(resp["data"]["setPasswordWithToken"], true, "{resp}");
 }
 per_backend!(a_reset_email_goes_through_ses, super::reset_through_ses);
+
+/// `memberkey check` asks SES itself (here the emulator) about the account and the sender:
+/// an unknown sender and a registered but unverified one are both refused with the reason.
+#[tokio::test]
+async fn check_asks_ses_about_the_account_and_the_sender() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |from: &'static str| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_memberkey"));
+        cmd.current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "MEMBERKEY_DATABASE_URL",
+                format!("sqlite://{}/check.db?mode=rwc", dir.path().display()),
+            )
+            .env("MEMBERKEY_MAIL_TRANSPORT", "ses")
+            .env("MEMBERKEY_SES_ENDPOINT", &moto.url)
+            .env("MEMBERKEY_MAIL_FROM", from)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .arg("check");
+        async move {
+            let out = cmd.output().await.unwrap();
+            (out.status.success(), String::from_utf8(out.stdout).unwrap())
+        }
+    };
+    let (ok, out) = run("Chamber <nobody@unknown.example>").await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("ses account: "), "{out}");
+    assert!(
+        out.contains("FAIL  ses identity: nobody@unknown.example may not send")
+            && out.contains("NotFoundException"),
+        "{out}"
+    );
+    // Registered with the emulator (which never marks identities verified).
+    moto.transport().await;
+    let (ok, out) = run("Harbour Chamber <no-reply@chamber.example>").await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("no-reply@chamber.example is not verified for sending yet"),
+        "{out}"
+    );
+}
