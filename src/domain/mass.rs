@@ -2,60 +2,88 @@ use chrono::{DateTime, Utc};
 
 use super::{MemberStatus, ProfileId, ProfileKind};
 
-/// A merge field staff can put into a mass communication, as `{{token}}`.
+/// A merge field staff can put into a mass communication, as `{{token}}`. Every use of a
+/// field matches on this enum without a catch-all, so a new field cannot be added without
+/// deciding what it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SpecialField {
-    pub token: &'static str,
-    pub label: &'static str,
-    pub description: &'static str,
+pub enum MergeField {
+    FirstName,
+    LastName,
+    FullName,
+    OrganizationName,
+    Email,
+    Username,
+    ProfileId,
+    /// "Portal Login Credentials Link": the login and the recipient's own set-password link.
+    CredentialsLink,
 }
 
-/// Every merge field, in the order an editor's dropdown shows them.
-pub const SPECIAL_FIELDS: &[SpecialField] = &[
-    SpecialField {
-        token: "first_name",
-        label: "First Name",
-        description: "The person's first name; empty for organisations.",
-    },
-    SpecialField {
-        token: "last_name",
-        label: "Last Name",
-        description: "The person's last name; empty for organisations.",
-    },
-    SpecialField {
-        token: "full_name",
-        label: "Full Name",
-        description: "The person's first and last name, or the organisation's name.",
-    },
-    SpecialField {
-        token: "organization_name",
-        label: "Organisation Name",
-        description: "The organisation's name; for a person, their organisation's.",
-    },
-    SpecialField {
-        token: "email",
-        label: "Email",
-        description: "The recipient's email address.",
-    },
-    SpecialField {
-        token: "username",
-        label: "Username",
-        description: "The portal username; the email address when there is none.",
-    },
-    SpecialField {
-        token: "profile_id",
-        label: "Profile ID",
-        description: "The recipient's profile ID.",
-    },
-    SpecialField {
-        token: super::CREDENTIALS_FIELD,
-        label: "Portal Login Credentials Link",
-        description: "\"Username: …\" (the email when there is no username) and the recipient's own one-time link to set or reset the portal password. [[PORTALLOGINLINK]] works too.",
-    },
-];
+impl MergeField {
+    /// Every merge field, in the order an editor's dropdown shows them.
+    pub const ALL: [MergeField; 8] = [
+        MergeField::FirstName,
+        MergeField::LastName,
+        MergeField::FullName,
+        MergeField::OrganizationName,
+        MergeField::Email,
+        MergeField::Username,
+        MergeField::ProfileId,
+        MergeField::CredentialsLink,
+    ];
+
+    /// The name between the braces.
+    pub fn token(self) -> &'static str {
+        match self {
+            MergeField::FirstName => "first_name",
+            MergeField::LastName => "last_name",
+            MergeField::FullName => "full_name",
+            MergeField::OrganizationName => "organization_name",
+            MergeField::Email => "email",
+            MergeField::Username => "username",
+            MergeField::ProfileId => "profile_id",
+            MergeField::CredentialsLink => super::CREDENTIALS_FIELD,
+        }
+    }
+
+    /// The name staff see in the editor.
+    pub fn label(self) -> &'static str {
+        match self {
+            MergeField::FirstName => "First Name",
+            MergeField::LastName => "Last Name",
+            MergeField::FullName => "Full Name",
+            MergeField::OrganizationName => "Organisation Name",
+            MergeField::Email => "Email",
+            MergeField::Username => "Username",
+            MergeField::ProfileId => "Profile ID",
+            MergeField::CredentialsLink => "Portal Login Credentials Link",
+        }
+    }
+
+    /// What it expands to.
+    pub fn description(self) -> &'static str {
+        match self {
+            MergeField::FirstName => "The person's first name; empty for organisations.",
+            MergeField::LastName => "The person's last name; empty for organisations.",
+            MergeField::FullName => "The person's first and last name, or the organisation's name.",
+            MergeField::OrganizationName => {
+                "The organisation's name; for a person, their organisation's."
+            }
+            MergeField::Email => "The recipient's email address.",
+            MergeField::Username => "The portal username; the email address when there is none.",
+            MergeField::ProfileId => "The recipient's profile ID.",
+            MergeField::CredentialsLink => {
+                "\"Username: …\" (the email when there is no username) and the recipient's own one-time link to set or reset the portal password. [[PORTALLOGINLINK]] works too."
+            }
+        }
+    }
+
+    pub fn from_token(token: &str) -> Option<MergeField> {
+        MergeField::ALL.into_iter().find(|f| f.token() == token)
+    }
+}
 
 pub fn is_special_field(name: &str) -> bool {
-    SPECIAL_FIELDS.iter().any(|f| f.token == name)
+    MergeField::from_token(name).is_some()
 }
 
 /// Who a mass communication goes to: chosen profiles, or everyone a filter matches at the

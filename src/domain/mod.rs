@@ -20,8 +20,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::EmailAddress;
 pub use ids::{ProfileId, StaffUserId};
 pub use mass::{
-    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, RecipientFilter,
-    Recipients, SPECIAL_FIELDS, SpecialField, is_special_field,
+    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, MergeField,
+    RecipientFilter, Recipients, is_special_field,
 };
 pub use member_status::{MemberStatus, ProfileKind};
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};

@@ -9,7 +9,7 @@ use futures_util::Stream;
 use super::cursor::{self, DeliveryCursor};
 use super::types::{MemberStatus, PageInfo, ProfileKind};
 use super::{Require, parts};
-use crate::domain::{self, Right, SPECIAL_FIELDS};
+use crate::domain::{self, MergeField, Right};
 use crate::error::AppError;
 use crate::services::{mass, profiles::parse_profile_id};
 
@@ -404,12 +404,12 @@ impl MassQuery {
     /// The merge fields an editor offers, `{{token}}` in the text.
     #[graphql(guard = "Require::Staff")]
     async fn special_fields(&self) -> Vec<SpecialField> {
-        SPECIAL_FIELDS
+        MergeField::ALL
             .iter()
             .map(|f| SpecialField {
-                token: format!("{{{{{}}}}}", f.token),
-                label: f.label.into(),
-                description: f.description.into(),
+                token: format!("{{{{{}}}}}", f.token()),
+                label: f.label().into(),
+                description: f.description().into(),
             })
             .collect()
     }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::templates::Rendered;
 use super::{html_text, one_line};
 use crate::domain::{
-    CREDENTIALS_FIELD, InvalidInput, MergeTemplate, escape_html, is_special_field,
+    CREDENTIALS_FIELD, InvalidInput, MergeField, MergeTemplate, escape_html, is_special_field,
 };
 
 /// A communication's subject and body, parsed once for all its recipients.
@@ -60,23 +60,26 @@ impl MassTemplate {
     }
 
     pub fn render(&self, v: &RecipientValues) -> Rendered {
-        let plain = |field: &str| -> String {
-            match field {
-                "first_name" => v.first_name.clone(),
-                "last_name" => v.last_name.clone(),
-                "full_name" => v.full_name.clone(),
-                "organization_name" => v.organization_name.clone(),
-                "email" => v.email.clone(),
-                "username" => v.login.clone(),
-                "profile_id" => v.profile_id.clone(),
-                _ => format!(
+        let plain = |token: &str| -> String {
+            match MergeField::from_token(token) {
+                Some(MergeField::FirstName) => v.first_name.clone(),
+                Some(MergeField::LastName) => v.last_name.clone(),
+                Some(MergeField::FullName) => v.full_name.clone(),
+                Some(MergeField::OrganizationName) => v.organization_name.clone(),
+                Some(MergeField::Email) => v.email.clone(),
+                Some(MergeField::Username) => v.login.clone(),
+                Some(MergeField::ProfileId) => v.profile_id.clone(),
+                Some(MergeField::CredentialsLink) => format!(
                     "Username: {}\nSet your portal password: {}",
                     v.login, v.link
                 ),
+                // Parsing admits only known fields; anything else prints nothing, never a
+                // credential.
+                None => String::new(),
             }
         };
         let html_value = |field: &str| -> Cow<'static, str> {
-            if field == CREDENTIALS_FIELD {
+            if MergeField::from_token(field) == Some(MergeField::CredentialsLink) {
                 Cow::Owned(format!(
                     "<p>Username: <strong>{}</strong><br><a href=\"{}\">Set your portal password</a></p>",
                     escape_html(&v.login),
@@ -141,6 +144,36 @@ fn fields_in_tags(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_without_its_own_arm_prints_nothing_and_never_a_credential() {
+        let values = RecipientValues {
+            first_name: "Ann".into(),
+            login: "annlee".into(),
+            link: "https://members.example/set#token=secret".into(),
+            ..Default::default()
+        };
+        // A template that got past parsing with a field no arm knows (it cannot today).
+        let odd = MergeTemplate::parse("{{first_name}} {{future_field}}", |_| true).unwrap();
+        let t = MassTemplate {
+            subject: odd.clone(),
+            html: odd.clone(),
+            text: odd,
+            fields_in_tags: false,
+        };
+        let out = t.render(&values);
+        for part in [&out.subject, &out.html, &out.text] {
+            assert!(part.starts_with("Ann"), "{part}");
+            assert!(
+                !part.contains("annlee") && !part.contains("secret"),
+                "{part}"
+            );
+        }
+        // Every real field has a token that parses back to it.
+        for f in MergeField::ALL {
+            assert_eq!(MergeField::from_token(f.token()), Some(f));
+        }
+    }
 
     #[test]
     fn a_merged_value_cannot_make_a_javascript_link() {
