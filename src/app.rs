@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, MailTransportKind};
+use crate::config::{Config, MailTransportKind, Secret};
 use crate::delivery;
 use crate::domain::{Clock, SystemClock};
 use crate::error::AppError;
@@ -57,8 +57,11 @@ impl App {
         store::migrate(&db).await?;
         let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
         let sealer = if config.reveal_assigned_passwords {
-            let sealer = Sealer::load(config.sealing_key.as_deref(), &config.sealing_key_file)
-                .map_err(|e| AppError::internal(format!("sealing key: {e}")))?;
+            let sealer = Sealer::load(
+                config.sealing_key.as_ref().map(Secret::expose),
+                &config.sealing_key_file,
+            )
+            .map_err(|e| AppError::internal(format!("sealing key: {e}")))?;
             Some(sealer)
         } else {
             None

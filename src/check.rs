@@ -116,7 +116,7 @@ fn sealing_key(config: &Config) -> Line {
         );
     }
     if let Some(raw) = &config.sealing_key {
-        return match crate::services::sealing::Sealer::load(Some(raw), Path::new("")) {
+        return match crate::services::sealing::Sealer::load(Some(raw.expose()), Path::new("")) {
             Ok(_) => line(true, WHAT, "MEMBERKEY_SEALING_KEY holds a valid key"),
             Err(e) => line(false, WHAT, format!("MEMBERKEY_SEALING_KEY: {e}")),
         };

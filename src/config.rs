@@ -51,7 +51,7 @@ pub struct Config {
     pub member_session_ttl: Duration,
     pub member_session_idle: Duration,
     pub reveal_assigned_passwords: bool,
-    pub sealing_key: Option<String>,
+    pub sealing_key: Option<Secret>,
     pub sealing_key_file: PathBuf,
     /// Sign-in attempts one client IP may make per `login_ip_window`.
     pub login_ip_limit: i32,
@@ -185,6 +185,28 @@ impl Default for Config {
             cors_origins: Vec::new(),
             mail: MailSettings::default(),
         }
+    }
+}
+
+/// A secret setting: `Debug` (and so any log of the `Config`) never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 
@@ -348,7 +370,7 @@ impl Config {
         )?;
         let mut key = String::new();
         var("MEMBERKEY_SEALING_KEY", &mut key)?;
-        c.sealing_key = (!key.is_empty()).then_some(key);
+        c.sealing_key = (!key.is_empty()).then_some(Secret(key));
         let mut key_file = String::new();
         var("MEMBERKEY_SEALING_KEY_FILE", &mut key_file)?;
         if !key_file.is_empty() {
@@ -502,6 +524,17 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_sealing_key() {
+        let config = Config {
+            sealing_key: Some(Secret::from("c2VjcmV0LWtleS1ieXRlcw")),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("c2VjcmV0LWtleS1ieXRlcw"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
 
     #[test]
     fn the_settings_list_names_every_variable_from_env_reads() {

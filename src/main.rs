@@ -157,6 +157,13 @@ async fn cli_main() -> ExitCode {
         // Colour codes only for a person at a terminal, never into log files or collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    // A misspelt setting would otherwise be silently ignored, leaving its default in force.
+    for (name, closest) in memberkey::config::unknown_settings() {
+        match closest {
+            Some(c) => tracing::warn!("{name} is not a setting and is ignored; did you mean {c}?"),
+            None => tracing::warn!("{name} is not a setting and is ignored"),
+        }
+    }
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

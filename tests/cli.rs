@@ -330,6 +330,28 @@ fn check_names_each_broken_setting() {
 }
 
 #[test]
+fn a_misspelt_setting_is_reported_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberkey(dir.path())
+        .env(
+            "MEMBERKEY_DATABASE_URL",
+            format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
+        )
+        .env("MEMBERKEY_MAX_DEPHT", "3")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        log.contains(
+            "MEMBERKEY_MAX_DEPHT is not a setting and is ignored; did you mean MEMBERKEY_MAX_DEPTH?"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
 fn version_names_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let out = memberkey(dir.path()).arg("--version").output().unwrap();

@@ -23,12 +23,7 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Option<Browser> {
-        let Ok(driver) = std::env::var("MEMBERKEY_TEST_CHROMEDRIVER") else {
-            eprintln!(
-                "MEMBERKEY_TEST_CHROMEDRIVER is not set; browser test not run (tests/run-all.sh sets it)"
-            );
-            return None;
-        };
+        let driver = crate::helpers::component("MEMBERKEY_TEST_CHROMEDRIVER", "browser")?;
         let mut child = tokio::process::Command::new(driver)
             .arg("--port=0")
             .stdout(Stdio::piped())

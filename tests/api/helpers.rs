@@ -36,7 +36,6 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if !$crate::helpers::postgres_enabled() {
-                    eprintln!("MEMBERKEY_TEST_POSTGRES_URL is not set; PostgreSQL variant not run");
                     return;
                 }
                 let app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
@@ -60,8 +59,6 @@ macro_rules! per_backend {
             async fn postgres() {
                 if $crate::helpers::postgres_enabled() {
                     $f($crate::helpers::Backend::Postgres).await;
-                } else {
-                    eprintln!("MEMBERKEY_TEST_POSTGRES_URL is not set; PostgreSQL variant not run");
                 }
             }
         }
@@ -70,7 +67,30 @@ macro_rules! per_backend {
 pub(crate) use per_backend;
 
 pub fn postgres_enabled() -> bool {
-    std::env::var("MEMBERKEY_TEST_POSTGRES_URL").is_ok_and(|v| !v.trim().is_empty())
+    component("MEMBERKEY_TEST_POSTGRES_URL", "PostgreSQL").is_some()
+}
+
+/// A test component named by an environment variable (`tests/run-all.sh` sets them all), or
+/// `None` to skip. Under `CI` or `MEMBERKEY_TEST_REQUIRE_ALL=1` a missing component fails the
+/// test instead, so a green run cannot hide tests that never ran.
+pub fn component(var: &str, what: &str) -> Option<String> {
+    if let Some(value) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
+        return Some(value);
+    }
+    missing(&format!("{var} is not set"), what);
+    None
+}
+
+/// Skips the `what` part of a test because of `why`, or fails it under `CI` or
+/// `MEMBERKEY_TEST_REQUIRE_ALL=1`.
+pub fn missing(why: &str, what: &str) {
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var("MEMBERKEY_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{why}, so the {what} part of this test cannot run; tests/run-all.sh provides it"
+    );
+    eprintln!("{why}; the {what} part of this test is skipped (tests/run-all.sh provides it)");
 }
 
 /// A fresh PostgreSQL database, dropped when the test ends.
@@ -140,7 +160,9 @@ pub fn test_config(database_url: String) -> Config {
         },
         db_max_connections: 8,
         // A fixed key keeps tests from writing a key file into the working directory.
-        sealing_key: Some("dGVzdC1zZWFsaW5nLWtleS0zMi1ieXRlcy1sb25nISE".into()),
+        sealing_key: Some(memberkey::config::Secret::from(
+            "dGVzdC1zZWFsaW5nLWtleS0zMi1ieXRlcy1sb25nISE",
+        )),
         mail: memberkey::config::MailSettings {
             // The worker looks often, so tests see their mail quickly.
             poll: std::time::Duration::from_millis(50),

@@ -15,7 +15,6 @@ use crate::ses::{Moto, unfold_qp};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_deliver_one_send_without_duplicates() {
     if !postgres_enabled() {
-        eprintln!("MEMBERKEY_TEST_POSTGRES_URL is not set; the two-process test needs PostgreSQL");
         return;
     }
     let app = spawn_full(

@@ -24,12 +24,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto, or returns `None` (with a note) when the test script did not install it.
     pub async fn start() -> Option<Moto> {
-        let Ok(bin) = std::env::var("MEMBERKEY_TEST_MOTO_SERVER") else {
-            eprintln!(
-                "MEMBERKEY_TEST_MOTO_SERVER is not set; SES emulator test not run (tests/run-all.sh sets it)"
-            );
-            return None;
-        };
+        let bin = crate::helpers::component("MEMBERKEY_TEST_MOTO_SERVER", "SES emulator")?;
         let mut child = tokio::process::Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::piped())
