@@ -25,6 +25,9 @@ pub(super) struct Failures {
     /// Paths of failed non-null fields whose null has not yet been absorbed by a nullable
     /// ancestor. Inner fields finish before outer ones, so an ancestor sees them all.
     pending: Vec<Vec<String>>,
+    /// Paths that became null. Applied again to the merged `data`: a response key selected
+    /// twice (through fragments) is resolved twice and the library keeps only one result.
+    null_paths: Vec<Vec<String>>,
 }
 
 /// Codes the errors of a failed validation.
@@ -40,7 +43,7 @@ pub(super) fn code_validation_errors(errors: Vec<ServerError>) -> Vec<ServerErro
 
 /// Settles a field's result as the spec asks, given its return type (`String`, `[T!]!`, …):
 /// a failed nullable field becomes null; a failed non-null field is left for its nearest
-/// nullable ancestor (or list item) to become null.
+/// nullable ancestor to become null. (List items pass through here too, with the item type.)
 pub(super) fn settle(
     state: &Mutex<Failures>,
     return_type: &str,
@@ -48,49 +51,66 @@ pub(super) fn settle(
     result: ServerResult<Option<Value>>,
 ) -> ServerResult<Option<Value>> {
     let nullable = !return_type.ends_with('!');
-    // `[T]` or `[T]!`: a list whose items may be null.
-    let items_nullable =
-        return_type.starts_with('[') && !return_type.trim_end_matches('!').ends_with("!]");
     match result {
         Err(err) if nullable => {
-            lock(state).nulled.push(err);
+            let path = path_node.to_string_vec();
+            let mut state = lock(state);
+            state.nulled.push(err);
+            // Failures below are absorbed by this null too.
+            state.pending.retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
+            state.null_paths.push(path);
             Ok(Some(Value::Null))
         }
         Err(err) => {
             lock(state).pending.push(path_node.to_string_vec());
             Err(err)
         }
-        Ok(Some(mut value)) if !lock(state).pending.is_empty() => {
+        Ok(Some(value)) if nullable && !lock(state).pending.is_empty() => {
             let path = path_node.to_string_vec();
             let mut state = lock(state);
-            let pending = &mut state.pending;
-            let below: Vec<Vec<String>> = pending
-                .extract_if(.., |p| p.len() > path.len() && p.starts_with(&path))
-                .collect();
-            if below.is_empty() {
+            let before = state.pending.len();
+            state.pending.retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
+            if state.pending.len() == before {
                 return Ok(Some(value));
             }
-            if items_nullable && let Value::List(items) = &mut value {
-                // Only the items holding a failure become null.
-                for failed in &below {
-                    if let Some(item) = failed[path.len()]
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| items.get_mut(i))
-                    {
-                        *item = Value::Null;
-                    }
-                }
-                Ok(Some(value))
-            } else if nullable {
-                Ok(Some(Value::Null))
-            } else {
-                // Not ours to absorb: the nearest nullable ancestor will.
-                pending.extend(below);
-                Ok(Some(value))
+            state.null_paths.push(path);
+            Ok(Some(Value::Null))
+        }
+        // A non-null field leaves failures below it to its nearest nullable ancestor.
+        other => other,
+    }
+}
+
+/// Sets `data` at `path` to null, when the path's parent exists.
+fn null_at(data: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut here = data;
+    for segment in parents {
+        here = match here {
+            Value::Object(map) => match map.get_mut(segment.as_str()) {
+                Some(v) => v,
+                None => return,
+            },
+            Value::List(items) => match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                Some(v) => v,
+                None => return,
+            },
+            // An ancestor is null already.
+            _ => return,
+        };
+    }
+    match here {
+        Value::Object(map) => {
+            map.insert(async_graphql::Name::new(last), Value::Null);
+        }
+        Value::List(items) => {
+            if let Some(item) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                *item = Value::Null;
             }
         }
-        other => other,
+        _ => {}
     }
 }
 
@@ -140,6 +160,9 @@ pub(super) fn finish(mut resp: Response, state: &Mutex<Failures>) -> Response {
         state.pending.clear();
         resp.data = Value::Null;
     }
+    for path in std::mem::take(&mut state.null_paths) {
+        null_at(&mut resp.data, &path);
+    }
     drop(state);
     resp.errors = std::mem::take(&mut resp.errors)
         .into_iter()
@@ -149,7 +172,8 @@ pub(super) fn finish(mut resp: Response, state: &Mutex<Failures>) -> Response {
             } else if e.path.is_empty() {
                 // Choosing the operation (unknown name, several without a name) fails here.
                 with_code(e, ErrorCode::GraphqlValidationFailed)
-            } else if is_input_error(&e.message) {
+            } else if is_input_error(&e.message) || e.message.starts_with("Variable ") {
+                // Coercing a value (or a variable's) inside execution.
                 with_code(e, ErrorCode::BadUserInput)
             } else {
                 // An uncoded failure inside execution is a bug of ours: log it, say nothing.
@@ -177,11 +201,10 @@ fn with_code(mut e: ServerError, code: ErrorCode) -> ServerError {
 }
 
 /// Library messages for a value that does not fit its type: an argument, or a variable
-/// coerced into one.
+/// coerced into one. (Validation messages that start with "Variable" are about the document,
+/// an undefined or unused variable, and are not these.)
 fn is_input_error(message: &str) -> bool {
-    message.starts_with("Invalid value for argument")
-        || message.starts_with("Failed to parse")
-        || message.starts_with("Variable ")
+    message.starts_with("Invalid value for argument") || message.starts_with("Failed to parse")
 }
 
 fn validation_code(message: &str) -> ErrorCode {
@@ -204,6 +227,10 @@ mod tests {
         );
         assert_eq!(
             validation_code(r#"Unknown field "membrs" on type "QueryRoot"."#),
+            ErrorCode::GraphqlValidationFailed
+        );
+        assert_eq!(
+            validation_code(r#"Variable "$x" is not used by operation "Q""#),
             ErrorCode::GraphqlValidationFailed
         );
     }

@@ -256,6 +256,12 @@ both!(
             paths.contains(&&json!(["profile", "portalCredential", "passwordIsSet"])),
             "{resp}"
         );
+        // The same key selected twice, through a fragment: still null, whichever part failed.
+        let twice = "query($id: ID!) { profile(id: $id) { displayName portalCredential { username } ...F } } fragment F on Profile { portalCredential { passwordIsSet } }";
+        let resp = app.gql(Some(&reader), twice, json!({ "id": member })).await;
+        let profile = resp["data"]["profile"].as_object().expect("profile");
+        assert!(profile["portalCredential"].is_null(), "{resp}");
+        assert_eq!(profile["displayName"], "Ann Lee");
         // With the right, nothing is refused.
         let ok = app.gql(Some(&admin), query, json!({ "id": member })).await;
         assert!(ok["errors"].is_null(), "{ok}");
