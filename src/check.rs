@@ -71,6 +71,20 @@ pub async fn run() -> Vec<Line> {
 }
 
 async fn database(config: &Config) -> Line {
+    // Opening a SQLite URL with mode=rwc would create the file: a misspelt path must not look
+    // like an empty database.
+    if let Some(path) = sqlite_file(&config.database_url)
+        && !path.exists()
+    {
+        return line(
+            true,
+            "database",
+            format!(
+                "{} does not exist yet; `serve` or `migrate` creates it. If you meant an existing database, check MEMBERKEY_DATABASE_URL",
+                path.display()
+            ),
+        );
+    }
     let db = match crate::store::connect(&config.database_url, 1, Arc::default()).await {
         Ok(db) => db,
         Err(e) => {
@@ -104,6 +118,15 @@ async fn database(config: &Config) -> Line {
             format!("reachable, but its migration state cannot be read: {e}"),
         ),
     }
+}
+
+/// The file of a `sqlite://` URL, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 fn sealing_key(config: &Config) -> Line {

@@ -258,20 +258,34 @@ fn check(dir: &std::path::Path, settings: &[(&str, &str)]) -> (bool, String) {
 #[test]
 fn check_passes_a_good_configuration() {
     let dir = tempfile::tempdir().unwrap();
+    // Before the first start the database does not exist, and check does not create it.
+    let (ok, out) = check(dir.path(), &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("does not exist yet"), "{out}");
+    assert!(
+        !dir.path().join("check.db").exists(),
+        "check creates no database"
+    );
+    assert!(
+        !dir.path().join("memberkey.key").exists(),
+        "check creates no key"
+    );
+    let migrated = memberkey(dir.path())
+        .env(
+            "MEMBERKEY_DATABASE_URL",
+            format!("sqlite://{}/check.db?mode=rwc", dir.path().display()),
+        )
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
     let (ok, out) = check(dir.path(), &[]);
     assert!(ok, "{out}");
     for what in ["names", "settings", "database", "sealing key", "outbox"] {
         assert!(out.contains(&format!("ok    {what}: ")), "{what}: {out}");
     }
-    assert!(
-        out.contains("none pending") || out.contains("pending ("),
-        "{out}"
-    );
+    assert!(out.contains("migrations applied, none pending"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
-    assert!(
-        !dir.path().join("memberkey.key").exists(),
-        "check creates no key"
-    );
 }
 
 #[test]
@@ -292,13 +306,9 @@ fn check_names_each_broken_setting() {
     assert!(out.contains("FAIL  settings: MEMBERKEY_MAX_DEPTH"), "{out}");
     assert!(!out.contains("database"), "{out}");
     // A database that cannot be opened.
-    let (ok, out) = check(
-        dir.path(),
-        &[(
-            "MEMBERKEY_DATABASE_URL",
-            "sqlite:///no/such/directory/x.db?mode=rwc",
-        )],
-    );
+    // A directory, not a database file.
+    let url = format!("sqlite://{}?mode=rwc", dir.path().display());
+    let (ok, out) = check(dir.path(), &[("MEMBERKEY_DATABASE_URL", &url)]);
     assert!(!ok);
     assert!(out.contains("FAIL  database: cannot connect"), "{out}");
     // A sealing key that others can read.

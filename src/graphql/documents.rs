@@ -4,9 +4,10 @@
 //! keeps its successful validation, which then cannot change (validation depends only on the
 //! schema, the document, the operation name and, through variables, nothing else).
 //!
-//! Only documents that passed the limits are kept, and only up to [`MAX_QUERY_BYTES`] each and
-//! [`MAX_ENTRIES`] in all, so hostile traffic can neither fill memory nor push out much: when
-//! full, the cache starts over.
+//! Only documents that passed the limits *and* validation are kept, only up to
+//! [`MAX_QUERY_BYTES`] of text each (a parsed document is some 50 times its text at worst) and
+//! [`MAX_ENTRIES`] in all, so memory stays within a few tens of MB whatever is sent. When full,
+//! one entry makes room for the next.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,9 +18,9 @@ use async_graphql::parser::types::ExecutableDocument;
 use super::lock;
 
 /// The longest document kept.
-pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+pub const MAX_QUERY_BYTES: usize = 4 * 1024;
 /// The most documents kept.
-pub const MAX_ENTRIES: usize = 512;
+pub const MAX_ENTRIES: usize = 256;
 
 /// One document as first parsed.
 pub struct Entry {
@@ -63,7 +64,7 @@ impl DocumentCache {
         lock(&self.entries).get(query).cloned()
     }
 
-    /// Keeps `doc` as the parse of `query`, and returns the entry.
+    /// Keeps `doc` as the parse of `query` (which passed validation), and returns the entry.
     pub fn insert(&self, query: &str, doc: ExecutableDocument) -> Option<Arc<Entry>> {
         if query.len() > MAX_QUERY_BYTES {
             return None;
@@ -74,8 +75,11 @@ impl DocumentCache {
             validated: Mutex::default(),
         });
         let mut entries = lock(&self.entries);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.len() >= MAX_ENTRIES
+            && let Some(old) = entries.keys().next().cloned()
+        {
+            // Any one: the map's order is as good as random, and one slot is all we need.
+            entries.remove(&old);
         }
         entries.insert(Arc::from(query), entry.clone());
         Some(entry)

@@ -57,7 +57,9 @@ pub(super) fn settle(
             let mut state = lock(state);
             state.nulled.push(err);
             // Failures below are absorbed by this null too.
-            state.pending.retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
+            state
+                .pending
+                .retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
             state.null_paths.push(path);
             Ok(Some(Value::Null))
         }
@@ -69,7 +71,9 @@ pub(super) fn settle(
             let path = path_node.to_string_vec();
             let mut state = lock(state);
             let before = state.pending.len();
-            state.pending.retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
+            state
+                .pending
+                .retain(|p| !(p.len() > path.len() && p.starts_with(&path)));
             if state.pending.len() == before {
                 return Ok(Some(value));
             }
@@ -93,10 +97,12 @@ fn null_at(data: &mut Value, path: &[String]) {
                 Some(v) => v,
                 None => return,
             },
-            Value::List(items) => match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                Some(v) => v,
-                None => return,
-            },
+            Value::List(items) => {
+                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(v) => v,
+                    None => return,
+                }
+            }
             // An ancestor is null already.
             _ => return,
         };

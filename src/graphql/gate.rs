@@ -1,6 +1,6 @@
 //! The schema's one extension: every request and every subscription passes through it.
-//! - Preparing: reuse the parsed document if this text was seen before ([`super::documents`]),
-//!   else parse it once; then the limits ([`super::limits`]) and the required variables,
+//! - Preparing: reuse the parsed document if this text was seen (and validated) before
+//!   ([`super::documents`]), else parse it once; then the limits ([`super::limits`]) and the required variables,
 //!   before the library looks at the document.
 //! - Validating: reuse a kept validation where it cannot depend on variables; code the
 //!   library's validation errors.
@@ -18,7 +18,7 @@ use async_graphql::extensions::{
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
 
-use super::documents::{DocumentCache, Entry};
+use super::documents::{DocumentCache, Entry, MAX_QUERY_BYTES};
 use super::errors::{self, Failures};
 use super::limits::{self, Limits};
 use super::lock;
@@ -55,8 +55,21 @@ struct GateExtension {
     documents: Arc<DocumentCache>,
     /// Shared with a subscription's response stream.
     failures: Arc<Mutex<Failures>>,
-    /// The cache entry and operation name of the prepared request, for validation.
-    prepared: Mutex<Option<(Arc<Entry>, Option<String>)>>,
+    /// What validation needs of the prepared request.
+    prepared: Mutex<Option<Prepared>>,
+}
+
+/// The prepared request's document, as validation sees it.
+struct Prepared {
+    operation: Option<String>,
+    document: Document,
+}
+
+enum Document {
+    /// Seen before: its entry, which may hold a kept validation.
+    Seen(Arc<Entry>),
+    /// New: kept once it validates.
+    New(String, async_graphql::parser::types::ExecutableDocument),
 }
 
 #[async_trait::async_trait]
@@ -105,14 +118,18 @@ impl Extension for GateExtension {
         };
         request.variables = variables;
         checked?;
-        let entry = match seen {
-            Some(entry) => Some(entry),
-            None => {
-                let doc = request.parsed_query()?.clone();
-                self.documents.insert(&request.query, doc)
-            }
+        let document = match seen {
+            Some(entry) => Some(Document::Seen(entry)),
+            None if request.query.len() <= MAX_QUERY_BYTES => Some(Document::New(
+                request.query.clone(),
+                request.parsed_query()?.clone(),
+            )),
+            None => None,
         };
-        *lock(&self.prepared) = entry.map(|e| (e, operation.clone()));
+        *lock(&self.prepared) = document.map(|document| Prepared {
+            operation: operation.clone(),
+            document,
+        });
         request.operation_name = operation;
         next.run(ctx, request).await
     }
@@ -123,14 +140,31 @@ impl Extension for GateExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let prepared = lock(&self.prepared).take();
-        if let Some((entry, operation)) = &prepared
+        if let Some(Prepared {
+            operation,
+            document: Document::Seen(entry),
+        }) = &prepared
             && let Some(kept) = entry.validation(operation.as_deref())
         {
             return Ok(kept);
         }
         let result = next.run(ctx).await.map_err(errors::code_validation_errors);
-        if let (Some((entry, operation)), Ok(valid)) = (&prepared, &result) {
-            entry.keep_validation(operation.as_deref(), *valid);
+        if let (
+            Some(Prepared {
+                operation,
+                document,
+            }),
+            Ok(valid),
+        ) = (prepared, &result)
+        {
+            let entry = match document {
+                Document::Seen(entry) => Some(entry),
+                // Only a document that validated is worth keeping.
+                Document::New(query, doc) => self.documents.insert(&query, doc),
+            };
+            if let Some(entry) = entry {
+                entry.keep_validation(operation.as_deref(), *valid);
+            }
         }
         result
     }

@@ -295,7 +295,7 @@ pub async fn get_graphql(
         let mut resp = plain_error(
             StatusCode::METHOD_NOT_ALLOWED,
             flavor,
-            "mutations must be sent with POST",
+            "only queries run over GET: send mutations with POST, and subscriptions over /graphql/ws",
         );
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));

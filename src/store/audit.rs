@@ -73,7 +73,6 @@ pub async fn record(
     Ok(())
 }
 
-/// Events newest first, with IDs below `before`.
 /// How many events there are, for one profile or in all.
 pub async fn count(
     db: &impl ConnectionTrait,
@@ -87,6 +86,7 @@ pub async fn count(
     q.count(db).await
 }
 
+/// Events newest first, with IDs below `before`.
 pub async fn page(
     db: &impl ConnectionTrait,
     profile: Option<crate::domain::ProfileId>,

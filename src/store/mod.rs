@@ -87,7 +87,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     db.begin_with_options(options).await
 }
 
-/// Applies pending migrations.
 /// How many migrations are applied and which are pending, without changing anything.
 pub async fn migration_state(db: &DatabaseConnection) -> Result<(usize, Vec<String>), DbErr> {
     use migration::MigratorTrait;
@@ -99,6 +98,7 @@ pub async fn migration_state(db: &DatabaseConnection) -> Result<(usize, Vec<Stri
     ))
 }
 
+/// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;
     migration::Migrator::up(db, None).await
