@@ -13,6 +13,7 @@ use crate::delivery;
 use crate::domain::{Clock, SystemClock};
 use crate::error::AppError;
 use crate::graphql;
+use crate::housekeeping;
 use crate::http::{self, AppState};
 use crate::mail::{Envelope, MailTransport, outbox::OutboxTransport, ses::SesTransport};
 use crate::services::sealing::Sealer;
@@ -91,6 +92,12 @@ impl App {
         http::router(self.state.clone())
     }
 
+    /// What the delivery worker and housekeeping run on: the same pool, clock and settings
+    /// as the use cases, and the bell the use cases ring when they queue mail.
+    fn background(&self) -> delivery::Context {
+        background(&self.state.services)
+    }
+
     /// Serves on `listener`, with the delivery worker running, until `shutdown` resolves;
     /// then finishes in-flight requests and the messages the worker holds.
     pub async fn serve(
@@ -101,9 +108,9 @@ impl App {
         let router = self.router();
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
         let worker = self.state.config.mail.worker.then(|| {
-            delivery::Worker::new(self.state.services.clone(), self.transport.clone())
-                .spawn(stopped)
+            delivery::Worker::new(self.background(), self.transport.clone()).spawn(stopped.clone())
         });
+        let housekeeping = housekeeping::spawn(self.background(), stopped);
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -114,6 +121,7 @@ impl App {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        let _ = housekeeping.await;
         served
     }
 
@@ -122,6 +130,7 @@ impl App {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let services = self.state.services.clone();
+        let transport = self.transport.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(self.serve(listener, async move {
             let _ = stop_rx.await;
@@ -129,9 +138,20 @@ impl App {
         Ok(RunningApp {
             addr,
             services,
+            transport,
             stop: Some(stop_tx),
             handle,
         })
+    }
+}
+
+/// The background tasks' context, taken from the use cases' services.
+fn background(services: &Services) -> delivery::Context {
+    delivery::Context {
+        db: services.db.clone(),
+        clock: services.clock.clone(),
+        config: services.config.clone(),
+        wakeup: services.mail_wakeup.clone(),
     }
 }
 
@@ -154,6 +174,7 @@ async fn configured_transport(config: &Config) -> Result<Arc<dyn MailTransport>,
 pub struct RunningApp {
     pub addr: SocketAddr,
     pub services: Services,
+    transport: Arc<dyn MailTransport>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
 }
@@ -166,6 +187,19 @@ impl RunningApp {
     /// SQL statements issued so far.
     pub fn sql_statements(&self) -> u64 {
         self.services.statements.load(Ordering::Relaxed)
+    }
+
+    /// Sends everything that is due, beside the running worker, until no message is due or
+    /// held. After it returns, a message that was going to go out has gone out.
+    pub async fn drain_mail(&self) -> Result<usize, AppError> {
+        delivery::Worker::new(background(&self.services), self.transport.clone())
+            .drain()
+            .await
+    }
+
+    /// Runs one housekeeping sweep now.
+    pub async fn sweep(&self) -> Result<housekeeping::Swept, AppError> {
+        housekeeping::sweep(&background(&self.services)).await
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes the pool.

@@ -118,6 +118,11 @@ pub struct MailSettings {
     pub mass_link_ttl: Duration,
     /// "Forgot Login" emails per address per hour.
     pub resets_per_address_per_hour: i32,
+    /// How long ended account mail (resets, notices, test copies) stays in the queue table.
+    /// A mass communication's deliveries stay with it: they are its ledger.
+    pub retention: Duration,
+    /// How often housekeeping deletes what has expired.
+    pub housekeeping_every: std::time::Duration,
 }
 
 impl Default for MailSettings {
@@ -140,6 +145,8 @@ impl Default for MailSettings {
             member_link_ttl: Duration::minutes(60),
             mass_link_ttl: Duration::days(7),
             resets_per_address_per_hour: 3,
+            retention: Duration::days(90),
+            housekeeping_every: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -266,6 +273,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_GRAPHIQL",
     "MEMBERKEY_HASH_QUEUE",
     "MEMBERKEY_HASH_WORKERS",
+    "MEMBERKEY_HOUSEKEEPING_MINUTES",
     "MEMBERKEY_INTROSPECTION",
     "MEMBERKEY_LISTEN",
     "MEMBERKEY_LOCKOUT_MINUTES",
@@ -275,6 +283,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_LOGIN_IP_WINDOW_MINUTES",
     "MEMBERKEY_MAIL_FROM",
     "MEMBERKEY_MAIL_REPLY_TO",
+    "MEMBERKEY_MAIL_RETENTION_DAYS",
     "MEMBERKEY_MAIL_TRANSPORT",
     "MEMBERKEY_MASS_LINK_TTL_MINUTES",
     "MEMBERKEY_MAX_ALIASES",
@@ -492,6 +501,24 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         });
     }
     m.lease = Duration::seconds(lease);
+    let mut days = m.retention.num_days();
+    var("MEMBERKEY_MAIL_RETENTION_DAYS", &mut days)?;
+    if days < 1 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAIL_RETENTION_DAYS",
+            message: "must be at least 1".into(),
+        });
+    }
+    m.retention = Duration::days(days);
+    let mut every = m.housekeeping_every.as_secs() / 60;
+    var("MEMBERKEY_HOUSEKEEPING_MINUTES", &mut every)?;
+    if every < 1 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_HOUSEKEEPING_MINUTES",
+            message: "must be at least 1".into(),
+        });
+    }
+    m.housekeeping_every = std::time::Duration::from_secs(every * 60);
     optional("MEMBERKEY_SET_PASSWORD_URL", &mut m.set_password_url)?;
     minutes("MEMBERKEY_STAFF_LINK_TTL_MINUTES", &mut m.staff_link_ttl)?;
     minutes("MEMBERKEY_MEMBER_LINK_TTL_MINUTES", &mut m.member_link_ttl)?;

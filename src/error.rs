@@ -217,21 +217,6 @@ impl AppError {
     }
 }
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        AppError::internal(err)
-    }
-}
-
-impl From<sea_orm::TransactionError<AppError>> for AppError {
-    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
-        match err {
-            sea_orm::TransactionError::Connection(db) => AppError::internal(db),
-            sea_orm::TransactionError::Transaction(app) => app,
-        }
-    }
-}
-
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         let code = err.code();

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod graphql;
+pub mod housekeeping;
 pub mod http;
 pub mod mail;
 pub mod services;

@@ -7,6 +7,7 @@ mod m20261127_000001_create_core_tables;
 mod m20261127_000002_create_profile_search;
 mod m20261127_000003_link_tokens_to_mail;
 mod m20261129_000004_mark_handed_over;
+mod m20261130_000005_housekeeping_indexes;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_profile_search::Migration),
             Box::new(m20261127_000003_link_tokens_to_mail::Migration),
             Box::new(m20261129_000004_mark_handed_over::Migration),
+            Box::new(m20261130_000005_housekeeping_indexes::Migration),
         ]
     }
 }

@@ -2,19 +2,21 @@
 //! with their own set-password link minted in the claim transaction.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use sea_orm::ConnectionTrait;
-
-use super::compose::{Prepared, kind, link_base, set_password_link};
 use chrono::{DateTime, Utc};
 
-use crate::domain::{CredentialInfo, MassCommunication, Profile, ProfileId, Token, TokenHash};
+use super::{Context, Prepared};
+use crate::domain::{
+    CredentialInfo, MassCommunication, OutboundMessage, Profile, ProfileId, SkipReason, Token,
+    TokenHash, TokenPurpose,
+};
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
+use crate::mail::links::{recipient_values, sample_link, sample_values, set_password_link};
 use crate::mail::mass::{MassTemplate, RecipientValues};
-use crate::services::Services;
-use crate::store::{self, outbound::Claimed, outbound::Outcome, tokens::NewToken};
+use crate::store::{self, Conn, outbound::Claimed, outbound::Outcome, tokens::NewToken};
 
 type Compiled = Arc<(MassCommunication, MassTemplate)>;
 
@@ -28,16 +30,20 @@ pub(super) struct MassBatch {
     parents: HashMap<ProfileId, Profile>,
 }
 
-/// Where a test copy's communication and sample recipient are named.
-fn test_target(row: &Claimed) -> (Option<i64>, Option<ProfileId>) {
-    (
-        row.payload["massId"].as_i64(),
-        row.payload["profileId"].as_i64().map(ProfileId::from_db),
-    )
+/// The communication a mass row belongs to, and whose values fill it.
+fn target(row: &Claimed, message: &OutboundMessage) -> Option<(i64, Option<ProfileId>)> {
+    match message {
+        OutboundMessage::Mass { communication } => Some((*communication, row.profile_id)),
+        OutboundMessage::MassTest {
+            communication,
+            sample,
+        } => Some((*communication, *sample)),
+        OutboundMessage::SetPasswordLinks(_) | OutboundMessage::PasswordChanged { .. } => None,
+    }
 }
 
 impl MassBatch {
-    pub(super) async fn load(db: &impl ConnectionTrait, rows: &[Claimed]) -> AppResult<Self> {
+    pub(super) async fn load(db: &impl Conn, rows: &[Claimed]) -> AppResult<Self> {
         let mut batch = MassBatch {
             comms: HashMap::new(),
             tokens: Vec::new(),
@@ -47,14 +53,11 @@ impl MassBatch {
         };
         let mut ids = Vec::new();
         for row in rows {
-            let (mass_id, profile) = match row.kind.as_str() {
-                kind::MASS => (row.mass_communication_id, row.profile_id),
-                kind::MASS_TEST => test_target(row),
-                _ => continue,
+            let Some((m, profile)) = row.message.as_ref().ok().and_then(|msg| target(row, msg))
+            else {
+                continue;
             };
-            if let Some(m) = mass_id
-                && !batch.comms.contains_key(&m)
-            {
+            if let Entry::Vacant(slot) = batch.comms.entry(m) {
                 let compiled = match store::mass::get(db, m).await? {
                     Some(c) => match MassTemplate::parse(&c.subject, &c.html) {
                         Ok(t) => Some(Arc::new((c, t))),
@@ -65,7 +68,7 @@ impl MassBatch {
                     },
                     None => None,
                 };
-                batch.comms.insert(m, compiled);
+                slot.insert(compiled);
             }
             ids.extend(profile);
         }
@@ -97,7 +100,7 @@ impl MassBatch {
     /// Writes the batch's tokens; runs in the claim transaction, before it commits.
     pub(super) async fn store_tokens(
         &mut self,
-        db: &impl ConnectionTrait,
+        db: &impl Conn,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
         let new: Vec<NewToken<'_>> = self
@@ -105,7 +108,7 @@ impl MassBatch {
             .iter()
             .map(|(hash, profile_id, expires_at, outbound)| NewToken {
                 hash,
-                purpose: "MASS",
+                purpose: TokenPurpose::Mass,
                 profile_id: *profile_id,
                 issued_by: None,
                 expires_at: *expires_at,
@@ -116,12 +119,16 @@ impl MassBatch {
         Ok(())
     }
 
-    pub(super) fn prepare(&mut self, svc: &Services, row: &Claimed) -> AppResult<Prepared> {
-        let test = row.kind == kind::MASS_TEST;
-        let (mass_id, profile_id) = if test {
-            test_target(row)
-        } else {
-            (row.mass_communication_id, row.profile_id)
+    pub(super) fn prepare(
+        &mut self,
+        ctx: &Context,
+        row: &Claimed,
+        message: &OutboundMessage,
+    ) -> AppResult<Prepared> {
+        let test = matches!(message, OutboundMessage::MassTest { .. });
+        let (mass_id, profile_id) = match target(row, message) {
+            Some((m, p)) => (Some(m), p),
+            None => (None, None),
         };
         let Some(compiled) = mass_id.and_then(|m| self.comms.get(&m).cloned().flatten()) else {
             return Ok(Prepared::Done(Outcome::Failed {
@@ -130,31 +137,29 @@ impl MassBatch {
         };
         let (comm, template) = &*compiled;
         let Some(to) = row.to_address.clone() else {
-            return Ok(Prepared::Done(Outcome::Skipped {
-                reason: "NO_EMAIL_ADDRESS",
-            }));
+            return Ok(Prepared::no_address());
         };
         let profile = profile_id.and_then(|p| self.profiles.get(&p)).cloned();
         let values = match (test, profile) {
             (true, profile) => {
                 let mut v = profile
-                    .map(|p| self.values(&p, sample_link(svc)))
-                    .unwrap_or_else(|| sample_values(svc));
-                v.link = sample_link(svc);
+                    .map(|p| self.values(&p, sample_link(&ctx.config)))
+                    .unwrap_or_else(|| sample_values(&ctx.config));
+                v.link = sample_link(&ctx.config);
                 v
             }
             (false, None) => {
                 return Ok(Prepared::Done(Outcome::Skipped {
-                    reason: "PROFILE_REMOVED",
+                    reason: SkipReason::ProfileRemoved,
                 }));
             }
             (false, Some(profile)) => {
                 if template.uses_credentials() {
                     let token = Token::generate().map_err(AppError::internal)?;
-                    let expires_at = svc.clock.now() + comm.link_validity;
+                    let expires_at = ctx.clock.now() + comm.link_validity;
                     self.tokens
                         .push((token.hash(), profile.id, expires_at, row.id));
-                    self.values(&profile, set_password_link(svc, &token))
+                    self.values(&profile, set_password_link(&ctx.config, &token))
                 } else {
                     self.values(&profile, String::new())
                 }
@@ -168,48 +173,5 @@ impl MassBatch {
             text: rendered.text,
             outbound_id: row.id,
         }))
-    }
-}
-
-/// One recipient's merge values. A person's organisation is their parent's name.
-pub fn recipient_values(
-    profile: &Profile,
-    username: Option<&str>,
-    parent: Option<&Profile>,
-    link: String,
-) -> RecipientValues {
-    let email = profile.email.clone().unwrap_or_default();
-    RecipientValues {
-        first_name: profile.first_name.clone().unwrap_or_default(),
-        last_name: profile.last_name.clone().unwrap_or_default(),
-        full_name: profile.display_name(),
-        organization_name: profile
-            .organization_name
-            .clone()
-            .or_else(|| parent.and_then(|p| p.organization_name.clone()))
-            .unwrap_or_default(),
-        login: username.map_or_else(|| email.clone(), str::to_owned),
-        email,
-        profile_id: profile.id.to_string(),
-        link,
-    }
-}
-
-/// A link that looks like the real one but grants nothing: its token is not a token.
-pub fn sample_link(svc: &Services) -> String {
-    format!("{}#token=SAMPLE-LINK-FOR-PREVIEW-ONLY", link_base(svc))
-}
-
-/// Values for a preview without a recipient.
-pub fn sample_values(svc: &Services) -> RecipientValues {
-    RecipientValues {
-        first_name: "Alex".into(),
-        last_name: "Sample".into(),
-        full_name: "Alex Sample".into(),
-        organization_name: "Sample Trading Ltd".into(),
-        email: "alex.sample@example.org".into(),
-        login: "alex.sample".into(),
-        profile_id: "0".into(),
-        link: sample_link(svc),
     }
 }

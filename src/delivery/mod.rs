@@ -16,12 +16,38 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::config::Config;
+use crate::domain::Clock;
 use crate::error::AppResult;
 use crate::mail::{MailTransport, OutgoingEmail, SendError};
-use crate::services::Services;
 use crate::store::{self, outbound::Due, outbound::Outcome};
-use compose::Prepared;
 use rate::SendRate;
+
+/// What the delivery worker needs: the database, the clock, the settings and the bell that
+/// requests ring when they queue mail. It knows nothing of the use cases.
+#[derive(Clone)]
+pub struct Context {
+    pub db: store::Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    /// Rung by a request that queued mail, so the worker need not wait for its next poll.
+    pub wakeup: Arc<tokio::sync::Notify>,
+}
+
+/// What to do with a claimed row: send this message, or end the row at once.
+pub enum Prepared {
+    Send(OutgoingEmail),
+    Done(Outcome),
+}
+
+impl Prepared {
+    /// A row without an address ends at once.
+    fn no_address() -> Self {
+        Prepared::Done(Outcome::Skipped {
+            reason: crate::domain::SkipReason::NoEmailAddress,
+        })
+    }
+}
 
 /// Backoff after the n-th failed attempt: 2 s doubling up to 10 minutes, with ±20% jitter so
 /// many throttled rows do not return in one burst.
@@ -67,17 +93,19 @@ struct Job {
     id: i64,
     attempts: i32,
     email: OutgoingEmail,
+    mass_communication_id: Option<i64>,
 }
 
+/// Claims, prepares, sends and records queued mail. Several may run on one database.
 pub struct Worker {
-    svc: Services,
+    svc: Context,
     transport: Arc<dyn MailTransport>,
     rate: SendRate,
     id: String,
 }
 
 impl Worker {
-    pub fn new(svc: Services, transport: Arc<dyn MailTransport>) -> Self {
+    pub fn new(svc: Context, transport: Arc<dyn MailTransport>) -> Self {
         let rate = SendRate::new(svc.config.mail.max_send_rate);
         Self {
             svc,
@@ -90,7 +118,7 @@ impl Worker {
     /// Runs until `stop` turns true, then finishes the messages in hand.
     pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
-            let wake = self.svc.mail_wakeup.clone();
+            let wake = self.svc.wakeup.clone();
             loop {
                 if *stop.borrow() {
                     break;
@@ -116,6 +144,25 @@ impl Worker {
         })
     }
 
+    /// Runs rounds until no message is due or held by any worker, and returns how many rows
+    /// this worker handled. Messages waiting for a later retry do not count as work. Tests
+    /// call it to know that everything that was going to be sent has been.
+    pub async fn drain(&self) -> AppResult<usize> {
+        let mut handled = 0;
+        loop {
+            let n = self.round().await?;
+            handled += n;
+            if n > 0 {
+                continue;
+            }
+            if !store::outbound::any_held(&self.svc.db).await? {
+                return Ok(handled);
+            }
+            // Another worker holds rows; they end (or their lease runs out) soon.
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+    }
+
     /// Rows claimed per round: enough to keep the provider busy for a few seconds, few enough
     /// that the lease never runs out while they wait for the rate limit.
     fn batch_size(&self) -> u64 {
@@ -129,6 +176,9 @@ impl Worker {
     /// stored, so at most `send_concurrency` messages are ever sent but unrecorded (the most a
     /// crash can duplicate).
     async fn round(&self) -> AppResult<usize> {
+        // Communications whose deliveries all ended (some end without a send: all skipped,
+        // or nothing left to retry) are recorded as finished here, never by a read.
+        store::mass::settle(&self.svc.db, None, self.svc.clock.now()).await?;
         let jobs = self.claim().await?;
         let n = jobs.len();
         let concurrency = self.svc.config.mail.send_concurrency;
@@ -147,7 +197,7 @@ impl Worker {
                         wait_stored(&mark_tx, job.id).await;
                         self.rate.acquire().await;
                         let outcome = self.deliver(&job).await;
-                        wait_stored(&record_tx, (job.id, outcome)).await;
+                        wait_stored(&record_tx, (job.id, job.mass_communication_id, outcome)).await;
                     }
                 })
                 .await;
@@ -203,6 +253,7 @@ impl Worker {
                     id: row.id,
                     attempts: row.attempts,
                     email,
+                    mass_communication_id: row.mass_communication_id,
                 }),
                 Prepared::Done(outcome) => {
                     store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
@@ -245,7 +296,7 @@ impl Worker {
     /// Writes a group of outcomes in one transaction, retrying while the database is
     /// unreachable: a sent message must not be left looking unsent, or it would go out again
     /// when its lease ends.
-    async fn record(&self, group: &[(i64, Outcome)]) {
+    async fn record(&self, group: &[(i64, Option<i64>, Outcome)]) {
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
             match self.try_record(group).await {
@@ -264,15 +315,25 @@ impl Worker {
         }
     }
 
-    /// Returns how many rows were no longer ours.
-    async fn try_record(&self, group: &[(i64, Outcome)]) -> AppResult<usize> {
+    /// Returns how many rows were no longer ours. A communication whose last delivery is in
+    /// the group is recorded as finished in the same transaction.
+    async fn try_record(&self, group: &[(i64, Option<i64>, Outcome)]) -> AppResult<usize> {
         let now = self.svc.clock.now();
         let txn = store::begin_write(&self.svc.db).await?;
         let mut lost = 0;
-        for (id, outcome) in group {
+        let mut communications = Vec::new();
+        for (id, mass_id, outcome) in group {
             if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
                 lost += 1;
             }
+            if let Some(m) = mass_id
+                && !communications.contains(m)
+            {
+                communications.push(*m);
+            }
+        }
+        if !communications.is_empty() {
+            store::mass::settle(&txn, Some(&communications), now).await?;
         }
         txn.commit().await?;
         Ok(lost)

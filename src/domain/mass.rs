@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::{MemberStatus, ProfileId, ProfileKind};
+use super::{DeliveryStatus, MemberStatus, ProfileId, ProfileKind, SkipReason};
 
 /// A merge field staff can put into a mass communication, as `{{token}}`. Every use of a
 /// field matches on this enum without a catch-all, so a new field cannot be added without
@@ -104,36 +104,70 @@ pub struct RecipientFilter {
 }
 
 /// Where a mass communication stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MassStatus {
+    /// Being written; only drafts can be changed or sent.
     Draft,
+    /// Sent by staff; its deliveries wait for the worker.
     Queued,
+    /// Some deliveries are out, others wait.
     Sending,
+    /// Every delivery ended and at least one went out (or none was due).
     Sent,
+    /// Staff cancelled it.
     Cancelled,
+    /// Every delivery that was due failed.
     Failed,
 }
 
-impl MassStatus {
-    pub fn as_db(self) -> &'static str {
+db_enum!(MassStatus {
+    Draft => "DRAFT",
+    Queued => "QUEUED",
+    Sending => "SENDING",
+    Sent => "SENT",
+    Cancelled => "CANCELLED",
+    Failed => "FAILED",
+});
+
+/// A move from one status to another, and the statuses it may start from. The store applies
+/// it atomically, so two clicks can never both send a communication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MassTransition {
+    /// Changing the content keeps a draft a draft; refused once it was sent.
+    Edit,
+    /// Staff send a draft.
+    Send,
+    /// Staff stop it; unsent deliveries are cancelled.
+    Cancel,
+    /// Failed deliveries are queued again.
+    RetryFailed,
+    /// The delivery worker records that every delivery ended.
+    Finish {
+        /// Every due delivery failed, so it ends `Failed` instead of `Sent`.
+        failed: bool,
+    },
+}
+
+impl MassTransition {
+    /// The statuses it may start from.
+    pub fn from(self) -> &'static [MassStatus] {
+        use MassStatus::*;
         match self {
-            MassStatus::Draft => "DRAFT",
-            MassStatus::Queued => "QUEUED",
-            MassStatus::Sending => "SENDING",
-            MassStatus::Sent => "SENT",
-            MassStatus::Cancelled => "CANCELLED",
-            MassStatus::Failed => "FAILED",
+            MassTransition::Edit | MassTransition::Send => &[Draft],
+            MassTransition::Cancel => &[Draft, Queued, Sending],
+            MassTransition::RetryFailed => &[Queued, Sending, Sent, Failed],
+            MassTransition::Finish { .. } => &[Queued, Sending],
         }
     }
 
-    pub fn from_db(s: &str) -> Self {
-        match s {
-            "QUEUED" => MassStatus::Queued,
-            "SENDING" => MassStatus::Sending,
-            "SENT" => MassStatus::Sent,
-            "CANCELLED" => MassStatus::Cancelled,
-            "FAILED" => MassStatus::Failed,
-            _ => MassStatus::Draft,
+    /// The status it ends in.
+    pub fn to(self) -> MassStatus {
+        match self {
+            MassTransition::Edit => MassStatus::Draft,
+            MassTransition::Send | MassTransition::RetryFailed => MassStatus::Queued,
+            MassTransition::Cancel => MassStatus::Cancelled,
+            MassTransition::Finish { failed: false } => MassStatus::Sent,
+            MassTransition::Finish { failed: true } => MassStatus::Failed,
         }
     }
 }
@@ -200,9 +234,8 @@ pub struct Delivery {
     pub id: i64,
     pub profile_id: Option<ProfileId>,
     pub to_address: Option<String>,
-    /// QUEUED, SENDING, SENT, FAILED, SKIPPED or CANCELLED.
-    pub status: String,
-    pub skip_reason: Option<String>,
+    pub status: DeliveryStatus,
+    pub skip_reason: Option<SkipReason>,
     pub last_error: Option<String>,
     pub provider_message_id: Option<String>,
     pub attempts: i32,

@@ -1,37 +1,50 @@
 //! Plain-Rust domain types. Each newtype parses its input once, so the layers behind it never
 //! see an unchecked value. Nothing here knows about SeaORM or GraphQL.
 
+#[macro_use]
+mod db_enum;
+
+mod audit_record;
 mod clock;
+mod credential;
 mod email;
 mod ids;
 mod mass;
 mod member_status;
 mod merge_template;
 mod names;
+mod outbound;
 mod password;
 mod password_policy;
-mod records;
+mod profile;
+mod profile_kind;
 mod right;
 mod search_key;
+mod staff_user;
 mod token;
 mod username;
 
+pub use audit_record::{AuditAction, AuditActor, AuditRecord, NewAuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;
 pub use ids::{ProfileId, StaffUserId};
 pub use mass::{
-    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, MergeField,
+    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, MassTransition, MergeField,
     RecipientFilter, Recipients, is_special_field,
 };
-pub use member_status::{MemberStatus, ProfileKind};
+pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
 pub use names::{OrganizationName, PersonName};
-pub use password::{Password, PasswordPolicy};
-pub use password_policy::{PasswordContext, weakness as password_weakness};
-pub use records::{AuditRecord, CredentialInfo, PasswordSetBy, Profile, ProfileFilter, StaffUser};
+pub use outbound::{DeliveryStatus, OutboundKind, OutboundMessage, SetPasswordLinks, SkipReason};
+pub use password::Password;
+pub use password_policy::{PasswordContext, PasswordPolicy, weakness as password_weakness};
+pub use profile::{Profile, ProfileFilter};
+pub use profile_kind::ProfileKind;
 pub use right::Right;
-pub use search_key::{SearchTerm, search_key};
-pub use token::{Token, TokenHash};
+pub use search_key::{SearchCursor, SearchTerm, search_key};
+pub use staff_user::StaffUser;
+pub use token::{Token, TokenHash, TokenPurpose};
 pub use username::Username;
 
 /// Why an input value was refused. `field` is filled in by the caller that knows which

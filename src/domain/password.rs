@@ -2,24 +2,7 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::InvalidInput;
-
-/// Length rules for passwords (NIST SP 800-63B): a configurable minimum, a hard maximum of 128,
-/// counted in code points after NFKC normalisation, and no composition rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordPolicy {
-    pub min_chars: usize,
-}
-
-impl PasswordPolicy {
-    pub const MAX_CHARS: usize = 128;
-}
-
-impl Default for PasswordPolicy {
-    fn default() -> Self {
-        Self { min_chars: 12 }
-    }
-}
+use super::{InvalidInput, PasswordPolicy};
 
 /// A password that passed the policy, held in NFKC form. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]

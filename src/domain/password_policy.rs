@@ -1,7 +1,25 @@
-//! The password policy's judgement beyond length: common passwords and passwords built from
-//! what an attacker knows about the account. Every refusal says why (NIST SP 800-63B).
+//! The password policy: length limits, and the judgement beyond length (common passwords and
+//! passwords built from what an attacker knows about the account). Every refusal says why
+//! (NIST SP 800-63B).
 
 use super::search_key;
+
+/// Length rules for passwords (NIST SP 800-63B): a configurable minimum, a hard maximum of 128,
+/// counted in code points after NFKC normalisation, and no composition rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_chars: usize,
+}
+
+impl PasswordPolicy {
+    pub const MAX_CHARS: usize = 128;
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self { min_chars: 12 }
+    }
+}
 
 /// Common passwords of 12 or more characters, compiled into the binary.
 const COMMON: &str = include_str!("common_passwords.txt");

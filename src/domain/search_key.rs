@@ -52,3 +52,13 @@ impl SearchTerm {
         self.key.chars().count() >= Self::MIN_SUBSTRING_LEN
     }
 }
+
+/// Where a quick-search page ended: the match tier of the last result and its profile ID.
+/// Results come tier by tier (exact ID, then prefixes, then substrings), each in ID order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCursor {
+    /// The tier of the last result.
+    pub tier: u8,
+    /// The last result's profile ID.
+    pub id: i64,
+}

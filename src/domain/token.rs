@@ -4,6 +4,26 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+/// Why a set-password token was issued, as stored in `credential_tokens.purpose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenPurpose {
+    /// The member asked for "Forgot Login".
+    ForgotLogin,
+    /// Staff sent the "Forgot Login" email.
+    StaffReset,
+    /// Staff issued a link to pass on themselves.
+    StaffLink,
+    /// A mass communication's "Portal Login Credentials Link".
+    Mass,
+}
+
+db_enum!(TokenPurpose {
+    ForgotLogin => "FORGOT_LOGIN",
+    StaffReset => "STAFF_RESET",
+    StaffLink => "STAFF_LINK",
+    Mass => "MASS",
+});
+
 /// A bearer secret: 256 random bits, shown to its holder once as base64url and stored only as
 /// its SHA-256 digest. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]

@@ -25,7 +25,7 @@ impl AuditEvent {
     }
     /// What happened, e.g. `CREDENTIALS_SET`, `MEMBER_LOGIN_FAILED`, `ACCOUNT_LOCKED`.
     async fn action(&self) -> &str {
-        &self.0.action
+        self.0.action.as_db()
     }
     /// Who did it: `STAFF`, `MEMBER`, `SYSTEM` or `ANONYMOUS`.
     async fn actor_kind(&self) -> &str {

@@ -6,8 +6,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::SearchCursor;
 use crate::error::AppError;
-use crate::store::search::SearchCursor;
 
 const VERSION: &str = "v1";
 

@@ -8,15 +8,14 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::domain::{CredentialInfo, Profile, ProfileId};
 use crate::error::AppError;
-use crate::services::Services;
-use crate::store;
+use crate::services::{Services, loaders};
 
 pub struct ProfileById(Services);
 pub struct RelatedProfiles(Services);
 pub struct CredentialByProfile(Services);
 
-fn gql(err: sea_orm::DbErr) -> async_graphql::Error {
-    AppError::from(err).into()
+fn gql(err: AppError) -> async_graphql::Error {
+    err.into()
 }
 
 /// Every requested key gets an entry, "none" included, so the cache also remembers what
@@ -39,9 +38,7 @@ impl Loader<ProfileId> for ProfileById {
         &self,
         keys: &[ProfileId],
     ) -> Result<HashMap<ProfileId, Option<Profile>>, Self::Error> {
-        let found = store::profiles::get_many(&self.0.db, keys)
-            .await
-            .map_err(gql)?;
+        let found = loaders::profiles(&self.0, keys).await.map_err(gql)?;
         Ok(complete(keys, found, Some))
     }
 }
@@ -54,9 +51,7 @@ impl Loader<ProfileId> for RelatedProfiles {
         &self,
         keys: &[ProfileId],
     ) -> Result<HashMap<ProfileId, Vec<Profile>>, Self::Error> {
-        let found = store::profiles::children_of(&self.0.db, keys)
-            .await
-            .map_err(gql)?;
+        let found = loaders::related(&self.0, keys).await.map_err(gql)?;
         Ok(complete(keys, found, |v| v))
     }
 }
@@ -69,9 +64,7 @@ impl Loader<ProfileId> for CredentialByProfile {
         &self,
         keys: &[ProfileId],
     ) -> Result<HashMap<ProfileId, Option<CredentialInfo>>, Self::Error> {
-        let found = store::credentials::for_profiles(&self.0.db, keys)
-            .await
-            .map_err(gql)?;
+        let found = loaders::credentials(&self.0, keys).await.map_err(gql)?;
         Ok(complete(keys, found, Some))
     }
 }

@@ -156,6 +156,7 @@ impl From<domain::DeliveryCounts> for DeliveryCounts {
 
 /// Filters deliveries by where they stand.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::DeliveryStatus")]
 pub enum DeliveryStatus {
     /// Waiting for the worker.
     Queued,
@@ -169,30 +170,6 @@ pub enum DeliveryStatus {
     Skipped,
     /// Cancelled before sending.
     Cancelled,
-}
-
-impl DeliveryStatus {
-    fn as_db(self) -> &'static str {
-        match self {
-            DeliveryStatus::Queued => "QUEUED",
-            DeliveryStatus::Sending => "SENDING",
-            DeliveryStatus::Sent => "SENT",
-            DeliveryStatus::Failed => "FAILED",
-            DeliveryStatus::Skipped => "SKIPPED",
-            DeliveryStatus::Cancelled => "CANCELLED",
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        match s {
-            "SENDING" => DeliveryStatus::Sending,
-            "SENT" => DeliveryStatus::Sent,
-            "FAILED" => DeliveryStatus::Failed,
-            "SKIPPED" => DeliveryStatus::Skipped,
-            "CANCELLED" => DeliveryStatus::Cancelled,
-            _ => DeliveryStatus::Queued,
-        }
-    }
 }
 
 /// Whether a delivery's set-password link was used.
@@ -227,11 +204,11 @@ impl Delivery {
     }
     /// Where it stands.
     async fn status(&self) -> DeliveryStatus {
-        DeliveryStatus::from_db(&self.0.status)
+        self.0.status.into()
     }
     /// Why it was skipped: NO_EMAIL_ADDRESS, OPTED_OUT, DUPLICATE_ADDRESS or PROFILE_REMOVED.
     async fn skip_reason(&self) -> Option<&str> {
-        self.0.skip_reason.as_deref()
+        self.0.skip_reason.map(|r| r.as_db())
     }
     /// The provider's last error, for failed or retrying deliveries.
     async fn error(&self) -> Option<&str> {
@@ -338,7 +315,7 @@ impl MassCommunication {
             svc,
             principal,
             self.0.communication.id,
-            status.map(DeliveryStatus::as_db),
+            status.map(Into::into),
             after_id,
             first as u64 + 1,
         )

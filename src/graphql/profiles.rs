@@ -161,7 +161,7 @@ impl ProfileQuery {
     ) -> Result<ProfileConnection> {
         let (svc, principal, _) = parts(ctx)?;
         let first = svc_profiles::check_page_size(first)?;
-        let after = cursor::parse_after::<crate::store::search::SearchCursor>(after.as_deref())?;
+        let after = cursor::parse_after::<crate::domain::SearchCursor>(after.as_deref())?;
         let query =
             svc_profiles::parse_query(search.as_deref(), filter.unwrap_or_default().into())?;
         let page = svc_profiles::page(svc, principal, &query, after, first).await?;

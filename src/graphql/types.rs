@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::Require;
 use super::cursor;
+use crate::domain::SearchCursor;
 use crate::domain::{self, Right as DomainRight};
 use crate::services::{self, profiles::ProfilePage, profiles::ProfileQuery};
-use crate::store::search::SearchCursor;
 
 /// Whether a profile is an organisation or a person.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

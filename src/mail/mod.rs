@@ -2,6 +2,7 @@
 //! they share, and the fixed system templates.
 
 pub mod html_text;
+pub mod links;
 pub mod mass;
 pub mod memory;
 pub mod outbox;

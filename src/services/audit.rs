@@ -1,7 +1,7 @@
 //! Reading the audit log.
 
 use super::{Principal, Services};
-use crate::domain::{AuditRecord, Right};
+use crate::domain::{AuditRecord, NewAuditEvent, Right};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -52,4 +52,15 @@ pub async fn count(
         .map(super::profiles::parse_profile_id)
         .transpose()?;
     Ok(store::audit::count(&svc.db, profile).await?)
+}
+
+/// Writes one audit event, usually in the use case's own transaction so the event and the
+/// change it records commit together. Every use case records through here.
+pub async fn record(
+    db: &impl store::Conn,
+    at: chrono::DateTime<chrono::Utc>,
+    event: NewAuditEvent<'_>,
+) -> AppResult<()> {
+    store::audit::record(db, at, event).await?;
+    Ok(())
 }

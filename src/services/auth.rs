@@ -2,10 +2,11 @@
 
 use chrono::Duration;
 
-use super::Services;
+use super::{Services, audit};
+use crate::domain::{AuditAction, AuditActor, NewAuditEvent, StaffUserId};
 use crate::domain::{Password, ProfileId, Right, StaffUser, Token, Username};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
+use crate::store;
 
 /// Facts about the HTTP request that the use cases may record.
 #[derive(Debug, Clone, Default)]
@@ -95,29 +96,37 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
     };
     let now = svc.clock.now();
     let hash = token.hash();
-    let staff =
-        store::sessions::find_live_staff(&svc.db, &hash, now, svc.config.staff_session_idle)
-            .await?;
+    let staff = store::sessions::find_live::<StaffUserId>(
+        &svc.db,
+        &hash,
+        now,
+        svc.config.staff_session_idle,
+    )
+    .await?;
     let Some(session) = staff else {
-        let member =
-            store::sessions::find_live_member(&svc.db, &hash, now, svc.config.member_session_idle)
-                .await?;
+        let member = store::sessions::find_live::<ProfileId>(
+            &svc.db,
+            &hash,
+            now,
+            svc.config.member_session_idle,
+        )
+        .await?;
         let Some(member) = member else {
             return Ok(Principal::Anonymous);
         };
         if touch && now - member.last_seen_at > TOUCH_EVERY {
-            store::sessions::touch_member(&svc.db, member.session_id, now).await?;
+            store::sessions::touch::<ProfileId>(&svc.db, member.session_id, now).await?;
         }
         return Ok(Principal::Member(MemberPrincipal {
-            profile_id: member.profile_id,
+            profile_id: member.owner,
             session_id: member.session_id,
         }));
     };
     if touch && now - session.last_seen_at > TOUCH_EVERY {
-        store::sessions::touch_staff(&svc.db, session.session_id, now).await?;
+        store::sessions::touch::<StaffUserId>(&svc.db, session.session_id, now).await?;
     }
     // Rights are read on every request, so a revoked right stops working at once.
-    let Some(user) = store::staff::get(&svc.db, session.staff_user_id).await? else {
+    let Some(user) = store::staff::get(&svc.db, session.owner).await? else {
         return Ok(Principal::Anonymous);
     };
     Ok(Principal::Staff(StaffPrincipal {
@@ -163,17 +172,14 @@ pub async fn staff_login(
         if let Some(key) = failures_key.as_deref().filter(|_| !locked) {
             store::rate_limits::hit(&svc.db, key, window, now).await?;
         }
-        store::audit::record(
+        audit::record(
             &svc.db,
             now,
-            NewAuditEvent {
-                action: "STAFF_LOGIN_FAILED",
-                actor: AuditActor::Anonymous,
-                profile_id: None,
-                target_staff_id: None,
-                client_ip: meta.client_ip.as_deref(),
-                detail: None,
-            },
+            NewAuditEvent::new(
+                AuditAction::StaffLoginFailed,
+                AuditActor::Anonymous,
+                meta.client_ip.as_deref(),
+            ),
         )
         .await?;
         return Err(AppError::InvalidLogin);
@@ -183,7 +189,7 @@ pub async fn staff_login(
     }
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
-    store::sessions::create_staff(
+    store::sessions::create(
         &txn,
         &token.hash(),
         login.user.id,
@@ -191,17 +197,15 @@ pub async fn staff_login(
         svc.config.staff_session_ttl,
     )
     .await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "STAFF_LOGIN",
-            actor: AuditActor::Staff(login.user.id.get()),
-            profile_id: None,
-            target_staff_id: Some(login.user.id.get()),
-            client_ip: meta.client_ip.as_deref(),
-            detail: None,
-        },
+        NewAuditEvent::new(
+            AuditAction::StaffLogin,
+            AuditActor::Staff(login.user.id.get()),
+            meta.client_ip.as_deref(),
+        )
+        .staff(login.user.id),
     )
     .await?;
     txn.commit().await?;
@@ -222,6 +226,6 @@ pub(crate) fn staff_failures_prefix(username: &Username) -> String {
 /// Ends the caller's own session.
 pub async fn staff_logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
     let staff = principal.staff()?;
-    store::sessions::delete_staff(&svc.db, staff.session_id).await?;
+    store::sessions::delete::<StaffUserId>(&svc.db, staff.session_id).await?;
     Ok(true)
 }

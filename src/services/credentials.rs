@@ -2,14 +2,14 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{AuditAction, NewAuditEvent};
 use crate::domain::{
     CredentialInfo, Password, PasswordContext, PasswordSetBy, ProfileId, Right, Username,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    audit::NewAuditEvent,
     credentials::{ClearLock, CredentialChange, NewPassword},
 };
 
@@ -117,24 +117,23 @@ pub async fn set(
     let info = store::credentials::upsert(&txn, profile_id, change, now).await?;
     if password_changed {
         // A new password ends the member's sessions: whoever held the old one is signed out.
-        store::sessions::delete_all_member(&txn, profile_id, None).await?;
+        store::sessions::delete_all(&txn, profile_id, None).await?;
     }
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "CREDENTIALS_SET",
-            actor: principal.audit_actor(),
-            profile_id: Some(profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({
-                "usernameChanged": username.is_some(),
-                "passwordChanged": password_changed,
-                "mustChangePassword": info.must_change_password,
-                "by": staff.user.username,
-            })),
-        },
+        NewAuditEvent::new(
+            AuditAction::CredentialsSet,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .profile(profile_id)
+        .detail(json!({
+            "usernameChanged": username.is_some(),
+            "passwordChanged": password_changed,
+            "mustChangePassword": info.must_change_password,
+            "by": staff.user.username,
+        })),
     )
     .await?;
     txn.commit().await?;
@@ -155,17 +154,17 @@ pub async fn remove(
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let removed = store::credentials::remove(&txn, profile_id).await?;
-    store::sessions::delete_all_member(&txn, profile_id, None).await?;
+    store::sessions::delete_all(&txn, profile_id, None).await?;
     if removed {
-        store::audit::record(
+        audit::record(
             &txn,
             now,
-            NewAuditEvent::about_profile(
-                "CREDENTIALS_REMOVED",
+            NewAuditEvent::new(
+                AuditAction::CredentialsRemoved,
                 principal.audit_actor(),
-                profile_id,
                 meta.client_ip.as_deref(),
-            ),
+            )
+            .profile(profile_id),
         )
         .await?;
     }
@@ -187,15 +186,15 @@ pub async fn unlock(
         .await?
         .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
     store::credentials::clear_lock(&txn, profile_id, ClearLock::Unlocked, now).await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent::about_profile(
-            "ACCOUNT_UNLOCKED",
+        NewAuditEvent::new(
+            AuditAction::AccountUnlocked,
             principal.audit_actor(),
-            profile_id,
             meta.client_ip.as_deref(),
-        ),
+        )
+        .profile(profile_id),
     )
     .await?;
     let info = store::credentials::get(&txn, profile_id)
@@ -225,15 +224,15 @@ pub async fn reveal(
         tracing::warn!(profile_id = %profile_id, "a sealed password does not open with the current key");
         return Ok(None);
     };
-    store::audit::record(
+    audit::record(
         &svc.db,
         svc.clock.now(),
-        NewAuditEvent::about_profile(
-            "PASSWORD_REVEALED",
+        NewAuditEvent::new(
+            AuditAction::PasswordRevealed,
             principal.audit_actor(),
-            profile_id,
             meta.client_ip.as_deref(),
-        ),
+        )
+        .profile(profile_id),
     )
     .await?;
     Ok(Some(password))

@@ -4,12 +4,12 @@
 
 use serde_json::json;
 
-use super::{Services, hashing};
+use super::{Services, audit, hashing};
+use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
 use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId, Username};
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    audit::{AuditActor, NewAuditEvent},
     credentials::{CredentialChange, NewPassword},
 };
 
@@ -60,17 +60,12 @@ pub async fn import(svc: &Services, row: ImportedCredential<'_>) -> AppResult<Cr
         must_change_password: None,
     };
     let info = store::credentials::upsert(&txn, row.profile_id, change, now).await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "CREDENTIALS_IMPORTED",
-            actor: AuditActor::System,
-            profile_id: Some(row.profile_id.get()),
-            target_staff_id: None,
-            client_ip: None,
-            detail: Some(json!({ "usernameSet": username.is_some() })),
-        },
+        NewAuditEvent::new(AuditAction::CredentialsImported, AuditActor::System, None)
+            .profile(row.profile_id)
+            .detail(json!({ "usernameSet": username.is_some() })),
     )
     .await?;
     txn.commit().await?;

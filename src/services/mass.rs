@@ -12,21 +12,19 @@ use std::collections::HashSet;
 use chrono::Duration;
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
-use crate::delivery::compose::kind;
-use crate::delivery::mass::{recipient_values, sample_link, sample_values};
+use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    Delivery, DeliveryCounts, EmailAddress, MassCommunication, MassStatus, ProfileFilter,
-    ProfileId, Recipients, Right, SearchTerm, reject_control_chars, search_key,
+    AuditAction, Delivery, DeliveryCounts, DeliveryStatus, EmailAddress, MassCommunication,
+    MassStatus, MassTransition, NewAuditEvent, OutboundMessage, ProfileId, Recipients, Right,
+    SearchTerm, SkipReason, reject_control_chars, search_key,
 };
 use crate::error::{AppError, AppResult};
+use crate::mail::links::{recipient_values, sample_link, sample_values};
 use crate::mail::mass::{MassTemplate, sanitize};
 use crate::mail::templates::Rendered;
 use crate::store::{
     self,
-    audit::NewAuditEvent,
     mass::{MassContent, NewDelivery},
-    outbound::NewOutbound,
 };
 
 /// Longest subject and body staff may save.
@@ -113,7 +111,8 @@ async fn check_recipients(svc: &Services, r: &Recipients) -> AppResult<()> {
                     format!("may name at most {MAX_PROFILE_IDS} profiles; use a filter for more"),
                 ));
             }
-            let unique: Vec<ProfileId> = dedupe(ids.clone());
+            let mut seen = HashSet::new();
+            let unique: Vec<ProfileId> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
             for chunk in unique.chunks(1000) {
                 let found = store::profiles::get_many(&svc.db, chunk).await?;
                 if let Some(missing) = chunk.iter().find(|id| !found.contains_key(id)) {
@@ -130,11 +129,6 @@ async fn check_recipients(svc: &Services, r: &Recipients) -> AppResult<()> {
             Ok(())
         }
     }
-}
-
-fn dedupe(ids: Vec<ProfileId>) -> Vec<ProfileId> {
-    let mut seen = HashSet::new();
-    ids.into_iter().filter(|i| seen.insert(*i)).collect()
 }
 
 pub async fn create(
@@ -168,47 +162,19 @@ pub async fn create(
         now,
     )
     .await?;
-    audit(
+    audit::record(
         &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_COMMUNICATION_CREATED",
-        comm.id,
-        json!({}),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationCreated,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": comm.id })),
     )
     .await?;
     txn.commit().await?;
     Ok(comm)
-}
-
-async fn audit(
-    db: &impl sea_orm::ConnectionTrait,
-    svc: &Services,
-    principal: &Principal,
-    meta: &RequestMeta,
-    action: &str,
-    id: i64,
-    extra: serde_json::Value,
-) -> AppResult<()> {
-    let mut detail = json!({ "massCommunicationId": id });
-    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
-        d.extend(e.clone());
-    }
-    store::audit::record(
-        db,
-        svc.clock.now(),
-        NewAuditEvent {
-            action,
-            actor: principal.audit_actor(),
-            profile_id: None,
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(detail),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 async fn load(svc: &Services, id: i64) -> AppResult<MassCommunication> {
@@ -244,7 +210,7 @@ pub async fn update(
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     // Re-checked inside the transaction: a send may have won the race.
-    if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Draft, now).await? {
+    if !store::mass::transition(&txn, id, MassTransition::Edit, now).await? {
         return Err(AppError::conflict(
             "only drafts can be changed; this one was just sent. Create a new communication for different content",
         ));
@@ -261,42 +227,28 @@ pub async fn update(
         now,
     )
     .await?;
-    audit(
+    audit::record(
         &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_COMMUNICATION_UPDATED",
-        id,
-        json!({}),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationUpdated,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id })),
     )
     .await?;
     txn.commit().await?;
     Ok(comm)
 }
 
-/// A communication with its counts. A finished send is recorded as such the first time it
-/// is read that way.
+/// A communication with its counts, and the status they add up to. A read never writes:
+/// the delivery worker records a finished send.
 pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<MassView> {
     principal.require(Right::SendMassCommunications)?;
-    let mut communication = load(svc, id).await?;
+    let communication = load(svc, id).await?;
     let counts = store::mass::counts(&svc.db, id).await?;
     let status = counts.progress(communication.status);
-    if status != communication.status && matches!(status, MassStatus::Sent | MassStatus::Failed) {
-        let now = svc.clock.now();
-        if store::mass::transition(
-            &svc.db,
-            id,
-            &[MassStatus::Queued, MassStatus::Sending],
-            status,
-            now,
-        )
-        .await?
-        {
-            communication.status = status;
-            communication.finished_at = Some(now);
-        }
-    }
     Ok(MassView {
         communication,
         counts,
@@ -308,7 +260,7 @@ pub async fn deliveries(
     svc: &Services,
     principal: &Principal,
     id: i64,
-    only: Option<&str>,
+    only: Option<DeliveryStatus>,
     after: Option<i64>,
     first: u64,
 ) -> AppResult<Vec<Delivery>> {
@@ -328,7 +280,7 @@ pub async fn preview(
     let template = MassTemplate::parse(&comm.subject, &comm.html)
         .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
     let values = match profile_id {
-        None => sample_values(svc),
+        None => sample_values(&svc.config),
         Some(pid) => {
             let profile = store::profiles::get(&svc.db, pid)
                 .await?
@@ -344,7 +296,7 @@ pub async fn preview(
                 &profile,
                 username.as_deref(),
                 parent.as_ref(),
-                sample_link(svc),
+                sample_link(&svc.config),
             )
         }
     };
@@ -365,99 +317,25 @@ pub async fn send_test(
     load(svc, id).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    store::outbound::enqueue(
+    let message = OutboundMessage::MassTest {
+        communication: id,
+        sample: profile_id,
+    };
+    store::outbound::enqueue(&txn, &message, None, to.as_str(), now).await?;
+    audit::record(
         &txn,
-        NewOutbound {
-            kind: kind::MASS_TEST,
-            profile_id: None,
-            to_address: to.as_str(),
-            payload: json!({ "massId": id, "profileId": profile_id.map(|p| p.get()) }),
-            mass_communication_id: None,
-        },
-        now,
-    )
-    .await?;
-    audit(
-        &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_COMMUNICATION_TEST_SENT",
-        id,
-        json!({}),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationTestSent,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id })),
     )
     .await?;
     txn.commit().await?;
     svc.wake_delivery();
     Ok(to.to_string())
-}
-
-/// Every profile the recipients name right now, each once, in a stable order.
-async fn resolve(
-    db: &impl sea_orm::ConnectionTrait,
-    recipients: &Recipients,
-) -> AppResult<Vec<ProfileId>> {
-    let mut ids = match recipients {
-        Recipients::ProfileIds(ids) => ids.clone(),
-        Recipients::Filter(f) => {
-            let filter = ProfileFilter {
-                kind: f.kind,
-                member_status: f.member_status,
-                has_email: None,
-                has_credentials: None,
-            };
-            let term = match &f.search {
-                Some(s) => SearchTerm::parse(s)
-                    .map_err(|e| AppError::bad_input("recipients.filter.search", e))?,
-                None => None,
-            };
-            let mut out = Vec::new();
-            match term {
-                Some(term) => {
-                    let mut cursor = None;
-                    loop {
-                        let hits = store::search::search(db, &term, &filter, cursor, 1000).await?;
-                        let done = hits.len() < 1000;
-                        cursor = hits.last().map(|h| store::search::SearchCursor {
-                            tier: h.tier,
-                            id: h.profile.id.get(),
-                        });
-                        out.extend(hits.into_iter().map(|h| h.profile.id));
-                        if done {
-                            break;
-                        }
-                    }
-                }
-                None => {
-                    let mut after = None;
-                    loop {
-                        let page = store::profiles::list(db, &filter, after, 1000).await?;
-                        let done = page.len() < 1000;
-                        after = page.last().map(|p| p.id.get());
-                        out.extend(page.into_iter().map(|p| p.id));
-                        if done {
-                            break;
-                        }
-                    }
-                }
-            }
-            if f.include_related_profiles {
-                let mut related = Vec::new();
-                for chunk in out.chunks(1000) {
-                    let children = store::profiles::children_of(db, chunk).await?;
-                    for id in chunk {
-                        if let Some(c) = children.get(id) {
-                            related.extend(c.iter().map(|p| p.id));
-                        }
-                    }
-                }
-                out.extend(related);
-            }
-            out
-        }
-    };
-    ids = dedupe(ids);
-    Ok(ids)
 }
 
 /// Sends the communication: in one transaction it moves from draft to queued and gets one
@@ -476,13 +354,21 @@ pub async fn send(
     let per_profile = template.uses_credentials();
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    if !store::mass::transition(&txn, id, &[MassStatus::Draft], MassStatus::Queued, now).await? {
+    if !store::mass::transition(&txn, id, MassTransition::Send, now).await? {
         return Err(AppError::conflict(format!(
             "only a draft can be sent; this one is {}. Use retryFailedDeliveries to resend failed deliveries",
             comm.status.as_db()
         )));
     }
-    let ids = resolve(&txn, &comm.recipients).await?;
+    let search = match &comm.recipients {
+        Recipients::Filter(f) => match &f.search {
+            Some(s) => SearchTerm::parse(s)
+                .map_err(|e| AppError::bad_input("recipients.filter.search", e))?,
+            None => None,
+        },
+        Recipients::ProfileIds(_) => None,
+    };
+    let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref()).await?;
     let mut rows = Vec::with_capacity(ids.len());
     let mut addresses = HashSet::new();
     for chunk in ids.chunks(1000) {
@@ -490,12 +376,12 @@ pub async fn send(
         for pid in chunk {
             let Some(p) = profiles.get(pid) else { continue };
             let skip = match &p.email {
-                None => Some("NO_EMAIL_ADDRESS"),
-                Some(_) if p.email_opt_out => Some("OPTED_OUT"),
+                None => Some(SkipReason::NoEmailAddress),
+                Some(_) if p.email_opt_out => Some(SkipReason::OptedOut),
                 // Without a per-recipient link, two profiles sharing an address would get
                 // the same message twice.
                 Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
-                    Some("DUPLICATE_ADDRESS")
+                    Some(SkipReason::DuplicateAddress)
                 }
                 Some(_) => None,
             };
@@ -509,14 +395,15 @@ pub async fn send(
     let total = rows.len();
     let skipped = rows.iter().filter(|r| r.skip_reason.is_some()).count();
     store::mass::insert_deliveries(&txn, id, rows, now).await?;
-    audit(
+    audit::record(
         &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_COMMUNICATION_SENT",
-        id,
-        json!({ "recipients": total, "skipped": skipped }),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationSent,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "recipients": total, "skipped": skipped })),
     )
     .await?;
     txn.commit().await?;
@@ -535,29 +422,22 @@ pub async fn cancel(
     let comm = load(svc, id).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    if !store::mass::transition(
-        &txn,
-        id,
-        &[MassStatus::Draft, MassStatus::Queued, MassStatus::Sending],
-        MassStatus::Cancelled,
-        now,
-    )
-    .await?
-    {
+    if !store::mass::transition(&txn, id, MassTransition::Cancel, now).await? {
         return Err(AppError::conflict(format!(
             "a {} communication cannot be cancelled",
             comm.status.as_db()
         )));
     }
     let cancelled = store::mass::cancel_pending(&txn, id).await?;
-    audit(
+    audit::record(
         &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_COMMUNICATION_CANCELLED",
-        id,
-        json!({ "cancelled": cancelled }),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationCancelled,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "cancelled": cancelled })),
     )
     .await?;
     txn.commit().await?;
@@ -575,27 +455,22 @@ pub async fn retry_failed(
     let comm = load(svc, id).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let allowed = [
-        MassStatus::Queued,
-        MassStatus::Sending,
-        MassStatus::Sent,
-        MassStatus::Failed,
-    ];
-    if !store::mass::transition(&txn, id, &allowed, MassStatus::Queued, now).await? {
+    if !store::mass::transition(&txn, id, MassTransition::RetryFailed, now).await? {
         return Err(AppError::conflict(format!(
             "a {} communication has no deliveries to retry",
             comm.status.as_db()
         )));
     }
     let retried = store::mass::retry_failed(&txn, id, now).await?;
-    audit(
+    audit::record(
         &txn,
-        svc,
-        principal,
-        meta,
-        "MASS_DELIVERIES_RETRIED",
-        id,
-        json!({ "retried": retried }),
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassDeliveriesRetried,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "retried": retried })),
     )
     .await?;
     txn.commit().await?;

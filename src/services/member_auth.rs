@@ -6,40 +6,16 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
+use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    CredentialInfo, EmailAddress, Password, PasswordContext, PasswordSetBy, Profile, ProfileId,
-    Token, Username, search_key,
+    AuditAction, AuditActor, CredentialInfo, EmailAddress, NewAuditEvent, Password,
+    PasswordContext, PasswordSetBy, Profile, ProfileId, Token, Username, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    audit::{AuditActor, NewAuditEvent},
     credentials::{ClearLock, CredentialChange, LoginRecord, NewPassword},
 };
-
-async fn audit(
-    svc: &Services,
-    meta: &RequestMeta,
-    action: &str,
-    actor: AuditActor,
-    profile: Option<i64>,
-) -> AppResult<()> {
-    store::audit::record(
-        &svc.db,
-        svc.clock.now(),
-        NewAuditEvent {
-            action,
-            actor,
-            profile_id: profile,
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: None,
-        },
-    )
-    .await?;
-    Ok(())
-}
 
 /// Counts one wrong password against an account, audits it, and audits the lock when this
 /// failure reached the threshold.
@@ -47,7 +23,7 @@ async fn count_failure(
     svc: &Services,
     meta: &RequestMeta,
     profile_id: ProfileId,
-    action: &str,
+    action: AuditAction,
     actor: AuditActor,
 ) -> AppResult<()> {
     let now = svc.clock.now();
@@ -60,16 +36,16 @@ async fn count_failure(
         now,
     )
     .await?;
-    audit(svc, meta, action, actor, Some(profile_id.get())).await?;
+    let ip = meta.client_ip.as_deref();
+    audit::record(
+        &svc.db,
+        svc.clock.now(),
+        NewAuditEvent::new(action, actor, ip).profile(profile_id),
+    )
+    .await?;
     if count == threshold {
-        audit(
-            svc,
-            meta,
-            "ACCOUNT_LOCKED",
-            AuditActor::System,
-            Some(profile_id.get()),
-        )
-        .await?;
+        let locked = NewAuditEvent::new(AuditAction::AccountLocked, AuditActor::System, ip);
+        audit::record(&svc.db, svc.clock.now(), locked.profile(profile_id)).await?;
     }
     Ok(())
 }
@@ -110,16 +86,17 @@ pub async fn login(
     if open.is_empty() {
         // Unknown, locked or password-less: the same work as a wrong password.
         svc.hasher.verify(candidate.as_ref(), None).await?;
-        let profile = found.first().map(|c| c.profile_id.get());
+        let profile = found.first().map(|c| c.profile_id);
         let locked = found
             .iter()
             .any(|c| c.locked_until.is_some_and(|t| t > now));
         let action = if locked {
-            "MEMBER_LOGIN_WHILE_LOCKED"
+            AuditAction::MemberLoginWhileLocked
         } else {
-            "MEMBER_LOGIN_FAILED"
+            AuditAction::MemberLoginFailed
         };
-        audit(svc, meta, action, AuditActor::Anonymous, profile).await?;
+        let event = NewAuditEvent::new(action, AuditActor::Anonymous, meta.client_ip.as_deref());
+        audit::record(&svc.db, svc.clock.now(), event.with_profile(profile)).await?;
         return Err(AppError::InvalidLogin);
     }
     let mut matches = Vec::new();
@@ -139,7 +116,7 @@ pub async fn login(
                     svc,
                     meta,
                     c.profile_id,
-                    "MEMBER_LOGIN_FAILED",
+                    AuditAction::MemberLoginFailed,
                     AuditActor::Anonymous,
                 )
                 .await?;
@@ -162,7 +139,7 @@ pub async fn login(
             let token = Token::generate().map_err(AppError::internal)?;
             let txn = store::begin_write(&svc.db).await?;
             store::credentials::clear_lock(&txn, profile_id, ClearLock::SignedIn, now).await?;
-            store::sessions::create_member(
+            store::sessions::create(
                 &txn,
                 &token.hash(),
                 profile_id,
@@ -174,14 +151,10 @@ pub async fn login(
                 .await?
                 .ok_or_else(|| AppError::not_found("profile", profile_id))?;
             txn.commit().await?;
-            audit(
-                svc,
-                meta,
-                "MEMBER_LOGIN",
-                AuditActor::Member(profile_id.get()),
-                Some(profile_id.get()),
-            )
-            .await?;
+            let actor = AuditActor::Member(profile_id.get());
+            let event =
+                NewAuditEvent::new(AuditAction::MemberLogin, actor, meta.client_ip.as_deref());
+            audit::record(&svc.db, svc.clock.now(), event.profile(profile_id)).await?;
             Ok((token, profile))
         }
         _ => Err(AppError::AmbiguousLogin),
@@ -191,7 +164,7 @@ pub async fn login(
 /// Ends the member's current session.
 pub async fn logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
     let member = principal.member()?;
-    store::sessions::delete_member(&svc.db, member.session_id).await?;
+    store::sessions::delete::<ProfileId>(&svc.db, member.session_id).await?;
     Ok(true)
 }
 
@@ -241,7 +214,7 @@ pub async fn change_password(
             svc,
             meta,
             member.profile_id,
-            "PASSWORD_CHANGE_FAILED",
+            AuditAction::PasswordChangeFailed,
             actor,
         )
         .await?;
@@ -267,23 +240,22 @@ pub async fn change_password(
         must_change_password: Some(false),
     };
     store::credentials::upsert(&txn, member.profile_id, change, now).await?;
-    store::sessions::delete_all_member(&txn, member.profile_id, Some(member.session_id)).await?;
+    store::sessions::delete_all(&txn, member.profile_id, Some(member.session_id)).await?;
     let login = username
         .clone()
         .or(profile.email.clone())
         .unwrap_or_default();
     super::resets::queue_password_changed(&txn, member.profile_id, login, now).await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "PASSWORD_CHANGED",
-            actor: AuditActor::Member(member.profile_id.get()),
-            profile_id: Some(member.profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({ "by": "MEMBER" })),
-        },
+        NewAuditEvent::new(
+            AuditAction::PasswordChanged,
+            AuditActor::Member(member.profile_id.get()),
+            meta.client_ip.as_deref(),
+        )
+        .profile(member.profile_id)
+        .detail(json!({ "by": "MEMBER" })),
     )
     .await?;
     txn.commit().await?;

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod hash_pool;
 pub mod hashing;
 pub mod import;
+pub mod loaders;
 pub mod mass;
 pub mod member_auth;
 pub mod profiles;
@@ -20,8 +21,6 @@ pub mod staff;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use sea_orm::DatabaseConnection;
-
 use crate::config::Config;
 use crate::domain::{Clock, PasswordPolicy};
 
@@ -31,7 +30,7 @@ pub use hashing::PasswordHasher;
 /// What every use case needs: the database, the clock, settings and the hash pool.
 #[derive(Clone)]
 pub struct Services {
-    pub db: DatabaseConnection,
+    pub db: crate::store::Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,

@@ -2,13 +2,14 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{AuditAction, NewAuditEvent, SearchCursor};
 use crate::domain::{
     EmailAddress, MemberStatus, OrganizationName, PersonName, Profile, ProfileFilter, ProfileId,
     ProfileKind, Right, SearchTerm, search_key,
 };
 use crate::error::{AppError, AppResult};
-use crate::store::{self, audit::NewAuditEvent, profiles::ProfileFields, search::SearchCursor};
+use crate::store::{self, profiles::ProfileFields};
 
 /// The most profiles one page may ask for.
 pub const MAX_PAGE: u64 = 100;
@@ -120,7 +121,7 @@ fn merge(
 
 /// Related people hang under an organisation, one level deep, so the tree can never loop.
 async fn check_parent(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl store::Conn,
     me: Option<&Profile>,
     fields: &ProfileFields,
 ) -> AppResult<()> {
@@ -178,7 +179,7 @@ pub async fn create(
     meta: &RequestMeta,
     changes: ProfileChanges,
 ) -> AppResult<Profile> {
-    let staff = principal.require(Right::ManageProfiles)?;
+    principal.require(Right::ManageProfiles)?;
     let kind = changes.kind.ok_or_else(|| AppError::BadUserInput {
         field: "input.kind".into(),
         message: "is required".into(),
@@ -198,16 +199,13 @@ pub async fn create(
     let txn = store::begin_write(&svc.db).await?;
     check_parent(&txn, None, &fields).await?;
     let profile = store::profiles::insert(&txn, &fields, now).await?;
-    audit(
-        &txn,
-        svc,
-        staff.user.id.get(),
-        meta,
-        "PROFILE_CREATED",
-        profile.id,
-        json!({}),
-    )
-    .await?;
+    let actor = principal.audit_actor();
+    let event = NewAuditEvent::new(
+        AuditAction::ProfileCreated,
+        actor,
+        meta.client_ip.as_deref(),
+    );
+    audit::record(&txn, now, event.profile(profile.id).detail(json!({}))).await?;
     txn.commit().await?;
     Ok(profile)
 }
@@ -219,7 +217,7 @@ pub async fn update(
     id: ProfileId,
     changes: ProfileChanges,
 ) -> AppResult<Profile> {
-    let staff = principal.require(Right::ManageProfiles)?;
+    principal.require(Right::ManageProfiles)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     let current = store::profiles::get(&txn, id)
@@ -228,52 +226,21 @@ pub async fn update(
     let (fields, _) = merge(ProfileFields::from_record(&current), changes)?;
     check_parent(&txn, Some(&current), &fields).await?;
     let profile = store::profiles::update(&txn, id, &fields, now).await?;
-    let staff_id = staff.user.id.get();
-    audit(&txn, svc, staff_id, meta, "PROFILE_UPDATED", id, json!({})).await?;
+    let actor = principal.audit_actor();
+    let ip = meta.client_ip.as_deref();
+    let event = NewAuditEvent::new(AuditAction::ProfileUpdated, actor, ip).profile(id);
+    audit::record(&txn, now, event.detail(json!({}))).await?;
     let email_changed =
         current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
     if email_changed {
         // A link mailed to the old address must not outlive the change (SECURITY-TESTS T5).
         let retired = store::tokens::invalidate_for_profile(&txn, id, now).await?;
         let detail = json!({ "reason": "EMAIL_CHANGED", "links": retired });
-        audit(
-            &txn,
-            svc,
-            staff_id,
-            meta,
-            "SET_PASSWORD_LINKS_RETIRED",
-            id,
-            detail,
-        )
-        .await?;
+        let event = NewAuditEvent::new(AuditAction::SetPasswordLinksRetired, actor, ip);
+        audit::record(&txn, now, event.profile(id).detail(detail)).await?;
     }
     txn.commit().await?;
     Ok(profile)
-}
-
-async fn audit(
-    db: &impl sea_orm::ConnectionTrait,
-    svc: &Services,
-    staff_id: i64,
-    meta: &RequestMeta,
-    action: &str,
-    profile: ProfileId,
-    detail: serde_json::Value,
-) -> AppResult<()> {
-    store::audit::record(
-        db,
-        svc.clock.now(),
-        NewAuditEvent {
-            action,
-            actor: store::audit::AuditActor::Staff(staff_id),
-            profile_id: Some(profile.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(detail),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// The page of `first` profiles (in ID order) after the profile `after`, and whether more

@@ -4,16 +4,14 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
-use crate::delivery::compose::{self, ChangedPayload, LinksPayload, kind};
-use crate::domain::{EmailAddress, ProfileId, Right, Token, search_key};
-use crate::error::{AppError, AppResult};
-use crate::store::{
-    self,
-    audit::{AuditActor, NewAuditEvent},
-    outbound::NewOutbound,
-    tokens::NewToken,
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{
+    AuditAction, AuditActor, EmailAddress, NewAuditEvent, OutboundMessage, ProfileId, Right,
+    SetPasswordLinks, Token, TokenPurpose, search_key,
 };
+use crate::error::{AppError, AppResult};
+use crate::mail::links::set_password_link;
+use crate::store::{self, tokens::NewToken};
 
 /// Staff send the standard "Forgot Login" email to one profile's address. Returns the
 /// address it goes to.
@@ -30,35 +28,24 @@ pub async fn send_reset_email(
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let email = profile.email.clone().ok_or(AppError::NoEmailAddress)?;
-    let payload = LinksPayload {
-        profiles: vec![profile_id.get()],
-        ttl_seconds: svc.config.mail.staff_link_ttl.num_seconds(),
-        purpose: "STAFF_RESET".into(),
-        issued_by: Some(staff.user.id.get()),
-    };
-    let outbound_id = store::outbound::enqueue(
-        &txn,
-        NewOutbound {
-            kind: kind::SET_PASSWORD_LINKS,
-            profile_id: Some(profile_id),
-            to_address: &email,
-            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
-            mass_communication_id: None,
-        },
-        now,
-    )
-    .await?;
-    store::audit::record(
+    let message = OutboundMessage::SetPasswordLinks(SetPasswordLinks {
+        profiles: vec![profile_id],
+        ttl: svc.config.mail.staff_link_ttl,
+        purpose: TokenPurpose::StaffReset,
+        issued_by: Some(staff.user.id),
+    });
+    let outbound_id =
+        store::outbound::enqueue(&txn, &message, Some(profile_id), &email, now).await?;
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "RESET_EMAIL_QUEUED",
-            actor: principal.audit_actor(),
-            profile_id: Some(profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({ "outboundEmailId": outbound_id })),
-        },
+        NewAuditEvent::new(
+            AuditAction::ResetEmailQueued,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .profile(profile_id)
+        .detail(json!({ "outboundEmailId": outbound_id })),
     )
     .await?;
     txn.commit().await?;
@@ -110,35 +97,23 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
             .unwrap_or_else(|| email.to_string()),
         None => email.to_string(),
     };
-    let payload = LinksPayload {
-        profiles: ids.iter().map(|i| i.get()).collect(),
-        ttl_seconds: svc.config.mail.member_link_ttl.num_seconds(),
-        purpose: "FORGOT_LOGIN".into(),
+    let message = OutboundMessage::SetPasswordLinks(SetPasswordLinks {
+        profiles: ids.clone(),
+        ttl: svc.config.mail.member_link_ttl,
+        purpose: TokenPurpose::ForgotLogin,
         issued_by: None,
-    };
-    store::outbound::enqueue(
-        &txn,
-        NewOutbound {
-            kind: kind::SET_PASSWORD_LINKS,
-            profile_id: ids.first().copied(),
-            to_address: &to,
-            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
-            mass_communication_id: None,
-        },
-        now,
-    )
-    .await?;
-    store::audit::record(
+    });
+    store::outbound::enqueue(&txn, &message, ids.first().copied(), &to, now).await?;
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "FORGOT_LOGIN_REQUESTED",
-            actor: AuditActor::Anonymous,
-            profile_id: ids.first().map(|i| i.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({ "profiles": ids.len() })),
-        },
+        NewAuditEvent::new(
+            AuditAction::ForgotLoginRequested,
+            AuditActor::Anonymous,
+            meta.client_ip.as_deref(),
+        )
+        .with_profile(ids.first().copied())
+        .detail(json!({ "profiles": ids.len() })),
     )
     .await?;
     txn.commit().await?;
@@ -165,7 +140,7 @@ pub async fn issue_link(
         &txn,
         NewToken {
             hash: &token.hash(),
-            purpose: "STAFF_LINK",
+            purpose: TokenPurpose::StaffLink,
             profile_id,
             issued_by: Some(staff.user.id),
             expires_at,
@@ -174,24 +149,24 @@ pub async fn issue_link(
         now,
     )
     .await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent::about_profile(
-            "CREDENTIALS_LINK_ISSUED",
+        NewAuditEvent::new(
+            AuditAction::CredentialsLinkIssued,
             principal.audit_actor(),
-            profile_id,
             meta.client_ip.as_deref(),
-        ),
+        )
+        .profile(profile_id),
     )
     .await?;
     txn.commit().await?;
-    Ok((compose::set_password_link(svc, &token), expires_at))
+    Ok((set_password_link(&svc.config, &token), expires_at))
 }
 
 /// Queues the "your password was changed" notice, when the profile has an address.
 pub(crate) async fn queue_password_changed(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl store::Conn,
     profile_id: ProfileId,
     login: String,
     now: chrono::DateTime<chrono::Utc>,
@@ -202,21 +177,10 @@ pub(crate) async fn queue_password_changed(
     else {
         return Ok(());
     };
-    let payload = ChangedPayload {
+    let message = OutboundMessage::PasswordChanged {
         login,
         changed_at: now,
     };
-    store::outbound::enqueue(
-        db,
-        NewOutbound {
-            kind: kind::PASSWORD_CHANGED,
-            profile_id: Some(profile_id),
-            to_address: &email,
-            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
-            mass_communication_id: None,
-        },
-        now,
-    )
-    .await?;
+    store::outbound::enqueue(db, &message, Some(profile_id), &email, now).await?;
     Ok(())
 }

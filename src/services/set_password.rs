@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::rate_limit::{self, Limit};
-use super::{RequestMeta, Services};
+use super::{RequestMeta, Services, audit};
+use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
 use crate::domain::{PasswordContext, PasswordSetBy, ProfileId, Token, Username};
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    audit::{AuditActor, NewAuditEvent},
     credentials::{CredentialChange, NewPassword},
     tokens::TokenRecord,
 };
@@ -194,24 +194,23 @@ pub async fn set_with_token(
     };
     // Also clears the failure counter and lock, and retires the profile's other tokens.
     store::credentials::upsert(&txn, profile_id, change, now).await?;
-    store::sessions::delete_all_member(&txn, profile_id, None).await?;
+    store::sessions::delete_all(&txn, profile_id, None).await?;
     let login = new_username
         .map(|u| u.to_string())
         .or(current_username)
         .or(email)
         .unwrap_or_default();
     super::resets::queue_password_changed(&txn, profile_id, login, now).await?;
-    store::audit::record(
+    audit::record(
         &txn,
         now,
-        NewAuditEvent {
-            action: "PASSWORD_SET_WITH_LINK",
-            actor: AuditActor::Member(profile_id.get()),
-            profile_id: Some(profile_id.get()),
-            target_staff_id: None,
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(json!({ "tokenId": record.id })),
-        },
+        NewAuditEvent::new(
+            AuditAction::PasswordSetWithLink,
+            AuditActor::Member(profile_id.get()),
+            meta.client_ip.as_deref(),
+        )
+        .profile(profile_id)
+        .detail(json!({ "tokenId": record.id })),
     )
     .await?;
     txn.commit().await?;

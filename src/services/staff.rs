@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services};
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
 use crate::domain::{PasswordContext, Right, StaffUser, StaffUserId, Username};
 use crate::error::{AppError, AppResult};
-use crate::store::{self, audit::AuditActor, audit::NewAuditEvent};
+use crate::store;
 
 /// Parses a staff user ID sent by a client.
 pub fn parse_staff_id(raw: &str, field: &str) -> AppResult<StaffUserId> {
@@ -59,14 +60,16 @@ pub async fn create(
         });
     }
     let user = store::staff::insert(&txn, &username, hash, rights, now).await?;
-    audit(
+    audit::record(
         &txn,
         now,
-        actor,
-        meta,
-        "STAFF_USER_CREATED",
-        user.id,
-        json!({ "rights": names(rights) }),
+        NewAuditEvent::new(
+            AuditAction::StaffUserCreated,
+            actor,
+            meta.client_ip.as_deref(),
+        )
+        .staff(user.id)
+        .detail(json!({ "rights": names(rights) })),
     )
     .await?;
     txn.commit().await?;
@@ -91,17 +94,19 @@ pub async fn set_rights(
         ensure_not_last_admin(&txn, id).await?;
     }
     store::staff::replace_rights(&txn, id, rights).await?;
-    audit(
+    audit::record(
         &txn,
         now,
-        principal.audit_actor(),
-        meta,
-        "STAFF_RIGHTS_CHANGED",
-        id,
-        json!({
+        NewAuditEvent::new(
+            AuditAction::StaffRightsChanged,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .staff(id)
+        .detail(json!({
             "from": names(&target.rights),
             "to": names(rights),
-        }),
+        })),
     )
     .await?;
     let updated = store::staff::get(&txn, id)
@@ -129,15 +134,17 @@ pub async fn deactivate(
             ensure_not_last_admin(&txn, id).await?;
         }
         store::staff::deactivate(&txn, id, now).await?;
-        store::sessions::delete_all_staff(&txn, id).await?;
-        audit(
+        store::sessions::delete_all(&txn, id, None).await?;
+        audit::record(
             &txn,
             now,
-            principal.audit_actor(),
-            meta,
-            "STAFF_USER_DEACTIVATED",
-            id,
-            json!({}),
+            NewAuditEvent::new(
+                AuditAction::StaffUserDeactivated,
+                principal.audit_actor(),
+                meta.client_ip.as_deref(),
+            )
+            .staff(id)
+            .detail(json!({})),
         )
         .await?;
     }
@@ -170,14 +177,16 @@ pub async fn unlock(
     let cleared =
         store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&username))
             .await?;
-    audit(
+    audit::record(
         &txn,
         now,
-        actor,
-        meta,
-        "STAFF_USER_UNLOCKED",
-        id,
-        json!({ "clients": cleared }),
+        NewAuditEvent::new(
+            AuditAction::StaffUserUnlocked,
+            actor,
+            meta.client_ip.as_deref(),
+        )
+        .staff(id)
+        .detail(json!({ "clients": cleared })),
     )
     .await?;
     txn.commit().await?;
@@ -197,10 +206,7 @@ pub async fn find_by_username(svc: &Services, username: &str) -> AppResult<Staff
         })
 }
 
-async fn ensure_not_last_admin(
-    db: &impl sea_orm::ConnectionTrait,
-    leaving: StaffUserId,
-) -> AppResult<()> {
+async fn ensure_not_last_admin(db: &impl store::Conn, leaving: StaffUserId) -> AppResult<()> {
     let holders = store::staff::lock_active_holders(db, Right::ManageStaff).await?;
     if holders.iter().all(|h| *h == leaving) {
         return Err(AppError::conflict(
@@ -212,29 +218,4 @@ async fn ensure_not_last_admin(
 
 fn names(rights: &[Right]) -> Vec<&'static str> {
     rights.iter().map(|r| r.as_str()).collect()
-}
-
-async fn audit(
-    db: &impl sea_orm::ConnectionTrait,
-    now: chrono::DateTime<chrono::Utc>,
-    actor: AuditActor,
-    meta: &RequestMeta,
-    action: &str,
-    target: StaffUserId,
-    detail: serde_json::Value,
-) -> AppResult<()> {
-    store::audit::record(
-        db,
-        now,
-        NewAuditEvent {
-            action,
-            actor,
-            profile_id: None,
-            target_staff_id: Some(target.get()),
-            client_ip: meta.client_ip.as_deref(),
-            detail: Some(detail),
-        },
-    )
-    .await?;
-    Ok(())
 }

@@ -4,66 +4,28 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
+use crate::domain::{AuditActor, NewAuditEvent};
 use crate::entities::audit_event;
 
-/// Who did it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditActor {
-    Anonymous,
-    Staff(i64),
-    Member(i64),
-    System,
-}
-
-/// One audit event to write.
-#[derive(Debug, Clone)]
-pub struct NewAuditEvent<'a> {
-    pub action: &'a str,
-    pub actor: AuditActor,
-    pub profile_id: Option<i64>,
-    pub target_staff_id: Option<i64>,
-    pub client_ip: Option<&'a str>,
-    pub detail: Option<serde_json::Value>,
-}
-
-impl<'a> NewAuditEvent<'a> {
-    /// An event about one profile, with no further detail.
-    pub fn about_profile(
-        action: &'a str,
-        actor: AuditActor,
-        profile: crate::domain::ProfileId,
-        client_ip: Option<&'a str>,
-    ) -> Self {
-        Self {
-            action,
-            actor,
-            profile_id: Some(profile.get()),
-            target_staff_id: None,
-            client_ip,
-            detail: None,
-        }
-    }
-}
-
+/// Writes one audit event.
 pub async fn record(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
     event: NewAuditEvent<'_>,
 ) -> Result<(), sea_orm::DbErr> {
-    let (kind, staff, member) = match event.actor {
-        AuditActor::Anonymous => ("ANONYMOUS", None, None),
-        AuditActor::Staff(id) => ("STAFF", Some(id), None),
-        AuditActor::Member(id) => ("MEMBER", None, Some(id)),
-        AuditActor::System => ("SYSTEM", None, None),
+    let (staff, member) = match event.actor {
+        AuditActor::Staff(id) => (Some(id), None),
+        AuditActor::Member(id) => (None, Some(id)),
+        AuditActor::Anonymous | AuditActor::System => (None, None),
     };
     audit_event::ActiveModel {
         occurred_at: Set(at),
-        action: Set(event.action.to_owned()),
-        actor_kind: Set(kind.to_owned()),
+        action: Set(event.action.as_db().to_owned()),
+        actor_kind: Set(event.actor.kind().to_owned()),
         actor_staff_id: Set(staff),
         actor_profile_id: Set(member),
-        profile_id: Set(event.profile_id),
-        target_staff_id: Set(event.target_staff_id),
+        profile_id: Set(event.profile_id.map(|p| p.get())),
+        target_staff_id: Set(event.target_staff_id.map(|s| s.get())),
         client_ip: Set(event.client_ip.map(str::to_owned)),
         detail: Set(event.detail.map(|d| d.to_string())),
         ..Default::default()
@@ -103,18 +65,20 @@ pub async fn page(
     if let Some(b) = before {
         q = q.filter(audit_event::Column::Id.lt(b));
     }
-    Ok(q.all(db)
+    q.all(db)
         .await?
         .into_iter()
-        .map(|m| crate::domain::AuditRecord {
-            id: m.id,
-            occurred_at: m.occurred_at,
-            action: m.action,
-            actor_kind: m.actor_kind,
-            actor_staff_id: m.actor_staff_id,
-            profile_id: m.profile_id,
-            client_ip: m.client_ip,
-            detail: m.detail,
+        .map(|m| {
+            Ok(crate::domain::AuditRecord {
+                id: m.id,
+                occurred_at: m.occurred_at,
+                action: super::stored("audit_events.action", &m.action)?,
+                actor_kind: m.actor_kind,
+                actor_staff_id: m.actor_staff_id,
+                profile_id: m.profile_id,
+                client_ip: m.client_ip,
+                detail: m.detail,
+            })
         })
-        .collect())
+        .collect()
 }

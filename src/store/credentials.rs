@@ -7,21 +7,21 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId};
 use crate::entities::portal_credential;
 
-pub(crate) fn to_info(m: portal_credential::Model) -> CredentialInfo {
-    CredentialInfo {
+pub(crate) fn to_info(m: portal_credential::Model) -> Result<CredentialInfo, DbErr> {
+    Ok(CredentialInfo {
         profile_id: ProfileId::from_db(m.profile_id),
         username: m.username,
         password_is_set: m.password_hash.is_some(),
         password_set_by: m
             .password_set_by
-            .as_deref()
-            .and_then(PasswordSetBy::from_db),
+            .map(|s| super::stored::<PasswordSetBy>("portal_credentials.password_set_by", &s))
+            .transpose()?,
         password_changed_at: m.password_changed_at,
         must_change_password: m.must_change_password,
         last_login_at: m.last_login_at,
         failed_login_count: m.failed_login_count,
         locked_until: m.locked_until,
-    }
+    })
 }
 
 /// Credential metadata for each profile that has a credential row.
@@ -33,11 +33,9 @@ pub async fn for_profiles(
         .filter(portal_credential::Column::ProfileId.is_in(ids.iter().map(|i| i.get())))
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(to_info)
-        .map(|c| (c.profile_id, c))
-        .collect())
+    rows.into_iter()
+        .map(|m| to_info(m).map(|c| (c.profile_id, c)))
+        .collect()
 }
 
 /// What a sign-in needs: the hash and the lock state. Never leaves the services layer.
@@ -59,10 +57,11 @@ pub async fn get(
     db: &impl ConnectionTrait,
     id: ProfileId,
 ) -> Result<Option<CredentialInfo>, DbErr> {
-    Ok(portal_credential::Entity::find_by_id(id.get())
+    portal_credential::Entity::find_by_id(id.get())
         .one(db)
         .await?
-        .map(to_info))
+        .map(to_info)
+        .transpose()
 }
 
 pub async fn login_by_profile(
@@ -193,7 +192,7 @@ pub async fn upsert(
         // Any outstanding set-password link would otherwise overwrite the new password.
         super::tokens::invalidate_for_profile(db, id, now).await?;
     }
-    Ok(to_info(model))
+    to_info(model)
 }
 
 pub async fn remove(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {

@@ -7,11 +7,13 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::outbound::{RowParts, kind, new_row, status};
+use super::outbound::{RowParts, new_row};
 use super::sql::Sql;
+use super::stored;
 use crate::domain::{
-    Delivery, DeliveryCounts, LinkState, MassCommunication, MassStatus, MemberStatus, ProfileId,
-    ProfileKind, RecipientFilter, Recipients,
+    Delivery, DeliveryCounts, DeliveryStatus, LinkState, MassCommunication, MassStatus,
+    MassTransition, OutboundKind, ProfileFilter, ProfileId, RecipientFilter, Recipients,
+    SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::{mass_communication, outbound_email};
 
@@ -53,8 +55,16 @@ fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
         ));
     }
     Ok(Recipients::Filter(RecipientFilter {
-        kind: j.kind.and_then(|k| k.parse::<ProfileKind>().ok()),
-        member_status: j.member_status.and_then(|s| s.parse::<MemberStatus>().ok()),
+        // A part this version cannot read fails the whole filter: dropping it would widen
+        // who receives the communication.
+        kind: j
+            .kind
+            .map(|k| stored("mass_communications.recipients.kind", &k))
+            .transpose()?,
+        member_status: j
+            .member_status
+            .map(|s| stored("mass_communications.recipients.memberStatus", &s))
+            .transpose()?,
         search: j.search,
         include_related_profiles: j.include_related_profiles,
     }))
@@ -67,7 +77,7 @@ fn to_record(m: mass_communication::Model) -> Result<MassCommunication, DbErr> {
         html: m.html,
         recipients: recipients_from_json(&m.recipients)?,
         link_validity: chrono::Duration::seconds(m.link_validity_seconds),
-        status: MassStatus::from_db(&m.status),
+        status: stored("mass_communications.status", &m.status)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
         queued_at: m.queued_at,
@@ -135,16 +145,16 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<MassCommun
         .transpose()
 }
 
-/// Moves a communication to `to`, only from `from` (so two clicks cannot both send it).
-/// Returns whether it moved.
+/// Applies a status move if the communication is in one of the statuses it starts from
+/// (so two clicks cannot both send it). Returns whether it moved.
 pub async fn transition(
     db: &impl ConnectionTrait,
     id: i64,
-    from: &[MassStatus],
-    to: MassStatus,
+    transition: MassTransition,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     use sea_orm::sea_query::Expr;
+    let to = transition.to();
     let mut update = mass_communication::Entity::update_many()
         .col_expr(mass_communication::Column::Status, Expr::value(to.as_db()))
         .col_expr(mass_communication::Column::UpdatedAt, Expr::value(now));
@@ -155,21 +165,64 @@ pub async fn transition(
         MassStatus::Cancelled | MassStatus::Sent | MassStatus::Failed => {
             update = update.col_expr(mass_communication::Column::FinishedAt, Expr::value(now))
         }
-        _ => {}
+        MassStatus::Draft | MassStatus::Sending => {}
     }
+    let from = transition.from().iter().map(|s| s.as_db());
     let result = update
         .filter(mass_communication::Column::Id.eq(id))
-        .filter(mass_communication::Column::Status.is_in(from.iter().map(|s| s.as_db())))
+        .filter(mass_communication::Column::Status.is_in(from))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Records as finished every queued or sending communication (of `only`, when given) whose
+/// deliveries have all ended: `SENT`, or `FAILED` when none went out and some failed. The
+/// delivery worker calls it; a read never writes. Returns how many it finished.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    only: Option<&[i64]>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT id FROM mass_communications WHERE status IN (")
+        .param(MassStatus::Queued.as_db())
+        .push(", ")
+        .param(MassStatus::Sending.as_db())
+        .push(")");
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        sql.push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.param(*id);
+        }
+        sql.push(")");
+    }
+    let mut finished = 0;
+    for row in db.query_all_raw(sql.build()).await? {
+        let id: i64 = row.try_get("", "id")?;
+        let c = counts(db, id).await?;
+        if c.pending > 0 {
+            continue;
+        }
+        let failed = c.sent == 0 && c.failed > 0;
+        if transition(db, id, MassTransition::Finish { failed }, now).await? {
+            finished += 1;
+        }
+    }
+    Ok(finished)
 }
 
 /// A delivery row to create when the communication is sent.
 pub struct NewDelivery {
     pub profile_id: ProfileId,
     pub to_address: Option<String>,
-    pub skip_reason: Option<&'static str>,
+    pub skip_reason: Option<SkipReason>,
 }
 
 /// Inserts every recipient's row, in chunks that stay under both databases' parameter limits.
@@ -186,7 +239,7 @@ pub async fn insert_deliveries(
             .take(500)
             .map(|r| {
                 let parts = RowParts {
-                    kind: kind::MASS,
+                    kind: OutboundKind::Mass,
                     mass_communication_id: Some(mass_id),
                     profile_id: Some(r.profile_id),
                     to_address: r.to_address,
@@ -213,12 +266,12 @@ pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryC
         let s: String = row.try_get("", "status")?;
         let n: i64 = row.try_get("", "n")?;
         c.total += n;
-        match s.as_str() {
-            status::SENT => c.sent += n,
-            status::FAILED => c.failed += n,
-            status::SKIPPED => c.skipped += n,
-            status::CANCELLED => c.cancelled += n,
-            _ => c.pending += n,
+        match stored::<DeliveryStatus>("outbound_emails.status", &s)? {
+            DeliveryStatus::Sent => c.sent += n,
+            DeliveryStatus::Failed => c.failed += n,
+            DeliveryStatus::Skipped => c.skipped += n,
+            DeliveryStatus::Cancelled => c.cancelled += n,
+            DeliveryStatus::Queued | DeliveryStatus::Sending => c.pending += n,
         }
     }
     Ok(c)
@@ -228,7 +281,7 @@ pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryC
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     mass_id: i64,
-    only: Option<&str>,
+    only: Option<DeliveryStatus>,
     after: Option<i64>,
     limit: u64,
     now: DateTime<Utc>,
@@ -244,7 +297,7 @@ pub async fn deliveries(
     )
     .param(mass_id);
     if let Some(s) = only {
-        sql.push(" AND o.status = ").param(s);
+        sql.push(" AND o.status = ").param(s.as_db());
     }
     if let Some(a) = after {
         sql.push(" AND o.id > ").param(a);
@@ -270,8 +323,14 @@ pub async fn deliveries(
                     .try_get::<Option<i64>>("", "profile_id")?
                     .map(ProfileId::from_db),
                 to_address: r.try_get("", "to_address")?,
-                status: r.try_get("", "status")?,
-                skip_reason: r.try_get("", "skip_reason")?,
+                status: stored(
+                    "outbound_emails.status",
+                    &r.try_get::<String>("", "status")?,
+                )?,
+                skip_reason: r
+                    .try_get::<Option<String>>("", "skip_reason")?
+                    .map(|s| stored("outbound_emails.skip_reason", &s))
+                    .transpose()?,
                 last_error: r.try_get("", "last_error")?,
                 provider_message_id: r.try_get("", "provider_message_id")?,
                 attempts: r.try_get("", "attempts")?,
@@ -287,11 +346,11 @@ pub async fn deliveries(
 pub async fn cancel_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
-        .param(status::CANCELLED)
+        .param(DeliveryStatus::Cancelled.as_db())
         .push(" WHERE mass_communication_id = ")
         .param(mass_id)
         .push(" AND status = ")
-        .param(status::QUEUED);
+        .param(DeliveryStatus::Queued.as_db());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
 
@@ -303,12 +362,81 @@ pub async fn retry_failed(
 ) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
-        .param(status::QUEUED)
+        .param(DeliveryStatus::Queued.as_db())
         .push(", next_attempt_at = ")
         .param(now)
         .push(", last_error = NULL WHERE mass_communication_id = ")
         .param(mass_id)
         .push(" AND status = ")
-        .param(status::FAILED);
+        .param(DeliveryStatus::Failed.as_db());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
+/// Every profile the recipients name right now, each once, in a stable order. A filter is
+/// read in pages of 1,000, so 100,000 recipients never sit in one result set.
+pub async fn resolve_recipients(
+    db: &impl ConnectionTrait,
+    recipients: &Recipients,
+    search: Option<&SearchTerm>,
+) -> Result<Vec<ProfileId>, DbErr> {
+    const PAGE: u64 = 1000;
+    let f = match recipients {
+        Recipients::ProfileIds(ids) => return Ok(dedupe(ids.iter().copied())),
+        Recipients::Filter(f) => f,
+    };
+    let filter = ProfileFilter {
+        kind: f.kind,
+        member_status: f.member_status,
+        has_email: None,
+        has_credentials: None,
+    };
+    let mut out = Vec::new();
+    match search {
+        Some(term) => {
+            let mut cursor = None;
+            loop {
+                let hits = super::search::search(db, term, &filter, cursor, PAGE).await?;
+                let done = (hits.len() as u64) < PAGE;
+                cursor = hits.last().map(|h| SearchCursor {
+                    tier: h.tier,
+                    id: h.profile.id.get(),
+                });
+                out.extend(hits.into_iter().map(|h| h.profile.id));
+                if done {
+                    break;
+                }
+            }
+        }
+        None => {
+            let mut after = None;
+            loop {
+                let page = super::profiles::list(db, &filter, after, PAGE).await?;
+                let done = (page.len() as u64) < PAGE;
+                after = page.last().map(|p| p.id.get());
+                out.extend(page.into_iter().map(|p| p.id));
+                if done {
+                    break;
+                }
+            }
+        }
+    }
+    if f.include_related_profiles {
+        let mut related = Vec::new();
+        for chunk in out.chunks(PAGE as usize) {
+            let children = super::profiles::children_of(db, chunk).await?;
+            for id in chunk {
+                if let Some(c) = children.get(id) {
+                    related.extend(c.iter().map(|p| p.id));
+                }
+            }
+        }
+        out.extend(related);
+    }
+    Ok(dedupe(out))
+}
+
+/// Keeps the first of each ID, in order.
+fn dedupe(ids: impl IntoIterator<Item = ProfileId>) -> Vec<ProfileId> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().filter(|i| seen.insert(*i)).collect()
 }

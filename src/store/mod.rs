@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod housekeeping;
 pub mod mass;
 pub mod outbound;
 pub mod profiles;
@@ -21,6 +22,38 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+
+use crate::error::AppError;
+
+/// The connection pool. Layers above the store name it only through this alias, so SeaORM
+/// stays inside `store`, `entities` and `migration`.
+pub type Db = DatabaseConnection;
+
+/// An open transaction; `commit` it, or drop it to roll back.
+pub type Txn = DatabaseTransaction;
+
+/// Anything a store function runs on: the pool or a transaction.
+pub trait Conn: ConnectionTrait {}
+
+impl<T: ConnectionTrait> Conn for T {}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+/// Parses a stored vocabulary value. A spelling memberkey does not know is logged and is an
+/// error: a silent default could widen a saved filter or misstate where a message stands.
+pub(crate) fn stored<T>(column: &'static str, raw: &str) -> Result<T, DbErr>
+where
+    T: std::str::FromStr<Err = String>,
+{
+    raw.parse().map_err(|e: String| {
+        tracing::error!(column, error = %e, "a stored value is not one this version knows");
+        DbErr::Type(format!("{column}: {e}"))
+    })
+}
 
 /// Opens the pool. SQLite gets WAL, foreign keys, a busy timeout and synchronous=NORMAL
 /// (durable in WAL mode across process crashes; a power loss may drop the last commits).

@@ -6,80 +6,157 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, Set};
 
 use super::sql::Sql;
-use crate::domain::ProfileId;
+use crate::domain::{
+    DeliveryStatus, OutboundKind, OutboundMessage, ProfileId, SetPasswordLinks, SkipReason,
+    StaffUserId, TokenPurpose,
+};
 use crate::entities::outbound_email;
 
-/// Row states.
-pub mod status {
-    pub const QUEUED: &str = "QUEUED";
-    pub const SENDING: &str = "SENDING";
-    pub const SENT: &str = "SENT";
-    pub const FAILED: &str = "FAILED";
-    pub const SKIPPED: &str = "SKIPPED";
-    pub const CANCELLED: &str = "CANCELLED";
+/// How each message kind's payload is stored. These shapes are the stored format: changing
+/// one needs a migration of the rows already queued.
+mod payload {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Links {
+        pub profiles: Vec<i64>,
+        pub ttl_seconds: i64,
+        pub purpose: String,
+        pub issued_by: Option<i64>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Changed {
+        pub login: String,
+        pub changed_at: chrono::DateTime<chrono::Utc>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct MassTest {
+        pub mass_id: i64,
+        pub profile_id: Option<i64>,
+    }
 }
 
-/// Queue row kinds, as stored in `outbound_emails.kind`.
-pub mod kind {
-    /// The "Forgot Login" email, asked for by the member or sent by staff.
-    pub const SET_PASSWORD_LINKS: &str = "SET_PASSWORD_LINKS";
-    /// The notice that a password changed.
-    pub const PASSWORD_CHANGED: &str = "PASSWORD_CHANGED";
-    /// One recipient's copy of a mass communication.
-    pub const MASS: &str = "MASS";
-    /// A staff member's test copy of a mass communication (sample link, grants nothing).
-    pub const MASS_TEST: &str = "MASS_TEST";
+/// The stored payload of a message; `None` for a mass copy, whose communication is a column.
+fn payload_of(message: &OutboundMessage) -> Option<String> {
+    let json = match message {
+        OutboundMessage::SetPasswordLinks(l) => serde_json::to_string(&payload::Links {
+            profiles: l.profiles.iter().map(|p| p.get()).collect(),
+            ttl_seconds: l.ttl.num_seconds(),
+            purpose: l.purpose.as_db().to_owned(),
+            issued_by: l.issued_by.map(|s| s.get()),
+        }),
+        OutboundMessage::PasswordChanged { login, changed_at } => {
+            serde_json::to_string(&payload::Changed {
+                login: login.clone(),
+                changed_at: *changed_at,
+            })
+        }
+        OutboundMessage::Mass { .. } => return None,
+        OutboundMessage::MassTest {
+            communication,
+            sample,
+        } => serde_json::to_string(&payload::MassTest {
+            mass_id: *communication,
+            profile_id: sample.map(|p| p.get()),
+        }),
+    };
+    // Serialising these plain structs cannot fail.
+    json.ok()
 }
 
-/// A message to queue.
-pub struct NewOutbound<'a> {
-    pub kind: &'a str,
-    pub profile_id: Option<ProfileId>,
-    pub to_address: &'a str,
-    pub payload: serde_json::Value,
-    pub mass_communication_id: Option<i64>,
+/// Reads a claimed row's message back. An unknown kind or a payload that does not parse is an
+/// error the worker logs and records on the row; it never stops the rest of the queue.
+fn message_of(
+    kind: &str,
+    payload: Option<&str>,
+    mass_communication_id: Option<i64>,
+) -> Result<OutboundMessage, String> {
+    fn parse<T: serde::de::DeserializeOwned>(payload: Option<&str>) -> Result<T, String> {
+        serde_json::from_str(payload.unwrap_or("null")).map_err(|e| format!("payload: {e}"))
+    }
+    Ok(match kind.parse::<OutboundKind>()? {
+        OutboundKind::SetPasswordLinks => {
+            let l: payload::Links = parse(payload)?;
+            OutboundMessage::SetPasswordLinks(SetPasswordLinks {
+                profiles: l.profiles.into_iter().map(ProfileId::from_db).collect(),
+                ttl: chrono::Duration::seconds(l.ttl_seconds),
+                purpose: l.purpose.parse::<TokenPurpose>()?,
+                issued_by: l.issued_by.map(StaffUserId::from_db),
+            })
+        }
+        OutboundKind::PasswordChanged => {
+            let c: payload::Changed = parse(payload)?;
+            OutboundMessage::PasswordChanged {
+                login: c.login,
+                changed_at: c.changed_at,
+            }
+        }
+        OutboundKind::Mass => OutboundMessage::Mass {
+            communication: mass_communication_id.ok_or("a mass copy without its communication")?,
+        },
+        OutboundKind::MassTest => {
+            let t: payload::MassTest = parse(payload)?;
+            OutboundMessage::MassTest {
+                communication: t.mass_id,
+                sample: t.profile_id.map(ProfileId::from_db),
+            }
+        }
+    })
 }
 
+/// Queues one message to `to_address`, due now. A mass copy's communication goes into its
+/// own column, so its deliveries can be counted and cancelled together.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    new: NewOutbound<'_>,
+    message: &OutboundMessage,
+    profile_id: Option<ProfileId>,
+    to_address: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
+    let mass_communication_id = match message {
+        OutboundMessage::Mass { communication } => Some(*communication),
+        _ => None,
+    };
     let row = RowParts {
-        kind: new.kind,
-        mass_communication_id: new.mass_communication_id,
-        profile_id: new.profile_id,
-        to_address: Some(new.to_address.to_owned()),
-        payload: Some(new.payload.to_string()),
+        kind: message.kind(),
+        mass_communication_id,
+        profile_id,
+        to_address: Some(to_address.to_owned()),
+        payload: payload_of(message),
         skip_reason: None,
     };
     Ok(new_row(row, now).insert(db).await?.id)
 }
 
 /// What differs between queue rows; `skip_reason` makes a row SKIPPED instead of QUEUED.
-pub(super) struct RowParts<'a> {
-    pub kind: &'a str,
+pub(super) struct RowParts {
+    pub kind: OutboundKind,
     pub mass_communication_id: Option<i64>,
     pub profile_id: Option<ProfileId>,
     pub to_address: Option<String>,
     pub payload: Option<String>,
-    pub skip_reason: Option<&'a str>,
+    pub skip_reason: Option<SkipReason>,
 }
 
 /// A new queue row, due now.
-pub(super) fn new_row(p: RowParts<'_>, now: DateTime<Utc>) -> outbound_email::ActiveModel {
+pub(super) fn new_row(p: RowParts, now: DateTime<Utc>) -> outbound_email::ActiveModel {
     let state = if p.skip_reason.is_some() {
-        status::SKIPPED
+        DeliveryStatus::Skipped
     } else {
-        status::QUEUED
+        DeliveryStatus::Queued
     };
     outbound_email::ActiveModel {
-        kind: Set(p.kind.to_owned()),
+        kind: Set(p.kind.as_db().to_owned()),
         mass_communication_id: Set(p.mass_communication_id),
         profile_id: Set(p.profile_id.map(|id| id.get())),
         to_address: Set(p.to_address),
-        status: Set(state.to_owned()),
-        skip_reason: Set(p.skip_reason.map(str::to_owned)),
+        status: Set(state.as_db().to_owned()),
+        skip_reason: Set(p.skip_reason.map(|r| r.as_db().to_owned())),
         payload: Set(p.payload),
         credential_token_id: Set(None),
         attempts: Set(0),
@@ -99,10 +176,10 @@ pub(super) fn new_row(p: RowParts<'_>, now: DateTime<Utc>) -> outbound_email::Ac
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
-    pub kind: String,
+    /// What to send, or why the row cannot be read.
+    pub message: Result<OutboundMessage, String>,
     pub profile_id: Option<ProfileId>,
     pub to_address: Option<String>,
-    pub payload: serde_json::Value,
     pub attempts: i32,
     pub possible_duplicate: bool,
     pub mass_communication_id: Option<i64>,
@@ -113,11 +190,11 @@ pub struct Claimed {
 pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS due FROM outbound_emails WHERE (status = ")
-        .param(status::QUEUED)
+        .param(DeliveryStatus::Queued.as_db())
         .push(" AND next_attempt_at <= ")
         .param(now)
         .push(") OR (status = ")
-        .param(status::SENDING)
+        .param(DeliveryStatus::Sending.as_db())
         .push(" AND lease_until < ")
         .param(now)
         .push(") LIMIT 1");
@@ -151,9 +228,9 @@ pub async fn claim(
     // A row taken over from a dead worker may have gone out only if that worker had handed it
     // to the provider and recorded no outcome.
     sql.push("UPDATE outbound_emails SET possible_duplicate = (possible_duplicate OR (status = ")
-        .param(status::SENDING)
+        .param(DeliveryStatus::Sending.as_db())
         .push(" AND handed_over_at IS NOT NULL)), handed_over_at = NULL, status = ")
-        .param(status::SENDING)
+        .param(DeliveryStatus::Sending.as_db())
         .push(", lease_until = ")
         .param(lease_until)
         .push(", leased_by = ")
@@ -162,21 +239,21 @@ pub async fn claim(
     match due {
         Due::System => {
             sql.push("mass_communication_id IS NULL AND status = ")
-                .param(status::QUEUED)
+                .param(DeliveryStatus::Queued.as_db())
                 .push(" AND next_attempt_at <= ")
                 .param(now)
                 .push(" ORDER BY next_attempt_at");
         }
         Due::Any => {
             sql.push("status = ")
-                .param(status::QUEUED)
+                .param(DeliveryStatus::Queued.as_db())
                 .push(" AND next_attempt_at <= ")
                 .param(now)
                 .push(" ORDER BY next_attempt_at");
         }
         Due::Abandoned => {
             sql.push("status = ")
-                .param(status::SENDING)
+                .param(DeliveryStatus::Sending.as_db())
                 .push(" AND lease_until < ")
                 .param(now)
                 .push(" ORDER BY lease_until");
@@ -192,19 +269,18 @@ pub async fn claim(
         .into_iter()
         .map(|r| {
             let payload: Option<String> = r.try_get("", "payload")?;
+            let kind: String = r.try_get("", "kind")?;
+            let mass_communication_id = r.try_get("", "mass_communication_id")?;
             Ok(Claimed {
                 id: r.try_get("", "id")?,
-                kind: r.try_get("", "kind")?,
+                message: message_of(&kind, payload.as_deref(), mass_communication_id),
                 profile_id: r
                     .try_get::<Option<i64>>("", "profile_id")?
                     .map(ProfileId::from_db),
                 to_address: r.try_get("", "to_address")?,
-                payload: payload
-                    .and_then(|p| serde_json::from_str(&p).ok())
-                    .unwrap_or(serde_json::Value::Null),
                 attempts: r.try_get("", "attempts")?,
                 possible_duplicate: r.try_get("", "possible_duplicate")?,
-                mass_communication_id: r.try_get("", "mass_communication_id")?,
+                mass_communication_id,
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
@@ -257,7 +333,7 @@ pub enum Outcome {
         error: String,
     },
     Skipped {
-        reason: &'static str,
+        reason: SkipReason,
     },
 }
 
@@ -278,7 +354,7 @@ pub async fn finish(
         Outcome::Sent {
             provider_message_id,
         } => {
-            sql.param(status::SENT)
+            sql.param(DeliveryStatus::Sent.as_db())
                 .push(", provider_message_id = ")
                 .param(provider_message_id.as_str())
                 .push(", sent_at = ")
@@ -290,7 +366,7 @@ pub async fn finish(
             error,
             maybe_sent,
         } => {
-            sql.param(status::QUEUED)
+            sql.param(DeliveryStatus::Queued.as_db())
                 .push(", next_attempt_at = ")
                 .param(*at)
                 .push(", last_error = ")
@@ -300,21 +376,30 @@ pub async fn finish(
             }
         }
         Outcome::Failed { error } => {
-            sql.param(status::FAILED)
+            sql.param(DeliveryStatus::Failed.as_db())
                 .push(", last_error = ")
                 .param(error.as_str());
         }
         Outcome::Skipped { reason } => {
-            sql.param(status::SKIPPED)
+            sql.param(DeliveryStatus::Skipped.as_db())
                 .push(", skip_reason = ")
-                .param(*reason);
+                .param(reason.as_db());
         }
     }
     sql.push(" WHERE id = ")
         .param(id)
         .push(" AND status = ")
-        .param(status::SENDING)
+        .param(DeliveryStatus::Sending.as_db())
         .push(" AND leased_by = ")
         .param(worker);
     Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
+}
+
+/// Whether any worker holds a row right now.
+pub async fn any_held(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT 1 AS held FROM outbound_emails WHERE status = ")
+        .param(DeliveryStatus::Sending.as_db())
+        .push(" LIMIT 1");
+    Ok(db.query_one_raw(sql.build()).await?.is_some())
 }

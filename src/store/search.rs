@@ -13,15 +13,8 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait};
 
 use super::profiles::{push_filter, scalar_count, to_records};
 use super::sql::Sql;
-use crate::domain::{Profile, ProfileFilter, SearchTerm};
+use crate::domain::{Profile, ProfileFilter, SearchCursor, SearchTerm};
 use crate::entities::profile;
-
-/// Where a page ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SearchCursor {
-    pub tier: u8,
-    pub id: i64,
-}
 
 /// One result and the tier it matched in.
 #[derive(Debug, Clone)]

@@ -1,181 +1,171 @@
-//! Staff sessions: only the SHA-256 of the bearer token is stored. Expiry and idle timeout are
-//! enforced in the lookup query itself.
+//! Sessions of staff users and of members. The two tables share one shape and differ only in
+//! their owner, so one implementation serves both. Only the SHA-256 of the bearer token is
+//! stored; expiry and the idle timeout are enforced in the lookup query itself.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::domain::{StaffUserId, TokenHash};
-use crate::entities::{member_session, staff_session, staff_user};
+use super::sql::Sql;
+use crate::domain::{ProfileId, StaffUserId, TokenHash};
+
+/// Who can hold a session, and where their sessions are kept.
+pub trait SessionOwner: Copy + Send + Sync {
+    /// The table of this owner's sessions.
+    const TABLE: &'static str;
+    /// The column naming the owner.
+    const OWNER: &'static str;
+    /// A condition the owner must meet for the session to count, joined as `u`.
+    const ACTIVE_JOIN: Option<&'static str>;
+    fn to_db(self) -> i64;
+    fn from_db(id: i64) -> Self;
+}
+
+impl SessionOwner for StaffUserId {
+    const TABLE: &'static str = "staff_sessions";
+    const OWNER: &'static str = "staff_user_id";
+    // A deactivated staff user's sessions stop working at once.
+    const ACTIVE_JOIN: Option<&'static str> = Some("JOIN staff_users u ON u.id = s.staff_user_id");
+    fn to_db(self) -> i64 {
+        self.get()
+    }
+    fn from_db(id: i64) -> Self {
+        StaffUserId::from_db(id)
+    }
+}
+
+impl SessionOwner for ProfileId {
+    const TABLE: &'static str = "member_sessions";
+    const OWNER: &'static str = "profile_id";
+    const ACTIVE_JOIN: Option<&'static str> = None;
+    fn to_db(self) -> i64 {
+        self.get()
+    }
+    fn from_db(id: i64) -> Self {
+        ProfileId::from_db(id)
+    }
+}
 
 /// A live session and its owner.
-pub struct LiveStaffSession {
+pub struct LiveSession<O> {
     pub session_id: i64,
-    pub staff_user_id: StaffUserId,
+    pub owner: O,
     pub last_seen_at: DateTime<Utc>,
 }
 
-pub async fn create_staff(
+pub async fn create<O: SessionOwner>(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
-    user: StaffUserId,
+    owner: O,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(), DbErr> {
-    staff_session::ActiveModel {
-        token_hash: Set(hash.as_str().to_owned()),
-        staff_user_id: Set(user.get()),
-        created_at: Set(now),
-        expires_at: Set(now + ttl),
-        last_seen_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "INSERT INTO {} (token_hash, {}, created_at, expires_at, last_seen_at) VALUES (",
+        O::TABLE,
+        O::OWNER
+    ))
+    .param(hash.as_str())
+    .push(", ")
+    .param(owner.to_db())
+    .push(", ")
+    .param(now)
+    .push(", ")
+    .param(now + ttl)
+    .push(", ")
+    .param(now)
+    .push(")");
+    db.execute_raw(sql.build()).await?;
     Ok(())
 }
 
-/// The session for this token, if it exists, has not expired, has not been idle too long, and
-/// belongs to an active user.
-pub async fn find_live_staff(
+/// The session for this token, if it exists, has not expired, has not been idle too long,
+/// and its owner may still use it.
+pub async fn find_live<O: SessionOwner>(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
     now: DateTime<Utc>,
     idle: Duration,
-) -> Result<Option<LiveStaffSession>, DbErr> {
-    let Some(s) = staff_session::Entity::find()
-        .filter(staff_session::Column::TokenHash.eq(hash.as_str()))
-        .filter(staff_session::Column::ExpiresAt.gt(now))
-        .filter(staff_session::Column::LastSeenAt.gt(now - idle))
-        .one(db)
-        .await?
-    else {
+) -> Result<Option<LiveSession<O>>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT s.id, s.{} AS owner, s.last_seen_at FROM {} s ",
+        O::OWNER,
+        O::TABLE
+    ));
+    if let Some(join) = O::ACTIVE_JOIN {
+        sql.push(join).push(" AND u.active = ").param(true);
+    }
+    sql.push(" WHERE s.token_hash = ")
+        .param(hash.as_str())
+        .push(" AND s.expires_at > ")
+        .param(now)
+        .push(" AND s.last_seen_at > ")
+        .param(now - idle);
+    let Some(row) = db.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
-    let active = staff_user::Entity::find_by_id(s.staff_user_id)
-        .filter(staff_user::Column::Active.eq(true))
-        .one(db)
-        .await?
-        .is_some();
-    Ok(active.then(|| LiveStaffSession {
-        session_id: s.id,
-        staff_user_id: StaffUserId::from_db(s.staff_user_id),
-        last_seen_at: s.last_seen_at,
+    Ok(Some(LiveSession {
+        session_id: row.try_get("", "id")?,
+        owner: O::from_db(row.try_get("", "owner")?),
+        last_seen_at: row.try_get("", "last_seen_at")?,
     }))
 }
 
-pub async fn touch_staff(
+/// Records that the session was used now (for the idle timeout).
+pub async fn touch<O: SessionOwner>(
     db: &impl ConnectionTrait,
     session_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    staff_session::Entity::update_many()
-        .col_expr(
-            staff_session::Column::LastSeenAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(staff_session::Column::Id.eq(session_id))
-        .exec(db)
-        .await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!("UPDATE {} SET last_seen_at = ", O::TABLE))
+        .param(now)
+        .push(" WHERE id = ")
+        .param(session_id);
+    db.execute_raw(sql.build()).await?;
     Ok(())
 }
 
-pub async fn delete_staff(db: &impl ConnectionTrait, session_id: i64) -> Result<(), DbErr> {
-    staff_session::Entity::delete_by_id(session_id)
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn delete_all_staff(db: &impl ConnectionTrait, user: StaffUserId) -> Result<(), DbErr> {
-    staff_session::Entity::delete_many()
-        .filter(staff_session::Column::StaffUserId.eq(user.get()))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// A live member session.
-pub struct LiveMemberSession {
-    pub session_id: i64,
-    pub profile_id: crate::domain::ProfileId,
-    pub last_seen_at: DateTime<Utc>,
-}
-
-pub async fn create_member(
-    db: &impl ConnectionTrait,
-    hash: &TokenHash,
-    profile: crate::domain::ProfileId,
-    now: DateTime<Utc>,
-    ttl: Duration,
-) -> Result<(), DbErr> {
-    member_session::ActiveModel {
-        token_hash: Set(hash.as_str().to_owned()),
-        profile_id: Set(profile.get()),
-        created_at: Set(now),
-        expires_at: Set(now + ttl),
-        last_seen_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-pub async fn find_live_member(
-    db: &impl ConnectionTrait,
-    hash: &TokenHash,
-    now: DateTime<Utc>,
-    idle: Duration,
-) -> Result<Option<LiveMemberSession>, DbErr> {
-    Ok(member_session::Entity::find()
-        .filter(member_session::Column::TokenHash.eq(hash.as_str()))
-        .filter(member_session::Column::ExpiresAt.gt(now))
-        .filter(member_session::Column::LastSeenAt.gt(now - idle))
-        .one(db)
-        .await?
-        .map(|s| LiveMemberSession {
-            session_id: s.id,
-            profile_id: crate::domain::ProfileId::from_db(s.profile_id),
-            last_seen_at: s.last_seen_at,
-        }))
-}
-
-pub async fn touch_member(
+/// Ends one session.
+pub async fn delete<O: SessionOwner>(
     db: &impl ConnectionTrait,
     session_id: i64,
-    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    member_session::Entity::update_many()
-        .col_expr(
-            member_session::Column::LastSeenAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(member_session::Column::Id.eq(session_id))
-        .exec(db)
-        .await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!("DELETE FROM {} WHERE id = ", O::TABLE))
+        .param(session_id);
+    db.execute_raw(sql.build()).await?;
     Ok(())
 }
 
-pub async fn delete_member(db: &impl ConnectionTrait, session_id: i64) -> Result<(), DbErr> {
-    member_session::Entity::delete_by_id(session_id)
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Ends every session of a member, except `keep` (the one that asked, when it should live on).
-pub async fn delete_all_member(
+/// Ends every session of `owner`, except `keep` (the one that asked, when it should live on).
+pub async fn delete_all<O: SessionOwner>(
     db: &impl ConnectionTrait,
-    profile: crate::domain::ProfileId,
+    owner: O,
     keep: Option<i64>,
 ) -> Result<(), DbErr> {
-    let mut q = member_session::Entity::delete_many()
-        .filter(member_session::Column::ProfileId.eq(profile.get()));
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!("DELETE FROM {} WHERE {} = ", O::TABLE, O::OWNER))
+        .param(owner.to_db());
     if let Some(id) = keep {
-        q = q.filter(member_session::Column::Id.ne(id));
+        sql.push(" AND id <> ").param(id);
     }
-    q.exec(db).await?;
+    db.execute_raw(sql.build()).await?;
     Ok(())
+}
+
+/// Deletes the sessions that can no longer be used: expired, or idle past `idle`. Returns
+/// how many.
+pub async fn delete_dead<O: SessionOwner>(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!("DELETE FROM {} WHERE expires_at <= ", O::TABLE))
+        .param(now)
+        .push(" OR last_seen_at <= ")
+        .param(now - idle);
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }

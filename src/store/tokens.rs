@@ -8,13 +8,13 @@ use sea_orm::{
 };
 
 use super::sql::Sql;
-use crate::domain::{ProfileId, StaffUserId, TokenHash};
+use crate::domain::{ProfileId, StaffUserId, TokenHash, TokenPurpose};
 use crate::entities::credential_token;
 
 /// A token about to be stored.
 pub struct NewToken<'a> {
     pub hash: &'a TokenHash,
-    pub purpose: &'a str,
+    pub purpose: TokenPurpose,
     pub profile_id: ProfileId,
     pub issued_by: Option<StaffUserId>,
     pub expires_at: DateTime<Utc>,
@@ -46,7 +46,7 @@ pub async fn mint(
 fn new_row(t: &NewToken<'_>, now: DateTime<Utc>) -> credential_token::ActiveModel {
     credential_token::ActiveModel {
         token_hash: Set(t.hash.as_str().to_owned()),
-        purpose: Set(t.purpose.to_owned()),
+        purpose: Set(t.purpose.as_db().to_owned()),
         profile_id: Set(t.profile_id.get()),
         issued_by_staff_id: Set(t.issued_by.map(|s| s.get())),
         created_at: Set(now),

@@ -1,0 +1,197 @@
+//! The audit trail's vocabulary and its rows.
+
+use chrono::{DateTime, Utc};
+
+use super::{ProfileId, StaffUserId};
+
+/// One audit event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub action: AuditAction,
+    pub actor_kind: String,
+    pub actor_staff_id: Option<i64>,
+    pub profile_id: Option<i64>,
+    pub client_ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// What an audit event records. Each is written by exactly one use case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// Staff set or changed a profile's portal username or password.
+    CredentialsSet,
+    /// Staff removed a profile's portal credentials.
+    CredentialsRemoved,
+    /// Credentials were imported with their existing password hashes.
+    CredentialsImported,
+    /// Staff revealed a password they had assigned.
+    PasswordRevealed,
+    /// Staff queued the "Forgot Login" email for a profile.
+    ResetEmailQueued,
+    /// Someone asked for the "Forgot Login" email.
+    ForgotLoginRequested,
+    /// Staff issued a one-time set-password link to pass on.
+    CredentialsLinkIssued,
+    /// A member set a password through a link.
+    PasswordSetWithLink,
+    /// A signed-in member changed their password.
+    PasswordChanged,
+    /// A signed-in member gave a wrong current password.
+    PasswordChangeFailed,
+    /// A member signed in.
+    MemberLogin,
+    /// A member's sign-in failed.
+    MemberLoginFailed,
+    /// A correct password was given for a locked account.
+    MemberLoginWhileLocked,
+    /// Too many failures locked an account.
+    AccountLocked,
+    /// Staff unlocked an account.
+    AccountUnlocked,
+    /// A profile was created.
+    ProfileCreated,
+    /// A profile was changed.
+    ProfileUpdated,
+    /// A change of address retired the profile's unused set-password links.
+    SetPasswordLinksRetired,
+    /// A staff user signed in.
+    StaffLogin,
+    /// A staff sign-in failed.
+    StaffLoginFailed,
+    /// A staff user was created.
+    StaffUserCreated,
+    /// A staff user's rights changed.
+    StaffRightsChanged,
+    /// A staff user was deactivated.
+    StaffUserDeactivated,
+    /// A locked staff user was unlocked.
+    StaffUserUnlocked,
+    /// A mass communication draft was created.
+    MassCommunicationCreated,
+    /// A mass communication draft was changed.
+    MassCommunicationUpdated,
+    /// A test copy of a mass communication was queued.
+    MassCommunicationTestSent,
+    /// A mass communication was queued for its recipients.
+    MassCommunicationSent,
+    /// A mass communication's unsent deliveries were cancelled.
+    MassCommunicationCancelled,
+    /// A mass communication's failed deliveries were queued again.
+    MassDeliveriesRetried,
+}
+
+db_enum!(AuditAction {
+    CredentialsSet => "CREDENTIALS_SET",
+    CredentialsRemoved => "CREDENTIALS_REMOVED",
+    CredentialsImported => "CREDENTIALS_IMPORTED",
+    PasswordRevealed => "PASSWORD_REVEALED",
+    ResetEmailQueued => "RESET_EMAIL_QUEUED",
+    ForgotLoginRequested => "FORGOT_LOGIN_REQUESTED",
+    CredentialsLinkIssued => "CREDENTIALS_LINK_ISSUED",
+    PasswordSetWithLink => "PASSWORD_SET_WITH_LINK",
+    PasswordChanged => "PASSWORD_CHANGED",
+    PasswordChangeFailed => "PASSWORD_CHANGE_FAILED",
+    MemberLogin => "MEMBER_LOGIN",
+    MemberLoginFailed => "MEMBER_LOGIN_FAILED",
+    MemberLoginWhileLocked => "MEMBER_LOGIN_WHILE_LOCKED",
+    AccountLocked => "ACCOUNT_LOCKED",
+    AccountUnlocked => "ACCOUNT_UNLOCKED",
+    ProfileCreated => "PROFILE_CREATED",
+    ProfileUpdated => "PROFILE_UPDATED",
+    SetPasswordLinksRetired => "SET_PASSWORD_LINKS_RETIRED",
+    StaffLogin => "STAFF_LOGIN",
+    StaffLoginFailed => "STAFF_LOGIN_FAILED",
+    StaffUserCreated => "STAFF_USER_CREATED",
+    StaffRightsChanged => "STAFF_RIGHTS_CHANGED",
+    StaffUserDeactivated => "STAFF_USER_DEACTIVATED",
+    StaffUserUnlocked => "STAFF_USER_UNLOCKED",
+    MassCommunicationCreated => "MASS_COMMUNICATION_CREATED",
+    MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
+    MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",
+    MassCommunicationSent => "MASS_COMMUNICATION_SENT",
+    MassCommunicationCancelled => "MASS_COMMUNICATION_CANCELLED",
+    MassDeliveriesRetried => "MASS_DELIVERIES_RETRIED",
+});
+
+/// Who did what an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditActor {
+    /// Nobody signed in (Forgot Login, a failed sign-in).
+    Anonymous,
+    /// A staff user, by ID.
+    Staff(i64),
+    /// A member, by profile ID.
+    Member(i64),
+    /// memberkey itself or its command line.
+    System,
+}
+
+impl AuditActor {
+    /// The stored `actor_kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            AuditActor::Anonymous => "ANONYMOUS",
+            AuditActor::Staff(_) => "STAFF",
+            AuditActor::Member(_) => "MEMBER",
+            AuditActor::System => "SYSTEM",
+        }
+    }
+}
+
+/// One audit event to write. The detail is structured JSON chosen by the use case; it never
+/// holds a password or a token.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent<'a> {
+    /// What happened.
+    pub action: AuditAction,
+    /// Who did it.
+    pub actor: AuditActor,
+    /// The profile it concerns.
+    pub profile_id: Option<ProfileId>,
+    /// The staff user it concerns.
+    pub target_staff_id: Option<StaffUserId>,
+    /// Where the request came from.
+    pub client_ip: Option<&'a str>,
+    /// Anything else worth keeping.
+    pub detail: Option<serde_json::Value>,
+}
+
+impl<'a> NewAuditEvent<'a> {
+    /// An event with no subject and no detail yet.
+    pub fn new(action: AuditAction, actor: AuditActor, client_ip: Option<&'a str>) -> Self {
+        Self {
+            action,
+            actor,
+            profile_id: None,
+            target_staff_id: None,
+            client_ip,
+            detail: None,
+        }
+    }
+
+    /// About this profile.
+    pub fn profile(mut self, profile: ProfileId) -> Self {
+        self.profile_id = Some(profile);
+        self
+    }
+
+    /// About this profile, when there is one.
+    pub fn with_profile(mut self, profile: Option<ProfileId>) -> Self {
+        self.profile_id = profile;
+        self
+    }
+
+    /// About this staff user.
+    pub fn staff(mut self, staff: StaffUserId) -> Self {
+        self.target_staff_id = Some(staff);
+        self
+    }
+
+    /// With this detail.
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}

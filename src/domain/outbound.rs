@@ -1,0 +1,128 @@
+//! The mail queue's contract: what a queued message is, where a row stands, and why one was
+//! skipped. Requests queue an [`OutboundMessage`]; the delivery worker reads the same type
+//! back. Only `store::outbound` turns it into stored text and back.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{ProfileId, StaffUserId, TokenPurpose};
+
+/// The kind of a queued message, as stored in `outbound_emails.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboundKind {
+    /// The "Forgot Login" email with set-password links.
+    SetPasswordLinks,
+    /// The notice that a password changed.
+    PasswordChanged,
+    /// One recipient's copy of a mass communication.
+    Mass,
+    /// A staff member's test copy of a mass communication.
+    MassTest,
+}
+
+db_enum!(OutboundKind {
+    SetPasswordLinks => "SET_PASSWORD_LINKS",
+    PasswordChanged => "PASSWORD_CHANGED",
+    Mass => "MASS",
+    MassTest => "MASS_TEST",
+});
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// Held by a worker under a lease.
+    Sending,
+    /// Accepted by the provider.
+    Sent,
+    /// Refused for good.
+    Failed,
+    /// Never sent, with a [`SkipReason`].
+    Skipped,
+    /// Cancelled by staff before it was sent.
+    Cancelled,
+}
+
+db_enum!(DeliveryStatus {
+    Queued => "QUEUED",
+    Sending => "SENDING",
+    Sent => "SENT",
+    Failed => "FAILED",
+    Skipped => "SKIPPED",
+    Cancelled => "CANCELLED",
+});
+
+/// Why a message was never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// The profile has no email address.
+    NoEmailAddress,
+    /// Nobody uses the address any more ("Forgot Login" for a vanished account).
+    NoAccount,
+    /// The recipient's profile was deleted before the message was sent.
+    ProfileRemoved,
+    /// The profile opted out of mass mail.
+    OptedOut,
+    /// Another recipient of the same communication has the same address.
+    DuplicateAddress,
+}
+
+db_enum!(SkipReason {
+    NoEmailAddress => "NO_EMAIL_ADDRESS",
+    NoAccount => "NO_ACCOUNT",
+    ProfileRemoved => "PROFILE_REMOVED",
+    OptedOut => "OPTED_OUT",
+    DuplicateAddress => "DUPLICATE_ADDRESS",
+});
+
+/// Whose set-password links a "Forgot Login" email carries. The links are minted when the
+/// message is sent, so a queued message holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetPasswordLinks {
+    /// Every profile the email lists, each with its own link.
+    pub profiles: Vec<ProfileId>,
+    /// How long each link works from the moment it is sent.
+    pub ttl: Duration,
+    /// Recorded on each link.
+    pub purpose: TokenPurpose,
+    /// The staff user who sent it, if any.
+    pub issued_by: Option<StaffUserId>,
+}
+
+/// A message in the queue, with what the worker needs to render it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundMessage {
+    /// The standard "Forgot Login" email.
+    SetPasswordLinks(SetPasswordLinks),
+    /// "Your password was changed."
+    PasswordChanged {
+        /// The login whose password changed.
+        login: String,
+        /// When it changed.
+        changed_at: DateTime<Utc>,
+    },
+    /// One recipient's copy of a mass communication; the recipient is the row's profile.
+    Mass {
+        /// The communication's ID.
+        communication: i64,
+    },
+    /// A test copy, with a sample link that grants nothing.
+    MassTest {
+        /// The communication's ID.
+        communication: i64,
+        /// Whose values fill the merge fields; sample values when `None`.
+        sample: Option<ProfileId>,
+    },
+}
+
+impl OutboundMessage {
+    /// The stored kind.
+    pub fn kind(&self) -> OutboundKind {
+        match self {
+            OutboundMessage::SetPasswordLinks(_) => OutboundKind::SetPasswordLinks,
+            OutboundMessage::PasswordChanged { .. } => OutboundKind::PasswordChanged,
+            OutboundMessage::Mass { .. } => OutboundKind::Mass,
+            OutboundMessage::MassTest { .. } => OutboundKind::MassTest,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Housekeeping: a periodic sweep in every `serve` process that deletes what can never be
+//! used again. It bounds:
+//! - sessions (staff and member) to the live ones plus those that ended since the last sweep;
+//! - set-password tokens to live ones and those a kept message still refers to;
+//! - rate-limit buckets to windows that have not ended (the longest window is one hour);
+//! - ended account mail (resets, notices, test copies) to `MEMBERKEY_MAIL_RETENTION_DAYS`.
+//!
+//! A mass communication's deliveries and the audit log are records, and are kept.
+//! Every step is an idempotent DELETE, so processes sharing a database may sweep at once.
+
+use chrono::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::delivery::Context;
+use crate::domain::{ProfileId, StaffUserId};
+use crate::error::AppResult;
+use crate::store;
+
+/// How many rows one sweep deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub tokens: u64,
+    pub rate_limit_buckets: u64,
+    pub account_mail: u64,
+}
+
+/// The fixed rate-limit windows (Forgot Login per address and in all) are one hour; a bucket
+/// older than every window counts nothing.
+const FIXED_RATE_WINDOW: Duration = Duration::hours(1);
+
+/// Deletes what has expired, once.
+pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
+    let now = ctx.clock.now();
+    let c = &ctx.config;
+    let db = &ctx.db;
+    let sessions = store::sessions::delete_dead::<StaffUserId>(db, now, c.staff_session_idle)
+        .await?
+        + store::sessions::delete_dead::<ProfileId>(db, now, c.member_session_idle).await?;
+    let account_mail =
+        store::housekeeping::delete_ended_account_mail(db, now - c.mail.retention).await?;
+    // After the mail, so tokens of mail deleted just now go in the same sweep.
+    let tokens = store::housekeeping::delete_expired_tokens(db, now).await?;
+    let window = FIXED_RATE_WINDOW
+        .max(c.login_ip_window)
+        .max(c.lockout_duration);
+    let rate_limit_buckets = store::rate_limits::prune(db, now - window).await?;
+    Ok(Swept {
+        sessions,
+        tokens,
+        rate_limit_buckets,
+        account_mail,
+    })
+}
+
+/// Sweeps every `MEMBERKEY_HOUSEKEEPING_MINUTES` until `stop` turns true. A failed sweep is
+/// logged and tried again at the next turn.
+pub fn spawn(ctx: Context, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(ctx.config.mail.housekeeping_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+            match sweep(&ctx).await {
+                Ok(swept) => tracing::info!(?swept, "housekeeping swept"),
+                Err(e) => {
+                    tracing::warn!(error = %e.log_text(), "housekeeping failed; trying again later")
+                }
+            }
+        }
+    })
+}

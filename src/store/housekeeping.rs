@@ -1,0 +1,49 @@
+//! Deleting what can never be used again, so no table grows without bound.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::sql::Sql;
+use crate::domain::DeliveryStatus;
+
+/// Deletes set-password tokens that expired and that no kept message refers to. A token
+/// minted for a message stays while that message's row does: a mass communication's ledger
+/// reads each recipient's link state (used, unused, expired) from it.
+pub async fn delete_expired_tokens(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM credential_tokens WHERE expires_at <= ")
+        .param(now)
+        .push(
+            " AND (outbound_email_id IS NULL OR NOT EXISTS \
+             (SELECT 1 FROM outbound_emails o WHERE o.id = credential_tokens.outbound_email_id))",
+        );
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
+/// Deletes account mail (resets, notices, test copies) that ended before `before`. Rows of
+/// a mass communication are its ledger and stay as long as it does; rows still queued or
+/// being sent are never touched.
+pub async fn delete_ended_account_mail(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM outbound_emails WHERE mass_communication_id IS NULL AND status IN (");
+    let ended = [
+        DeliveryStatus::Sent,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Skipped,
+        DeliveryStatus::Cancelled,
+    ];
+    for (i, status) in ended.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(status.as_db());
+    }
+    sql.push(") AND created_at < ").param(before);
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
