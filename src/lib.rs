@@ -1,7 +1,12 @@
 //! memberkey: the credentials back end of an association's Members Only portal.
 //!
 //! Layers, outermost first: `http` → `graphql` → `services` → `store` → `entities`, with
-//! `domain` used by all. See DESIGN.md in the shared folder and CONTRIBUTING notes in the README.
+//! `domain` used by all, and `mail` below both `services` and `delivery`. ARCHITECTURE.md
+//! describes each layer, the allowed arrows (checked by `scripts/check-layers.sh`) and where
+//! to add a feature.
+#![warn(unreachable_pub)]
+// Outside tests a failure is a coded error, never a panic.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod app;
 pub mod check;

@@ -1,20 +1,13 @@
 //! The `memberkey` binary itself: schema export, staff creation from standard input, demo
 //! seeding and graceful shutdown on SIGTERM.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-fn memberkey(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memberkey"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
-        .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
-        .env("MEMBERKEY_LISTEN", "127.0.0.1:0");
-    cmd
-}
+use support::memberkey;
 
 #[test]
 fn schema_needs_no_database() {
@@ -139,11 +132,7 @@ fn serve_demo_seeds_once_and_stops_on_sigterm() {
             line.clear();
         }
         assert!(line.contains("serving GraphQL"), "never started: {line}");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        support::signal_process(&child, "-TERM");
         let mut waited = Duration::ZERO;
         let exit = loop {
             if let Some(s) = child.try_wait().unwrap() {

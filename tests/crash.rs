@@ -3,73 +3,30 @@
 //! lost; a recipient may get the message twice only if it was in flight at the crash (at most
 //! the send concurrency), and such deliveries are marked as possible duplicates.
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::{Server, gql, staff_token};
 
 const RECIPIENTS: usize = 10_000;
 const CONCURRENCY: usize = 8;
 const STAFF_PW: &str = "crash test staff passphrase";
 
 fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_memberkey"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
-        .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
-        .env("MEMBERKEY_LISTEN", "127.0.0.1:0")
-        .env("MEMBERKEY_PUBLIC_URL", "https://members.example.org")
+    let mut cmd = support::memberkey(dir);
+    cmd.env("MEMBERKEY_PUBLIC_URL", "https://members.example.org")
         .env("MEMBERKEY_MAX_SEND_RATE", "1500")
         .env("MEMBERKEY_SEND_CONCURRENCY", CONCURRENCY.to_string())
         .env("MEMBERKEY_DELIVERY_LEASE_SECONDS", "2")
         .env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
         .env("MEMBERKEY_LOG", "warn,memberkey=info");
     cmd
-}
-
-/// Starts `memberkey serve` and returns it with its GraphQL URL.
-fn serve(dir: &Path) -> (Child, String) {
-    let mut child = command(dir)
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listen=").nth(1) {
-                let _ = tx.send(rest.split_whitespace().next().unwrap().to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server did not start");
-    (child, format!("http://{addr}/graphql"))
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Value {
-    let mut req = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
 }
 
 /// Outbound IDs of every message the outbox holds, with how many copies of each.
@@ -118,20 +75,10 @@ async fn a_killed_sender_loses_no_recipient() {
     std::io::Write::write_all(&mut create.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
     assert!(create.wait().unwrap().success());
 
-    let (mut server, url) = serve(dir);
+    let mut server = Server::start(command(dir).arg("serve"));
+    let url = server.graphql();
     let client = reqwest::Client::new();
-    let login = gql(
-        &client,
-        &url,
-        None,
-        "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }",
-        json!({ "p": STAFF_PW }),
-    )
-    .await;
-    let token = login["data"]["staffLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
     let created = gql(&client, &url, Some(&token),
         "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
         json!({ "i": { "subject": "Your portal login", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
@@ -153,34 +100,21 @@ async fn a_killed_sender_loses_no_recipient() {
             "the send did not get going"
         );
         assert!(
-            server.try_wait().unwrap().is_none(),
+            server.child.try_wait().unwrap().is_none(),
             "the server died on its own"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Command::new("kill")
-        .args(["-KILL", &server.id().to_string()])
-        .status()
-        .unwrap();
-    server.wait().unwrap();
+    server.stop("-KILL");
     let at_crash = outbox_copies(dir).len();
     assert!(
         at_crash < RECIPIENTS,
         "the crash came mid-send ({at_crash} sent)"
     );
 
-    let (mut server, url) = serve(dir);
-    let token = gql(
-        &client,
-        &url,
-        None,
-        "mutation($p: String!) { staffLogin(username: \"admin\", password: $p) { token } }",
-        json!({ "p": STAFF_PW }),
-    )
-    .await["data"]["staffLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mut server = Server::start(command(dir).arg("serve"));
+    let url = server.graphql();
+    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
     let view = "query($id: ID!) { massCommunication(id: $id) { status counts { total pending sent failed skipped } } }";
     let started = Instant::now();
     let counts = loop {
@@ -196,11 +130,7 @@ async fn a_killed_sender_loses_no_recipient() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    server.wait().unwrap();
+    server.stop("-TERM");
 
     assert_eq!(counts["total"], RECIPIENTS);
     assert_eq!(

@@ -1,10 +1,12 @@
 //! No clear password or token in any response, log line or database file. Runs the real
 //! binary with debug logging, drives it over HTTP, then greps its output and the SQLite files.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
 
-use serde_json::{Value, json};
+use std::process::Stdio;
+
+use serde_json::json;
+use support::{Server, gql_text};
 
 const STAFF_PW: &str = "staff-secret-Quokka-4711";
 const ASSIGNED: &str = "assigned-secret-Wombat-0815";
@@ -36,39 +38,16 @@ async fn wait_for_mailed_token(outbox: &std::path::Path) -> String {
     panic!("no mailed link appeared in {}", outbox.display());
 }
 
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> (Value, String) {
-    let mut req = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let text = req.send().await.unwrap().text().await.unwrap();
-    (serde_json::from_str(&text).unwrap(), text)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_reach_responses_logs_or_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let base = |cmd: &mut Command| {
-        cmd.current_dir(dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("MEMBERKEY_ARGON2_MEMORY_KIB", "1024")
-            .env("MEMBERKEY_ARGON2_ITERATIONS", "1")
-            .env("MEMBERKEY_LISTEN", "127.0.0.1:0")
-            .env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
+    let base = || {
+        let mut cmd = support::memberkey(dir.path());
+        cmd.env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
             .env("MEMBERKEY_LOG", "trace");
+        cmd
     };
-    let mut create = Command::new(env!("CARGO_BIN_EXE_memberkey"));
-    base(&mut create);
-    let mut child = create
+    let mut child = base()
         .args(["staff", "create", "--username", "admin", "--all-rights"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -80,39 +59,13 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     assert!(created.status.success());
     let mut logs = String::from_utf8_lossy(&created.stderr).into_owned();
 
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_memberkey"));
-    base(&mut serve);
-    let mut server = serve
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // A thread drains the server's log output so the pipe never fills and blocks it.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stderr = server.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let addr = loop {
-        let line = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("server did not start serving");
-        logs.push_str(&line);
-        logs.push('\n');
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let url = format!("http://{addr}/graphql");
+    let mut server = Server::start(base().arg("serve"));
+    logs.push_str(&server.startup_log);
+    let url = server.graphql();
     let client = reqwest::Client::new();
     let mut responses = String::new();
 
-    let (v, t) = gql(
+    let (v, t) = gql_text(
         &client,
         &url,
         None,
@@ -125,14 +78,14 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (v, t) = gql(&client, &url, Some(&staff_token), "mutation { createProfile(input: { kind: INDIVIDUAL, firstName: \"Ann\", email: \"ann@example.org\" }) { profile { id } } }", json!({})).await;
+    let (v, t) = gql_text(&client, &url, Some(&staff_token), "mutation { createProfile(input: { kind: INDIVIDUAL, firstName: \"Ann\", email: \"ann@example.org\" }) { profile { id } } }", json!({})).await;
     responses.push_str(&t);
     let id = v["data"]["createProfile"]["profile"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let set = "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username passwordIsSet } } }";
-    let (_, t) = gql(
+    let (_, t) = gql_text(
         &client,
         &url,
         Some(&staff_token),
@@ -142,11 +95,11 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     .await;
     responses.push_str(&t);
     let weak = json!({ "i": { "profileId": id, "password": "annlee-weak" } });
-    let (_, t) = gql(&client, &url, Some(&staff_token), set, weak).await;
+    let (_, t) = gql_text(&client, &url, Some(&staff_token), set, weak).await;
     responses.push_str(&t);
     let login =
         "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { token } }";
-    let (_, t) = gql(
+    let (_, t) = gql_text(
         &client,
         &url,
         None,
@@ -155,7 +108,7 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     )
     .await;
     responses.push_str(&t);
-    let (v, t) = gql(
+    let (v, t) = gql_text(
         &client,
         &url,
         None,
@@ -169,7 +122,7 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
         .unwrap()
         .to_owned();
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
-    let (v, t) = gql(
+    let (v, t) = gql_text(
         &client,
         &url,
         Some(&member_token),
@@ -182,7 +135,7 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
 
     // A staff-issued link and a mailed "Forgot Login" link: their tokens appear in the
     // response and the mail only, and the password set through one appears nowhere.
-    let (v, t) = gql(
+    let (v, t) = gql_text(
         &client,
         &url,
         Some(&staff_token),
@@ -192,7 +145,7 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     .await;
     responses.push_str(&t);
     let issued = token_in(v["data"]["issueCredentialsLink"]["url"].as_str().unwrap());
-    let (_, t) = gql(
+    let (_, t) = gql_text(
         &client,
         &url,
         None,
@@ -202,7 +155,7 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     .await;
     responses.push_str(&t);
     let mailed = wait_for_mailed_token(&dir.path().join("outbox")).await;
-    let (v, t) = gql(
+    let (v, t) = gql_text(
         &client,
         &url,
         None,
@@ -213,13 +166,9 @@ async fn secrets_never_reach_responses_logs_or_the_database() {
     responses.push_str(&t);
     assert_eq!(v["data"]["setPasswordWithToken"], true, "{v}");
 
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success());
-    reader.join().unwrap();
-    for line in rx.try_iter() {
+    assert!(server.stop("-TERM").success());
+    // The log ends when the process has exited and its pipe is drained.
+    for line in server.log.iter() {
         logs.push_str(&line);
         logs.push('\n');
     }

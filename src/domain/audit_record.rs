@@ -7,13 +7,21 @@ use super::{ProfileId, StaffUserId};
 /// One audit event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
+    /// The event's ID; later events have larger IDs.
     pub id: i64,
+    /// When it happened.
     pub occurred_at: DateTime<Utc>,
+    /// What happened.
     pub action: AuditAction,
+    /// Who did it, as stored: `STAFF`, `MEMBER`, `SYSTEM` or `ANONYMOUS`.
     pub actor_kind: String,
+    /// The staff user who did it, if a staff user did.
     pub actor_staff_id: Option<i64>,
+    /// The profile it concerns, if any.
     pub profile_id: Option<i64>,
+    /// Where the request came from.
     pub client_ip: Option<String>,
+    /// Extra facts as JSON text; never a password or a token.
     pub detail: Option<String>,
 }
 

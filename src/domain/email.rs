@@ -9,8 +9,10 @@ use super::{InvalidInput, reject_control_chars};
 pub struct EmailAddress(String);
 
 impl EmailAddress {
+    /// The most characters an address may have, counted after trimming.
     pub const MAX_LEN: usize = 254;
 
+    /// Trims the input, refuses anything we could not mail safely and lower-cases the domain.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let trimmed = raw.trim();
         reject_control_chars(trimmed)?;
@@ -52,6 +54,7 @@ impl EmailAddress {
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
 
+    /// The address as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -27,6 +27,7 @@ macro_rules! id_type {
                 Self(raw)
             }
 
+            /// The plain number, as stored in the database.
             pub fn get(self) -> i64 {
                 self.0
             }

@@ -7,12 +7,19 @@ use super::{DeliveryStatus, MemberStatus, ProfileId, ProfileKind, SkipReason};
 /// deciding what it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeField {
+    /// "First Name": the person's first name; empty for organisations.
     FirstName,
+    /// "Last Name": the person's last name; empty for organisations.
     LastName,
+    /// "Full Name": the person's first and last name, or the organisation's name.
     FullName,
+    /// "Organisation Name": the organisation's name; for a person, their organisation's.
     OrganizationName,
+    /// "Email": the recipient's email address.
     Email,
+    /// "Username": the portal username; the email address when there is none.
     Username,
+    /// "Profile ID": the recipient's profile ID.
     ProfileId,
     /// "Portal Login Credentials Link": the login and the recipient's own set-password link.
     CredentialsLink,
@@ -77,11 +84,13 @@ impl MergeField {
         }
     }
 
+    /// The merge field with this token, if any.
     pub fn from_token(token: &str) -> Option<MergeField> {
         MergeField::ALL.into_iter().find(|f| f.token() == token)
     }
 }
 
+/// Whether `name` is the token of a merge field.
 pub fn is_special_field(name: &str) -> bool {
     MergeField::from_token(name).is_some()
 }
@@ -90,14 +99,20 @@ pub fn is_special_field(name: &str) -> bool {
 /// moment it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipients {
+    /// These profiles, chosen one by one.
     ProfileIds(Vec<ProfileId>),
+    /// Every profile the filter matches at the moment of sending.
     Filter(RecipientFilter),
 }
 
+/// Which profiles a filtered mass communication goes to; a field left empty does not narrow it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecipientFilter {
+    /// Only organisations or only people.
     pub kind: Option<ProfileKind>,
+    /// Only profiles with this membership status.
     pub member_status: Option<MemberStatus>,
+    /// Only the profiles the quick search finds for this term.
     pub search: Option<String>,
     /// Also the people related to each organisation the filter matches.
     pub include_related_profiles: bool,
@@ -175,26 +190,42 @@ impl MassTransition {
 /// A mass communication as stored. `html` is already sanitised.
 #[derive(Debug, Clone)]
 pub struct MassCommunication {
+    /// The communication's ID.
     pub id: i64,
+    /// The subject line, with merge fields.
     pub subject: String,
+    /// The sanitised HTML body, with merge fields.
     pub html: String,
+    /// Who it goes to.
     pub recipients: Recipients,
+    /// How long each recipient's set-password link works.
     pub link_validity: chrono::Duration,
+    /// Where it stands, as last stored.
     pub status: MassStatus,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// When staff sent it.
     pub queued_at: Option<DateTime<Utc>>,
+    /// When it finished or was cancelled.
     pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// How a mass communication's deliveries stand.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryCounts {
+    /// Deliveries in all, skipped ones included.
     pub total: i64,
+    /// Deliveries waiting for or being handed to the provider.
     pub pending: i64,
+    /// Deliveries the provider accepted.
     pub sent: i64,
+    /// Deliveries refused for good.
     pub failed: i64,
+    /// Deliveries never sent, each with a reason.
     pub skipped: i64,
+    /// Deliveries cancelled before they were sent.
     pub cancelled: i64,
 }
 
@@ -223,23 +254,37 @@ impl DeliveryCounts {
 /// Whether a delivery's set-password link was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
+    /// Not used yet, and still within its lifetime.
     Unused,
+    /// The member set a password with it.
     Used,
+    /// Its lifetime ran out unused.
     Expired,
 }
 
 /// One recipient's delivery of a mass communication.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// The delivery's ID.
     pub id: i64,
+    /// The recipient's profile; `None` once that profile was removed.
     pub profile_id: Option<ProfileId>,
+    /// The address it goes to, if there is one.
     pub to_address: Option<String>,
+    /// Where it stands.
     pub status: DeliveryStatus,
+    /// Why it was skipped, if it was.
     pub skip_reason: Option<SkipReason>,
+    /// The provider's last error, for failed or retried deliveries.
     pub last_error: Option<String>,
+    /// The provider's message ID once sent.
     pub provider_message_id: Option<String>,
+    /// Attempts made so far.
     pub attempts: i32,
+    /// Whether its worker stopped mid-send, so the member may get it twice.
     pub possible_duplicate: bool,
+    /// When the provider accepted it.
     pub sent_at: Option<DateTime<Utc>>,
+    /// Where the recipient's set-password link stands; `None` when the message has none.
     pub link_state: Option<LinkState>,
 }

@@ -1,5 +1,6 @@
 //! Plain-Rust domain types. Each newtype parses its input once, so the layers behind it never
 //! see an unchecked value. Nothing here knows about SeaORM or GraphQL.
+#![warn(missing_docs)]
 
 #[macro_use]
 mod db_enum;
@@ -52,10 +53,12 @@ pub use username::Username;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InvalidInput {
+    /// Why the value was refused, e.g. `must not be empty`; read after the field's name.
     pub message: String,
 }
 
 impl InvalidInput {
+    /// A refusal with this message.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),

@@ -20,12 +20,15 @@ fn parse_name(raw: &str, max: usize) -> Result<String, InvalidInput> {
 pub struct PersonName(String);
 
 impl PersonName {
+    /// The most characters a person's name may have, after white space is collapsed.
     pub const MAX_LEN: usize = 100;
 
+    /// Collapses runs of white space; refuses a blank or over-long name and control characters.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         parse_name(raw, Self::MAX_LEN).map(Self)
     }
 
+    /// The name as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -36,12 +39,15 @@ impl PersonName {
 pub struct OrganizationName(String);
 
 impl OrganizationName {
+    /// The most characters an organisation's name may have, after white space is collapsed.
     pub const MAX_LEN: usize = 200;
 
+    /// Collapses runs of white space; refuses a blank or over-long name and control characters.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         parse_name(raw, Self::MAX_LEN).map(Self)
     }
 
+    /// The name as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

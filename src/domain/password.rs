@@ -48,6 +48,7 @@ impl Password {
         Some(Self(raw.nfkc().collect()))
     }
 
+    /// The password in NFKC form, for hashing and sealing only.
     pub fn expose(&self) -> &str {
         &self.0
     }

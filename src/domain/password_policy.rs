@@ -8,10 +8,12 @@ use super::search_key;
 /// counted in code points after NFKC normalisation, and no composition rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordPolicy {
+    /// The fewest characters a password may have, counted in code points after NFKC normalisation.
     pub min_chars: usize,
 }
 
 impl PasswordPolicy {
+    /// The most characters any password may have, counted the same way; not configurable.
     pub const MAX_CHARS: usize = 128;
 }
 
@@ -27,8 +29,11 @@ const COMMON: &str = include_str!("common_passwords.txt");
 /// What is known about the account a password is for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PasswordContext<'a> {
+    /// The account's username, if it has one.
     pub username: Option<&'a str>,
+    /// The account's email address; only the part before the `@` is checked.
     pub email: Option<&'a str>,
+    /// The association's name, from the settings.
     pub association_name: Option<&'a str>,
 }
 

@@ -7,16 +7,27 @@ use super::{MemberStatus, ProfileId, ProfileKind};
 /// A member profile as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
+    /// The profile's ID.
     pub id: ProfileId,
+    /// Whether it is an organisation or a person.
     pub kind: ProfileKind,
+    /// A person's first name.
     pub first_name: Option<String>,
+    /// A person's last name.
     pub last_name: Option<String>,
+    /// The organisation's name.
     pub organization_name: Option<String>,
+    /// The email address, if any; set-password and mass mail need one.
     pub email: Option<String>,
+    /// Where the profile stands in the membership cycle.
     pub member_status: MemberStatus,
+    /// The organisation this person is related to, if any.
     pub parent_id: Option<ProfileId>,
+    /// Whether the member asked not to receive mass communications.
     pub email_opt_out: bool,
+    /// When the profile was created.
     pub created_at: DateTime<Utc>,
+    /// When the profile was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -43,8 +54,12 @@ impl Profile {
 /// Filters for the profile list and quick search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFilter {
+    /// Only organisations or only people.
     pub kind: Option<ProfileKind>,
+    /// Only profiles with this membership status.
     pub member_status: Option<MemberStatus>,
+    /// Only profiles with (`true`) or without (`false`) an email address.
     pub has_email: Option<bool>,
+    /// Only profiles with (`true`) or without (`false`) a portal username or password.
     pub has_credentials: Option<bool>,
 }

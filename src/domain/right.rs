@@ -3,16 +3,24 @@ use std::str::FromStr;
 /// A staff right. Each guards a group of fields and mutations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Right {
+    /// Create and edit profiles.
     ManageProfiles,
+    /// Set, remove and unlock members' portal credentials, and see their metadata.
     ManagePortalCredentials,
+    /// Send password-reset emails and issue one-time set-password links.
     SendPasswordResets,
+    /// Compose and send mass communications.
     SendMassCommunications,
+    /// See a staff-assigned password while it is in force; never a member-chosen one.
     ViewPortalPasswords,
+    /// List, create, unlock and deactivate staff users, and change their rights.
     ManageStaff,
+    /// Read the audit log.
     ViewAuditLog,
 }
 
 impl Right {
+    /// Every right, in declaration order.
     pub const ALL: [Right; 7] = [
         Right::ManageProfiles,
         Right::ManagePortalCredentials,

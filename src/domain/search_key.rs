@@ -22,11 +22,14 @@ mod tests {
 /// is also a valid profile ID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchTerm {
+    /// The term in search-key form.
     pub key: String,
+    /// The profile ID the term spells, if it is one.
     pub exact_id: Option<super::ProfileId>,
 }
 
 impl SearchTerm {
+    /// The most characters a term may have, counted in search-key form.
     pub const MAX_LEN: usize = 100;
     /// Substring matching needs a trigram; shorter terms match whole values and prefixes only.
     pub const MIN_SUBSTRING_LEN: usize = 3;
@@ -48,6 +51,7 @@ impl SearchTerm {
         Ok(Some(Self { key, exact_id }))
     }
 
+    /// Whether the term is long enough for substring matching.
     pub fn allows_substring(&self) -> bool {
         self.key.chars().count() >= Self::MIN_SUBSTRING_LEN
     }

@@ -47,10 +47,12 @@ impl Token {
         ok.then(|| Self(raw.to_owned()))
     }
 
+    /// The token as base64url, to show its holder once.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// The digest the database keeps for this token.
     pub fn hash(&self) -> TokenHash {
         TokenHash::of(self.0.as_bytes())
     }
@@ -72,6 +74,7 @@ impl TokenHash {
         Self(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// The digest as 64 lower-case hex digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }

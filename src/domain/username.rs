@@ -18,9 +18,12 @@ pub struct Username {
 }
 
 impl Username {
+    /// The fewest characters a username may have, counted after trimming.
     pub const MIN_LEN: usize = 3;
+    /// The most characters a username may have, after trimming and again after folding.
     pub const MAX_LEN: usize = 64;
 
+    /// Parses a name to be stored; refuses `@`, so no username can pass for an email address.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let parsed = Self::parse_allowing_at(raw)?;
         if parsed.display.contains('@') {

@@ -10,7 +10,7 @@ use crate::domain::{self, Right};
 use crate::services::audit as svc_audit;
 
 /// One recorded action. Never contains a password or a token.
-pub struct AuditEvent(pub domain::AuditRecord);
+pub(super) struct AuditEvent(pub domain::AuditRecord);
 
 /// One recorded action. Never contains a password or a token.
 #[Object]
@@ -51,7 +51,7 @@ impl AuditEvent {
 
 /// One audit event in a connection.
 #[derive(SimpleObject)]
-pub struct AuditEventEdge {
+pub(super) struct AuditEventEdge {
     /// Where this edge sits; pass it as `after` to continue behind it.
     cursor: String,
     /// The event.
@@ -59,7 +59,7 @@ pub struct AuditEventEdge {
 }
 
 /// A page of audit events, newest first.
-pub struct AuditEventConnection {
+pub(super) struct AuditEventConnection {
     events: Vec<domain::AuditRecord>,
     has_next_page: bool,
     has_previous_page: bool,
@@ -99,7 +99,7 @@ impl AuditEventConnection {
 }
 
 #[derive(Default)]
-pub struct AuditQuery;
+pub(super) struct AuditQuery;
 
 #[Object]
 impl AuditQuery {

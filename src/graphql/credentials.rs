@@ -9,7 +9,7 @@ use crate::services::{credentials as svc_credentials, profiles::parse_profile_id
 
 /// A profile's new portal username and/or password. Leave a field out to keep it.
 #[derive(InputObject)]
-pub struct SetPortalCredentialsInput {
+pub(super) struct SetPortalCredentialsInput {
     /// The profile whose credentials to set.
     profile_id: ID,
     /// 3 to 64 letters, digits or `. _ -` (never `@`: members sign in with their email address
@@ -24,13 +24,13 @@ pub struct SetPortalCredentialsInput {
 
 /// The result of `setPortalCredentials` and `unlockPortalCredentials`.
 #[derive(SimpleObject)]
-pub struct PortalCredentialPayload {
+pub(super) struct PortalCredentialPayload {
     /// The credential as saved. It never carries the password or its hash.
     credential: PortalCredential,
 }
 
 #[derive(Default)]
-pub struct CredentialMutation;
+pub(super) struct CredentialMutation;
 
 #[Object]
 impl CredentialMutation {

@@ -12,7 +12,7 @@ use crate::error::AppError;
 const VERSION: &str = "v1";
 
 /// A position in one kind of list.
-pub trait Cursor: Sized {
+pub(super) trait Cursor: Sized {
     /// The list's name inside the cursor.
     const LIST: &'static str;
     /// The keys that fix the position.
@@ -21,7 +21,7 @@ pub trait Cursor: Sized {
     fn from_keys(keys: &[i64]) -> Option<Self>;
 }
 
-pub fn encode<C: Cursor>(cursor: &C) -> String {
+pub(super) fn encode<C: Cursor>(cursor: &C) -> String {
     let mut text = format!("{VERSION}:{}", C::LIST);
     for key in cursor.keys() {
         text.push(':');
@@ -32,7 +32,7 @@ pub fn encode<C: Cursor>(cursor: &C) -> String {
 
 /// Reads an `after` argument: absent or empty is the start; anything but a cursor this server
 /// made for this list is `BAD_USER_INPUT`.
-pub fn parse_after<C: Cursor>(after: Option<&str>) -> Result<Option<C>, AppError> {
+pub(super) fn parse_after<C: Cursor>(after: Option<&str>) -> Result<Option<C>, AppError> {
     match after {
         None | Some("") => Ok(None),
         Some(raw) => decode(raw).map(Some).ok_or_else(|| AppError::BadUserInput {
@@ -74,7 +74,7 @@ macro_rules! id_cursor {
     ($(#[$doc:meta])* $name:ident, $list:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $name(pub i64);
+        pub(crate) struct $name(pub(crate) i64);
 
         impl Cursor for $name {
             const LIST: &'static str = $list;

@@ -18,12 +18,12 @@ use async_graphql::parser::types::ExecutableDocument;
 use super::lock;
 
 /// The longest document kept.
-pub const MAX_QUERY_BYTES: usize = 4 * 1024;
+pub(super) const MAX_QUERY_BYTES: usize = 4 * 1024;
 /// The most documents kept.
-pub const MAX_ENTRIES: usize = 256;
+pub(super) const MAX_ENTRIES: usize = 256;
 
 /// One document as first parsed.
-pub struct Entry {
+pub(super) struct Entry {
     pub doc: ExecutableDocument,
     /// Whether validation may be kept: the text has no `$` at all.
     variable_free: bool,
@@ -33,7 +33,7 @@ pub struct Entry {
 
 impl Entry {
     /// The kept validation of `operation`, if any.
-    pub fn validation(&self, operation: Option<&str>) -> Option<ValidationResult> {
+    pub(super) fn validation(&self, operation: Option<&str>) -> Option<ValidationResult> {
         if !self.variable_free {
             return None;
         }
@@ -44,7 +44,7 @@ impl Entry {
     }
 
     /// Keeps a successful validation of `operation` when it cannot depend on variables.
-    pub fn keep_validation(&self, operation: Option<&str>, result: ValidationResult) {
+    pub(super) fn keep_validation(&self, operation: Option<&str>, result: ValidationResult) {
         if self.variable_free {
             let mut validated = lock(&self.validated);
             if validated.len() < 8 && !validated.iter().any(|(op, _)| op.as_deref() == operation) {
@@ -55,17 +55,17 @@ impl Entry {
 }
 
 #[derive(Default)]
-pub struct DocumentCache {
+pub(super) struct DocumentCache {
     entries: Mutex<HashMap<Arc<str>, Arc<Entry>>>,
 }
 
 impl DocumentCache {
-    pub fn get(&self, query: &str) -> Option<Arc<Entry>> {
+    pub(super) fn get(&self, query: &str) -> Option<Arc<Entry>> {
         lock(&self.entries).get(query).cloned()
     }
 
     /// Keeps `doc` as the parse of `query` (which passed validation), and returns the entry.
-    pub fn insert(&self, query: &str, doc: ExecutableDocument) -> Option<Arc<Entry>> {
+    pub(super) fn insert(&self, query: &str, doc: ExecutableDocument) -> Option<Arc<Entry>> {
         if query.len() > MAX_QUERY_BYTES {
             return None;
         }

@@ -25,13 +25,13 @@ use super::lock;
 use crate::error::ErrorCode;
 
 /// Builds one [`GateExtension`] per request, sharing the document cache.
-pub struct Gate {
+pub(super) struct Gate {
     limits: Limits,
     documents: Arc<DocumentCache>,
 }
 
 impl Gate {
-    pub fn new(limits: Limits) -> Self {
+    pub(super) fn new(limits: Limits) -> Self {
         Self {
             limits,
             documents: Arc::default(),

@@ -32,7 +32,7 @@ use async_graphql::{Name, Value as ConstValue, Variables};
 use crate::error::AppError;
 
 /// The multiplier of a list field that takes no `first`: the most items it can return.
-pub const LIST_CAP: u64 = 100;
+pub(super) const LIST_CAP: u64 = 100;
 
 /// The multiplier of a `first` argument that is neither given nor defaulted.
 const DEFAULT_FIRST: u64 = 100;
@@ -43,7 +43,7 @@ const MAX_INTROSPECTION_LISTS: u32 = 3;
 
 /// The limits one operation must keep.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(super) struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
@@ -51,7 +51,7 @@ pub struct Limits {
 
 /// What an operation measured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Measure {
+pub(super) struct Measure {
     pub cost: u64,
     pub depth: u32,
     pub aliases: u64,
@@ -72,7 +72,7 @@ impl Measure {
 }
 
 /// Checks every operation of the document against `limits`.
-pub fn check(
+pub(super) fn check(
     registry: &Registry,
     doc: &ExecutableDocument,
     variables: &Variables,

@@ -15,7 +15,7 @@ use crate::services::{mass, profiles::parse_profile_id};
 
 /// A merge field for the editor's dropdown.
 #[derive(SimpleObject)]
-pub struct SpecialField {
+pub(super) struct SpecialField {
     /// What to put in the text, e.g. `{{first_name}}`.
     token: String,
     /// The name to show staff.
@@ -26,7 +26,7 @@ pub struct SpecialField {
 
 /// Who receives the communication: chosen profiles, or everyone a filter matches when it is sent.
 #[derive(OneofObject)]
-pub enum RecipientsInput {
+pub(super) enum RecipientsInput {
     /// These profiles (at most 100,000).
     ProfileIds(Vec<ID>),
     /// Every profile matching the filter at the moment of sending.
@@ -35,7 +35,7 @@ pub enum RecipientsInput {
 
 /// Which profiles a filtered communication goes to.
 #[derive(InputObject)]
-pub struct RecipientFilterInput {
+pub(super) struct RecipientFilterInput {
     /// Only organisations or only people.
     kind: Option<ProfileKind>,
     /// Only profiles with this membership status.
@@ -49,7 +49,7 @@ pub struct RecipientFilterInput {
 
 /// A new mass communication (saved as a draft).
 #[derive(InputObject)]
-pub struct CreateMassCommunicationInput {
+pub(super) struct CreateMassCommunicationInput {
     /// The subject line; merge fields allowed.
     subject: String,
     /// The HTML body with `{{field}}` merge fields (see `specialFields`). It is sanitised:
@@ -63,7 +63,7 @@ pub struct CreateMassCommunicationInput {
 
 /// Changes to a draft; leave a field out to keep it.
 #[derive(InputObject)]
-pub struct UpdateMassCommunicationInput {
+pub(super) struct UpdateMassCommunicationInput {
     /// The draft to change.
     id: ID,
     /// A new subject line.
@@ -126,7 +126,7 @@ pub enum MassCommunicationStatus {
 
 /// How a communication's deliveries stand.
 #[derive(SimpleObject, Clone, Copy, PartialEq, Eq)]
-pub struct DeliveryCounts {
+pub(super) struct DeliveryCounts {
     /// Recipients in all, skipped ones included.
     total: i64,
     /// Waiting for or being handed to the provider.
@@ -185,7 +185,7 @@ pub enum LinkState {
 }
 
 /// One recipient's delivery.
-pub struct Delivery(domain::Delivery);
+pub(super) struct Delivery(domain::Delivery);
 
 /// One recipient's delivery.
 #[Object]
@@ -238,7 +238,7 @@ impl Delivery {
 
 /// One delivery in a connection.
 #[derive(SimpleObject)]
-pub struct DeliveryEdge {
+pub(super) struct DeliveryEdge {
     /// Pass as `after` to continue behind this delivery.
     cursor: String,
     /// The delivery.
@@ -247,7 +247,7 @@ pub struct DeliveryEdge {
 
 /// A page of deliveries in the order they were queued.
 #[derive(SimpleObject)]
-pub struct DeliveryConnection {
+pub(super) struct DeliveryConnection {
     /// The deliveries on this page.
     edges: Vec<DeliveryEdge>,
     /// Paging facts.
@@ -255,7 +255,7 @@ pub struct DeliveryConnection {
 }
 
 /// A personalised email to many members.
-pub struct MassCommunication(mass::MassView);
+pub(super) struct MassCommunication(mass::MassView);
 
 /// A personalised email to many members.
 #[Object]
@@ -343,7 +343,7 @@ impl MassCommunication {
 
 /// A rendered message, exactly as one recipient would get it.
 #[derive(SimpleObject)]
-pub struct MassCommunicationPreview {
+pub(super) struct MassCommunicationPreview {
     /// The subject line.
     subject: String,
     /// The HTML part.
@@ -354,14 +354,14 @@ pub struct MassCommunicationPreview {
 
 /// The result of mass-communication mutations.
 #[derive(SimpleObject)]
-pub struct MassCommunicationPayload {
+pub(super) struct MassCommunicationPayload {
     /// The communication as it now stands.
     mass_communication: MassCommunication,
 }
 
 /// The result of `sendTestMassCommunication`.
 #[derive(SimpleObject)]
-pub struct SendTestPayload {
+pub(super) struct SendTestPayload {
     /// The address the test copy is going to.
     sent_to: String,
 }
@@ -374,7 +374,7 @@ async fn payload(ctx: &Context<'_>, id: i64) -> Result<MassCommunicationPayload>
 }
 
 #[derive(Default)]
-pub struct MassQuery;
+pub(super) struct MassQuery;
 
 #[Object]
 impl MassQuery {
@@ -429,7 +429,7 @@ impl MassQuery {
 }
 
 #[derive(Default)]
-pub struct MassMutation;
+pub(super) struct MassMutation;
 
 #[Object]
 impl MassMutation {
@@ -550,7 +550,7 @@ fn input_of(
 
 /// A progress report pushed while a communication is sending.
 #[derive(SimpleObject, Clone, PartialEq, Eq)]
-pub struct MassCommunicationProgress {
+pub(super) struct MassCommunicationProgress {
     /// The communication's ID.
     id: ID,
     /// Where it stands.
@@ -560,7 +560,7 @@ pub struct MassCommunicationProgress {
 }
 
 #[derive(Default)]
-pub struct MassSubscription;
+pub(super) struct MassSubscription;
 
 #[Subscription]
 impl MassSubscription {

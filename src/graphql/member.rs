@@ -10,7 +10,7 @@ use crate::services::member_auth;
 
 /// The result of `memberLogin`.
 #[derive(SimpleObject)]
-pub struct MemberLoginPayload {
+pub(super) struct MemberLoginPayload {
     /// The member's bearer token: send it as `Authorization: Bearer <token>`. Shown only once.
     token: String,
     /// The member who signed in.
@@ -18,7 +18,7 @@ pub struct MemberLoginPayload {
 }
 
 /// The signed-in member's own account.
-pub struct MemberAccount {
+pub(super) struct MemberAccount {
     profile: domain::Profile,
     credential: Option<domain::CredentialInfo>,
 }
@@ -51,7 +51,7 @@ impl MemberAccount {
 }
 
 #[derive(Default)]
-pub struct MemberQuery;
+pub(super) struct MemberQuery;
 
 #[Object]
 impl MemberQuery {
@@ -68,7 +68,7 @@ impl MemberQuery {
 }
 
 #[derive(Default)]
-pub struct MemberMutation;
+pub(super) struct MemberMutation;
 
 #[Object]
 impl MemberMutation {

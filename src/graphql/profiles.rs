@@ -118,20 +118,20 @@ impl From<UpdateProfileInput> for ProfileChanges {
 
 /// The result of `createProfile`.
 #[derive(SimpleObject)]
-pub struct CreateProfilePayload {
+pub(super) struct CreateProfilePayload {
     /// The new profile.
     profile: Profile,
 }
 
 /// The result of `updateProfile`.
 #[derive(SimpleObject)]
-pub struct UpdateProfilePayload {
+pub(super) struct UpdateProfilePayload {
     /// The profile as saved.
     profile: Profile,
 }
 
 #[derive(Default)]
-pub struct ProfileQuery;
+pub(super) struct ProfileQuery;
 
 #[Object]
 impl ProfileQuery {
@@ -178,7 +178,7 @@ impl ProfileQuery {
 }
 
 #[derive(Default)]
-pub struct ProfileMutation;
+pub(super) struct ProfileMutation;
 
 #[Object]
 impl ProfileMutation {

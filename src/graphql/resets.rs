@@ -10,14 +10,14 @@ use crate::services::{profiles::parse_profile_id, resets, set_password};
 
 /// The result of `sendPasswordResetEmail`.
 #[derive(SimpleObject)]
-pub struct SendPasswordResetPayload {
+pub(super) struct SendPasswordResetPayload {
     /// The address the "Forgot Login" email is going to: the profile's stored email.
     sent_to: String,
 }
 
 /// The result of `issueCredentialsLink`.
 #[derive(SimpleObject)]
-pub struct CredentialsLinkPayload {
+pub(super) struct CredentialsLinkPayload {
     /// The one-time link where the member sets a password. Pass it on privately.
     url: String,
     /// When the link stops working.
@@ -50,7 +50,7 @@ impl From<set_password::TokenState> for SetPasswordTokenState {
 
 /// What a set-password link is for. Checking never uses the link up.
 #[derive(SimpleObject)]
-pub struct SetPasswordTokenCheck {
+pub(super) struct SetPasswordTokenCheck {
     /// Whether the link can be used.
     state: SetPasswordTokenState,
     /// The login the password is for (the username, else the email address); only while
@@ -65,7 +65,7 @@ pub struct SetPasswordTokenCheck {
 
 /// The password rules, so a form can guide the member before submitting.
 #[derive(SimpleObject)]
-pub struct PasswordPolicy {
+pub(super) struct PasswordPolicy {
     /// The fewest characters (code points) a password may have.
     min_length: usize,
     /// The most characters (code points) a password may have.
@@ -73,7 +73,7 @@ pub struct PasswordPolicy {
 }
 
 #[derive(Default)]
-pub struct ResetQuery;
+pub(super) struct ResetQuery;
 
 #[Object]
 impl ResetQuery {
@@ -105,7 +105,7 @@ impl ResetQuery {
 }
 
 #[derive(Default)]
-pub struct ResetMutation;
+pub(super) struct ResetMutation;
 
 #[Object]
 impl ResetMutation {

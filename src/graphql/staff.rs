@@ -9,7 +9,7 @@ use crate::services::{self, staff::parse_staff_id};
 
 /// The result of `staffLogin`.
 #[derive(SimpleObject)]
-pub struct StaffLoginPayload {
+pub(super) struct StaffLoginPayload {
     /// The bearer token: send it as `Authorization: Bearer <token>`. It is shown only once.
     token: String,
     /// Who signed in.
@@ -18,7 +18,7 @@ pub struct StaffLoginPayload {
 
 /// A new staff user.
 #[derive(InputObject)]
-pub struct CreateStaffUserInput {
+pub(super) struct CreateStaffUserInput {
     /// Sign-in name: 3 to 64 letters, digits or `. _ -`; unique regardless of case.
     username: String,
     /// The initial password (at least the configured minimum length, at most 128 characters).
@@ -30,7 +30,7 @@ pub struct CreateStaffUserInput {
 
 /// The result of a mutation that changes a staff user.
 #[derive(SimpleObject)]
-pub struct StaffUserPayload {
+pub(super) struct StaffUserPayload {
     /// The staff user as saved.
     staff_user: StaffUser,
 }
@@ -40,7 +40,7 @@ fn rights(list: Vec<GqlRight>) -> Vec<Right> {
 }
 
 #[derive(Default)]
-pub struct StaffQuery;
+pub(super) struct StaffQuery;
 
 #[Object]
 impl StaffQuery {
@@ -73,7 +73,7 @@ impl StaffQuery {
 }
 
 #[derive(Default)]
-pub struct StaffMutation;
+pub(super) struct StaffMutation;
 
 #[Object]
 impl StaffMutation {

@@ -66,7 +66,7 @@ pub enum PasswordSetBy {
 }
 
 /// A member profile: an organisation or a person.
-pub struct Profile(pub domain::Profile);
+pub(super) struct Profile(pub domain::Profile);
 
 /// A member profile: an organisation or a person. Any signed-in staff user may read profiles.
 #[Object]
@@ -168,21 +168,21 @@ impl Profile {
 }
 
 /// A profile's Members Only portal credential. Its hash is never part of this type.
-pub struct PortalCredential {
+pub(super) struct PortalCredential {
     pub info: domain::CredentialInfo,
     /// False in mutation results: a response that saves a password never shows it.
     pub revealable: bool,
 }
 
 impl PortalCredential {
-    pub fn read(info: domain::CredentialInfo) -> Self {
+    pub(super) fn read(info: domain::CredentialInfo) -> Self {
         Self {
             info,
             revealable: true,
         }
     }
 
-    pub fn saved(info: domain::CredentialInfo) -> Self {
+    pub(super) fn saved(info: domain::CredentialInfo) -> Self {
         Self {
             info,
             revealable: false,
@@ -248,7 +248,7 @@ impl PortalCredential {
 }
 
 /// A staff user of the association.
-pub struct StaffUser(pub domain::StaffUser);
+pub(super) struct StaffUser(pub domain::StaffUser);
 
 /// A staff user of the association.
 #[Object]
@@ -277,7 +277,7 @@ impl StaffUser {
 
 /// Paging facts for a connection (Relay cursor connections).
 #[derive(SimpleObject)]
-pub struct PageInfo {
+pub(super) struct PageInfo {
     /// True when more results follow `endCursor`.
     pub has_next_page: bool,
     /// True when this page started after a cursor.
@@ -291,7 +291,7 @@ pub struct PageInfo {
 /// One profile in a connection.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct ProfileEdge {
+pub(super) struct ProfileEdge {
     /// Where this edge sits; pass it as `after` to continue behind it.
     pub cursor: String,
     #[graphql(skip)]
@@ -307,7 +307,7 @@ impl ProfileEdge {
 }
 
 /// A page of profiles, best matches first when searching.
-pub struct ProfileConnection {
+pub(super) struct ProfileConnection {
     pub page: ProfilePage,
     pub query: ProfileQuery,
     pub has_previous_page: bool,
@@ -344,7 +344,7 @@ impl ProfileConnection {
 }
 
 /// A page of the people related to an organisation, in ID order.
-pub struct RelatedProfileConnection {
+pub(super) struct RelatedProfileConnection {
     items: Vec<domain::Profile>,
     has_next_page: bool,
     has_previous_page: bool,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// How a browser may keep a file.
-pub enum Cache {
+pub(super) enum Cache {
     /// Never stored: pages that handle secrets.
     Never,
     /// Stored, but checked against its ETag before each use.
@@ -18,7 +18,7 @@ pub enum Cache {
 }
 
 /// One compiled-in file.
-pub struct Asset {
+pub(super) struct Asset {
     pub content_type: &'static str,
     pub body: &'static [u8],
     pub csp: &'static str,
@@ -27,7 +27,7 @@ pub struct Asset {
 }
 
 impl Asset {
-    pub const fn new(
+    pub(super) const fn new(
         content_type: &'static str,
         body: &'static [u8],
         csp: &'static str,
@@ -51,7 +51,7 @@ impl Asset {
     }
 
     /// The response to a GET for this file.
-    pub fn respond(&'static self, request: &HeaderMap) -> Response {
+    pub(super) fn respond(&'static self, request: &HeaderMap) -> Response {
         let mut resp = match self.cache {
             Cache::Never => self.body.into_response(),
             Cache::Revalidate => {

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 
 /// Walks `X-Forwarded-For` from the right (the hop nearest us) past trusted proxies and
 /// returns the first address no trusted proxy vouches for.
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub(super) fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     let mut ip = peer.ip();
     if !trusted.contains(&ip) {
         return ip;

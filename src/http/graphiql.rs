@@ -96,7 +96,7 @@ static FILES: [(&str, Asset); 7] = [
 ];
 
 /// The GraphiQL page itself (served at `GET /graphql` to browsers).
-pub fn page(request: &HeaderMap) -> Response {
+pub(super) fn page(request: &HeaderMap) -> Response {
     PAGE.respond(request)
 }
 
@@ -107,6 +107,6 @@ async fn file(Path(name): Path<String>, request: HeaderMap) -> Response {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/graphiql/{name}", get(file))
 }

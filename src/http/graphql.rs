@@ -142,7 +142,7 @@ struct RequestErrors<'a> {
     extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
-pub async fn post_graphql(
+pub(super) async fn post_graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -249,7 +249,7 @@ fn request_from_params(params: GetParams) -> Result<async_graphql::Request, Stri
     Ok(request)
 }
 
-pub async fn get_graphql(
+pub(super) async fn get_graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

@@ -31,7 +31,7 @@ static STYLE: Asset = Asset::new(
     Cache::Never,
 );
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/portal/set-password",

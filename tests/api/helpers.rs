@@ -304,31 +304,15 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let resp = self
-            .gql(
-                None,
-                "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token } }",
-                json!({ "u": username, "p": password }),
-            )
-            .await;
-        resp["data"]["staffLogin"]["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login failed: {resp}"))
-            .to_owned()
+        let url = self.url("/graphql");
+        crate::support::staff_token(&self.client, &url, username, password).await
     }
 
     /// Sends one GraphQL request and returns the JSON body; the HTTP status must be 200.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.expect("send");
-        let status = resp.status();
-        let body: Value = resp.json().await.expect("json body");
+        let url = self.url("/graphql");
+        let (status, body, _) =
+            crate::support::post_graphql(&self.client, &url, token, query, variables).await;
         assert_eq!(status, 200, "unexpected status; body: {body}");
         body
     }

@@ -2,6 +2,8 @@
 //! Every test runs on SQLite and, when MEMBERKEY_TEST_POSTGRES_URL is set, on PostgreSQL.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod attacks;
 mod browser;

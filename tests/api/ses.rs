@@ -184,20 +184,18 @@ async fn check_asks_ses_about_the_account_and_the_sender() {
     };
     let dir = tempfile::tempdir().unwrap();
     let run = |from: &'static str| {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_memberkey"));
-        cmd.current_dir(dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "MEMBERKEY_DATABASE_URL",
-                format!("sqlite://{}/check.db?mode=rwc", dir.path().display()),
-            )
-            .env("MEMBERKEY_MAIL_TRANSPORT", "ses")
-            .env("MEMBERKEY_SES_ENDPOINT", &moto.url)
-            .env("MEMBERKEY_MAIL_FROM", from)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .arg("check");
+        let mut cmd = crate::support::memberkey(dir.path());
+        cmd.env(
+            "MEMBERKEY_DATABASE_URL",
+            format!("sqlite://{}/check.db?mode=rwc", dir.path().display()),
+        )
+        .env("MEMBERKEY_MAIL_TRANSPORT", "ses")
+        .env("MEMBERKEY_SES_ENDPOINT", &moto.url)
+        .env("MEMBERKEY_MAIL_FROM", from)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .arg("check");
+        let mut cmd = tokio::process::Command::from(cmd);
         async move {
             let out = cmd.output().await.unwrap();
             (out.status.success(), String::from_utf8(out.stdout).unwrap())
