@@ -352,6 +352,14 @@ impl TestApp {
         row.try_get("", column).expect("column")
     }
 
+    /// Runs one statement straight on the app's database (to stage what the API never writes).
+    pub async fn sql_exec(&self, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        let db = &self.app.services.db;
+        let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        db.execute_raw(stmt).await.expect("statement");
+    }
+
     /// Creates a profile through the API and returns its ID.
     pub async fn create_profile(&self, token: &str, input: Value) -> String {
         let resp = self

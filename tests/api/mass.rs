@@ -370,7 +370,8 @@ async fn rate_and_cancel(backend: Backend) {
         40,
         "{c}"
     );
-    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    // Everything that was going to be sent has been once the queue drains.
+    app.app.drain_mail().await.unwrap();
     assert_eq!(
         app.mail.sent().len() as i64,
         c["sent"].as_i64().unwrap(),

@@ -367,8 +367,9 @@ both!(twenty_concurrent_uses_give_one_success, |app| async move {
         "INVALID_LOGIN"
     );
     // Exactly one "password changed" notice.
-    let sent = app.mail.wait_for(2, WAIT).await;
-    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    app.mail.wait_for(2, WAIT).await;
+    app.app.drain_mail().await.unwrap();
+    let sent = app.mail.sent();
     let notices = app
         .mail
         .sent()
