@@ -8,6 +8,8 @@
 //!   async-graphql-axum service, with `wrk` (1 thread, 32 connections, 10 s each), in the
 //!   same run; it prints each one's ratio to the plain handler.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -383,19 +385,7 @@ async fn search_bench(label: &str, database_url: String, profiles: u64) {
     let running = app.spawn(config.listen).await.unwrap();
     let client = reqwest::Client::new();
     let url = running.url("/graphql");
-    let login: serde_json::Value = client
-        .post(&url)
-        .json(&json!({ "query": "mutation($p: String!) { staffLogin(username: \"bench\", password: $p) { token } }", "variables": { "p": password } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["staffLogin"]["token"]
-        .as_str()
-        .expect("login")
-        .to_owned();
+    let token = common::staff_token(&client, &url, "bench", password).await;
 
     let terms: [(&str, &str); 6] = [
         ("selective", "quennev"),

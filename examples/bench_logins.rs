@@ -8,6 +8,8 @@
 //! 3. p99 latency of a cheap query (`{ passwordPolicy { minLength } }`) idle, and while the
 //!    logins keep the hash pool saturated.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,7 +21,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use memberkey::domain::Right;
 use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PASSWORD: &str = "benchmarks need long passphrases too";
 const ACCOUNTS: usize = 64;
@@ -123,22 +125,6 @@ fn parallel_verifies(threads: usize, for_: Duration) -> f64 {
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Value {
-    let mut req = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
-}
-
 const LOGIN: &str =
     "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { token } }";
 const CHEAP: &str = "{ passwordPolicy { minLength } }";
@@ -148,7 +134,7 @@ async fn cheap_latencies(client: &reqwest::Client, url: &str, n: usize) -> Vec<D
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let v = post(client, url, None, CHEAP, json!({})).await;
+        let v = common::gql(client, url, None, CHEAP, json!({})).await;
         assert!(v["data"]["passwordPolicy"].is_object(), "{v}");
         out.push(t.elapsed());
     }
@@ -179,18 +165,8 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        database_url: format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        log_filter: "warn".into(),
         login_ip_limit: i32::MAX,
-        mail: memberkey::config::MailSettings {
-            outbox_dir: dir.path().join("outbox"),
-            ..Default::default()
-        },
-        ..Config::default()
+        ..common::config(dir.path())
     };
     let app = App::build(config)
         .await
@@ -211,26 +187,15 @@ async fn main() {
     )
     .await
     .unwrap();
-    let staff = post(
-        &client,
-        &url,
-        None,
-        "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token } }",
-        json!({ "u": "bench", "p": PASSWORD }),
-    )
-    .await;
-    let staff = staff["data"]["staffLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let staff = common::staff_token(&client, &url, "bench", PASSWORD).await;
     for i in 0..ACCOUNTS {
-        let p = post(&client, &url, Some(&staff), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
+        let p = common::gql(&client, &url, Some(&staff), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
             json!({ "i": { "kind": "INDIVIDUAL", "firstName": "Bench", "lastName": format!("Member{i}") } })).await;
         let id = p["data"]["createProfile"]["profile"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{p}"))
             .to_owned();
-        let r = post(&client, &url, Some(&staff), "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }",
+        let r = common::gql(&client, &url, Some(&staff), "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }",
             json!({ "i": { "profileId": id, "username": format!("bench{i}"), "password": PASSWORD } })).await;
         assert!(r["errors"].is_null(), "{r}");
     }
@@ -253,7 +218,7 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let mut i = c;
             while !stop.load(Ordering::Relaxed) {
-                let v = post(
+                let v = common::gql(
                     &client,
                     &url,
                     None,

@@ -11,6 +11,8 @@
 //! 4. With `--moto PATH` (moto_server): the delivery rate into the SES v2 emulator for 2,000
 //!    recipients.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -58,22 +60,6 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Value {
-    let mut req = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
-}
-
 struct Bench {
     app: RunningApp,
     url: String,
@@ -85,15 +71,9 @@ struct Bench {
 async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients: usize) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        database_url: format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        log_filter: "warn".into(),
         public_url: "https://members.example.org".into(),
         mail,
-        ..Config::default()
+        ..common::config(dir.path())
     };
     let app = App::build_with(config, Arc::new(SystemClock), Some(transport))
         .await
@@ -123,18 +103,7 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
         .unwrap();
     let url = app.url("/graphql");
     let client = reqwest::Client::new();
-    let login = gql(
-        &client,
-        &url,
-        None,
-        "mutation($p: String!) { staffLogin(username: \"bench\", password: $p) { token } }",
-        json!({ "p": PW }),
-    )
-    .await;
-    let token = login["data"]["staffLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = common::staff_token(&client, &url, "bench", PW).await;
     Bench {
         app,
         url,
@@ -147,7 +116,7 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
 impl Bench {
     /// Creates and sends one communication to everyone; returns (id, queue time).
     async fn send(&self) -> (String, Duration) {
-        let created = gql(&self.client, &self.url, Some(&self.token),
+        let created = common::gql(&self.client, &self.url, Some(&self.token),
             "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
             json!({ "i": { "subject": "Portal access for {{first_name}}", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
         let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
@@ -155,7 +124,7 @@ impl Bench {
             .unwrap()
             .to_owned();
         let t = Instant::now();
-        let sent = gql(
+        let sent = common::gql(
             &self.client,
             &self.url,
             Some(&self.token),
@@ -170,7 +139,7 @@ impl Bench {
     /// Waits until nothing is pending; returns the time since `from` and the counts.
     async fn finish(&self, id: &str, from: Instant) -> (Duration, Value) {
         loop {
-            let v = gql(&self.client, &self.url, Some(&self.token), "query($id: ID!) { massCommunication(id: $id) { counts { total pending sent failed } } }", json!({ "id": id })).await;
+            let v = common::gql(&self.client, &self.url, Some(&self.token), "query($id: ID!) { massCommunication(id: $id) { counts { total pending sent failed } } }", json!({ "id": id })).await;
             let c = v["data"]["massCommunication"]["counts"].clone();
             if c["pending"] == 0 {
                 return (from.elapsed(), c);

@@ -4,10 +4,12 @@
 //! refusal; then keeps 8 such requests in flight for a few seconds while measuring
 //! `/healthz`. Run: `cargo run --release --example bench_query_cost`. Results: BENCHMARKS.md.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use memberkey::{App, Config};
+use memberkey::App;
 use serde_json::json;
 
 fn doubling_chain(n: usize) -> String {
@@ -35,19 +37,7 @@ fn ms(d: Duration) -> String {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        database_url: format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        log_filter: "warn".into(),
-        mail: memberkey::config::MailSettings {
-            outbox_dir: dir.path().join("outbox"),
-            ..Default::default()
-        },
-        ..Config::default()
-    };
+    let config = common::config(dir.path());
     let app = App::build(config)
         .await
         .unwrap()

@@ -352,6 +352,25 @@ impl TestApp {
         row.try_get("", column).expect("column")
     }
 
+    /// Runs one operation in-process, on the app's schema and services, as the caller
+    /// `token` names: no HTTP server, no socket. Guards and resolvers see exactly what they
+    /// see over HTTP, because the same `RequestContext` builder resolves the caller.
+    pub async fn execute(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let services = &self.app.services;
+        let schema = memberkey::graphql::build_schema(services.clone(), &services.config);
+        let context = memberkey::graphql::RequestContext::build(
+            services,
+            token,
+            memberkey::services::RequestMeta::default(),
+        )
+        .await
+        .expect("caller resolved");
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        let response = schema.execute(context.attach(request)).await;
+        serde_json::to_value(&response).expect("response serialises")
+    }
+
     /// Runs one statement straight on the app's database (to stage what the API never writes).
     pub async fn sql_exec(&self, sql: &str) {
         use sea_orm::ConnectionTrait;

@@ -16,6 +16,7 @@ mod graphiql;
 mod housekeeping;
 mod http_spec;
 mod imported;
+mod in_process;
 mod limits;
 mod mass;
 mod mass_scale;

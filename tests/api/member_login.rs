@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::credentials::set;
 use crate::helpers::{
-    Backend, TestApp, both, code, org, person, postgres_enabled, spawn_app_with_clock,
+    Backend, TestApp, both, code, org, per_backend, person, spawn_app_with_clock,
 };
 
 pub const LOGIN: &str = "mutation($l: String!, $p: String!) { memberLogin(login: $l, password: $p) { token profile { id displayName } } }";
@@ -369,17 +369,7 @@ async fn lockout(backend: Backend) {
     assert!(member_login(&app, "annlee", PW).await["errors"].is_null());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lockout_sqlite() {
-    lockout(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lockout_postgres() {
-    if postgres_enabled() {
-        lockout(Backend::Postgres).await;
-    }
-}
+per_backend!(lockout, super::lockout);
 
 both!(concurrent_wrong_logins_are_all_counted, |app| async move {
     let admin = app.admin().await;

@@ -4,7 +4,7 @@ use memberkey::domain::Right;
 use serde_json::json;
 
 use crate::credentials::set;
-use crate::helpers::{Backend, TestApp, both, code, person, postgres_enabled, spawn_app_with};
+use crate::helpers::{Backend, TestApp, both, code, per_backend, person, spawn_app_with};
 use crate::member_login::member_login;
 
 const ASSIGNED: &str = "violet tram under the bridge";
@@ -115,14 +115,4 @@ async fn reveal_off(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reveal_can_be_turned_off_sqlite() {
-    reveal_off(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reveal_can_be_turned_off_postgres() {
-    if postgres_enabled() {
-        reveal_off(Backend::Postgres).await;
-    }
-}
+per_backend!(reveal_can_be_turned_off, super::reveal_off);

@@ -3,7 +3,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{Backend, postgres_enabled, spawn_app_with_clock};
+use crate::helpers::{Backend, per_backend, spawn_app_with_clock};
 
 async fn expiry_and_idle(backend: Backend) {
     let (app, clock) = spawn_app_with_clock(backend).await;
@@ -34,14 +34,4 @@ async fn expiry_and_idle(backend: Backend) {
     assert!(app.gql(Some(&token), viewer, json!({})).await["data"]["viewer"].is_null());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_expire_sqlite() {
-    expiry_and_idle(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_expire_postgres() {
-    if postgres_enabled() {
-        expiry_and_idle(Backend::Postgres).await;
-    }
-}
+per_backend!(sessions_expire, super::expiry_and_idle);

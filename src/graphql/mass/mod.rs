@@ -1,0 +1,161 @@
+//! The Mass Communicator: special fields, drafts, previews, sending, progress and retries.
+//! `inputs` holds what staff send, `types` what they read, `progress` the subscription;
+//! the query and mutation roots below each call one service.
+
+mod inputs;
+mod progress;
+mod types;
+
+use async_graphql::{Context, ID, Object, Result};
+
+use crate::domain::{MergeField, Right};
+use crate::graphql::{Require, parts};
+use crate::services::{mass, profiles::parse_profile_id};
+
+use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput, mass_id};
+pub(crate) use progress::MassSubscription;
+use types::{
+    MassCommunication, MassCommunicationPayload, MassCommunicationPreview, SendTestPayload,
+    SpecialField, payload,
+};
+
+#[derive(Default)]
+pub(super) struct MassQuery;
+
+#[Object]
+impl MassQuery {
+    /// The merge fields an editor offers, `{{token}}` in the text.
+    #[graphql(guard = "Require::Staff")]
+    async fn special_fields(&self) -> Vec<SpecialField> {
+        MergeField::ALL
+            .into_iter()
+            .map(SpecialField::from)
+            .collect()
+    }
+
+    /// One mass communication with its progress. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication's ID.")] id: ID,
+    ) -> Result<MassCommunication> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(MassCommunication(
+            mass::view(svc, principal, mass_id(&id)?).await?,
+        ))
+    }
+
+    /// Renders the communication exactly as one recipient would get it, with a sample link
+    /// that grants nothing. Without `profileId`, sample values. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn preview_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication's ID.")] id: ID,
+        #[graphql(desc = "The recipient to render it for.")] profile_id: Option<ID>,
+    ) -> Result<MassCommunicationPreview> {
+        let (svc, principal, _) = parts(ctx)?;
+        let pid = profile_id
+            .as_ref()
+            .map(|p| parse_profile_id(p))
+            .transpose()?;
+        let r = mass::preview(svc, principal, mass_id(&id)?, pid).await?;
+        Ok(r.into())
+    }
+}
+
+#[derive(Default)]
+pub(super) struct MassMutation;
+
+#[Object]
+impl MassMutation {
+    /// Saves a new mass communication as a draft. An unknown merge field or malformed
+    /// `{{…}}` gives BAD_USER_INPUT naming the field and its position. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn create_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMassCommunicationInput,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let comm = mass::create(svc, principal, meta, input.into_input()?).await?;
+        payload(ctx, comm.id).await
+    }
+
+    /// Changes a draft. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn update_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMassCommunicationInput,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let (id, changes) = input.into_parts()?;
+        mass::update(svc, principal, meta, id, changes).await?;
+        payload(ctx, id).await
+    }
+
+    /// Sends the preview to one address, with a sample link that grants nothing. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn send_test_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication's ID.")] id: ID,
+        #[graphql(desc = "Where to send the test copy.")] email: String,
+        #[graphql(desc = "Render it as this recipient would get it.")] profile_id: Option<ID>,
+    ) -> Result<SendTestPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let pid = profile_id
+            .as_ref()
+            .map(|p| parse_profile_id(p))
+            .transpose()?;
+        let sent_to = mass::send_test(svc, principal, meta, mass_id(&id)?, &email, pid).await?;
+        Ok(SendTestPayload { sent_to })
+    }
+
+    /// Sends a draft: its recipients are resolved now, one delivery each, and the delivery
+    /// worker sends them within the configured rate. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn send_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft to send.")] id: ID,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = mass_id(&id)?;
+        mass::send(svc, principal, meta, id).await?;
+        payload(ctx, id).await
+    }
+
+    /// Stops a communication; deliveries not yet handed to the provider are cancelled.
+    /// Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn cancel_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication to stop.")] id: ID,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = mass_id(&id)?;
+        mass::cancel(svc, principal, meta, id).await?;
+        payload(ctx, id).await
+    }
+
+    /// Sends again to the recipients whose delivery failed, and only to them. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn retry_failed_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication whose failed deliveries to retry.")] id: ID,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = mass_id(&id)?;
+        mass::retry_failed(svc, principal, meta, id).await?;
+        payload(ctx, id).await
+    }
+}

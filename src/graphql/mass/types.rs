@@ -1,0 +1,308 @@
+//! What staff read: a communication, its status and counts, its deliveries and previews.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{self, MergeField};
+use crate::graphql::cursor::{self, DeliveryCursor};
+use crate::graphql::parts;
+use crate::graphql::types::PageInfo;
+use crate::services::mass;
+
+/// A merge field for the editor's dropdown.
+#[derive(SimpleObject)]
+pub(super) struct SpecialField {
+    /// What to put in the text, e.g. `{{first_name}}`.
+    token: String,
+    /// The name to show staff.
+    label: String,
+    /// What the field becomes for each recipient.
+    description: String,
+}
+
+impl From<MergeField> for SpecialField {
+    fn from(f: MergeField) -> Self {
+        SpecialField {
+            token: format!("{{{{{}}}}}", f.token()),
+            label: f.label().into(),
+            description: f.description().into(),
+        }
+    }
+}
+
+/// Where a mass communication stands.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::MassStatus")]
+pub enum MassCommunicationStatus {
+    /// Being written; can be changed.
+    Draft,
+    /// Sent by staff; deliveries wait for the worker.
+    Queued,
+    /// Deliveries are going out.
+    Sending,
+    /// Every delivery ended; at least one reached the provider.
+    Sent,
+    /// Stopped by staff; deliveries not yet handed over were cancelled.
+    Cancelled,
+    /// Every delivery that was tried failed.
+    Failed,
+}
+
+/// How a communication's deliveries stand.
+#[derive(SimpleObject, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DeliveryCounts {
+    /// Recipients in all, skipped ones included.
+    total: i64,
+    /// Waiting for or being handed to the provider.
+    pending: i64,
+    /// Accepted by the provider.
+    sent: i64,
+    /// Refused for good; see each delivery's error.
+    failed: i64,
+    /// Not sent: no email, opted out, or a duplicate address.
+    skipped: i64,
+    /// Cancelled before they were sent.
+    cancelled: i64,
+}
+
+impl From<domain::DeliveryCounts> for DeliveryCounts {
+    fn from(c: domain::DeliveryCounts) -> Self {
+        Self {
+            total: c.total,
+            pending: c.pending,
+            sent: c.sent,
+            failed: c.failed,
+            skipped: c.skipped,
+            cancelled: c.cancelled,
+        }
+    }
+}
+
+/// Filters deliveries by where they stand.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Waiting for the worker.
+    Queued,
+    /// Being handed to the provider.
+    Sending,
+    /// Accepted by the provider.
+    Sent,
+    /// Refused for good.
+    Failed,
+    /// Not sent, with a reason.
+    Skipped,
+    /// Cancelled before sending.
+    Cancelled,
+}
+
+/// Whether a delivery's set-password link was used.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::LinkState")]
+pub enum LinkState {
+    /// Not used yet, and still within its lifetime.
+    Unused,
+    /// The member set a password with it.
+    Used,
+    /// Its lifetime ran out unused.
+    Expired,
+}
+
+/// One recipient's delivery.
+pub(super) struct Delivery(domain::Delivery);
+
+/// One recipient's delivery.
+#[Object]
+impl Delivery {
+    /// The delivery's ID.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The recipient's profile ID.
+    async fn profile_id(&self) -> Option<ID> {
+        self.0.profile_id.map(|p| ID(p.to_string()))
+    }
+    /// The address it goes to.
+    async fn email(&self) -> Option<&str> {
+        self.0.to_address.as_deref()
+    }
+    /// Where it stands.
+    async fn status(&self) -> DeliveryStatus {
+        self.0.status.into()
+    }
+    /// Why it was skipped: NO_EMAIL_ADDRESS, OPTED_OUT, DUPLICATE_ADDRESS or PROFILE_REMOVED.
+    async fn skip_reason(&self) -> Option<&str> {
+        self.0.skip_reason.map(|r| r.as_db())
+    }
+    /// The provider's last error, for failed or retrying deliveries.
+    async fn error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    /// The provider's message ID once sent.
+    async fn provider_message_id(&self) -> Option<&str> {
+        self.0.provider_message_id.as_deref()
+    }
+    /// Attempts made so far.
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    /// True when the worker handling it stopped mid-send, so the member may get it twice.
+    async fn possible_duplicate(&self) -> bool {
+        self.0.possible_duplicate
+    }
+    /// When the provider accepted it.
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sent_at
+    }
+    /// The state of the recipient's set-password link; null when the message has none.
+    async fn link_state(&self) -> Option<LinkState> {
+        self.0.link_state.map(Into::into)
+    }
+}
+
+/// One delivery in a connection.
+#[derive(SimpleObject)]
+pub(super) struct DeliveryEdge {
+    /// Pass as `after` to continue behind this delivery.
+    cursor: String,
+    /// The delivery.
+    node: Delivery,
+}
+
+/// A page of deliveries in the order they were queued.
+#[derive(SimpleObject)]
+pub(super) struct DeliveryConnection {
+    /// The deliveries on this page.
+    edges: Vec<DeliveryEdge>,
+    /// Paging facts.
+    page_info: PageInfo,
+}
+
+/// A personalised email to many members.
+pub(super) struct MassCommunication(pub(super) mass::MassView);
+
+/// A personalised email to many members.
+#[Object]
+impl MassCommunication {
+    /// The communication's ID.
+    async fn id(&self) -> ID {
+        ID(self.0.communication.id.to_string())
+    }
+    /// The subject line, with merge fields.
+    async fn subject(&self) -> &str {
+        &self.0.communication.subject
+    }
+    /// The sanitised HTML body, with merge fields.
+    async fn html(&self) -> &str {
+        &self.0.communication.html
+    }
+    /// Hours each recipient's set-password link works.
+    async fn link_validity(&self) -> i64 {
+        self.0.communication.link_validity.num_hours()
+    }
+    /// Where it stands.
+    async fn status(&self) -> MassCommunicationStatus {
+        self.0.status.into()
+    }
+    /// How its deliveries stand.
+    async fn counts(&self) -> DeliveryCounts {
+        self.0.counts.into()
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.communication.created_at
+    }
+    /// When staff sent it.
+    async fn queued_at(&self) -> Option<DateTime<Utc>> {
+        self.0.communication.queued_at
+    }
+    /// When it finished or was cancelled.
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.communication.finished_at
+    }
+    /// Its deliveries, one per recipient, optionally only those with one status.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only deliveries with this status.")] status: Option<DeliveryStatus>,
+        #[graphql(
+            default = 50,
+            validator(minimum = 1, maximum = 500),
+            desc = "Page size (1–500)."
+        )]
+        first: i32,
+        #[graphql(desc = "A cursor from the previous page.")] after: Option<String>,
+    ) -> Result<DeliveryConnection> {
+        let (svc, principal, _) = parts(ctx)?;
+        let after_id = cursor::parse_after::<DeliveryCursor>(after.as_deref())?.map(|c| c.0);
+        let mut rows = mass::deliveries(
+            svc,
+            principal,
+            self.0.communication.id,
+            status.map(Into::into),
+            after_id,
+            first as u64 + 1,
+        )
+        .await?;
+        let has_next_page = rows.len() > first as usize;
+        rows.truncate(first as usize);
+        let edges: Vec<DeliveryEdge> = rows
+            .into_iter()
+            .map(|d| DeliveryEdge {
+                cursor: cursor::encode(&DeliveryCursor(d.id)),
+                node: Delivery(d),
+            })
+            .collect();
+        Ok(DeliveryConnection {
+            page_info: PageInfo {
+                has_next_page,
+                has_previous_page: after_id.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+}
+
+/// A rendered message, exactly as one recipient would get it.
+#[derive(SimpleObject)]
+pub(super) struct MassCommunicationPreview {
+    /// The subject line.
+    subject: String,
+    /// The HTML part.
+    html: String,
+    /// The plain-text part.
+    text: String,
+}
+
+/// The result of mass-communication mutations.
+#[derive(SimpleObject)]
+pub(super) struct MassCommunicationPayload {
+    /// The communication as it now stands.
+    mass_communication: MassCommunication,
+}
+
+/// The result of `sendTestMassCommunication`.
+#[derive(SimpleObject)]
+pub(super) struct SendTestPayload {
+    /// The address the test copy is going to.
+    pub(super) sent_to: String,
+}
+
+pub(super) async fn payload(ctx: &Context<'_>, id: i64) -> Result<MassCommunicationPayload> {
+    let (svc, principal, _) = parts(ctx)?;
+    Ok(MassCommunicationPayload {
+        mass_communication: MassCommunication(mass::view(svc, principal, id).await?),
+    })
+}
+
+impl From<crate::mail::templates::Rendered> for MassCommunicationPreview {
+    fn from(r: crate::mail::templates::Rendered) -> Self {
+        MassCommunicationPreview {
+            subject: r.subject,
+            html: r.html,
+            text: r.text,
+        }
+    }
+}

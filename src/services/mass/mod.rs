@@ -1,0 +1,246 @@
+//! The Mass Communicator: compose a personalised HTML email, preview it, send a test copy,
+//! send it to hundreds or tens of thousands of members, follow its progress, cancel it, and
+//! retry failed deliveries.
+//!
+//! Opt-out: a member who opted out of email gets no mass communication, whether or not it
+//! carries the Portal Login Credentials Link. Their delivery is listed as skipped with the
+//! reason `OPTED_OUT`, so staff can reach them one by one with `sendPasswordResetEmail`,
+//! which is an account message and ignores the opt-out.
+//!
+//! `drafts` (below) checks and saves what staff write; `reading` shows a communication, its
+//! deliveries and previews; `sending` queues it, its test copy, a cancel and a retry.
+
+mod reading;
+mod sending;
+
+pub use reading::{deliveries, preview, view};
+pub use sending::{cancel, retry_failed, send, send_test};
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{
+    AuditAction, DeliveryCounts, MassCommunication, MassStatus, MassTransition, NewAuditEvent,
+    ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
+};
+use crate::error::{AppError, AppResult};
+use crate::mail::mass::{MassTemplate, sanitize};
+use crate::store::{self, mass::MassContent};
+
+/// Longest subject and body staff may save.
+const MAX_SUBJECT_CHARS: usize = 300;
+const MAX_HTML_BYTES: usize = 512 * 1024;
+/// Most profiles one communication may name directly.
+pub const MAX_PROFILE_IDS: usize = 100_000;
+
+/// What staff write. On update, `None` keeps a part.
+#[derive(Debug, Default)]
+pub struct MassInput {
+    pub subject: Option<String>,
+    pub html: Option<String>,
+    pub recipients: Option<Recipients>,
+    pub link_validity_hours: Option<i64>,
+}
+
+/// A communication with its delivery counts and the status they add up to.
+#[derive(Debug, Clone)]
+pub struct MassView {
+    pub communication: MassCommunication,
+    pub counts: DeliveryCounts,
+    pub status: MassStatus,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> AppError {
+    AppError::BadUserInput {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks and cleans what staff wrote; returns subject and sanitised HTML.
+fn validate(subject: &str, html: &str) -> AppResult<(String, String)> {
+    let subject = subject.trim();
+    if subject.is_empty() {
+        return Err(bad("input.subject", "must not be empty"));
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(bad(
+            "input.subject",
+            format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+        ));
+    }
+    reject_control_chars(subject).map_err(|e| AppError::bad_input("input.subject", e))?;
+    if html.len() > MAX_HTML_BYTES {
+        return Err(bad(
+            "input.html",
+            format!("must be at most {} KiB", MAX_HTML_BYTES / 1024),
+        ));
+    }
+    // Errors point into what staff wrote, so the original is parsed first.
+    MassTemplate::parse(subject, html)
+        .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
+    let clean = sanitize(html);
+    MassTemplate::parse(subject, &clean)
+        .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
+    Ok((subject.to_owned(), clean))
+}
+
+fn link_validity(svc: &Services, hours: Option<i64>) -> AppResult<Duration> {
+    match hours {
+        None => Ok(svc.config.mail.mass_link_ttl),
+        Some(h) if (1..=24 * 90).contains(&h) => Ok(Duration::hours(h)),
+        Some(_) => Err(bad(
+            "input.linkValidity",
+            "must be between 1 and 2160 hours (90 days)",
+        )),
+    }
+}
+
+async fn check_recipients(svc: &Services, r: &Recipients) -> AppResult<()> {
+    match r {
+        Recipients::ProfileIds(ids) => {
+            if ids.is_empty() {
+                return Err(bad(
+                    "input.recipients.profileIds",
+                    "must name at least one profile",
+                ));
+            }
+            if ids.len() > MAX_PROFILE_IDS {
+                return Err(bad(
+                    "input.recipients.profileIds",
+                    format!("may name at most {MAX_PROFILE_IDS} profiles; use a filter for more"),
+                ));
+            }
+            let mut seen = HashSet::new();
+            let unique: Vec<ProfileId> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
+            for chunk in unique.chunks(1000) {
+                let found = store::profiles::get_many(&svc.db, chunk).await?;
+                if let Some(missing) = chunk.iter().find(|id| !found.contains_key(id)) {
+                    return Err(AppError::not_found("profile", missing));
+                }
+            }
+            Ok(())
+        }
+        Recipients::Filter(f) => {
+            if let Some(s) = &f.search {
+                SearchTerm::parse(s)
+                    .map_err(|e| AppError::bad_input("input.recipients.filter.search", e))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn create(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    input: MassInput,
+) -> AppResult<MassCommunication> {
+    let staff = principal.require(Right::SendMassCommunications)?;
+    let subject = input
+        .subject
+        .ok_or_else(|| bad("input.subject", "is required"))?;
+    let html = input.html.ok_or_else(|| bad("input.html", "is required"))?;
+    let recipients = input
+        .recipients
+        .ok_or_else(|| bad("input.recipients", "is required"))?;
+    let (subject, html) = validate(&subject, &html)?;
+    let validity = link_validity(svc, input.link_validity_hours)?;
+    check_recipients(svc, &recipients).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let comm = store::mass::insert(
+        &txn,
+        MassContent {
+            subject: &subject,
+            html: &html,
+            recipients: &recipients,
+            link_validity: validity,
+        },
+        Some(staff.user.id.get()),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationCreated,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": comm.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(comm)
+}
+
+pub(super) async fn load(svc: &Services, id: i64) -> AppResult<MassCommunication> {
+    store::mass::get(&svc.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("mass communication", id))
+}
+
+pub async fn update(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+    input: MassInput,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let current = load(svc, id).await?;
+    if current.status != MassStatus::Draft {
+        return Err(AppError::conflict(format!(
+            "only drafts can be changed; this one is {}. Create a new communication for different content",
+            current.status.as_db()
+        )));
+    }
+    let subject = input.subject.unwrap_or(current.subject);
+    let html = input.html.unwrap_or(current.html);
+    let recipients = input.recipients.unwrap_or(current.recipients);
+    let validity = match input.link_validity_hours {
+        Some(h) => link_validity(svc, Some(h))?,
+        None => current.link_validity,
+    };
+    let (subject, html) = validate(&subject, &html)?;
+    check_recipients(svc, &recipients).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    // Re-checked inside the transaction: a send may have won the race.
+    if !store::mass::transition(&txn, id, MassTransition::Edit, now).await? {
+        return Err(AppError::conflict(
+            "only drafts can be changed; this one was just sent. Create a new communication for different content",
+        ));
+    }
+    let comm = store::mass::update_content(
+        &txn,
+        id,
+        MassContent {
+            subject: &subject,
+            html: &html,
+            recipients: &recipients,
+            link_validity: validity,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationUpdated,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(comm)
+}

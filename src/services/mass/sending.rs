@@ -1,0 +1,191 @@
+//! Sending: a test copy, the communication itself, cancelling and retrying.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use crate::domain::{
+    AuditAction, EmailAddress, MassCommunication, MassTransition, NewAuditEvent, OutboundMessage,
+    ProfileId, Recipients, Right, SearchTerm, SkipReason, search_key,
+};
+use crate::error::{AppError, AppResult};
+use crate::mail::mass::MassTemplate;
+use crate::services::{Principal, RequestMeta, Services, audit};
+use crate::store::{self, mass::NewDelivery};
+
+use super::load;
+
+/// Sends the preview to one address, with a sample link that grants nothing.
+pub async fn send_test(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+    email: &str,
+    profile_id: Option<ProfileId>,
+) -> AppResult<String> {
+    principal.require(Right::SendMassCommunications)?;
+    let to = EmailAddress::parse(email).map_err(|e| AppError::bad_input("email", e))?;
+    load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let message = OutboundMessage::MassTest {
+        communication: id,
+        sample: profile_id,
+    };
+    store::outbound::enqueue(&txn, &message, None, to.as_str(), now).await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationTestSent,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id })),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(to.to_string())
+}
+
+/// Sends the communication: in one transaction it moves from draft to queued and gets one
+/// delivery row per recipient (skipped ones with their reason). The delivery worker does the
+/// rest. A second click finds it no longer a draft.
+pub async fn send(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let template = MassTemplate::parse(&comm.subject, &comm.html)
+        .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
+    let per_profile = template.uses_credentials();
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(&txn, id, MassTransition::Send, now).await? {
+        return Err(AppError::conflict(format!(
+            "only a draft can be sent; this one is {}. Use retryFailedDeliveries to resend failed deliveries",
+            comm.status.as_db()
+        )));
+    }
+    let search = match &comm.recipients {
+        Recipients::Filter(f) => match &f.search {
+            Some(s) => SearchTerm::parse(s)
+                .map_err(|e| AppError::bad_input("recipients.filter.search", e))?,
+            None => None,
+        },
+        Recipients::ProfileIds(_) => None,
+    };
+    let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref()).await?;
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut addresses = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let profiles = store::profiles::get_many(&txn, chunk).await?;
+        for pid in chunk {
+            let Some(p) = profiles.get(pid) else { continue };
+            let skip = match &p.email {
+                None => Some(SkipReason::NoEmailAddress),
+                Some(_) if p.email_opt_out => Some(SkipReason::OptedOut),
+                // Without a per-recipient link, two profiles sharing an address would get
+                // the same message twice.
+                Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
+                    Some(SkipReason::DuplicateAddress)
+                }
+                Some(_) => None,
+            };
+            rows.push(NewDelivery {
+                profile_id: *pid,
+                to_address: p.email.clone(),
+                skip_reason: skip,
+            });
+        }
+    }
+    let total = rows.len();
+    let skipped = rows.iter().filter(|r| r.skip_reason.is_some()).count();
+    store::mass::insert_deliveries(&txn, id, rows, now).await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationSent,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "recipients": total, "skipped": skipped })),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    load(svc, id).await
+}
+
+/// Stops a communication: deliveries not yet handed to a worker are cancelled.
+pub async fn cancel(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(&txn, id, MassTransition::Cancel, now).await? {
+        return Err(AppError::conflict(format!(
+            "a {} communication cannot be cancelled",
+            comm.status.as_db()
+        )));
+    }
+    let cancelled = store::mass::cancel_pending(&txn, id).await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassCommunicationCancelled,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "cancelled": cancelled })),
+    )
+    .await?;
+    txn.commit().await?;
+    load(svc, id).await
+}
+
+/// Sends again to the recipients whose delivery failed, and only to them.
+pub async fn retry_failed(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(&txn, id, MassTransition::RetryFailed, now).await? {
+        return Err(AppError::conflict(format!(
+            "a {} communication has no deliveries to retry",
+            comm.status.as_db()
+        )));
+    }
+    let retried = store::mass::retry_failed(&txn, id, now).await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        NewAuditEvent::new(
+            AuditAction::MassDeliveriesRetried,
+            principal.audit_actor(),
+            meta.client_ip.as_deref(),
+        )
+        .detail(json!({ "massCommunicationId": id, "retried": retried })),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    load(svc, id).await
+}
