@@ -503,19 +503,19 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
     m.lease = Duration::seconds(lease);
     let mut days = m.retention.num_days();
     var("MEMBERKEY_MAIL_RETENTION_DAYS", &mut days)?;
-    if days < 1 {
+    if !(1..=36_500).contains(&days) {
         return Err(ConfigError {
             var: "MEMBERKEY_MAIL_RETENTION_DAYS",
-            message: "must be at least 1".into(),
+            message: "must be between 1 and 36500".into(),
         });
     }
     m.retention = Duration::days(days);
     let mut every = m.housekeeping_every.as_secs() / 60;
     var("MEMBERKEY_HOUSEKEEPING_MINUTES", &mut every)?;
-    if every < 1 {
+    if !(1..=10_080).contains(&every) {
         return Err(ConfigError {
             var: "MEMBERKEY_HOUSEKEEPING_MINUTES",
-            message: "must be at least 1".into(),
+            message: "must be between 1 and 10080 (a week)".into(),
         });
     }
     m.housekeeping_every = std::time::Duration::from_secs(every * 60);

@@ -1,9 +1,11 @@
 //! Housekeeping: a periodic sweep in every `serve` process that deletes what can never be
 //! used again. It bounds:
 //! - sessions (staff and member) to the live ones plus those that ended since the last sweep;
-//! - set-password tokens to live ones and those a kept message still refers to;
+//! - set-password tokens to those a kept message still refers to, and others until
+//!   `MEMBERKEY_MAIL_RETENTION_DAYS` after they expired (an old link still says "expired");
 //! - rate-limit buckets to windows that have not ended (the longest window is one hour);
-//! - ended account mail (resets, notices, test copies) to `MEMBERKEY_MAIL_RETENTION_DAYS`.
+//! - account mail (resets, notices, test copies) to the ended rows queued within
+//!   `MEMBERKEY_MAIL_RETENTION_DAYS`.
 //!
 //! A mass communication's deliveries and the audit log are records, and are kept.
 //! Every step is an idempotent DELETE, so processes sharing a database may sweep at once.
@@ -41,7 +43,7 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
     let account_mail =
         store::housekeeping::delete_ended_account_mail(db, now - c.mail.retention).await?;
     // After the mail, so tokens of mail deleted just now go in the same sweep.
-    let tokens = store::housekeeping::delete_expired_tokens(db, now).await?;
+    let tokens = store::housekeeping::delete_expired_tokens(db, now - c.mail.retention).await?;
     let window = FIXED_RATE_WINDOW
         .max(c.login_ip_window)
         .max(c.lockout_duration);

@@ -1,4 +1,5 @@
-//! What the benchmarks share: an app on a throwaway SQLite file, and one GraphQL client.
+//! What the benchmarks share: an app on a throwaway SQLite file, and the tests' GraphQL
+//! client.
 //! Each benchmark includes it with `mod common;` and may use only part of it.
 #![allow(dead_code)]
 
@@ -6,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use memberkey::config::{Config, MailSettings};
-use serde_json::{Value, json};
 
 /// Settings for a benchmark: a SQLite file and an outbox in `dir`, a port the system picks,
 /// warnings only.
@@ -23,45 +23,8 @@ pub fn config(dir: &Path) -> Config {
     }
 }
 
-/// One GraphQL request over HTTP; returns the parsed body.
-pub async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut req = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send()
-        .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("JSON body")
-}
-
-/// Signs a staff user in and returns the bearer token.
-pub async fn staff_token(
-    client: &reqwest::Client,
-    url: &str,
-    username: &str,
-    password: &str,
-) -> String {
-    let resp = gql(
-        client,
-        url,
-        None,
-        "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token } }",
-        json!({ "u": username, "p": password }),
-    )
-    .await;
-    resp["data"]["staffLogin"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("staff sign-in failed: {resp}"))
-        .to_owned()
-}
+#[path = "../../tests/support/client.rs"]
+mod client;
+// Each benchmark uses part of the client.
+#[allow(unused_imports)]
+pub use client::{gql, staff_token};

@@ -1,18 +1,13 @@
-//! Indexes for work that runs all the time: finding whether a mass communication still has
-//! deliveries in flight (the worker asks after every group of outcomes), and deleting expired
-//! sessions and tokens (housekeeping).
+//! Indexes for housekeeping's deletes of expired sessions and tokens. (Whether a mass
+//! communication still has deliveries in flight is answered by
+//! `idx_outbound_emails_mass_status`, from an earlier migration.)
 
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const INDEXES: [(&str, &str, &[&str]); 4] = [
-    (
-        "outbound_emails",
-        "idx_outbound_emails_mass_status",
-        &["mass_communication_id", "status"],
-    ),
+const INDEXES: [(&str, &str, &[&str]); 3] = [
     (
         "staff_sessions",
         "idx_staff_sessions_expires",

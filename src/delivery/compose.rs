@@ -94,7 +94,7 @@ async fn mint_links(
 ) -> AppResult<Vec<AccountLink>> {
     let ids: &[ProfileId] = &links.profiles;
     let profiles = store::profiles::get_many(db, ids).await?;
-    let credentials = store::credentials::for_profiles(db, ids).await?;
+    let usernames = store::credentials::usernames(db, ids).await?;
     let now = ctx.clock.now();
     let expires_at = now + links.ttl;
     let mut accounts = Vec::new();
@@ -102,10 +102,7 @@ async fn mint_links(
         let Some(profile) = profiles.get(id) else {
             continue;
         };
-        let login = credentials
-            .get(id)
-            .and_then(|c| c.username.clone())
-            .or_else(|| profile.email.clone());
+        let login = usernames.get(id).cloned().or_else(|| profile.email.clone());
         let Some(login) = login else { continue };
         let token = Token::generate().map_err(AppError::internal)?;
         store::tokens::mint(

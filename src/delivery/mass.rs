@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Context, Prepared};
 use crate::domain::{
-    CredentialInfo, MassCommunication, OutboundMessage, Profile, ProfileId, SkipReason, Token,
-    TokenHash, TokenPurpose,
+    MassCommunication, OutboundMessage, Profile, ProfileId, SkipReason, Token, TokenHash,
+    TokenPurpose,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
@@ -26,7 +26,7 @@ pub(super) struct MassBatch {
     /// Links minted for this batch, written together by `store_tokens`.
     tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, i64)>,
     profiles: HashMap<ProfileId, Profile>,
-    credentials: HashMap<ProfileId, CredentialInfo>,
+    usernames: HashMap<ProfileId, String>,
     parents: HashMap<ProfileId, Profile>,
 }
 
@@ -48,7 +48,7 @@ impl MassBatch {
             comms: HashMap::new(),
             tokens: Vec::new(),
             profiles: HashMap::new(),
-            credentials: HashMap::new(),
+            usernames: HashMap::new(),
             parents: HashMap::new(),
         };
         let mut ids = Vec::new();
@@ -58,7 +58,12 @@ impl MassBatch {
                 continue;
             };
             if let Entry::Vacant(slot) = batch.comms.entry(m) {
-                let compiled = match store::mass::get(db, m).await? {
+                // A communication that cannot be read fails its own rows, never the batch.
+                let stored = store::mass::get(db, m).await.unwrap_or_else(|e| {
+                    tracing::error!(mass_id = m, error = %e, "a stored mass communication cannot be read");
+                    None
+                });
+                let compiled = match stored {
                     Some(c) => match MassTemplate::parse(&c.subject, &c.html) {
                         Ok(t) => Some(Arc::new((c, t))),
                         Err((field, e)) => {
@@ -76,7 +81,7 @@ impl MassBatch {
             return Ok(batch);
         }
         batch.profiles = store::profiles::get_many(db, &ids).await?;
-        batch.credentials = store::credentials::for_profiles(db, &ids).await?;
+        batch.usernames = store::credentials::usernames(db, &ids).await?;
         let parent_ids: Vec<ProfileId> = batch
             .profiles
             .values()
@@ -89,10 +94,7 @@ impl MassBatch {
     }
 
     fn values(&self, profile: &Profile, link: String) -> RecipientValues {
-        let username = self
-            .credentials
-            .get(&profile.id)
-            .and_then(|c| c.username.as_deref());
+        let username = self.usernames.get(&profile.id).map(String::as_str);
         let parent = profile.parent_id.and_then(|p| self.parents.get(&p));
         recipient_values(profile, username, parent, link)
     }

@@ -148,6 +148,8 @@ impl Worker {
     /// this worker handled. Messages waiting for a later retry do not count as work. Tests
     /// call it to know that everything that was going to be sent has been.
     pub async fn drain(&self) -> AppResult<usize> {
+        // Wall-clock bound: with a frozen test clock a stuck worker's lease never runs out.
+        let deadline = tokio::time::Instant::now() + StdDuration::from_secs(60);
         let mut handled = 0;
         loop {
             let n = self.round().await?;
@@ -155,12 +157,36 @@ impl Worker {
             if n > 0 {
                 continue;
             }
-            if !store::outbound::any_held(&self.svc.db).await? {
+            let now = self.svc.clock.now();
+            if !store::outbound::any_held(&self.svc.db, now).await? {
                 return Ok(handled);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(crate::error::AppError::internal(
+                    "the queue did not drain: another worker still holds messages",
+                ));
             }
             // Another worker holds rows; they end (or their lease runs out) soon.
             tokio::time::sleep(StdDuration::from_millis(20)).await;
         }
+    }
+
+    /// Records as finished the communications (of `only`, when given) whose deliveries have
+    /// all ended, each in its own short transaction. A failure is logged and tried again at
+    /// the next round; it never holds up sending.
+    async fn settle(&self, only: Option<&[i64]>) {
+        if let Err(e) = self.try_settle(only).await {
+            tracing::warn!(error = %e.log_text(), "could not record finished communications; trying again later");
+        }
+    }
+
+    async fn try_settle(&self, only: Option<&[i64]>) -> AppResult<()> {
+        for id in store::mass::in_flight(&self.svc.db, only).await? {
+            let txn = store::begin_write(&self.svc.db).await?;
+            store::mass::settle(&txn, id, self.svc.clock.now()).await?;
+            txn.commit().await?;
+        }
+        Ok(())
     }
 
     /// Rows claimed per round: enough to keep the provider busy for a few seconds, few enough
@@ -178,9 +204,8 @@ impl Worker {
     async fn round(&self) -> AppResult<usize> {
         // Communications whose deliveries all ended (some end without a send: all skipped,
         // or nothing left to retry) are recorded as finished here, never by a read.
-        store::mass::settle(&self.svc.db, None, self.svc.clock.now()).await?;
-        let jobs = self.claim().await?;
-        let n = jobs.len();
+        self.settle(None).await;
+        let (jobs, n) = self.claim().await?;
         let concurrency = self.svc.config.mail.send_concurrency;
         let (record_tx, record_rx) = tokio::sync::mpsc::channel(concurrency);
         let (mark_tx, mark_rx) = tokio::sync::mpsc::channel(concurrency);
@@ -222,13 +247,15 @@ impl Worker {
         }
     }
 
-    async fn claim(&self) -> AppResult<Vec<Job>> {
+    /// Claims and prepares a batch; returns what to send and how many rows it claimed (rows
+    /// that ended at once, e.g. skipped, count as handled).
+    async fn claim(&self) -> AppResult<(Vec<Job>, usize)> {
         let svc = &self.svc;
         let now = svc.clock.now();
         let lease_until = now + svc.config.mail.lease;
         let limit = self.batch_size();
         if !store::outbound::any_due(&svc.db, now).await? {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         let txn = store::begin_write(&svc.db).await?;
         let mut rows = Vec::new();
@@ -240,6 +267,7 @@ impl Worker {
             rows.extend(store::outbound::claim(&txn, due, &self.id, lease_until, room, now).await?);
         }
         let mut jobs = Vec::with_capacity(rows.len());
+        let mut ended = Vec::new();
         let prepared = compose::prepare_all(svc, &txn, &rows).await?;
         for (row, prepared) in rows.iter().zip(prepared) {
             if row.possible_duplicate {
@@ -257,11 +285,16 @@ impl Worker {
                 }),
                 Prepared::Done(outcome) => {
                     store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
+                    ended.extend(row.mass_communication_id);
                 }
             }
         }
         txn.commit().await?;
-        Ok(jobs)
+        if !ended.is_empty() {
+            ended.dedup();
+            self.settle(Some(&ended)).await;
+        }
+        Ok((jobs, rows.len()))
     }
 
     async fn deliver(&self, job: &Job) -> Outcome {
@@ -304,6 +337,17 @@ impl Worker {
                     if lost > 0 {
                         tracing::warn!(lost, "leases lost before outcomes were recorded");
                     }
+                    // A retry cannot finish a communication; a final outcome may.
+                    let mut ended: Vec<i64> = group
+                        .iter()
+                        .filter(|(_, _, o)| !matches!(o, Outcome::Retry { .. }))
+                        .filter_map(|(_, mass, _)| *mass)
+                        .collect();
+                    ended.sort_unstable();
+                    ended.dedup();
+                    if !ended.is_empty() {
+                        self.settle(Some(&ended)).await;
+                    }
                     return;
                 }
                 Err(e) => {
@@ -315,25 +359,15 @@ impl Worker {
         }
     }
 
-    /// Returns how many rows were no longer ours. A communication whose last delivery is in
-    /// the group is recorded as finished in the same transaction.
+    /// Returns how many rows were no longer ours.
     async fn try_record(&self, group: &[(i64, Option<i64>, Outcome)]) -> AppResult<usize> {
         let now = self.svc.clock.now();
         let txn = store::begin_write(&self.svc.db).await?;
         let mut lost = 0;
-        let mut communications = Vec::new();
-        for (id, mass_id, outcome) in group {
+        for (id, _, outcome) in group {
             if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
                 lost += 1;
             }
-            if let Some(m) = mass_id
-                && !communications.contains(m)
-            {
-                communications.push(*m);
-            }
-        }
-        if !communications.is_empty() {
-            store::mass::settle(&txn, Some(&communications), now).await?;
         }
         txn.commit().await?;
         Ok(lost)

@@ -73,6 +73,11 @@ impl Principal {
             Principal::Member(m) => AuditActor::Member(m.profile_id.get()),
         }
     }
+
+    /// An audit event of this caller's, from the request `meta` describes.
+    pub fn audit_event<'a>(&self, action: AuditAction, meta: &'a RequestMeta) -> NewAuditEvent<'a> {
+        NewAuditEvent::new(action, self.audit_actor(), meta.client_ip.as_deref())
+    }
 }
 
 /// Idle sessions are re-stamped at most this often, so reads do not each cost a write.

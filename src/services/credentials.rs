@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
-use crate::domain::{AuditAction, NewAuditEvent};
+use crate::domain::AuditAction;
 use crate::domain::{
     CredentialInfo, Password, PasswordContext, PasswordSetBy, ProfileId, Right, Username,
 };
@@ -122,18 +122,15 @@ pub async fn set(
     audit::record(
         &txn,
         now,
-        NewAuditEvent::new(
-            AuditAction::CredentialsSet,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .profile(profile_id)
-        .detail(json!({
-            "usernameChanged": username.is_some(),
-            "passwordChanged": password_changed,
-            "mustChangePassword": info.must_change_password,
-            "by": staff.user.username,
-        })),
+        principal
+            .audit_event(AuditAction::CredentialsSet, meta)
+            .profile(profile_id)
+            .detail(json!({
+                "usernameChanged": username.is_some(),
+                "passwordChanged": password_changed,
+                "mustChangePassword": info.must_change_password,
+                "by": staff.user.username,
+            })),
     )
     .await?;
     txn.commit().await?;
@@ -159,12 +156,9 @@ pub async fn remove(
         audit::record(
             &txn,
             now,
-            NewAuditEvent::new(
-                AuditAction::CredentialsRemoved,
-                principal.audit_actor(),
-                meta.client_ip.as_deref(),
-            )
-            .profile(profile_id),
+            principal
+                .audit_event(AuditAction::CredentialsRemoved, meta)
+                .profile(profile_id),
         )
         .await?;
     }
@@ -189,12 +183,9 @@ pub async fn unlock(
     audit::record(
         &txn,
         now,
-        NewAuditEvent::new(
-            AuditAction::AccountUnlocked,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .profile(profile_id),
+        principal
+            .audit_event(AuditAction::AccountUnlocked, meta)
+            .profile(profile_id),
     )
     .await?;
     let info = store::credentials::get(&txn, profile_id)
@@ -227,12 +218,9 @@ pub async fn reveal(
     audit::record(
         &svc.db,
         svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::PasswordRevealed,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .profile(profile_id),
+        principal
+            .audit_event(AuditAction::PasswordRevealed, meta)
+            .profile(profile_id),
     )
     .await?;
     Ok(Some(password))

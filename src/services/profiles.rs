@@ -205,7 +205,12 @@ pub async fn create(
         actor,
         meta.client_ip.as_deref(),
     );
-    audit::record(&txn, now, event.profile(profile.id).detail(json!({}))).await?;
+    audit::record(
+        &txn,
+        svc.clock.now(),
+        event.profile(profile.id).detail(json!({})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(profile)
 }
@@ -229,7 +234,7 @@ pub async fn update(
     let actor = principal.audit_actor();
     let ip = meta.client_ip.as_deref();
     let event = NewAuditEvent::new(AuditAction::ProfileUpdated, actor, ip).profile(id);
-    audit::record(&txn, now, event.detail(json!({}))).await?;
+    audit::record(&txn, svc.clock.now(), event.detail(json!({}))).await?;
     let email_changed =
         current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
     if email_changed {
@@ -237,7 +242,7 @@ pub async fn update(
         let retired = store::tokens::invalidate_for_profile(&txn, id, now).await?;
         let detail = json!({ "reason": "EMAIL_CHANGED", "links": retired });
         let event = NewAuditEvent::new(AuditAction::SetPasswordLinksRetired, actor, ip);
-        audit::record(&txn, now, event.profile(id).detail(detail)).await?;
+        audit::record(&txn, svc.clock.now(), event.profile(id).detail(detail)).await?;
     }
     txn.commit().await?;
     Ok(profile)

@@ -39,13 +39,10 @@ pub async fn send_reset_email(
     audit::record(
         &txn,
         now,
-        NewAuditEvent::new(
-            AuditAction::ResetEmailQueued,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .profile(profile_id)
-        .detail(json!({ "outboundEmailId": outbound_id })),
+        principal
+            .audit_event(AuditAction::ResetEmailQueued, meta)
+            .profile(profile_id)
+            .detail(json!({ "outboundEmailId": outbound_id })),
     )
     .await?;
     txn.commit().await?;
@@ -152,12 +149,9 @@ pub async fn issue_link(
     audit::record(
         &txn,
         now,
-        NewAuditEvent::new(
-            AuditAction::CredentialsLinkIssued,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .profile(profile_id),
+        principal
+            .audit_event(AuditAction::CredentialsLinkIssued, meta)
+            .profile(profile_id),
     )
     .await?;
     txn.commit().await?;

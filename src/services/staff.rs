@@ -97,16 +97,13 @@ pub async fn set_rights(
     audit::record(
         &txn,
         now,
-        NewAuditEvent::new(
-            AuditAction::StaffRightsChanged,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .staff(id)
-        .detail(json!({
-            "from": names(&target.rights),
-            "to": names(rights),
-        })),
+        principal
+            .audit_event(AuditAction::StaffRightsChanged, meta)
+            .staff(id)
+            .detail(json!({
+                "from": names(&target.rights),
+                "to": names(rights),
+            })),
     )
     .await?;
     let updated = store::staff::get(&txn, id)
@@ -138,13 +135,10 @@ pub async fn deactivate(
         audit::record(
             &txn,
             now,
-            NewAuditEvent::new(
-                AuditAction::StaffUserDeactivated,
-                principal.audit_actor(),
-                meta.client_ip.as_deref(),
-            )
-            .staff(id)
-            .detail(json!({})),
+            principal
+                .audit_event(AuditAction::StaffUserDeactivated, meta)
+                .staff(id)
+                .detail(json!({})),
         )
         .await?;
     }

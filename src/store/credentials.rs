@@ -38,6 +38,27 @@ pub async fn for_profiles(
         .collect()
 }
 
+/// The username of each of these profiles that has one. Reads nothing else, so mail goes out
+/// even if another column holds a value this version cannot read.
+pub async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: &[ProfileId],
+) -> Result<HashMap<ProfileId, String>, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, Option<String>)> = portal_credential::Entity::find()
+        .select_only()
+        .column(portal_credential::Column::ProfileId)
+        .column(portal_credential::Column::Username)
+        .filter(portal_credential::Column::ProfileId.is_in(ids.iter().map(|i| i.get())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name)| Some((ProfileId::from_db(id), name?)))
+        .collect())
+}
+
 /// What a sign-in needs: the hash and the lock state. Never leaves the services layer.
 pub struct LoginRecord {
     pub profile_id: ProfileId,

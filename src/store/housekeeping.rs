@@ -6,16 +6,17 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::sql::Sql;
 use crate::domain::DeliveryStatus;
 
-/// Deletes set-password tokens that expired and that no kept message refers to. A token
-/// minted for a message stays while that message's row does: a mass communication's ledger
-/// reads each recipient's link state (used, unused, expired) from it.
+/// Deletes set-password tokens that expired before `before` and that no kept message refers
+/// to. A token minted for a message stays while that message's row does: a mass
+/// communication's ledger reads each recipient's link state (used, unused, expired) from it.
+/// Until `before`, an old link still answers "expired" or "used" rather than "unknown".
 pub async fn delete_expired_tokens(
     db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
+    before: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM credential_tokens WHERE expires_at <= ")
-        .param(now)
+        .param(before)
         .push(
             " AND (outbound_email_id IS NULL OR NOT EXISTS \
              (SELECT 1 FROM outbound_emails o WHERE o.id = credential_tokens.outbound_email_id))",
@@ -23,7 +24,7 @@ pub async fn delete_expired_tokens(
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
 
-/// Deletes account mail (resets, notices, test copies) that ended before `before`. Rows of
+/// Deletes account mail (resets, notices, test copies) queued before `before` that has ended. Rows of
 /// a mass communication are its ledger and stay as long as it does; rows still queued or
 /// being sent are never touched.
 pub async fn delete_ended_account_mail(

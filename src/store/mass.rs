@@ -176,14 +176,9 @@ pub async fn transition(
     Ok(result.rows_affected == 1)
 }
 
-/// Records as finished every queued or sending communication (of `only`, when given) whose
-/// deliveries have all ended: `SENT`, or `FAILED` when none went out and some failed. The
-/// delivery worker calls it; a read never writes. Returns how many it finished.
-pub async fn settle(
-    db: &impl ConnectionTrait,
-    only: Option<&[i64]>,
-    now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
+/// The communications still queued or sending (of `only`, when given): the ones a finish
+/// may be due for.
+pub async fn in_flight(db: &impl ConnectionTrait, only: Option<&[i64]>) -> Result<Vec<i64>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id FROM mass_communications WHERE status IN (")
         .param(MassStatus::Queued.as_db())
@@ -192,7 +187,7 @@ pub async fn settle(
         .push(")");
     if let Some(ids) = only {
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         sql.push(" AND id IN (");
         for (i, id) in ids.iter().enumerate() {
@@ -203,19 +198,58 @@ pub async fn settle(
         }
         sql.push(")");
     }
-    let mut finished = 0;
-    for row in db.query_all_raw(sql.build()).await? {
-        let id: i64 = row.try_get("", "id")?;
-        let c = counts(db, id).await?;
-        if c.pending > 0 {
-            continue;
+    db.query_all_raw(sql.build())
+        .await?
+        .into_iter()
+        .map(|row| row.try_get("", "id"))
+        .collect()
+}
+
+/// Whether any delivery of the communication has `status` (answered from
+/// `idx_outbound_emails_mass_status`, without counting).
+async fn any_delivery(
+    db: &impl ConnectionTrait,
+    mass_id: i64,
+    statuses: &[DeliveryStatus],
+) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT 1 AS found FROM outbound_emails WHERE mass_communication_id = ")
+        .param(mass_id)
+        .push(" AND status IN (");
+    for (i, status) in statuses.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
         }
-        let failed = c.sent == 0 && c.failed > 0;
-        if transition(db, id, MassTransition::Finish { failed }, now).await? {
-            finished += 1;
-        }
+        sql.param(status.as_db());
     }
-    Ok(finished)
+    sql.push(") LIMIT 1");
+    Ok(db.query_one_raw(sql.build()).await?.is_some())
+}
+
+/// Records the communication as finished if all its deliveries have ended: `SENT`, or
+/// `FAILED` when none went out and some failed. Run it in a write transaction: it locks the
+/// communication first, so a retry that re-queues deliveries either commits before it looks
+/// (and it finds them pending) or waits until it is done. Returns whether it finished it.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    mass_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use DeliveryStatus::*;
+    let mut lock = Sql::new(db.get_database_backend());
+    lock.push("SELECT id FROM mass_communications WHERE id = ")
+        .param(mass_id);
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // SQLite's write transaction already excludes every other writer.
+        lock.push(" FOR UPDATE");
+    }
+    db.query_one_raw(lock.build()).await?;
+    if any_delivery(db, mass_id, &[Queued, Sending]).await? {
+        return Ok(false);
+    }
+    let failed =
+        !any_delivery(db, mass_id, &[Sent]).await? && any_delivery(db, mass_id, &[Failed]).await?;
+    transition(db, mass_id, MassTransition::Finish { failed }, now).await
 }
 
 /// A delivery row to create when the communication is sent.

@@ -59,12 +59,12 @@ impl ProfileFields {
 pub(crate) fn to_record(m: profile::Model) -> Result<domain::Profile, DbErr> {
     Ok(domain::Profile {
         id: ProfileId::from_db(m.id),
-        kind: m.kind.parse().map_err(DbErr::Custom)?,
+        kind: super::stored("profiles.kind", &m.kind)?,
         first_name: m.first_name,
         last_name: m.last_name,
         organization_name: m.organization_name,
         email: m.email,
-        member_status: m.member_status.parse().map_err(DbErr::Custom)?,
+        member_status: super::stored("profiles.member_status", &m.member_status)?,
         parent_id: m.parent_id.map(ProfileId::from_db),
         email_opt_out: m.email_opt_out,
         created_at: m.created_at,

@@ -39,9 +39,11 @@ async fn rights_of(
         .await?;
     let mut out: HashMap<i64, Vec<Right>> = HashMap::new();
     for r in rows {
-        // A right this build no longer knows is ignored rather than failing every request.
-        if let Ok(right) = r.right.parse::<Right>() {
-            out.entry(r.staff_user_id).or_default().push(right);
+        // A right this build does not know is logged and withheld (the safe side) rather
+        // than failing every request of that staff user.
+        match super::stored::<Right>("staff_rights.right", &r.right) {
+            Ok(right) => out.entry(r.staff_user_id).or_default().push(right),
+            Err(_) => continue,
         }
     }
     Ok(out)

@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 
 use memberkey::config::Argon2Settings;
+use std::io::Write;
 use std::sync::Arc;
 
 use memberkey::domain::{Clock, ManualClock, Right, SystemClock};
@@ -90,7 +91,13 @@ pub fn missing(why: &str, what: &str) {
         !required,
         "{why}, so the {what} part of this test cannot run; tests/run-all.sh provides it"
     );
-    eprintln!("{why}; the {what} part of this test is skipped (tests/run-all.sh provides it)");
+    // Written to the process's stderr, not through `eprintln!`, which the test harness
+    // captures: a skip stays visible without `--nocapture`.
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {why}; the {what} part is skipped (tests/run-all.sh provides it)"
+    );
 }
 
 /// A fresh PostgreSQL database, dropped when the test ends.

@@ -97,3 +97,49 @@ per_backend!(
     reading_a_communication_never_writes_it,
     super::reading_never_writes
 );
+
+/// A communication the worker cannot read fails its own deliveries; the rest of the queue
+/// (here a password-reset email) still goes out.
+async fn unreadable_rows_fail_alone(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.mail.worker = false).await;
+    let token = app.admin().await;
+    let id = app
+        .create_profile(&token, person("Ann", "Lee", Some("ann@example.org")))
+        .await;
+    let mass = create_ok(
+        &app,
+        &token,
+        json!({ "subject": "News", "html": "<p>Hi</p>", "recipients": { "profileIds": [id] } }),
+    )
+    .await;
+    let sent = app.gql(Some(&token), SEND, json!({ "id": mass })).await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    let reset = "mutation($p: ID!) { sendPasswordResetEmail(profileId: $p) { sentTo } }";
+    let queued = app.gql(Some(&token), reset, json!({ "p": id })).await;
+    assert!(queued["errors"].is_null(), "{queued}");
+    app.sql_exec(&format!(
+        "UPDATE mass_communications SET status = 'ARCHIVED' WHERE id = {mass}"
+    ))
+    .await;
+    app.app.drain_mail().await.unwrap();
+    let mail = app.mail.sent();
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(
+        mail[0].subject.contains("set your Members Only password"),
+        "the reset went out: {mail:#?}"
+    );
+    let failed: String = app
+        .sql_value(
+            &format!("SELECT status FROM outbound_emails WHERE mass_communication_id = {mass}"),
+            "status",
+        )
+        .await;
+    assert_eq!(
+        failed, "FAILED",
+        "the unreadable communication's row failed alone"
+    );
+}
+per_backend!(
+    an_unreadable_communication_fails_only_its_rows,
+    super::unreadable_rows_fail_alone
+);

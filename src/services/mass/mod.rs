@@ -23,8 +23,8 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, DeliveryCounts, MassCommunication, MassStatus, MassTransition, NewAuditEvent,
-    ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
+    AuditAction, DeliveryCounts, MassCommunication, MassStatus, MassTransition, ProfileId,
+    Recipients, Right, SearchTerm, reject_control_chars,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::{MassTemplate, sanitize};
@@ -168,12 +168,9 @@ pub async fn create(
     audit::record(
         &txn,
         svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::MassCommunicationCreated,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": comm.id })),
+        principal
+            .audit_event(AuditAction::MassCommunicationCreated, meta)
+            .detail(json!({ "massCommunicationId": comm.id })),
     )
     .await?;
     txn.commit().await?;
@@ -233,12 +230,9 @@ pub async fn update(
     audit::record(
         &txn,
         svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::MassCommunicationUpdated,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": id })),
+        principal
+            .audit_event(AuditAction::MassCommunicationUpdated, meta)
+            .detail(json!({ "massCommunicationId": id })),
     )
     .await?;
     txn.commit().await?;

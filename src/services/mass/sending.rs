@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::domain::{
-    AuditAction, EmailAddress, MassCommunication, MassTransition, NewAuditEvent, OutboundMessage,
-    ProfileId, Recipients, Right, SearchTerm, SkipReason, search_key,
+    AuditAction, EmailAddress, MassCommunication, MassTransition, OutboundMessage, ProfileId,
+    Recipients, Right, SearchTerm, SkipReason, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::MassTemplate;
@@ -37,12 +37,9 @@ pub async fn send_test(
     audit::record(
         &txn,
         svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::MassCommunicationTestSent,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": id })),
+        principal
+            .audit_event(AuditAction::MassCommunicationTestSent, meta)
+            .detail(json!({ "massCommunicationId": id })),
     )
     .await?;
     txn.commit().await?;
@@ -110,12 +107,9 @@ pub async fn send(
     audit::record(
         &txn,
         svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::MassCommunicationSent,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": id, "recipients": total, "skipped": skipped })),
+        principal
+            .audit_event(AuditAction::MassCommunicationSent, meta)
+            .detail(json!({ "massCommunicationId": id, "recipients": total, "skipped": skipped })),
     )
     .await?;
     txn.commit().await?;
@@ -130,30 +124,8 @@ pub async fn cancel(
     meta: &RequestMeta,
     id: i64,
 ) -> AppResult<MassCommunication> {
-    principal.require(Right::SendMassCommunications)?;
-    let comm = load(svc, id).await?;
-    let now = svc.clock.now();
-    let txn = store::begin_write(&svc.db).await?;
-    if !store::mass::transition(&txn, id, MassTransition::Cancel, now).await? {
-        return Err(AppError::conflict(format!(
-            "a {} communication cannot be cancelled",
-            comm.status.as_db()
-        )));
-    }
-    let cancelled = store::mass::cancel_pending(&txn, id).await?;
-    audit::record(
-        &txn,
-        svc.clock.now(),
-        NewAuditEvent::new(
-            AuditAction::MassCommunicationCancelled,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": id, "cancelled": cancelled })),
-    )
-    .await?;
-    txn.commit().await?;
-    load(svc, id).await
+    let refusal = |status: &str| format!("a {status} communication cannot be cancelled");
+    apply(svc, principal, meta, id, Change::Cancel, refusal).await
 }
 
 /// Sends again to the recipients whose delivery failed, and only to them.
@@ -163,29 +135,58 @@ pub async fn retry_failed(
     meta: &RequestMeta,
     id: i64,
 ) -> AppResult<MassCommunication> {
+    let refusal = |status: &str| format!("a {status} communication has no deliveries to retry");
+    let outcome = apply(svc, principal, meta, id, Change::RetryFailed, refusal).await?;
+    svc.wake_delivery();
+    Ok(outcome)
+}
+
+/// What staff do to a communication that is already out.
+#[derive(Clone, Copy)]
+enum Change {
+    Cancel,
+    RetryFailed,
+}
+
+/// Moves the communication (or says why it cannot move, from its current status), changes
+/// its deliveries, and audits how many, in one transaction.
+async fn apply(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+    change: Change,
+    refusal: impl Fn(&str) -> String,
+) -> AppResult<MassCommunication> {
     principal.require(Right::SendMassCommunications)?;
     let comm = load(svc, id).await?;
     let now = svc.clock.now();
-    let txn = store::begin_write(&svc.db).await?;
-    if !store::mass::transition(&txn, id, MassTransition::RetryFailed, now).await? {
-        return Err(AppError::conflict(format!(
-            "a {} communication has no deliveries to retry",
-            comm.status.as_db()
-        )));
-    }
-    let retried = store::mass::retry_failed(&txn, id, now).await?;
-    audit::record(
-        &txn,
-        svc.clock.now(),
-        NewAuditEvent::new(
+    let (transition, action) = match change {
+        Change::Cancel => (
+            MassTransition::Cancel,
+            AuditAction::MassCommunicationCancelled,
+        ),
+        Change::RetryFailed => (
+            MassTransition::RetryFailed,
             AuditAction::MassDeliveriesRetried,
-            principal.audit_actor(),
-            meta.client_ip.as_deref(),
-        )
-        .detail(json!({ "massCommunicationId": id, "retried": retried })),
-    )
-    .await?;
+        ),
+    };
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::transition(&txn, id, transition, now).await? {
+        return Err(AppError::conflict(refusal(comm.status.as_db())));
+    }
+    let detail = match change {
+        Change::Cancel => {
+            let n = store::mass::cancel_pending(&txn, id).await?;
+            json!({ "massCommunicationId": id, "cancelled": n })
+        }
+        Change::RetryFailed => {
+            let n = store::mass::retry_failed(&txn, id, now).await?;
+            json!({ "massCommunicationId": id, "retried": n })
+        }
+    };
+    let event = principal.audit_event(action, meta).detail(detail);
+    audit::record(&txn, svc.clock.now(), event).await?;
     txn.commit().await?;
-    svc.wake_delivery();
     load(svc, id).await
 }
