@@ -84,6 +84,8 @@ pub enum AuditAction {
     MassCommunicationTestSent,
     /// A mass communication was queued for its recipients.
     MassCommunicationSent,
+    /// A mass communication draft was deleted.
+    MassCommunicationDeleted,
     /// A mass communication's unsent deliveries were cancelled.
     MassCommunicationCancelled,
     /// A mass communication's failed deliveries were queued again.
@@ -119,6 +121,7 @@ db_enum!(AuditAction {
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",
     MassCommunicationSent => "MASS_COMMUNICATION_SENT",
+    MassCommunicationDeleted => "MASS_COMMUNICATION_DELETED",
     MassCommunicationCancelled => "MASS_COMMUNICATION_CANCELLED",
     MassDeliveriesRetried => "MASS_DELIVERIES_RETRIED",
 });

@@ -260,6 +260,51 @@ pub enum LinkState {
     Used,
     /// Its lifetime ran out unused.
     Expired,
+    /// A later link or a new password retired it unused.
+    Replaced,
+}
+
+impl LinkState {
+    /// The state of a link from its token's facts. Used wins; a retired link is replaced
+    /// even after its lifetime ran out, since it stopped working first.
+    pub fn of(
+        used_at: Option<DateTime<Utc>>,
+        invalidated_at: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> LinkState {
+        if used_at.is_some() {
+            LinkState::Used
+        } else if invalidated_at.is_some() {
+            LinkState::Replaced
+        } else if expires_at <= now {
+            LinkState::Expired
+        } else {
+            LinkState::Unused
+        }
+    }
+}
+
+/// Which communications a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MassListFilter {
+    /// Only communications with this status.
+    pub status: Option<MassStatus>,
+    /// Matched anywhere in the subject, ignoring case.
+    pub search: Option<String>,
+}
+
+/// How a communication's set-password links fared: its conversion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCounts {
+    /// Links a member set a password with.
+    pub used: i64,
+    /// Links still waiting, within their lifetime.
+    pub unused: i64,
+    /// Links whose lifetime ran out unused.
+    pub expired: i64,
+    /// Links a later link or a new password retired unused.
+    pub replaced: i64,
 }
 
 /// One recipient's delivery of a mass communication.

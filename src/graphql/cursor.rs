@@ -101,6 +101,11 @@ id_cursor!(
     AuditCursor,
     "audit"
 );
+id_cursor!(
+    /// A mass communication, newest first.
+    MassCursor,
+    "mass"
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,9 @@ use super::outbound::{RowParts, new_row};
 use super::sql::Sql;
 use super::stored;
 use crate::domain::{
-    Delivery, DeliveryCounts, DeliveryStatus, LinkState, MassCommunication, MassStatus,
-    MassTransition, OutboundKind, ProfileFilter, ProfileId, RecipientFilter, Recipients,
-    SearchCursor, SearchTerm, SkipReason,
+    Delivery, DeliveryCounts, DeliveryStatus, LinkCounts, LinkState, MassCommunication,
+    MassListFilter, MassStatus, MassTransition, OutboundKind, ProfileFilter, ProfileId,
+    RecipientFilter, Recipients, SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::{mass_communication, outbound_email};
 
@@ -316,6 +316,7 @@ pub async fn deliveries(
     db: &impl ConnectionTrait,
     mass_id: i64,
     only: Option<DeliveryStatus>,
+    link: Option<LinkState>,
     after: Option<i64>,
     limit: u64,
     now: DateTime<Utc>,
@@ -324,7 +325,7 @@ pub async fn deliveries(
     sql.push(
         "SELECT o.id, o.profile_id, o.to_address, o.status, o.skip_reason, o.last_error, \
          o.provider_message_id, o.attempts, o.possible_duplicate, o.sent_at, \
-         t.expires_at, t.used_at FROM outbound_emails o \
+         t.expires_at, t.used_at, t.invalidated_at FROM outbound_emails o \
          LEFT JOIN credential_tokens t ON t.id = \
          (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
          WHERE o.mass_communication_id = ",
@@ -332,6 +333,10 @@ pub async fn deliveries(
     .param(mass_id);
     if let Some(s) = only {
         sql.push(" AND o.status = ").param(s.as_db());
+    }
+    if let Some(state) = link {
+        sql.push(" AND ");
+        link_condition(&mut sql, state, now);
     }
     if let Some(a) = after {
         sql.push(" AND o.id > ").param(a);
@@ -342,15 +347,8 @@ pub async fn deliveries(
         .map(|r| {
             let expires: Option<DateTime<Utc>> = r.try_get("", "expires_at")?;
             let used: Option<DateTime<Utc>> = r.try_get("", "used_at")?;
-            let link_state = expires.map(|e| {
-                if used.is_some() {
-                    LinkState::Used
-                } else if e <= now {
-                    LinkState::Expired
-                } else {
-                    LinkState::Unused
-                }
-            });
+            let retired: Option<DateTime<Utc>> = r.try_get("", "invalidated_at")?;
+            let link_state = expires.map(|e| LinkState::of(used, retired, e, now));
             Ok(Delivery {
                 id: r.try_get("", "id")?,
                 profile_id: r
@@ -374,6 +372,59 @@ pub async fn deliveries(
             })
         })
         .collect()
+}
+
+/// The SQL condition on token `t` for one link state; the same rule as `LinkState::of`.
+fn link_condition(sql: &mut Sql, state: LinkState, now: DateTime<Utc>) {
+    match state {
+        LinkState::Used => {
+            sql.push("t.used_at IS NOT NULL");
+        }
+        LinkState::Replaced => {
+            sql.push("t.used_at IS NULL AND t.invalidated_at IS NOT NULL");
+        }
+        LinkState::Expired => {
+            sql.push("t.used_at IS NULL AND t.invalidated_at IS NULL AND t.expires_at <= ")
+                .param(now);
+        }
+        LinkState::Unused => {
+            sql.push("t.used_at IS NULL AND t.invalidated_at IS NULL AND t.expires_at > ")
+                .param(now);
+        }
+    }
+}
+
+/// How the communication's links fared: each delivery's newest link counted once by state.
+/// It reads every delivery's link, so it is computed only when asked for.
+pub async fn link_counts(
+    db: &impl ConnectionTrait,
+    mass_id: i64,
+    now: DateTime<Utc>,
+) -> Result<LinkCounts, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT t.used_at, t.invalidated_at, t.expires_at FROM outbound_emails o \
+         JOIN credential_tokens t ON t.id = \
+         (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
+         WHERE o.mass_communication_id = ",
+    )
+    .param(mass_id);
+    let mut counts = LinkCounts::default();
+    for row in db.query_all_raw(sql.build()).await? {
+        let state = LinkState::of(
+            row.try_get("", "used_at")?,
+            row.try_get("", "invalidated_at")?,
+            row.try_get("", "expires_at")?,
+            now,
+        );
+        *match state {
+            LinkState::Used => &mut counts.used,
+            LinkState::Unused => &mut counts.unused,
+            LinkState::Expired => &mut counts.expired,
+            LinkState::Replaced => &mut counts.replaced,
+        } += 1;
+    }
+    Ok(counts)
 }
 
 /// Cancels the deliveries not yet handed to a worker. Returns how many.
@@ -473,4 +524,74 @@ pub async fn resolve_recipients(
 fn dedupe(ids: impl IntoIterator<Item = ProfileId>) -> Vec<ProfileId> {
     let mut seen = std::collections::HashSet::new();
     ids.into_iter().filter(|i| seen.insert(*i)).collect()
+}
+
+/// Appends the filter's conditions (after a `WHERE`).
+fn list_conditions(sql: &mut Sql, filter: &MassListFilter) {
+    sql.push("1 = 1");
+    if let Some(status) = filter.status {
+        sql.push(" AND status = ").param(status.as_db());
+    }
+    if let Some(term) = &filter.search {
+        // A plain scan of the subjects: an association has hundreds of communications, not
+        // millions. `\` escapes LIKE's wildcards in the term.
+        let escaped = term
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        sql.push(" AND LOWER(subject) LIKE ")
+            .param(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+/// Communications newest first, with IDs below `before`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &MassListFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<MassCommunication>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT id FROM mass_communications WHERE ");
+    list_conditions(&mut sql, filter);
+    if let Some(b) = before {
+        sql.push(" AND id < ").param(b);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").param(limit as i64);
+    let ids: Vec<i64> = db
+        .query_all_raw(sql.build())
+        .await?
+        .into_iter()
+        .map(|r| r.try_get("", "id"))
+        .collect::<Result<_, _>>()?;
+    let mut models = mass_communication::Entity::find()
+        .filter(mass_communication::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    models.sort_by_key(|m| std::cmp::Reverse(m.id));
+    models.into_iter().map(to_record).collect()
+}
+
+/// How many communications the filter matches.
+pub async fn count(db: &impl ConnectionTrait, filter: &MassListFilter) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM mass_communications WHERE ");
+    list_conditions(&mut sql, filter);
+    let n: i64 = match db.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(n as u64)
+}
+
+/// Deletes the communication if it is still a draft. Returns whether it did.
+pub async fn delete_draft(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+    let result = mass_communication::Entity::delete_many()
+        .filter(mass_communication::Column::Id.eq(id))
+        .filter(mass_communication::Column::Status.eq(MassStatus::Draft.as_db()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

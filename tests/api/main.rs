@@ -7,6 +7,7 @@ mod support;
 
 mod attacks;
 mod browser;
+mod campaigns;
 mod clients;
 mod credentials;
 mod dataloaders;

@@ -8,15 +8,18 @@ mod types;
 
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::domain::{MergeField, Right};
+use crate::domain::{self, MergeField, Right};
+use crate::graphql::cursor::{self, MassCursor};
+use crate::graphql::types::PageInfo;
 use crate::graphql::{Require, parts};
 use crate::services::{mass, profiles::parse_profile_id};
 
 use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput, mass_id};
 pub(crate) use progress::MassSubscription;
 use types::{
-    MassCommunication, MassCommunicationPayload, MassCommunicationPreview, SendTestPayload,
-    SpecialField, payload,
+    DeleteMassCommunicationPayload, MassCommunication, MassCommunicationConnection,
+    MassCommunicationEdge, MassCommunicationPayload, MassCommunicationPreview,
+    MassCommunicationStatus, SendTestPayload, SpecialField, payload,
 };
 
 #[derive(Default)]
@@ -44,6 +47,54 @@ impl MassQuery {
         Ok(MassCommunication(
             mass::view(svc, principal, mass_id(&id)?).await?,
         ))
+    }
+
+    /// Drafts and sent communications, newest first, optionally only those with one status or
+    /// whose subject contains `search`. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn mass_communications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only communications with this status.")] status: Option<
+            MassCommunicationStatus,
+        >,
+        #[graphql(desc = "Only communications whose subject contains this, ignoring case.")]
+        search: Option<String>,
+        #[graphql(
+            default = 20,
+            validator(minimum = 1, maximum = 100),
+            desc = "Page size (1–100)."
+        )]
+        first: i32,
+        #[graphql(desc = "A cursor from the previous page.")] after: Option<String>,
+    ) -> Result<MassCommunicationConnection> {
+        let (svc, principal, _) = parts(ctx)?;
+        let after_id = cursor::parse_after::<MassCursor>(after.as_deref())?.map(|c| c.0);
+        let filter = domain::MassListFilter {
+            status: status.map(Into::into),
+            search: search
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+        };
+        let page = mass::list(svc, principal, &filter, after_id, first as u64).await?;
+        let edges: Vec<MassCommunicationEdge> = page
+            .items
+            .into_iter()
+            .map(|view| MassCommunicationEdge {
+                cursor: cursor::encode(&MassCursor(view.communication.id)),
+                node: MassCommunication(view),
+            })
+            .collect();
+        Ok(MassCommunicationConnection {
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                has_previous_page: after_id.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count: page.total as i64,
+        })
     }
 
     /// Renders the communication exactly as one recipient would get it, with a sample link
@@ -83,6 +134,32 @@ impl MassMutation {
         let (svc, principal, meta) = parts(ctx)?;
         let comm = mass::create(svc, principal, meta, input.into_input()?).await?;
         payload(ctx, comm.id).await
+    }
+
+    /// A new draft with the content, recipients and link lifetime of any communication, sent
+    /// or not: the start of a reminder. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn duplicate_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The communication to copy.")] id: ID,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let copy = mass::duplicate(svc, principal, meta, mass_id(&id)?).await?;
+        payload(ctx, copy.id).await
+    }
+
+    /// Deletes a draft. A communication that was sent stays as the record of who got what:
+    /// deleting it is CONFLICT. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn delete_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft to delete.")] id: ID,
+    ) -> Result<DeleteMassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        mass::delete(svc, principal, meta, mass_id(&id)?).await?;
+        Ok(DeleteMassCommunicationPayload { deleted_id: id })
     }
 
     /// Changes a draft. Needs the SEND_MASS_COMMUNICATIONS right.

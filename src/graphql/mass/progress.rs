@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use futures_util::Stream;
 
 use super::inputs::mass_id;
-use super::types::{DeliveryCounts, MassCommunicationStatus};
+use super::types::{DeliveryCounts, MassCommunicationStatus, wants_links};
 use crate::domain::{self, Right};
 use crate::graphql::{Require, parts};
 use crate::services::mass;
@@ -37,6 +37,7 @@ impl MassSubscription {
         let (svc, principal, _) = parts(ctx)?;
         let (svc, principal) = (svc.clone(), principal.clone());
         let id = mass_id(&id)?;
+        let links = wants_links(ctx.look_ahead().field("counts"));
         // Fails now, not inside the stream, for an unknown communication.
         mass::view(&svc, &principal, id).await?;
         let poll = svc
@@ -52,14 +53,22 @@ impl MassSubscription {
                     return None;
                 }
                 loop {
-                    let view = match mass::view(&svc, &principal, id).await {
+                    let read = async {
+                        let view = mass::view(&svc, &principal, id).await?;
+                        let link_counts = match links {
+                            true => Some(mass::link_counts(&svc, &principal, id).await?),
+                            false => None,
+                        };
+                        Ok::<_, crate::error::AppError>((view, link_counts))
+                    };
+                    let (view, link_counts) = match read.await {
                         Ok(v) => v,
                         Err(e) => return Some((Err(e.into()), (svc, principal, last, true))),
                     };
                     let now = MassCommunicationProgress {
                         id: ID(id.to_string()),
                         status: view.status.into(),
-                        counts: view.counts.into(),
+                        counts: DeliveryCounts::new(view.counts, link_counts),
                     };
                     let finished = !matches!(
                         view.status,

@@ -63,10 +63,20 @@ pub(super) struct DeliveryCounts {
     skipped: i64,
     /// Cancelled before they were sent.
     cancelled: i64,
+    /// Recipients who set a password with their link: the communication's conversion.
+    link_used: i64,
+    /// Links still waiting, within their lifetime.
+    link_unused: i64,
+    /// Links whose lifetime ran out unused.
+    link_expired: i64,
+    /// Links a later link or a new password retired unused.
+    link_replaced: i64,
 }
 
-impl From<domain::DeliveryCounts> for DeliveryCounts {
-    fn from(c: domain::DeliveryCounts) -> Self {
+impl DeliveryCounts {
+    /// The counts, with the link outcome when it was computed (zero otherwise).
+    pub(super) fn new(c: domain::DeliveryCounts, links: Option<domain::LinkCounts>) -> Self {
+        let links = links.unwrap_or_default();
         Self {
             total: c.total,
             pending: c.pending,
@@ -74,8 +84,20 @@ impl From<domain::DeliveryCounts> for DeliveryCounts {
             failed: c.failed,
             skipped: c.skipped,
             cancelled: c.cancelled,
+            link_used: links.used,
+            link_unused: links.unused,
+            link_expired: links.expired,
+            link_replaced: links.replaced,
         }
     }
+}
+
+/// Whether a selection of `DeliveryCounts` asks for the link outcome, which reads every
+/// delivery's link and so is computed only when asked.
+pub(super) fn wants_links(counts: async_graphql::Lookahead<'_>) -> bool {
+    ["linkUsed", "linkUnused", "linkExpired", "linkReplaced"]
+        .iter()
+        .any(|f| counts.field(f).exists())
 }
 
 /// Filters deliveries by where they stand.
@@ -106,6 +128,8 @@ pub enum LinkState {
     Used,
     /// Its lifetime ran out unused.
     Expired,
+    /// A later link or a new password retired it before it was used.
+    Replaced,
 }
 
 /// One recipient's delivery.
@@ -125,6 +149,15 @@ impl Delivery {
     /// The address it goes to.
     async fn email(&self) -> Option<&str> {
         self.0.to_address.as_deref()
+    }
+    /// The recipient's name as staff screens show it, since several profiles often share an
+    /// address; null when the profile was deleted.
+    async fn recipient_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(id) = self.0.profile_id else {
+            return Ok(None);
+        };
+        let profile = crate::graphql::loaders(ctx)?.profile.load_one(id).await?;
+        Ok(profile.flatten().map(|p| p.display_name()))
     }
     /// Where it stands.
     async fn status(&self) -> DeliveryStatus {
@@ -204,9 +237,15 @@ impl MassCommunication {
     async fn status(&self) -> MassCommunicationStatus {
         self.0.status.into()
     }
-    /// How its deliveries stand.
-    async fn counts(&self) -> DeliveryCounts {
-        self.0.counts.into()
+    /// How its deliveries stand, and how their set-password links fared.
+    async fn counts(&self, ctx: &Context<'_>) -> Result<DeliveryCounts> {
+        let links = if wants_links(ctx.look_ahead()) {
+            let (svc, principal, _) = parts(ctx)?;
+            Some(mass::link_counts(svc, principal, self.0.communication.id).await?)
+        } else {
+            None
+        };
+        Ok(DeliveryCounts::new(self.0.counts, links))
     }
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -220,11 +259,15 @@ impl MassCommunication {
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.communication.finished_at
     }
-    /// Its deliveries, one per recipient, optionally only those with one status.
+    /// Its deliveries, one per recipient, optionally only those with one status or one link
+    /// state.
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only deliveries with this status.")] status: Option<DeliveryStatus>,
+        #[graphql(desc = "Only deliveries whose link is in this state.")] link_state: Option<
+            LinkState,
+        >,
         #[graphql(
             default = 50,
             validator(minimum = 1, maximum = 500),
@@ -240,6 +283,7 @@ impl MassCommunication {
             principal,
             self.0.communication.id,
             status.map(Into::into),
+            link_state.map(Into::into),
             after_id,
             first as u64 + 1,
         )
@@ -305,4 +349,31 @@ impl From<crate::mail::templates::Rendered> for MassCommunicationPreview {
             text: r.text,
         }
     }
+}
+
+/// One communication in a list.
+#[derive(SimpleObject)]
+pub(super) struct MassCommunicationEdge {
+    /// Pass as `after` to continue behind this communication.
+    pub(super) cursor: String,
+    /// The communication.
+    pub(super) node: MassCommunication,
+}
+
+/// A page of mass communications, newest first.
+#[derive(SimpleObject)]
+pub(super) struct MassCommunicationConnection {
+    /// The communications on this page.
+    pub(super) edges: Vec<MassCommunicationEdge>,
+    /// Paging facts.
+    pub(super) page_info: PageInfo,
+    /// How many communications the filter matches in all.
+    pub(super) total_count: i64,
+}
+
+/// The result of `deleteMassCommunication`.
+#[derive(SimpleObject)]
+pub(super) struct DeleteMassCommunicationPayload {
+    /// The ID of the deleted draft.
+    pub(super) deleted_id: ID,
 }

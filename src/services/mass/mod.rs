@@ -13,7 +13,7 @@
 mod reading;
 mod sending;
 
-pub use reading::{deliveries, preview, view};
+pub use reading::{MassPage, deliveries, link_counts, list, preview, view};
 pub use sending::{cancel, retry_failed, send, send_test};
 
 use std::collections::HashSet;
@@ -237,4 +237,59 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     Ok(comm)
+}
+
+/// A new draft with the content, recipients and link lifetime of any communication, sent or
+/// not: the start of a reminder or a new edition.
+pub async fn duplicate(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    let staff = principal.require(Right::SendMassCommunications)?;
+    let source = load(svc, id).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let copy = store::mass::insert(
+        &txn,
+        MassContent {
+            subject: &source.subject,
+            html: &source.html,
+            recipients: &source.recipients,
+            link_validity: source.link_validity,
+        },
+        Some(staff.user.id.get()),
+        now,
+    )
+    .await?;
+    let detail = json!({ "massCommunicationId": copy.id, "duplicateOf": id });
+    let event = principal.audit_event(AuditAction::MassCommunicationCreated, meta);
+    audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
+    txn.commit().await?;
+    Ok(copy)
+}
+
+/// Deletes a draft. A communication that was sent is a record of who got what, so deleting
+/// one is refused with CONFLICT.
+pub async fn delete(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<()> {
+    principal.require(Right::SendMassCommunications)?;
+    let current = load(svc, id).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::mass::delete_draft(&txn, id).await? {
+        return Err(AppError::conflict(format!(
+            "only drafts can be deleted; this one is {}. A sent communication stays as the record of who got what",
+            current.status.as_db()
+        )));
+    }
+    let detail = json!({ "massCommunicationId": id, "subject": current.subject });
+    let event = principal.audit_event(AuditAction::MassCommunicationDeleted, meta);
+    audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Reading a communication: its counts and status, its deliveries, and previews.
 
-use crate::domain::{Delivery, DeliveryStatus, ProfileId, Right};
+use crate::domain::{
+    Delivery, DeliveryStatus, LinkCounts, LinkState, MassListFilter, ProfileId, Right,
+};
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_link, sample_values};
 use crate::mail::mass::MassTemplate;
@@ -14,7 +16,14 @@ use super::{MassView, load};
 /// the delivery worker records a finished send.
 pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<MassView> {
     principal.require(Right::SendMassCommunications)?;
-    let communication = load(svc, id).await?;
+    with_counts(svc, load(svc, id).await?).await
+}
+
+async fn with_counts(
+    svc: &Services,
+    communication: crate::domain::MassCommunication,
+) -> AppResult<MassView> {
+    let id = communication.id;
     let counts = store::mass::counts(&svc.db, id).await?;
     let status = counts.progress(communication.status);
     Ok(MassView {
@@ -24,16 +33,56 @@ pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<M
     })
 }
 
+/// One page of deliveries, optionally only those of one status and one link state.
 pub async fn deliveries(
     svc: &Services,
     principal: &Principal,
     id: i64,
     only: Option<DeliveryStatus>,
+    link: Option<LinkState>,
     after: Option<i64>,
     first: u64,
 ) -> AppResult<Vec<Delivery>> {
     principal.require(Right::SendMassCommunications)?;
-    Ok(store::mass::deliveries(&svc.db, id, only, after, first, svc.clock.now()).await?)
+    let now = svc.clock.now();
+    Ok(store::mass::deliveries(&svc.db, id, only, link, after, first, now).await?)
+}
+
+/// How the communication's links fared: how many recipients set a password with theirs.
+pub async fn link_counts(svc: &Services, principal: &Principal, id: i64) -> AppResult<LinkCounts> {
+    principal.require(Right::SendMassCommunications)?;
+    Ok(store::mass::link_counts(&svc.db, id, svc.clock.now()).await?)
+}
+
+/// A page of communications, newest first.
+pub struct MassPage {
+    pub items: Vec<MassView>,
+    pub has_next_page: bool,
+    pub total: u64,
+}
+
+/// Drafts and sent communications, newest first, after the communication `after`.
+pub async fn list(
+    svc: &Services,
+    principal: &Principal,
+    filter: &MassListFilter,
+    after: Option<i64>,
+    first: u64,
+) -> AppResult<MassPage> {
+    principal.require(Right::SendMassCommunications)?;
+    let mut found = store::mass::list(&svc.db, filter, after, first + 1).await?;
+    let has_next_page = found.len() as u64 > first;
+    found.truncate(first as usize);
+    let mut items = Vec::with_capacity(found.len());
+    for communication in found {
+        items.push(with_counts(svc, communication).await?);
+    }
+    let total = store::mass::count(&svc.db, filter).await?;
+    Ok(MassPage {
+        items,
+        has_next_page,
+        total,
+    })
 }
 
 /// Exactly what `profile_id` would get, with a link that grants nothing.
