@@ -377,7 +377,7 @@ async fn search_bench(label: &str, database_url: String, profiles: u64) {
         app.services(),
         None,
         &RequestMeta::default(),
-        "bench",
+        "operator",
         password,
         &Right::ALL,
     )
@@ -385,7 +385,7 @@ async fn search_bench(label: &str, database_url: String, profiles: u64) {
     let running = app.spawn(config.listen).await.unwrap();
     let client = reqwest::Client::new();
     let url = running.url("/graphql");
-    let token = common::staff_token(&client, &url, "bench", password).await;
+    let token = common::staff_token(&client, &url, "operator", password).await;
 
     let terms: [(&str, &str); 6] = [
         ("selective", "quennev"),

@@ -181,13 +181,13 @@ async fn main() {
         &app.services,
         None,
         &RequestMeta::default(),
-        "bench",
+        "operator",
         PASSWORD,
         &Right::ALL,
     )
     .await
     .unwrap();
-    let staff = common::staff_token(&client, &url, "bench", PASSWORD).await;
+    let staff = common::staff_token(&client, &url, "operator", PASSWORD).await;
     for i in 0..ACCOUNTS {
         let p = common::gql(&client, &url, Some(&staff), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
             json!({ "i": { "kind": "INDIVIDUAL", "firstName": "Bench", "lastName": format!("Member{i}") } })).await;

@@ -91,7 +91,7 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
         app.services(),
         None,
         &RequestMeta::default(),
-        "bench",
+        "operator",
         PW,
         &Right::ALL,
     )
@@ -103,7 +103,7 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
         .unwrap();
     let url = app.url("/graphql");
     let client = reqwest::Client::new();
-    let token = common::staff_token(&client, &url, "bench", PW).await;
+    let token = common::staff_token(&client, &url, "operator", PW).await;
     Bench {
         app,
         url,

@@ -226,6 +226,16 @@ async fn any_delivery(
     Ok(db.query_one_raw(sql.build()).await?.is_some())
 }
 
+/// Whether any delivery of the communication is still queued or being sent.
+pub async fn has_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<bool, DbErr> {
+    any_delivery(
+        db,
+        mass_id,
+        &[DeliveryStatus::Queued, DeliveryStatus::Sending],
+    )
+    .await
+}
+
 /// Records the communication as finished if all its deliveries have ended: `SENT`, or
 /// `FAILED` when none went out and some failed. Run it in a write transaction: it locks the
 /// communication first, so a retry that re-queues deliveries either commits before it looks
@@ -235,7 +245,7 @@ pub async fn settle(
     mass_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    use DeliveryStatus::*;
+    use DeliveryStatus::{Failed, Sent};
     let mut lock = Sql::new(db.get_database_backend());
     lock.push("SELECT id FROM mass_communications WHERE id = ")
         .param(mass_id);
@@ -244,7 +254,7 @@ pub async fn settle(
         lock.push(" FOR UPDATE");
     }
     db.query_one_raw(lock.build()).await?;
-    if any_delivery(db, mass_id, &[Queued, Sending]).await? {
+    if has_pending(db, mass_id).await? {
         return Ok(false);
     }
     let failed =
