@@ -116,6 +116,30 @@ pub struct RecipientFilter {
     pub search: Option<String>,
     /// Also the people related to each organisation the filter matches.
     pub include_related_profiles: bool,
+    /// Only profiles with (`true`) or without (`false`) a portal username or password.
+    pub has_credentials: Option<bool>,
+    /// Only profiles with (`true`) or without (`false`) a portal password.
+    pub has_password: Option<bool>,
+    /// Only profiles that have (`true`) or have never (`false`) signed in.
+    pub signed_in: Option<bool>,
+    /// Only profiles that signed in at or after this moment.
+    pub signed_in_since: Option<DateTime<Utc>>,
+    /// Only profiles with one of these membership statuses (empty: any).
+    pub member_statuses: Vec<MemberStatus>,
+    /// Only the recipients of an earlier communication: the reminder.
+    pub from_communication: Option<FollowUp>,
+}
+
+/// "Everyone from communication 12 whose link is still unused or expired": who a reminder
+/// goes to, judged when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The earlier communication.
+    pub communication: i64,
+    /// Only recipients whose link is in one of these states (empty: any).
+    pub link_states: Vec<LinkState>,
+    /// Only recipients whose delivery has one of these statuses (empty: any).
+    pub delivery_statuses: Vec<DeliveryStatus>,
 }
 
 /// Where a mass communication stands.
@@ -263,6 +287,13 @@ pub enum LinkState {
     /// A later link or a new password retired it unused.
     Replaced,
 }
+
+db_enum!(LinkState {
+    Unused => "UNUSED",
+    Used => "USED",
+    Expired => "EXPIRED",
+    Replaced => "REPLACED",
+});
 
 impl LinkState {
     /// The state of a link from its token's facts. Used wins; a retired link is replaced

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{MemberStatus, ProfileId, ProfileKind};
+use super::{FollowUp, MemberStatus, ProfileId, ProfileKind};
 
 /// A member profile as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,4 +62,14 @@ pub struct ProfileFilter {
     pub has_email: Option<bool>,
     /// Only profiles with (`true`) or without (`false`) a portal username or password.
     pub has_credentials: Option<bool>,
+    /// Only profiles with (`true`) or without (`false`) a portal password.
+    pub has_password: Option<bool>,
+    /// Only profiles that have (`true`) or have never (`false`) signed in to the portal.
+    pub signed_in: Option<bool>,
+    /// Only profiles that signed in at or after this moment.
+    pub signed_in_since: Option<DateTime<Utc>>,
+    /// Only profiles with one of these membership statuses (empty: any).
+    pub member_statuses: Vec<MemberStatus>,
+    /// Only the recipients of an earlier communication, as they stand now.
+    pub follow_up: Option<(FollowUp, DateTime<Utc>)>,
 }

@@ -28,6 +28,7 @@ impl From<ProfileFilter> for domain::ProfileFilter {
             member_status: f.member_status.map(Into::into),
             has_email: f.has_email,
             has_credentials: f.has_credentials,
+            ..Default::default()
         }
     }
 }

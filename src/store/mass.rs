@@ -11,15 +11,16 @@ use super::outbound::{RowParts, new_row};
 use super::sql::Sql;
 use super::stored;
 use crate::domain::{
-    Delivery, DeliveryCounts, DeliveryStatus, LinkCounts, LinkState, MassCommunication,
+    Delivery, DeliveryCounts, DeliveryStatus, FollowUp, LinkCounts, LinkState, MassCommunication,
     MassListFilter, MassStatus, MassTransition, OutboundKind, ProfileFilter, ProfileId,
     RecipientFilter, Recipients, SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::{mass_communication, outbound_email};
 
-/// How recipients are kept in the `recipients` column.
+/// How recipients are kept in the `recipients` column. Unknown keys are refused: a filter
+/// part written by a newer version must not be dropped, or the filter would widen.
 #[derive(Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RecipientsJson {
     profile_ids: Option<Vec<i64>>,
     kind: Option<String>,
@@ -27,6 +28,40 @@ struct RecipientsJson {
     search: Option<String>,
     #[serde(default)]
     include_related_profiles: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    has_credentials: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    has_password: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signed_in: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signed_in_since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    member_statuses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from_communication: Option<FollowUpJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FollowUpJson {
+    id: i64,
+    #[serde(default)]
+    link_states: Vec<String>,
+    #[serde(default)]
+    delivery_statuses: Vec<String>,
+}
+
+/// Parses a list of stored spellings, refusing any this version does not know.
+fn stored_all<T>(column: &'static str, raw: Vec<String>) -> Result<Vec<T>, DbErr>
+where
+    T: std::str::FromStr<Err = String>,
+{
+    raw.iter().map(|s| stored(column, s)).collect()
+}
+
+fn spellings<T: std::fmt::Display>(values: &[T]) -> Vec<String> {
+    values.iter().map(ToString::to_string).collect()
 }
 
 fn recipients_to_json(r: &Recipients) -> String {
@@ -41,6 +76,16 @@ fn recipients_to_json(r: &Recipients) -> String {
             member_status: f.member_status.map(|s| s.as_db().to_owned()),
             search: f.search.clone(),
             include_related_profiles: f.include_related_profiles,
+            has_credentials: f.has_credentials,
+            has_password: f.has_password,
+            signed_in: f.signed_in,
+            signed_in_since: f.signed_in_since,
+            member_statuses: spellings(&f.member_statuses),
+            from_communication: f.from_communication.as_ref().map(|u| FollowUpJson {
+                id: u.communication,
+                link_states: spellings(&u.link_states),
+                delivery_statuses: spellings(&u.delivery_statuses),
+            }),
         },
     };
     serde_json::to_string(&json).unwrap_or_default()
@@ -67,6 +112,30 @@ fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
             .transpose()?,
         search: j.search,
         include_related_profiles: j.include_related_profiles,
+        has_credentials: j.has_credentials,
+        has_password: j.has_password,
+        signed_in: j.signed_in,
+        signed_in_since: j.signed_in_since,
+        member_statuses: stored_all(
+            "mass_communications.recipients.memberStatuses",
+            j.member_statuses,
+        )?,
+        from_communication: j
+            .from_communication
+            .map(|u| {
+                Ok::<_, DbErr>(FollowUp {
+                    communication: u.id,
+                    link_states: stored_all(
+                        "mass_communications.recipients.fromCommunication.linkStates",
+                        u.link_states,
+                    )?,
+                    delivery_statuses: stored_all(
+                        "mass_communications.recipients.fromCommunication.deliveryStatuses",
+                        u.delivery_statuses,
+                    )?,
+                })
+            })
+            .transpose()?,
     }))
 }
 
@@ -385,7 +454,7 @@ pub async fn deliveries(
 }
 
 /// The SQL condition on token `t` for one link state; the same rule as `LinkState::of`.
-fn link_condition(sql: &mut Sql, state: LinkState, now: DateTime<Utc>) {
+pub(crate) fn link_condition(sql: &mut Sql, state: LinkState, now: DateTime<Utc>) {
     match state {
         LinkState::Used => {
             sql.push("t.used_at IS NOT NULL");
@@ -473,6 +542,7 @@ pub async fn resolve_recipients(
     db: &impl ConnectionTrait,
     recipients: &Recipients,
     search: Option<&SearchTerm>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ProfileId>, DbErr> {
     const PAGE: u64 = 1000;
     let f = match recipients {
@@ -483,7 +553,12 @@ pub async fn resolve_recipients(
         kind: f.kind,
         member_status: f.member_status,
         has_email: None,
-        has_credentials: None,
+        has_credentials: f.has_credentials,
+        has_password: f.has_password,
+        signed_in: f.signed_in,
+        signed_in_since: f.signed_in_since,
+        member_statuses: f.member_statuses.clone(),
+        follow_up: f.from_communication.clone().map(|u| (u, now)),
     };
     let mut out = Vec::new();
     match search {

@@ -196,6 +196,80 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
         Some(false) => sql.push(" AND NOT ").push(has_creds),
         None => sql,
     };
+    // Each is one lookup of the profile's credential row by its primary key.
+    let credential = |condition: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM portal_credentials pc WHERE pc.profile_id = p.id AND {condition})"
+        )
+    };
+    match filter.has_password {
+        Some(true) => sql
+            .push(" AND ")
+            .push(&credential("pc.password_hash IS NOT NULL")),
+        Some(false) => sql
+            .push(" AND NOT ")
+            .push(&credential("pc.password_hash IS NOT NULL")),
+        None => sql,
+    };
+    match filter.signed_in {
+        Some(true) => sql
+            .push(" AND ")
+            .push(&credential("pc.last_login_at IS NOT NULL")),
+        Some(false) => sql
+            .push(" AND NOT ")
+            .push(&credential("pc.last_login_at IS NOT NULL")),
+        None => sql,
+    };
+    if let Some(since) = filter.signed_in_since {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM portal_credentials pc WHERE pc.profile_id = p.id \
+             AND pc.last_login_at >= ",
+        )
+        .param(since)
+        .push(")");
+    }
+    if !filter.member_statuses.is_empty() {
+        sql.push(" AND p.member_status IN (");
+        for (i, status) in filter.member_statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.param(status.as_db());
+        }
+        sql.push(")");
+    }
+    if let Some((follow_up, now)) = &filter.follow_up {
+        // One lookup per profile on the unique (mass_communication_id, profile_id) index.
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM outbound_emails o LEFT JOIN credential_tokens t ON t.id = \
+             (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
+             WHERE o.profile_id = p.id AND o.mass_communication_id = ",
+        )
+        .param(follow_up.communication);
+        if !follow_up.delivery_statuses.is_empty() {
+            sql.push(" AND o.status IN (");
+            for (i, status) in follow_up.delivery_statuses.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.param(status.as_db());
+            }
+            sql.push(")");
+        }
+        if !follow_up.link_states.is_empty() {
+            sql.push(" AND (");
+            for (i, state) in follow_up.link_states.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("(");
+                super::mass::link_condition(sql, *state, *now);
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        sql.push(")");
+    }
 }
 
 /// A page of profiles in ID order after `after`, without a search term.

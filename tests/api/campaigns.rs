@@ -7,7 +7,7 @@ use memberkey::domain::Right;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, both, code, per_backend, person, spawn_app_with_clock};
-use crate::mass::{SEND, create_ok, wait_done};
+use crate::mass::{SEND, create, create_ok, wait_done};
 use crate::resets::{NEW_PASSWORD, links, send_reset, set_with_token, token_of};
 
 const LEDGER: &str = "query($id: ID!, $link: LinkState) { massCommunication(id: $id) { counts { sent linkUsed linkUnused linkExpired linkReplaced } deliveries(first: 50, linkState: $link) { edges { node { email recipientName linkState } } } } }";
@@ -202,5 +202,91 @@ both!(
         let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
         let denied = app.gql(Some(&clerk), LIST, json!({})).await;
         assert_eq!(code(&denied), "FORBIDDEN", "{denied}");
+    }
+);
+
+both!(
+    a_reminder_reaches_exactly_those_who_did_not_act,
+    |app| async move {
+        let admin = app.admin().await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let email = format!("member{i}@example.org");
+            ids.push(
+                app.create_profile(&admin, person(&format!("M{i}"), "Lund", Some(&email)))
+                    .await,
+            );
+        }
+        let first = create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "Your portal", "html": "<p>{{portal_login_credentials_link}}</p>", "recipients": { "profileIds": ids } }),
+    )
+    .await;
+        app.gql(Some(&admin), SEND, json!({ "id": first })).await;
+        wait_done(&app, &admin, &first).await;
+        // Two of the five set their passwords.
+        for to in ["member0@example.org", "member3@example.org"] {
+            let mail = app.mail.sent();
+            let m = mail.iter().find(|m| m.to == to).expect("a copy each");
+            let done = set_with_token(&app, &token_of(&links(m)[0]), NEW_PASSWORD).await;
+            assert!(done["errors"].is_null(), "{done}");
+        }
+        let converted = ledger(&app, &admin, &first, None).await;
+        assert_eq!(counts(&converted), [2, 3, 0, 0], "{converted}");
+
+        // The reminder: everyone from the first communication whose link is unused or expired.
+        let reminder = create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "Reminder: your portal", "html": "<p>{{portal_login_credentials_link}}</p>",
+                "recipients": { "filter": { "fromCommunication": { "id": first, "linkStates": ["UNUSED", "EXPIRED"] } } } }),
+    )
+    .await;
+        let sent = app.gql(Some(&admin), SEND, json!({ "id": reminder })).await;
+        assert_eq!(
+            sent["data"]["sendMassCommunication"]["massCommunication"]["counts"]["total"], 3,
+            "{sent}"
+        );
+        wait_done(&app, &admin, &reminder).await;
+        let mut to: Vec<String> = app
+            .mail
+            .sent()
+            .iter()
+            .filter(|m| m.subject.starts_with("Reminder"))
+            .map(|m| m.to.clone())
+            .collect();
+        to.sort();
+        assert_eq!(
+            to,
+            [
+                "member1@example.org",
+                "member2@example.org",
+                "member4@example.org"
+            ],
+            "exactly the three who did not act"
+        );
+        // The same people by what their credentials say: no password yet, never signed in.
+        let preview = "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }";
+        let by_state = app
+        .gql(Some(&admin), preview, json!({ "i": { "subject": "S", "html": "<p>Hi</p>", "recipients": { "filter": { "hasPassword": false, "signedIn": false, "memberStatuses": ["ACTIVE"] } } } }))
+        .await;
+        let by_state = by_state["data"]["createMassCommunication"]["massCommunication"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let queued = app.gql(Some(&admin), SEND, json!({ "id": by_state })).await;
+        assert_eq!(
+            queued["data"]["sendMassCommunication"]["massCommunication"]["counts"]["total"], 3,
+            "{queued}"
+        );
+        // A filter naming a communication that does not exist is refused when saved.
+        let unknown = create(
+        &app,
+        &admin,
+        json!({ "subject": "S", "html": "<p>Hi</p>", "recipients": { "filter": { "fromCommunication": { "id": "999999" } } } }),
+    )
+    .await;
+        assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
     }
 );

@@ -129,6 +129,11 @@ async fn check_recipients(svc: &Services, r: &Recipients) -> AppResult<()> {
                 SearchTerm::parse(s)
                     .map_err(|e| AppError::bad_input("input.recipients.filter.search", e))?;
             }
+            if let Some(u) = &f.from_communication
+                && store::mass::get(&svc.db, u.communication).await?.is_none()
+            {
+                return Err(AppError::not_found("mass communication", u.communication));
+            }
             Ok(())
         }
     }

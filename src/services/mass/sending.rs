@@ -77,7 +77,7 @@ pub async fn send(
         },
         Recipients::ProfileIds(_) => None,
     };
-    let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref()).await?;
+    let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref(), now).await?;
     let mut rows = Vec::with_capacity(ids.len());
     let mut addresses = HashSet::new();
     for chunk in ids.chunks(1000) {
