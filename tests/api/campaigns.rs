@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, both, code, per_backend, person, spawn_app_with_clock};
 use crate::mass::{SEND, create, create_ok, wait_done};
 use crate::resets::{NEW_PASSWORD, links, send_reset, set_with_token, token_of};
+use crate::ws::WsClient;
 
 const LEDGER: &str = "query($id: ID!, $link: LinkState) { massCommunication(id: $id) { counts { sent linkUsed linkUnused linkExpired linkReplaced } deliveries(first: 50, linkState: $link) { edges { node { email recipientName linkState } } } } }";
 
@@ -198,10 +199,19 @@ both!(
             "the sent one and its copy"
         );
 
-        // The right is needed for all of it.
+        // The right is needed for all of it, over HTTP and over the WebSocket alike.
         let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
         let denied = app.gql(Some(&clerk), LIST, json!({})).await;
         assert_eq!(code(&denied), "FORBIDDEN", "{denied}");
+        let mut socket = WsClient::connect(&app, Some(&clerk)).await;
+        let denied = socket.run(LIST, json!({})).await.expect("answered");
+        assert_eq!(code(&denied), "FORBIDDEN", "{denied}");
+        let mut socket = WsClient::connect(&app, Some(&token)).await;
+        let listed = socket.run(LIST, json!({})).await.expect("answered");
+        assert_eq!(
+            listed["data"]["massCommunications"]["totalCount"], 2,
+            "{listed}"
+        );
     }
 );
 
