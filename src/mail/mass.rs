@@ -80,8 +80,10 @@ impl MassTemplate {
         };
         let html_value = |field: &str| -> Cow<'static, str> {
             if MergeField::from_token(field) == Some(MergeField::CredentialsLink) {
+                // Inline markup only: staff put the field inside their own paragraph as often
+                // as on a line of its own, and a <p> here would nest paragraphs.
                 Cow::Owned(format!(
-                    "<p>Username: <strong>{}</strong><br><a href=\"{}\">Set your portal password</a></p>",
+                    "Username: <strong>{}</strong><br><a href=\"{}\">Set your portal password</a>",
                     escape_html(&v.login),
                     escape_html(&v.link)
                 ))
@@ -173,6 +175,28 @@ mod tests {
         for f in MergeField::ALL {
             assert_eq!(MergeField::from_token(f.token()), Some(f));
         }
+    }
+
+    #[test]
+    fn the_credentials_field_is_inline_and_never_nests_paragraphs() {
+        let clean = sanitize("<p>Dear Ann, {{portal_login_credentials_link}}</p>");
+        let t = MassTemplate::parse("Hi", &clean).unwrap();
+        let out = t.render(&RecipientValues {
+            login: "annlee".into(),
+            link: "https://members.example/set#token=abc".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            out.html.matches("<p").count(),
+            1,
+            "only the author's own paragraph: {}",
+            out.html
+        );
+        assert!(
+            out.html.contains("Dear Ann, Username: <strong>annlee</strong><br><a href=\"https://members.example/set#token=abc\">"),
+            "{}",
+            out.html
+        );
     }
 
     #[test]
