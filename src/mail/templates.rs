@@ -37,7 +37,24 @@ fn parse(src: &str, fields: &[&str]) -> MergeTemplate {
     MergeTemplate::parse(src, |f| fields.contains(&f)).expect("built-in template parses")
 }
 
-const LETTER: &[&str] = &["association_name", "accounts", "login", "changed_at"];
+const LETTER: &[&str] = &[
+    "association_name",
+    "portal",
+    "accounts",
+    "login",
+    "changed_at",
+];
+
+/// The portal's name in headings: "Harbour Chamber Members Only portal", but just
+/// "Members Only" when the association's name already says it (the default), so no mail reads
+/// "Members Only Members Only portal".
+fn portal_name(association: &str) -> String {
+    if association.to_lowercase().contains("members only") {
+        association.to_owned()
+    } else {
+        format!("{association} Members Only portal")
+    }
+}
 const ACCOUNT: &[&str] = &["profile_name", "login", "link", "expires_at"];
 
 static FORGOT_LOGIN: LazyLock<Template> = LazyLock::new(|| Template {
@@ -85,6 +102,7 @@ pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
         .map(|a| ACCOUNT_TEXT.render(|f| account_value(a, f)))
         .collect();
     let t = &*FORGOT_LOGIN;
+    let portal = portal_name(association);
     Rendered {
         subject: t
             .subject
@@ -93,10 +111,12 @@ pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
             .to_owned(),
         html: t.html.render(|f| match f {
             "accounts" => Cow::Borrowed(html_list.as_str()),
+            "portal" => escape_html(&portal),
             _ => escape_html(association),
         }),
         text: t.text.render(|f| match f {
             "accounts" => Cow::Borrowed(text_list.as_str()),
+            "portal" => Cow::Borrowed(portal.as_str()),
             _ => Cow::Borrowed(association),
         }),
     }
@@ -105,10 +125,12 @@ pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
 /// The notice that a password was changed. It carries no password and no link.
 pub fn password_changed(association: &str, login: &str, changed_at: DateTime<Utc>) -> Rendered {
     let when = human_time(changed_at);
+    let portal = portal_name(association);
     let value = |f: &str| -> Cow<'_, str> {
         match f {
             "login" => Cow::Owned(login.to_owned()),
             "changed_at" => Cow::Owned(when.clone()),
+            "portal" => Cow::Owned(portal.clone()),
             _ => Cow::Owned(association.to_owned()),
         }
     };
@@ -149,14 +171,43 @@ mod tests {
             out.text.contains(evil),
             "the text part shows the literal name"
         );
-        assert_eq!(
-            out.subject,
-            "Harbour Chamber: set your Members Only password"
-        );
+        assert_eq!(out.subject, "Harbour Chamber: set your portal password");
         assert!(
             out.text.contains("15 January 2027, 08:00 UTC"),
             "{}",
             out.text
+        );
+    }
+
+    #[test]
+    fn the_default_name_never_stutters() {
+        let account = AccountLink {
+            profile_name: "Maria Jensen".into(),
+            login: "maria".into(),
+            link: "https://members.example.org/portal/set-password#token=abc".into(),
+            expires_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        };
+        let mails = [
+            forgot_login("Members Only", std::slice::from_ref(&account)),
+            password_changed("Members Only", "maria", Utc::now()),
+        ];
+        for out in &mails {
+            for part in [&out.subject, &out.html, &out.text] {
+                assert!(!part.contains("Members Only Members Only"), "{part}");
+            }
+            assert_eq!(
+                out.subject.matches("Members Only").count(),
+                1,
+                "{}",
+                out.subject
+            );
+        }
+        assert_eq!(mails[0].subject, "Members Only: set your portal password");
+        let real = forgot_login("Harbour Chamber", &[account]);
+        assert!(
+            real.text.starts_with("Harbour Chamber Members Only portal"),
+            "{}",
+            real.text
         );
     }
 

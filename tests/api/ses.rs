@@ -148,7 +148,7 @@ async fn reset_through_ses(backend: Backend) {
     );
     let raw = unfold_qp(message["raw_data"].as_str().unwrap());
     assert!(
-        raw.contains("Subject: Harbour Chamber: set your Members Only password"),
+        raw.contains("Subject: Harbour Chamber: set your portal password"),
         "{raw}"
     );
     assert!(!raw.contains("\nBcc:") && !raw.contains("\nCc:"));

@@ -125,7 +125,7 @@ async fn unreadable_rows_fail_alone(backend: Backend) {
     let mail = app.mail.sent();
     assert_eq!(mail.len(), 1, "{mail:#?}");
     assert!(
-        mail[0].subject.contains("set your Members Only password"),
+        mail[0].subject.contains("set your portal password"),
         "the reset went out: {mail:#?}"
     );
     let failed: String = app
