@@ -370,14 +370,38 @@ pub async fn insert_deliveries(
 }
 
 pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryCounts, DbErr> {
+    Ok(counts_many(db, &[mass_id])
+        .await?
+        .remove(&mass_id)
+        .unwrap_or_default())
+}
+
+/// The counts of several communications in one grouped query (a page of a list).
+pub async fn counts_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, DeliveryCounts>, DbErr> {
+    let mut all = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(all);
+    }
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT status, COUNT(*) AS n FROM outbound_emails WHERE mass_communication_id = ")
-        .param(mass_id)
-        .push(" GROUP BY status");
-    let mut c = DeliveryCounts::default();
+    sql.push(
+        "SELECT mass_communication_id AS id, status, COUNT(*) AS n FROM outbound_emails \
+         WHERE mass_communication_id IN (",
+    );
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(*id);
+    }
+    sql.push(") GROUP BY mass_communication_id, status");
     for row in db.query_all_raw(sql.build()).await? {
+        let id: i64 = row.try_get("", "id")?;
         let s: String = row.try_get("", "status")?;
         let n: i64 = row.try_get("", "n")?;
+        let c: &mut DeliveryCounts = all.entry(id).or_default();
         c.total += n;
         match stored::<DeliveryStatus>("outbound_emails.status", &s)? {
             DeliveryStatus::Sent => c.sent += n,
@@ -387,7 +411,7 @@ pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryC
             DeliveryStatus::Queued | DeliveryStatus::Sending => c.pending += n,
         }
     }
-    Ok(c)
+    Ok(all)
 }
 
 /// One page of deliveries in ID order, optionally of one status, with each link's state.

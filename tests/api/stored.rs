@@ -3,8 +3,22 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, both, code, per_backend, person, spawn_app_with};
+use crate::helpers::{Backend, TestApp, both, code, per_backend, person, spawn_app_with};
 use crate::mass::{SEND, create_ok};
+
+/// A draft to one person with an address; returns the person's and the draft's IDs.
+async fn draft_to_ann(app: &TestApp, token: &str) -> (String, String) {
+    let id = app
+        .create_profile(token, person("Ann", "Lee", Some("ann@example.org")))
+        .await;
+    let mass = create_ok(
+        app,
+        token,
+        json!({ "subject": "News", "html": "<p>Hi</p>", "recipients": { "profileIds": [id] } }),
+    )
+    .await;
+    (id, mass)
+}
 
 const STATUS: &str = "query($id: ID!) { massCommunication(id: $id) { status finishedAt } }";
 
@@ -12,15 +26,7 @@ both!(
     an_unknown_stored_status_is_an_error_not_a_draft,
     |app| async move {
         let token = app.admin().await;
-        let id = app
-            .create_profile(&token, person("Ann", "Lee", Some("ann@example.org")))
-            .await;
-        let mass = create_ok(
-            &app,
-            &token,
-            json!({ "subject": "News", "html": "<p>Hi</p>", "recipients": { "profileIds": [id] } }),
-        )
-        .await;
+        let (_, mass) = draft_to_ann(&app, &token).await;
         app.sql_exec(&format!(
             "UPDATE mass_communications SET status = 'ARCHIVED' WHERE id = {mass}"
         ))
@@ -103,15 +109,7 @@ per_backend!(
 async fn unreadable_rows_fail_alone(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.mail.worker = false).await;
     let token = app.admin().await;
-    let id = app
-        .create_profile(&token, person("Ann", "Lee", Some("ann@example.org")))
-        .await;
-    let mass = create_ok(
-        &app,
-        &token,
-        json!({ "subject": "News", "html": "<p>Hi</p>", "recipients": { "profileIds": [id] } }),
-    )
-    .await;
+    let (id, mass) = draft_to_ann(&app, &token).await;
     let sent = app.gql(Some(&token), SEND, json!({ "id": mass })).await;
     assert!(sent["errors"].is_null(), "{sent}");
     let reset = "mutation($p: ID!) { sendPasswordResetEmail(profileId: $p) { sentTo } }";

@@ -53,6 +53,18 @@ pub struct MassView {
     pub status: MassStatus,
 }
 
+impl MassView {
+    /// The view, with the status its counts add up to.
+    fn new(communication: MassCommunication, counts: DeliveryCounts) -> Self {
+        let status = counts.progress(communication.status);
+        Self {
+            communication,
+            counts,
+            status,
+        }
+    }
+}
+
 fn bad(field: &str, message: impl Into<String>) -> AppError {
     AppError::BadUserInput {
         field: field.into(),

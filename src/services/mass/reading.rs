@@ -16,21 +16,9 @@ use super::{MassView, load};
 /// the delivery worker records a finished send.
 pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<MassView> {
     principal.require(Right::SendMassCommunications)?;
-    with_counts(svc, load(svc, id).await?).await
-}
-
-async fn with_counts(
-    svc: &Services,
-    communication: crate::domain::MassCommunication,
-) -> AppResult<MassView> {
-    let id = communication.id;
+    let communication = load(svc, id).await?;
     let counts = store::mass::counts(&svc.db, id).await?;
-    let status = counts.progress(communication.status);
-    Ok(MassView {
-        communication,
-        counts,
-        status,
-    })
+    Ok(MassView::new(communication, counts))
 }
 
 /// One page of deliveries, optionally only those of one status and one link state.
@@ -73,10 +61,15 @@ pub async fn list(
     let mut found = store::mass::list(&svc.db, filter, after, first + 1).await?;
     let has_next_page = found.len() as u64 > first;
     found.truncate(first as usize);
-    let mut items = Vec::with_capacity(found.len());
-    for communication in found {
-        items.push(with_counts(svc, communication).await?);
-    }
+    let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
+    let mut counts = store::mass::counts_many(&svc.db, &ids).await?;
+    let items = found
+        .into_iter()
+        .map(|c| {
+            let n = counts.remove(&c.id).unwrap_or_default();
+            MassView::new(c, n)
+        })
+        .collect();
     let total = store::mass::count(&svc.db, filter).await?;
     Ok(MassPage {
         items,
