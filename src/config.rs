@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use chrono::Duration;
 
+use crate::domain::MemberStatus;
+
 /// Argon2id cost parameters for new hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Settings {
@@ -68,6 +70,12 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// Browser origins (e.g. the association's SPA) allowed to call the API cross-origin.
     pub cors_origins: Vec<String>,
+    /// The association's time zone: times in mail and on the set-password page use it.
+    pub time_zone: chrono_tz::Tz,
+    /// The Members Only portal's address, for "Go to the portal" links; `None` when unknown.
+    pub portal_url: Option<String>,
+    /// The membership statuses whose members may sign in to the portal; `None` allows all.
+    pub sign_in_statuses: Option<Vec<MemberStatus>>,
     pub mail: MailSettings,
 }
 
@@ -190,6 +198,9 @@ impl Default for Config {
             ws_init_timeout: std::time::Duration::from_secs(10),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            time_zone: chrono_tz::Tz::UTC,
+            portal_url: None,
+            sign_in_statuses: None,
             mail: MailSettings::default(),
         }
     }
@@ -295,6 +306,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_MEMBER_SESSION_TTL_MINUTES",
     "MEMBERKEY_OUTBOX_DIR",
     "MEMBERKEY_PASSWORD_MIN_LENGTH",
+    "MEMBERKEY_PORTAL_URL",
     "MEMBERKEY_PUBLIC_URL",
     "MEMBERKEY_RESETS_PER_ADDRESS_PER_HOUR",
     "MEMBERKEY_RESET_IP_LIMIT",
@@ -307,9 +319,11 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_SES_ENDPOINT",
     "MEMBERKEY_SES_REGION",
     "MEMBERKEY_SET_PASSWORD_URL",
+    "MEMBERKEY_SIGN_IN_STATUSES",
     "MEMBERKEY_STAFF_LINK_TTL_MINUTES",
     "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",
     "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
+    "MEMBERKEY_TIMEZONE",
     "MEMBERKEY_TOKEN_IP_LIMIT",
     "MEMBERKEY_TRUSTED_PROXIES",
     "MEMBERKEY_WS_INIT_TIMEOUT_SECONDS",
@@ -341,6 +355,13 @@ pub fn unknown_settings() -> Vec<(String, Option<&'static str>)> {
 }
 
 impl Config {
+    /// Whether members with this membership status may sign in to the portal.
+    pub fn may_sign_in(&self, status: MemberStatus) -> bool {
+        self.sign_in_statuses
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&status))
+    }
+
     /// Reads every `MEMBERKEY_*` variable over the embedded defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut c = Config::default();
@@ -440,6 +461,7 @@ impl Config {
                 message: format!("{bad:?} is not an origin such as https://portal.example.org"),
             });
         }
+        portal_from_env(&mut c)?;
         mail_from_env(&mut c.mail)?;
         if c.lockout_threshold < 1 {
             return Err(ConfigError {
@@ -467,6 +489,53 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// The portal's address, time zone and who may sign in.
+fn portal_from_env(c: &mut Config) -> Result<(), ConfigError> {
+    let mut zone = String::new();
+    var("MEMBERKEY_TIMEZONE", &mut zone)?;
+    if !zone.is_empty() {
+        c.time_zone = zone.parse().map_err(|_| ConfigError {
+            var: "MEMBERKEY_TIMEZONE",
+            message: format!(
+                "{zone:?} is not an IANA time zone name such as Europe/Copenhagen or America/New_York"
+            ),
+        })?;
+    }
+    optional("MEMBERKEY_PORTAL_URL", &mut c.portal_url)?;
+    if let Some(url) = &c.portal_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ConfigError {
+            var: "MEMBERKEY_PORTAL_URL",
+            message: format!("must start with http:// or https:// (got {url:?})"),
+        });
+    }
+    let mut statuses = String::new();
+    var("MEMBERKEY_SIGN_IN_STATUSES", &mut statuses)?;
+    if !statuses.is_empty() {
+        let parsed = statuses
+            .split(',')
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<MemberStatus>().map_err(|_| ConfigError {
+                    var: "MEMBERKEY_SIGN_IN_STATUSES",
+                    message: format!(
+                        "{s:?} is not a membership status; use a comma-separated list of {}",
+                        MemberStatus::ALL
+                            .iter()
+                            .map(|m| m.as_db())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        c.sign_in_statuses = Some(parsed);
+    }
+    Ok(())
 }
 
 fn optional(name: &'static str, target: &mut Option<String>) -> Result<(), ConfigError> {

@@ -26,6 +26,7 @@ pub enum ErrorCode {
     TokenExpired,
     Unauthenticated,
     Forbidden,
+    PasswordChangeRequired,
     RateLimited,
     Conflict,
     QueryTooComplex,
@@ -50,6 +51,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "TOKEN_EXPIRED",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
@@ -95,6 +97,8 @@ pub enum AppError {
     Forbidden {
         right: Option<Right>,
     },
+    /// The member must choose a new password before doing anything else.
+    PasswordChangeRequired,
     RateLimited,
     /// The record is not in a state that allows this (a sent communication cannot be edited,
     /// the last administrator cannot leave). The message says what state it is in.
@@ -150,6 +154,9 @@ impl AppError {
                 "Sign in first: this operation needs a valid session token in the Authorization header.".into()
             }
             AppError::Forbidden { right } => forbidden_message(*right),
+            AppError::PasswordChangeRequired => {
+                "Choose a new password first: call changePassword with your current password and a new one. Until then this session can only read me and sign out.".into()
+            }
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
             AppError::Conflict { message } => format!("{message}."),
             AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
@@ -173,6 +180,7 @@ impl AppError {
             AppError::TokenExpired => ErrorCode::TokenExpired,
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden { .. } => ErrorCode::Forbidden,
+            AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,

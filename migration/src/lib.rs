@@ -8,6 +8,7 @@ mod m20261127_000002_create_profile_search;
 mod m20261127_000003_link_tokens_to_mail;
 mod m20261129_000004_mark_handed_over;
 mod m20261130_000005_housekeeping_indexes;
+mod m20261201_000006_disable_credentials;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_link_tokens_to_mail::Migration),
             Box::new(m20261129_000004_mark_handed_over::Migration),
             Box::new(m20261130_000005_housekeeping_indexes::Migration),
+            Box::new(m20261201_000006_disable_credentials::Migration),
         ]
     }
 }

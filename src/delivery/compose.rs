@@ -52,7 +52,12 @@ pub async fn prepare_all(
                 Some(to) => email(
                     row,
                     to,
-                    templates::password_changed(&ctx.config.association_name, login, *changed_at),
+                    templates::password_changed(
+                        &ctx.config.association_name,
+                        ctx.config.time_zone,
+                        login,
+                        *changed_at,
+                    ),
                 ),
             },
         });
@@ -81,7 +86,11 @@ async fn prepare_links(
     Ok(email(
         row,
         to,
-        templates::forgot_login(&ctx.config.association_name, &accounts),
+        templates::forgot_login(
+            &ctx.config.association_name,
+            ctx.config.time_zone,
+            &accounts,
+        ),
     ))
 }
 

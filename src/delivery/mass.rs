@@ -14,7 +14,9 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
-use crate::mail::links::{recipient_values, sample_link, sample_values, set_password_link};
+use crate::mail::links::{
+    MailedLink, recipient_values, sample_mailed_link, sample_values, set_password_link,
+};
 use crate::mail::mass::{MassTemplate, RecipientValues};
 use crate::store::{self, Conn, outbound::Claimed, outbound::Outcome, tokens::NewToken};
 
@@ -93,10 +95,15 @@ impl MassBatch {
         Ok(batch)
     }
 
-    fn values(&self, profile: &Profile, link: String) -> RecipientValues {
+    fn values(
+        &self,
+        ctx: &Context,
+        profile: &Profile,
+        link: Option<MailedLink>,
+    ) -> RecipientValues {
         let username = self.usernames.get(&profile.id).map(String::as_str);
         let parent = profile.parent_id.and_then(|p| self.parents.get(&p));
-        recipient_values(profile, username, parent, link)
+        recipient_values(&ctx.config, profile, username, parent, link)
     }
 
     /// Writes the batch's tokens; runs in the claim transaction, before it commits.
@@ -142,14 +149,12 @@ impl MassBatch {
             return Ok(Prepared::no_address());
         };
         let profile = profile_id.and_then(|p| self.profiles.get(&p)).cloned();
+        let expires_at = ctx.clock.now() + comm.link_validity;
         let values = match (test, profile) {
-            (true, profile) => {
-                let mut v = profile
-                    .map(|p| self.values(&p, sample_link(&ctx.config)))
-                    .unwrap_or_else(|| sample_values(&ctx.config));
-                v.link = sample_link(&ctx.config);
-                v
+            (true, Some(p)) => {
+                self.values(ctx, &p, Some(sample_mailed_link(&ctx.config, expires_at)))
             }
+            (true, None) => sample_values(&ctx.config, expires_at),
             (false, None) => {
                 return Ok(Prepared::Done(Outcome::Skipped {
                     reason: SkipReason::ProfileRemoved,
@@ -158,12 +163,15 @@ impl MassBatch {
             (false, Some(profile)) => {
                 if template.uses_credentials() {
                     let token = Token::generate().map_err(AppError::internal)?;
-                    let expires_at = ctx.clock.now() + comm.link_validity;
                     self.tokens
                         .push((token.hash(), profile.id, expires_at, row.id));
-                    self.values(&profile, set_password_link(&ctx.config, &token))
+                    let link = MailedLink {
+                        url: set_password_link(&ctx.config, &token),
+                        expires_at,
+                    };
+                    self.values(ctx, &profile, Some(link))
                 } else {
-                    self.values(&profile, String::new())
+                    self.values(ctx, &profile, None)
                 }
             }
         };

@@ -32,6 +32,10 @@ pub enum AuditAction {
     CredentialsSet,
     /// Staff removed a profile's portal credentials.
     CredentialsRemoved,
+    /// Staff switched a credential off: its holder cannot sign in.
+    CredentialsDisabled,
+    /// Staff switched a credential back on.
+    CredentialsEnabled,
     /// Credentials were imported with their existing password hashes.
     CredentialsImported,
     /// Staff revealed a password they had assigned.
@@ -95,6 +99,8 @@ pub enum AuditAction {
 db_enum!(AuditAction {
     CredentialsSet => "CREDENTIALS_SET",
     CredentialsRemoved => "CREDENTIALS_REMOVED",
+    CredentialsDisabled => "CREDENTIALS_DISABLED",
+    CredentialsEnabled => "CREDENTIALS_ENABLED",
     CredentialsImported => "CREDENTIALS_IMPORTED",
     PasswordRevealed => "PASSWORD_REVEALED",
     ResetEmailQueued => "RESET_EMAIL_QUEUED",

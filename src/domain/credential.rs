@@ -38,4 +38,6 @@ pub struct CredentialInfo {
     pub failed_login_count: i32,
     /// Until when sign-in is locked after too many failures, if a lock was set.
     pub locked_until: Option<DateTime<Utc>>,
+    /// When staff switched the credential off; while set, its holder cannot sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
 }

@@ -23,11 +23,13 @@ pub enum MergeField {
     ProfileId,
     /// "Portal Login Credentials Link": the login and the recipient's own set-password link.
     CredentialsLink,
+    /// "Portal Link Expiry": when the recipient's set-password link stops working.
+    LinkExpires,
 }
 
 impl MergeField {
     /// Every merge field, in the order an editor's dropdown shows them.
-    pub const ALL: [MergeField; 8] = [
+    pub const ALL: [MergeField; 9] = [
         MergeField::FirstName,
         MergeField::LastName,
         MergeField::FullName,
@@ -36,6 +38,7 @@ impl MergeField {
         MergeField::Username,
         MergeField::ProfileId,
         MergeField::CredentialsLink,
+        MergeField::LinkExpires,
     ];
 
     /// The name between the braces.
@@ -49,6 +52,7 @@ impl MergeField {
             MergeField::Username => "username",
             MergeField::ProfileId => "profile_id",
             MergeField::CredentialsLink => super::CREDENTIALS_FIELD,
+            MergeField::LinkExpires => "portal_link_expires",
         }
     }
 
@@ -63,6 +67,7 @@ impl MergeField {
             MergeField::Username => "Username",
             MergeField::ProfileId => "Profile ID",
             MergeField::CredentialsLink => "Portal Login Credentials Link",
+            MergeField::LinkExpires => "Portal Link Expiry",
         }
     }
 
@@ -79,7 +84,10 @@ impl MergeField {
             MergeField::Username => "The portal username; the email address when there is none.",
             MergeField::ProfileId => "The recipient's profile ID.",
             MergeField::CredentialsLink => {
-                "\"Username: …\" (the email when there is no username) and the recipient's own one-time link to set or reset the portal password. [[PORTALLOGINLINK]] works too."
+                "\"Username: …\" (the email when there is no username), the recipient's own one-time link to set or reset the portal password, and when that link stops working. [[PORTALLOGINLINK]] works too."
+            }
+            MergeField::LinkExpires => {
+                "When the recipient's set-password link stops working, e.g. \"6 December 2026, 18:00 CET\", in the association's time zone. Only together with the Portal Login Credentials Link."
             }
         }
     }

@@ -15,6 +15,7 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     pub failed_login_count: i32,
     pub locked_until: Option<DateTimeUtc>,
+    pub disabled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,11 +18,15 @@ pub(super) struct SetPortalCredentialsInput {
     /// The new password. It is hashed at once and never shown again.
     #[graphql(secret)]
     password: Option<String>,
-    /// True to make the member choose a new password at next sign-in.
+    /// True to make the member choose a new password at next sign-in: until they do, their
+    /// session may only read `me`, call `changePassword` and sign out. Left out, it becomes
+    /// true when a password is given (a password staff typed is known to someone else) and
+    /// stays as it was otherwise; give false to let the member keep the password.
     must_change_password: Option<bool>,
 }
 
-/// The result of `setPortalCredentials` and `unlockPortalCredentials`.
+/// The result of `setPortalCredentials`, `setPortalCredentialsEnabled` and
+/// `unlockPortalCredentials`.
 #[derive(SimpleObject)]
 pub(super) struct PortalCredentialPayload {
     /// The credential as saved. It never carries the password or its hash.
@@ -66,6 +70,26 @@ impl CredentialMutation {
         let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
         Ok(svc_credentials::remove(svc, principal, meta, id).await?)
+    }
+
+    /// Switches a profile's portal credential off (`enabled: false`) or back on, keeping its
+    /// username and password. While it is off the member cannot sign in (they get the same
+    /// INVALID_LOGIN as for a wrong password) and switching it off signs them out everywhere.
+    /// Audited. Needs the MANAGE_PORTAL_CREDENTIALS right.
+    #[graphql(guard = "Require::Right(Right::ManagePortalCredentials)")]
+    async fn set_portal_credentials_enabled(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The profile whose credential to switch.")] profile_id: ID,
+        #[graphql(desc = "False to stop the member signing in; true to allow it again.")]
+        enabled: bool,
+    ) -> Result<PortalCredentialPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = parse_profile_id(&profile_id)?;
+        let info = svc_credentials::set_enabled(svc, principal, meta, id, enabled).await?;
+        Ok(PortalCredentialPayload {
+            credential: PortalCredential::saved(info),
+        })
     }
 
     /// Clears a sign-in lockout before it runs out. Needs the MANAGE_PORTAL_CREDENTIALS right.

@@ -18,11 +18,29 @@ use async_graphql::extensions::{
 use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
 
+use super::RequestContext;
 use super::documents::{DocumentCache, Entry, MAX_QUERY_BYTES};
 use super::errors::{self, Failures};
 use super::limits::{self, Limits};
 use super::lock;
 use crate::error::ErrorCode;
+
+/// Why the caller may not run this root field, if they may not.
+fn root_field_refusal(ctx: &ExtensionContext<'_>, info: &ResolveInfo<'_>) -> Option<ServerError> {
+    if info.path_node.parent.is_some() || info.is_for_introspection {
+        return None;
+    }
+    let request = ctx.data_opt::<RequestContext>()?;
+    let refusal = request.principal.may_run(info.name).err()?;
+    let mut error = ServerError::from(refusal);
+    error.path = info
+        .path_node
+        .to_string_vec()
+        .into_iter()
+        .map(async_graphql::PathSegment::Field)
+        .collect();
+    Some(error)
+}
 
 /// Builds one [`GateExtension`] per request, sharing the document cache.
 pub(super) struct Gate {
@@ -177,7 +195,13 @@ impl Extension for GateExtension {
     ) -> ServerResult<Option<Value>> {
         let return_type = info.return_type;
         let path_node = info.path_node;
-        let result = next.run(ctx, info).await;
+        // Root fields ask the caller whether they may run at all (a member who must change
+        // their password may run only a few). Checked here, once for every root field, so a
+        // field added later is held back without anyone remembering to guard it.
+        let result = match root_field_refusal(ctx, &info) {
+            Some(refusal) => Err(refusal),
+            None => next.run(ctx, info).await,
+        };
         errors::settle(&self.failures, return_type, path_node, result)
     }
 }

@@ -15,6 +15,10 @@ pub(super) struct MemberLoginPayload {
     token: String,
     /// The member who signed in.
     profile: Profile,
+    /// True when the member must choose a new password now (a password staff set, or staff
+    /// asked for it). Until they call `changePassword`, this session may only read `me`, call
+    /// `changePassword` and `memberLogout`; anything else answers PASSWORD_CHANGE_REQUIRED.
+    must_change_password: bool,
 }
 
 /// The signed-in member's own account.
@@ -34,7 +38,8 @@ impl MemberAccount {
     async fn username(&self) -> Option<&str> {
         self.credential.as_ref().and_then(|c| c.username.as_deref())
     }
-    /// True when the member must choose a new password now.
+    /// True when the member must choose a new password now; until then the session may only
+    /// read `me`, call `changePassword` and `memberLogout`.
     async fn must_change_password(&self) -> bool {
         self.credential
             .as_ref()
@@ -75,7 +80,9 @@ impl MemberMutation {
     /// Signs a member in with their username or email address. When several profiles share
     /// the email and the password matches more than one, the answer is AMBIGUOUS_LOGIN: sign
     /// in with the username. Every other failure is INVALID_LOGIN. After too many failures
-    /// the account is locked for a while.
+    /// the account is locked for a while. A credential staff switched off, or a member whose
+    /// membership status may not sign in (`MEMBERKEY_SIGN_IN_STATUSES`), gets the same
+    /// INVALID_LOGIN.
     async fn member_login(
         &self,
         ctx: &Context<'_>,
@@ -83,10 +90,11 @@ impl MemberMutation {
         #[graphql(secret)] password: String,
     ) -> Result<MemberLoginPayload> {
         let (svc, _, meta) = parts(ctx)?;
-        let (token, profile) = member_auth::login(svc, meta, &login, &password).await?;
+        let signed_in = member_auth::login(svc, meta, &login, &password).await?;
         Ok(MemberLoginPayload {
-            token: token.expose().to_owned(),
-            profile: Profile(profile),
+            token: signed_in.token.expose().to_owned(),
+            profile: Profile(signed_in.profile),
+            must_change_password: signed_in.must_change_password,
         })
     }
 

@@ -72,6 +72,20 @@ pub(super) struct PasswordPolicy {
     max_length: usize,
 }
 
+/// Public facts about the Members Only portal, for member-facing pages such as the
+/// set-password page. Open to anyone.
+#[derive(SimpleObject)]
+pub(super) struct PortalSettings {
+    /// The association's name (`MEMBERKEY_ASSOCIATION_NAME`).
+    association_name: String,
+    /// The Members Only portal's address, for "Go to the portal" links
+    /// (`MEMBERKEY_PORTAL_URL`); null when it is not configured.
+    portal_url: Option<String>,
+    /// The association's time zone, an IANA name such as `Europe/Copenhagen`
+    /// (`MEMBERKEY_TIMEZONE`). Times in mail are shown in it; pages should show times in it too.
+    time_zone: String,
+}
+
 #[derive(Default)]
 pub(super) struct ResetQuery;
 
@@ -100,6 +114,16 @@ impl ResetQuery {
         Ok(PasswordPolicy {
             min_length: svc.config.password_min_chars,
             max_length: Policy::MAX_CHARS,
+        })
+    }
+
+    /// The portal's public settings: its address, the association's name and time zone.
+    async fn portal_settings(&self, ctx: &Context<'_>) -> Result<PortalSettings> {
+        let (svc, _, _) = parts(ctx)?;
+        Ok(PortalSettings {
+            association_name: svc.config.association_name.clone(),
+            portal_url: svc.config.portal_url.clone(),
+            time_zone: svc.config.time_zone.name().to_owned(),
         })
     }
 }

@@ -245,6 +245,17 @@ impl PortalCredential {
     async fn locked_until(&self) -> Option<DateTime<Utc>> {
         self.info.locked_until
     }
+    /// False while staff have switched the credential off (`setPortalCredentialsEnabled`):
+    /// the member cannot sign in until it is switched on again.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn enabled(&self) -> bool {
+        self.info.disabled_at.is_none()
+    }
+    /// When staff switched the credential off; null while it is on.
+    #[graphql(guard = "Require::Right(DomainRight::ManagePortalCredentials)")]
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.info.disabled_at
+    }
 }
 
 /// A staff user of the association.

@@ -2,9 +2,19 @@
 //! staff pass on) and the delivery worker (the mail itself) build them, so they live here,
 //! below both, and take only the settings.
 
+use chrono::{DateTime, Utc};
+
 use crate::config::Config;
 use crate::domain::{Profile, Token};
 use crate::mail::mass::RecipientValues;
+use crate::mail::templates::human_time;
+
+/// A set-password link as a message shows it: where it points and when it stops working.
+#[derive(Debug, Clone)]
+pub struct MailedLink {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
 
 /// Where a set-password link points: the configured SPA, else the built-in page. The token
 /// rides in the fragment, so it never reaches a server log or a Referer header.
@@ -26,14 +36,17 @@ pub fn sample_link(config: &Config) -> String {
     format!("{}#token=SAMPLE-LINK-FOR-PREVIEW-ONLY", link_base(config))
 }
 
-/// One recipient's merge values. A person's organisation is their parent's name.
+/// One recipient's merge values. A person's organisation is their parent's name. `link` is
+/// `None` for a message that carries no set-password link.
 pub fn recipient_values(
+    config: &Config,
     profile: &Profile,
     username: Option<&str>,
     parent: Option<&Profile>,
-    link: String,
+    link: Option<MailedLink>,
 ) -> RecipientValues {
     let email = profile.email.clone().unwrap_or_default();
+    let (link, link_expires) = shown(config, link);
     RecipientValues {
         first_name: profile.first_name.clone().unwrap_or_default(),
         last_name: profile.last_name.clone().unwrap_or_default(),
@@ -47,11 +60,26 @@ pub fn recipient_values(
         email,
         profile_id: profile.id.to_string(),
         link,
+        link_expires,
+    }
+}
+
+fn shown(config: &Config, link: Option<MailedLink>) -> (String, String) {
+    link.map(|l| (l.url, human_time(l.expires_at, config.time_zone)))
+        .unwrap_or_default()
+}
+
+/// The sample link of a preview or test copy, shown as expiring when a real one sent now would.
+pub fn sample_mailed_link(config: &Config, expires_at: DateTime<Utc>) -> MailedLink {
+    MailedLink {
+        url: sample_link(config),
+        expires_at,
     }
 }
 
 /// Values for a preview or test copy without a recipient.
-pub fn sample_values(config: &Config) -> RecipientValues {
+pub fn sample_values(config: &Config, expires_at: DateTime<Utc>) -> RecipientValues {
+    let (link, link_expires) = shown(config, Some(sample_mailed_link(config, expires_at)));
     RecipientValues {
         first_name: "Alex".into(),
         last_name: "Sample".into(),
@@ -60,6 +88,7 @@ pub fn sample_values(config: &Config) -> RecipientValues {
         email: "alex.sample@example.org".into(),
         login: "alex.sample".into(),
         profile_id: "0".into(),
-        link: sample_link(config),
+        link,
+        link_expires,
     }
 }

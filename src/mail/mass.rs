@@ -34,6 +34,8 @@ pub struct RecipientValues {
     pub profile_id: String,
     /// The recipient's own set-password link.
     pub link: String,
+    /// When that link stops working, as the recipient reads it; empty without a link.
+    pub link_expires: String,
 }
 
 impl MassTemplate {
@@ -44,19 +46,38 @@ impl MassTemplate {
         let html_t = MergeTemplate::parse(html, is_special_field).map_err(|e| ("html", e))?;
         let text = MergeTemplate::parse(&html_text::to_text(html), is_special_field)
             .map_err(|e| ("html", e))?;
-        Ok(Self {
+        let template = Self {
             subject,
             html: html_t,
             text,
             fields_in_tags: fields_in_tags(html),
-        })
+        };
+        if template.uses(MergeField::LinkExpires) && !template.uses_credentials() {
+            let expiry = MergeField::LinkExpires.token();
+            let part = if template.subject.fields().any(|f| f == expiry) {
+                "subject"
+            } else {
+                "html"
+            };
+            return Err((
+                part,
+                InvalidInput::new(format!(
+                    "uses {{{{{expiry}}}}} without {{{{{CREDENTIALS_FIELD}}}}}: the date is when that link stops working, so add the Portal Login Credentials Link too"
+                )),
+            ));
+        }
+        Ok(template)
     }
 
     /// Whether any part carries the credentials field (so each recipient needs a link).
     pub fn uses_credentials(&self) -> bool {
+        self.uses(MergeField::CredentialsLink)
+    }
+
+    fn uses(&self, field: MergeField) -> bool {
         [&self.subject, &self.html, &self.text]
             .iter()
-            .any(|t| t.fields().any(|f| f == CREDENTIALS_FIELD))
+            .any(|t| t.fields().any(|f| f == field.token()))
     }
 
     pub fn render(&self, v: &RecipientValues) -> Rendered {
@@ -69,10 +90,17 @@ impl MassTemplate {
                 Some(MergeField::Email) => v.email.clone(),
                 Some(MergeField::Username) => v.login.clone(),
                 Some(MergeField::ProfileId) => v.profile_id.clone(),
-                Some(MergeField::CredentialsLink) => format!(
-                    "Username: {}\nSet your portal password: {}",
-                    v.login, v.link
-                ),
+                Some(MergeField::CredentialsLink) => {
+                    let mut text = format!(
+                        "Username: {}\nSet your portal password: {}",
+                        v.login, v.link
+                    );
+                    if !v.link_expires.is_empty() {
+                        text.push_str(&format!("\nThis link works until {}.", v.link_expires));
+                    }
+                    text
+                }
+                Some(MergeField::LinkExpires) => v.link_expires.clone(),
                 // Parsing admits only known fields; anything else prints nothing, never a
                 // credential.
                 None => String::new(),
@@ -82,11 +110,18 @@ impl MassTemplate {
             if MergeField::from_token(field) == Some(MergeField::CredentialsLink) {
                 // Inline markup only: staff put the field inside their own paragraph as often
                 // as on a line of its own, and a <p> here would nest paragraphs.
-                Cow::Owned(format!(
+                let mut html = format!(
                     "Username: <strong>{}</strong><br><a href=\"{}\">Set your portal password</a>",
                     escape_html(&v.login),
                     escape_html(&v.link)
-                ))
+                );
+                if !v.link_expires.is_empty() {
+                    html.push_str(&format!(
+                        "<br>This link works until {}.",
+                        escape_html(&v.link_expires)
+                    ));
+                }
+                Cow::Owned(html)
             } else {
                 Cow::Owned(escape_html(&plain(field)).into_owned())
             }
@@ -197,6 +232,50 @@ mod tests {
             "{}",
             out.html
         );
+    }
+
+    #[test]
+    fn the_credentials_field_says_when_its_link_stops_working() {
+        let clean = sanitize(
+            "<p>{{portal_login_credentials_link}}</p><p>Until {{portal_link_expires}}</p>",
+        );
+        let t = MassTemplate::parse("Your link, until {{portal_link_expires}}", &clean).unwrap();
+        let out = t.render(&RecipientValues {
+            login: "annlee".into(),
+            link: "https://members.example/set#token=abc".into(),
+            link_expires: "6 December 2026, 18:00 CET".into(),
+            ..Default::default()
+        });
+        assert_eq!(out.subject, "Your link, until 6 December 2026, 18:00 CET");
+        assert!(
+            out.html
+                .contains("</a><br>This link works until 6 December 2026, 18:00 CET.</p>"),
+            "{}",
+            out.html
+        );
+        assert!(
+            out.html.contains("<p>Until 6 December 2026, 18:00 CET</p>"),
+            "{}",
+            out.html
+        );
+        assert!(
+            out.text
+                .contains("This link works until 6 December 2026, 18:00 CET."),
+            "{}",
+            out.text
+        );
+        // The date belongs to the link: without the link field it is refused, naming both.
+        let (part, err) =
+            MassTemplate::parse("Hi", "<p>Until {{portal_link_expires}}</p>").unwrap_err();
+        assert_eq!(part, "html");
+        assert!(
+            err.message.contains("portal_login_credentials_link"),
+            "{}",
+            err.message
+        );
+        let (part, _) =
+            MassTemplate::parse("Until {{portal_link_expires}}", "<p>Hi</p>").unwrap_err();
+        assert_eq!(part, "subject");
     }
 
     #[test]

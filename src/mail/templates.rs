@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::domain::{MergeTemplate, escape_html};
 
@@ -75,31 +76,41 @@ static PASSWORD_CHANGED: LazyLock<Template> = LazyLock::new(|| Template {
     text: parse(include_str!("templates/password_changed.txt"), LETTER),
 });
 
-/// How times appear in mail: unambiguous for readers anywhere.
-pub fn human_time(t: DateTime<Utc>) -> String {
-    t.format("%-d %B %Y, %H:%M UTC").to_string()
+/// How times appear in mail: in the association's time zone, with the zone named, e.g.
+/// "6 December 2026, 18:00 CET". Zones without a lettered abbreviation show their offset
+/// ("UTC-03").
+pub fn human_time(t: DateTime<Utc>, zone: Tz) -> String {
+    let local = t.with_timezone(&zone);
+    let abbreviation = local.format("%Z").to_string();
+    let label = if abbreviation.starts_with(['+', '-']) {
+        format!("UTC{abbreviation}")
+    } else {
+        abbreviation
+    };
+    format!("{} {label}", local.format("%-d %B %Y, %H:%M"))
 }
 
-fn account_value<'a>(a: &'a AccountLink, field: &str) -> Cow<'a, str> {
+fn account_value<'a>(a: &'a AccountLink, field: &str, zone: Tz) -> Cow<'a, str> {
     match field {
         "profile_name" => Cow::Borrowed(&a.profile_name),
         "login" => Cow::Borrowed(&a.login),
         "link" => Cow::Borrowed(&a.link),
-        _ => Cow::Owned(human_time(a.expires_at)),
+        _ => Cow::Owned(human_time(a.expires_at, zone)),
     }
 }
 
 /// The standard "Forgot Login" email: one entry per account that uses the address.
-pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
+pub fn forgot_login(association: &str, zone: Tz, accounts: &[AccountLink]) -> Rendered {
     let html_list: String = accounts
         .iter()
         .map(|a| {
-            ACCOUNT_HTML.render(|f| Cow::Owned(escape_html(&account_value(a, f)).into_owned()))
+            ACCOUNT_HTML
+                .render(|f| Cow::Owned(escape_html(&account_value(a, f, zone)).into_owned()))
         })
         .collect();
     let text_list: String = accounts
         .iter()
-        .map(|a| ACCOUNT_TEXT.render(|f| account_value(a, f)))
+        .map(|a| ACCOUNT_TEXT.render(|f| account_value(a, f, zone)))
         .collect();
     let t = &*FORGOT_LOGIN;
     let portal = portal_name(association);
@@ -123,8 +134,13 @@ pub fn forgot_login(association: &str, accounts: &[AccountLink]) -> Rendered {
 }
 
 /// The notice that a password was changed. It carries no password and no link.
-pub fn password_changed(association: &str, login: &str, changed_at: DateTime<Utc>) -> Rendered {
-    let when = human_time(changed_at);
+pub fn password_changed(
+    association: &str,
+    zone: Tz,
+    login: &str,
+    changed_at: DateTime<Utc>,
+) -> Rendered {
+    let when = human_time(changed_at, zone);
     let portal = portal_name(association);
     let value = |f: &str| -> Cow<'_, str> {
         match f {
@@ -154,6 +170,7 @@ mod tests {
             "<a href=\"https://evil.example\">Click</a><img src=x onerror=alert(1)> {{link}}";
         let out = forgot_login(
             "Harbour Chamber",
+            Tz::UTC,
             &[AccountLink {
                 profile_name: evil.into(),
                 login: "maria".into(),
@@ -188,8 +205,8 @@ mod tests {
             expires_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         };
         let mails = [
-            forgot_login("Members Only", std::slice::from_ref(&account)),
-            password_changed("Members Only", "maria", Utc::now()),
+            forgot_login("Members Only", Tz::UTC, std::slice::from_ref(&account)),
+            password_changed("Members Only", Tz::UTC, "maria", Utc::now()),
         ];
         for out in &mails {
             for part in [&out.subject, &out.html, &out.text] {
@@ -203,7 +220,7 @@ mod tests {
             );
         }
         assert_eq!(mails[0].subject, "Members Only: set your portal password");
-        let real = forgot_login("Harbour Chamber", &[account]);
+        let real = forgot_login("Harbour Chamber", Tz::UTC, &[account]);
         assert!(
             real.text.starts_with("Harbour Chamber Members Only portal"),
             "{}",
@@ -213,8 +230,58 @@ mod tests {
 
     #[test]
     fn password_changed_has_no_link() {
-        let out = password_changed("Harbour Chamber", "maria", Utc::now());
+        let out = password_changed("Harbour Chamber", Tz::UTC, "maria", Utc::now());
         assert!(!out.html.contains("href"));
         assert!(out.text.contains("maria"));
+    }
+
+    #[test]
+    fn times_are_in_the_association_zone_and_name_it() {
+        // 1 800 000 000 is 15 January 2027, 08:00 UTC: winter in Copenhagen (UTC+1).
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(human_time(t, Tz::UTC), "15 January 2027, 08:00 UTC");
+        assert_eq!(
+            human_time(t, Tz::Europe__Copenhagen),
+            "15 January 2027, 09:00 CET"
+        );
+        // Summer time is the zone's own business, not a fixed offset.
+        let summer = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        assert!(
+            human_time(summer, Tz::Europe__Copenhagen).ends_with("CEST"),
+            "{}",
+            human_time(summer, Tz::Europe__Copenhagen)
+        );
+        // A zone without a lettered abbreviation shows its offset.
+        assert_eq!(
+            human_time(t, Tz::America__Sao_Paulo),
+            "15 January 2027, 05:00 UTC-03"
+        );
+        let out = forgot_login(
+            "Harbour Chamber",
+            Tz::Europe__Copenhagen,
+            &[AccountLink {
+                profile_name: "Maria Jensen".into(),
+                login: "maria".into(),
+                link: "https://members.example.org/portal/set-password#token=abc".into(),
+                expires_at: t,
+            }],
+        );
+        assert!(
+            out.text
+                .contains("This link works until 15 January 2027, 09:00 CET."),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.html.contains("15 January 2027, 09:00 CET"),
+            "{}",
+            out.html
+        );
+        let changed = password_changed("Harbour Chamber", Tz::Europe__Copenhagen, "maria", t);
+        assert!(
+            changed.text.contains("15 January 2027, 09:00 CET"),
+            "{}",
+            changed.text
+        );
     }
 }

@@ -26,6 +26,9 @@ pub struct StaffPrincipal {
 pub struct MemberPrincipal {
     pub profile_id: ProfileId,
     pub session_id: i64,
+    /// The member must choose a new password first: until then the session may only read
+    /// `me`, change the password and sign out.
+    pub must_change_password: bool,
 }
 
 /// The caller of one request, resolved once from the `Authorization` header.
@@ -63,6 +66,28 @@ impl Principal {
             Ok(staff)
         } else {
             Err(AppError::Forbidden { right: Some(right) })
+        }
+    }
+
+    /// Whether this caller may run the root field `field` (of `QueryRoot`, `MutationRoot` or
+    /// `SubscriptionRoot`). Only a member who must change their password is held back: their
+    /// session may read `me` (and the public `passwordPolicy` and `portalSettings` its form
+    /// needs), call `changePassword` and `memberLogout`, and nothing else.
+    pub fn may_run(&self, field: &str) -> AppResult<()> {
+        match self {
+            Principal::Member(m)
+                if m.must_change_password
+                    && !matches!(
+                        field,
+                        "me" | "changePassword"
+                            | "memberLogout"
+                            | "passwordPolicy"
+                            | "portalSettings"
+                    ) =>
+            {
+                Err(AppError::PasswordChangeRequired)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -122,9 +147,12 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
         if touch && now - member.last_seen_at > TOUCH_EVERY {
             store::sessions::touch::<ProfileId>(&svc.db, member.session_id, now).await?;
         }
+        let must_change_password =
+            store::credentials::must_change_password(&svc.db, member.owner).await?;
         return Ok(Principal::Member(MemberPrincipal {
             profile_id: member.owner,
             session_id: member.session_id,
+            must_change_password,
         }));
     };
     if touch && now - session.last_seen_at > TOUCH_EVERY {

@@ -112,7 +112,11 @@ pub async fn set(
             set_by: PasswordSetBy::Staff,
             sealed,
         }),
-        must_change_password: input.must_change_password,
+        // A password staff typed in is known to someone else: by default the member replaces
+        // it at the first sign-in. Staff may untick that.
+        must_change_password: input
+            .must_change_password
+            .or(password_changed.then_some(true)),
     };
     let info = store::credentials::upsert(&txn, profile_id, change, now).await?;
     if password_changed {
@@ -164,6 +168,45 @@ pub async fn remove(
     }
     txn.commit().await?;
     Ok(removed)
+}
+
+/// Switches a credential off or on without removing it. A switched-off credential keeps its
+/// username and password, its holder cannot sign in (the answer is `INVALID_LOGIN`, as for a
+/// wrong password), and its sessions end at once.
+pub async fn set_enabled(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    profile_id: ProfileId,
+    enabled: bool,
+) -> AppResult<CredentialInfo> {
+    principal.require(Right::ManagePortalCredentials)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let current = store::credentials::get(&txn, profile_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
+    if current.disabled_at.is_none() == enabled {
+        // Already as asked: nothing changes, and nothing is recorded.
+        return Ok(current);
+    }
+    let info = store::credentials::set_disabled(&txn, profile_id, (!enabled).then_some(now), now)
+        .await?
+        .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
+    let action = if enabled {
+        AuditAction::CredentialsEnabled
+    } else {
+        store::sessions::delete_all(&txn, profile_id, None).await?;
+        AuditAction::CredentialsDisabled
+    };
+    audit::record(
+        &txn,
+        now,
+        principal.audit_event(action, meta).profile(profile_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(info)
 }
 
 /// Clears a lockout before it runs out.

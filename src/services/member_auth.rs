@@ -4,11 +4,13 @@
 //! account all give `INVALID_LOGIN` after the same hashing work. Failures are counted in the
 //! database with one atomic UPDATE, so the lockout holds across processes and under load.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, AuditActor, CredentialInfo, EmailAddress, NewAuditEvent, Password,
+    AuditAction, AuditActor, CredentialInfo, EmailAddress, MemberStatus, NewAuditEvent, Password,
     PasswordContext, PasswordSetBy, Profile, ProfileId, Token, Username, search_key,
 };
 use crate::error::{AppError, AppResult};
@@ -68,25 +70,62 @@ async fn candidates(svc: &Services, login: &str) -> AppResult<Vec<LoginRecord>> 
     }
 }
 
+/// Why a credential may not sign in at all, before any password is looked at.
+fn barred(
+    svc: &Services,
+    c: &LoginRecord,
+    statuses: &HashMap<ProfileId, MemberStatus>,
+) -> Option<&'static str> {
+    if c.disabled {
+        return Some("CREDENTIAL_DISABLED");
+    }
+    match statuses.get(&c.profile_id) {
+        Some(status) if !svc.config.may_sign_in(*status) => Some("MEMBERSHIP_STATUS"),
+        _ => None,
+    }
+}
+
+/// What a successful sign-in gives: the session token, the member's profile, and whether they
+/// must choose a new password before anything else.
+pub struct SignedIn {
+    pub token: Token,
+    pub profile: Profile,
+    pub must_change_password: bool,
+}
+
 /// Signs a member in with a username or email address.
 pub async fn login(
     svc: &Services,
     meta: &RequestMeta,
     login: &str,
     password: &str,
-) -> AppResult<(Token, Profile)> {
+) -> AppResult<SignedIn> {
     super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;
     let candidate = Password::for_verification(password);
     let now = svc.clock.now();
     let found = candidates(svc, login).await?;
+    // Membership statuses are read only when the settings restrict sign-in by them.
+    let statuses = match &svc.config.sign_in_statuses {
+        Some(_) if !found.is_empty() => {
+            let ids: Vec<ProfileId> = found.iter().map(|c| c.profile_id).collect();
+            store::profiles::get_many(&svc.db, &ids)
+                .await?
+                .into_iter()
+                .map(|(id, p)| (id, p.member_status))
+                .collect()
+        }
+        _ => HashMap::new(),
+    };
     let open: Vec<&LoginRecord> = found
         .iter()
         .filter(|c| c.password_hash.is_some() && c.locked_until.is_none_or(|t| t <= now))
+        .filter(|c| barred(svc, c, &statuses).is_none())
         .collect();
     if open.is_empty() {
-        // Unknown, locked or password-less: the same work as a wrong password.
+        // Unknown, locked, switched off, outside the statuses allowed to sign in, or
+        // password-less: the same work and the same answer as a wrong password.
         svc.hasher.verify(candidate.as_ref(), None).await?;
-        let profile = found.first().map(|c| c.profile_id);
+        let first = found.first();
         let locked = found
             .iter()
             .any(|c| c.locked_until.is_some_and(|t| t > now));
@@ -95,8 +134,14 @@ pub async fn login(
         } else {
             AuditAction::MemberLoginFailed
         };
-        let event = NewAuditEvent::new(action, AuditActor::Anonymous, meta.client_ip.as_deref());
-        audit::record(&svc.db, svc.clock.now(), event.with_profile(profile)).await?;
+        let mut event =
+            NewAuditEvent::new(action, AuditActor::Anonymous, meta.client_ip.as_deref())
+                .with_profile(first.map(|c| c.profile_id));
+        // Staff asking "why can't this member sign in?" find the reason in the audit trail.
+        if let Some(reason) = first.and_then(|c| barred(svc, c, &statuses)) {
+            event = event.detail(json!({ "reason": reason }));
+        }
+        audit::record(&svc.db, svc.clock.now(), event).await?;
         return Err(AppError::InvalidLogin);
     }
     let mut matches = Vec::new();
@@ -155,7 +200,14 @@ pub async fn login(
             let event =
                 NewAuditEvent::new(AuditAction::MemberLogin, actor, meta.client_ip.as_deref());
             audit::record(&svc.db, svc.clock.now(), event.profile(profile_id)).await?;
-            Ok((token, profile))
+            let must_change_password = open
+                .iter()
+                .any(|c| c.profile_id == profile_id && c.must_change_password);
+            Ok(SignedIn {
+                token,
+                profile,
+                must_change_password,
+            })
         }
         _ => Err(AppError::AmbiguousLogin),
     }

@@ -21,6 +21,7 @@ pub(crate) fn to_info(m: portal_credential::Model) -> Result<CredentialInfo, DbE
         last_login_at: m.last_login_at,
         failed_login_count: m.failed_login_count,
         locked_until: m.locked_until,
+        disabled_at: m.disabled_at,
     })
 }
 
@@ -59,11 +60,14 @@ pub async fn usernames(
         .collect())
 }
 
-/// What a sign-in needs: the hash and the lock state. Never leaves the services layer.
+/// What a sign-in needs: the hash, the lock state and whether the credential is switched on.
+/// Never leaves the services layer.
 pub struct LoginRecord {
     pub profile_id: ProfileId,
     pub password_hash: Option<String>,
     pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub disabled: bool,
+    pub must_change_password: bool,
 }
 
 fn to_login(m: portal_credential::Model) -> LoginRecord {
@@ -71,7 +75,42 @@ fn to_login(m: portal_credential::Model) -> LoginRecord {
         profile_id: ProfileId::from_db(m.profile_id),
         password_hash: m.password_hash,
         locked_until: m.locked_until,
+        disabled: m.disabled_at.is_some(),
+        must_change_password: m.must_change_password,
     }
+}
+
+/// Whether the member must choose a new password before doing anything else. Read on every
+/// member request, so a flag staff set takes effect at once; one primary-key lookup.
+pub async fn must_change_password(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+    use sea_orm::QuerySelect;
+    let flag: Option<bool> = portal_credential::Entity::find_by_id(id.get())
+        .select_only()
+        .column(portal_credential::Column::MustChangePassword)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(flag.unwrap_or(false))
+}
+
+/// Switches a credential off (`Some(when)`) or on (`None`). `None` when there is no credential.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    disabled_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<CredentialInfo>, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let Some(existing) = portal_credential::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut m: portal_credential::ActiveModel = existing.into();
+    m.disabled_at = Set(disabled_at);
+    m.updated_at = Set(now);
+    to_info(m.update(db).await?).map(Some)
 }
 
 pub async fn get(
@@ -182,6 +221,7 @@ pub async fn upsert(
             last_login_at: Set(None),
             failed_login_count: Set(0),
             locked_until: Set(None),
+            disabled_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         },

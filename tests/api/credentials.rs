@@ -35,7 +35,8 @@ both!(staff_set_username_and_password, |app| async move {
     let cred = &resp["data"]["setPortalCredentials"]["credential"];
     assert_eq!(
         cred,
-        &json!({ "username": "MariaJ", "passwordIsSet": true, "passwordSetBy": "STAFF", "mustChangePassword": false, "failedLoginCount": 0 })
+        &json!({ "username": "MariaJ", "passwordIsSet": true, "passwordSetBy": "STAFF", "mustChangePassword": true, "failedLoginCount": 0 }),
+        "a password staff typed must be changed at first sign-in unless staff say otherwise"
     );
     assert!(
         !resp.to_string().contains(secret),

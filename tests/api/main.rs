@@ -31,6 +31,7 @@ mod schema_sdl;
 mod search;
 mod ses;
 mod sessions;
+mod sign_in_rules;
 mod staff;
 mod stored;
 mod ws;

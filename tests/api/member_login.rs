@@ -34,10 +34,11 @@ both!(members_sign_in_with_username_or_email, |app| async move {
             person("Maria", "Jensen", Some("Maria@Harbour.example")),
         )
         .await;
+    // Not asked to change the password, so the session is a full member session.
     set(
         &app,
         &admin,
-        json!({ "profileId": id, "username": "MariaJ", "password": PW }),
+        json!({ "profileId": id, "username": "MariaJ", "password": PW, "mustChangePassword": false }),
     )
     .await;
 

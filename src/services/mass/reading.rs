@@ -4,7 +4,7 @@ use crate::domain::{
     Delivery, DeliveryStatus, LinkCounts, LinkState, MassListFilter, ProfileId, Right,
 };
 use crate::error::{AppError, AppResult};
-use crate::mail::links::{recipient_values, sample_link, sample_values};
+use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
 use crate::mail::mass::MassTemplate;
 use crate::mail::templates::Rendered;
 use crate::services::{Principal, Services};
@@ -89,8 +89,10 @@ pub async fn preview(
     let comm = load(svc, id).await?;
     let template = MassTemplate::parse(&comm.subject, &comm.html)
         .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
+    // The sample link expires when a real one sent now would.
+    let expires_at = svc.clock.now() + comm.link_validity;
     let values = match profile_id {
-        None => sample_values(&svc.config),
+        None => sample_values(&svc.config, expires_at),
         Some(pid) => {
             let profile = store::profiles::get(&svc.db, pid)
                 .await?
@@ -103,10 +105,11 @@ pub async fn preview(
                 None => None,
             };
             recipient_values(
+                &svc.config,
                 &profile,
                 username.as_deref(),
                 parent.as_ref(),
-                sample_link(&svc.config),
+                Some(sample_mailed_link(&svc.config, expires_at)),
             )
         }
     };
