@@ -31,8 +31,24 @@ static STYLE: Asset = Asset::new(
     Cache::Never,
 );
 
+/// The portal's icon, also served as `/favicon.ico` for browsers that ask there by habit.
+static ICON: Asset = Asset::new(
+    "image/svg+xml",
+    include_bytes!("portal/favicon.svg"),
+    CSP,
+    Cache::Revalidate,
+);
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/portal/favicon.svg",
+            get(|h: HeaderMap| async move { ICON.respond(&h) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|h: HeaderMap| async move { ICON.respond(&h) }),
+        )
         .route(
             "/portal/set-password",
             get(|h: HeaderMap| async move { PAGE.respond(&h) }),

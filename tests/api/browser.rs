@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{Backend, per_backend, person, spawn_app};
+use crate::helpers::{Backend, per_backend, person, spawn_app, spawn_app_with};
 use crate::member_login::member_login;
 use crate::resets::{NEW_PASSWORD, check, links, nth_mail, send_reset, token_of};
 
@@ -144,6 +144,16 @@ impl Browser {
         .await;
     }
 
+    /// Resizes the window, e.g. to a phone's 390×844.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        )
+        .await;
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.element(css).await;
         self.call(
@@ -202,7 +212,11 @@ async fn set_password_in_a_browser(backend: Backend) {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, |c| {
+        c.time_zone = chrono_tz::Tz::Europe__Copenhagen;
+        c.portal_url = Some("https://portal.harbour.example/".into());
+    })
+    .await;
     let admin = app.admin().await;
     let id = app
         .create_profile(
@@ -214,9 +228,8 @@ async fn set_password_in_a_browser(backend: Backend) {
     let link = links(&nth_mail(&app, 1).await)[0].clone();
     let token = token_of(&link);
     // The mailed link, on this test server's address instead of the configured public one.
-    browser
-        .goto(&link.replace("https://members.example.org", &app.url("")))
-        .await;
+    let local_link = link.replace("https://members.example.org", &app.url(""));
+    browser.goto(&local_link).await;
 
     let login = browser
         .until("return document.getElementById('login').textContent")
@@ -233,19 +246,71 @@ async fn set_password_in_a_browser(backend: Backend) {
             .await,
         false
     );
-
-    // Live feedback on length and on the confirmation.
-    browser.type_into("#password", "too short").await;
-    let feedback = browser
-        .js("return document.getElementById('length').className")
+    // The expiry is shown in the association's time zone, named as in the mail.
+    let expires = browser
+        .js("return document.getElementById('expires').textContent")
         .await;
-    assert_eq!(feedback, "hint bad");
+    let expires = expires.as_str().unwrap();
+    assert!(
+        expires.ends_with("CET") || expires.ends_with("CEST"),
+        "{expires}"
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('brand').textContent")
+            .await,
+        "Harbour Chamber"
+    );
+    // Nothing is red before the member has typed.
+    assert_eq!(
+        browser
+            .js("return document.getElementById('length').className")
+            .await,
+        "hint"
+    );
+    browser
+        .screenshot(&format!("set-password-form-{backend:?}"))
+        .await;
+    // Readable on a phone: nothing wider than the screen.
+    browser.resize(390, 844).await;
+    assert_eq!(
+        browser
+            .js("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await,
+        true
+    );
+    browser
+        .screenshot(&format!("set-password-phone-{backend:?}"))
+        .await;
+    browser.resize(1280, 860).await;
+
+    // Live feedback on length stays neutral while typing; a submit shows what is wrong.
+    browser.type_into("#password", "too short").await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('length').className")
+            .await,
+        "hint"
+    );
+    browser.click("#submit").await;
+    browser
+        .until("return !document.getElementById('error').hidden")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('length').className")
+            .await,
+        "hint bad"
+    );
+    browser
+        .screenshot(&format!("set-password-too-short-{backend:?}"))
+        .await;
     // A long but common password is refused by the server with the reason; the link survives.
     browser.type_into("#password", "password1234").await;
     browser.type_into("#confirm", "password1234").await;
     browser.click("#submit").await;
     let error = browser
-        .until("const e = document.getElementById('error'); return !e.hidden && e.textContent")
+        .until("const e = document.getElementById('error'); return !e.hidden && e.textContent.includes('commonly') && e.textContent")
         .await;
     assert!(error.as_str().unwrap().contains("commonly used"), "{error}");
     assert_eq!(check(&app, &token).await["state"], "VALID");
@@ -258,13 +323,101 @@ async fn set_password_in_a_browser(backend: Backend) {
         .until("const e = document.getElementById('done'); return !e.hidden && e.textContent")
         .await;
     assert!(done.as_str().unwrap().contains("mariaj"), "{done}");
+    // After success: a way on to the portal.
+    assert_eq!(
+        browser
+            .js("const a = document.getElementById('portal-link'); return a.offsetParent !== null && a.href")
+            .await,
+        "https://portal.harbour.example/"
+    );
+    browser
+        .screenshot(&format!("set-password-done-{backend:?}"))
+        .await;
+
+    // The used link says so, and offers the portal too. (From another page: the same path
+    // with only a new fragment would not load the page again.)
+    browser.goto("about:blank").await;
+    browser.goto(&local_link).await;
+    let status = browser
+        .until("const s = document.getElementById('status'); return !s.textContent.startsWith('Checking') && s.textContent")
+        .await;
+    assert!(
+        status.as_str().unwrap().contains("already been used"),
+        "{status}"
+    );
+    assert_eq!(
+        browser
+            .js("const a = document.getElementById('portal-link'); return a.offsetParent !== null && a.href")
+            .await,
+        "https://portal.harbour.example/"
+    );
+    browser
+        .screenshot(&format!("set-password-used-{backend:?}"))
+        .await;
+    let problems: Vec<String> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|l| l.contains("SEVERE") || l.contains("Content Security Policy"))
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
     browser.quit().await;
 
     let resp = member_login(&app, "mariaj", NEW_PASSWORD).await;
     assert_eq!(resp["data"]["memberLogin"]["profile"]["id"], id, "{resp}");
     assert_eq!(check(&app, &token).await["state"], "USED");
+
+    // The page's icon is served from here, under the page's own CSP.
+    let icon = app
+        .client
+        .get(app.url("/portal/favicon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+    let ico = app
+        .client
+        .get(app.url("/favicon.ico"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ico.status(), 200);
 }
 per_backend!(
     a_member_sets_a_password_in_the_browser,
     super::set_password_in_a_browser
+);
+
+/// Without `MEMBERKEY_PORTAL_URL` the page cannot link to the portal, so it says what to do.
+async fn without_a_portal_address(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    browser.goto(&app.url("/portal/set-password")).await;
+    let hint = browser
+        .until("const h = document.getElementById('portal-hint'); return h.offsetParent !== null && h.textContent")
+        .await;
+    assert!(
+        hint.as_str().unwrap().contains("Harbour Chamber portal")
+            && hint.as_str().unwrap().contains("Forgot Login"),
+        "{hint}"
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('portal-link').offsetParent === null")
+            .await,
+        true,
+        "no button to a portal whose address is unknown"
+    );
+    browser
+        .screenshot(&format!("set-password-no-link-{backend:?}"))
+        .await;
+    browser.quit().await;
+}
+per_backend!(
+    the_page_says_what_to_do_without_a_portal_address,
+    super::without_a_portal_address
 );

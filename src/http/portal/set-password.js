@@ -10,7 +10,13 @@
   if (window.location.hash) {
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
+  const CHECK_LINK = "query CheckLink($t: String!) { checkSetPasswordToken(token: $t) { state login expiresAt hasUsername } passwordPolicy { minLength maxLength } portalSettings { associationName portalUrl timeZone } }";
+  const SETTINGS_ONLY = "query PortalSettings { passwordPolicy { minLength maxLength } portalSettings { associationName portalUrl timeZone } }";
   let policy = { minLength: 12, maxLength: 128 };
+  let portal = { portalUrl: null, associationName: "", timeZone: "UTC" };
+  // Length problems are shown in red only once the member tried to submit: a warning before
+  // they have typed anything says nothing useful.
+  let submitted = false;
 
   async function gql(query, variables) {
     const response = await fetch(endpoint, {
@@ -29,15 +35,51 @@
     el.hidden = false;
   }
 
+  // The association's time zone, named, as in the mail: "6 December 2026 at 18:00 CET".
+  function when(iso) {
+    const options = {
+      day: "numeric", month: "long", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      timeZone: portal.timeZone, timeZoneName: "short",
+    };
+    try {
+      return new Intl.DateTimeFormat("en-GB", options).format(new Date(iso));
+    } catch (e) {
+      delete options.timeZone;
+      return new Intl.DateTimeFormat("en-GB", options).format(new Date(iso));
+    }
+  }
+
+  // Where to go next: the portal, when its address is known; else what to do instead.
+  function offerPortal(login) {
+    $("next").hidden = false;
+    const portalName = portal.associationName ? `the ${portal.associationName} portal` : "the portal";
+    if (portal.portalUrl) {
+      const link = $("portal-link");
+      link.href = portal.portalUrl;
+      link.hidden = false;
+      if (login) {
+        show("portal-hint", `Sign in there with the login ${login} and your new password.`);
+      }
+    } else if (login) {
+      show("portal-hint", `Go back to ${portalName} where you usually sign in, and sign in with the login ${login} and your new password.`);
+    } else {
+      show("portal-hint", `Go back to ${portalName} where you usually sign in, and choose Forgot Login there to get a new link by email.`);
+    }
+  }
+
   const length = (s) => Array.from(s.normalize("NFKC")).length;
 
   function feedback() {
     const pw = $("password").value;
     const n = length(pw);
     const lengthEl = $("length");
-    if (n < policy.minLength) {
+    if (n === 0 && !submitted) {
+      lengthEl.textContent = `At least ${policy.minLength} characters. Long phrases are good passwords.`;
+      lengthEl.className = "hint";
+    } else if (n < policy.minLength) {
       lengthEl.textContent = `${n} of at least ${policy.minLength} characters. Long phrases are good passwords.`;
-      lengthEl.className = "hint bad";
+      lengthEl.className = submitted ? "hint bad" : "hint";
     } else if (n > policy.maxLength) {
       lengthEl.textContent = `${n} characters: at most ${policy.maxLength} are allowed.`;
       lengthEl.className = "hint bad";
@@ -48,7 +90,8 @@
     const confirm = $("confirm").value;
     const matchEl = $("match");
     if (!confirm) {
-      matchEl.textContent = "";
+      matchEl.textContent = submitted && pw ? "Type the password again here." : "";
+      matchEl.className = submitted && pw ? "hint bad" : "hint";
     } else if (confirm === pw) {
       matchEl.textContent = "The passwords match.";
       matchEl.className = "hint ok";
@@ -60,16 +103,11 @@
   }
 
   async function start() {
-    if (!token) {
-      show("status", "This page needs the link from your email. Open the link again, or ask for a new one with Forgot Login.");
-      return;
-    }
     let result;
     try {
-      result = await gql(
-        "query($t: String!) { checkSetPasswordToken(token: $t) { state login expiresAt hasUsername } passwordPolicy { minLength maxLength } }",
-        { t: token },
-      );
+      result = token
+        ? await gql(CHECK_LINK, { t: token })
+        : await gql(SETTINGS_ONLY, {});
     } catch (e) {
       show("status", "The server could not be reached. Check your connection and reload the page.");
       return;
@@ -79,18 +117,30 @@
       return;
     }
     policy = result.data.passwordPolicy;
+    portal = result.data.portalSettings;
+    if (portal.associationName) {
+      $("brand").textContent = portal.associationName;
+      document.title = `Set your password · ${portal.associationName}`;
+    }
+    if (!token) {
+      show("status", "This page needs the link from your email. Open the link again, or ask for a new one with Forgot Login.");
+      offerPortal(null);
+      return;
+    }
     const check = result.data.checkSetPasswordToken;
     if (check.state === "EXPIRED") {
       show("status", "This link has expired. Use Forgot Login on the portal to get a new one.");
+      offerPortal(null);
       return;
     }
     if (check.state !== "VALID") {
       show("status", "This link is invalid or has already been used. Use Forgot Login on the portal to get a new one.");
+      offerPortal(null);
       return;
     }
     $("status").hidden = true;
     $("login").textContent = check.login;
-    $("expires").textContent = new Date(check.expiresAt).toLocaleString();
+    $("expires").textContent = when(check.expiresAt);
     $("username-row").hidden = check.hasUsername;
     $("form").hidden = false;
     feedback();
@@ -101,6 +151,7 @@
   $("form").addEventListener("submit", async (event) => {
     event.preventDefault();
     $("error").hidden = true;
+    submitted = true;
     if (!feedback()) {
       show("error", "Check the password: it must be long enough and both fields must match.");
       return;
@@ -116,6 +167,7 @@
         $("form").hidden = true;
         const login = username || $("login").textContent;
         show("done", `Your password is set. You can now sign in with the login ${login}.`);
+        offerPortal(login);
         return;
       }
       show("error", (result.errors && result.errors[0] && result.errors[0].message) || "The password could not be set.");
