@@ -1,9 +1,13 @@
 //! Mass-communication benchmarks behind BENCHMARKS.md. Run with:
 //!
 //!     cargo run --release --example bench_mass -- [--recipients N] [--rate R] [--moto PATH]
+//!         [--filter JSON]
 //!
 //! 1. Queue N recipients (default 100,000): the time `sendMassCommunication` takes to resolve
-//!    them and write one delivery row each (SQLite, GraphQL over HTTP).
+//!    them and write one delivery row each (SQLite, GraphQL over HTTP). `--filter` replaces the
+//!    recipient filter (default `{"kind":"INDIVIDUAL"}`), e.g. with the campaign filters
+//!    `{"kind":"INDIVIDUAL","hasPassword":false,"signedIn":false,"memberStatuses":["ACTIVE"]}`.
+//!    Then a reminder to the same N, chosen by `fromCommunication` (links still UNUSED).
 //! 2. Delivery rate into a no-op transport with no rate limit (SQLite), and the process's
 //!    peak RSS (VmHWM) after the send.
 //! 3. With MEMBERKEY_MAX_SEND_RATE = R (default 200): the rate achieved over R × 15 messages
@@ -114,11 +118,12 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
 }
 
 impl Bench {
-    /// Creates and sends one communication to everyone; returns (id, queue time).
-    async fn send(&self) -> (String, Duration) {
+    /// Creates and sends one communication to everyone `filter` matches; returns (id, queue
+    /// time).
+    async fn send(&self, filter: &Value) -> (String, Duration) {
         let created = common::gql(&self.client, &self.url, Some(&self.token),
             "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
-            json!({ "i": { "subject": "Portal access for {{first_name}}", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
+            json!({ "i": { "subject": "Portal access for {{first_name}}", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": filter } } })).await;
         let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
             .as_str()
             .unwrap()
@@ -175,6 +180,9 @@ async fn run() {
     let n: usize = arg("--recipients", 100_000);
     let rate: f64 = arg("--rate", 200.0);
     let moto: String = arg("--moto", String::new());
+    let filter: Value =
+        serde_json::from_str(&arg("--filter", r#"{"kind":"INDIVIDUAL"}"#.to_owned()))
+            .expect("--filter is a RecipientFilterInput as JSON");
 
     // 1 and 2: queue N, deliver into a no-op transport without a rate limit.
     let noop = Arc::new(Noop::default());
@@ -185,11 +193,11 @@ async fn run() {
     };
     let b = start(unlimited, noop.clone(), n).await;
     let rss_before = peak_rss_mib();
-    let (id, queued) = b.send().await;
+    let (id, queued) = b.send(&filter).await;
     let from = Instant::now();
     let (took, counts) = b.finish(&id, from).await;
     println!(
-        "Queue {n} recipients (sendMassCommunication): {:.2} s",
+        "Queue {n} recipients (sendMassCommunication, filter {filter}): {:.2} s",
         queued.as_secs_f64()
     );
     println!(
@@ -202,6 +210,13 @@ async fn run() {
         rss_before,
         peak_rss_mib()
     );
+    // The reminder: everyone from that communication whose link is still unused.
+    let reminder = json!({ "fromCommunication": { "id": id, "linkStates": ["UNUSED"] } });
+    let (_, queued) = b.send(&reminder).await;
+    println!(
+        "Queue the reminder to the same {n} (fromCommunication, linkStates UNUSED): {:.2} s",
+        queued.as_secs_f64()
+    );
     b.app.shutdown().await;
 
     // 3: the configured rate is reached and never exceeded.
@@ -212,7 +227,7 @@ async fn run() {
         ..MailSettings::default()
     };
     let b = start(limited, noop.clone(), m).await;
-    let (id, _) = b.send().await;
+    let (id, _) = b.send(&filter).await;
     let (took, _) = b.finish(&id, Instant::now()).await;
     let times = noop.times.lock().unwrap().clone();
     let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
@@ -273,7 +288,7 @@ async fn run() {
         );
         let k = 2_000;
         let b = start(settings, ses, k).await;
-        let (id, _) = b.send().await;
+        let (id, _) = b.send(&filter).await;
         let (took, counts) = b.finish(&id, Instant::now()).await;
         println!(
             "Delivery into the SES v2 emulator (moto): {k} in {:.2} s = {:.0}/s (counts {counts})",

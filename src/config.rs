@@ -115,7 +115,9 @@ pub struct MailSettings {
     pub max_send_rate: f64,
     /// Messages being handed to the provider at once.
     pub send_concurrency: usize,
-    /// How long a claimed message stays leased to one worker before another may take it.
+    /// How long a claimed message stays leased to one worker before another may take it. A
+    /// live worker renews it every third of this, so it only bounds how long a dead worker's
+    /// messages wait.
     pub lease: Duration,
     /// How often the worker looks for due mail when nothing woke it.
     pub poll: std::time::Duration,
@@ -146,7 +148,7 @@ impl Default for MailSettings {
             ses_configuration_set: None,
             max_send_rate: 14.0,
             send_concurrency: 8,
-            lease: Duration::minutes(5),
+            lease: Duration::seconds(30),
             poll: std::time::Duration::from_millis(500),
             set_password_url: None,
             staff_link_ttl: Duration::hours(24),

@@ -9,6 +9,7 @@ mod m20261127_000003_link_tokens_to_mail;
 mod m20261129_000004_mark_handed_over;
 mod m20261130_000005_housekeeping_indexes;
 mod m20261201_000006_disable_credentials;
+mod m20261201_000007_delivery_pause;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_mark_handed_over::Migration),
             Box::new(m20261130_000005_housekeeping_indexes::Migration),
             Box::new(m20261201_000006_disable_credentials::Migration),
+            Box::new(m20261201_000007_delivery_pause::Migration),
         ]
     }
 }

@@ -89,6 +89,15 @@ async fn write_in_groups<T, F: Future<Output = ()>>(
     }
 }
 
+/// What became of one hand-over to the provider.
+enum Delivered {
+    /// The message's own outcome.
+    Outcome(Outcome),
+    /// The provider refused the whole account or sender, so this says nothing about the
+    /// message: it goes back to the queue and delivery pauses.
+    AccountRefused(String),
+}
+
 struct Job {
     id: i64,
     attempts: i32,
@@ -195,7 +204,7 @@ impl Worker {
     }
 
     /// Rows claimed per round: enough to keep the provider busy for a few seconds, few enough
-    /// that the lease never runs out while they wait for the rate limit.
+    /// that the rows held by one worker stay a small share of a large send.
     fn batch_size(&self) -> u64 {
         let mail = &self.svc.config.mail;
         let by_rate = (mail.max_send_rate * 5.0) as u64;
@@ -210,6 +219,11 @@ impl Worker {
         // Communications whose deliveries all ended (some end without a send: all skipped,
         // or nothing left to retry) are recorded as finished here, never by a read.
         self.settle(None).await;
+        // While the provider refuses the account, nothing is claimed: the messages wait
+        // queued, unharmed, until staff resume delivery.
+        if store::delivery_pause::get(&self.svc.db).await?.is_some() {
+            return Ok(0);
+        }
         let (jobs, n) = self.claim().await?;
         let mut communications: Vec<i64> = jobs
             .iter()
@@ -220,31 +234,64 @@ impl Worker {
         let concurrency = self.svc.config.mail.send_concurrency;
         let (record_tx, record_rx) = tokio::sync::mpsc::channel(concurrency);
         let (mark_tx, mark_rx) = tokio::sync::mpsc::channel(concurrency);
+        // Set when the provider refused the account: the round's other messages go back to
+        // the queue unsent.
+        let refused = std::sync::atomic::AtomicBool::new(false);
+        let refused = &refused;
         let sends = async move {
             futures_util::stream::iter(jobs)
                 .for_each_concurrent(concurrency, |job| {
                     let record_tx = record_tx.clone();
                     let mark_tx = mark_tx.clone();
                     async move {
+                        let held_back = || Outcome::Retry {
+                            at: self.svc.clock.now(),
+                            error: "delivery is paused".into(),
+                            maybe_sent: false,
+                        };
+                        if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                            wait_stored(
+                                &record_tx,
+                                (job.id, job.mass_communication_id, held_back()),
+                            )
+                            .await;
+                            return;
+                        }
                         // Marked before the provider sees the message, so after a crash only
                         // rows that may really have gone out (at most `concurrency` more) are
                         // flagged as duplicates. The rate is taken last, right before the send:
                         // a slow group commit in between would release sends in a burst.
                         wait_stored(&mark_tx, job.id).await;
                         self.rate.acquire().await;
-                        let outcome = self.deliver(&job).await;
+                        let outcome = if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                            held_back()
+                        } else {
+                            match self.deliver(&job).await {
+                                Delivered::Outcome(outcome) => outcome,
+                                Delivered::AccountRefused(reason) => {
+                                    refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    self.pause(&reason).await;
+                                    held_back()
+                                }
+                            }
+                        };
                         wait_stored(&record_tx, (job.id, job.mass_communication_id, outcome)).await;
                     }
                 })
                 .await;
         };
+        let (done_tx, done_rx) = watch::channel(false);
         tokio::join!(
-            sends,
+            async move {
+                sends.await;
+                let _ = done_tx.send(true);
+            },
             write_in_groups(record_rx, |group| async move { self.record(&group).await }),
             write_in_groups(
                 mark_rx,
                 |ids| async move { self.mark_handed_over(&ids).await }
             ),
+            self.heartbeat(done_rx),
         );
         // Once per round, not per group of outcomes: the round's last outcome is stored by
         // now, and a check per group of outcomes cost about a tenth of the delivery rate
@@ -253,6 +300,28 @@ impl Worker {
             self.settle(Some(&communications)).await;
         }
         Ok(n)
+    }
+
+    /// Renews this worker's leases every third of a lease until the round's sends are done, so
+    /// leases can be short: a live worker keeps its rows however slow a send is, and a dead
+    /// worker's rows are taken over within one lease. A failed renewal is retried at the next
+    /// beat; the lease still has two thirds left.
+    async fn heartbeat(&self, mut done: watch::Receiver<bool>) {
+        let lease = self.svc.config.mail.lease;
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or(StdDuration::from_secs(1))
+            .max(StdDuration::from_millis(100));
+        loop {
+            tokio::select! {
+                _ = done.wait_for(|d| *d) => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let until = self.svc.clock.now() + lease;
+            if let Err(e) = store::outbound::renew_leases(&self.svc.db, &self.id, until).await {
+                tracing::warn!(error = %e, "could not renew delivery leases; trying again");
+            }
+        }
     }
 
     /// Marks rows as handed over. A failure only under-reports duplicates after a crash;
@@ -314,8 +383,41 @@ impl Worker {
         Ok((jobs, rows.len()))
     }
 
-    async fn deliver(&self, job: &Job) -> Outcome {
+    /// Pauses the whole queue because the provider refused the account or sender. Logged at
+    /// error level and audited once, when the pause begins.
+    async fn pause(&self, reason: &str) {
+        let now = self.svc.clock.now();
+        let result = async {
+            let txn = store::begin_write(&self.svc.db).await?;
+            let began = store::delivery_pause::pause(&txn, reason, now).await?;
+            if began {
+                let event = crate::domain::NewAuditEvent::new(
+                    crate::domain::AuditAction::DeliveryPaused,
+                    crate::domain::AuditActor::System,
+                    None,
+                )
+                .detail(serde_json::json!({ "reason": reason }));
+                store::audit::record(&txn, now, event).await?;
+            }
+            txn.commit().await?;
+            Ok::<bool, crate::error::AppError>(began)
+        }
+        .await;
+        match result {
+            Ok(true) => tracing::error!(
+                %reason,
+                "the mail provider refuses this account or sender: delivery is PAUSED and no message is failed. Fix the account or the sender identity, then resume delivery (resumeDelivery)"
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e.log_text(), %reason, "could not record the delivery pause")
+            }
+        }
+    }
+
+    async fn deliver(&self, job: &Job) -> Delivered {
         let outcome = match self.transport.send(&job.email).await {
+            Err(SendError::AccountRefused(reason)) => return Delivered::AccountRefused(reason),
             Ok(provider_message_id) => Outcome::Sent {
                 provider_message_id,
             },
@@ -340,7 +442,7 @@ impl Worker {
             }
             _ => {}
         }
-        outcome
+        Delivered::Outcome(outcome)
     }
 
     /// Writes a group of outcomes in one transaction, retrying while the database is

@@ -94,6 +94,10 @@ pub enum AuditAction {
     MassCommunicationCancelled,
     /// A mass communication's failed deliveries were queued again.
     MassDeliveriesRetried,
+    /// The mail provider refused the account or sender, and delivery paused.
+    DeliveryPaused,
+    /// Staff resumed paused delivery.
+    DeliveryResumed,
 }
 
 db_enum!(AuditAction {
@@ -130,6 +134,8 @@ db_enum!(AuditAction {
     MassCommunicationDeleted => "MASS_COMMUNICATION_DELETED",
     MassCommunicationCancelled => "MASS_COMMUNICATION_CANCELLED",
     MassDeliveriesRetried => "MASS_DELIVERIES_RETRIED",
+    DeliveryPaused => "DELIVERY_PAUSED",
+    DeliveryResumed => "DELIVERY_RESUMED",
 });
 
 /// Who did what an audit event records.

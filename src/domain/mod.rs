@@ -37,7 +37,9 @@ pub use mass::{
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
 pub use names::{OrganizationName, PersonName};
-pub use outbound::{DeliveryStatus, OutboundKind, OutboundMessage, SetPasswordLinks, SkipReason};
+pub use outbound::{
+    DeliveryPause, DeliveryStatus, OutboundKind, OutboundMessage, SetPasswordLinks, SkipReason,
+};
 pub use password::Password;
 pub use password_policy::{PasswordContext, PasswordPolicy, weakness as password_weakness};
 pub use profile::{Profile, ProfileFilter};

@@ -126,3 +126,13 @@ impl OutboundMessage {
         }
     }
 }
+
+/// The whole queue is paused: the provider refused the account or the sender itself, so no
+/// message can go out until someone fixes that and resumes delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPause {
+    /// When the first refusal paused it.
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// The provider's refusal, as it said it.
+    pub reason: String,
+}

@@ -3,6 +3,7 @@
 
 pub mod audit_event;
 pub mod credential_token;
+pub mod delivery_pause;
 pub mod mass_communication;
 pub mod member_session;
 pub mod outbound_email;

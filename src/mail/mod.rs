@@ -38,6 +38,11 @@ pub enum SendError {
     Uncertain(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// The provider refuses the account or the sender itself (suspended, sending paused, the
+    /// sender not verified): no message can go out until that is fixed, so the queue pauses
+    /// instead of failing the messages one by one.
+    #[error("the provider refuses this account or sender: {0}")]
+    AccountRefused(String),
 }
 
 /// A mail provider. `send` returns the provider's message ID.

@@ -86,19 +86,47 @@ impl MailTransport for SesTransport {
     }
 }
 
+/// Whether a rejection is about the sender or the account rather than the message: SES
+/// rejects every message of a sender that is not verified ("Email address is not verified"),
+/// and in the sandbox every message to an unverified recipient; a sender without sending
+/// authorisation is refused as "not authorized to send from" (the SES v2 emulator says "Did
+/// not have authority to send from"). Failing each message for it would fail them all.
+fn refuses_the_sender(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "not verified",
+        "not authorized to send from",
+        "authority to send from",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase))
+}
+
 /// Sorts SES failures into what the queue does next: wait and retry, or record and stop.
 fn classify(err: SdkError<SendEmailError>) -> SendError {
-    let text = aws_sdk_sesv2::error::DisplayErrorContext(&err).to_string();
+    let mut text = aws_sdk_sesv2::error::DisplayErrorContext(&err).to_string();
+    if let SdkError::ServiceError(service) = &err {
+        // What SES said, in one line ("MessageRejected: Email address is not verified…"),
+        // for the delivery's error and the pause reason staff read; not the whole response.
+        use aws_sdk_sesv2::error::ProvideErrorMetadata;
+        let e = service.err();
+        if let (Some(code), Some(message)) = (e.code(), e.message()) {
+            text = format!("{code}: {message}");
+        }
+    }
     match &err {
         SdkError::ServiceError(service) => match service.err() {
             SendEmailError::TooManyRequestsException(_)
             | SendEmailError::LimitExceededException(_) => SendError::Throttled(text),
+            SendEmailError::MailFromDomainNotVerifiedException(_)
+            | SendEmailError::AccountSuspendedException(_)
+            | SendEmailError::SendingPausedException(_) => SendError::AccountRefused(text),
+            SendEmailError::MessageRejected(_) if refuses_the_sender(&text) => {
+                SendError::AccountRefused(text)
+            }
             SendEmailError::MessageRejected(_)
             | SendEmailError::BadRequestException(_)
-            | SendEmailError::NotFoundException(_)
-            | SendEmailError::MailFromDomainNotVerifiedException(_)
-            | SendEmailError::AccountSuspendedException(_)
-            | SendEmailError::SendingPausedException(_) => SendError::Permanent(text),
+            | SendEmailError::NotFoundException(_) => SendError::Permanent(text),
             _ => {
                 let status = service.raw().status().as_u16();
                 if status == 429 {
@@ -116,5 +144,27 @@ fn classify(err: SdkError<SendEmailError>) -> SendError {
         }
         // Sent, but no usable answer: SES may have taken it.
         _ => SendError::Uncertain(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuses_the_sender;
+
+    #[test]
+    fn sender_refusals_are_told_from_message_refusals() {
+        for text in [
+            "MessageRejected: Email address is not verified. The following identities failed the check in region US-EAST-1: no-reply@chamber.example",
+            "MessageRejected: User arn:aws:iam::1:user/x is not authorized to send from `chamber.example'",
+            "MessageRejected: Did not have authority to send from email no-reply@chamber.example",
+        ] {
+            assert!(refuses_the_sender(text), "{text}");
+        }
+        for text in [
+            "MessageRejected: Email address contains an invalid character",
+            "MessageRejected: Illegal header",
+        ] {
+            assert!(!refuses_the_sender(text), "{text}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod delivery_state;
 pub mod hash_pool;
 pub mod hashing;
 pub mod import;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod delivery_pause;
 pub mod housekeeping;
 pub mod mass;
 pub mod outbound;

@@ -317,6 +317,24 @@ pub async fn mark_handed_over(
     Ok(())
 }
 
+/// Extends the lease of every row `worker` still holds to `lease_until`: the heartbeat of a
+/// live worker, so a slow send never loses its row while a dead worker's rows are free again
+/// within one lease. Returns how many rows it renewed.
+pub async fn renew_leases(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE outbound_emails SET lease_until = ")
+        .param(lease_until)
+        .push(" WHERE leased_by = ")
+        .param(worker)
+        .push(" AND status = ")
+        .param(DeliveryStatus::Sending.as_db());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
 /// How a held row ends (or waits).
 #[derive(Debug, Clone)]
 pub enum Outcome {

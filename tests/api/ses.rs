@@ -65,7 +65,20 @@ impl Moto {
 
     /// The transport memberkey uses, pointed at this emulator, with the sender registered.
     pub async fn transport(&self) -> SesTransport {
+        self.register_sender().await;
+        self.unregistered_transport().await
+    }
+
+    /// The transport, without registering the sender: the emulator refuses every message as
+    /// "not verified", as SES does for an unverified sender.
+    pub async fn unregistered_transport(&self) -> SesTransport {
         let settings = self.settings();
+        let envelope = Envelope::new(&settings.from, None).unwrap();
+        SesTransport::new(&settings, envelope, Some(Self::credentials())).await
+    }
+
+    /// Registers the sender identity with the emulator.
+    pub async fn register_sender(&self) {
         let config = aws_sdk_sesv2::Config::builder()
             .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
             .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
@@ -78,8 +91,6 @@ impl Moto {
             .send()
             .await
             .expect("register the sender with the emulator");
-        let envelope = Envelope::new(&settings.from, None).unwrap();
-        SesTransport::new(&settings, envelope, Some(Self::credentials())).await
     }
 
     /// Every raw message the emulator accepted.

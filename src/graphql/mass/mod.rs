@@ -12,12 +12,12 @@ use crate::domain::{self, MergeField, Right};
 use crate::graphql::cursor::{self, MassCursor};
 use crate::graphql::types::PageInfo;
 use crate::graphql::{Require, parts};
-use crate::services::{mass, profiles::parse_profile_id};
+use crate::services::{delivery_state, mass, profiles::parse_profile_id};
 
 use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput, mass_id};
 pub(crate) use progress::MassSubscription;
 use types::{
-    DeleteMassCommunicationPayload, MassCommunication, MassCommunicationConnection,
+    DeleteMassCommunicationPayload, DeliveryState, MassCommunication, MassCommunicationConnection,
     MassCommunicationEdge, MassCommunicationPayload, MassCommunicationPreview,
     MassCommunicationStatus, SendTestPayload, SpecialField, payload,
 };
@@ -114,6 +114,14 @@ impl MassQuery {
             .transpose()?;
         let r = mass::preview(svc, principal, mass_id(&id)?, pid).await?;
         Ok(r.into())
+    }
+
+    /// Whether the mail queue is delivering or paused (the provider refused the account or
+    /// sender), with the reason. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn delivery_state(&self, ctx: &Context<'_>) -> Result<DeliveryState> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(delivery_state::current(svc, principal).await?.into())
     }
 }
 
@@ -234,5 +242,15 @@ impl MassMutation {
         let id = mass_id(&id)?;
         mass::retry_failed(svc, principal, meta, id).await?;
         payload(ctx, id).await
+    }
+
+    /// Resumes paused delivery once the account or sender is fixed; the held messages go out
+    /// at once (if the provider still refuses, the first of them pauses it again). Audited.
+    /// Answers the state after resuming. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn resume_delivery(&self, ctx: &Context<'_>) -> Result<DeliveryState> {
+        let (svc, principal, meta) = parts(ctx)?;
+        delivery_state::resume(svc, principal, meta).await?;
+        Ok(delivery_state::current(svc, principal).await?.into())
     }
 }

@@ -377,3 +377,33 @@ pub(super) struct DeleteMassCommunicationPayload {
     /// The ID of the deleted draft.
     pub(super) deleted_id: ID,
 }
+
+/// Whether the mail queue is delivering. It pauses by itself when the provider refuses the
+/// account or the sender (account suspended, sending paused, sender not verified): no message
+/// is failed for it, they all wait queued until `resumeDelivery`.
+#[derive(SimpleObject)]
+pub(super) struct DeliveryState {
+    /// True while delivery is paused; nothing is sent.
+    pub(super) paused: bool,
+    /// The provider's refusal that paused it; null while delivering.
+    pub(super) reason: Option<String>,
+    /// When it paused; null while delivering.
+    pub(super) since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<Option<crate::domain::DeliveryPause>> for DeliveryState {
+    fn from(pause: Option<crate::domain::DeliveryPause>) -> Self {
+        match pause {
+            Some(p) => Self {
+                paused: true,
+                reason: Some(p.reason),
+                since: Some(p.since),
+            },
+            None => Self {
+                paused: false,
+                reason: None,
+                since: None,
+            },
+        }
+    }
+}
