@@ -133,6 +133,8 @@ pub struct MailSettings {
     pub retention: Duration,
     /// How often housekeeping deletes what has expired.
     pub housekeeping_every: std::time::Duration,
+    /// When a mass communication whose deliveries keep failing stops itself.
+    pub mass_pause: crate::domain::MassPauseRule,
 }
 
 impl Default for MailSettings {
@@ -157,6 +159,7 @@ impl Default for MailSettings {
             resets_per_address_per_hour: 3,
             retention: Duration::days(90),
             housekeeping_every: std::time::Duration::from_secs(3600),
+            mass_pause: crate::domain::MassPauseRule::default(),
         }
     }
 }
@@ -299,6 +302,9 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_MAIL_RETENTION_DAYS",
     "MEMBERKEY_MAIL_TRANSPORT",
     "MEMBERKEY_MASS_LINK_TTL_MINUTES",
+    "MEMBERKEY_MASS_PAUSE_FAILURES_IN_A_ROW",
+    "MEMBERKEY_MASS_PAUSE_FAILURE_RATE",
+    "MEMBERKEY_MASS_PAUSE_WINDOW",
     "MEMBERKEY_MAX_ALIASES",
     "MEMBERKEY_MAX_COMPLEXITY",
     "MEMBERKEY_MAX_DEPTH",
@@ -590,6 +596,26 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         });
     }
     m.housekeeping_every = std::time::Duration::from_secs(every * 60);
+    // 0 turns a rule off.
+    let mut percent = m.mass_pause.rate.map_or(0.0, |r| r * 100.0);
+    var("MEMBERKEY_MASS_PAUSE_FAILURE_RATE", &mut percent)?;
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MASS_PAUSE_FAILURE_RATE",
+            message: "must be a percentage between 0 (off) and 100".into(),
+        });
+    }
+    m.mass_pause.rate = (percent > 0.0).then_some(percent / 100.0);
+    var("MEMBERKEY_MASS_PAUSE_WINDOW", &mut m.mass_pause.window)?;
+    if m.mass_pause.window == 0 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MASS_PAUSE_WINDOW",
+            message: "must be at least 1".into(),
+        });
+    }
+    let mut in_a_row = m.mass_pause.in_a_row.unwrap_or(0);
+    var("MEMBERKEY_MASS_PAUSE_FAILURES_IN_A_ROW", &mut in_a_row)?;
+    m.mass_pause.in_a_row = (in_a_row > 0).then_some(in_a_row);
     optional("MEMBERKEY_SET_PASSWORD_URL", &mut m.set_password_url)?;
     minutes("MEMBERKEY_STAFF_LINK_TTL_MINUTES", &mut m.staff_link_ttl)?;
     minutes("MEMBERKEY_MEMBER_LINK_TTL_MINUTES", &mut m.member_link_ttl)?;

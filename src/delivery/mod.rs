@@ -89,6 +89,39 @@ async fn write_in_groups<T, F: Future<Output = ()>>(
     }
 }
 
+/// What stops the rest of a round's sends.
+#[derive(Default)]
+struct RoundStops {
+    /// The provider refused the account.
+    refused: std::sync::atomic::AtomicBool,
+    /// Communications that paused themselves.
+    paused: std::sync::Mutex<Vec<i64>>,
+}
+
+impl RoundStops {
+    fn refuse(&self) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn pause(&self, communications: Vec<i64>) {
+        if !communications.is_empty() {
+            lock(&self.paused).extend(communications);
+        }
+    }
+
+    /// Whether a message of this communication (or none) must go back to the queue unsent.
+    fn holds_back(&self, mass: Option<i64>) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+            || mass.is_some_and(|m| lock(&self.paused).contains(&m))
+    }
+}
+
+/// Locks plain data; a panic elsewhere cannot leave it half-changed.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// What became of one hand-over to the provider.
 enum Delivered {
     /// The message's own outcome.
@@ -234,10 +267,10 @@ impl Worker {
         let concurrency = self.svc.config.mail.send_concurrency;
         let (record_tx, record_rx) = tokio::sync::mpsc::channel(concurrency);
         let (mark_tx, mark_rx) = tokio::sync::mpsc::channel(concurrency);
-        // Set when the provider refused the account: the round's other messages go back to
-        // the queue unsent.
-        let refused = std::sync::atomic::AtomicBool::new(false);
-        let refused = &refused;
+        // What stops the rest of this round: the provider refusing the account (every message
+        // goes back to the queue unsent) or a communication pausing itself (its messages do).
+        let stops = RoundStops::default();
+        let stops = &stops;
         let sends = async move {
             futures_util::stream::iter(jobs)
                 .for_each_concurrent(concurrency, |job| {
@@ -249,29 +282,26 @@ impl Worker {
                             error: "delivery is paused".into(),
                             maybe_sent: false,
                         };
-                        if refused.load(std::sync::atomic::Ordering::Relaxed) {
-                            wait_stored(
-                                &record_tx,
-                                (job.id, job.mass_communication_id, held_back()),
-                            )
-                            .await;
-                            return;
-                        }
-                        // Marked before the provider sees the message, so after a crash only
-                        // rows that may really have gone out (at most `concurrency` more) are
-                        // flagged as duplicates. The rate is taken last, right before the send:
-                        // a slow group commit in between would release sends in a burst.
-                        wait_stored(&mark_tx, job.id).await;
-                        self.rate.acquire().await;
-                        let outcome = if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                        let outcome = if stops.holds_back(job.mass_communication_id) {
                             held_back()
                         } else {
-                            match self.deliver(&job).await {
-                                Delivered::Outcome(outcome) => outcome,
-                                Delivered::AccountRefused(reason) => {
-                                    refused.store(true, std::sync::atomic::Ordering::Relaxed);
-                                    self.pause(&reason).await;
-                                    held_back()
+                            // Marked before the provider sees the message, so after a crash
+                            // only rows that may really have gone out (at most `concurrency`
+                            // more) are flagged as duplicates. The rate is taken last, right
+                            // before the send: a slow group commit in between would release
+                            // sends in a burst.
+                            wait_stored(&mark_tx, job.id).await;
+                            self.rate.acquire().await;
+                            if stops.holds_back(job.mass_communication_id) {
+                                held_back()
+                            } else {
+                                match self.deliver(&job).await {
+                                    Delivered::Outcome(outcome) => outcome,
+                                    Delivered::AccountRefused(reason) => {
+                                        stops.refuse();
+                                        self.pause(&reason).await;
+                                        held_back()
+                                    }
                                 }
                             }
                         };
@@ -286,7 +316,10 @@ impl Worker {
                 sends.await;
                 let _ = done_tx.send(true);
             },
-            write_in_groups(record_rx, |group| async move { self.record(&group).await }),
+            write_in_groups(record_rx, |group| async move {
+                let paused = self.record(&group).await;
+                stops.pause(paused);
+            }),
             write_in_groups(
                 mark_rx,
                 |ids| async move { self.mark_handed_over(&ids).await }
@@ -448,15 +481,16 @@ impl Worker {
     /// Writes a group of outcomes in one transaction, retrying while the database is
     /// unreachable: a sent message must not be left looking unsent, or it would go out again
     /// when its lease ends.
-    async fn record(&self, group: &[(i64, Option<i64>, Outcome)]) {
+    /// Returns the communications that paused themselves with these outcomes.
+    async fn record(&self, group: &[(i64, Option<i64>, Outcome)]) -> Vec<i64> {
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
             match self.try_record(group).await {
-                Ok(lost) => {
+                Ok((lost, paused)) => {
                     if lost > 0 {
                         tracing::warn!(lost, "leases lost before outcomes were recorded");
                     }
-                    return;
+                    return paused;
                 }
                 Err(e) => {
                     tracing::error!(error = %e.log_text(), "cannot record delivery outcomes; retrying");
@@ -465,19 +499,61 @@ impl Worker {
                 }
             }
         }
+        Vec::new()
     }
 
     /// Returns how many rows were no longer ours.
-    async fn try_record(&self, group: &[(i64, Option<i64>, Outcome)]) -> AppResult<usize> {
+    async fn try_record(
+        &self,
+        group: &[(i64, Option<i64>, Outcome)],
+    ) -> AppResult<(usize, Vec<i64>)> {
         let now = self.svc.clock.now();
         let txn = store::begin_write(&self.svc.db).await?;
         let mut lost = 0;
-        for (id, _, outcome) in group {
+        // Each communication's sent (false) and failed (true) outcomes, in order, for the
+        // rule that pauses a communication whose deliveries keep failing.
+        let mut tallies: Vec<(i64, Vec<bool>)> = Vec::new();
+        for (id, mass, outcome) in group {
             if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
                 lost += 1;
+                continue;
+            }
+            let failed = match outcome {
+                Outcome::Sent { .. } => false,
+                Outcome::Failed { .. } => true,
+                Outcome::Retry { .. } | Outcome::Skipped { .. } => continue,
+            };
+            if let Some(mass) = mass {
+                match tallies.iter_mut().find(|(m, _)| m == mass) {
+                    Some((_, outcomes)) => outcomes.push(failed),
+                    None => tallies.push((*mass, vec![failed])),
+                }
+            }
+        }
+        let rule = self.svc.config.mail.mass_pause;
+        let mut paused = Vec::new();
+        for (mass, outcomes) in &tallies {
+            if let Some(reason) =
+                store::mass::tally_failures(&txn, *mass, outcomes, &rule, now).await?
+            {
+                let event = crate::domain::NewAuditEvent::new(
+                    crate::domain::AuditAction::MassCommunicationPaused,
+                    crate::domain::AuditActor::System,
+                    None,
+                )
+                .detail(serde_json::json!({ "massCommunicationId": mass, "reason": reason }));
+                store::audit::record(&txn, now, event).await?;
+                paused.push((*mass, reason));
             }
         }
         txn.commit().await?;
-        Ok(lost)
+        for (mass, reason) in &paused {
+            tracing::error!(
+                mass_id = mass,
+                %reason,
+                "a mass communication PAUSED itself because its deliveries keep failing; check the errors of its deliveries, then resume or cancel it"
+            );
+        }
+        Ok((lost, paused.into_iter().map(|(m, _)| m).collect()))
     }
 }

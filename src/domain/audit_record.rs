@@ -94,6 +94,10 @@ pub enum AuditAction {
     MassCommunicationCancelled,
     /// A mass communication's failed deliveries were queued again.
     MassDeliveriesRetried,
+    /// A mass communication stopped itself because too many of its deliveries failed.
+    MassCommunicationPaused,
+    /// Staff resumed a paused mass communication.
+    MassCommunicationResumed,
     /// The mail provider refused the account or sender, and delivery paused.
     DeliveryPaused,
     /// Staff resumed paused delivery.
@@ -134,6 +138,8 @@ db_enum!(AuditAction {
     MassCommunicationDeleted => "MASS_COMMUNICATION_DELETED",
     MassCommunicationCancelled => "MASS_COMMUNICATION_CANCELLED",
     MassDeliveriesRetried => "MASS_DELIVERIES_RETRIED",
+    MassCommunicationPaused => "MASS_COMMUNICATION_PAUSED",
+    MassCommunicationResumed => "MASS_COMMUNICATION_RESUMED",
     DeliveryPaused => "DELIVERY_PAUSED",
     DeliveryResumed => "DELIVERY_RESUMED",
 });

@@ -165,6 +165,9 @@ pub enum MassStatus {
     Cancelled,
     /// Every delivery that was due failed.
     Failed,
+    /// Too many of its deliveries failed, so it stopped by itself; the rest wait until staff
+    /// resume or cancel it.
+    Paused,
 }
 
 db_enum!(MassStatus {
@@ -174,6 +177,7 @@ db_enum!(MassStatus {
     Sent => "SENT",
     Cancelled => "CANCELLED",
     Failed => "FAILED",
+    Paused => "PAUSED",
 });
 
 /// A move from one status to another, and the statuses it may start from. The store applies
@@ -188,6 +192,10 @@ pub enum MassTransition {
     Cancel,
     /// Failed deliveries are queued again.
     RetryFailed,
+    /// Too many deliveries failed: the worker stops it (see `MassPauseRule`).
+    Pause,
+    /// Staff resume a paused communication.
+    Resume,
     /// The delivery worker records that every delivery ended.
     Finish {
         /// Every due delivery failed, so it ends `Failed` instead of `Sent`.
@@ -201,7 +209,9 @@ impl MassTransition {
         use MassStatus::*;
         match self {
             MassTransition::Edit | MassTransition::Send => &[Draft],
-            MassTransition::Cancel => &[Draft, Queued, Sending],
+            MassTransition::Cancel => &[Draft, Queued, Sending, Paused],
+            MassTransition::Pause => &[Queued, Sending],
+            MassTransition::Resume => &[Paused],
             MassTransition::RetryFailed => &[Queued, Sending, Sent, Failed],
             MassTransition::Finish { .. } => &[Queued, Sending],
         }
@@ -211,10 +221,83 @@ impl MassTransition {
     pub fn to(self) -> MassStatus {
         match self {
             MassTransition::Edit => MassStatus::Draft,
-            MassTransition::Send | MassTransition::RetryFailed => MassStatus::Queued,
+            MassTransition::Send | MassTransition::RetryFailed | MassTransition::Resume => {
+                MassStatus::Queued
+            }
+            MassTransition::Pause => MassStatus::Paused,
             MassTransition::Cancel => MassStatus::Cancelled,
             MassTransition::Finish { failed: false } => MassStatus::Sent,
             MassTransition::Finish { failed: true } => MassStatus::Failed,
+        }
+    }
+}
+
+/// When a communication stops itself because its deliveries fail: more than `rate` of its
+/// first `window` outcomes failed, or `in_a_row` failed one after another. A failure is a
+/// permanent refusal of one message; throttling and retries are not failures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MassPauseRule {
+    /// The share of failures (0 to 1) among the first `window` outcomes that pauses it;
+    /// `None` turns the rule off.
+    pub rate: Option<f64>,
+    /// How many first outcomes the rate is judged on.
+    pub window: u32,
+    /// Failures in a row that pause it; `None` turns the rule off.
+    pub in_a_row: Option<u32>,
+}
+
+impl Default for MassPauseRule {
+    fn default() -> Self {
+        Self {
+            rate: Some(0.2),
+            window: 100,
+            in_a_row: Some(50),
+        }
+    }
+}
+
+/// What a communication's failure counters say after some outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailureTally {
+    /// Outcomes counted so far, up to the rule's window.
+    pub outcomes_seen: u32,
+    /// Failures among those.
+    pub window_failures: u32,
+    /// Failures since the last message that went out.
+    pub failure_streak: u32,
+}
+
+impl FailureTally {
+    /// Counts outcomes in the order they ended (`true` = failed), within `rule`'s window.
+    pub fn count(mut self, rule: &MassPauseRule, failed: impl IntoIterator<Item = bool>) -> Self {
+        for f in failed {
+            if self.outcomes_seen < rule.window {
+                self.outcomes_seen += 1;
+                self.window_failures += u32::from(f);
+            }
+            self.failure_streak = if f { self.failure_streak + 1 } else { 0 };
+        }
+        self
+    }
+
+    /// Why the rule pauses the communication now, if it does.
+    pub fn pause_reason(&self, rule: &MassPauseRule) -> Option<String> {
+        if let Some(rate) = rule.rate
+            && f64::from(self.window_failures) > rate * f64::from(rule.window)
+        {
+            return Some(format!(
+                "{} of its first {} deliveries failed (the limit is {:.0}%)",
+                self.window_failures,
+                rule.window,
+                rate * 100.0
+            ));
+        }
+        match rule.in_a_row {
+            Some(n) if self.failure_streak >= n => Some(format!(
+                "{} deliveries in a row failed",
+                self.failure_streak
+            )),
+            _ => None,
         }
     }
 }
@@ -242,6 +325,8 @@ pub struct MassCommunication {
     pub queued_at: Option<DateTime<Utc>>,
     /// When it finished or was cancelled.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why it paused itself, while it is paused.
+    pub pause_reason: Option<String>,
 }
 
 /// How a mass communication's deliveries stand.
@@ -371,4 +456,42 @@ pub struct Delivery {
     pub sent_at: Option<DateTime<Utc>>,
     /// Where the recipient's set-password link stands; `None` when the message has none.
     pub link_state: Option<LinkState>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_rule_counts_the_first_window_and_the_streak() {
+        let rule = MassPauseRule {
+            rate: Some(0.2),
+            window: 10,
+            in_a_row: Some(3),
+        };
+        // Two failures in the first ten: within the limit, and the streak resets.
+        let t = FailureTally::default().count(&rule, [true, false, true, false]);
+        assert_eq!(t.pause_reason(&rule), None);
+        // A third failure among the first ten is more than 20% of ten.
+        let t = t.count(&rule, [true]);
+        assert!(t.pause_reason(&rule).unwrap().contains("3 of its first 10"));
+        // Outside the window only the streak counts.
+        let late = FailureTally::default()
+            .count(&rule, [false; 10])
+            .count(&rule, [true, true]);
+        assert_eq!(late.window_failures, 0);
+        assert_eq!(late.pause_reason(&rule), None);
+        let late = late.count(&rule, [true]);
+        assert_eq!(
+            late.pause_reason(&rule).unwrap(),
+            "3 deliveries in a row failed"
+        );
+        // Both rules off: nothing pauses.
+        let off = MassPauseRule {
+            rate: None,
+            window: 10,
+            in_a_row: None,
+        };
+        assert_eq!(late.pause_reason(&off), None);
+    }
 }

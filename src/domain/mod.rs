@@ -31,8 +31,9 @@ pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;
 pub use ids::{ProfileId, StaffUserId};
 pub use mass::{
-    Delivery, DeliveryCounts, FollowUp, LinkCounts, LinkState, MassCommunication, MassListFilter,
-    MassStatus, MassTransition, MergeField, RecipientFilter, Recipients, is_special_field,
+    Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MassCommunication,
+    MassListFilter, MassPauseRule, MassStatus, MassTransition, MergeField, RecipientFilter,
+    Recipients, is_special_field,
 };
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};

@@ -15,6 +15,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub queued_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    pub pause_reason: Option<String>,
+    pub outcomes_seen: i32,
+    pub window_failures: i32,
+    pub failure_streak: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

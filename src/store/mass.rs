@@ -11,9 +11,9 @@ use super::outbound::{RowParts, new_row};
 use super::sql::Sql;
 use super::stored;
 use crate::domain::{
-    Delivery, DeliveryCounts, DeliveryStatus, FollowUp, LinkCounts, LinkState, MassCommunication,
-    MassListFilter, MassStatus, MassTransition, OutboundKind, ProfileFilter, ProfileId,
-    RecipientFilter, Recipients, SearchCursor, SearchTerm, SkipReason,
+    Delivery, DeliveryCounts, DeliveryStatus, FailureTally, FollowUp, LinkCounts, LinkState,
+    MassCommunication, MassListFilter, MassPauseRule, MassStatus, MassTransition, OutboundKind,
+    ProfileFilter, ProfileId, RecipientFilter, Recipients, SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::{mass_communication, outbound_email};
 
@@ -151,6 +151,7 @@ fn to_record(m: mass_communication::Model) -> Result<MassCommunication, DbErr> {
         updated_at: m.updated_at,
         queued_at: m.queued_at,
         finished_at: m.finished_at,
+        pause_reason: m.pause_reason,
     })
 }
 
@@ -234,7 +235,18 @@ pub async fn transition(
         MassStatus::Cancelled | MassStatus::Sent | MassStatus::Failed => {
             update = update.col_expr(mass_communication::Column::FinishedAt, Expr::value(now))
         }
-        MassStatus::Draft | MassStatus::Sending => {}
+        MassStatus::Draft | MassStatus::Sending | MassStatus::Paused => {}
+    }
+    if transition == MassTransition::Resume {
+        // A fresh start: the reason is gone and the next outcomes are judged anew.
+        update = update
+            .col_expr(
+                mass_communication::Column::PauseReason,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(mass_communication::Column::OutcomesSeen, Expr::value(0))
+            .col_expr(mass_communication::Column::WindowFailures, Expr::value(0))
+            .col_expr(mass_communication::Column::FailureStreak, Expr::value(0));
     }
     let from = transition.from().iter().map(|s| s.as_db());
     let result = update
@@ -243,6 +255,64 @@ pub async fn transition(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Adds outcomes (in the order they ended; `true` = failed) to a communication's failure
+/// counters and pauses it, with the reason, when `rule` says so. Runs in the transaction
+/// that records the outcomes. Returns the reason when this call paused it.
+pub async fn tally_failures(
+    db: &impl ConnectionTrait,
+    id: i64,
+    outcomes: &[bool],
+    rule: &MassPauseRule,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let Some(m) = mass_communication::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let before = FailureTally {
+        outcomes_seen: m.outcomes_seen.max(0) as u32,
+        window_failures: m.window_failures.max(0) as u32,
+        failure_streak: m.failure_streak.max(0) as u32,
+    };
+    let after = before.count(rule, outcomes.iter().copied());
+    let mut update = mass_communication::Entity::update_many()
+        .col_expr(
+            mass_communication::Column::OutcomesSeen,
+            Expr::value(after.outcomes_seen as i32),
+        )
+        .col_expr(
+            mass_communication::Column::WindowFailures,
+            Expr::value(after.window_failures as i32),
+        )
+        .col_expr(
+            mass_communication::Column::FailureStreak,
+            Expr::value(after.failure_streak as i32),
+        );
+    let reason = after.pause_reason(rule);
+    let pausing = reason.is_some()
+        && MassTransition::Pause
+            .from()
+            .iter()
+            .any(|s| s.as_db() == m.status);
+    if pausing {
+        update = update
+            .col_expr(
+                mass_communication::Column::Status,
+                Expr::value(MassStatus::Paused.as_db()),
+            )
+            .col_expr(
+                mass_communication::Column::PauseReason,
+                Expr::value(reason.clone()),
+            )
+            .col_expr(mass_communication::Column::UpdatedAt, Expr::value(now));
+    }
+    update
+        .filter(mass_communication::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(reason.filter(|_| pausing))
 }
 
 /// The communications still queued or sending (of `only`, when given): the ones a finish

@@ -190,7 +190,7 @@ pub struct Claimed {
 /// lock (on SQLite a claim transaction would block every request's write while it runs).
 pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT 1 AS due FROM outbound_emails WHERE (status = ")
+    sql.push("SELECT 1 AS due FROM outbound_emails WHERE ((status = ")
         .param(DeliveryStatus::Queued.as_db())
         .push(" AND next_attempt_at <= ")
         .param(now)
@@ -198,8 +198,17 @@ pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bo
         .param(DeliveryStatus::Sending.as_db())
         .push(" AND lease_until < ")
         .param(now)
-        .push(") LIMIT 1");
+        .push(")) AND ");
+    not_paused(&mut sql);
+    sql.push(" LIMIT 1");
     Ok(db.query_one_raw(sql.build()).await?.is_some())
+}
+
+/// Rows of a communication that paused itself wait where they are.
+fn not_paused(sql: &mut Sql) {
+    sql.push("(mass_communication_id IS NULL OR mass_communication_id NOT IN (SELECT id FROM mass_communications WHERE status = ")
+        .param(crate::domain::MassStatus::Paused.as_db())
+        .push("))");
 }
 
 /// Which rows a claim takes.
@@ -250,14 +259,18 @@ pub async fn claim(
                 .param(DeliveryStatus::Queued.as_db())
                 .push(" AND next_attempt_at <= ")
                 .param(now)
-                .push(" ORDER BY next_attempt_at");
+                .push(" AND ");
+            not_paused(&mut sql);
+            sql.push(" ORDER BY next_attempt_at");
         }
         Due::Abandoned => {
             sql.push("status = ")
                 .param(DeliveryStatus::Sending.as_db())
                 .push(" AND lease_until < ")
                 .param(now)
-                .push(" ORDER BY lease_until");
+                .push(" AND ");
+            not_paused(&mut sql);
+            sql.push(" ORDER BY lease_until");
         }
     }
     sql.push(" LIMIT ").param(limit as i64);

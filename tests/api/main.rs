@@ -22,6 +22,7 @@ mod in_process;
 mod leases;
 mod limits;
 mod mass;
+mod mass_pause;
 mod mass_scale;
 mod member_login;
 mod profiles;

@@ -216,8 +216,8 @@ impl MassMutation {
         payload(ctx, id).await
     }
 
-    /// Stops a communication; deliveries not yet handed to the provider are cancelled.
-    /// Needs the SEND_MASS_COMMUNICATIONS right.
+    /// Stops a communication, a paused one too; deliveries not yet handed to the provider
+    /// are cancelled. Needs the SEND_MASS_COMMUNICATIONS right.
     #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
     async fn cancel_mass_communication(
         &self,
@@ -227,6 +227,22 @@ impl MassMutation {
         let (svc, principal, meta) = parts(ctx)?;
         let id = mass_id(&id)?;
         mass::cancel(svc, principal, meta, id).await?;
+        payload(ctx, id).await
+    }
+
+    /// Resumes a communication that paused itself because too many of its deliveries
+    /// failed (`status: PAUSED`, with `pauseReason`). Its waiting deliveries go out again
+    /// and the next outcomes are judged afresh; anything but a paused communication is
+    /// CONFLICT. Audited. Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn resume_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The paused communication to resume.")] id: ID,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = mass_id(&id)?;
+        mass::resume(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }
 

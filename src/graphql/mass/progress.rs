@@ -72,7 +72,9 @@ impl MassSubscription {
                     };
                     let finished = !matches!(
                         view.status,
-                        domain::MassStatus::Queued | domain::MassStatus::Sending
+                        domain::MassStatus::Queued
+                            | domain::MassStatus::Sending
+                            | domain::MassStatus::Paused
                     );
                     if last.as_ref() != Some(&now) {
                         return Some((Ok(now.clone()), (svc, principal, Some(now), finished)));

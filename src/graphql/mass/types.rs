@@ -46,6 +46,9 @@ pub enum MassCommunicationStatus {
     Cancelled,
     /// Every delivery that was tried failed.
     Failed,
+    /// Stopped by itself because too many deliveries failed (see `pauseReason`); the rest
+    /// wait until `resumeMassCommunication` or `cancelMassCommunication`.
+    Paused,
 }
 
 /// How a communication's deliveries stand.
@@ -258,6 +261,11 @@ impl MassCommunication {
     /// When it finished or was cancelled.
     async fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.communication.finished_at
+    }
+    /// Why it paused itself (e.g. "23 of its first 100 deliveries failed"); null unless
+    /// paused.
+    async fn pause_reason(&self) -> Option<&str> {
+        self.0.communication.pause_reason.as_deref()
     }
     /// Its deliveries, one per recipient, optionally only those with one status or one link
     /// state.

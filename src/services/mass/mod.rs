@@ -14,7 +14,7 @@ mod reading;
 mod sending;
 
 pub use reading::{MassPage, deliveries, link_counts, list, preview, view};
-pub use sending::{cancel, retry_failed, send, send_test};
+pub use sending::{cancel, resume, retry_failed, send, send_test};
 
 use std::collections::HashSet;
 

@@ -141,11 +141,27 @@ pub async fn retry_failed(
     Ok(outcome)
 }
 
+/// Resumes a communication that paused itself because its deliveries kept failing; its
+/// waiting deliveries go out again, and the next outcomes are judged afresh.
+pub async fn resume(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: i64,
+) -> AppResult<MassCommunication> {
+    let refusal =
+        |status: &str| format!("only a paused communication can be resumed; this one is {status}");
+    let outcome = apply(svc, principal, meta, id, Change::Resume, refusal).await?;
+    svc.wake_delivery();
+    Ok(outcome)
+}
+
 /// What staff do to a communication that is already out.
 #[derive(Clone, Copy)]
 enum Change {
     Cancel,
     RetryFailed,
+    Resume,
 }
 
 /// Moves the communication (or says why it cannot move, from its current status), changes
@@ -170,6 +186,10 @@ async fn apply(
             MassTransition::RetryFailed,
             AuditAction::MassDeliveriesRetried,
         ),
+        Change::Resume => (
+            MassTransition::Resume,
+            AuditAction::MassCommunicationResumed,
+        ),
     };
     let txn = store::begin_write(&svc.db).await?;
     if !store::mass::transition(&txn, id, transition, now).await? {
@@ -183,6 +203,9 @@ async fn apply(
         Change::RetryFailed => {
             let n = store::mass::retry_failed(&txn, id, now).await?;
             json!({ "massCommunicationId": id, "retried": n })
+        }
+        Change::Resume => {
+            json!({ "massCommunicationId": id, "pauseReason": comm.pause_reason })
         }
     };
     let event = principal.audit_event(action, meta).detail(detail);
