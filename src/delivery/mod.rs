@@ -200,7 +200,12 @@ impl Worker {
                 continue;
             }
             let now = self.svc.clock.now();
-            if !store::outbound::any_held(&self.svc.db, now).await? {
+            // Due rows this round could not claim are being claimed by another worker right
+            // now (on PostgreSQL its claim skips past ours, and is not yet visible as held).
+            // While delivery is paused, due rows wait for staff, not for another worker.
+            let claimable = store::delivery_pause::get(&self.svc.db).await?.is_none()
+                && store::outbound::any_due(&self.svc.db, now).await?;
+            if !store::outbound::any_held(&self.svc.db, now).await? && !claimable {
                 return Ok(handled);
             }
             if tokio::time::Instant::now() > deadline {
@@ -208,7 +213,7 @@ impl Worker {
                     "the queue did not drain: another worker still holds messages",
                 ));
             }
-            // Another worker holds rows; they end (or their lease runs out) soon.
+            // Another worker holds or is claiming rows; they end (or their lease runs out) soon.
             tokio::time::sleep(StdDuration::from_millis(20)).await;
         }
     }

@@ -19,21 +19,30 @@ use crate::ws::WsClient;
 const STATE: &str = "{ deliveryState { paused reason since } }";
 const RESUME: &str = "mutation { resumeDelivery { paused reason since } }";
 
-/// Refuses everything as SES does for a suspended account, until `fixed` is set.
-struct Suspended {
-    fixed: AtomicBool,
-    inner: MemoryTransport,
+/// Refuses every message with `refusal` until `fixed` is set, then delivers into `inner`.
+pub struct Refusing {
+    pub fixed: AtomicBool,
+    pub inner: MemoryTransport,
+    refusal: fn() -> SendError,
+}
+
+impl Refusing {
+    pub fn new(refusal: fn() -> SendError) -> Arc<Self> {
+        Arc::new(Self {
+            fixed: AtomicBool::new(false),
+            inner: MemoryTransport::new(),
+            refusal,
+        })
+    }
 }
 
 #[async_trait::async_trait]
-impl MailTransport for Suspended {
+impl MailTransport for Refusing {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
         if self.fixed.load(Ordering::SeqCst) {
             self.inner.send(email).await
         } else {
-            Err(SendError::AccountRefused(
-                "AccountSuspendedException: Your account has been suspended".into(),
-            ))
+            Err((self.refusal)())
         }
     }
 }
@@ -77,9 +86,11 @@ async fn state(app: &TestApp, token: &str) -> Value {
 }
 
 async fn a_refused_account_pauses_the_queue(backend: Backend) {
-    let transport = Arc::new(Suspended {
-        fixed: AtomicBool::new(false),
-        inner: MemoryTransport::new(),
+    // As SES refuses a suspended account.
+    let transport = Refusing::new(|| {
+        SendError::AccountRefused(
+            "AccountSuspendedException: Your account has been suspended".into(),
+        )
     });
     let app = spawn_full(
         backend,

@@ -3,13 +3,13 @@
 //! `PAUSED` with the reason, its other messages wait, and staff resume or cancel it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use memberkey::domain::{MassPauseRule, Right, SystemClock};
-use memberkey::mail::memory::MemoryTransport;
-use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
+use memberkey::mail::SendError;
 use serde_json::{Value, json};
 
+use crate::delivery_pause::Refusing;
 use crate::helpers::{Backend, Mail, TestApp, code, per_backend, person, spawn_full};
 use crate::mass::{SEND, create_ok};
 use crate::ws::WsClient;
@@ -19,31 +19,10 @@ const RESUME: &str = "mutation($id: ID!) { resumeMassCommunication(id: $id) { ma
 const CANCEL: &str =
     "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status } } }";
 
-/// Refuses every message for good (a bad list, a broken template at the provider) until
-/// `fixed` is set.
-struct Refusing {
-    fixed: AtomicBool,
-    inner: MemoryTransport,
-}
-
-#[async_trait::async_trait]
-impl MailTransport for Refusing {
-    async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
-        if self.fixed.load(Ordering::SeqCst) {
-            self.inner.send(email).await
-        } else {
-            Err(SendError::Permanent(
-                "MessageRejected: mailbox unavailable".into(),
-            ))
-        }
-    }
-}
-
 async fn start(backend: Backend, rule: MassPauseRule) -> (TestApp, Arc<Refusing>) {
-    let transport = Arc::new(Refusing {
-        fixed: AtomicBool::new(false),
-        inner: MemoryTransport::new(),
-    });
+    // Every message refused for good (a bad list, a template the provider rejects).
+    let transport =
+        Refusing::new(|| SendError::Permanent("MessageRejected: mailbox unavailable".into()));
     let app = spawn_full(
         backend,
         move |c| {
