@@ -61,7 +61,8 @@ async fn statuses(app: &TestApp) -> Vec<(String, i64)> {
     out
 }
 
-async fn people(app: &TestApp, admin: &str, n: usize) -> Vec<String> {
+/// `n` people with addresses `ann{i}@example.org`, created through the API.
+pub async fn people(app: &TestApp, admin: &str, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         ids.push(

@@ -9,8 +9,8 @@ use memberkey::domain::{MassPauseRule, Right, SystemClock};
 use memberkey::mail::SendError;
 use serde_json::{Value, json};
 
-use crate::delivery_pause::Refusing;
-use crate::helpers::{Backend, Mail, TestApp, code, per_backend, person, spawn_full};
+use crate::delivery_pause::{Refusing, people};
+use crate::helpers::{Backend, Mail, TestApp, code, per_backend, spawn_full};
 use crate::mass::{SEND, create_ok};
 use crate::ws::WsClient;
 
@@ -39,20 +39,7 @@ async fn start(backend: Backend, rule: MassPauseRule) -> (TestApp, Arc<Refusing>
 }
 
 async fn send_to(app: &TestApp, admin: &str, n: usize) -> String {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        ids.push(
-            app.create_profile(
-                admin,
-                person(
-                    "Ann",
-                    &format!("Berg{i}"),
-                    Some(&format!("ann{i}@example.org")),
-                ),
-            )
-            .await,
-        );
-    }
+    let ids = people(app, admin, n).await;
     let mass = create_ok(
         app,
         admin,
