@@ -76,6 +76,9 @@ impl App {
             statements,
             sealer,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            sns: Arc::new(crate::mail::sns::SnsVerifier::new(
+                config.mail.sns_test_origins.clone(),
+            )),
         };
         let schema = graphql::build_schema(services.clone(), &config);
         Ok(Self {

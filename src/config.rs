@@ -135,6 +135,12 @@ pub struct MailSettings {
     pub housekeeping_every: std::time::Duration,
     /// When a mass communication whose deliveries keep failing stops itself.
     pub mass_pause: crate::domain::MassPauseRule,
+    /// The SNS topic ARNs whose notifications `POST /webhooks/ses` accepts; empty refuses all.
+    pub sns_topics: Vec<String>,
+    /// Origins trusted to serve SNS signing certificates and subscription URLs besides SNS's
+    /// own hosts. Only tests set this (they sign with a certificate they serve themselves);
+    /// no variable reads it, so a deployment cannot widen what it trusts by mistake.
+    pub sns_test_origins: Vec<String>,
 }
 
 impl Default for MailSettings {
@@ -160,6 +166,8 @@ impl Default for MailSettings {
             retention: Duration::days(90),
             housekeeping_every: std::time::Duration::from_secs(3600),
             mass_pause: crate::domain::MassPauseRule::default(),
+            sns_topics: Vec::new(),
+            sns_test_origins: Vec::new(),
         }
     }
 }
@@ -326,6 +334,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_SES_CONFIGURATION_SET",
     "MEMBERKEY_SES_ENDPOINT",
     "MEMBERKEY_SES_REGION",
+    "MEMBERKEY_SES_SNS_TOPICS",
     "MEMBERKEY_SET_PASSWORD_URL",
     "MEMBERKEY_SIGN_IN_STATUSES",
     "MEMBERKEY_STAFF_LINK_TTL_MINUTES",
@@ -567,6 +576,22 @@ fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         "MEMBERKEY_SES_CONFIGURATION_SET",
         &mut m.ses_configuration_set,
     )?;
+    let mut topics = String::new();
+    var("MEMBERKEY_SES_SNS_TOPICS", &mut topics)?;
+    m.sns_topics = topics
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = m.sns_topics.iter().find(|t| !t.starts_with("arn:aws")) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_SES_SNS_TOPICS",
+            message: format!(
+                "{bad:?} is not a topic ARN such as arn:aws:sns:us-east-1:123456789012:ses-events"
+            ),
+        });
+    }
     var("MEMBERKEY_MAX_SEND_RATE", &mut m.max_send_rate)?;
     var("MEMBERKEY_SEND_CONCURRENCY", &mut m.send_concurrency)?;
     let mut lease = m.lease.num_seconds();

@@ -18,6 +18,7 @@ pub enum ErrorCode {
     InvalidProfileId,
     NotFound,
     NoEmailAddress,
+    AddressSuppressed,
     UsernameTaken,
     WeakPassword,
     InvalidLogin,
@@ -43,6 +44,7 @@ impl ErrorCode {
             ErrorCode::InvalidProfileId => "INVALID_PROFILE_ID",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::NoEmailAddress => "NO_EMAIL_ADDRESS",
+            ErrorCode::AddressSuppressed => "ADDRESS_SUPPRESSED",
             ErrorCode::UsernameTaken => "USERNAME_TAKEN",
             ErrorCode::WeakPassword => "WEAK_PASSWORD",
             ErrorCode::InvalidLogin => "INVALID_LOGIN",
@@ -82,6 +84,12 @@ pub enum AppError {
         id: String,
     },
     NoEmailAddress,
+    /// Mail to the address bounced for good, so the provider would only bounce it again.
+    AddressSuppressed {
+        address: String,
+        since: chrono::DateTime<chrono::Utc>,
+        detail: Option<String>,
+    },
     UsernameTaken {
         username: String,
     },
@@ -140,6 +148,11 @@ impl AppError {
             AppError::NoEmailAddress => {
                 "This profile has no email address. Add one to the profile first, then send the email.".into()
             }
+            AppError::AddressSuppressed { address, since, detail } => format!(
+                "Mail to {address} bounced for good on {} ({}), so it is on the suppression list and this email was not sent. Correct the profile's email address, or, if the mailbox works again, clear the suppression (clearEmailSuppression) and send again.",
+                since.format("%Y-%m-%d"),
+                detail.as_deref().unwrap_or("no diagnostic")
+            ),
             AppError::UsernameTaken { username } => {
                 format!("The username \"{username}\" is already in use. Choose a different username.")
             }
@@ -172,6 +185,7 @@ impl AppError {
             AppError::InvalidProfileId { .. } => ErrorCode::InvalidProfileId,
             AppError::NotFound { .. } => ErrorCode::NotFound,
             AppError::NoEmailAddress => ErrorCode::NoEmailAddress,
+            AppError::AddressSuppressed { .. } => ErrorCode::AddressSuppressed,
             AppError::UsernameTaken { .. } => ErrorCode::UsernameTaken,
             AppError::WeakPassword { .. } => ErrorCode::WeakPassword,
             AppError::InvalidLogin => ErrorCode::InvalidLogin,
@@ -245,6 +259,7 @@ impl From<AppError> for async_graphql::Error {
             match &err {
                 AppError::BadUserInput { field, .. } => ext.set("field", field.clone()),
                 AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
+                AppError::AddressSuppressed { address, .. } => ext.set("address", address.clone()),
                 AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),
                 _ => {}
             }

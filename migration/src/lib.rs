@@ -10,6 +10,7 @@ mod m20261129_000004_mark_handed_over;
 mod m20261130_000005_housekeeping_indexes;
 mod m20261201_000006_disable_credentials;
 mod m20261201_000007_delivery_pause;
+mod m20261202_000008_provider_feedback;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_housekeeping_indexes::Migration),
             Box::new(m20261201_000006_disable_credentials::Migration),
             Box::new(m20261201_000007_delivery_pause::Migration),
+            Box::new(m20261202_000008_provider_feedback::Migration),
         ]
     }
 }

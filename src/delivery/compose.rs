@@ -2,7 +2,9 @@
 //! the set-password tokens a message carries are minted there, so a token never exists
 //! without its message being marked as sending, and no message goes out without a live token.
 
-use crate::domain::{OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, Token};
+use crate::domain::{
+    OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, SuppressionReason, Token, search_key,
+};
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
 use crate::mail::links::set_password_link;
@@ -30,6 +32,7 @@ pub async fn prepare_all(
     rows: &[Claimed],
 ) -> AppResult<Vec<Prepared>> {
     let mut mass = MassBatch::load(db, rows).await?;
+    let suppressed = suppressed_in(db, rows).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let message = match &row.message {
@@ -42,6 +45,17 @@ pub async fn prepare_all(
                 continue;
             }
         };
+        if let Some(reason) = row
+            .to_address
+            .as_deref()
+            .and_then(|a| suppressed.get(&search_key(a)))
+            && stops(message, *reason)
+        {
+            out.push(Prepared::Done(Outcome::Skipped {
+                reason: SkipReason::Suppressed,
+            }));
+            continue;
+        }
         out.push(match message {
             OutboundMessage::Mass { .. } | OutboundMessage::MassTest { .. } => {
                 mass.prepare(ctx, row, message)?
@@ -64,6 +78,34 @@ pub async fn prepare_all(
     }
     mass.store_tokens(db, ctx.clock.now()).await?;
     Ok(out)
+}
+
+/// The suppressed addresses among the batch's, in one query.
+async fn suppressed_in(
+    db: &impl Conn,
+    rows: &[Claimed],
+) -> AppResult<std::collections::HashMap<String, SuppressionReason>> {
+    let mut keys: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.to_address.as_deref().map(search_key))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(store::suppressions::among(db, &keys).await?)
+}
+
+/// Whether a suppression stops this message. Mass mail skips every suppressed address (it
+/// was skipped when the communication was sent too, unless the report arrived since). Account
+/// mail stops only for a hard bounce: someone who complained about a newsletter still gets
+/// the password reset they asked for. A staff member's test copy goes to their own address.
+fn stops(message: &OutboundMessage, reason: SuppressionReason) -> bool {
+    match message {
+        OutboundMessage::Mass { .. } => true,
+        OutboundMessage::MassTest { .. } => false,
+        OutboundMessage::SetPasswordLinks(_) | OutboundMessage::PasswordChanged { .. } => {
+            reason == SuppressionReason::Bounce
+        }
+    }
 }
 
 async fn prepare_links(

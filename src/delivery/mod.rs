@@ -148,7 +148,7 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(svc: Context, transport: Arc<dyn MailTransport>) -> Self {
-        let rate = SendRate::new(svc.config.mail.max_send_rate);
+        let rate = SendRate::shared(svc.config.mail.max_send_rate, svc.db.clone());
         Self {
             svc,
             transport,
@@ -296,8 +296,11 @@ impl Worker {
                             // before the send: a slow group commit in between would release
                             // sends in a burst.
                             wait_stored(&mark_tx, job.id).await;
-                            self.rate.acquire().await;
-                            if stops.holds_back(job.mass_communication_id) {
+                            let slot = self.rate.acquire().await;
+                            if let Err(e) = &slot {
+                                tracing::warn!(error = %e.log_text(), "could not reserve a send slot; the message waits");
+                            }
+                            if slot.is_err() || stops.holds_back(job.mass_communication_id) {
                                 held_back()
                             } else {
                                 match self.deliver(&job).await {

@@ -102,6 +102,13 @@ pub enum AuditAction {
     DeliveryPaused,
     /// Staff resumed paused delivery.
     DeliveryResumed,
+    /// The provider reported a permanent bounce or a complaint, and the address went on the
+    /// suppression list.
+    EmailSuppressed,
+    /// Staff took an address off the suppression list.
+    EmailSuppressionCleared,
+    /// A complaint opted the profile out of mass mail.
+    MassMailOptedOut,
 }
 
 db_enum!(AuditAction {
@@ -142,6 +149,9 @@ db_enum!(AuditAction {
     MassCommunicationResumed => "MASS_COMMUNICATION_RESUMED",
     DeliveryPaused => "DELIVERY_PAUSED",
     DeliveryResumed => "DELIVERY_RESUMED",
+    EmailSuppressed => "EMAIL_SUPPRESSED",
+    EmailSuppressionCleared => "EMAIL_SUPPRESSION_CLEARED",
+    MassMailOptedOut => "MASS_MAIL_OPTED_OUT",
 });
 
 /// Who did what an audit event records.

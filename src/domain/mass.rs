@@ -336,8 +336,14 @@ pub struct DeliveryCounts {
     pub total: i64,
     /// Deliveries waiting for or being handed to the provider.
     pub pending: i64,
-    /// Deliveries the provider accepted.
+    /// Deliveries the provider accepted, including those it later reported on.
     pub sent: i64,
+    /// Accepted deliveries the provider reports delivered.
+    pub delivered: i64,
+    /// Accepted deliveries that bounced for good.
+    pub bounced: i64,
+    /// Accepted deliveries their recipients reported as spam.
+    pub complained: i64,
     /// Deliveries refused for good.
     pub failed: i64,
     /// Deliveries never sent, each with a reason.

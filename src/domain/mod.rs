@@ -22,6 +22,7 @@ mod profile_kind;
 mod right;
 mod search_key;
 mod staff_user;
+mod suppression;
 mod token;
 mod username;
 
@@ -39,7 +40,8 @@ pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
 pub use names::{OrganizationName, PersonName};
 pub use outbound::{
-    DeliveryPause, DeliveryStatus, OutboundKind, OutboundMessage, SetPasswordLinks, SkipReason,
+    DeliveryPause, DeliveryStatus, OutboundKind, OutboundMessage, ProviderReport, SetPasswordLinks,
+    SkipReason,
 };
 pub use password::Password;
 pub use password_policy::{PasswordContext, PasswordPolicy, weakness as password_weakness};
@@ -48,6 +50,7 @@ pub use profile_kind::ProfileKind;
 pub use right::Right;
 pub use search_key::{SearchCursor, SearchTerm, search_key};
 pub use staff_user::StaffUser;
+pub use suppression::{ProviderFeedback, Suppression, SuppressionReason};
 pub use token::{Token, TokenHash, TokenPurpose};
 pub use username::Username;
 

@@ -41,6 +41,12 @@ pub enum DeliveryStatus {
     Skipped,
     /// Cancelled by staff before it was sent.
     Cancelled,
+    /// Accepted, and the provider reports it reached the recipient's mail server.
+    Delivered,
+    /// Accepted, then bounced for good by the recipient's mail server.
+    Bounced,
+    /// Accepted and delivered, then reported as spam by the recipient.
+    Complained,
 }
 
 db_enum!(DeliveryStatus {
@@ -50,7 +56,67 @@ db_enum!(DeliveryStatus {
     Failed => "FAILED",
     Skipped => "SKIPPED",
     Cancelled => "CANCELLED",
+    Delivered => "DELIVERED",
+    Bounced => "BOUNCED",
+    Complained => "COMPLAINED",
 });
+
+impl DeliveryStatus {
+    /// The provider took the message: `SENT`, and what its later reports turn that into.
+    pub const ACCEPTED: [DeliveryStatus; 4] = [
+        DeliveryStatus::Sent,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Bounced,
+        DeliveryStatus::Complained,
+    ];
+
+    /// Statuses a row never leaves by itself: the worker is done with it.
+    pub const ENDED: [DeliveryStatus; 7] = [
+        DeliveryStatus::Sent,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Skipped,
+        DeliveryStatus::Cancelled,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Bounced,
+        DeliveryStatus::Complained,
+    ];
+
+    /// The statuses a provider report may move a row from. Reports arrive in any order, and
+    /// each moves a row forward only: a late "delivered" never hides a bounce or complaint.
+    pub fn reported_from(report: ProviderReport) -> &'static [DeliveryStatus] {
+        match report {
+            ProviderReport::Delivered => &[DeliveryStatus::Sent],
+            ProviderReport::Bounced => &[DeliveryStatus::Sent, DeliveryStatus::Delivered],
+            ProviderReport::Complained => &[
+                DeliveryStatus::Sent,
+                DeliveryStatus::Delivered,
+                DeliveryStatus::Bounced,
+            ],
+        }
+    }
+}
+
+/// What the provider reported about an accepted message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderReport {
+    /// It reached the recipient's mail server.
+    Delivered,
+    /// It bounced for good (a permanent bounce; transient ones are not reported here).
+    Bounced,
+    /// The recipient marked it as spam.
+    Complained,
+}
+
+impl ProviderReport {
+    /// The status a reported row moves to.
+    pub fn status(self) -> DeliveryStatus {
+        match self {
+            ProviderReport::Delivered => DeliveryStatus::Delivered,
+            ProviderReport::Bounced => DeliveryStatus::Bounced,
+            ProviderReport::Complained => DeliveryStatus::Complained,
+        }
+    }
+}
 
 /// Why a message was never sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +131,8 @@ pub enum SkipReason {
     OptedOut,
     /// Another recipient of the same communication has the same address.
     DuplicateAddress,
+    /// The address is on the suppression list: it bounced for good or complained.
+    Suppressed,
 }
 
 db_enum!(SkipReason {
@@ -73,6 +141,7 @@ db_enum!(SkipReason {
     ProfileRemoved => "PROFILE_REMOVED",
     OptedOut => "OPTED_OUT",
     DuplicateAddress => "DUPLICATE_ADDRESS",
+    Suppressed => "SUPPRESSED",
 });
 
 /// Whose set-password links a "Forgot Login" email carries. The links are minted when the

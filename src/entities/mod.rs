@@ -4,6 +4,7 @@
 pub mod audit_event;
 pub mod credential_token;
 pub mod delivery_pause;
+pub mod email_suppression;
 pub mod mass_communication;
 pub mod member_session;
 pub mod outbound_email;

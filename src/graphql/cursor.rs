@@ -106,6 +106,11 @@ id_cursor!(
     MassCursor,
     "mass"
 );
+id_cursor!(
+    /// An address on the suppression list, newest first.
+    SuppressionCursor,
+    "suppression"
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ mod member;
 mod profiles;
 mod resets;
 mod staff;
+mod suppressions;
 mod types;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     resets::ResetQuery,
     mass::MassQuery,
+    suppressions::SuppressionQuery,
 );
 
 /// Every mutation.
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     member::MemberMutation,
     resets::ResetMutation,
     mass::MassMutation,
+    suppressions::SuppressionMutation,
 );
 
 /// Every subscription (served over graphql-transport-ws at `/graphql/ws`).

@@ -1,11 +1,13 @@
 //! The axum router: `POST /graphql`, `GET /graphql` (queries and GraphiQL), `GET /graphql/ws`
-//! (subscriptions), `/healthz`, the built-in `/portal` pages and GraphiQL's files.
+//! (subscriptions), `/healthz`, `POST /webhooks/ses` (the mail provider's reports), the built-in
+//! `/portal` pages and GraphiQL's files.
 
 mod assets;
 mod client_ip;
 mod graphiql;
 mod graphql;
 mod portal;
+mod webhooks;
 mod websocket;
 
 use std::sync::Arc;
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
+        .route("/webhooks/ses", axum::routing::post(webhooks::ses))
         .merge(portal::routes());
     if state.config.graphiql {
         router = router.merge(graphiql::routes());

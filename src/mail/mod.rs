@@ -7,6 +7,8 @@ pub mod mass;
 pub mod memory;
 pub mod outbox;
 pub mod ses;
+pub mod ses_events;
+pub mod sns;
 pub mod templates;
 
 use std::str::FromStr;

@@ -65,7 +65,7 @@ impl MailTransport for SesTransport {
             )
             .build();
         let tag = MessageTag::builder()
-            .name("memberkey_outbound_id")
+            .name(super::ses_events::OUTBOUND_ID_TAG)
             .value(email.outbound_id.to_string())
             .build()
             .map_err(|e| SendError::Permanent(e.to_string()))?;

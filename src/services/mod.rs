@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod delivery_state;
+pub mod feedback;
 pub mod hash_pool;
 pub mod hashing;
 pub mod import;
@@ -18,6 +19,7 @@ pub mod resets;
 pub mod sealing;
 pub mod set_password;
 pub mod staff;
+pub mod suppressions;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -41,6 +43,8 @@ pub struct Services {
     pub sealer: Option<sealing::Sealer>,
     /// Wakes the delivery worker when a request queued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Checks the provider's SNS notifications, caching their signing certificates.
+    pub sns: Arc<crate::mail::sns::SnsVerifier>,
 }
 
 impl Services {

@@ -28,6 +28,7 @@ pub async fn send_reset_email(
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let email = profile.email.clone().ok_or(AppError::NoEmailAddress)?;
+    super::suppressions::refuse_bounced(&txn, &email).await?;
     let message = OutboundMessage::SetPasswordLinks(SetPasswordLinks {
         profiles: vec![profile_id],
         ttl: svc.config.mail.staff_link_ttl,

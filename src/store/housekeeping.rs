@@ -33,13 +33,7 @@ pub async fn delete_ended_account_mail(
 ) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM outbound_emails WHERE mass_communication_id IS NULL AND status IN (");
-    let ended = [
-        DeliveryStatus::Sent,
-        DeliveryStatus::Failed,
-        DeliveryStatus::Skipped,
-        DeliveryStatus::Cancelled,
-    ];
-    for (i, status) in ended.iter().enumerate() {
+    for (i, status) in DeliveryStatus::ENDED.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }

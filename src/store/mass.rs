@@ -384,7 +384,7 @@ pub async fn settle(
     mass_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    use DeliveryStatus::{Failed, Sent};
+    use DeliveryStatus::Failed;
     let mut lock = Sql::new(db.get_database_backend());
     lock.push("SELECT id FROM mass_communications WHERE id = ")
         .param(mass_id);
@@ -396,8 +396,8 @@ pub async fn settle(
     if has_pending(db, mass_id).await? {
         return Ok(false);
     }
-    let failed =
-        !any_delivery(db, mass_id, &[Sent]).await? && any_delivery(db, mass_id, &[Failed]).await?;
+    let failed = !any_delivery(db, mass_id, &DeliveryStatus::ACCEPTED).await?
+        && any_delivery(db, mass_id, &[Failed]).await?;
     transition(db, mass_id, MassTransition::Finish { failed }, now).await
 }
 
@@ -475,6 +475,18 @@ pub async fn counts_many(
         c.total += n;
         match stored::<DeliveryStatus>("outbound_emails.status", &s)? {
             DeliveryStatus::Sent => c.sent += n,
+            DeliveryStatus::Delivered => {
+                c.sent += n;
+                c.delivered += n;
+            }
+            DeliveryStatus::Bounced => {
+                c.sent += n;
+                c.bounced += n;
+            }
+            DeliveryStatus::Complained => {
+                c.sent += n;
+                c.complained += n;
+            }
             DeliveryStatus::Failed => c.failed += n,
             DeliveryStatus::Skipped => c.skipped += n,
             DeliveryStatus::Cancelled => c.cancelled += n,

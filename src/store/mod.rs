@@ -10,9 +10,11 @@ pub mod outbound;
 pub mod profiles;
 pub mod rate_limits;
 pub mod search;
+pub mod send_rate;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod suppressions;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, Set};
 
 use super::sql::Sql;
 use crate::domain::{
-    DeliveryStatus, OutboundKind, OutboundMessage, ProfileId, SetPasswordLinks, SkipReason,
-    StaffUserId, TokenPurpose,
+    DeliveryStatus, OutboundKind, OutboundMessage, ProfileId, ProviderReport, SetPasswordLinks,
+    SkipReason, StaffUserId, TokenPurpose,
 };
 use crate::entities::outbound_email;
 
@@ -506,4 +506,55 @@ mod tests {
                 .contains("WHIM")
         );
     }
+}
+
+/// The row a provider report moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub id: i64,
+    pub mass_communication_id: Option<i64>,
+    pub profile_id: Option<ProfileId>,
+}
+
+/// Moves the accepted row the provider reports on to the report's status, keeping the
+/// diagnostic as its error. The row is found by the provider's message ID and, when the
+/// report carries memberkey's tag, by that row ID as well: both must agree. A report that
+/// would move a row backwards (a late "delivered" after a bounce) changes nothing. Returns
+/// the row it moved.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    provider_message_id: &str,
+    outbound_id: Option<i64>,
+    report: ProviderReport,
+    detail: Option<&str>,
+) -> Result<Option<Reported>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE outbound_emails SET status = ")
+        .param(report.status().as_db());
+    if let Some(d) = detail {
+        sql.push(", last_error = ").param(d);
+    }
+    sql.push(" WHERE provider_message_id = ")
+        .param(provider_message_id);
+    if let Some(id) = outbound_id {
+        sql.push(" AND id = ").param(id);
+    }
+    sql.push(" AND status IN (");
+    for (i, s) in DeliveryStatus::reported_from(report).iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(s.as_db());
+    }
+    sql.push(") RETURNING id, mass_communication_id, profile_id");
+    let Some(row) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Reported {
+        id: row.try_get("", "id")?,
+        mass_communication_id: row.try_get("", "mass_communication_id")?,
+        profile_id: row
+            .try_get::<Option<i64>>("", "profile_id")?
+            .map(ProfileId::from_db),
+    }))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set,
 };
 
 use super::sql::Sql;
@@ -102,6 +102,37 @@ pub async fn ids_by_email(
         .into_iter()
         .map(|p| ProfileId::from_db(p.id))
         .collect())
+}
+
+/// Opts every profile with this address out of mass mail; returns those it changed.
+pub async fn opt_out_by_email(
+    db: &impl ConnectionTrait,
+    email_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<ProfileId>, DbErr> {
+    let ids: Vec<i64> = profile::Entity::find()
+        .select_only()
+        .column(profile::Column::Id)
+        .filter(profile::Column::EmailKey.eq(email_key))
+        .filter(profile::Column::EmailOptOut.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !ids.is_empty() {
+        profile::Entity::update_many()
+            .col_expr(
+                profile::Column::EmailOptOut,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .col_expr(
+                profile::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(profile::Column::Id.is_in(ids.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(ids.into_iter().map(ProfileId::from_db).collect())
 }
 
 pub async fn get_many(

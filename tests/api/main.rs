@@ -14,6 +14,7 @@ mod dataloaders;
 mod delivery;
 mod delivery_pause;
 mod errors;
+mod feedback;
 mod graphiql;
 mod housekeeping;
 mod http_spec;

@@ -58,8 +58,15 @@ pub(super) struct DeliveryCounts {
     total: i64,
     /// Waiting for or being handed to the provider.
     pending: i64,
-    /// Accepted by the provider.
+    /// Accepted by the provider, including those it later reported delivered, bounced or
+    /// complained about.
     sent: i64,
+    /// Reported by the provider as delivered to the recipient's mail server.
+    delivered: i64,
+    /// Accepted, then bounced for good.
+    bounced: i64,
+    /// Reported as spam by their recipients.
+    complained: i64,
     /// Refused for good; see each delivery's error.
     failed: i64,
     /// Not sent: no email, opted out, or a duplicate address.
@@ -84,6 +91,9 @@ impl DeliveryCounts {
             total: c.total,
             pending: c.pending,
             sent: c.sent,
+            delivered: c.delivered,
+            bounced: c.bounced,
+            complained: c.complained,
             failed: c.failed,
             skipped: c.skipped,
             cancelled: c.cancelled,
@@ -119,6 +129,14 @@ pub enum DeliveryStatus {
     Skipped,
     /// Cancelled before sending.
     Cancelled,
+    /// Accepted, and reported by the provider as delivered to the recipient's mail server.
+    Delivered,
+    /// Accepted, then bounced for good; the error holds the diagnostic and the address is
+    /// suppressed.
+    Bounced,
+    /// Delivered, then reported as spam by the recipient; the address is suppressed and the
+    /// profile opted out of mass mail.
+    Complained,
 }
 
 /// Whether a delivery's set-password link was used.
@@ -166,7 +184,8 @@ impl Delivery {
     async fn status(&self) -> DeliveryStatus {
         self.0.status.into()
     }
-    /// Why it was skipped: NO_EMAIL_ADDRESS, OPTED_OUT, DUPLICATE_ADDRESS or PROFILE_REMOVED.
+    /// Why it was skipped: NO_EMAIL_ADDRESS, OPTED_OUT, DUPLICATE_ADDRESS, SUPPRESSED (the
+    /// address bounced for good or complained earlier) or PROFILE_REMOVED.
     async fn skip_reason(&self) -> Option<&str> {
         self.0.skip_reason.map(|r| r.as_db())
     }

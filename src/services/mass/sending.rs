@@ -82,11 +82,17 @@ pub async fn send(
     let mut addresses = HashSet::new();
     for chunk in ids.chunks(1000) {
         let profiles = store::profiles::get_many(&txn, chunk).await?;
+        let keys: Vec<String> = profiles
+            .values()
+            .filter_map(|p| p.email.as_deref().map(search_key))
+            .collect();
+        let suppressed = store::suppressions::among(&txn, &keys).await?;
         for pid in chunk {
             let Some(p) = profiles.get(pid) else { continue };
             let skip = match &p.email {
                 None => Some(SkipReason::NoEmailAddress),
                 Some(_) if p.email_opt_out => Some(SkipReason::OptedOut),
+                Some(e) if suppressed.contains_key(&search_key(e)) => Some(SkipReason::Suppressed),
                 // Without a per-recipient link, two profiles sharing an address would get
                 // the same message twice.
                 Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
