@@ -9,7 +9,8 @@
 //!    `{"kind":"INDIVIDUAL","hasPassword":false,"signedIn":false,"memberStatuses":["ACTIVE"]}`.
 //!    Then a reminder to the same N, chosen by `fromCommunication` (links still UNUSED).
 //! 2. Delivery rate into a no-op transport with no rate limit (SQLite), and the process's
-//!    peak RSS (VmHWM) after the send.
+//!    peak RSS (VmHWM) after the send. Meanwhile a staff client sends a cheap query
+//!    (`{ viewer { username } }`) every 10 ms: its p99 while sending against its p99 idle.
 //! 3. With MEMBERKEY_MAX_SEND_RATE = R (default 200): the rate achieved over R × 15 messages
 //!    and the most sends seen in any one-second window.
 //! 4. With `--moto PATH` (moto_server): the delivery rate into the SES v2 emulator for 2,000
@@ -154,6 +155,39 @@ impl Bench {
     }
 }
 
+fn p99(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get((v.len() * 99 / 100).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Latencies of the cheap staff query, one every 10 ms until `stop` is set.
+async fn cheap_queries(
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    at_most: usize,
+) -> Vec<Duration> {
+    let mut out = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) && out.len() < at_most {
+        let t = Instant::now();
+        let v = common::gql(
+            &client,
+            &url,
+            Some(&token),
+            "{ viewer { username } }",
+            json!({}),
+        )
+        .await;
+        out.push(t.elapsed());
+        assert!(v["errors"].is_null(), "{v}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    out
+}
+
 fn max_in_any_second(times: &[Instant]) -> usize {
     let mut best = 0;
     let mut start = 0;
@@ -193,9 +227,22 @@ async fn run() {
     };
     let b = start(unlimited, noop.clone(), n).await;
     let rss_before = peak_rss_mib();
+    let never = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let idle =
+        p99(cheap_queries(b.client.clone(), b.url.clone(), b.token.clone(), never, 500).await);
     let (id, queued) = b.send(&filter).await;
     let from = Instant::now();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = tokio::spawn(cheap_queries(
+        b.client.clone(),
+        b.url.clone(),
+        b.token.clone(),
+        stop.clone(),
+        usize::MAX,
+    ));
     let (took, counts) = b.finish(&id, from).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let busy = busy.await.unwrap();
     println!(
         "Queue {n} recipients (sendMassCommunication, filter {filter}): {:.2} s",
         queued.as_secs_f64()
@@ -204,6 +251,14 @@ async fn run() {
         "Delivery into a no-op transport, SQLite: {n} in {:.2} s = {:.0}/s (counts {counts})",
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
+    );
+    let busy_n = busy.len();
+    let busy = p99(busy);
+    println!(
+        "Cheap staff query p99: {:.2} ms idle, {:.2} ms while sending ({busy_n} queries; {:+.2} ms)",
+        idle.as_secs_f64() * 1e3,
+        busy.as_secs_f64() * 1e3,
+        (busy.as_secs_f64() - idle.as_secs_f64()) * 1e3
     );
     println!(
         "Peak RSS (VmHWM): {:.0} MiB before the send, {:.0} MiB after",

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -129,6 +128,16 @@ enum Delivered {
     /// The provider refused the whole account or sender, so this says nothing about the
     /// message: it goes back to the queue and delivery pauses.
     AccountRefused(String),
+}
+
+/// A message's outcome to store: its row, its communication, what happened.
+type Recorded = (i64, Option<i64>, Outcome);
+
+/// One write a sending slot makes: the outcomes it has not stored yet, and the message it
+/// hands to the provider next.
+struct Step {
+    outcomes: Vec<Recorded>,
+    hand_over: Option<i64>,
 }
 
 struct Job {
@@ -249,10 +258,14 @@ impl Worker {
         by_rate.clamp(mail.send_concurrency as u64, 500)
     }
 
-    /// One claim-and-send round; returns how many rows it handled. Outcomes are written by
-    /// one recorder in group commits; a send holds its concurrency slot until its outcome is
-    /// stored, so at most `send_concurrency` messages are ever sent but unrecorded (the most a
-    /// crash can duplicate).
+    /// One claim-and-send round; returns how many rows it handled.
+    ///
+    /// `send_concurrency` slots each take the batch's next message in turn. Every step of a
+    /// slot is one write to the ledger, stored by one writer in group commits: the outcome of
+    /// the message the slot just sent together with the mark that it hands over the next. A
+    /// slot sends only once that write is stored, so at most `send_concurrency` messages are
+    /// ever sent but unrecorded (the most a crash can duplicate), and each message costs one
+    /// commit, not two.
     async fn round(&self) -> AppResult<usize> {
         // Communications whose deliveries all ended (some end without a send: all skipped,
         // or nothing left to retry) are recorded as finished here, never by a read.
@@ -270,68 +283,28 @@ impl Worker {
         communications.sort_unstable();
         communications.dedup();
         let concurrency = self.svc.config.mail.send_concurrency;
-        let (record_tx, record_rx) = tokio::sync::mpsc::channel(concurrency);
-        let (mark_tx, mark_rx) = tokio::sync::mpsc::channel(concurrency);
+        let (step_tx, step_rx) = tokio::sync::mpsc::channel(concurrency);
         // What stops the rest of this round: the provider refusing the account (every message
         // goes back to the queue unsent) or a communication pausing itself (its messages do).
         let stops = RoundStops::default();
         let stops = &stops;
-        let sends = async move {
-            futures_util::stream::iter(jobs)
-                .for_each_concurrent(concurrency, |job| {
-                    let record_tx = record_tx.clone();
-                    let mark_tx = mark_tx.clone();
-                    async move {
-                        let held_back = || Outcome::Retry {
-                            at: self.svc.clock.now(),
-                            error: "delivery is paused".into(),
-                            maybe_sent: false,
-                        };
-                        let outcome = if stops.holds_back(job.mass_communication_id) {
-                            held_back()
-                        } else {
-                            // Marked before the provider sees the message, so after a crash
-                            // only rows that may really have gone out (at most `concurrency`
-                            // more) are flagged as duplicates. The rate is taken last, right
-                            // before the send: a slow group commit in between would release
-                            // sends in a burst.
-                            wait_stored(&mark_tx, job.id).await;
-                            let slot = self.rate.acquire().await;
-                            if let Err(e) = &slot {
-                                tracing::warn!(error = %e.log_text(), "could not reserve a send slot; the message waits");
-                            }
-                            if slot.is_err() || stops.holds_back(job.mass_communication_id) {
-                                held_back()
-                            } else {
-                                match self.deliver(&job).await {
-                                    Delivered::Outcome(outcome) => outcome,
-                                    Delivered::AccountRefused(reason) => {
-                                        stops.refuse();
-                                        self.pause(&reason).await;
-                                        held_back()
-                                    }
-                                }
-                            }
-                        };
-                        wait_stored(&record_tx, (job.id, job.mass_communication_id, outcome)).await;
-                    }
-                })
-                .await;
-        };
+        let queue = std::sync::Mutex::new(jobs.into_iter());
+        let queue = &queue;
+        let slots = futures_util::future::join_all((0..concurrency).map(|_| {
+            let step_tx = step_tx.clone();
+            async move { self.run_slot(queue, &step_tx, stops).await }
+        }));
+        drop(step_tx);
         let (done_tx, done_rx) = watch::channel(false);
         tokio::join!(
             async move {
-                sends.await;
+                slots.await;
                 let _ = done_tx.send(true);
             },
-            write_in_groups(record_rx, |group| async move {
-                let paused = self.record(&group).await;
+            write_in_groups(step_rx, |steps: Vec<Step>| async move {
+                let paused = self.record(steps).await;
                 stops.pause(paused);
             }),
-            write_in_groups(
-                mark_rx,
-                |ids| async move { self.mark_handed_over(&ids).await }
-            ),
             self.heartbeat(done_rx),
         );
         // Once per round, not per group of outcomes: the round's last outcome is stored by
@@ -341,6 +314,64 @@ impl Worker {
             self.settle(Some(&communications)).await;
         }
         Ok(n)
+    }
+
+    /// One sending slot: takes messages from the round's queue until it is empty.
+    async fn run_slot(
+        &self,
+        queue: &std::sync::Mutex<std::vec::IntoIter<Job>>,
+        steps: &tokio::sync::mpsc::Sender<Waiting<Step>>,
+        stops: &RoundStops,
+    ) {
+        let held_back = || Outcome::Retry {
+            at: self.svc.clock.now(),
+            error: "delivery is paused".into(),
+            maybe_sent: false,
+        };
+        // Outcomes not stored yet; they go with the slot's next write.
+        let mut outcomes: Vec<Recorded> = Vec::new();
+        loop {
+            let next = lock(queue).next();
+            let Some(job) = next else { break };
+            if stops.holds_back(job.mass_communication_id) {
+                outcomes.push((job.id, job.mass_communication_id, held_back()));
+                continue;
+            }
+            // Marked before the provider sees the message, so after a crash only rows that
+            // may really have gone out are flagged as duplicates; the previous outcome is
+            // stored in the same commit.
+            let step = Step {
+                outcomes: std::mem::take(&mut outcomes),
+                hand_over: Some(job.id),
+            };
+            wait_stored(steps, step).await;
+            // The rate is taken last, right before the send: a slow group commit in between
+            // would release sends in a burst.
+            let slot = self.rate.acquire().await;
+            if let Err(e) = &slot {
+                tracing::warn!(error = %e.log_text(), "could not reserve a send slot; the message waits");
+            }
+            let outcome = if slot.is_err() || stops.holds_back(job.mass_communication_id) {
+                held_back()
+            } else {
+                match self.deliver(&job).await {
+                    Delivered::Outcome(outcome) => outcome,
+                    Delivered::AccountRefused(reason) => {
+                        stops.refuse();
+                        self.pause(&reason).await;
+                        held_back()
+                    }
+                }
+            };
+            outcomes.push((job.id, job.mass_communication_id, outcome));
+        }
+        if !outcomes.is_empty() {
+            let step = Step {
+                outcomes,
+                hand_over: None,
+            };
+            wait_stored(steps, step).await;
+        }
     }
 
     /// Renews this worker's leases every third of a lease until the round's sends are done, so
@@ -362,15 +393,6 @@ impl Worker {
             if let Err(e) = store::outbound::renew_leases(&self.svc.db, &self.id, until).await {
                 tracing::warn!(error = %e, "could not renew delivery leases; trying again");
             }
-        }
-    }
-
-    /// Marks rows as handed over. A failure only under-reports duplicates after a crash;
-    /// the send itself is still recorded.
-    async fn mark_handed_over(&self, ids: &[i64]) {
-        let now = self.svc.clock.now();
-        if let Err(e) = store::outbound::mark_handed_over(&self.svc.db, ids, &self.id, now).await {
-            tracing::warn!(error = %e, "could not mark messages as handed over");
         }
     }
 
@@ -486,14 +508,20 @@ impl Worker {
         Delivered::Outcome(outcome)
     }
 
-    /// Writes a group of outcomes in one transaction, retrying while the database is
+    /// Writes a group of steps in one transaction, retrying while the database is
     /// unreachable: a sent message must not be left looking unsent, or it would go out again
-    /// when its lease ends.
-    /// Returns the communications that paused themselves with these outcomes.
-    async fn record(&self, group: &[(i64, Option<i64>, Outcome)]) -> Vec<i64> {
+    /// when its lease ends. Returns the communications that paused themselves with these
+    /// outcomes.
+    async fn record(&self, steps: Vec<Step>) -> Vec<i64> {
+        let mut group = Vec::new();
+        let mut hand_over = Vec::new();
+        for step in steps {
+            group.extend(step.outcomes);
+            hand_over.extend(step.hand_over);
+        }
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
-            match self.try_record(group).await {
+            match self.try_record(&group, &hand_over).await {
                 Ok((lost, paused)) => {
                     if lost > 0 {
                         tracing::warn!(lost, "leases lost before outcomes were recorded");
@@ -513,16 +541,32 @@ impl Worker {
     /// Returns how many rows were no longer ours.
     async fn try_record(
         &self,
-        group: &[(i64, Option<i64>, Outcome)],
+        group: &[Recorded],
+        hand_over: &[i64],
     ) -> AppResult<(usize, Vec<i64>)> {
         let now = self.svc.clock.now();
         let txn = store::begin_write(&self.svc.db).await?;
         let mut lost = 0;
+        // The common outcome, sent, in one statement for the whole group; the rest one by one.
+        let sent: Vec<(i64, &str)> = group
+            .iter()
+            .filter_map(|(id, _, o)| match o {
+                Outcome::Sent {
+                    provider_message_id,
+                } => Some((*id, provider_message_id.as_str())),
+                _ => None,
+            })
+            .collect();
+        let recorded_sent = store::outbound::finish_sent(&txn, &sent, &self.id, now).await?;
         // Each communication's sent (false) and failed (true) outcomes, in order, for the
         // rule that pauses a communication whose deliveries keep failing.
         let mut tallies: Vec<(i64, Vec<bool>)> = Vec::new();
         for (id, mass, outcome) in group {
-            if !store::outbound::finish(&txn, *id, &self.id, outcome, now).await? {
+            let ours = match outcome {
+                Outcome::Sent { .. } => recorded_sent.contains(id),
+                _ => store::outbound::finish(&txn, *id, &self.id, outcome, now).await?,
+            };
+            if !ours {
                 lost += 1;
                 continue;
             }
@@ -554,6 +598,8 @@ impl Worker {
                 paused.push((*mass, reason));
             }
         }
+        // The rows about to be handed to the provider, after the outcomes.
+        store::outbound::mark_handed_over(&txn, hand_over, &self.id, now).await?;
         txn.commit().await?;
         for (mass, reason) in &paused {
             tracing::error!(

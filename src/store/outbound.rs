@@ -427,6 +427,50 @@ pub async fn finish(
     Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
 }
 
+/// Records rows this worker holds as sent, in one statement: `(row, provider message ID)`.
+/// Returns the rows it recorded; a row missing from it was no longer this worker's.
+pub async fn finish_sent(
+    db: &impl ConnectionTrait,
+    sent: &[(i64, &str)],
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<i64>, DbErr> {
+    let mut recorded = std::collections::HashSet::with_capacity(sent.len());
+    // Three parameters a row; well within both databases' limits per statement.
+    for chunk in sent.chunks(300) {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push(
+            "UPDATE outbound_emails SET lease_until = NULL, leased_by = NULL, handed_over_at = NULL, last_error = NULL, status = ",
+        )
+        .param(DeliveryStatus::Sent.as_db())
+        .push(", sent_at = ")
+        .param(now)
+        .push(", provider_message_id = CASE id");
+        for (id, message_id) in chunk {
+            sql.push(" WHEN ")
+                .param(*id)
+                .push(" THEN ")
+                .param(*message_id);
+        }
+        sql.push(" END WHERE status = ")
+            .param(DeliveryStatus::Sending.as_db())
+            .push(" AND leased_by = ")
+            .param(worker)
+            .push(" AND id IN (");
+        for (i, (id, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.param(*id);
+        }
+        sql.push(") RETURNING id");
+        for row in db.query_all_raw(sql.build()).await? {
+            recorded.insert(row.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(recorded)
+}
+
 /// Whether any worker holds a row under a lease that has not run out.
 pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
