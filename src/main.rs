@@ -74,6 +74,14 @@ enum StaffCommand {
         #[arg(long)]
         username: String,
     },
+    /// Set a staff user's password (read from standard input, or prompted for on a
+    /// terminal), end their sessions and lift any sign-in lock: for the last administrator,
+    /// who has no one to reset it through the API.
+    ResetPassword {
+        /// The staff user's sign-in name.
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Args)]
@@ -225,6 +233,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .await
                 .map_err(describe)?;
             println!("unlocked staff user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Staff(StaffCommand::ResetPassword { username }) => {
+            let password = read_password()?;
+            services::staff_password::reset(app.services(), &username, &password)
+                .await
+                .map_err(describe)?;
+            println!("set a new password for staff user {username}; their sessions have ended");
             Ok(())
         }
         Command::Credentials(CredentialsCommand::Import { file }) => {

@@ -230,6 +230,85 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
 }
 
+/// Runs `memberkey staff reset-password` with `password` on standard input.
+fn reset_password(dir: &std::path::Path, username: &str, password: &str) -> std::process::Output {
+    let mut child = memberkey(dir)
+        .args(["staff", "reset-password", "--username", username])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn staff_reset_password_lets_the_last_administrator_back_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = memberkey(dir.path())
+        .args(["staff", "create", "--username", "boss", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a sturdy long passphrase\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    // The policy holds here too: too short, or containing the username.
+    for weak in ["short", "boss boss boss boss"] {
+        let out = reset_password(dir.path(), "boss", weak);
+        assert!(!out.status.success(), "{weak:?} was accepted");
+    }
+    let out = reset_password(dir.path(), "nobody", "another sturdy passphrase");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+
+    let out = reset_password(dir.path(), "BOSS", "another sturdy passphrase");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("staff user BOSS"));
+
+    // The server takes the new password and refuses the old one.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut server = support::Server::start(
+        memberkey(dir.path())
+            .env("MEMBERKEY_LOG", "warn,memberkey=info")
+            .arg("serve"),
+    );
+    let url = server.graphql();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        support::staff_token(&client, &url, "boss", "another sturdy passphrase").await;
+        let old = support::gql(
+            &client,
+            &url,
+            None,
+            "mutation { staffLogin(username: \"boss\", password: \"a sturdy long passphrase\") { token } }",
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(old["errors"][0]["extensions"]["code"], "INVALID_LOGIN", "{old}");
+    });
+    server.stop("-TERM");
+}
+
 /// `memberkey check` with the given extra settings: its exit success and its lines.
 fn check(dir: &std::path::Path, settings: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = memberkey(dir);

@@ -80,6 +80,12 @@ pub enum AuditAction {
     StaffUserDeactivated,
     /// A locked staff user was unlocked.
     StaffUserUnlocked,
+    /// A staff user changed their own password.
+    StaffPasswordChanged,
+    /// A staff user gave a wrong current password when changing it.
+    StaffPasswordChangeFailed,
+    /// An operator set a staff user's password from the command line.
+    StaffPasswordReset,
     /// A mass communication draft was created.
     MassCommunicationCreated,
     /// A mass communication draft was changed.
@@ -138,6 +144,9 @@ db_enum!(AuditAction {
     StaffRightsChanged => "STAFF_RIGHTS_CHANGED",
     StaffUserDeactivated => "STAFF_USER_DEACTIVATED",
     StaffUserUnlocked => "STAFF_USER_UNLOCKED",
+    StaffPasswordChanged => "STAFF_PASSWORD_CHANGED",
+    StaffPasswordChangeFailed => "STAFF_PASSWORD_CHANGE_FAILED",
+    StaffPasswordReset => "STAFF_PASSWORD_RESET",
     MassCommunicationCreated => "MASS_COMMUNICATION_CREATED",
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",

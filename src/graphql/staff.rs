@@ -93,6 +93,30 @@ impl StaffMutation {
         })
     }
 
+    /// Changes the signed-in staff user's own password, under the password policy (the
+    /// username may not appear in it). A wrong current password gives INVALID_LOGIN and
+    /// counts toward the staff lockout, like a failed sign-in; a weak new one gives
+    /// WEAK_PASSWORD. The user's other sessions end; this one stays signed in. Audited.
+    #[graphql(guard = "Require::Staff")]
+    async fn change_staff_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The password in use now.")] current_password: String,
+        #[graphql(secret, desc = "The new password.")] new_password: String,
+    ) -> Result<bool> {
+        let (svc, principal, meta) = parts(ctx)?;
+        Ok(
+            services::staff_password::change(
+                svc,
+                principal,
+                meta,
+                &current_password,
+                &new_password,
+            )
+            .await?,
+        )
+    }
+
     /// Ends the current staff session. Its token stops working at once.
     #[graphql(guard = "Require::Staff")]
     async fn staff_logout(&self, ctx: &Context<'_>) -> Result<bool> {

@@ -246,7 +246,7 @@ pub async fn staff_login(
 }
 
 /// Where failed staff sign-ins for `username` from this request's client are counted.
-fn staff_failures_key(username: &Username, meta: &RequestMeta) -> String {
+pub(crate) fn staff_failures_key(username: &Username, meta: &RequestMeta) -> String {
     let client = super::rate_limit::client_key(meta).unwrap_or_else(|| "-".into());
     format!("{}{client}", staff_failures_prefix(username))
 }

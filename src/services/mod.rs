@@ -19,6 +19,7 @@ pub mod resets;
 pub mod sealing;
 pub mod set_password;
 pub mod staff;
+pub mod staff_password;
 pub mod suppressions;
 
 use std::sync::Arc;

@@ -197,3 +197,21 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     staff_user::Entity::find().count(db).await
 }
+
+/// Replaces a staff user's password hash.
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: StaffUserId,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    staff_user::ActiveModel {
+        id: sea_orm::Unchanged(id.get()),
+        password_hash: Set(password_hash),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

@@ -37,5 +37,6 @@ mod ses;
 mod sessions;
 mod sign_in_rules;
 mod staff;
+mod staff_password;
 mod stored;
 mod ws;

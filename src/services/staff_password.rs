@@ -1,0 +1,103 @@
+//! A staff user's own password: changing it (the current one is a sign-in guess and counts
+//! toward the staff lockout), and the operator's reset from the command line for the last
+//! administrator, who has nobody to ask.
+
+use serde_json::json;
+
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{AuditAction, AuditActor, NewAuditEvent, Password, PasswordContext, Username};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// The password policy for a staff user, with their username refused inside the password.
+fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Password> {
+    super::credentials::judge_password(
+        svc,
+        new,
+        PasswordContext {
+            username: Some(username),
+            ..PasswordContext::default()
+        },
+    )
+}
+
+/// Changes the signed-in staff user's password. Their other sessions end; this one lives on.
+pub async fn change(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    current: &str,
+    new: &str,
+) -> AppResult<bool> {
+    let staff = principal.staff()?;
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
+    let username = Username::parse_for_lookup(&staff.user.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let login = store::staff::find_for_login(&svc.db, &username)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let now = svc.clock.now();
+    let failures = super::auth::staff_failures_key(&username, meta);
+    let window = svc.config.lockout_duration;
+    let locked = store::rate_limits::peek(&svc.db, &failures, window, now).await?
+        >= svc.config.lockout_threshold;
+    let candidate = Password::for_verification(current);
+    let stored = (!locked).then_some(login.password_hash.as_str());
+    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
+        if !locked {
+            store::rate_limits::hit(&svc.db, &failures, window, now).await?;
+        }
+        audit::record(
+            &svc.db,
+            now,
+            principal
+                .audit_event(AuditAction::StaffPasswordChangeFailed, meta)
+                .staff(staff.user.id),
+        )
+        .await?;
+        return Err(AppError::InvalidLogin);
+    }
+    let password = judge(svc, &staff.user.username, new)?;
+    let hash = svc.hasher.hash(&password).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::staff::set_password_hash(&txn, staff.user.id, hash, now).await?;
+    store::sessions::delete_all(&txn, staff.user.id, Some(staff.session_id)).await?;
+    store::rate_limits::clear(&txn, &failures).await?;
+    audit::record(
+        &txn,
+        now,
+        principal
+            .audit_event(AuditAction::StaffPasswordChanged, meta)
+            .staff(staff.user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Sets a staff user's password with the operator's authority (`memberkey staff
+/// reset-password`): every session of theirs ends and any sign-in lock is lifted.
+pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
+    let user = super::staff::find_by_username(svc, username).await?;
+    let password = judge(svc, &user.username, new)?;
+    let hash = svc.hasher.hash(&password).await?;
+    let parsed = Username::parse_for_lookup(&user.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    store::staff::set_password_hash(&txn, user.id, hash, now).await?;
+    store::sessions::delete_all(&txn, user.id, None).await?;
+    let cleared =
+        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&parsed))
+            .await?;
+    audit::record(
+        &txn,
+        now,
+        NewAuditEvent::new(AuditAction::StaffPasswordReset, AuditActor::System, None)
+            .staff(user.id)
+            .detail(json!({ "lockedClientsCleared": cleared })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
