@@ -12,10 +12,11 @@ use tokio::time::Instant;
 
 use crate::store;
 
-/// Slots are spaced this much wider than `1/rate`: the provider counts sends when they
-/// arrive, and a few milliseconds of network jitter must not bring `rate + 1` arrivals
-/// inside one second.
-const HEADROOM: f64 = 1.04;
+/// Slots are spaced this much wider than `1/rate`. The provider counts sends when they
+/// arrive: `rate + 1` arrivals fit in one second only if jitter (scheduling on a busy host,
+/// signing, the network) shifts them by more than `rate × interval − 1 s`, which this makes
+/// 60 ms whatever the rate.
+const HEADROOM: f64 = 1.06;
 
 /// How late a slot may still be spent. Slots are `HEADROOM` apart, so a one-second window
 /// holds at most `floor((1 + LATE) × rate / HEADROOM) + 1` sends, which stays within the rate
@@ -189,8 +190,8 @@ mod tests {
             );
         }
         // And it is not slower than it must be: 23 sends at 5/s, evenly spaced with the
-        // headroom, need 22 intervals of 0.208 s.
-        assert!(times[22] <= Duration::from_millis(4_580), "{:?}", times[22]);
+        // headroom, need 22 intervals of 0.212 s.
+        assert!(times[22] <= Duration::from_millis(4_670), "{:?}", times[22]);
     }
 
     #[tokio::test(start_paused = true)]

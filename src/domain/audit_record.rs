@@ -78,6 +78,8 @@ pub enum AuditAction {
     StaffRightsChanged,
     /// A staff user was deactivated.
     StaffUserDeactivated,
+    /// A deactivated staff user was made active again.
+    StaffUserReactivated,
     /// A locked staff user was unlocked.
     StaffUserUnlocked,
     /// A staff user changed their own password.
@@ -143,6 +145,7 @@ db_enum!(AuditAction {
     StaffUserCreated => "STAFF_USER_CREATED",
     StaffRightsChanged => "STAFF_RIGHTS_CHANGED",
     StaffUserDeactivated => "STAFF_USER_DEACTIVATED",
+    StaffUserReactivated => "STAFF_USER_REACTIVATED",
     StaffUserUnlocked => "STAFF_USER_UNLOCKED",
     StaffPasswordChanged => "STAFF_PASSWORD_CHANGED",
     StaffPasswordChangeFailed => "STAFF_PASSWORD_CHANGE_FAILED",

@@ -180,6 +180,23 @@ impl StaffMutation {
         })
     }
 
+    /// Makes a deactivated staff user active again, with the rights they had; they sign in
+    /// with their password as before. Answers the user as they stand (a user already active
+    /// is left as is). Audited. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn reactivate_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        staff_user_id: ID,
+    ) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let user = services::staff::reactivate(svc, principal, meta, id).await?;
+        Ok(StaffUserPayload {
+            staff_user: StaffUser(user),
+        })
+    }
+
     /// Ends a staff user's sign-in lock at once: failed sign-ins from every client are
     /// forgotten. Audited. Needs the MANAGE_STAFF right. (Failures lock only the client that
     /// made them, so anonymous guessing never keeps a staff member out; this is for the

@@ -149,6 +149,39 @@ pub async fn deactivate(
     Ok(updated)
 }
 
+/// Makes a deactivated staff user active again: they sign in with their old password (or
+/// an operator sets a new one). Their rights are as they were. Audited when it changes
+/// anything.
+pub async fn reactivate(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+) -> AppResult<StaffUser> {
+    principal.require(Right::ManageStaff)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    if !target.active {
+        store::staff::reactivate(&txn, id, now).await?;
+        audit::record(
+            &txn,
+            now,
+            principal
+                .audit_event(AuditAction::StaffUserReactivated, meta)
+                .staff(id),
+        )
+        .await?;
+    }
+    let updated = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
 /// Clears a staff user's failed sign-ins from every client, so a lock ends at once. With no
 /// principal it runs with the operator's authority (`memberkey staff unlock`).
 pub async fn unlock(

@@ -170,6 +170,24 @@ pub async fn deactivate(
     Ok(())
 }
 
+/// Makes a deactivated staff user active again.
+pub async fn reactivate(
+    db: &impl ConnectionTrait,
+    id: StaffUserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    staff_user::ActiveModel {
+        id: sea_orm::Unchanged(id.get()),
+        active: Set(true),
+        deactivated_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 /// The active holders of a right. On PostgreSQL their rows are locked until the transaction
 /// ends, so two staff cannot each remove "the other" last administrator at the same time.
 /// (SQLite transactions that write begin as writers and are already serialised.)

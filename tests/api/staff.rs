@@ -89,6 +89,37 @@ both!(
         assert!(resp["data"]["viewer"].is_null());
         // The password is never echoed.
         assert!(!garbage.to_string().contains("yyyy"));
+
+        // Reactivated by MANAGE_STAFF only (over HTTP and the socket), bob signs in again.
+        let reactivate =
+            "mutation($id: ID!) { reactivateStaffUser(staffUserId: $id) { staffUser { active } } }";
+        let carol = app.staff_with("carol", &[Right::ManageProfiles]).await;
+        let vars = json!({ "id": bob_id });
+        assert_eq!(
+            code(&app.gql(Some(&carol), reactivate, vars.clone()).await),
+            "FORBIDDEN"
+        );
+        let mut ws = crate::ws::WsClient::connect(&app, Some(&carol)).await;
+        assert_eq!(
+            code(&ws.run(reactivate, vars.clone()).await.unwrap()),
+            "FORBIDDEN"
+        );
+        let mut ws = crate::ws::WsClient::connect(&app, Some(&admin)).await;
+        let resp = ws.run(reactivate, vars.clone()).await.unwrap();
+        assert_eq!(
+            resp["data"]["reactivateStaffUser"]["staffUser"]["active"], true,
+            "{resp}"
+        );
+        app.login("bob", "correct horse battery staple").await;
+        // Again is a no-op, audited once.
+        app.gql(Some(&admin), reactivate, vars).await;
+        let n: i64 = app
+            .sql_value(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'STAFF_USER_REACTIVATED'",
+                "n",
+            )
+            .await;
+        assert_eq!(n, 1);
     }
 );
 
