@@ -161,11 +161,9 @@ fn bad_settings_name_the_variable() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("MEMBERKEY_LISTEN"));
 }
 
-#[test]
-fn staff_unlock_clears_the_lock_for_the_last_administrator() {
-    use sea_orm::ConnectionTrait;
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = memberkey(dir.path())
+/// Creates the staff user `boss` (every right) with `memberkey staff create`.
+fn create_boss(dir: &std::path::Path) {
+    let mut child = memberkey(dir)
         .args(["staff", "create", "--username", "boss", "--all-rights"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -178,6 +176,13 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
         .write_all(b"a sturdy long passphrase\n")
         .unwrap();
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn staff_unlock_clears_the_lock_for_the_last_administrator() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    create_boss(dir.path());
 
     // Failed sign-ins from two clients, as the server counts them.
     let url = format!(
@@ -251,19 +256,7 @@ fn reset_password(dir: &std::path::Path, username: &str, password: &str) -> std:
 #[test]
 fn staff_reset_password_lets_the_last_administrator_back_in() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = memberkey(dir.path())
-        .args(["staff", "create", "--username", "boss", "--all-rights"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a sturdy long passphrase\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    create_boss(dir.path());
 
     // The policy holds here too: too short, or containing the username.
     for weak in ["short", "boss boss boss boss"] {

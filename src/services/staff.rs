@@ -130,7 +130,7 @@ pub async fn deactivate(
         if target.has(Right::ManageStaff) {
             ensure_not_last_admin(&txn, id).await?;
         }
-        store::staff::deactivate(&txn, id, now).await?;
+        store::staff::set_active(&txn, id, false, now).await?;
         store::sessions::delete_all(&txn, id, None).await?;
         audit::record(
             &txn,
@@ -165,7 +165,7 @@ pub async fn reactivate(
         .await?
         .ok_or_else(|| AppError::not_found("staff user", id))?;
     if !target.active {
-        store::staff::reactivate(&txn, id, now).await?;
+        store::staff::set_active(&txn, id, true, now).await?;
         audit::record(
             &txn,
             now,

@@ -153,33 +153,17 @@ pub async fn replace_rights(
     Ok(())
 }
 
-pub async fn deactivate(
+/// Deactivates (`false`) or reactivates (`true`) a staff user.
+pub async fn set_active(
     db: &impl ConnectionTrait,
     id: StaffUserId,
+    active: bool,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
-        active: Set(false),
-        deactivated_at: Set(Some(now)),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(())
-}
-
-/// Makes a deactivated staff user active again.
-pub async fn reactivate(
-    db: &impl ConnectionTrait,
-    id: StaffUserId,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    staff_user::ActiveModel {
-        id: sea_orm::Unchanged(id.get()),
-        active: Set(true),
-        deactivated_at: Set(None),
+        active: Set(active),
+        deactivated_at: Set((!active).then_some(now)),
         updated_at: Set(now),
         ..Default::default()
     }
