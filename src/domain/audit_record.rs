@@ -25,6 +25,19 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+/// Which events a page or count covers; every part left out matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only events about this profile.
+    pub profile: Option<ProfileId>,
+    /// Only events of this kind.
+    pub action: Option<AuditAction>,
+    /// Only events at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this moment.
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// What an audit event records. Each is written by exactly one use case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {

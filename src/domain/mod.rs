@@ -26,7 +26,7 @@ mod suppression;
 mod token;
 mod username;
 
-pub use audit_record::{AuditAction, AuditActor, AuditRecord, NewAuditEvent};
+pub use audit_record::{AuditAction, AuditActor, AuditFilter, AuditRecord, NewAuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;

@@ -9,8 +9,8 @@ use super::{Require, parts};
 use crate::domain::{self, Right};
 use crate::services::audit as svc_audit;
 
-/// One recorded action. Never contains a password or a token.
-pub(super) struct AuditEvent(pub domain::AuditRecord);
+/// One recorded action, with the acting staff user's username when one acted.
+pub(super) struct AuditEvent(pub domain::AuditRecord, Option<String>);
 
 /// One recorded action. Never contains a password or a token.
 #[Object]
@@ -34,6 +34,10 @@ impl AuditEvent {
     /// The staff user who did it, if a staff user did.
     async fn actor_staff_id(&self) -> Option<ID> {
         self.0.actor_staff_id.map(|i| ID(i.to_string()))
+    }
+    /// The username of the staff user who did it, if a staff user did and still exists.
+    async fn actor_username(&self) -> Option<&str> {
+        self.1.as_deref()
     }
     /// The profile the event is about, if any.
     async fn profile_id(&self) -> Option<ID> {
@@ -61,9 +65,29 @@ pub(super) struct AuditEventEdge {
 /// A page of audit events, newest first.
 pub(super) struct AuditEventConnection {
     events: Vec<domain::AuditRecord>,
+    staff_names: std::collections::HashMap<i64, String>,
     has_next_page: bool,
     has_previous_page: bool,
+    filter: Filter,
+}
+
+/// The query's filter as given, for `totalCount`.
+struct Filter {
     profile_id: Option<ID>,
+    action: Option<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    fn query(&self) -> svc_audit::AuditQuery<'_> {
+        svc_audit::AuditQuery {
+            profile_id: self.profile_id.as_ref().map(|id| id.as_str()),
+            action: self.action.as_deref(),
+            since: self.since,
+            until: self.until,
+        }
+    }
 }
 
 /// A page of audit events, newest first.
@@ -75,7 +99,11 @@ impl AuditEventConnection {
             .iter()
             .map(|e| AuditEventEdge {
                 cursor: cursor::encode(&AuditCursor(e.id)),
-                node: AuditEvent(e.clone()),
+                node: AuditEvent(
+                    e.clone(),
+                    e.actor_staff_id
+                        .and_then(|id| self.staff_names.get(&id).cloned()),
+                ),
             })
             .collect()
     }
@@ -89,12 +117,10 @@ impl AuditEventConnection {
             end_cursor: self.events.last().map(cursor_of),
         }
     }
-    /// How many events there are in all (for the profile, when one was given). Counted only
-    /// when asked for.
+    /// How many events match the query's filters in all. Counted only when asked for.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let (svc, principal, _) = parts(ctx)?;
-        let profile = self.profile_id.as_ref().map(|id| id.as_str());
-        Ok(svc_audit::count(svc, principal, profile).await?)
+        Ok(svc_audit::count(svc, principal, &self.filter.query()).await?)
     }
 }
 
@@ -103,12 +129,19 @@ pub(super) struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// Audit events, newest first, optionally for one profile. Needs the VIEW_AUDIT_LOG right.
+    /// Audit events, newest first, optionally only those about one profile, of one action,
+    /// or within a time range. Needs the VIEW_AUDIT_LOG right.
     #[graphql(guard = "Require::Right(Right::ViewAuditLog)")]
+    #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only events about this profile.")] profile_id: Option<ID>,
+        #[graphql(desc = "Only events of this action, one of `auditActions`.")] action: Option<
+            String,
+        >,
+        #[graphql(desc = "Only events at or after this moment.")] since: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only events before this moment.")] until: Option<DateTime<Utc>>,
         #[graphql(default = 50, desc = "Page size, 1 to 100; 50 when left out.")] first: Option<
             i32,
         >,
@@ -116,19 +149,27 @@ impl AuditQuery {
     ) -> Result<AuditEventConnection> {
         let (svc, principal, _) = parts(ctx)?;
         let after = cursor::parse_after::<AuditCursor>(after.as_deref())?;
-        let page = svc_audit::page(
-            svc,
-            principal,
-            profile_id.as_ref().map(|id| id.as_str()),
-            first,
-            after.map(|c| c.0),
-        )
-        .await?;
+        let filter = Filter {
+            profile_id,
+            action,
+            since,
+            until,
+        };
+        let page =
+            svc_audit::page(svc, principal, &filter.query(), first, after.map(|c| c.0)).await?;
         Ok(AuditEventConnection {
             events: page.events,
+            staff_names: page.staff_names,
             has_next_page: page.has_next_page,
             has_previous_page: after.is_some(),
-            profile_id,
+            filter,
         })
+    }
+
+    /// Every action the audit log records, for a filter's choices. Needs the VIEW_AUDIT_LOG
+    /// right.
+    #[graphql(guard = "Require::Right(Right::ViewAuditLog)")]
+    async fn audit_actions(&self) -> Vec<&'static str> {
+        domain::AuditAction::ALL.iter().map(|a| a.as_db()).collect()
     }
 }

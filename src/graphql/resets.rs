@@ -84,6 +84,9 @@ pub(super) struct PortalSettings {
     /// The association's time zone, an IANA name such as `Europe/Copenhagen`
     /// (`MEMBERKEY_TIMEZONE`). Times in mail are shown in it; pages should show times in it too.
     time_zone: String,
+    /// Minutes a link that staff send works: the Send Password Reset Email link and a link
+    /// for the phone (`MEMBERKEY_STAFF_LINK_TTL_MINUTES`).
+    staff_link_minutes: i64,
 }
 
 #[derive(Default)]
@@ -124,6 +127,7 @@ impl ResetQuery {
             association_name: svc.config.association_name.clone(),
             portal_url: svc.config.portal_url.clone(),
             time_zone: svc.config.time_zone.name().to_owned(),
+            staff_link_minutes: svc.config.mail.staff_link_ttl.num_minutes(),
         })
     }
 }

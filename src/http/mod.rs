@@ -7,6 +7,7 @@ mod client_ip;
 mod graphiql;
 mod graphql;
 mod portal;
+mod staff;
 mod webhooks;
 mod websocket;
 
@@ -60,7 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(websocket::graphql_ws))
         .route("/healthz", get(healthz))
         .route("/webhooks/ses", axum::routing::post(webhooks::ses))
-        .merge(portal::routes());
+        .merge(portal::routes())
+        .merge(staff::routes());
     if state.config.graphiql {
         router = router.merge(graphiql::routes());
     }

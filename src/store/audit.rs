@@ -35,33 +35,45 @@ pub async fn record(
     Ok(())
 }
 
-/// How many events there are, for one profile or in all.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    profile: Option<crate::domain::ProfileId>,
-) -> Result<u64, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+/// The events a filter covers, as a query to count or page.
+fn filtered(filter: &crate::domain::AuditFilter) -> sea_orm::Select<audit_event::Entity> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let mut q = audit_event::Entity::find();
-    if let Some(p) = profile {
+    if let Some(p) = filter.profile {
         q = q.filter(audit_event::Column::ProfileId.eq(p.get()));
     }
-    q.count(db).await
+    if let Some(a) = filter.action {
+        q = q.filter(audit_event::Column::Action.eq(a.as_db()));
+    }
+    if let Some(t) = filter.since {
+        q = q.filter(audit_event::Column::OccurredAt.gte(t));
+    }
+    if let Some(t) = filter.until {
+        q = q.filter(audit_event::Column::OccurredAt.lt(t));
+    }
+    q
+}
+
+/// How many events a filter covers.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    filter: &crate::domain::AuditFilter,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    filtered(filter).count(db).await
 }
 
 /// Events newest first, with IDs below `before`.
 pub async fn page(
     db: &impl ConnectionTrait,
-    profile: Option<crate::domain::ProfileId>,
+    filter: &crate::domain::AuditFilter,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<crate::domain::AuditRecord>, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let mut q = audit_event::Entity::find()
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut q = filtered(filter)
         .order_by_desc(audit_event::Column::Id)
         .limit(limit);
-    if let Some(p) = profile {
-        q = q.filter(audit_event::Column::ProfileId.eq(p.get()));
-    }
     if let Some(b) = before {
         q = q.filter(audit_event::Column::Id.lt(b));
     }

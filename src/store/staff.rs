@@ -58,6 +58,25 @@ pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<St
     Ok(Some(to_record(m, r)))
 }
 
+/// The usernames of these staff users, by ID; deleted ones are simply absent.
+pub async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, String)> = staff_user::Entity::find()
+        .select_only()
+        .column(staff_user::Column::Id)
+        .column(staff_user::Column::Username)
+        .filter(staff_user::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The first `limit` staff users in ID order.
 pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<StaffUser>, DbErr> {
     let users = staff_user::Entity::find()

@@ -12,6 +12,11 @@ use crate::helpers::{Backend, per_backend, person, spawn_app, spawn_app_with};
 use crate::member_login::member_login;
 use crate::resets::{NEW_PASSWORD, check, links, nth_mail, send_reset, token_of};
 
+/// WebDriver's codes for keys that type no character.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+pub const ARROW_DOWN: &str = "\u{E015}";
+
 /// A WebDriver session in headless Chromium; the driver stops when this is dropped.
 pub struct Browser {
     base: String,
@@ -144,6 +149,26 @@ impl Browser {
         .await;
     }
 
+    /// Types into whatever has the focus, as a keyboard would; WebDriver's key codes such as
+    /// [`TAB`], [`ENTER`] and [`ARROW_DOWN`] press those keys.
+    pub async fn keys(&self, text: &str) {
+        let active = self
+            .call(reqwest::Method::GET, "/element/active", Value::Null)
+            .await;
+        let id = active
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|id| id.as_str())
+            .unwrap_or_else(|| panic!("nothing has the focus: {active}"))
+            .to_owned();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
     /// Resizes the window, e.g. to a phone's 390×844.
     pub async fn resize(&self, width: u32, height: u32) {
         self.call(
@@ -175,8 +200,8 @@ impl Browser {
             .decode(png.as_str().expect("screenshot data"))
             .expect("base64 screenshot");
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, bytes).unwrap();
         path
     }

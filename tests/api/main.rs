@@ -9,6 +9,8 @@ mod attacks;
 mod browser;
 mod campaigns;
 mod clients;
+mod console;
+mod console_api;
 mod credentials;
 mod dataloaders;
 mod delivery;

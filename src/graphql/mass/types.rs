@@ -259,6 +259,13 @@ impl MassCommunication {
     async fn status(&self) -> MassCommunicationStatus {
         self.0.status.into()
     }
+    /// How many profiles it goes to. For a draft, those its recipients select right now,
+    /// counted afresh on each ask (some may be skipped when it is sent: no address, opted out,
+    /// suppressed); once sent, its deliveries.
+    async fn recipient_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(mass::recipient_count(svc, principal, self.0.communication.id).await?)
+    }
     /// How its deliveries stand, and how their set-password links fared.
     async fn counts(&self, ctx: &Context<'_>) -> Result<DeliveryCounts> {
         let links = if wants_links(ctx.look_ahead()) {

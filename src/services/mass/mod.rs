@@ -13,7 +13,7 @@
 mod reading;
 mod sending;
 
-pub use reading::{MassPage, deliveries, link_counts, list, preview, view};
+pub use reading::{MassPage, deliveries, link_counts, list, preview, recipient_count, view};
 pub use sending::{cancel, resume, retry_failed, send, send_test};
 
 use std::collections::HashSet;
@@ -192,6 +192,16 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(comm)
+}
+
+/// A recipient filter's quick-search term, parsed as the quick search parses it.
+pub(super) fn recipient_search(recipients: &Recipients) -> AppResult<Option<SearchTerm>> {
+    match recipients {
+        Recipients::Filter(crate::domain::RecipientFilter {
+            search: Some(s), ..
+        }) => SearchTerm::parse(s).map_err(|e| AppError::bad_input("recipients.filter.search", e)),
+        _ => Ok(None),
+    }
 }
 
 pub(super) async fn load(svc: &Services, id: i64) -> AppResult<MassCommunication> {

@@ -1,7 +1,7 @@
 //! Reading a communication: its counts and status, its deliveries, and previews.
 
 use crate::domain::{
-    Delivery, DeliveryStatus, LinkCounts, LinkState, MassListFilter, ProfileId, Right,
+    Delivery, DeliveryStatus, LinkCounts, LinkState, MassListFilter, MassStatus, ProfileId, Right,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
@@ -10,7 +10,7 @@ use crate::mail::templates::Rendered;
 use crate::services::{Principal, Services};
 use crate::store::{self};
 
-use super::{MassView, load};
+use super::{MassView, load, recipient_search};
 
 /// A communication with its counts, and the status they add up to. A read never writes:
 /// the delivery worker records a finished send.
@@ -19,6 +19,26 @@ pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<M
     let communication = load(svc, id).await?;
     let counts = store::mass::counts(&svc.db, id).await?;
     Ok(MassView::new(communication, counts))
+}
+
+/// How many profiles it goes to: for a draft, those its recipients select right now
+/// (including any that will be skipped for having no address or having opted out); once
+/// sent, its deliveries.
+pub async fn recipient_count(svc: &Services, principal: &Principal, id: i64) -> AppResult<u64> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    if comm.status != MassStatus::Draft {
+        return Ok(store::mass::counts(&svc.db, id).await?.total.max(0) as u64);
+    }
+    let search = recipient_search(&comm.recipients)?;
+    let ids = store::mass::resolve_recipients(
+        &svc.db,
+        &comm.recipients,
+        search.as_ref(),
+        svc.clock.now(),
+    )
+    .await?;
+    Ok(ids.len() as u64)
 }
 
 /// One page of deliveries, optionally only those of one status and one link state.

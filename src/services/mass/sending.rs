@@ -6,14 +6,14 @@ use serde_json::json;
 
 use crate::domain::{
     AuditAction, EmailAddress, MassCommunication, MassTransition, OutboundMessage, ProfileId,
-    Recipients, Right, SearchTerm, SkipReason, search_key,
+    Right, SkipReason, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::MassTemplate;
 use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store::{self, mass::NewDelivery};
 
-use super::load;
+use super::{load, recipient_search};
 
 /// Sends the preview to one address, with a sample link that grants nothing.
 pub async fn send_test(
@@ -69,14 +69,7 @@ pub async fn send(
             comm.status.as_db()
         )));
     }
-    let search = match &comm.recipients {
-        Recipients::Filter(f) => match &f.search {
-            Some(s) => SearchTerm::parse(s)
-                .map_err(|e| AppError::bad_input("recipients.filter.search", e))?,
-            None => None,
-        },
-        Recipients::ProfileIds(_) => None,
-    };
+    let search = recipient_search(&comm.recipients)?;
     let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref(), now).await?;
     let mut rows = Vec::with_capacity(ids.len());
     let mut addresses = HashSet::new();

@@ -1,0 +1,211 @@
+// The staff console: sign-in, the navigation the staff user's rights allow, and a hash
+// router that hands each screen its part of the page.
+
+import { ApiError, gql, loadOperations, onSessionEnded, setToken, token } from './api.js';
+import { alertBox, dialog, fill, field, h, setTimeZone, words } from './ui.js';
+import { ctx } from './ctx.js';
+import * as search from './search.js';
+import * as profile from './profile.js';
+import * as mass from './mass.js';
+import * as staff from './staff.js';
+import * as audit from './audit.js';
+import * as account from './account.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+
+
+// Each route: a pattern on the hash, the screen, and the right it needs (if any).
+const ROUTES = [
+  [/^#\/profiles\/new(\?.*)?$/, (m, v) => profile.renderNew(v), 'MANAGE_PROFILES'],
+  [/^#\/profiles\/([^/?]+)(?:\/(portal|audit))?$/, (m, v) => profile.render(v, decodeURIComponent(m[1]), m[2] || 'details')],
+  [/^#\/mass\/new$/, (m, v) => mass.renderCompose(v, null), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/mass\/([^/]+)\/edit$/, (m, v) => mass.renderCompose(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/mass\/([^/]+)$/, (m, v) => mass.renderOne(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/mass$/, (m, v) => mass.renderList(v), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/staff$/, (m, v) => staff.render(v), 'MANAGE_STAFF'],
+  [/^#\/audit$/, (m, v) => audit.render(v), 'VIEW_AUDIT_LOG'],
+  [/^#\/account$/, (m, v) => account.render(v)],
+  [/^(#\/?|#\/search.*|)$/, (m, v) => search.render(v)],
+];
+
+const NAV = [
+  ['#/search', 'Quick Search', null],
+  ['#/mass', 'Mass Communicator', 'SEND_MASS_COMMUNICATIONS'],
+  ['#/staff', 'Staff users', 'MANAGE_STAFF'],
+  ['#/audit', 'Audit log', 'VIEW_AUDIT_LOG'],
+];
+
+let cleanup = null;
+
+/** Shows the screen for the current address. */
+async function route() {
+  if (cleanup) cleanup();
+  cleanup = null;
+  if (!ctx.viewer) return;
+  const hash = location.hash;
+  for (const [pattern, screen, right] of ROUTES) {
+    const m = hash.match(pattern);
+    if (!m) continue;
+    markNav(hash);
+    if (right && !ctx.has(right)) {
+      fill(main, h('h1', {}, 'Not available'), alertBox(new ApiError(`This screen needs the ${words(right)} right.`, { code: 'FORBIDDEN' })));
+      return;
+    }
+    const view = h('div', { class: 'screen' });
+    fill(main, view);
+    try {
+      cleanup = (await screen(m, view)) || null;
+    } catch (err) {
+      fill(view, alertBox(err));
+    }
+    return;
+  }
+  fill(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/search' }, 'Go to Quick Search')));
+}
+
+function markNav(hash) {
+  for (const a of nav.querySelectorAll('a')) {
+    const current = hash.startsWith(a.getAttribute('href')) || (a.getAttribute('href') === '#/search' && /^#\/(search|profiles)|^#?\/?$/.test(hash));
+    if (current) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function showChrome() {
+  fill(nav, NAV.filter(([, , right]) => !right || ctx.has(right)).map(([href, label]) => h('a', { href }, label)));
+  nav.hidden = false;
+  fill(who,
+    h('a', { href: '#/account', class: 'who-name', title: 'Your account' }, ctx.viewer.username),
+    h('button', { type: 'button', id: 'sign-out', onclick: signOut }, 'Sign out'));
+  who.hidden = false;
+}
+
+function hideChrome() {
+  nav.hidden = true;
+  who.hidden = true;
+}
+
+/** The sign-in form; `onDone` runs after a successful sign-in. */
+function signInForm(onDone, notice) {
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const status = h('div', { class: 'form-status' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'sign-in' }, 'Sign in');
+  const form = h('form', { class: 'sign-in', id: 'sign-in-form', novalidate: true },
+    notice ? h('div', { class: 'alert alert-info', role: 'status' }, notice) : null,
+    field('Username', username),
+    field('Password', password),
+    status,
+    h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    fill(status);
+    if (!username.value.trim() || !password.value) {
+      fill(status, alertBox(new ApiError('Enter your username and password.', { code: 'BAD_USER_INPUT' })));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const data = await gql('StaffLogin', { username: username.value.trim(), password: password.value });
+      setToken(data.staffLogin.token);
+      ctx.viewer = data.staffLogin.staffUser;
+      password.value = '';
+      onDone();
+    } catch (err) {
+      if (err.code === 'SECOND_FACTOR_REQUIRED') {
+        // The hook for the staff second factor: the challenge travels in the error.
+        fill(status, alertBox(new ApiError('This account needs a second factor, which this version of the console cannot ask for yet.', { code: 'FORBIDDEN' })));
+      } else {
+        fill(status, alertBox(err));
+      }
+      password.select();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function showSignIn(notice) {
+  hideChrome();
+  const form = signInForm(async () => {
+    await start();
+  }, notice);
+  fill(main, h('section', { class: 'card narrow' },
+    h('h1', {}, 'Sign in'),
+    h('p', { class: 'hint' }, `Staff of ${ctx.settings ? ctx.settings.associationName : 'the association'} sign in here.`),
+    form));
+  form.querySelector('input').focus();
+}
+
+// The session ended mid-work: ask to sign in again in a dialog over the screen, so the form
+// underneath keeps what was typed, then let the request that noticed go again.
+let reauth = null;
+onSessionEnded(() => {
+  if (!reauth) {
+    reauth = dialog('Sign in again', (close) => signInForm(() => close(true),
+      'Your session has ended. Sign in again to continue; what you typed is kept.')).then(async (ok) => {
+      reauth = null;
+      if (!ok) {
+        ctx.viewer = null;
+        showSignIn('You were signed out.');
+        throw new ApiError('You were signed out.', { code: 'UNAUTHENTICATED' });
+      }
+      showChrome();
+    });
+  }
+  return reauth;
+});
+
+async function signOut() {
+  try {
+    await gql('StaffLogout');
+  } catch {
+    // Signing out locally is what matters; the server ends the session by itself later.
+  }
+  setToken(null);
+  ctx.viewer = null;
+  if (cleanup) cleanup();
+  cleanup = null;
+  history.replaceState(null, '', '#/search');
+  showSignIn('You have signed out.');
+}
+
+async function start() {
+  let data;
+  try {
+    // A token left from an earlier visit may have expired: then start signed out.
+    data = await gql('ConsoleStart', {}, { retried: true }).catch((err) => {
+      if (err.code !== 'UNAUTHENTICATED' || !token()) throw err;
+      setToken(null);
+      return gql('ConsoleStart');
+    });
+  } catch (err) {
+    fill(main, h('h1', {}, 'The console could not start'), alertBox(err));
+    return;
+  }
+  ctx.settings = data.portalSettings;
+  ctx.policy = data.passwordPolicy;
+  setTimeZone(ctx.settings.timeZone);
+  document.getElementById('brand').textContent = ctx.settings.associationName;
+  document.title = `Staff console · ${ctx.settings.associationName}`;
+  if (!data.viewer) {
+    if (token()) setToken(null);
+    ctx.viewer = null;
+    showSignIn();
+    return;
+  }
+  ctx.viewer = data.viewer;
+  showChrome();
+  await route();
+}
+
+window.addEventListener('hashchange', () => {
+  route().then(() => main.focus({ preventScroll: true }));
+});
+
+loadOperations().then(start).catch((err) => {
+  fill(main, h('h1', {}, 'The console could not start'), alertBox(err));
+});

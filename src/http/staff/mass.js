@@ -1,0 +1,405 @@
+// The Mass Communicator: the list of communications, the compose form with its Special Field
+// dropdown and live preview, and one communication's page with preview-as, test, send, live
+// progress and the deliveries table.
+
+import { gql, subscribe } from './api.js';
+import { ctx } from './ctx.js';
+import { alertBox, busy, confirmDialog, field, fill, h, loading, notify, select, when, words } from './ui.js';
+import { STATUSES, profilePicker } from './search.js';
+
+const COMM_STATUSES = ['DRAFT', 'QUEUED', 'SENDING', 'PAUSED', 'SENT', 'CANCELLED', 'FAILED'];
+const DELIVERY_STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'BOUNCED', 'COMPLAINED', 'FAILED', 'SKIPPED', 'CANCELLED'];
+const LINK_STATES = ['UNUSED', 'USED', 'EXPIRED', 'REPLACED'];
+
+function statusBadge(status) {
+  return h('span', { class: `badge status-${status.toLowerCase()}` }, words(status));
+}
+
+export async function renderList(view) {
+  const status = select([['', 'Any status'], ...COMM_STATUSES.map((s) => [s, words(s)])], '', { id: 'mass-filter-status' });
+  const term = h('input', { type: 'search', id: 'mass-filter-search', autocomplete: 'off' });
+  const table = h('div', { id: 'mass-list' });
+  fill(view,
+    h('div', { class: 'screen-head' }, h('h1', {}, 'Mass Communicator'), h('a', { href: '#/mass/new', class: 'button primary', id: 'new-communication' }, 'New communication')),
+    h('div', { class: 'filters row' }, field('Status', status), field('Subject contains', term)),
+    table);
+  const load = async () => {
+    fill(table, loading());
+    try {
+      const data = await gql('MassCommunications', { status: status.value || null, search: term.value.trim() || null });
+      const rows = data.massCommunications.edges.map(({ node: c }) => h('tr', {},
+        h('td', {}, h('a', { href: `#/mass/${encodeURIComponent(c.id)}` }, c.subject || '(no subject)')),
+        h('td', {}, statusBadge(c.status)),
+        h('td', { class: 'num' }, String(c.counts.total)),
+        h('td', { class: 'num' }, String(c.counts.sent)),
+        h('td', { class: 'num' }, String(c.counts.failed)),
+        h('td', {}, when(c.queuedAt || c.createdAt))));
+      fill(table, rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', {},
+          h('caption', { class: 'sr-only' }, 'Mass communications'),
+          h('thead', {}, h('tr', {}, ['Subject', 'Status', 'Recipients', 'Sent', 'Failed', 'Queued or created'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, rows)))
+        : h('p', { class: 'hint' }, 'No communications yet. Start one with New communication.'));
+    } catch (err) {
+      fill(table, alertBox(err));
+    }
+  };
+  let timer = null;
+  status.addEventListener('change', load);
+  term.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(load, 250); });
+  await load();
+}
+
+/** The compose form, for a new communication (`id` null) or a draft. */
+export async function renderCompose(view, id) {
+  fill(view, loading());
+  const [fieldsData, existing] = await Promise.all([
+    gql('SpecialFields'),
+    id ? gql('MassCommunication', { id }).then((d) => d.massCommunication) : null,
+  ]);
+  if (existing && existing.status !== 'DRAFT') {
+    location.replace(`#/mass/${encodeURIComponent(id)}`);
+    return;
+  }
+  const subject = h('input', { id: 'mass-subject', autocomplete: 'off', value: existing ? existing.subject : '' });
+  const html = h('textarea', { id: 'mass-html', rows: 14, spellcheck: true, class: 'mono' });
+  html.value = existing ? existing.html : '<p>Dear {{full_name}},</p>\n<p></p>';
+  const specials = fieldsData.specialFields;
+  const special = select([['', 'Choose a special field…'], ...specials.map((f) => [f.token, f.label])], '', { id: 'special-field' });
+  const specialHint = h('p', { class: 'hint', id: 'special-field-hint' }, 'Inserted where the cursor is in the body.');
+  special.addEventListener('change', () => {
+    const f = specials.find((s) => s.token === special.value);
+    specialHint.textContent = f ? f.description : 'Inserted where the cursor is in the body.';
+  });
+  const insert = h('button', { type: 'button', id: 'insert-field' }, 'Insert');
+  insert.addEventListener('click', () => {
+    if (!special.value) {
+      special.focus();
+      return;
+    }
+    const start = html.selectionStart ?? html.value.length;
+    const end = html.selectionEnd ?? start;
+    html.setRangeText(special.value, start, end, 'end');
+    html.dispatchEvent(new Event('input'));
+    html.focus();
+  });
+  const preview = h('iframe', { id: 'live-preview', sandbox: '', title: 'Live preview of the body', class: 'preview' });
+  let previewTimer = null;
+  const refreshPreview = () => {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => { preview.srcdoc = html.value; }, 200);
+  };
+  html.addEventListener('input', refreshPreview);
+  preview.srcdoc = html.value;
+
+  // Recipients: chosen profiles, or a filter with a live count.
+  const mode = (value, label, checked) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked }), ` ${label}`);
+  const modes = h('fieldset', { class: 'modes' }, h('legend', {}, 'Recipients'),
+    existing ? mode('keep', 'Keep the saved recipients', true) : null,
+    mode('chosen', 'Chosen profiles', !existing),
+    mode('filter', 'Everyone matching a filter', false));
+  const chosen = new Map();
+  const chips = h('ul', { class: 'chips', id: 'chosen-recipients', 'aria-label': 'Chosen recipients' });
+  const drawChips = () => fill(chips, [...chosen.values()].map((p) => h('li', {}, p.displayName,
+    h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${p.displayName}`, onclick: () => { chosen.delete(p.id); drawChips(); } }, '×'))));
+  const chosenPanel = h('div', { class: 'panel', id: 'chosen-panel' },
+    profilePicker('Add a recipient', {}, (p) => { chosen.set(p.id, p); drawChips(); }), chips);
+  const fKind = select([['', 'Organisations and people'], ['ORGANIZATION', 'Organisations'], ['INDIVIDUAL', 'People']], '', { id: 'recipient-kind' });
+  const fStatus = select([['', 'Any status'], ...STATUSES], 'ACTIVE', { id: 'recipient-status' });
+  const fSearch = h('input', { type: 'search', id: 'recipient-search', autocomplete: 'off' });
+  const fRelated = h('input', { type: 'checkbox', id: 'recipient-related' });
+  const liveCount = h('p', { class: 'hint', id: 'recipient-count', role: 'status' });
+  const filterPanel = h('div', { class: 'panel', id: 'filter-panel' },
+    h('div', { class: 'row' }, field('Kind', fKind), field('Membership status', fStatus), field('Quick search term', fSearch)),
+    h('div', { class: 'field check' }, fRelated, h('label', { for: fRelated.id }, 'Also the people related to each organisation')),
+    liveCount);
+  const count = async () => {
+    const filter = {};
+    if (fKind.value) filter.kind = fKind.value;
+    if (fStatus.value) filter.memberStatus = fStatus.value;
+    const term = fSearch.value.trim();
+    try {
+      const data = await gql('CountProfiles', { search: term.length >= 2 ? term : null, filter });
+      const n = data.profiles.totalCount;
+      liveCount.textContent = `${n} profile${n === 1 ? '' : 's'} match${fRelated.checked ? ', plus their related people' : ''}. Those without an email address or opted out are skipped when sending.`;
+    } catch (err) {
+      fill(liveCount, alertBox(err));
+    }
+  };
+  let countTimer = null;
+  for (const el of [fKind, fStatus, fSearch, fRelated]) el.addEventListener(el === fSearch ? 'input' : 'change', () => { clearTimeout(countTimer); countTimer = setTimeout(count, 250); });
+  const syncMode = () => {
+    const m = modes.querySelector('input:checked').value;
+    chosenPanel.hidden = m !== 'chosen';
+    filterPanel.hidden = m !== 'filter';
+    if (m === 'filter') count();
+  };
+  modes.addEventListener('change', syncMode);
+
+  const validity = h('input', { id: 'link-validity', type: 'number', min: 1, max: 2160, value: String(existing ? existing.linkValidity : 168) });
+  const status = h('div', { class: 'form-status' });
+  const save = h('button', { type: 'submit', class: 'primary', id: 'save-draft' }, existing ? 'Save draft' : 'Create draft');
+  const fields = {
+    subject: field('Subject', subject),
+    html: field('Body (HTML)', html, 'Scripts and event handlers are removed when saved.'),
+    linkValidity: field('Link validity (hours)', validity, 'How long each recipient’s set-password link works: 1 to 2160 hours.'),
+  };
+  const form = h('form', { class: 'compose', novalidate: true },
+    h('div', { class: 'compose-main card' },
+      fields.subject,
+      h('div', { class: 'row special' }, field('Special Field', special), h('div', { class: 'field' }, insert)),
+      specialHint,
+      fields.html,
+      modes, chosenPanel, filterPanel,
+      fields.linkValidity,
+      status,
+      h('div', { class: 'actions' }, save, h('a', { class: 'button', href: existing ? `#/mass/${encodeURIComponent(id)}` : '#/mass' }, 'Cancel'))),
+    h('div', { class: 'compose-preview card' }, h('h2', {}, 'Live preview'), h('p', { class: 'hint' }, 'Special fields show as typed; use Preview as on the next page to see them filled in.'), preview));
+  fill(view, h('p', { class: 'crumbs' }, h('a', { href: '#/mass' }, '← Mass Communicator')), h('h1', {}, existing ? 'Edit draft' : 'New communication'), form);
+  syncMode();
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    Object.values(fields).forEach((f) => f.showError(null));
+    fill(status);
+    const m = modes.querySelector('input:checked').value;
+    let recipients;
+    if (m === 'chosen') {
+      if (!chosen.size) {
+        fill(status, alertBox('Add at least one recipient, or choose a filter.', 'info'));
+        return;
+      }
+      recipients = { profileIds: [...chosen.keys()] };
+    } else if (m === 'filter') {
+      const filter = { includeRelatedProfiles: fRelated.checked };
+      if (fKind.value) filter.kind = fKind.value;
+      if (fStatus.value) filter.memberStatus = fStatus.value;
+      if (fSearch.value.trim()) filter.search = fSearch.value.trim();
+      recipients = { filter };
+    }
+    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value) };
+    if (recipients) input.recipients = recipients;
+    await busy(save, async () => {
+      try {
+        const data = existing
+          ? await gql('UpdateMassCommunication', { input: { id, ...input } })
+          : await gql('CreateMassCommunication', { input });
+        const saved = (data.createMassCommunication || data.updateMassCommunication).massCommunication;
+        notify('Draft saved.');
+        location.hash = `#/mass/${encodeURIComponent(saved.id)}`;
+      } catch (err) {
+        const key = (err.extensions.field || '').split('.').pop();
+        if (fields[key]) fields[key].showError(err.message);
+        fill(status, alertBox(err));
+      }
+    });
+  });
+  subject.focus();
+  return () => { clearTimeout(previewTimer); clearTimeout(countTimer); };
+}
+
+/** One communication: its state, actions, live progress and deliveries. */
+export async function renderOne(view, id) {
+  fill(view, loading());
+  let stop = null;
+  const filters = { status: select([['', 'Any status'], ...DELIVERY_STATUSES.map((s) => [s, words(s)])], '', { id: 'delivery-status' }),
+    linkState: select([['', 'Any link state'], ...LINK_STATES.map((s) => [s, words(s)])], '', { id: 'delivery-link' }) };
+  const head = h('div');
+  const progress = h('div', { id: 'progress' });
+  const actions = h('div', { class: 'inline-actions', id: 'mass-actions' });
+  const tools = h('div', { id: 'mass-tools' });
+  const deliveries = h('div', { id: 'deliveries' });
+  let comm = null;
+
+  const load = async () => {
+    const data = await gql('MassCommunication', { id, status: filters.status.value || null, linkState: filters.linkState.value || null });
+    comm = data.massCommunication;
+    drawHead();
+    drawProgress(comm.counts, comm.status);
+    drawActions();
+    drawDeliveries(comm.deliveries);
+    follow();
+  };
+
+  function drawHead() {
+    fill(head,
+      h('h1', {}, comm.subject || '(no subject)', ' ', statusBadge(comm.status)),
+      h('p', { class: 'hint' }, `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
+        ` · links work ${comm.linkValidity} hours`),
+      comm.pauseReason ? alertBox(`Paused: ${comm.pauseReason}. Resume once the cause is fixed, or cancel.`, 'info') : null);
+  }
+
+  function drawProgress(counts, status) {
+    if (status === 'DRAFT') {
+      fill(progress);
+      return;
+    }
+    const done = counts.total - counts.pending;
+    const pct = counts.total ? Math.round((done / counts.total) * 100) : 100;
+    fill(progress, h('section', { class: 'card' },
+      h('h2', { id: 'progress-label' }, 'Progress'),
+      h('progress', { max: String(counts.total || 1), value: String(done), 'aria-labelledby': 'progress-label', id: 'progress-bar' }),
+      h('p', { id: 'progress-text', role: 'status' }, `${pct}% · ${counts.sent} sent · ${counts.pending} waiting · ${counts.failed} failed · ${counts.skipped} skipped`
+        + (counts.cancelled ? ` · ${counts.cancelled} cancelled` : '') + (counts.bounced ? ` · ${counts.bounced} bounced` : '')),
+      h('p', { class: 'hint' }, `Links: ${counts.linkUsed} used, ${counts.linkUnused} unused, ${counts.linkExpired} expired.`)));
+  }
+
+  // Live progress while it sends: the subscription ends when the communication does.
+  function follow() {
+    if (stop || !['QUEUED', 'SENDING'].includes(comm.status)) return;
+    stop = subscribe('MassCommunicationProgress', { id }, (data) => {
+      const p = data.massCommunicationProgress;
+      drawProgress(p.counts, p.status);
+      if (p.status !== comm.status) {
+        comm.status = p.status;
+        comm.counts = p.counts;
+        drawHead();
+        drawActions();
+      }
+    }, (err) => {
+      stop = null;
+      if (err) notify(err, 'error');
+      // The final state, and the deliveries as they ended.
+      if (view.isConnected) load().catch((e) => notify(e, 'error'));
+    });
+  }
+
+  function action(label, op, key, confirm, extra = {}) {
+    const b = h('button', { type: 'button', id: extra.id, class: extra.class }, label);
+    b.addEventListener('click', async () => {
+      if (confirm && !(await confirm())) return;
+      await busy(b, async () => {
+        try {
+          const data = await gql(op, { id });
+          if (key === 'deleteMassCommunication') {
+            notify('Draft deleted.');
+            location.hash = '#/mass';
+            return;
+          }
+          const c = data[key].massCommunication;
+          if (key === 'duplicateMassCommunication') {
+            notify('Copied into a new draft.');
+            location.hash = `#/mass/${encodeURIComponent(c.id)}/edit`;
+            return;
+          }
+          notify(extra.done || 'Done.');
+          await load();
+        } catch (err) {
+          notify(err, 'error');
+        }
+      });
+    });
+    return b;
+  }
+
+  function drawActions() {
+    const s = comm.status;
+    const list = [];
+    if (s === 'DRAFT') {
+      list.push(h('a', { class: 'button', href: `#/mass/${encodeURIComponent(id)}/edit`, id: 'edit-draft' }, 'Edit'));
+      list.push(action('Send…', 'SendMassCommunication', 'sendMassCommunication', confirmSend, { id: 'send', class: 'primary', done: 'Sending has started.' }));
+      list.push(action('Delete draft', 'DeleteMassCommunication', 'deleteMassCommunication',
+        () => confirmDialog('Delete draft', h('p', {}, 'The draft is deleted for good.'), 'Delete', { danger: true }), { id: 'delete', class: 'danger' }));
+    }
+    if (['QUEUED', 'SENDING', 'PAUSED'].includes(s)) {
+      list.push(action('Cancel sending', 'CancelMassCommunication', 'cancelMassCommunication',
+        () => confirmDialog('Cancel sending', h('p', {}, 'Messages not yet handed to the mail provider are cancelled. Those already sent stay sent.'), 'Cancel sending', { danger: true }),
+        { id: 'cancel', class: 'danger', done: 'Cancelled.' }));
+    }
+    if (s === 'PAUSED') list.push(action('Resume', 'ResumeMassCommunication', 'resumeMassCommunication', null, { id: 'resume', class: 'primary', done: 'Resumed.' }));
+    if (['SENT', 'FAILED', 'CANCELLED', 'PAUSED'].includes(s) && comm.counts.failed > 0) {
+      list.push(action(`Retry ${comm.counts.failed} failed`, 'RetryFailedDeliveries', 'retryFailedDeliveries', null, { id: 'retry', done: 'The failed deliveries are queued again.' }));
+    }
+    list.push(action('Duplicate', 'DuplicateMassCommunication', 'duplicateMassCommunication', null, { id: 'duplicate' }));
+    fill(actions, list);
+    drawTools();
+  }
+
+  async function confirmSend() {
+    const n = await recipientCount();
+    return confirmDialog('Send this communication', h('div', {},
+      h('p', { class: 'big', id: 'send-count' }, n === null ? 'The recipients are counted when it is sent.' : `${n} recipient${n === 1 ? '' : 's'}`),
+      h('p', {}, `“${comm.subject}” goes to every recipient with an email address who has not opted out. This cannot be undone, only cancelled while it sends.`)),
+    n === null ? 'Send' : `Send to ${n}`);
+  }
+
+  async function recipientCount() {
+    try {
+      const data = await gql('RecipientCount', { id });
+      return data.massCommunication.recipientCount;
+    } catch {
+      return null;
+    }
+  }
+
+  function drawTools() {
+    if (comm.status !== 'DRAFT') {
+      fill(tools);
+      return;
+    }
+    let previewId = null;
+    const frame = h('iframe', { id: 'recipient-preview', sandbox: '', title: 'Preview for the chosen recipient', class: 'preview' });
+    const previewSubject = h('p', { class: 'preview-subject', id: 'preview-subject' });
+    const previewFor = h('p', { class: 'hint', id: 'preview-for' }, 'A sample recipient.');
+    const showPreview = async () => {
+      try {
+        const data = await gql('PreviewMassCommunication', { id, profileId: previewId });
+        previewSubject.textContent = `Subject: ${data.previewMassCommunication.subject}`;
+        frame.srcdoc = data.previewMassCommunication.html;
+      } catch (err) {
+        fill(previewSubject, alertBox(err));
+      }
+    };
+    const picker = profilePicker('Recipient', {}, (p) => {
+      previewId = p.id;
+      previewFor.textContent = `As ${p.displayName}${p.email ? ` <${p.email}>` : ''}.`;
+      showPreview();
+    });
+    const testTo = h('input', { id: 'test-address', type: 'email', autocomplete: 'email', value: '' });
+    const testField = field('Send a test copy to', testTo, 'Filled in as the recipient chosen under Preview as, or as a sample.');
+    const testButton = h('button', { type: 'button', id: 'send-test' }, 'Send test');
+    testButton.addEventListener('click', () => busy(testButton, async () => {
+      testField.showError(null);
+      try {
+        const data = await gql('SendTestMassCommunication', { id, email: testTo.value.trim(), profileId: previewId });
+        notify(`A test copy is on its way to ${data.sendTestMassCommunication.sentTo}.`);
+      } catch (err) {
+        testField.showError(err.message);
+        notify(err, 'error');
+      }
+    }));
+    fill(tools, h('div', { class: 'two-col' },
+      h('section', { class: 'card' }, h('h2', {}, 'Preview as'), picker, previewFor, previewSubject, frame),
+      h('section', { class: 'card' }, h('h2', {}, 'Send test'), testField, h('div', { class: 'actions' }, testButton))));
+    showPreview();
+  }
+
+  function drawDeliveries(conn) {
+    if (comm.status === 'DRAFT') {
+      fill(deliveries);
+      return;
+    }
+    const rows = conn.edges.map(({ node: d }) => h('tr', {},
+      h('td', {}, d.profileId ? h('a', { href: `#/profiles/${encodeURIComponent(d.profileId)}` }, d.recipientName || d.profileId) : (d.recipientName || '—')),
+      h('td', {}, d.email || '—'),
+      h('td', {}, statusBadge(d.status), d.possibleDuplicate ? h('span', { class: 'hint' }, ' (may have gone twice)') : null),
+      h('td', {}, d.linkState ? words(d.linkState) : '—'),
+      h('td', {}, d.error || (d.skipReason ? words(d.skipReason) : '')),
+      h('td', {}, when(d.sentAt))));
+    fill(deliveries, h('section', { class: 'card' },
+      h('h2', {}, 'Deliveries'),
+      h('div', { class: 'filters row' }, field('Status', filters.status), field('Link', filters.linkState)),
+      rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', { id: 'deliveries-table' },
+          h('caption', { class: 'sr-only' }, 'Deliveries'),
+          h('thead', {}, h('tr', {}, ['Recipient', 'Address', 'Status', 'Link', 'Error or reason', 'Sent'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, rows)))
+        : h('p', { class: 'hint' }, 'No deliveries match.'),
+      conn.pageInfo.hasNextPage ? h('p', { class: 'hint' }, 'Showing the first 100; narrow with the filters.') : null));
+  }
+
+  for (const s of Object.values(filters)) s.addEventListener('change', () => load().catch((e) => notify(e, 'error')));
+  fill(view, h('p', { class: 'crumbs' }, h('a', { href: '#/mass' }, '← Mass Communicator')), head, actions, progress, tools, deliveries);
+  await load();
+  return () => { if (stop) stop(); };
+}

@@ -1,0 +1,232 @@
+// The profile's Web > Portal tab: username and password (blank after Save), the credential's
+// state, Show password for staff with the right, Send Password Reset Email, a link for the
+// phone, and removing the credentials.
+
+import { gql } from './api.js';
+import { ctx } from './ctx.js';
+import { alertBox, busy, confirmDialog, dialog, field, fill, h, notify, strongPassword, when } from './ui.js';
+
+export function renderPortal(body, profile) {
+  let credential = profile.portalCredential;
+  const canManage = ctx.has('MANAGE_PORTAL_CREDENTIALS');
+
+  const username = h('input', { id: 'portal-username', autocomplete: 'off', spellcheck: false, value: (credential && credential.username) || '', disabled: !canManage });
+  const password = h('input', { id: 'portal-password', type: 'password', autocomplete: 'new-password', value: '', disabled: !canManage });
+  const shownOnce = h('p', { class: 'alert alert-info', id: 'generated-note', hidden: true, role: 'status' });
+  const generate = h('button', { type: 'button', id: 'generate-password', disabled: !canManage }, 'Generate a strong password');
+  const mustChange = h('input', { type: 'checkbox', id: 'portal-must-change', checked: true, disabled: !canManage });
+  const usernameField = field('Username', username, 'Letters, digits and . _ - (3 to 64). Members can also sign in with their email.');
+  const passwordField = field('Password', password, `Leave blank to keep the current password. At least ${ctx.policy.minLength} characters.`);
+  const formStatus = h('div', { class: 'form-status', id: 'portal-status' });
+  const save = h('button', { type: 'submit', class: 'primary', id: 'save-credentials', disabled: !canManage }, 'Save');
+  const facts = h('div', { id: 'credential-facts' });
+  const actions = h('div', { class: 'card', id: 'portal-actions' });
+
+  generate.addEventListener('click', () => {
+    const value = strongPassword(Math.max(16, ctx.policy.minLength));
+    password.type = 'text';
+    password.value = value;
+    mustChange.checked = true;
+    fill(shownOnce, 'Generated. Give it to the member now: after Save it is stored hashed and this field is blank.');
+    shownOnce.hidden = false;
+    password.focus();
+    password.select();
+  });
+  password.addEventListener('input', () => {
+    if (password.type === 'text' && !shownOnce.hidden) {
+      password.type = 'password';
+      shownOnce.hidden = true;
+    }
+  });
+
+  const form = h('form', { class: 'card', id: 'credentials-form', novalidate: true },
+    h('h2', {}, 'Portal credentials'),
+    canManage ? null : h('p', { class: 'alert alert-info' }, 'Changing credentials needs the Manage portal credentials right.'),
+    usernameField,
+    passwordField,
+    h('div', { class: 'inline-actions' }, generate),
+    shownOnce,
+    h('div', { class: 'field check' }, mustChange, h('label', { for: mustChange.id }, 'Must change the password at first sign-in')),
+    formStatus,
+    h('div', { class: 'actions' }, save));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    usernameField.showError(null);
+    passwordField.showError(null);
+    fill(formStatus);
+    const input = { profileId: profile.id, mustChangePassword: mustChange.checked };
+    const name = username.value.trim();
+    if (name !== ((credential && credential.username) || '')) input.username = name || null;
+    if (password.value) input.password = password.value;
+    if (!('username' in input) && !('password' in input) && credential && credential.mustChangePassword === mustChange.checked) {
+      fill(formStatus, alertBox('Nothing to save: change the username or type a password.', 'info'));
+      return;
+    }
+    await busy(save, async () => {
+      try {
+        const data = await gql('SetPortalCredentials', { input });
+        credential = data.setPortalCredentials.credential;
+        // The password is hashed now; the field never shows it again.
+        password.value = '';
+        password.type = 'password';
+        shownOnce.hidden = true;
+        username.value = credential.username || '';
+        fill(formStatus, alertBox(input.password ? 'Saved. The password is stored hashed and is no longer shown here.' : 'Saved.', 'ok'));
+        redraw();
+      } catch (err) {
+        if (err.code === 'USERNAME_TAKEN' || (err.extensions.field || '').includes('username')) usernameField.showError(err.message);
+        else if (err.code === 'WEAK_PASSWORD' || (err.extensions.field || '').includes('password')) passwordField.showError(err.message);
+        fill(formStatus, alertBox(err));
+      }
+    });
+  });
+
+  function redraw() {
+    mustChange.checked = credential ? credential.mustChangePassword || !credential.passwordIsSet : true;
+    drawFacts();
+    drawActions();
+  }
+
+  function drawFacts() {
+    if (!credential) {
+      fill(facts, h('p', { class: 'hint' }, 'This profile has no portal credentials yet. Set a username and password above, or send a link.'));
+      return;
+    }
+    const c = credential;
+    const setBy = { STAFF: 'Set by staff', MEMBER: 'Chosen by the member', IMPORTED: 'Imported' }[c.passwordSetBy] || 'Set';
+    const locked = c.lockedUntil && new Date(c.lockedUntil) > new Date();
+    const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
+    const reveal = ctx.has('VIEW_PORTAL_PASSWORDS') && c.passwordIsSet && c.passwordSetBy === 'STAFF';
+    const revealed = h('output', { id: 'revealed-password', class: 'secret', hidden: true });
+    const revealButton = reveal ? h('button', { type: 'button', id: 'show-password', class: 'small' }, 'Show password') : null;
+    if (revealButton) {
+      revealButton.addEventListener('click', () => busy(revealButton, async () => {
+        if (!revealed.hidden) {
+          revealed.hidden = true;
+          revealed.textContent = '';
+          return;
+        }
+        try {
+          const data = await gql('RevealPassword', { id: profile.id });
+          const value = data.profile.portalCredential && data.profile.portalCredential.password;
+          revealed.textContent = value || 'No staff-assigned password is in force any more.';
+          revealed.hidden = false;
+        } catch (err) {
+          notify(err, 'error');
+        }
+      }).then(() => { revealButton.textContent = revealed.hidden ? 'Show password' : 'Hide password'; }));
+    }
+    fill(facts, h('dl', { class: 'facts' },
+      row('Username', c.username || '— (the member signs in with their email)'),
+      row('Password', c.passwordIsSet ? `${setBy}, ${when(c.passwordChangedAt)}` : 'Not set yet',
+        revealButton ? [' ', revealButton, ' ', revealed, h('span', { class: 'hint block' }, 'Each reveal is recorded in the audit log.')] : null),
+      row('Must change at sign-in', c.mustChangePassword ? 'Yes' : 'No'),
+      row('Last sign-in', c.lastLoginAt ? when(c.lastLoginAt) : 'Never'),
+      row('Failed sign-ins', String(c.failedLoginCount)),
+      row('Lock', locked ? h('span', { class: 'bad', id: 'lock-state' }, `Locked until ${when(c.lockedUntil)}`) : h('span', { id: 'lock-state' }, 'Not locked'),
+        locked && canManage ? [' ', h('button', { type: 'button', class: 'small', id: 'unlock', onclick: (e) => act(e.target, 'UnlockPortalCredentials', { profileId: profile.id }, 'unlockPortalCredentials', 'Unlocked.') }, 'Unlock')] : null),
+      row('Sign-in', c.enabled ? 'Switched on' : h('span', { class: 'bad' }, `Switched off ${when(c.disabledAt)}`),
+        canManage ? [' ', h('button', {
+          type: 'button', class: 'small', id: 'toggle-enabled',
+          onclick: (e) => act(e.target, 'SetPortalCredentialsEnabled', { profileId: profile.id, enabled: !c.enabled }, 'setPortalCredentialsEnabled', c.enabled ? 'Switched off: the member cannot sign in.' : 'Switched on.'),
+        }, c.enabled ? 'Switch off' : 'Switch on')] : null)));
+  }
+
+  async function act(button, op, variables, key, done) {
+    await busy(button, async () => {
+      try {
+        const data = await gql(op, variables);
+        credential = data[key].credential;
+        notify(done);
+        redraw();
+      } catch (err) {
+        notify(err, 'error');
+      }
+    });
+  }
+
+  function drawActions() {
+    const canSend = ctx.has('SEND_PASSWORD_RESETS');
+    const reason = !canSend ? 'Needs the Send password resets right.' : !profile.email ? 'This profile has no email address. Add one on the Details tab, or use a link for the phone.' : null;
+    const send = h('button', { type: 'button', id: 'send-reset', disabled: Boolean(reason), 'aria-describedby': 'send-reset-why' }, 'Send Password Reset Email');
+    send.addEventListener('click', () => sendReset(send));
+    const phone = h('button', { type: 'button', id: 'phone-link', disabled: !canSend }, 'Link for the phone');
+    phone.addEventListener('click', () => phoneLink(phone));
+    const remove = credential && canManage ? h('button', { type: 'button', class: 'danger', id: 'remove-credentials' }, 'Remove credentials') : null;
+    if (remove) remove.addEventListener('click', () => removeCredentials(remove));
+    fill(actions,
+      h('h2', {}, 'Help the member sign in'),
+      h('div', { class: 'inline-actions' }, send, phone),
+      h('p', { class: 'hint', id: 'send-reset-why' }, reason || `Sends the standard Forgot Login email to ${profile.email}.`),
+      remove ? h('div', { class: 'inline-actions danger-zone' }, remove) : null);
+  }
+
+  async function sendReset(button) {
+    const login = (credential && credential.username) || profile.email;
+    const hours = Math.round(ctx.settings.staffLinkMinutes / 60);
+    const ok = await confirmDialog('Send Password Reset Email', h('div', {},
+      h('p', {}, 'The standard Forgot Login email goes to:'),
+      h('p', { class: 'big', id: 'reset-address' }, profile.email),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Their login'), h('dd', {}, login),
+        h('dt', {}, 'The link works for'), h('dd', {}, hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${ctx.settings.staffLinkMinutes} minutes`)),
+      h('p', { class: 'hint' }, 'Earlier links stop working. The email cannot be edited.')), 'Send Email');
+    if (!ok) return;
+    await busy(button, async () => {
+      try {
+        const data = await gql('SendPasswordResetEmail', { profileId: profile.id });
+        notify(`The email is on its way to ${data.sendPasswordResetEmail.sentTo}.`);
+      } catch (err) {
+        notify(err, 'error');
+      }
+    });
+  }
+
+  async function phoneLink(button) {
+    let data;
+    try {
+      data = await busy(button, () => gql('IssueCredentialsLink', { profileId: profile.id }));
+    } catch (err) {
+      notify(err, 'error');
+      return;
+    }
+    const link = data.issueCredentialsLink;
+    await dialog('Link for the phone', (close) => {
+      const url = h('input', { id: 'phone-link-url', readonly: true, value: link.url, class: 'mono' });
+      const copy = h('button', { type: 'button', class: 'primary', onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(link.url);
+          copy.textContent = 'Copied';
+        } catch {
+          url.select();
+          copy.textContent = 'Press Ctrl+C to copy';
+        }
+      } }, 'Copy link');
+      return h('div', {},
+        h('p', {}, 'Give this one-time link to the member, e.g. by text message. Earlier links stop working.'),
+        field('Link', url, `Works once, until ${when(link.expiresAt)}.`),
+        h('div', { class: 'actions' }, copy, h('button', { type: 'button', onclick: () => close() }, 'Done')));
+    }, { wide: true });
+  }
+
+  async function removeCredentials(button) {
+    const ok = await confirmDialog('Remove credentials', h('p', {},
+      'The username and password are deleted and the member is signed out everywhere. They can get new ones by link later.'), 'Remove', { danger: true });
+    if (!ok) return;
+    await busy(button, async () => {
+      try {
+        await gql('RemovePortalCredentials', { profileId: profile.id });
+        credential = null;
+        username.value = '';
+        notify('The credentials are removed.');
+        redraw();
+      } catch (err) {
+        notify(err, 'error');
+      }
+    });
+  }
+
+  fill(body, form, h('section', { class: 'card' }, h('h2', {}, 'State'), facts), actions);
+  redraw();
+}

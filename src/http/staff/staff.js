@@ -1,0 +1,125 @@
+// Staff users (MANAGE_STAFF): the list, creating one, rights as checkboxes, deactivating,
+// reactivating and unlocking.
+
+import { gql } from './api.js';
+import { ctx } from './ctx.js';
+import { alertBox, busy, confirmDialog, dialog, field, fill, h, loading, notify, strongPassword, when, words } from './ui.js';
+
+export const RIGHTS = [
+  ['MANAGE_PROFILES', 'Create and edit profiles.'],
+  ['MANAGE_PORTAL_CREDENTIALS', 'Set usernames and passwords, unlock and remove credentials.'],
+  ['SEND_PASSWORD_RESETS', 'Send Password Reset Email and links for the phone.'],
+  ['SEND_MASS_COMMUNICATIONS', 'Use the Mass Communicator.'],
+  ['VIEW_PORTAL_PASSWORDS', 'See a password staff assigned, while the member has not chosen their own. Every reveal is audited.'],
+  ['MANAGE_STAFF', 'Create staff users and grant rights.'],
+  ['VIEW_AUDIT_LOG', 'Read the audit log.'],
+];
+
+function rightBoxes(prefix, granted) {
+  return h('fieldset', { class: 'rights' }, h('legend', {}, 'Rights'),
+    RIGHTS.map(([right, what]) => {
+      const id = `${prefix}-${right.toLowerCase()}`;
+      return h('div', { class: 'field check' },
+        h('input', { type: 'checkbox', id, value: right, checked: granted.includes(right) }),
+        h('label', { for: id }, words(right), h('span', { class: 'hint block' }, what)));
+    }));
+}
+
+const checked = (box) => [...box.querySelectorAll('input:checked')].map((i) => i.value);
+
+export async function render(view) {
+  const list = h('div', { id: 'staff-list' });
+  const add = h('button', { type: 'button', class: 'primary', id: 'new-staff' }, 'New staff user');
+  add.addEventListener('click', () => create().then((made) => { if (made) load(); }));
+  fill(view, h('div', { class: 'screen-head' }, h('h1', {}, 'Staff users'), add), list);
+
+  async function load() {
+    fill(list, loading());
+    try {
+      const data = await gql('StaffUsers');
+      fill(list, h('div', { class: 'staff-cards' }, data.staffUsers.map(card)));
+    } catch (err) {
+      fill(list, alertBox(err));
+    }
+  }
+
+  function card(user) {
+    const prefix = `staff-${user.id}`;
+    const boxes = rightBoxes(prefix, user.rights);
+    const save = h('button', { type: 'button', class: 'primary', id: `${prefix}-save` }, 'Save rights');
+    const status = h('div', { class: 'form-status' });
+    save.addEventListener('click', () => busy(save, async () => {
+      fill(status);
+      try {
+        await gql('SetStaffRights', { staffUserId: user.id, rights: checked(boxes) });
+        fill(status, alertBox(`Rights saved for ${user.username}.`, 'ok'));
+      } catch (err) {
+        fill(status, alertBox(err));
+      }
+    }));
+    const self = ctx.viewer && ctx.viewer.id === user.id;
+    const toggle = h('button', { type: 'button', id: `${prefix}-active`, class: user.active ? 'danger' : '' }, user.active ? 'Deactivate' : 'Reactivate');
+    toggle.addEventListener('click', async () => {
+      if (user.active && !(await confirmDialog(`Deactivate ${user.username}`, h('p', {}, 'They are signed out at once and cannot sign in until reactivated.'), 'Deactivate', { danger: true }))) return;
+      await busy(toggle, async () => {
+        try {
+          await gql(user.active ? 'DeactivateStaffUser' : 'ReactivateStaffUser', { staffUserId: user.id });
+          notify(user.active ? `${user.username} is deactivated.` : `${user.username} is active again.`);
+          load();
+        } catch (err) {
+          fill(status, alertBox(err));
+        }
+      });
+    });
+    const unlock = h('button', { type: 'button', id: `${prefix}-unlock` }, 'Unlock');
+    unlock.addEventListener('click', () => busy(unlock, async () => {
+      try {
+        await gql('UnlockStaffUser', { staffUserId: user.id });
+        fill(status, alertBox(`${user.username} can sign in again straight away.`, 'ok'));
+      } catch (err) {
+        fill(status, alertBox(err));
+      }
+    }));
+    return h('section', { class: `card staff-card${user.active ? '' : ' inactive'}`, 'aria-labelledby': `${prefix}-name` },
+      h('div', { class: 'card-head' },
+        h('h2', { id: `${prefix}-name` }, user.username, self ? ' (you)' : ''),
+        h('span', { class: `badge ${user.active ? 'status-sent' : 'status-cancelled'}` }, user.active ? 'Active' : 'Deactivated')),
+      h('p', { class: 'hint' }, `Since ${when(user.createdAt)}`),
+      boxes, status,
+      h('div', { class: 'actions' }, save, unlock, toggle));
+  }
+
+  await load();
+}
+
+function create() {
+  return dialog('New staff user', (close) => {
+    const username = h('input', { id: 'new-staff-username', autocomplete: 'off', autofocus: true });
+    const password = h('input', { id: 'new-staff-password', type: 'text', autocomplete: 'off', value: strongPassword(20) });
+    const boxes = rightBoxes('new-staff', []);
+    const status = h('div', { class: 'form-status' });
+    const userField = field('Username', username);
+    const passField = field('First password', password, 'Give it to them in person; they can change it under their name at the top.');
+    const submit = h('button', { type: 'submit', class: 'primary', id: 'create-staff' }, 'Create');
+    const form = h('form', { novalidate: true }, userField, passField, boxes, status,
+      h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      userField.showError(null);
+      passField.showError(null);
+      await busy(submit, async () => {
+        try {
+          await gql('CreateStaffUser', { input: { username: username.value.trim(), password: password.value, rights: checked(boxes) } });
+          notify(`Created ${username.value.trim()}.`);
+          close(true);
+        } catch (err) {
+          const f = err.extensions.field || '';
+          if (f.includes('password') || err.code === 'WEAK_PASSWORD') passField.showError(err.message);
+          else if (f.includes('username') || err.code === 'USERNAME_TAKEN') userField.showError(err.message);
+          fill(status, alertBox(err));
+        }
+      });
+    });
+    return form;
+  }, { wide: true });
+}

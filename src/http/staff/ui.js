@@ -1,0 +1,199 @@
+// Small DOM helpers shared by every screen. Elements are built with h(), never from HTML
+// strings, so nothing a member or staff user typed can become markup.
+
+/** Creates an element: h('button', { class: 'primary', onclick }, 'Save'). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key in el && typeof value !== 'string') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let uid = 0;
+/** A labelled form field: the label, the control and an error line tied to it. */
+export function field(label, control, hint) {
+  uid += 1;
+  control.id ||= `f${uid}`;
+  const error = h('p', { class: 'field-error', id: `${control.id}-error`, hidden: true });
+  const hintEl = hint ? h('p', { class: 'hint', id: `${control.id}-hint` }, hint) : null;
+  const described = [hintEl && hintEl.id, error.id].filter(Boolean).join(' ');
+  control.setAttribute('aria-describedby', described);
+  const wrap = h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hintEl, error);
+  wrap.control = control;
+  wrap.showError = (message) => {
+    error.hidden = !message;
+    error.textContent = message || '';
+    control.setAttribute('aria-invalid', message ? 'true' : 'false');
+  };
+  return wrap;
+}
+
+/** A select with [value, label] options. */
+export function select(options, value, attrs = {}) {
+  return h('select', attrs, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+}
+
+// What a person can do about each error code; the server's message says what went wrong.
+const NEXT_STEP = {
+  UNAUTHENTICATED: 'Sign in again to continue.',
+  FORBIDDEN: 'Your staff account lacks the right for this. Ask a staff user with the Manage staff right to grant it.',
+  RATE_LIMITED: 'Wait a minute, then try again.',
+  NETWORK: 'Check the connection to the server, then try again.',
+  INTERNAL_SERVER_ERROR: 'Try again. If it keeps happening, give your administrator the time and this reference.',
+  NOT_FOUND: 'It may have been removed by someone else. Go back to the search and open it again.',
+  INVALID_PROFILE_ID: 'Go back to the search and open the profile from there.',
+  NO_EMAIL_ADDRESS: 'Add an email address to the profile first, or give the member a link for the phone instead.',
+  ADDRESS_SUPPRESSED: 'The address bounced or complained before. Correct the address, or clear it from the suppression list once it works again.',
+  USERNAME_TAKEN: 'Choose another username.',
+  WEAK_PASSWORD: 'Choose a longer or less common password, or use "Generate".',
+  CONFLICT: 'Reload to see the current state, then try again.',
+  INVALID_LOGIN: 'Check the username and password. Accounts lock for a while after repeated failures.',
+  QUERY_TOO_COMPLEX: 'Narrow the search or the page size.',
+};
+
+/** The message and the next step for an error, as one sentence pair. */
+export function explain(err) {
+  const message = err && err.message ? err.message : String(err);
+  let next = NEXT_STEP[err && err.code] || '';
+  if (err && err.extensions && err.extensions.correlationId) next += ` Reference: ${err.extensions.correlationId}.`;
+  return { message, next: next.trim() };
+}
+
+/** An inline alert box for an error, or for a success when `kind` is 'ok'. */
+export function alertBox(content, kind = 'error') {
+  if (kind === 'error') {
+    const { message, next } = explain(content);
+    return h('div', { class: 'alert alert-error', role: 'alert' }, h('strong', {}, message), next ? h('span', {}, ` ${next}`) : null);
+  }
+  return h('div', { class: `alert alert-${kind}`, role: 'status' }, content);
+}
+
+/** Shows a transient notice in the page's live region; an error shows its next step too. */
+export function notify(content, kind = 'ok') {
+  const region = document.getElementById('notices');
+  let text = content;
+  if (content instanceof Error) {
+    const { message, next } = explain(content);
+    text = next ? `${message} ${next}` : message;
+  }
+  const note = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  region.append(note);
+  // A few at a time, so notices never cover the screen on a phone.
+  while (region.children.length > 2) region.firstElementChild.remove();
+  setTimeout(() => note.remove(), kind === 'error' ? 12000 : 5000);
+}
+
+/**
+ * Opens a modal dialog and resolves with what `build(close)` passes to close(), or null when
+ * dismissed. Focus moves into the dialog and back to where it was.
+ */
+export function dialog(title, build, { wide = false } = {}) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    uid += 1;
+    const titleId = `dlg${uid}`;
+    const dlg = h('dialog', { class: wide ? 'wide' : '', 'aria-labelledby': titleId });
+    let result = null;
+    const close = (value = null) => {
+      result = value;
+      dlg.close();
+    };
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(result);
+    });
+    dlg.append(h('h2', { id: titleId }, title), build(close));
+    document.body.append(dlg);
+    dlg.showModal();
+    const first = dlg.querySelector('[autofocus], input, select, textarea, button.primary, button');
+    if (first) first.focus();
+  });
+}
+
+/** A yes/no confirmation; resolves true when confirmed. */
+export function confirmDialog(title, body, confirmLabel, { danger = false } = {}) {
+  return dialog(title, (close) => h('div', {},
+    h('div', { class: 'dialog-body' }, body),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: danger ? 'danger' : 'primary', onclick: () => close(true), autofocus: true }, confirmLabel),
+      h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')))).then(Boolean);
+}
+
+/** Runs `work` with the button disabled and shows a failure next to it. */
+export async function busy(button, work) {
+  const label = button.textContent;
+  // A disabled button drops the focus; give it back afterwards so keyboard users stay put.
+  const focused = document.activeElement === button;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = label;
+    if (focused && button.isConnected && document.activeElement === document.body) button.focus();
+  }
+}
+
+let timeZone;
+export function setTimeZone(tz) {
+  timeZone = tz;
+}
+
+/** A date and time in the association's time zone, e.g. "2 Dec 2026, 14:05 CET". */
+export function when(iso) {
+  if (!iso) return '—';
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  }).format(new Date(iso));
+}
+
+/** An enum value as words: MANAGE_PORTAL_CREDENTIALS → "Manage portal credentials". */
+export function words(value) {
+  if (!value) return '';
+  const s = value.toLowerCase().replaceAll('_', ' ');
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+/** A strong random password from letters and digits that are hard to misread. */
+export function strongPassword(length = 16) {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const out = [];
+  const bytes = new Uint8Array(length * 2);
+  while (out.length < length) {
+    crypto.getRandomValues(bytes);
+    for (const b of bytes) {
+      // Rejects bytes past the last whole multiple of the alphabet, so no letter is likelier.
+      if (b < 256 - (256 % alphabet.length) && out.length < length) out.push(alphabet[b % alphabet.length]);
+    }
+  }
+  return out.join('');
+}
+
+/** A loading line while a screen fetches. */
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}

@@ -1,0 +1,627 @@
+//! The staff console at `/staff/` in headless Chromium, walking the help article's three
+//! tasks as staff do them: find a profile and set its credentials (the password is blank
+//! after Save; only the right reveals it), send the Forgot Login email (an `.eml` lands and
+//! its link works), and send a mass communication with the Portal Login Credentials Link to
+//! three profiles. Also a keyboard-only walk, and a session that ends mid-work. Every screen
+//! is saved at 1280×800 and 390×844 under the target directory's
+//! `screenshots/console/<backend>/`; the test prints each path.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use memberkey::domain::{Right, SystemClock};
+use serde_json::{Value, json};
+
+use crate::browser::{ARROW_DOWN, Browser, ENTER, TAB};
+use crate::helpers::{Backend, Mail, TestApp, per_backend, person, spawn_full};
+use crate::member_login::member_login;
+
+const PASSWORD: &str = "correct horse battery staple";
+const MEMBER_PASSWORD: &str = "Tidal-Harbour-Lantern-42";
+
+/// Saves the screen at desktop and phone size, checking that nothing is wider than a phone.
+async fn snap(browser: &Browser, backend: Backend, name: &str) {
+    let name = format!("{backend:?}/{name}");
+    let path = browser.screenshot(&format!("console/{name}-desktop")).await;
+    browser.resize(390, 844).await;
+    // Let the layout settle at the new width before measuring.
+    tokio::time::sleep(StdDuration::from_millis(150)).await;
+    let fits = browser
+        .js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    browser.screenshot(&format!("console/{name}-phone")).await;
+    browser.resize(1280, 800).await;
+    tokio::time::sleep(StdDuration::from_millis(100)).await;
+    assert_eq!(fits, true, "{name} is wider than a phone");
+    println!("screenshot: {}", path.display());
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
+    browser.goto(&app.url("/staff/")).await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+    browser
+        .type_into("#sign-in-form input[name=username]", username)
+        .await;
+    browser
+        .type_into("#sign-in-form input[name=password]", PASSWORD)
+        .await;
+    browser.click("#sign-in").await;
+    browser
+        .until("return document.getElementById('quick-search')")
+        .await;
+}
+
+async fn sign_out(browser: &Browser) {
+    browser.click("#sign-out").await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+}
+
+/// Types a search term and waits until the result for profile `id` is listed.
+async fn search_for(browser: &Browser, term: &str, id: &str) {
+    browser.type_into("#quick-search", term).await;
+    browser
+        .until(&format!("return document.getElementById('result-{id}')"))
+        .await;
+}
+
+/// Text of the element with this id, once it has some.
+async fn text_of(browser: &Browser, id: &str, contains: &str) -> String {
+    browser
+        .until(&format!(
+            "const e = document.getElementById('{id}'); return e && !e.hidden && e.textContent.includes({contains:?}) && e.textContent"
+        ))
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The link in the newest `.eml` file in the outbox, decoded from quoted-printable.
+async fn link_in_outbox(app: &TestApp, to: &str) -> String {
+    let dir = app.app.services.config.mail.outbox_dir.clone();
+    for _ in 0..400 {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
+                if !raw.contains(&format!("To: {to}")) {
+                    continue;
+                }
+                let flat = raw.replace("=\r\n", "").replace("=3D", "=");
+                if let Some(link) =
+                    flat.split_whitespace()
+                        .find(|w| w.contains("#token="))
+                        .map(|w| {
+                            w.trim_matches(|c| c == '<' || c == '>' || c == '"')
+                                .to_owned()
+                        })
+                {
+                    return link;
+                }
+            }
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    panic!("no .eml with a link for {to} in {}", dir.display());
+}
+
+async fn problems(browser: &Browser) -> Vec<String> {
+    browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|l| l.contains("SEVERE") || l.contains("Content Security Policy"))
+        .collect()
+}
+
+async fn the_article_in_a_browser(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Configured).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    app.staff_with(
+        "clerk",
+        &[
+            Right::ManageProfiles,
+            Right::ManagePortalCredentials,
+            Right::SendPasswordResets,
+        ],
+    )
+    .await;
+    let jens = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    let maria = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    let tom = app
+        .create_profile(&admin, person("Tom", "Berg", Some("tom@harbour.example")))
+        .await;
+
+    // Sign in: the association's name heads the page.
+    browser.goto(&app.url("/staff/")).await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('brand').textContent")
+            .await,
+        "Harbour Chamber"
+    );
+    snap(&browser, backend, "sign-in").await;
+    sign_in(&browser, &app, "boss").await;
+    assert_eq!(
+        browser
+            .js("return document.querySelector('.who-name').textContent")
+            .await,
+        "boss"
+    );
+
+    // Task 1: find "jens", open the profile, set username and password on Web > Portal.
+    search_for(&browser, "jens", &jens).await;
+    assert!(
+        browser
+            .js("return document.getElementById('results').children.length")
+            .await
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "Jens Hansen and Maria Jensen both match"
+    );
+    snap(&browser, backend, "quick-search").await;
+    browser.click(&format!("#result-{jens}")).await;
+    text_of(&browser, "tab-details", "Details").await;
+    browser
+        .until("return document.querySelector('h1').textContent.includes('Jens Hansen')")
+        .await;
+    snap(&browser, backend, "profile").await;
+    browser.click("#tab-portal").await;
+    browser
+        .until("return document.getElementById('portal-username')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('show-password')")
+            .await,
+        Value::Null,
+        "nothing to show before a password is set"
+    );
+    browser.type_into("#portal-username", "jensh").await;
+    browser.type_into("#portal-password", MEMBER_PASSWORD).await;
+    browser.click("#save-credentials").await;
+    text_of(&browser, "portal-status", "Saved").await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('portal-password').value")
+            .await,
+        "",
+        "the password field is blank after Save"
+    );
+    // The staff user with the right reveals it; the reveal is audited.
+    browser.click("#show-password").await;
+    let shown = text_of(&browser, "revealed-password", MEMBER_PASSWORD).await;
+    assert_eq!(shown, MEMBER_PASSWORD);
+    snap(&browser, backend, "portal-revealed").await;
+    let reveals = app
+        .gql(
+            Some(&admin),
+            "query($p: ID) { auditEvents(profileId: $p, action: \"PASSWORD_REVEALED\") { totalCount edges { node { actorUsername } } } }",
+            json!({ "p": jens }),
+        )
+        .await;
+    assert_eq!(reveals["data"]["auditEvents"]["totalCount"], 1, "{reveals}");
+    assert_eq!(
+        reveals["data"]["auditEvents"]["edges"][0]["node"]["actorUsername"],
+        "boss"
+    );
+    // The generator fills in a strong password and shows it once.
+    browser.click("#generate-password").await;
+    let generated = browser
+        .js("const p = document.getElementById('portal-password'); return p.type === 'text' && p.value")
+        .await;
+    assert!(generated.as_str().unwrap().len() >= 16, "{generated}");
+    text_of(&browser, "generated-note", "Give it to the member").await;
+    snap(&browser, backend, "portal-generated").await;
+    browser.type_into("#portal-password", "").await;
+
+    // Task 2: Send Password Reset Email, confirmed in its window; the .eml's link works.
+    browser.click("#send-reset").await;
+    let address = text_of(&browser, "reset-address", "@").await;
+    assert_eq!(address, "jens@harbour.example");
+    assert_eq!(
+        browser
+            .js("return document.activeElement.closest('dialog') !== null")
+            .await,
+        true,
+        "the focus moves into the window"
+    );
+    snap(&browser, backend, "send-reset-confirm").await;
+    browser.click("dialog button.primary").await;
+    browser
+        .until("const n = document.querySelector('.notice'); return n && n.textContent.includes('jens@harbour.example')")
+        .await;
+    assert_eq!(
+        browser.js("return document.activeElement.id").await,
+        "send-reset",
+        "the focus returns to the button"
+    );
+    let link = link_in_outbox(&app, "jens@harbour.example").await;
+    let token = link.split_once("#token=").unwrap().1.to_owned();
+    let set = app
+        .gql(
+            None,
+            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
+            json!({ "t": token, "p": "Lighthouse-Keeper-Route-7" }),
+        )
+        .await;
+    assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
+    let login = member_login(&app, "jensh", "Lighthouse-Keeper-Route-7").await;
+    assert_eq!(
+        login["data"]["memberLogin"]["profile"]["id"], jens,
+        "{login}"
+    );
+
+    // A staff user without VIEW_PORTAL_PASSWORDS sees no Show password, and no screens
+    // they lack the rights for.
+    browser.goto(&app.url("/staff/#/search")).await;
+    sign_out(&browser).await;
+    sign_in(&browser, &app, "clerk").await;
+    let nav = browser
+        .js("return document.getElementById('nav').textContent")
+        .await;
+    assert!(
+        !nav.as_str().unwrap().contains("Mass Communicator"),
+        "{nav}"
+    );
+    browser
+        .goto(&app.url(&format!("/staff/#/profiles/{maria}/portal")))
+        .await;
+    browser
+        .until("return document.getElementById('portal-username')")
+        .await;
+    browser.type_into("#portal-username", "mariaj").await;
+    browser.type_into("#portal-password", MEMBER_PASSWORD).await;
+    browser.click("#save-credentials").await;
+    text_of(&browser, "portal-status", "Saved").await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('show-password')")
+            .await,
+        Value::Null
+    );
+    snap(&browser, backend, "portal-without-the-right").await;
+    sign_out(&browser).await;
+
+    // Task 3: the Mass Communicator, with the Portal Login Credentials Link.
+    sign_in(&browser, &app, "boss").await;
+    browser.click("#nav a[href='#/mass']").await;
+    browser
+        .until("return document.getElementById('new-communication')")
+        .await;
+    browser.click("#new-communication").await;
+    browser
+        .until("return document.getElementById('special-field')")
+        .await;
+    browser
+        .type_into("#mass-subject", "Your Members Only login")
+        .await;
+    browser
+        .type_into("#mass-html", "<p>Dear {{full_name}},</p><p>Your login: ")
+        .await;
+    let option = browser
+        .js("return [...document.querySelectorAll('#special-field option')].findIndex(o => o.textContent === 'Portal Login Credentials Link') + 1")
+        .await;
+    assert!(option.as_i64().unwrap() > 1, "the dropdown has the field");
+    browser
+        .click(&format!("#special-field option:nth-child({option})"))
+        .await;
+    browser.click("#insert-field").await;
+    let body = browser
+        .js("return document.getElementById('mass-html').value")
+        .await;
+    assert!(
+        body.as_str()
+            .unwrap()
+            .ends_with("{{portal_login_credentials_link}}"),
+        "{body}"
+    );
+    for (term, id) in [("Hansen", &jens), ("Jensen", &maria), ("Berg", &tom)] {
+        browser.type_into("#picker-add-a-recipient", term).await;
+        let pick = format!("#picker-add-a-recipient-results .pick[data-id='{id}']");
+        browser
+            .until(&format!("return document.querySelector(\"{pick}\")"))
+            .await;
+        browser.click(&pick).await;
+    }
+    assert_eq!(
+        browser
+            .js("return document.getElementById('chosen-recipients').children.length")
+            .await,
+        3
+    );
+    browser.js("window.scrollTo(0, 0); return true").await;
+    snap(&browser, backend, "mass-compose").await;
+    browser.click("#save-draft").await;
+    browser
+        .until("return document.getElementById('recipient-preview')")
+        .await;
+    // Preview as one recipient, in a sandboxed frame.
+    browser.type_into("#picker-recipient", "Hansen").await;
+    let pick = format!("#picker-recipient-results .pick[data-id='{jens}']");
+    browser
+        .until(&format!("return document.querySelector(\"{pick}\")"))
+        .await;
+    browser.click(&pick).await;
+    let preview = browser
+        .until("const f = document.getElementById('recipient-preview'); return f.srcdoc.includes('jensh') && f.srcdoc")
+        .await;
+    assert!(
+        preview.as_str().unwrap().contains("Jens Hansen"),
+        "{preview}"
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('recipient-preview').getAttribute('sandbox')")
+            .await,
+        ""
+    );
+    snap(&browser, backend, "mass-preview").await;
+    browser
+        .type_into("#test-address", "office@harbour.example")
+        .await;
+    browser.click("#send-test").await;
+    browser
+        .until("return [...document.querySelectorAll('.notice')].some(n => n.textContent.includes('office@harbour.example'))")
+        .await;
+    // Send, confirming the recipient count; the progress bar reaches 3 sent.
+    browser.click("#send").await;
+    let count = text_of(&browser, "send-count", "recipient").await;
+    assert_eq!(count, "3 recipients");
+    snap(&browser, backend, "mass-send-confirm").await;
+    browser.click("dialog button.primary").await;
+    text_of(&browser, "progress-text", "3 sent").await;
+    // When it ends, the page shows the final state and the deliveries as they ended.
+    browser
+        .until(
+            "const h = document.querySelector('h1 .badge'); return h && h.textContent === 'Sent'",
+        )
+        .await;
+    browser
+        .until("const t = document.getElementById('deliveries-table'); return t && t.tBodies[0].rows.length === 3 && [...t.tBodies[0].rows].every(r => r.cells[2].textContent === 'Sent')")
+        .await;
+    let table = browser
+        .js("return document.getElementById('deliveries-table').textContent")
+        .await;
+    for who in [
+        "Jens Hansen",
+        "Maria Jensen",
+        "Tom Berg",
+        "tom@harbour.example",
+    ] {
+        assert!(table.as_str().unwrap().contains(who), "{who}: {table}");
+    }
+    snap(&browser, backend, "mass-sent").await;
+    browser.click("#nav a[href='#/mass']").await;
+    browser
+        .until("return document.querySelector('#mass-list table')")
+        .await;
+    snap(&browser, backend, "mass-list").await;
+
+    // Staff users and the audit log.
+    browser.click("#nav a[href='#/staff']").await;
+    browser
+        .until("return document.querySelector('.staff-card')")
+        .await;
+    snap(&browser, backend, "staff-users").await;
+    browser.click("#new-staff").await;
+    browser
+        .until("return document.getElementById('new-staff-username')")
+        .await;
+    browser.type_into("#new-staff-username", "helper").await;
+    browser.click("#new-staff-send_password_resets").await;
+    snap(&browser, backend, "staff-new").await;
+    browser.click("#create-staff").await;
+    browser
+        .until("return [...document.querySelectorAll('.staff-card h2')].some(h => h.textContent === 'helper')")
+        .await;
+    let rights = app
+        .gql(
+            Some(&admin),
+            "{ staffUsers { username rights } }",
+            json!({}),
+        )
+        .await;
+    let helper = rights["data"]["staffUsers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "helper")
+        .cloned()
+        .unwrap();
+    assert_eq!(helper["rights"], json!(["SEND_PASSWORD_RESETS"]));
+    browser.click("#nav a[href='#/audit']").await;
+    browser
+        .until("return document.querySelector('#audit-table tbody tr')")
+        .await;
+    let audit = browser
+        .js("return document.getElementById('audit-table').textContent")
+        .await;
+    assert!(audit.as_str().unwrap().contains("Staff: boss"), "{audit}");
+    snap(&browser, backend, "audit-log").await;
+    browser.goto(&app.url("/staff/#/account")).await;
+    browser
+        .until("return document.getElementById('change-password')")
+        .await;
+    snap(&browser, backend, "account").await;
+
+    let problems = problems(&browser).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    browser.quit().await;
+}
+per_backend!(
+    staff_do_the_articles_three_tasks_in_the_console,
+    super::the_article_in_a_browser
+);
+
+/// Sign-in and Quick Search by keyboard alone: Tab, typing, arrow keys and Enter.
+async fn keyboard_only(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    let maria = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    let jens = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    browser.goto(&app.url("/staff/")).await;
+    browser
+        .until("return document.activeElement && document.activeElement.name === 'username'")
+        .await;
+    browser.keys("boss").await;
+    browser.keys(TAB).await;
+    assert_eq!(
+        browser.js("return document.activeElement.name").await,
+        "password"
+    );
+    browser.keys(PASSWORD).await;
+    browser.keys(ENTER).await;
+    // Signed in, the focus waits in Quick Search.
+    browser
+        .until("return document.activeElement && document.activeElement.id === 'quick-search'")
+        .await;
+    browser.keys("jens").await;
+    browser
+        .until(&format!(
+            "return document.getElementById('results-summary').textContent.includes('jens') && document.getElementById('result-{jens}') && document.getElementById('result-{maria}')"
+        ))
+        .await;
+    // The first result is active; ↓ moves to the one wanted, Enter opens it.
+    let index = browser
+        .js(&format!(
+            "return [...document.querySelectorAll('#results [role=option]')].findIndex(li => li.id === 'result-{jens}')"
+        ))
+        .await
+        .as_i64()
+        .unwrap();
+    for _ in 0..index {
+        browser.keys(ARROW_DOWN).await;
+    }
+    assert_eq!(
+        browser
+            .js("return document.getElementById('quick-search').getAttribute('aria-activedescendant')")
+            .await,
+        format!("result-{jens}")
+    );
+    browser.keys(ENTER).await;
+    browser
+        .until("return document.querySelector('h1') && document.querySelector('h1').textContent.includes('Jens Hansen')")
+        .await;
+    // Every input on the screens seen so far has a label.
+    let unlabelled = browser
+        .js("return [...document.querySelectorAll('input, select, textarea')].filter(i => i.type !== 'hidden' && !(i.labels && i.labels.length) && !i.getAttribute('aria-label')).map(i => i.id)")
+        .await;
+    assert_eq!(unlabelled, json!([]), "inputs without a label");
+    let problems = problems(&browser).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    browser.quit().await;
+}
+per_backend!(sign_in_and_search_by_keyboard_alone, super::keyboard_only);
+
+/// A session that ends mid-work: the console asks to sign in again over the form, keeps
+/// what was typed, and the save then goes through.
+async fn session_ends_mid_work(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    sign_in(&browser, &app, "boss").await;
+    browser
+        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
+        .await;
+    browser
+        .until("return document.getElementById('edit-profile')")
+        .await;
+    browser.click("#edit-profile").await;
+    browser
+        .until("return document.getElementById('profile-email')")
+        .await;
+    browser
+        .type_into("#profile-email", "jens.hansen@harbour.example")
+        .await;
+    // The session ends elsewhere (here: signed out with the console's own token).
+    let token = browser
+        .js("return sessionStorage.getItem('memberkey.staff.token')")
+        .await;
+    let out = app
+        .gql(token.as_str(), "mutation { staffLogout }", json!({}))
+        .await;
+    assert_eq!(out["data"]["staffLogout"], true, "{out}");
+    browser.click("#save-profile").await;
+    browser
+        .until("const d = document.querySelector('dialog'); return d && d.textContent.includes('session has ended')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('profile-email').value")
+            .await,
+        "jens.hansen@harbour.example",
+        "the form underneath keeps what was typed"
+    );
+    snap(&browser, backend, "session-ended").await;
+    browser
+        .type_into("dialog input[name=username]", "boss")
+        .await;
+    browser
+        .type_into("dialog input[name=password]", PASSWORD)
+        .await;
+    browser.click("dialog #sign-in").await;
+    browser
+        .until("return !document.querySelector('dialog') && [...document.querySelectorAll('.facts dd')].some(d => d.textContent === 'jens.hansen@harbour.example')")
+        .await;
+    let saved = app
+        .gql(
+            Some(&admin),
+            "query($id: ID!) { profile(id: $id) { email } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        saved["data"]["profile"]["email"],
+        "jens.hansen@harbour.example"
+    );
+    browser.quit().await;
+}
+per_backend!(
+    an_ended_session_signs_in_again_and_keeps_the_form,
+    super::session_ends_mid_work
+);
