@@ -253,7 +253,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     .map_err(describe)?
                 {
                     Some(login) => println!(
-                        "Demo data loaded.\n  GraphiQL:  {public_url}/graphql  (sign in with the bar at the top)\n  Staff:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
+                        "Demo data loaded.\n  Staff console:  {public_url}/staff/  (sign in with the demo staff user below)\n  GraphiQL:       {public_url}/graphql  (sign in with the bar at the top)\n  Staff user:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
                         login.username, login.password
                     ),
                     None => println!(

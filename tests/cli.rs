@@ -114,9 +114,13 @@ fn serve_demo_seeds_once_and_stops_on_sigterm() {
         if round == 0 {
             assert!(first.contains("Demo data loaded"), "{first}");
             let mut rest = String::new();
-            for _ in 0..2 {
+            for _ in 0..3 {
                 stdout.read_line(&mut rest).unwrap();
             }
+            assert!(
+                rest.contains("Staff console:") && rest.contains("/staff/"),
+                "{rest}"
+            );
             assert!(
                 rest.contains("GraphiQL:") && rest.contains("/graphql"),
                 "{rest}"

@@ -78,7 +78,7 @@ both!(
 );
 
 #[tokio::test]
-async fn every_example_document_is_valid_for_graphql_js() {
+async fn every_example_and_console_document_is_valid_for_graphql_js() {
     let Some(dir) = node_dir() else { return };
     let mut files: Vec<String> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
@@ -88,6 +88,13 @@ async fn every_example_document_is_valid_for_graphql_js() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "examples/*.graphql exist");
+    // The staff console's documents are validated the same way.
+    files.push(
+        repo()
+            .join("src/http/staff/operations.graphql")
+            .display()
+            .to_string(),
+    );
     let mut args = vec![repo().join("schema.graphql").display().to_string()];
     args.extend(files.iter().cloned());
     let (ok, lines) = node(&dir, "validate-documents.mjs", &args).await;

@@ -209,6 +209,9 @@ async fn the_article_in_a_browser(backend: Backend) {
         "",
         "the password field is blank after Save"
     );
+    browser
+        .until("return document.getElementById('set-by-whom').textContent === ' by boss'")
+        .await;
     // The staff user with the right reveals it; the reveal is audited.
     browser.click("#show-password").await;
     let shown = text_of(&browser, "revealed-password", MEMBER_PASSWORD).await;
@@ -291,6 +294,13 @@ async fn the_article_in_a_browser(backend: Backend) {
     browser
         .until("return document.getElementById('portal-username')")
         .await;
+    // A taken username: the field says so, and the alert says what to do next.
+    browser.type_into("#portal-username", "jensh").await;
+    browser.click("#save-credentials").await;
+    text_of(&browser, "portal-username-error", "").await;
+    let alert = text_of(&browser, "portal-status", "Choose a different username").await;
+    assert!(!alert.contains('{'), "no raw JSON: {alert}");
+    snap(&browser, backend, "portal-username-taken").await;
     browser.type_into("#portal-username", "mariaj").await;
     browser.type_into("#portal-password", MEMBER_PASSWORD).await;
     browser.click("#save-credentials").await;
@@ -624,4 +634,214 @@ async fn session_ends_mid_work(backend: Backend) {
 per_backend!(
     an_ended_session_signs_in_again_and_keeps_the_form,
     super::session_ends_mid_work
+);
+
+/// The screens around the three tasks: creating an organisation and a person in it, a link
+/// for the phone, switching credentials off and removing them, a profile without an email,
+/// recipients by filter with a live count, deactivating a staff user, and the audit filter.
+async fn the_other_screens(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    app.staff_with("clerk", &[Right::SendPasswordResets]).await;
+    let no_email = app
+        .create_profile(&admin, person("Fatima", "Haddad", None))
+        .await;
+    sign_in(&browser, &app, "boss").await;
+
+    // A new organisation, then a person in it.
+    browser.click("a[href='#/profiles/new']").await;
+    browser
+        .until("return document.getElementById('profile-kind')")
+        .await;
+    browser
+        .click("#profile-kind option[value='ORGANIZATION']")
+        .await;
+    browser.type_into("#profile-org", "Harbour Logistics").await;
+    browser
+        .type_into("#profile-email", "office@logistics.example")
+        .await;
+    snap(&browser, backend, "profile-new").await;
+    browser.click("#save-profile").await;
+    browser
+        .until("return document.querySelector('h1').textContent.includes('Harbour Logistics')")
+        .await;
+    browser.click("a[href^='#/profiles/new?parent=']").await;
+    browser
+        .until("return document.getElementById('profile-first')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('profile-parent-name').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("Harbour Logistics"),
+        true
+    );
+    browser.type_into("#profile-first", "Ida").await;
+    browser.type_into("#profile-last", "Lind").await;
+    browser
+        .type_into("#profile-email", "ida@logistics.example")
+        .await;
+    browser.click("#save-profile").await;
+    browser
+        .until("return document.querySelector('h1').textContent.includes('Ida Lind') && document.querySelector('.facts a')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.querySelector('.facts a').textContent")
+            .await,
+        "Harbour Logistics"
+    );
+    snap(&browser, backend, "profile-person").await;
+
+    // A link for the phone; the window returns the focus when done.
+    browser.click("#tab-portal").await;
+    browser
+        .until("return document.getElementById('phone-link')")
+        .await;
+    browser.click("#phone-link").await;
+    let url = browser
+        .until("const u = document.getElementById('phone-link-url'); return u && u.value")
+        .await;
+    assert!(url.as_str().unwrap().contains("#token="), "{url}");
+    snap(&browser, backend, "phone-link").await;
+    browser.click("dialog .actions button:last-child").await;
+    browser
+        .until("return !document.querySelector('dialog') && document.activeElement.id === 'phone-link'")
+        .await;
+
+    // Credentials: set, switch off and on, remove.
+    browser.type_into("#portal-username", "ida.lind").await;
+    browser.type_into("#portal-password", MEMBER_PASSWORD).await;
+    browser.click("#save-credentials").await;
+    text_of(&browser, "portal-status", "Saved").await;
+    browser.click("#toggle-enabled").await;
+    browser
+        .until("return document.getElementById('credential-facts').textContent.includes('Switched off')")
+        .await;
+    let login = member_login(&app, "ida.lind", MEMBER_PASSWORD).await;
+    assert!(login["errors"].is_array(), "switched off: {login}");
+    browser.click("#toggle-enabled").await;
+    browser
+        .until("return document.getElementById('credential-facts').textContent.includes('Switched on')")
+        .await;
+    browser.click("#remove-credentials").await;
+    browser
+        .until("return document.querySelector('dialog button.danger')")
+        .await;
+    browser.click("dialog button.danger").await;
+    browser
+        .until("return document.getElementById('credential-facts').textContent.includes('no portal credentials')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('portal-username').value")
+            .await,
+        ""
+    );
+
+    // Without an email, the reset button is disabled and says why.
+    browser
+        .goto(&app.url(&format!("/staff/#/profiles/{no_email}/portal")))
+        .await;
+    browser
+        .until("return document.getElementById('send-reset')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('send-reset').disabled")
+            .await,
+        true
+    );
+    text_of(&browser, "send-reset-why", "no email address").await;
+    snap(&browser, backend, "portal-no-email").await;
+
+    // Recipients by filter, with a live count.
+    browser.goto(&app.url("/staff/#/mass/new")).await;
+    browser
+        .until("return document.getElementById('mass-subject')")
+        .await;
+    browser.type_into("#mass-subject", "Annual meeting").await;
+    browser
+        .click("input[name=recipients-mode][value=filter]")
+        .await;
+    browser
+        .click("#recipient-kind option[value='INDIVIDUAL']")
+        .await;
+    // Ida and Fatima are people; Fatima has no email but still counts as matching.
+    let count = text_of(&browser, "recipient-count", "2 profiles match").await;
+    assert!(count.contains("skipped"), "{count}");
+    snap(&browser, backend, "mass-filter").await;
+    browser.click("#save-draft").await;
+    browser
+        .until("return document.getElementById('send')")
+        .await;
+    browser.click("#send").await;
+    text_of(&browser, "send-count", "2 recipients").await;
+    browser.click("dialog button.primary").await;
+    browser
+        .until(
+            "const h = document.querySelector('h1 .badge'); return h && h.textContent === 'Sent'",
+        )
+        .await;
+    let table = browser
+        .js("return document.getElementById('deliveries-table').textContent")
+        .await;
+    assert!(
+        table.as_str().unwrap().contains("No email address"),
+        "{table}"
+    );
+
+    // Deactivate a staff user, then reactivate.
+    browser.goto(&app.url("/staff/#/staff")).await;
+    browser
+        .until("return document.getElementById('staff-2-active')")
+        .await;
+    browser.click("#staff-2-active").await;
+    browser
+        .until("return document.querySelector('dialog button.danger')")
+        .await;
+    browser.click("dialog button.danger").await;
+    browser
+        .until("const b = document.getElementById('staff-2-active'); return b && b.textContent === 'Reactivate'")
+        .await;
+    snap(&browser, backend, "staff-deactivated").await;
+    let users = app
+        .gql(
+            Some(&admin),
+            "{ staffUsers { username active } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(users["data"]["staffUsers"][1]["active"], false, "{users}");
+    browser.click("#staff-2-active").await;
+    browser
+        .until("const b = document.getElementById('staff-2-active'); return b && b.textContent === 'Deactivate'")
+        .await;
+
+    // The audit log, filtered to one action.
+    browser.goto(&app.url("/staff/#/audit")).await;
+    browser
+        .until("return document.querySelector('#audit-action option[value=CREDENTIALS_REMOVED]')")
+        .await;
+    browser
+        .click("#audit-action option[value=CREDENTIALS_REMOVED]")
+        .await;
+    browser
+        .until("const t = document.getElementById('audit-table'); return t && t.tBodies[0].rows.length === 1 && t.textContent.includes('CREDENTIALS_REMOVED')")
+        .await;
+    snap(&browser, backend, "audit-filtered").await;
+
+    let problems = problems(&browser).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    browser.quit().await;
+}
+per_backend!(
+    the_consoles_other_screens_work_in_a_browser,
+    super::the_other_screens
 );

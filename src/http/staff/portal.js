@@ -117,9 +117,17 @@ export function renderPortal(body, profile) {
         }
       }).then(() => { revealButton.textContent = revealed.hidden ? 'Show password' : 'Hide password'; }));
     }
+    // "By whom" comes from the audit log, for those who may read it.
+    const byWhom = h('span', { id: 'set-by-whom' });
+    if (c.passwordIsSet && c.passwordSetBy === 'STAFF' && ctx.has('VIEW_AUDIT_LOG')) {
+      gql('LastCredentialChange', { profileId: profile.id }).then((data) => {
+        const last = data.auditEvents.edges[0];
+        if (last && last.node.actorUsername) byWhom.textContent = ` by ${last.node.actorUsername}`;
+      }).catch(() => {});
+    }
     fill(facts, h('dl', { class: 'facts' },
       row('Username', c.username || '— (the member signs in with their email)'),
-      row('Password', c.passwordIsSet ? `${setBy}, ${when(c.passwordChangedAt)}` : 'Not set yet',
+      row('Password', c.passwordIsSet ? [setBy, byWhom, `, ${when(c.passwordChangedAt)}`] : 'Not set yet',
         revealButton ? [' ', revealButton, ' ', revealed, h('span', { class: 'hint block' }, 'Each reveal is recorded in the audit log.')] : null),
       row('Must change at sign-in', c.mustChangePassword ? 'Yes' : 'No'),
       row('Last sign-in', c.lastLoginAt ? when(c.lastLoginAt) : 'Never'),

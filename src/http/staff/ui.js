@@ -65,7 +65,6 @@ const NEXT_STEP = {
   INVALID_PROFILE_ID: 'Go back to the search and open the profile from there.',
   NO_EMAIL_ADDRESS: 'Add an email address to the profile first, or give the member a link for the phone instead.',
   ADDRESS_SUPPRESSED: 'The address bounced or complained before. Correct the address, or clear it from the suppression list once it works again.',
-  USERNAME_TAKEN: 'Choose another username.',
   WEAK_PASSWORD: 'Choose a longer or less common password, or use "Generate".',
   CONFLICT: 'Reload to see the current state, then try again.',
   INVALID_LOGIN: 'Check the username and password. Accounts lock for a while after repeated failures.',
