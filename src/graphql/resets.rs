@@ -16,12 +16,35 @@ pub(super) struct SendPasswordResetPayload {
 }
 
 /// The result of `issueCredentialsLink`.
-#[derive(SimpleObject)]
 pub(super) struct CredentialsLinkPayload {
-    /// The one-time link where the member sets a password. Pass it on privately.
     url: String,
-    /// When the link stops working.
     expires_at: DateTime<Utc>,
+}
+
+/// The result of `issueCredentialsLink`.
+#[Object]
+impl CredentialsLinkPayload {
+    /// The one-time link where the member sets a password. Pass it on privately.
+    async fn url(&self) -> &str {
+        &self.url
+    }
+    /// When the link stops working.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// The link as a QR code, an SVG document (black on white, with a quiet zone), so a
+    /// member at the front desk can scan it from the staff screen. Show it as an image; it
+    /// is as secret as the link.
+    async fn qr_svg(&self) -> Result<String> {
+        use qrcode::render::svg;
+        let code = qrcode::QrCode::new(self.url.as_bytes())
+            .map_err(|e| crate::error::AppError::internal(format!("QR code of a link: {e}")))?;
+        Ok(code
+            .render::<svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build())
+    }
 }
 
 /// Where a set-password link stands.

@@ -709,6 +709,10 @@ async fn the_other_screens(backend: Backend) {
         .until("const u = document.getElementById('phone-link-url'); return u && u.value")
         .await;
     assert!(url.as_str().unwrap().contains("#token="), "{url}");
+    // The QR code loads as an image under the console's CSP.
+    browser
+        .until("const q = document.getElementById('phone-link-qr'); return q && q.complete && q.naturalWidth > 0")
+        .await;
     snap(&browser, backend, "phone-link").await;
     browser.click("dialog .actions button:last-child").await;
     browser

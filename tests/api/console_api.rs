@@ -359,3 +359,52 @@ async fn portal_settings_tell_the_staff_link_lifetime() {
         "{resp}"
     );
 }
+
+const ISSUE: &str = "mutation($p: ID!) { issueCredentialsLink(profileId: $p) { url qrSvg } }";
+
+/// The link for the phone comes with its QR code: an SVG of exactly that link.
+async fn qr_code_of_the_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    let resp = app.gql(Some(&admin), ISSUE, json!({ "p": id })).await;
+    let link = &resp["data"]["issueCredentialsLink"];
+    let url = link["url"].as_str().unwrap();
+    let svg = link["qrSvg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.ends_with("</svg>"), "{svg}");
+    let expected = qrcode::QrCode::new(url.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    assert_eq!(svg, expected, "the code encodes this link");
+    // Each link gets its own code.
+    let again = app.gql(Some(&admin), ISSUE, json!({ "p": id })).await;
+    assert_ne!(again["data"]["issueCredentialsLink"]["qrSvg"], svg);
+    // Guarded like the link, over HTTP and WebSocket.
+    assert_eq!(
+        code(&app.gql(Some(&clerk), ISSUE, json!({ "p": id })).await),
+        "FORBIDDEN"
+    );
+    let mut ws = WsClient::connect(&app, Some(&clerk)).await;
+    assert_eq!(
+        code(&ws.run(ISSUE, json!({ "p": id })).await.unwrap()),
+        "FORBIDDEN"
+    );
+    let mut ws = WsClient::connect(&app, Some(&admin)).await;
+    let over_ws = ws.run(ISSUE, json!({ "p": id })).await.unwrap();
+    assert!(
+        over_ws["data"]["issueCredentialsLink"]["qrSvg"]
+            .as_str()
+            .unwrap()
+            .contains("<svg")
+    );
+}
+per_backend!(the_phone_link_has_a_qr_code, super::qr_code_of_the_link);

@@ -211,8 +211,14 @@ export function renderPortal(body, profile) {
           copy.textContent = 'Press Ctrl+C to copy';
         }
       } }, 'Copy link');
+      const qr = h('img', {
+        id: 'phone-link-qr', class: 'qr', width: 200, height: 200,
+        alt: 'QR code of the link, for the member to scan with their phone',
+        src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(link.qrSvg)}`,
+      });
       return h('div', {},
-        h('p', {}, 'Give this one-time link to the member, e.g. by text message. Earlier links stop working.'),
+        h('p', {}, 'Give this one-time link to the member, e.g. by text message, or let them scan the code. Earlier links stop working.'),
+        h('div', { class: 'qr-wrap' }, qr),
         field('Link', url, `Works once, until ${when(link.expiresAt)}.`),
         h('div', { class: 'actions' }, copy, h('button', { type: 'button', onclick: () => close() }, 'Done')));
     }, { wide: true });
