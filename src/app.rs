@@ -57,16 +57,12 @@ impl App {
         .await?;
         store::migrate(&db).await?;
         let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
-        let sealer = if config.reveal_assigned_passwords {
-            let sealer = Sealer::load(
-                config.sealing_key.as_ref().map(Secret::expose),
-                &config.sealing_key_file,
-            )
-            .map_err(|e| AppError::internal(format!("sealing key: {e}")))?;
-            Some(sealer)
-        } else {
-            None
-        };
+        let vault = Sealer::load(
+            config.sealing_key.as_ref().map(Secret::expose),
+            &config.sealing_key_file,
+        )
+        .map_err(|e| AppError::internal(format!("sealing key: {e}")))?;
+        let sealer = config.reveal_assigned_passwords.then(|| vault.clone());
         let config = Arc::new(config);
         let services = Services {
             db,
@@ -75,6 +71,7 @@ impl App {
             hasher,
             statements,
             sealer,
+            vault,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             sns: Arc::new(crate::mail::sns::SnsVerifier::new(
                 config.mail.sns_test_origins.clone(),

@@ -43,6 +43,9 @@ pub struct Config {
     pub introspection: bool,
     pub staff_session_ttl: Duration,
     pub staff_session_idle: Duration,
+    /// Every staff user must have a second factor: one without gets a session that can only
+    /// set one up (`MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR`).
+    pub staff_require_second_factor: bool,
     pub argon2: Argon2Settings,
     pub hash_workers: usize,
     pub hash_queue: usize,
@@ -191,6 +194,7 @@ impl Default for Config {
             introspection: true,
             staff_session_ttl: Duration::hours(12),
             staff_session_idle: Duration::minutes(60),
+            staff_require_second_factor: false,
             argon2: Argon2Settings::default(),
             hash_workers: cores,
             hash_queue: 64 * cores,
@@ -338,6 +342,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_SET_PASSWORD_URL",
     "MEMBERKEY_SIGN_IN_STATUSES",
     "MEMBERKEY_STAFF_LINK_TTL_MINUTES",
+    "MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR",
     "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",
     "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
     "MEMBERKEY_TIMEZONE",
@@ -395,6 +400,10 @@ impl Config {
         var("MEMBERKEY_MAX_ALIASES", &mut c.max_aliases)?;
         var("MEMBERKEY_GRAPHIQL", &mut c.graphiql)?;
         var("MEMBERKEY_INTROSPECTION", &mut c.introspection)?;
+        var(
+            "MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR",
+            &mut c.staff_require_second_factor,
+        )?;
         minutes(
             "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
             &mut c.staff_session_ttl,

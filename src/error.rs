@@ -28,6 +28,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     PasswordChangeRequired,
+    SecondFactorRequired,
+    SecondFactorSetupRequired,
     RateLimited,
     Conflict,
     QueryTooComplex,
@@ -54,6 +56,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            ErrorCode::SecondFactorRequired => "SECOND_FACTOR_REQUIRED",
+            ErrorCode::SecondFactorSetupRequired => "SECOND_FACTOR_SETUP_REQUIRED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
@@ -107,6 +111,13 @@ pub enum AppError {
     },
     /// The member must choose a new password before doing anything else.
     PasswordChangeRequired,
+    /// The password was right; now a code from the staff user's authenticator app is
+    /// needed. `challenge` goes with the code to `staffVerifySecondFactor`.
+    SecondFactorRequired {
+        challenge: String,
+    },
+    /// `MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR` is on and this staff user has none yet.
+    SecondFactorSetupRequired,
     RateLimited,
     /// The record is not in a state that allows this (a sent communication cannot be edited,
     /// the last administrator cannot leave). The message says what state it is in.
@@ -170,6 +181,12 @@ impl AppError {
             AppError::PasswordChangeRequired => {
                 "Choose a new password first: call changePassword with your current password and a new one. Until then this session can only read me and sign out.".into()
             }
+            AppError::SecondFactorRequired { .. } => {
+                "Enter the 6-digit code from your authenticator app, or one of your recovery codes, to finish signing in (staffVerifySecondFactor with extensions.challenge). The challenge works for 5 minutes.".into()
+            }
+            AppError::SecondFactorSetupRequired => {
+                "This association requires a second factor for staff. Set one up first (enrollStaffSecondFactor, then confirmStaffSecondFactor with a code from your authenticator app); until then this session can only do that and sign out.".into()
+            }
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
             AppError::Conflict { message } => format!("{message}."),
             AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
@@ -195,6 +212,8 @@ impl AppError {
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::Forbidden { .. } => ErrorCode::Forbidden,
             AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            AppError::SecondFactorRequired { .. } => ErrorCode::SecondFactorRequired,
+            AppError::SecondFactorSetupRequired => ErrorCode::SecondFactorSetupRequired,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,
@@ -261,6 +280,9 @@ impl From<AppError> for async_graphql::Error {
                 AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
                 AppError::AddressSuppressed { address, .. } => ext.set("address", address.clone()),
                 AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),
+                AppError::SecondFactorRequired { challenge } => {
+                    ext.set("challenge", challenge.clone())
+                }
                 _ => {}
             }
         });

@@ -101,6 +101,14 @@ pub enum AuditAction {
     StaffPasswordChangeFailed,
     /// An operator set a staff user's password from the command line.
     StaffPasswordReset,
+    /// A staff user confirmed an authenticator app as their second factor.
+    StaffSecondFactorEnrolled,
+    /// A staff user's second factor was removed by an administrator.
+    StaffSecondFactorReset,
+    /// A wrong, replayed or used-up second-factor code was given at sign-in.
+    StaffSecondFactorFailed,
+    /// A staff user signed in with a recovery code, which is now used up.
+    StaffRecoveryCodeUsed,
     /// A mass communication draft was created.
     MassCommunicationCreated,
     /// A mass communication draft was changed.
@@ -163,6 +171,10 @@ db_enum!(AuditAction {
     StaffPasswordChanged => "STAFF_PASSWORD_CHANGED",
     StaffPasswordChangeFailed => "STAFF_PASSWORD_CHANGE_FAILED",
     StaffPasswordReset => "STAFF_PASSWORD_RESET",
+    StaffSecondFactorEnrolled => "STAFF_SECOND_FACTOR_ENROLLED",
+    StaffSecondFactorReset => "STAFF_SECOND_FACTOR_RESET",
+    StaffSecondFactorFailed => "STAFF_SECOND_FACTOR_FAILED",
+    StaffRecoveryCodeUsed => "STAFF_RECOVERY_CODE_USED",
     MassCommunicationCreated => "MASS_COMMUNICATION_CREATED",
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",

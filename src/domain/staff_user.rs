@@ -15,6 +15,8 @@ pub struct StaffUser {
     pub active: bool,
     /// The rights the user holds.
     pub rights: Vec<Right>,
+    /// Whether sign-in asks for a code from an authenticator app (or a recovery code).
+    pub second_factor: bool,
     /// When the user was created.
     pub created_at: DateTime<Utc>,
 }

@@ -69,7 +69,8 @@ impl fmt::Debug for Token {
 pub struct TokenHash(String);
 
 impl TokenHash {
-    fn of(bytes: &[u8]) -> Self {
+    /// The digest of any high-entropy secret (a token, a recovery code).
+    pub fn of(bytes: &[u8]) -> Self {
         let digest = Sha256::digest(bytes);
         Self(digest.iter().map(|b| format!("{b:02x}")).collect())
     }

@@ -10,6 +10,8 @@ pub mod member_session;
 pub mod outbound_email;
 pub mod portal_credential;
 pub mod profile;
+pub mod staff_recovery_code;
 pub mod staff_right;
+pub mod staff_second_factor;
 pub mod staff_session;
 pub mod staff_user;

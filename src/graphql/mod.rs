@@ -14,7 +14,9 @@ pub mod loaders;
 mod mass;
 mod member;
 mod profiles;
+mod qr;
 mod resets;
+mod second_factor;
 mod staff;
 mod suppressions;
 mod types;
@@ -46,6 +48,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     profiles::ProfileMutation,
     staff::StaffMutation,
+    second_factor::SecondFactorMutation,
     credentials::CredentialMutation,
     member::MemberMutation,
     resets::ResetMutation,

@@ -36,14 +36,7 @@ impl CredentialsLinkPayload {
     /// member at the front desk can scan it from the staff screen. Show it as an image; it
     /// is as secret as the link.
     async fn qr_svg(&self) -> Result<String> {
-        use qrcode::render::svg;
-        let code = qrcode::QrCode::new(self.url.as_bytes())
-            .map_err(|e| crate::error::AppError::internal(format!("QR code of a link: {e}")))?;
-        Ok(code
-            .render::<svg::Color>()
-            .min_dimensions(240, 240)
-            .quiet_zone(true)
-            .build())
+        Ok(super::qr::svg(&self.url)?)
     }
 }
 

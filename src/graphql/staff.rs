@@ -7,13 +7,32 @@ use super::{Require, parts};
 use crate::domain::Right;
 use crate::services::{self, staff::parse_staff_id};
 
-/// The result of `staffLogin`.
+/// The result of `staffLogin` and `staffVerifySecondFactor`.
 #[derive(SimpleObject)]
 pub(super) struct StaffLoginPayload {
     /// The bearer token: send it as `Authorization: Bearer <token>`. It is shown only once.
-    token: String,
+    pub(super) token: String,
     /// Who signed in.
-    staff_user: StaffUser,
+    pub(super) staff_user: StaffUser,
+    /// True when the association requires a second factor and this user has none yet:
+    /// the session can only set one up (`enrollStaffSecondFactor`), read `viewer` and sign
+    /// out until it is confirmed.
+    pub(super) second_factor_setup_required: bool,
+}
+
+impl StaffLoginPayload {
+    pub(super) fn new(
+        svc: &services::Services,
+        token: crate::domain::Token,
+        user: crate::domain::StaffUser,
+    ) -> Self {
+        Self {
+            token: token.expose().to_owned(),
+            second_factor_setup_required: svc.config.staff_require_second_factor
+                && !user.second_factor,
+            staff_user: StaffUser(user),
+        }
+    }
 }
 
 /// A new staff user.
@@ -33,6 +52,14 @@ pub(super) struct CreateStaffUserInput {
 pub(super) struct StaffUserPayload {
     /// The staff user as saved.
     staff_user: StaffUser,
+}
+
+impl StaffUserPayload {
+    pub(super) fn new(user: crate::domain::StaffUser) -> Self {
+        Self {
+            staff_user: StaffUser(user),
+        }
+    }
 }
 
 fn rights(list: Vec<GqlRight>) -> Vec<Right> {
@@ -78,7 +105,9 @@ pub(super) struct StaffMutation;
 #[Object]
 impl StaffMutation {
     /// Signs a staff user in and returns a bearer token. A wrong password, an unknown user and
-    /// a deactivated one all give INVALID_LOGIN.
+    /// a deactivated one all give INVALID_LOGIN. When the user has a second factor, a right
+    /// password answers SECOND_FACTOR_REQUIRED instead, with a 5-minute challenge in
+    /// `extensions.challenge` for `staffVerifySecondFactor`.
     async fn staff_login(
         &self,
         ctx: &Context<'_>,
@@ -87,10 +116,7 @@ impl StaffMutation {
     ) -> Result<StaffLoginPayload> {
         let (svc, _, meta) = parts(ctx)?;
         let (token, user) = services::auth::staff_login(svc, meta, &username, &password).await?;
-        Ok(StaffLoginPayload {
-            token: token.expose().to_owned(),
-            staff_user: StaffUser(user),
-        })
+        Ok(StaffLoginPayload::new(svc, token, user))
     }
 
     /// Changes the signed-in staff user's own password, under the password policy (the

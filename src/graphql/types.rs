@@ -280,6 +280,11 @@ impl StaffUser {
     async fn rights(&self) -> Vec<Right> {
         self.0.rights.iter().copied().map(Into::into).collect()
     }
+    /// Whether signing in also asks for a code from an authenticator app (or a recovery
+    /// code).
+    async fn second_factor_enabled(&self) -> bool {
+        self.0.second_factor
+    }
     /// When the user was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -19,6 +19,9 @@ pub struct RequestMeta {
 pub struct StaffPrincipal {
     pub user: StaffUser,
     pub session_id: i64,
+    /// A second factor is required (`MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR`) and this user
+    /// has none: the session may only set one up, read `viewer` and sign out.
+    pub setup_required: bool,
 }
 
 /// A signed-in member.
@@ -70,11 +73,27 @@ impl Principal {
     }
 
     /// Whether this caller may run the root field `field` (of `QueryRoot`, `MutationRoot` or
-    /// `SubscriptionRoot`). Only a member who must change their password is held back: their
+    /// `SubscriptionRoot`). A member who must change their password is held back: their
     /// session may read `me` (and the public `passwordPolicy` and `portalSettings` its form
-    /// needs), call `changePassword` and `memberLogout`, and nothing else.
+    /// needs), call `changePassword` and `memberLogout`, and nothing else. So is a staff user
+    /// who must set up a second factor: only `viewer`, the two enrolment mutations and
+    /// `staffLogout`.
     pub fn may_run(&self, field: &str) -> AppResult<()> {
         match self {
+            Principal::Staff(s)
+                if s.setup_required
+                    && !matches!(
+                        field,
+                        "viewer"
+                            | "enrollStaffSecondFactor"
+                            | "confirmStaffSecondFactor"
+                            | "staffLogout"
+                            | "passwordPolicy"
+                            | "portalSettings"
+                    ) =>
+            {
+                Err(AppError::SecondFactorSetupRequired)
+            }
             Principal::Member(m)
                 if m.must_change_password
                     && !matches!(
@@ -162,9 +181,11 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
     let Some(user) = store::staff::get(&svc.db, session.owner).await? else {
         return Ok(Principal::Anonymous);
     };
+    let setup_required = svc.config.staff_require_second_factor && !user.second_factor;
     Ok(Principal::Staff(StaffPrincipal {
         user,
         session_id: session.session_id,
+        setup_required,
     }))
 }
 
@@ -217,32 +238,50 @@ pub async fn staff_login(
         .await?;
         return Err(AppError::InvalidLogin);
     };
+    // With a second factor the password alone opens nothing: the failure count stays until
+    // the code is right too, so guessing codes after a right password still locks.
+    if login.user.second_factor {
+        let challenge = super::second_factor::challenge(svc, login.user.id, now)?;
+        return Err(AppError::SecondFactorRequired { challenge });
+    }
     if let Some(key) = &failures_key {
         store::rate_limits::clear(&svc.db, key).await?;
     }
+    let token = open_staff_session(svc, meta, &login.user, None).await?;
+    Ok((token, login.user))
+}
+
+/// Starts a session for a staff user who has proved who they are, audited as a sign-in;
+/// `second_factor` names what finished it (`totp`, `recovery_code`), if anything did.
+pub(super) async fn open_staff_session(
+    svc: &Services,
+    meta: &RequestMeta,
+    user: &StaffUser,
+    second_factor: Option<&str>,
+) -> AppResult<Token> {
+    let now = svc.clock.now();
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
     store::sessions::create(
         &txn,
         &token.hash(),
-        login.user.id,
+        user.id,
         now,
         svc.config.staff_session_ttl,
     )
     .await?;
-    audit::record(
-        &txn,
-        now,
-        NewAuditEvent::new(
-            AuditAction::StaffLogin,
-            AuditActor::Staff(login.user.id.get()),
-            meta.client_ip.as_deref(),
-        )
-        .staff(login.user.id),
+    let mut event = NewAuditEvent::new(
+        AuditAction::StaffLogin,
+        AuditActor::Staff(user.id.get()),
+        meta.client_ip.as_deref(),
     )
-    .await?;
+    .staff(user.id);
+    if let Some(how) = second_factor {
+        event = event.detail(serde_json::json!({ "secondFactor": how }));
+    }
+    audit::record(&txn, now, event).await?;
     txn.commit().await?;
-    Ok((token, login.user))
+    Ok(token)
 }
 
 /// Where failed staff sign-ins for `username` from this request's client are counted.

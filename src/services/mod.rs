@@ -17,6 +17,7 @@ pub mod profiles;
 pub mod rate_limit;
 pub mod resets;
 pub mod sealing;
+pub mod second_factor;
 pub mod set_password;
 pub mod staff;
 pub mod staff_password;
@@ -42,6 +43,8 @@ pub struct Services {
     pub statements: Arc<AtomicU64>,
     /// Seals staff-assigned passwords; `None` when revealing them is turned off.
     pub sealer: Option<sealing::Sealer>,
+    /// The same key, always there: it seals staff TOTP secrets and sign-in challenges.
+    pub vault: sealing::Sealer,
     /// Wakes the delivery worker when a request queued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Checks the provider's SNS notifications, caching their signing certificates.

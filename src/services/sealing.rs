@@ -1,6 +1,7 @@
-//! Sealing of staff-assigned passwords for the VIEW_PORTAL_PASSWORDS right, with
-//! ChaCha20-Poly1305. The profile ID is bound in as associated data, so a sealed value copied
-//! to another row does not open. Member-chosen passwords are never sealed.
+//! Sealing with ChaCha20-Poly1305: staff-assigned passwords for the VIEW_PORTAL_PASSWORDS
+//! right, staff TOTP secrets and staff sign-in challenges. What a value belongs to (the
+//! profile ID, the staff user) is bound in as associated data, so a sealed value copied to
+//! another row does not open. Member-chosen passwords are never sealed.
 
 use std::path::Path;
 
@@ -61,44 +62,45 @@ impl Sealer {
     }
 
     pub fn seal(&self, password: &Password, profile: ProfileId) -> AppResult<String> {
+        self.seal_bytes(password.expose().as_bytes(), &profile.get().to_be_bytes())
+    }
+
+    /// `None` when the value does not open with this key for this profile.
+    pub fn open(&self, sealed: &str, profile: ProfileId) -> Option<String> {
+        String::from_utf8(self.open_bytes(sealed, &profile.get().to_be_bytes())?).ok()
+    }
+
+    /// Seals any value, bound to `context` (associated data): it opens only with the same
+    /// key and the same context, so a value copied to another row or purpose does not open.
+    pub fn seal_bytes(&self, msg: &[u8], context: &[u8]) -> AppResult<String> {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(AppError::internal)?;
-        let aad = profile.get().to_be_bytes();
         let sealed = self
             .cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: password.expose().as_bytes(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(&Nonce::from(nonce), Payload { msg, aad: context })
             .map_err(|_| AppError::internal("sealing failed"))?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
         Ok(URL_SAFE_NO_PAD.encode(out))
     }
 
-    /// `None` when the value does not open with this key for this profile.
-    pub fn open(&self, sealed: &str, profile: ProfileId) -> Option<String> {
+    /// The value [`Sealer::seal_bytes`] sealed for `context`; `None` when it does not open.
+    pub fn open_bytes(&self, sealed: &str, context: &[u8]) -> Option<Vec<u8>> {
         let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
         if bytes.len() < 12 {
             return None;
         }
         let (nonce, body) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().ok()?;
-        let aad = profile.get().to_be_bytes();
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
                     msg: body,
-                    aad: &aad,
+                    aad: context,
                 },
             )
-            .ok()?;
-        String::from_utf8(plain).ok()
+            .ok()
     }
 }
 

@@ -220,6 +220,13 @@ pub async fn unlock(
     Ok(target)
 }
 
+/// One staff user as stored now.
+pub async fn get(svc: &Services, id: StaffUserId) -> AppResult<StaffUser> {
+    store::staff::get(&svc.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id.get()))
+}
+
 /// Finds a staff user by name, for the command line.
 pub async fn find_by_username(svc: &Services, username: &str) -> AppResult<StaffUser> {
     let parsed =

@@ -10,6 +10,7 @@ pub mod outbound;
 pub mod profiles;
 pub mod rate_limits;
 pub mod search;
+pub mod second_factor;
 pub mod send_rate;
 pub mod sessions;
 pub mod sql;

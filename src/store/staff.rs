@@ -18,14 +18,34 @@ pub struct StaffLogin {
     pub password_hash: String,
 }
 
-fn to_record(m: staff_user::Model, rights: Vec<Right>) -> StaffUser {
+fn to_record(m: staff_user::Model, rights: Vec<Right>, second_factor: bool) -> StaffUser {
     StaffUser {
         id: StaffUserId::from_db(m.id),
         username: m.username,
         active: m.active,
         rights,
+        second_factor,
         created_at: m.created_at,
     }
+}
+
+/// The domain records of these rows, with their rights and second-factor state in two
+/// queries however many rows there are.
+async fn records(
+    db: &impl ConnectionTrait,
+    models: Vec<staff_user::Model>,
+) -> Result<Vec<StaffUser>, DbErr> {
+    let ids: Vec<i64> = models.iter().map(|u| u.id).collect();
+    let mut rights = rights_of(db, &ids).await?;
+    let factors = super::second_factor::enabled_among(db, &ids).await?;
+    Ok(models
+        .into_iter()
+        .map(|u| {
+            let r = rights.remove(&u.id).unwrap_or_default();
+            let f = factors.contains(&u.id);
+            to_record(u, r, f)
+        })
+        .collect())
 }
 
 async fn rights_of(
@@ -53,9 +73,7 @@ pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<St
     let Some(m) = staff_user::Entity::find_by_id(id.get()).one(db).await? else {
         return Ok(None);
     };
-    let mut rights = rights_of(db, &[m.id]).await?;
-    let r = rights.remove(&m.id).unwrap_or_default();
-    Ok(Some(to_record(m, r)))
+    Ok(records(db, vec![m]).await?.pop())
 }
 
 /// The usernames of these staff users, by ID; deleted ones are simply absent.
@@ -84,15 +102,7 @@ pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<StaffUser
         .limit(limit)
         .all(db)
         .await?;
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let mut rights = rights_of(db, &ids).await?;
-    Ok(users
-        .into_iter()
-        .map(|u| {
-            let r = rights.remove(&u.id).unwrap_or_default();
-            to_record(u, r)
-        })
-        .collect())
+    records(db, users).await
 }
 
 pub async fn find_for_login(
@@ -107,10 +117,11 @@ pub async fn find_for_login(
         return Ok(None);
     };
     let hash = m.password_hash.clone();
-    let mut rights = rights_of(db, &[m.id]).await?;
-    let r = rights.remove(&m.id).unwrap_or_default();
+    let Some(user) = records(db, vec![m]).await?.pop() else {
+        return Ok(None);
+    };
     Ok(Some(StaffLogin {
-        user: to_record(m, r),
+        user,
         password_hash: hash,
     }))
 }
@@ -145,7 +156,7 @@ pub async fn insert(
     let mut sorted = rights.to_vec();
     sorted.sort_by_key(|r| r.as_str());
     sorted.dedup();
-    Ok(to_record(m, sorted))
+    Ok(to_record(m, sorted, false))
 }
 
 pub async fn replace_rights(

@@ -35,6 +35,7 @@ mod resets;
 mod reveal;
 mod schema_sdl;
 mod search;
+mod second_factor;
 mod ses;
 mod sessions;
 mod sign_in_rules;

@@ -1,0 +1,86 @@
+//! A second factor for staff: an authenticator app's TOTP secret and single-use recovery
+//! codes.
+//!
+//! - `staff_second_factors`: one row per staff user who started enrolment. `pending_secret`
+//!   holds the secret shown at enrolment until a code confirms it; `secret` is the confirmed
+//!   one. Both are sealed with the sealing key. `last_step` is the newest 30-second step a
+//!   code was accepted for, so a code cannot be used twice.
+//! - `staff_recovery_codes`: the SHA-256 of each recovery code, and when it was used.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, big_pk_auto, text, text_null, timestamp_with_time_zone,
+    timestamp_with_time_zone_null,
+};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("staff_second_factors")
+                    .if_not_exists()
+                    .col(big_integer("staff_user_id").primary_key())
+                    .col(text_null("pending_secret"))
+                    .col(text_null("secret"))
+                    .col(big_integer_null("last_step"))
+                    .col(timestamp_with_time_zone_null("enabled_at"))
+                    .col(timestamp_with_time_zone("updated_at"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_staff_second_factors_user")
+                            .from("staff_second_factors", "staff_user_id")
+                            .to("staff_users", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("staff_recovery_codes")
+                    .if_not_exists()
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("staff_user_id"))
+                    .col(text("code_hash"))
+                    .col(timestamp_with_time_zone_null("used_at"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_staff_recovery_codes_user")
+                            .from("staff_recovery_codes", "staff_user_id")
+                            .to("staff_users", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("staff_recovery_codes_user_hash")
+                    .table("staff_recovery_codes")
+                    .col("staff_user_id")
+                    .col("code_hash")
+                    .unique()
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("staff_recovery_codes").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("staff_second_factors").to_owned())
+            .await
+    }
+}

@@ -1,0 +1,107 @@
+//! The staff second factor: enrolling an authenticator app, finishing a sign-in with its
+//! code (or a recovery code), and resetting another user's.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+
+use super::staff::{StaffLoginPayload, StaffUserPayload};
+use super::types::StaffUser;
+use super::{Require, parts};
+use crate::domain::Right;
+use crate::services::{second_factor, staff::parse_staff_id};
+
+/// What an authenticator app needs to start making codes.
+#[derive(SimpleObject)]
+pub(super) struct SecondFactorEnrollment {
+    /// The `otpauth://totp/…` URI an authenticator app reads, as text.
+    otpauth_uri: String,
+    /// The same URI as a QR code (SVG) to scan with the app.
+    qr_svg: String,
+    /// The secret in base32, for apps that cannot scan. Shown only now.
+    secret: String,
+}
+
+/// The result of `confirmStaffSecondFactor`.
+#[derive(SimpleObject)]
+pub(super) struct RecoveryCodesPayload {
+    /// Ten single-use codes for signing in without the phone. Shown only now: keep them
+    /// somewhere safe, away from the phone.
+    recovery_codes: Vec<String>,
+    /// The staff user, now with `secondFactorEnabled`.
+    staff_user: StaffUser,
+}
+
+#[derive(Default)]
+pub(super) struct SecondFactorMutation;
+
+#[Object]
+impl SecondFactorMutation {
+    /// Starts setting up a second factor for the signed-in staff user: scan the QR code
+    /// with an authenticator app, then confirm with its code (`confirmStaffSecondFactor`).
+    /// Asking again starts over with a new secret; one already in force stays until the new
+    /// one is confirmed.
+    #[graphql(guard = "Require::Staff")]
+    async fn enroll_staff_second_factor(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<SecondFactorEnrollment> {
+        let (svc, principal, _) = parts(ctx)?;
+        let e = second_factor::enroll(svc, principal).await?;
+        let qr_svg = super::qr::svg(&e.otpauth_uri)?;
+        Ok(SecondFactorEnrollment {
+            otpauth_uri: e.otpauth_uri,
+            qr_svg,
+            secret: e.secret,
+        })
+    }
+
+    /// Confirms the second factor with the app's current 6-digit code and returns ten
+    /// recovery codes. From now on, sign-in asks for a code. A wrong code gives
+    /// BAD_USER_INPUT (field `code`). Audited.
+    #[graphql(guard = "Require::Staff")]
+    async fn confirm_staff_second_factor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The 6-digit code the app shows now.")] code: String,
+    ) -> Result<RecoveryCodesPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let recovery_codes = second_factor::confirm(svc, principal, meta, &code).await?;
+        let user = crate::services::staff::get(svc, principal.staff()?.user.id).await?;
+        Ok(RecoveryCodesPayload {
+            recovery_codes,
+            staff_user: StaffUser(user),
+        })
+    }
+
+    /// Finishes a sign-in that answered SECOND_FACTOR_REQUIRED, with the challenge from that
+    /// error and the app's current code or an unused recovery code. A code works once. A
+    /// wrong one gives INVALID_LOGIN and counts toward the staff lockout; an expired
+    /// challenge gives TOKEN_EXPIRED (sign in again).
+    async fn staff_verify_second_factor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            secret,
+            desc = "`extensions.challenge` of the SECOND_FACTOR_REQUIRED error."
+        )]
+        challenge: String,
+        #[graphql(secret, desc = "The app's 6-digit code, or a recovery code.")] code: String,
+    ) -> Result<StaffLoginPayload> {
+        let (svc, _, meta) = parts(ctx)?;
+        let (token, user) = second_factor::verify_login(svc, meta, &challenge, &code).await?;
+        Ok(StaffLoginPayload::new(svc, token, user))
+    }
+
+    /// Removes another staff user's second factor, e.g. after a lost phone: they sign in
+    /// with their password and can set up a new one. Audited. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn reset_staff_second_factor(
+        &self,
+        ctx: &Context<'_>,
+        staff_user_id: ID,
+    ) -> Result<StaffUserPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let user = second_factor::reset(svc, principal, meta, id).await?;
+        Ok(StaffUserPayload::new(user))
+    }
+}
