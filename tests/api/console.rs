@@ -849,3 +849,102 @@ per_backend!(
     the_consoles_other_screens_work_in_a_browser,
     super::the_other_screens
 );
+
+/// With a second factor required, a new staff user is sent to set one up in the console
+/// (QR code, confirming code, recovery codes), and the next sign-in asks for a code.
+async fn second_factor_in_the_console(backend: Backend) {
+    use memberkey::domain::{Clock, ManualClock};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = spawn_full(
+        backend,
+        |c| c.staff_require_second_factor = true,
+        Arc::new(clock.clone()),
+        Mail::Memory,
+    )
+    .await;
+    app.staff_with("boss", &Right::ALL).await;
+    browser.goto(&app.url("/staff/")).await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+    browser
+        .type_into("#sign-in-form input[name=username]", "boss")
+        .await;
+    browser
+        .type_into("#sign-in-form input[name=password]", PASSWORD)
+        .await;
+    browser.click("#sign-in").await;
+    // Held on the account screen until a second factor is set up.
+    text_of(&browser, "setup-required", "requires a second factor").await;
+    browser.click("#enroll-second-factor").await;
+    let secret = text_of(&browser, "enroll-secret", "").await;
+    browser
+        .until("const q = document.getElementById('enroll-qr'); return q && q.complete && q.naturalWidth > 0")
+        .await;
+    snap(&browser, backend, "second-factor-enrol").await;
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
+        None,
+        "boss".into(),
+    )
+    .unwrap();
+    let now = || clock.now().timestamp() as u64;
+    browser
+        .type_into("#enroll-code", &totp.generate(now()))
+        .await;
+    browser.click("#confirm-second-factor").await;
+    browser
+        .until("const l = document.getElementById('recovery-codes'); return l && l.children.length === 10")
+        .await;
+    snap(&browser, backend, "second-factor-recovery-codes").await;
+    browser.click("#recovery-codes-saved").await;
+    text_of(&browser, "second-factor-state", "On").await;
+    // The rest of the console works now.
+    browser.click("#nav a[href='#/search']").await;
+    browser
+        .until("return document.getElementById('quick-search')")
+        .await;
+
+    // The next sign-in asks for the app's code.
+    sign_out(&browser).await;
+    browser
+        .type_into("#sign-in-form input[name=username]", "boss")
+        .await;
+    browser
+        .type_into("#sign-in-form input[name=password]", PASSWORD)
+        .await;
+    browser.click("#sign-in").await;
+    browser
+        .until("return document.activeElement && document.activeElement.id === 'sign-in-code'")
+        .await;
+    snap(&browser, backend, "second-factor-sign-in").await;
+    // The code that confirmed enrolment is spent; the next one works.
+    browser.keys(&totp.generate(now())).await;
+    browser.keys(ENTER).await;
+    browser
+        .until("const e = document.querySelector('#sign-in-form .alert-error'); return e && e.textContent")
+        .await;
+    clock.advance(chrono::Duration::seconds(30));
+    browser
+        .type_into("#sign-in-code", &totp.generate(now()))
+        .await;
+    browser.keys(ENTER).await;
+    browser
+        .until("return document.getElementById('quick-search')")
+        .await;
+    let problems = problems(&browser).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    browser.quit().await;
+}
+per_backend!(
+    staff_set_up_and_use_a_second_factor_in_the_console,
+    super::second_factor_in_the_console
+);

@@ -2,7 +2,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, field, fill, h, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fill, h, words } from './ui.js';
 
 export async function render(view) {
   const current = h('input', { type: 'password', id: 'current-password', autocomplete: 'current-password' });
@@ -15,7 +15,8 @@ export async function render(view) {
   };
   const status = h('div', { class: 'form-status' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'change-password' }, 'Change password');
-  const form = h('form', { class: 'card', novalidate: true }, h('h2', {}, 'Change your password'),
+  // Held until a required second factor is set up: only enrolment works.
+  const form = h('form', { class: 'card', novalidate: true, hidden: ctx.setupRequired }, h('h2', {}, 'Change your password'),
     fields.currentPassword, fields.newPassword, fields.confirm, status, h('div', { class: 'actions' }, submit));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -38,8 +39,86 @@ export async function render(view) {
       }
     });
   });
+  const factor = h('section', { class: 'card', id: 'second-factor' });
+  drawFactor(factor);
   fill(view, h('h1', {}, 'Your account'),
+    ctx.setupRequired ? h('div', { class: 'alert alert-info', role: 'alert', id: 'setup-required' },
+      'Your association requires a second factor for staff. Set one up below to use the console.') : null,
     h('section', { class: 'card' }, h('h2', {}, ctx.viewer.username),
       h('p', {}, 'Your rights: ', ctx.viewer.rights.length ? ctx.viewer.rights.map(words).join(', ') : 'none yet. Ask a staff user with Manage staff.')),
+    factor,
     form);
+}
+
+/** The second-factor card: its state, and enrolment with QR code, confirmation and the recovery codes. */
+function drawFactor(card) {
+  const on = ctx.viewer.secondFactorEnabled;
+  const start = h('button', { type: 'button', class: on ? '' : 'primary', id: 'enroll-second-factor' }, on ? 'Set up a new phone' : 'Set up a second factor');
+  start.addEventListener('click', async () => {
+    if (on && !(await confirmDialog('Set up a new phone', h('p', {}, 'Your current app keeps working until the new one is confirmed; then its codes and your old recovery codes stop working.'), 'Continue'))) return;
+    await busy(start, async () => {
+      try {
+        const data = await gql('EnrollStaffSecondFactor');
+        enrolStep(card, data.enrollStaffSecondFactor);
+      } catch (err) {
+        fill(card, h('h2', {}, 'Second factor'), alertBox(err));
+      }
+    });
+  });
+  fill(card, h('h2', {}, 'Second factor'),
+    h('p', { id: 'second-factor-state' }, on
+      ? 'On: signing in asks for a code from your authenticator app.'
+      : 'Off: signing in needs only your password. An authenticator app (such as one on your phone) protects the members’ accounts if your password leaks.'),
+    h('div', { class: 'actions' }, start));
+}
+
+function enrolStep(card, enrollment) {
+  const code = h('input', { id: 'enroll-code', autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: false });
+  const codeField = field('The 6-digit code the app shows', code);
+  const status = h('div', { class: 'form-status' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'confirm-second-factor' }, 'Confirm');
+  const form = h('form', { novalidate: true },
+    h('ol', { class: 'steps' },
+      h('li', {}, 'Open your authenticator app and add an account by scanning this code.'),
+      h('li', {}, 'Type the code it shows, then Confirm.')),
+    h('div', { class: 'qr-wrap' }, h('img', {
+      id: 'enroll-qr', class: 'qr', width: 200, height: 200, alt: 'QR code to scan with an authenticator app',
+      src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrollment.qrSvg)}`,
+    })),
+    h('p', { class: 'hint' }, 'Cannot scan? Enter this key in the app instead: ', h('code', { id: 'enroll-secret' }, enrollment.secret)),
+    codeField, status,
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => drawFactor(card) }, 'Cancel')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    codeField.showError(null);
+    fill(status);
+    await busy(submit, async () => {
+      try {
+        const data = await gql('ConfirmStaffSecondFactor', { code: code.value.trim() });
+        ctx.viewer = data.confirmStaffSecondFactor.staffUser;
+        ctx.setupRequired = false;
+        showRecoveryCodes(card, data.confirmStaffSecondFactor.recoveryCodes);
+      } catch (err) {
+        if (err.extensions.field === 'code') codeField.showError(err.message);
+        fill(status, alertBox(err));
+      }
+    });
+  });
+  fill(card, h('h2', {}, 'Set up a second factor'), form);
+  code.focus();
+}
+
+function showRecoveryCodes(card, codes) {
+  const done = h('button', { type: 'button', class: 'primary', id: 'recovery-codes-saved' }, 'I have saved them');
+  done.addEventListener('click', () => {
+    const view = card.closest('.screen');
+    if (view) render(view);
+    else drawFactor(card);
+  });
+  fill(card, h('h2', {}, 'Your recovery codes'),
+    h('div', { class: 'alert alert-ok', role: 'status' }, 'The second factor is on.'),
+    h('p', {}, 'Each code signs you in once without your phone. Keep them somewhere safe, away from the phone: they are shown only now.'),
+    h('ul', { class: 'recovery-codes', id: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+    h('div', { class: 'actions' }, done));
+  done.focus();
 }

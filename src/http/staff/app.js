@@ -58,6 +58,11 @@ async function route() {
     try {
       cleanup = (await screen(m, view)) || null;
     } catch (err) {
+      if (err.code === 'SECOND_FACTOR_SETUP_REQUIRED' && hash !== '#/account') {
+        ctx.setupRequired = true;
+        location.hash = '#/account';
+        return;
+      }
       fill(view, alertBox(err));
     }
     return;
@@ -87,40 +92,69 @@ function hideChrome() {
   who.hidden = true;
 }
 
-/** The sign-in form; `onDone` runs after a successful sign-in. */
+/**
+ * The sign-in form; `onDone` runs after a successful sign-in. A staff user with a second
+ * factor gets a second step in the same form: the app's code or a recovery code.
+ */
 function signInForm(onDone, notice) {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const code = h('input', { name: 'code', id: 'sign-in-code', autocomplete: 'one-time-code', inputmode: 'text', spellcheck: false });
+  const credentials = h('div', {}, field('Username', username), field('Password', password));
+  const codeStep = h('div', { hidden: true },
+    h('p', { class: 'alert alert-info', role: 'status' }, 'Enter the 6-digit code from your authenticator app. Without your phone, use one of your recovery codes.'),
+    field('Code', code));
   const status = h('div', { class: 'form-status' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'sign-in' }, 'Sign in');
   const form = h('form', { class: 'sign-in', id: 'sign-in-form', novalidate: true },
     notice ? h('div', { class: 'alert alert-info', role: 'status' }, notice) : null,
-    field('Username', username),
-    field('Password', password),
-    status,
+    credentials, codeStep, status,
     h('div', { class: 'actions' }, submit));
+  let challenge = null;
+  const signedIn = (payload) => {
+    setToken(payload.token);
+    ctx.viewer = payload.staffUser;
+    ctx.setupRequired = payload.secondFactorSetupRequired;
+    password.value = '';
+    code.value = '';
+    if (ctx.setupRequired) location.hash = '#/account';
+    onDone();
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     fill(status);
-    if (!username.value.trim() || !password.value) {
-      fill(status, alertBox(new ApiError('Enter your username and password.', { code: 'BAD_USER_INPUT' })));
-      return;
-    }
     submit.disabled = true;
     try {
-      const data = await gql('StaffLogin', { username: username.value.trim(), password: password.value });
-      setToken(data.staffLogin.token);
-      ctx.viewer = data.staffLogin.staffUser;
-      password.value = '';
-      onDone();
+      if (challenge) {
+        if (!code.value.trim()) throw new ApiError('Enter the code.', { code: 'BAD_USER_INPUT' });
+        const data = await gql('StaffVerifySecondFactor', { challenge, code: code.value.trim() }, { retried: true });
+        signedIn(data.staffVerifySecondFactor);
+        return;
+      }
+      if (!username.value.trim() || !password.value) {
+        throw new ApiError('Enter your username and password.', { code: 'BAD_USER_INPUT' });
+      }
+      const data = await gql('StaffLogin', { username: username.value.trim(), password: password.value }, { retried: true });
+      signedIn(data.staffLogin);
     } catch (err) {
       if (err.code === 'SECOND_FACTOR_REQUIRED') {
-        // The hook for the staff second factor: the challenge travels in the error.
-        fill(status, alertBox(new ApiError('This account needs a second factor, which this version of the console cannot ask for yet.', { code: 'FORBIDDEN' })));
+        challenge = err.extensions.challenge;
+        credentials.hidden = true;
+        codeStep.hidden = false;
+        submit.textContent = 'Verify';
+        code.focus();
+      } else if (err.code === 'TOKEN_EXPIRED' || err.code === 'INVALID_TOKEN') {
+        // The challenge ran out: back to the password.
+        challenge = null;
+        credentials.hidden = false;
+        codeStep.hidden = true;
+        submit.textContent = 'Sign in';
+        fill(status, alertBox(new ApiError('The code step timed out. Sign in again.', { code: 'BAD_USER_INPUT' })));
+        password.focus();
       } else {
         fill(status, alertBox(err));
+        (challenge ? code : password).select();
       }
-      password.select();
     } finally {
       submit.disabled = false;
     }

@@ -5,6 +5,8 @@ export const ctx = {
   viewer: null,
   settings: null,
   policy: null,
+  // A second factor is required and this user has none: only the account screen works.
+  setupRequired: false,
   has(right) {
     return Boolean(this.viewer && this.viewer.rights.includes(right));
   },

@@ -80,13 +80,30 @@ export async function render(view) {
         fill(status, alertBox(err));
       }
     }));
+    let resetFactor = null;
+    if (user.secondFactorEnabled && !self) {
+      resetFactor = h('button', { type: 'button', id: `${prefix}-reset-factor` }, 'Reset second factor');
+      resetFactor.addEventListener('click', async () => {
+        if (!(await confirmDialog(`Reset ${user.username}’s second factor`, h('p', {},
+          'For a lost or replaced phone: they sign in with their password alone and set up the app again. Their recovery codes stop working.'), 'Reset'))) return;
+        await busy(resetFactor, async () => {
+          try {
+            await gql('ResetStaffSecondFactor', { staffUserId: user.id });
+            notify(`${user.username} signs in with the password alone until they set up a second factor again.`);
+            load();
+          } catch (err) {
+            fill(status, alertBox(err));
+          }
+        });
+      });
+    }
     return h('section', { class: `card staff-card${user.active ? '' : ' inactive'}`, 'aria-labelledby': `${prefix}-name` },
       h('div', { class: 'card-head' },
         h('h2', { id: `${prefix}-name` }, user.username, self ? ' (you)' : ''),
         h('span', { class: `badge ${user.active ? 'status-sent' : 'status-cancelled'}` }, user.active ? 'Active' : 'Deactivated')),
-      h('p', { class: 'hint' }, `Since ${when(user.createdAt)}`),
+      h('p', { class: 'hint' }, `Since ${when(user.createdAt)} · ${user.secondFactorEnabled ? 'second factor on' : 'password only'}`),
       boxes, status,
-      h('div', { class: 'actions' }, save, unlock, toggle));
+      h('div', { class: 'actions' }, save, unlock, resetFactor, toggle));
   }
 
   await load();
