@@ -11,7 +11,7 @@ mod m20261130_000005_housekeeping_indexes;
 mod m20261201_000006_disable_credentials;
 mod m20261201_000007_delivery_pause;
 mod m20261202_000008_provider_feedback;
-mod m20261202_000009_staff_second_factor;
+mod m20261202_000009_staff_accounts;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -28,7 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_disable_credentials::Migration),
             Box::new(m20261201_000007_delivery_pause::Migration),
             Box::new(m20261202_000008_provider_feedback::Migration),
-            Box::new(m20261202_000009_staff_second_factor::Migration),
+            Box::new(m20261202_000009_staff_accounts::Migration),
         ]
     }
 }

@@ -95,6 +95,10 @@ pub enum AuditAction {
     StaffUserReactivated,
     /// A locked staff user was unlocked.
     StaffUserUnlocked,
+    /// A staff user ended one of their own sessions from the session list.
+    StaffSessionRevoked,
+    /// An administrator ended every session of another staff user.
+    StaffSessionsRevoked,
     /// A staff user changed their own password.
     StaffPasswordChanged,
     /// A staff user gave a wrong current password when changing it.
@@ -168,6 +172,8 @@ db_enum!(AuditAction {
     StaffUserDeactivated => "STAFF_USER_DEACTIVATED",
     StaffUserReactivated => "STAFF_USER_REACTIVATED",
     StaffUserUnlocked => "STAFF_USER_UNLOCKED",
+    StaffSessionRevoked => "STAFF_SESSION_REVOKED",
+    StaffSessionsRevoked => "STAFF_SESSIONS_REVOKED",
     StaffPasswordChanged => "STAFF_PASSWORD_CHANGED",
     StaffPasswordChangeFailed => "STAFF_PASSWORD_CHANGE_FAILED",
     StaffPasswordReset => "STAFF_PASSWORD_RESET",

@@ -51,7 +51,7 @@ pub use profile_kind::ProfileKind;
 pub use recovery_code::RecoveryCode;
 pub use right::Right;
 pub use search_key::{SearchCursor, SearchTerm, search_key};
-pub use staff_user::StaffUser;
+pub use staff_user::{StaffSessionInfo, StaffUser};
 pub use suppression::{ProviderFeedback, Suppression, SuppressionReason};
 pub use token::{Token, TokenHash, TokenPurpose};
 pub use username::Username;

@@ -21,6 +21,21 @@ pub struct StaffUser {
     pub created_at: DateTime<Utc>,
 }
 
+/// A staff session that still works, as its owner sees it in their list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionInfo {
+    /// The session's ID.
+    pub id: i64,
+    /// When it was signed in.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to the minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// The client's IP address at sign-in.
+    pub client_ip: Option<String>,
+    /// The client's User-Agent at sign-in.
+    pub user_agent: Option<String>,
+}
+
 impl StaffUser {
     /// Whether the user holds `right`.
     pub fn has(&self, right: Right) -> bool {

@@ -18,6 +18,7 @@ mod qr;
 mod resets;
 mod second_factor;
 mod staff;
+mod staff_sessions;
 mod suppressions;
 mod types;
 
@@ -36,6 +37,7 @@ pub use guard::Require;
 pub struct QueryRoot(
     profiles::ProfileQuery,
     staff::StaffQuery,
+    staff_sessions::StaffSessionQuery,
     member::MemberQuery,
     audit::AuditQuery,
     resets::ResetQuery,
@@ -49,6 +51,7 @@ pub struct MutationRoot(
     profiles::ProfileMutation,
     staff::StaffMutation,
     second_factor::SecondFactorMutation,
+    staff_sessions::StaffSessionMutation,
     credentials::CredentialMutation,
     member::MemberMutation,
     resets::ResetMutation,

@@ -110,6 +110,10 @@ fn request_meta(
         client_ip: Some(
             client_ip::client_ip(peer, headers, &state.config.trusted_proxies).to_string(),
         ),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
     }
 }
 

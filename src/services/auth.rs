@@ -12,6 +12,9 @@ use crate::store;
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     pub client_ip: Option<String>,
+    /// The client's `User-Agent`, cut to 256 characters; kept with staff sessions so a
+    /// staff user can tell them apart.
+    pub user_agent: Option<String>,
 }
 
 /// A signed-in staff user.
@@ -262,12 +265,17 @@ pub(super) async fn open_staff_session(
     let now = svc.clock.now();
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
+    let client = store::sessions::SessionClient {
+        ip: meta.client_ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+    };
     store::sessions::create(
         &txn,
         &token.hash(),
         user.id,
         now,
         svc.config.staff_session_ttl,
+        &client,
     )
     .await?;
     let mut event = NewAuditEvent::new(

@@ -190,6 +190,7 @@ pub async fn login(
                 profile_id,
                 now,
                 svc.config.member_session_ttl,
+                &store::sessions::SessionClient::default(),
             )
             .await?;
             let profile = store::profiles::get(&txn, profile_id)

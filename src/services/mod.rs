@@ -21,6 +21,7 @@ pub mod second_factor;
 pub mod set_password;
 pub mod staff;
 pub mod staff_password;
+pub mod staff_sessions;
 pub mod suppressions;
 
 use std::sync::Arc;

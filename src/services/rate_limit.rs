@@ -86,6 +86,7 @@ mod tests {
     fn key(ip: &str) -> Option<String> {
         client_key(&RequestMeta {
             client_ip: Some(ip.into()),
+            ..Default::default()
         })
     }
 

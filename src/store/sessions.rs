@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::sql::Sql;
-use crate::domain::{ProfileId, StaffUserId, TokenHash};
+use crate::domain::{ProfileId, StaffSessionInfo, StaffUserId, TokenHash};
 
 /// Who can hold a session, and where their sessions are kept.
 pub trait SessionOwner: Copy + Send + Sync {
@@ -16,6 +16,8 @@ pub trait SessionOwner: Copy + Send + Sync {
     const OWNER: &'static str;
     /// A condition the owner must meet for the session to count, joined as `u`.
     const ACTIVE_JOIN: Option<&'static str>;
+    /// Whether the table keeps where the session was opened from (client IP, user agent).
+    const RECORDS_CLIENT: bool;
     fn to_db(self) -> i64;
     fn from_db(id: i64) -> Self;
 }
@@ -25,6 +27,7 @@ impl SessionOwner for StaffUserId {
     const OWNER: &'static str = "staff_user_id";
     // A deactivated staff user's sessions stop working at once.
     const ACTIVE_JOIN: Option<&'static str> = Some("JOIN staff_users u ON u.id = s.staff_user_id");
+    const RECORDS_CLIENT: bool = true;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -37,6 +40,7 @@ impl SessionOwner for ProfileId {
     const TABLE: &'static str = "member_sessions";
     const OWNER: &'static str = "profile_id";
     const ACTIVE_JOIN: Option<&'static str> = None;
+    const RECORDS_CLIENT: bool = false;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -52,16 +56,29 @@ pub struct LiveSession<O> {
     pub last_seen_at: DateTime<Utc>,
 }
 
+/// Where a session was opened from, for tables that keep it.
+#[derive(Default)]
+pub struct SessionClient<'a> {
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
 pub async fn create<O: SessionOwner>(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
     owner: O,
     now: DateTime<Utc>,
     ttl: Duration,
+    client: &SessionClient<'_>,
 ) -> Result<(), DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
+    let extra = if O::RECORDS_CLIENT {
+        ", client_ip, user_agent"
+    } else {
+        ""
+    };
     sql.push(&format!(
-        "INSERT INTO {} (token_hash, {}, created_at, expires_at, last_seen_at) VALUES (",
+        "INSERT INTO {} (token_hash, {}, created_at, expires_at, last_seen_at{extra}) VALUES (",
         O::TABLE,
         O::OWNER
     ))
@@ -73,10 +90,63 @@ pub async fn create<O: SessionOwner>(
     .push(", ")
     .param(now + ttl)
     .push(", ")
-    .param(now)
-    .push(")");
+    .param(now);
+    if O::RECORDS_CLIENT {
+        sql.push(", ")
+            .param(client.ip.map(str::to_owned))
+            .push(", ")
+            .param(client.user_agent.map(str::to_owned));
+    }
+    sql.push(")");
     db.execute_raw(sql.build()).await?;
     Ok(())
+}
+
+/// A staff user's sessions that still work, most recently used first.
+pub async fn live_staff_sessions(
+    db: &impl ConnectionTrait,
+    staff: StaffUserId,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<Vec<StaffSessionInfo>, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT id, created_at, last_seen_at, client_ip, user_agent FROM staff_sessions \
+         WHERE staff_user_id = ",
+    )
+    .param(staff.get())
+    .push(" AND expires_at > ")
+    .param(now)
+    .push(" AND last_seen_at > ")
+    .param(now - idle)
+    .push(" ORDER BY last_seen_at DESC, id DESC");
+    db.query_all_raw(sql.build())
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(StaffSessionInfo {
+                id: row.try_get("", "id")?,
+                created_at: row.try_get("", "created_at")?,
+                last_seen_at: row.try_get("", "last_seen_at")?,
+                client_ip: row.try_get("", "client_ip")?,
+                user_agent: row.try_get("", "user_agent")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends one of `owner`'s sessions; false when they have no session with that ID.
+pub async fn delete_owned<O: SessionOwner>(
+    db: &impl ConnectionTrait,
+    owner: O,
+    session_id: i64,
+) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!("DELETE FROM {} WHERE id = ", O::TABLE))
+        .param(session_id)
+        .push(&format!(" AND {} = ", O::OWNER))
+        .param(owner.to_db());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
 }
 
 /// The session for this token, if it exists, has not expired, has not been idle too long,

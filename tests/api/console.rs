@@ -828,6 +828,23 @@ async fn the_other_screens(backend: Backend) {
         .until("const b = document.getElementById('staff-2-active'); return b && b.textContent === 'Deactivate'")
         .await;
 
+    // Sign the clerk out everywhere (deactivating them above already ended their sessions).
+    browser.click("#staff-2-end-sessions").await;
+    browser
+        .until("return document.querySelector('dialog button.danger')")
+        .await;
+    browser.click("dialog button.danger").await;
+    browser
+        .until("const c = document.getElementById('staff-2-name').closest('section'); return c.textContent.includes('of clerk ended')")
+        .await;
+
+    // The account screen lists where one is signed in.
+    browser.goto(&app.url("/staff/#/account")).await;
+    browser
+        .until("const t = document.getElementById('sessions-table'); return t && t.textContent.includes('This session')")
+        .await;
+    snap(&browser, backend, "account-sessions").await;
+
     // The audit log, filtered to one action.
     browser.goto(&app.url("/staff/#/audit")).await;
     browser

@@ -41,5 +41,6 @@ mod sessions;
 mod sign_in_rules;
 mod staff;
 mod staff_password;
+mod staff_sessions;
 mod stored;
 mod ws;

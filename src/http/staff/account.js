@@ -2,7 +2,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fill, h, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fill, h, loading, notify, when, words } from './ui.js';
 
 export async function render(view) {
   const current = h('input', { type: 'password', id: 'current-password', autocomplete: 'current-password' });
@@ -41,13 +41,55 @@ export async function render(view) {
   });
   const factor = h('section', { class: 'card', id: 'second-factor' });
   drawFactor(factor);
+  const sessions = h('section', { class: 'card', id: 'sessions', hidden: ctx.setupRequired });
+  if (!ctx.setupRequired) drawSessions(sessions);
   fill(view, h('h1', {}, 'Your account'),
     ctx.setupRequired ? h('div', { class: 'alert alert-info', role: 'alert', id: 'setup-required' },
       'Your association requires a second factor for staff. Set one up below to use the console.') : null,
     h('section', { class: 'card' }, h('h2', {}, ctx.viewer.username),
       h('p', {}, 'Your rights: ', ctx.viewer.rights.length ? ctx.viewer.rights.map(words).join(', ') : 'none yet. Ask a staff user with Manage staff.')),
     factor,
+    sessions,
     form);
+}
+
+/** Where the user is signed in, with a way to end a session they do not recognise. */
+async function drawSessions(card) {
+  fill(card, h('h2', {}, 'Where you are signed in'), loading());
+  let list;
+  try {
+    list = (await gql('StaffSessions')).staffSessions;
+  } catch (err) {
+    fill(card, h('h2', {}, 'Where you are signed in'), alertBox(err));
+    return;
+  }
+  const rows = list.map((s) => {
+    const end = s.current ? h('span', { class: 'badge status-sent' }, 'This session')
+      : h('button', { type: 'button', class: 'small', id: `end-session-${s.id}` }, 'Sign out');
+    if (!s.current) {
+      end.addEventListener('click', () => busy(end, async () => {
+        try {
+          await gql('RevokeStaffSession', { id: s.id });
+          notify('That session is signed out.');
+          drawSessions(card);
+        } catch (err) {
+          notify(err, 'error');
+        }
+      }));
+    }
+    return h('tr', {},
+      h('td', {}, s.userAgent || 'Unknown client'),
+      h('td', {}, s.clientIp || '—'),
+      h('td', {}, when(s.createdAt)),
+      h('td', {}, when(s.lastUsedAt)),
+      h('td', {}, end));
+  });
+  fill(card, h('h2', {}, 'Where you are signed in'),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'sessions-table' },
+      h('caption', { class: 'sr-only' }, 'Your sessions'),
+      h('thead', {}, h('tr', {}, ['Browser or tool', 'IP address', 'Signed in', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows))),
+    h('p', { class: 'hint' }, 'Sign out any session you do not recognise, then change your password.'));
 }
 
 /** The second-factor card: its state, and enrolment with QR code, confirmation and the recovery codes. */

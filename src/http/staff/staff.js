@@ -97,13 +97,30 @@ export async function render(view) {
         });
       });
     }
+    let endAll = null;
+    if (!self && user.active) {
+      endAll = h('button', { type: 'button', id: `${prefix}-end-sessions` }, 'Sign out everywhere');
+      endAll.addEventListener('click', async () => {
+        if (!(await confirmDialog(`Sign ${user.username} out everywhere`, h('p', {},
+          'Every session they have ends now, on every computer. They can sign in again with their password.'), 'Sign out everywhere', { danger: true }))) return;
+        await busy(endAll, async () => {
+          try {
+            const data = await gql('RevokeAllStaffSessions', { staffUserId: user.id });
+            const n = data.revokeAllStaffSessions;
+            fill(status, alertBox(`${n} session${n === 1 ? '' : 's'} of ${user.username} ended.`, 'ok'));
+          } catch (err) {
+            fill(status, alertBox(err));
+          }
+        });
+      });
+    }
     return h('section', { class: `card staff-card${user.active ? '' : ' inactive'}`, 'aria-labelledby': `${prefix}-name` },
       h('div', { class: 'card-head' },
         h('h2', { id: `${prefix}-name` }, user.username, self ? ' (you)' : ''),
         h('span', { class: `badge ${user.active ? 'status-sent' : 'status-cancelled'}` }, user.active ? 'Active' : 'Deactivated')),
       h('p', { class: 'hint' }, `Since ${when(user.createdAt)} · ${user.secondFactorEnabled ? 'second factor on' : 'password only'}`),
       boxes, status,
-      h('div', { class: 'actions' }, save, unlock, resetFactor, toggle));
+      h('div', { class: 'actions' }, save, unlock, resetFactor, endAll, toggle));
   }
 
   await load();

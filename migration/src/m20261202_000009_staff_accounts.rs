@@ -1,11 +1,13 @@
-//! A second factor for staff: an authenticator app's TOTP secret and single-use recovery
-//! codes.
+//! Staff accounts: a second factor (an authenticator app's TOTP secret and single-use
+//! recovery codes), and where each staff session was opened from.
 //!
 //! - `staff_second_factors`: one row per staff user who started enrolment. `pending_secret`
 //!   holds the secret shown at enrolment until a code confirms it; `secret` is the confirmed
 //!   one. Both are sealed with the sealing key. `last_step` is the newest 30-second step a
 //!   code was accepted for, so a code cannot be used twice.
 //! - `staff_recovery_codes`: the SHA-256 of each recovery code, and when it was used.
+//! - `staff_sessions.client_ip` and `.user_agent`: shown in the staff user's session list, so
+//!   they can tell their sessions apart and end one they do not recognise.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -72,10 +74,30 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        for column in ["client_ip", "user_agent"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("staff_sessions")
+                        .add_column(text_null(column))
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in ["user_agent", "client_ip"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("staff_sessions")
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table("staff_recovery_codes").to_owned())
             .await?;

@@ -1,0 +1,100 @@
+//! A staff user's sessions: listing them and ending one, or (MANAGE_STAFF) all of another
+//! user's.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::{Require, parts};
+use crate::domain::{Right, StaffSessionInfo};
+use crate::services::{staff::parse_staff_id, staff_sessions};
+
+/// One signed-in session of the staff user.
+pub(super) struct StaffSession {
+    row: StaffSessionInfo,
+    current: bool,
+}
+
+/// One signed-in session of the staff user.
+#[Object]
+impl StaffSession {
+    /// The session's ID, for `revokeStaffSession`.
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+    /// When it was signed in.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    /// When it was last used (to the minute: requests within a minute are not recorded
+    /// one by one).
+    async fn last_used_at(&self) -> DateTime<Utc> {
+        self.row.last_seen_at
+    }
+    /// The client's IP address at sign-in.
+    async fn client_ip(&self) -> Option<&str> {
+        self.row.client_ip.as_deref()
+    }
+    /// The browser or tool that signed in, as its User-Agent names it.
+    async fn user_agent(&self) -> Option<&str> {
+        self.row.user_agent.as_deref()
+    }
+    /// True for the session making this request.
+    async fn current(&self) -> bool {
+        self.current
+    }
+}
+
+#[derive(Default)]
+pub(super) struct StaffSessionQuery;
+
+#[Object]
+impl StaffSessionQuery {
+    /// The signed-in staff user's sessions that still work, most recently used first.
+    #[graphql(guard = "Require::Staff")]
+    async fn staff_sessions(&self, ctx: &Context<'_>) -> Result<Vec<StaffSession>> {
+        let (svc, principal, _) = parts(ctx)?;
+        let (rows, current) = staff_sessions::mine(svc, principal).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StaffSession {
+                current: row.id == current,
+                row,
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub(super) struct StaffSessionMutation;
+
+#[Object]
+impl StaffSessionMutation {
+    /// Ends one of your own sessions, e.g. one on a computer you no longer use (your current
+    /// one too: that is signing out). NOT_FOUND when you have no session with this ID.
+    /// Audited.
+    #[graphql(guard = "Require::Staff")]
+    async fn revoke_staff_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's ID from `staffSessions`.")] id: ID,
+    ) -> Result<bool> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| crate::error::AppError::BadUserInput {
+                field: "id".into(),
+                message: "a session ID is a whole number from staffSessions".into(),
+            })?;
+        staff_sessions::revoke(svc, principal, meta, id).await?;
+        Ok(true)
+    }
+
+    /// Ends every session of another staff user at once (a lost laptop, a departure).
+    /// Returns how many were ended. Audited. Needs the MANAGE_STAFF right.
+    #[graphql(guard = "Require::Right(Right::ManageStaff)")]
+    async fn revoke_all_staff_sessions(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<u64> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        Ok(staff_sessions::revoke_all(svc, principal, meta, id).await?)
+    }
+}
