@@ -673,14 +673,12 @@ async fn the_other_screens(backend: Backend) {
     browser
         .until("return document.getElementById('profile-first')")
         .await;
-    assert_eq!(
-        browser
-            .js("return document.getElementById('profile-parent-name').textContent")
-            .await
-            .as_str()
-            .unwrap()
-            .starts_with("Harbour Logistics"),
-        true
+    let parent = browser
+        .js("return document.getElementById('profile-parent-name').textContent")
+        .await;
+    assert!(
+        parent.as_str().unwrap().starts_with("Harbour Logistics"),
+        "{parent}"
     );
     browser.type_into("#profile-first", "Ida").await;
     browser.type_into("#profile-last", "Lind").await;
