@@ -8,10 +8,13 @@
 //! - `staff_recovery_codes`: the SHA-256 of each recovery code, and when it was used.
 //! - `staff_sessions.client_ip` and `.user_agent`: shown in the staff user's session list, so
 //!   they can tell their sessions apart and end one they do not recognise.
+//! - `credential_tokens.short_code_hash`, `.short_code_expires_at` and
+//!   `.short_code_attempts`: the short code staff read out over the phone with a link, stored
+//!   hashed, with its own (shorter) lifetime and a count of wrong tries.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, big_pk_auto, text, text_null, timestamp_with_time_zone,
+    big_integer, big_integer_null, big_pk_auto, integer, text, text_null, timestamp_with_time_zone,
     timestamp_with_time_zone_null,
 };
 
@@ -84,10 +87,39 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        for column in [
+            text_null("short_code_hash"),
+            timestamp_with_time_zone_null("short_code_expires_at"),
+            integer("short_code_attempts").default(0).to_owned(),
+        ] {
+            let mut column = column;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("credential_tokens")
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            "short_code_attempts",
+            "short_code_expires_at",
+            "short_code_hash",
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("credential_tokens")
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         for column in ["user_agent", "client_ip"] {
             manager
                 .alter_table(

@@ -59,6 +59,8 @@ pub enum AuditAction {
     ForgotLoginRequested,
     /// Staff issued a one-time set-password link to pass on.
     CredentialsLinkIssued,
+    /// A member typed their login and a link's short code on the set-password page.
+    ShortCodeRedeemed,
     /// A member set a password through a link.
     PasswordSetWithLink,
     /// A signed-in member changed their password.
@@ -154,6 +156,7 @@ db_enum!(AuditAction {
     ResetEmailQueued => "RESET_EMAIL_QUEUED",
     ForgotLoginRequested => "FORGOT_LOGIN_REQUESTED",
     CredentialsLinkIssued => "CREDENTIALS_LINK_ISSUED",
+    ShortCodeRedeemed => "SHORT_CODE_REDEEMED",
     PasswordSetWithLink => "PASSWORD_SET_WITH_LINK",
     PasswordChanged => "PASSWORD_CHANGED",
     PasswordChangeFailed => "PASSWORD_CHANGE_FAILED",

@@ -14,6 +14,9 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     pub invalidated_at: Option<DateTimeUtc>,
     pub outbound_email_id: Option<i64>,
+    pub short_code_hash: Option<String>,
+    pub short_code_expires_at: Option<DateTimeUtc>,
+    pub short_code_attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

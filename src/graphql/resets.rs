@@ -19,6 +19,15 @@ pub(super) struct SendPasswordResetPayload {
 pub(super) struct CredentialsLinkPayload {
     url: String,
     expires_at: DateTime<Utc>,
+    short_code: String,
+    short_code_expires_at: DateTime<Utc>,
+}
+
+/// The result of `redeemSetPasswordCode`.
+#[derive(SimpleObject)]
+pub(super) struct RedeemCodePayload {
+    /// A set-password token, as in a link's `#token=`. Use it at once: it is shown once.
+    token: String,
 }
 
 /// The result of `issueCredentialsLink`.
@@ -31,6 +40,16 @@ impl CredentialsLinkPayload {
     /// When the link stops working.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.expires_at
+    }
+    /// A code a person can read out instead of the link, e.g. `K7Q2-9MXD-3H` (50 random
+    /// bits): on the set-password page, "I have a code" with the member's login opens the
+    /// same form. It works for 15 minutes and 5 wrong tries, once, and dies with the link.
+    async fn short_code(&self) -> &str {
+        &self.short_code
+    }
+    /// When the short code stops working.
+    async fn short_code_expires_at(&self) -> DateTime<Utc> {
+        self.short_code_expires_at
     }
     /// The link as a QR code, an SVG document (black on white, with a quiet zone), so a
     /// member at the front desk can scan it from the staff screen. Show it as an image; it
@@ -178,8 +197,31 @@ impl ResetMutation {
     ) -> Result<CredentialsLinkPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = parse_profile_id(&profile_id)?;
-        let (url, expires_at) = resets::issue_link(svc, principal, meta, id).await?;
-        Ok(CredentialsLinkPayload { url, expires_at })
+        let link = resets::issue_link(svc, principal, meta, id).await?;
+        Ok(CredentialsLinkPayload {
+            url: link.url,
+            expires_at: link.expires_at,
+            short_code: link.short_code,
+            short_code_expires_at: link.short_code_expires_at,
+        })
+    }
+
+    /// "I have a code": the member's login (username or email) and the short code staff
+    /// read out with a link for the phone. Returns a token for `checkSetPasswordToken` and
+    /// `setPasswordWithToken`, exactly as the link's would be; the link and the code stop
+    /// working. A wrong, used or expired code (15 minutes; 5 wrong tries) gives
+    /// INVALID_TOKEN. Open to anyone; limited per client IP.
+    async fn redeem_set_password_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's username or email address.")] login: String,
+        #[graphql(secret, desc = "The short code, e.g. `K7Q2-9MXD-3H`.")] code: String,
+    ) -> Result<RedeemCodePayload> {
+        let (svc, _, meta) = parts(ctx)?;
+        let token = resets::redeem_short_code(svc, meta, &login, &code).await?;
+        Ok(RedeemCodePayload {
+            token: token.expose().to_owned(),
+        })
     }
 
     /// "Forgot Login": emails a set-password link for every profile that uses this address.

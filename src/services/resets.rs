@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
     AuditAction, AuditActor, EmailAddress, NewAuditEvent, OutboundMessage, ProfileId, Right,
-    SetPasswordLinks, Token, TokenPurpose, search_key,
+    SetPasswordLinks, ShortCode, Token, TokenPurpose, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::set_password_link;
@@ -119,13 +119,27 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
     Ok(())
 }
 
-/// A one-time set-password link for staff to pass on, e.g. by phone.
+/// How long the short code of a link for the phone works (the link itself lives longer).
+const SHORT_CODE_TTL: chrono::Duration = chrono::Duration::minutes(15);
+/// Wrong tries a short code survives; the per-IP limit on token use applies as well.
+const SHORT_CODE_ATTEMPTS: i32 = 5;
+
+/// A link for the phone, with the short code that can stand in for it.
+pub struct IssuedLink {
+    pub url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub short_code: String,
+    pub short_code_expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A one-time set-password link for staff to pass on, e.g. by phone, and a short code that
+/// a person can read out instead: with their login, it opens the same form.
 pub async fn issue_link(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     profile_id: ProfileId,
-) -> AppResult<(String, chrono::DateTime<chrono::Utc>)> {
+) -> AppResult<IssuedLink> {
     let staff = principal.require(Right::SendPasswordResets)?;
     let now = svc.clock.now();
     let expires_at = now + svc.config.mail.staff_link_ttl;
@@ -134,7 +148,7 @@ pub async fn issue_link(
     store::profiles::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
-    store::tokens::mint(
+    let token_id = store::tokens::mint(
         &txn,
         NewToken {
             hash: &token.hash(),
@@ -147,6 +161,9 @@ pub async fn issue_link(
         now,
     )
     .await?;
+    let code = ShortCode::generate().map_err(AppError::internal)?;
+    let code_expires_at = (now + SHORT_CODE_TTL).min(expires_at);
+    store::tokens::set_short_code(&txn, token_id, &code.hash(), code_expires_at).await?;
     audit::record(
         &txn,
         now,
@@ -156,7 +173,71 @@ pub async fn issue_link(
     )
     .await?;
     txn.commit().await?;
-    Ok((set_password_link(&svc.config, &token), expires_at))
+    Ok(IssuedLink {
+        url: set_password_link(&svc.config, &token),
+        expires_at,
+        short_code: code.to_string(),
+        short_code_expires_at: code_expires_at,
+    })
+}
+
+/// "I have a code": a member's login and the short code staff read out give the same form
+/// as the link. Answers a fresh token for the set-password page; the link and the code both
+/// stop working. A wrong code counts against it (it dies after 5) and gives INVALID_TOKEN.
+pub async fn redeem_short_code(
+    svc: &Services,
+    meta: &RequestMeta,
+    login: &str,
+    code: &str,
+) -> AppResult<Token> {
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::TokenFromIp).await?;
+    let login = login.trim();
+    let profiles = if login.contains('@') {
+        match EmailAddress::parse(login) {
+            Ok(email) => {
+                store::profiles::ids_by_email(&svc.db, &search_key(email.as_str())).await?
+            }
+            Err(_) => Vec::new(),
+        }
+    } else {
+        match crate::domain::Username::parse(login) {
+            Ok(u) => store::credentials::username_owner(&svc.db, u.key())
+                .await?
+                .into_iter()
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    let Some(code) = ShortCode::parse(code) else {
+        return Err(AppError::InvalidToken);
+    };
+    let now = svc.clock.now();
+    let token = Token::generate().map_err(AppError::internal)?;
+    let txn = store::begin_write(&svc.db).await?;
+    let redeemed = store::tokens::redeem_short_code(
+        &txn,
+        &profiles,
+        &code.hash(),
+        &token.hash(),
+        SHORT_CODE_ATTEMPTS,
+        now,
+    )
+    .await?;
+    if let Some(profile) = redeemed {
+        audit::record(
+            &txn,
+            now,
+            NewAuditEvent::new(
+                AuditAction::ShortCodeRedeemed,
+                AuditActor::Anonymous,
+                meta.client_ip.as_deref(),
+            )
+            .profile(profile),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    redeemed.map(|_| token).ok_or(AppError::InvalidToken)
 }
 
 /// Queues the "your password was changed" notice, when the profile has an address.

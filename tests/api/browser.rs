@@ -446,3 +446,66 @@ per_backend!(
     the_page_says_what_to_do_without_a_portal_address,
     super::without_a_portal_address
 );
+
+/// "I have a code": without a link, the member types their login and the short code staff
+/// read out, and gets the same form.
+async fn a_code_instead_of_the_link(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    let resp = app
+        .gql(
+            Some(&admin),
+            "mutation($p: ID!) { issueCredentialsLink(profileId: $p) { shortCode } }",
+            json!({ "p": id }),
+        )
+        .await;
+    let short = resp["data"]["issueCredentialsLink"]["shortCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.goto(&app.url("/portal/set-password")).await;
+    browser
+        .until("return !document.getElementById('code-form').hidden")
+        .await;
+    // A wrong code says so, in words.
+    browser
+        .type_into("#code-login", "maria@harbour.example")
+        .await;
+    browser.type_into("#code", "0000-0000-00").await;
+    browser.click("#code-submit").await;
+    let error = browser
+        .until("const e = document.getElementById('code-error'); return !e.hidden && e.textContent")
+        .await;
+    assert!(error.as_str().unwrap().contains("wrong"), "{error}");
+    browser.type_into("#code", &short.to_lowercase()).await;
+    browser
+        .screenshot(&format!("set-password-code-{backend:?}"))
+        .await;
+    browser.click("#code-submit").await;
+    let login = browser
+        .until("const f = document.getElementById('form'); return !f.hidden && document.getElementById('login').textContent")
+        .await;
+    assert_eq!(login, "maria@harbour.example");
+    browser.type_into("#password", NEW_PASSWORD).await;
+    browser.type_into("#confirm", NEW_PASSWORD).await;
+    browser.click("#submit").await;
+    browser
+        .until("const e = document.getElementById('done'); return !e.hidden && e.textContent")
+        .await;
+    browser.quit().await;
+    let resp = member_login(&app, "maria@harbour.example", NEW_PASSWORD).await;
+    assert_eq!(resp["data"]["memberLogin"]["profile"]["id"], id, "{resp}");
+}
+per_backend!(
+    a_member_uses_a_short_code_on_the_set_password_page,
+    super::a_code_instead_of_the_link
+);

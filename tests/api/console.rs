@@ -262,13 +262,7 @@ async fn the_article_in_a_browser(backend: Backend) {
     );
     let link = link_in_outbox(&app, "jens@harbour.example").await;
     let token = link.split_once("#token=").unwrap().1.to_owned();
-    let set = app
-        .gql(
-            None,
-            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
-            json!({ "t": token, "p": "Lighthouse-Keeper-Route-7" }),
-        )
-        .await;
+    let set = crate::resets::set_with_token(&app, &token, "Lighthouse-Keeper-Route-7").await;
     assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
     let login = member_login(&app, "jensh", "Lighthouse-Keeper-Route-7").await;
     assert_eq!(
@@ -707,6 +701,8 @@ async fn the_other_screens(backend: Backend) {
         .until("const u = document.getElementById('phone-link-url'); return u && u.value")
         .await;
     assert!(url.as_str().unwrap().contains("#token="), "{url}");
+    let short = text_of(&browser, "phone-short-code", "-").await;
+    assert_eq!(short.len(), 12, "{short}");
     // The QR code loads as an image under the console's CSP.
     browser
         .until("const q = document.getElementById('phone-link-qr'); return q && q.complete && q.naturalWidth > 0")

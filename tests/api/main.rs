@@ -38,6 +38,7 @@ mod search;
 mod second_factor;
 mod ses;
 mod sessions;
+mod short_code;
 mod sign_in_rules;
 mod staff;
 mod staff_password;

@@ -6,7 +6,7 @@
 (function () {
   const endpoint = new URL("../graphql", window.location.href).toString();
   const $ = (id) => document.getElementById(id);
-  const token = new URLSearchParams(window.location.hash.slice(1)).get("token") || "";
+  let token = new URLSearchParams(window.location.hash.slice(1)).get("token") || "";
   if (window.location.hash) {
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
@@ -123,7 +123,8 @@
       document.title = `Set your password · ${portal.associationName}`;
     }
     if (!token) {
-      show("status", "This page needs the link from your email. Open the link again, or ask for a new one with Forgot Login.");
+      show("status", "This page needs the link from your email, or a code from the association's staff. Open the link again, enter your code below, or ask for a new link with Forgot Login.");
+      $("code-form").hidden = false;
       offerPortal(null);
       return;
     }
@@ -145,6 +146,41 @@
     $("form").hidden = false;
     feedback();
   }
+
+  // "I have a code": the login and the code staff read out give a token, as the link would.
+  $("code-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("code-error").hidden = true;
+    const login = $("code-login").value.trim();
+    const code = $("code").value.trim();
+    if (!login || !code) {
+      show("code-error", "Enter your login and the code.");
+      return;
+    }
+    $("code-submit").disabled = true;
+    try {
+      const result = await gql(
+        "mutation RedeemCode($l: String!, $c: String!) { redeemSetPasswordCode(login: $l, code: $c) { token } }",
+        { l: login, c: code },
+      );
+      if (result.data && result.data.redeemSetPasswordCode) {
+        token = result.data.redeemSetPasswordCode.token;
+        $("code-form").hidden = true;
+        $("next").hidden = true;
+        $("status").textContent = "Checking your code…";
+        start();
+        return;
+      }
+      const error = result.errors && result.errors[0];
+      show("code-error", error && error.extensions && error.extensions.code === "INVALID_TOKEN"
+        ? "This code is wrong, used or expired. Check it with the person who gave it to you, or ask for a new one."
+        : (error && error.message) || "The code could not be checked.");
+    } catch (e) {
+      show("code-error", "The server could not be reached. Try again.");
+    } finally {
+      $("code-submit").disabled = false;
+    }
+  });
 
   $("password").addEventListener("input", feedback);
   $("confirm").addEventListener("input", feedback);

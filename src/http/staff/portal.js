@@ -216,10 +216,16 @@ export function renderPortal(body, profile) {
         alt: 'QR code of the link, for the member to scan with their phone',
         src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(link.qrSvg)}`,
       });
+      const page = link.url.split('#')[0];
       return h('div', {},
         h('p', {}, 'Give this one-time link to the member, e.g. by text message, or let them scan the code. Earlier links stop working.'),
         h('div', { class: 'qr-wrap' }, qr),
         field('Link', url, `Works once, until ${when(link.expiresAt)}.`),
+        h('div', { class: 'short-code-box' },
+          h('p', {}, 'On the phone? Read out this code instead. The member opens ', h('span', { class: 'mono' }, page),
+            ' (“I have a code”) and enters it with their login:'),
+          h('p', { class: 'short-code', id: 'phone-short-code' }, link.shortCode),
+          h('p', { class: 'hint' }, `The code works once, until ${when(link.shortCodeExpiresAt)}, and dies with the link.`)),
         h('div', { class: 'actions' }, copy, h('button', { type: 'button', onclick: () => close() }, 'Done')));
     }, { wide: true });
   }
