@@ -726,13 +726,8 @@ fn list_conditions(sql: &mut Sql, filter: &MassListFilter) {
     if let Some(term) = &filter.search {
         // A plain scan of the subjects: an association has hundreds of communications, not
         // millions. `\` escapes LIKE's wildcards in the term.
-        let escaped = term
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
         sql.push(" AND LOWER(subject) LIKE ")
-            .param(format!("%{escaped}%"))
+            .param(super::sql::contains_pattern(&term.to_lowercase()))
             .push(" ESCAPE '\\'");
     }
 }

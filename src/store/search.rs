@@ -61,11 +61,7 @@ fn fts_phrase(key: &str) -> String {
 }
 
 fn like_pattern(key: &str) -> String {
-    let escaped = key
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+    super::sql::contains_pattern(key)
 }
 
 /// IDs of profiles containing the term anywhere, for counting.

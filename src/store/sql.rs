@@ -45,3 +45,13 @@ impl Sql {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }
+
+/// A LIKE pattern matching `term` anywhere, with LIKE's own wildcards in `term` escaped by
+/// `\`: use it with `ESCAPE '\'`, so a search for `50%` or `a_b` means what it says.
+pub fn contains_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

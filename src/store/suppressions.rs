@@ -104,7 +104,9 @@ pub async fn list(
 ) -> Result<Vec<(i64, Suppression)>, DbErr> {
     let mut q = email_suppression::Entity::find().order_by_desc(email_suppression::Column::Id);
     if let Some(c) = contains {
-        q = q.filter(email_suppression::Column::AddressKey.contains(search_key(c)));
+        use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+        let pattern = LikeExpr::new(super::sql::contains_pattern(&search_key(c))).escape('\\');
+        q = q.filter(Expr::col(email_suppression::Column::AddressKey).like(pattern));
     }
     if let Some(b) = before_id {
         q = q.filter(email_suppression::Column::Id.lt(b));

@@ -537,3 +537,46 @@ per_backend!(
     a_reset_queued_before_the_bounce_is_skipped_not_sent,
     super::a_reset_queued_before_the_bounce_is_skipped_not_sent
 );
+
+/// LIKE's wildcards in the `contains` filter are taken literally: `ann_` does not match
+/// `annx`, and `%` matches only a percent sign.
+async fn contains_is_literal(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.admin().await;
+    for address in ["ann_1@example.org", "annx1@example.org", "bo%b@example.org"] {
+        app.sql_exec(&format!(
+            "INSERT INTO email_suppressions (address_key, address, reason, created_at) \
+             VALUES ('{address}', '{address}', 'BOUNCE', CURRENT_TIMESTAMP)"
+        ))
+        .await;
+    }
+    let list = |contains: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let resp = app
+                .gql(
+                    Some(&admin),
+                    "query($c: String) { emailSuppressions(contains: $c) { edges { node { address } } } }",
+                    json!({ "c": contains }),
+                )
+                .await;
+            let mut found: Vec<String> = resp["data"]["emailSuppressions"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{resp}"))
+                .iter()
+                .map(|e| e["node"]["address"].as_str().unwrap().to_owned())
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(list("ann_").await, ["ann_1@example.org"]);
+    assert_eq!(list("ann").await.len(), 2);
+    assert_eq!(list("%").await, ["bo%b@example.org"]);
+    assert!(list("o\\b").await.is_empty());
+}
+per_backend!(
+    the_suppression_filter_takes_wildcards_literally,
+    super::contains_is_literal
+);
