@@ -959,3 +959,41 @@ per_backend!(
     staff_set_up_and_use_a_second_factor_in_the_console,
     super::second_factor_in_the_console
 );
+
+/// A communication with more deliveries than one page: "Show more" brings the rest.
+async fn deliveries_page_on(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    app.bulk_people(130, "Paged").await;
+    let id = crate::mass::create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "News", "html": "<p>Hello {{full_name}}</p>", "recipients": { "filter": { "kind": "INDIVIDUAL" } } }),
+    )
+    .await;
+    let sent = app
+        .gql(Some(&admin), crate::mass::SEND, json!({ "id": id }))
+        .await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    crate::mass::wait_done(&app, &admin, &id).await;
+    sign_in(&browser, &app, "boss").await;
+    browser.goto(&app.url(&format!("/staff/#/mass/{id}"))).await;
+    browser
+        .until("const t = document.getElementById('deliveries-table'); return t && t.tBodies[0].rows.length === 100")
+        .await;
+    text_of(&browser, "deliveries-shown", "Showing 100 of 130").await;
+    browser.click("#more-deliveries").await;
+    browser
+        .until("const t = document.getElementById('deliveries-table'); return t.tBodies[0].rows.length === 130 && document.getElementById('more-deliveries').hidden")
+        .await;
+    text_of(&browser, "deliveries-shown", "Showing 130 of 130").await;
+    browser.quit().await;
+}
+per_backend!(
+    the_deliveries_table_pages_with_show_more,
+    super::deliveries_page_on
+);

@@ -374,28 +374,52 @@ export async function renderOne(view, id) {
     showPreview();
   }
 
+  const deliveryRow = (d) => h('tr', {},
+    h('td', {}, d.profileId ? h('a', { href: `#/profiles/${encodeURIComponent(d.profileId)}` }, d.recipientName || d.profileId) : (d.recipientName || '—')),
+    h('td', {}, d.email || '—'),
+    h('td', {}, statusBadge(d.status), d.possibleDuplicate ? h('span', { class: 'hint' }, ' (may have gone twice)') : null),
+    h('td', {}, d.linkState ? words(d.linkState) : '—'),
+    h('td', {}, d.error || (d.skipReason ? words(d.skipReason) : '')),
+    h('td', {}, when(d.sentAt)));
+
   function drawDeliveries(conn) {
     if (comm.status === 'DRAFT') {
       fill(deliveries);
       return;
     }
-    const rows = conn.edges.map(({ node: d }) => h('tr', {},
-      h('td', {}, d.profileId ? h('a', { href: `#/profiles/${encodeURIComponent(d.profileId)}` }, d.recipientName || d.profileId) : (d.recipientName || '—')),
-      h('td', {}, d.email || '—'),
-      h('td', {}, statusBadge(d.status), d.possibleDuplicate ? h('span', { class: 'hint' }, ' (may have gone twice)') : null),
-      h('td', {}, d.linkState ? words(d.linkState) : '—'),
-      h('td', {}, d.error || (d.skipReason ? words(d.skipReason) : '')),
-      h('td', {}, when(d.sentAt))));
+    const body = h('tbody', {}, conn.edges.map(({ node }) => deliveryRow(node)));
+    const shown = h('p', { class: 'hint', id: 'deliveries-shown', role: 'status' });
+    const more = h('button', { type: 'button', id: 'more-deliveries' }, 'Show more');
+    let after = conn.pageInfo.endCursor;
+    const sync = (hasNext) => {
+      more.hidden = !hasNext;
+      shown.textContent = `Showing ${body.rows.length} of ${comm.counts.total}${filters.status.value || filters.linkState.value ? ' (filtered)' : ''}.`;
+    };
+    more.addEventListener('click', () => busy(more, async () => {
+      try {
+        const data = await gql('MassCommunication', {
+          id, status: filters.status.value || null, linkState: filters.linkState.value || null, after,
+        });
+        const page = data.massCommunication.deliveries;
+        for (const { node } of page.edges) body.append(deliveryRow(node));
+        after = page.pageInfo.endCursor;
+        sync(page.pageInfo.hasNextPage);
+      } catch (err) {
+        notify(err, 'error');
+      }
+    }));
     fill(deliveries, h('section', { class: 'card' },
       h('h2', {}, 'Deliveries'),
       h('div', { class: 'filters row' }, field('Status', filters.status), field('Link', filters.linkState)),
-      rows.length
+      conn.edges.length
         ? h('div', { class: 'table-wrap' }, h('table', { id: 'deliveries-table' },
           h('caption', { class: 'sr-only' }, 'Deliveries'),
           h('thead', {}, h('tr', {}, ['Recipient', 'Address', 'Status', 'Link', 'Error or reason', 'Sent'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, rows)))
+          body))
         : h('p', { class: 'hint' }, 'No deliveries match.'),
-      conn.pageInfo.hasNextPage ? h('p', { class: 'hint' }, 'Showing the first 100; narrow with the filters.') : null));
+      conn.edges.length ? shown : null,
+      more));
+    sync(conn.pageInfo.hasNextPage);
   }
 
   for (const s of Object.values(filters)) s.addEventListener('change', () => load().catch((e) => notify(e, 'error')));
