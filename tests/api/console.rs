@@ -361,6 +361,15 @@ async fn the_article_in_a_browser(backend: Backend) {
     browser
         .until("return document.getElementById('recipient-preview')")
         .await;
+    // Editing the draft shows its saved recipients.
+    browser.click("#edit-draft").await;
+    browser
+        .until("const c = document.getElementById('chosen-recipients'); return c && c.children.length === 3 && !document.getElementById('chosen-panel').hidden")
+        .await;
+    browser.click("#save-draft").await;
+    browser
+        .until("return document.getElementById('recipient-preview')")
+        .await;
     // Preview as one recipient, in a sandboxed frame.
     browser.type_into("#picker-recipient", "Hansen").await;
     let pick = format!("#picker-recipient-results .pick[data-id='{jens}']");

@@ -408,3 +408,64 @@ async fn qr_code_of_the_link(backend: Backend) {
     );
 }
 per_backend!(the_phone_link_has_a_qr_code, super::qr_code_of_the_link);
+
+const RECIPIENTS: &str = "query($id: ID!) { massCommunication(id: $id) { recipients { profiles { id displayName } filter { kind memberStatus search includeRelatedProfiles memberStatuses fromCommunicationId fromCommunicationLinkStates } } } }";
+
+/// A draft's recipients read back as saved: chosen profiles in order (a deleted one left
+/// out), or the filter with all its parts.
+async fn recipients_read_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let a = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    let b = app
+        .create_profile(&admin, person("Tom", "Berg", Some("tom@harbour.example")))
+        .await;
+    let input = |recipients: Value| json!({ "subject": "Hello", "html": "<p>Hi {{full_name}}</p>", "recipients": recipients });
+    let chosen = crate::mass::create_ok(&app, &admin, input(json!({ "profileIds": [b, a] }))).await;
+    let got = app
+        .gql(Some(&admin), RECIPIENTS, json!({ "id": chosen }))
+        .await;
+    let r = &got["data"]["massCommunication"]["recipients"];
+    assert_eq!(r["filter"], Value::Null, "{got}");
+    let names: Vec<&str> = r["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Tom Berg", "Jens Hansen"], "in the order chosen");
+
+    let reminder = crate::mass::create_ok(
+        &app,
+        &admin,
+        input(json!({ "filter": {
+            "kind": "INDIVIDUAL", "search": "hansen", "includeRelatedProfiles": true,
+            "memberStatuses": ["ACTIVE", "LAPSED"],
+            "fromCommunication": { "id": chosen, "linkStates": ["UNUSED"] }
+        } })),
+    )
+    .await;
+    let got = app
+        .gql(Some(&admin), RECIPIENTS, json!({ "id": reminder }))
+        .await;
+    let f = &got["data"]["massCommunication"]["recipients"]["filter"];
+    assert_eq!(f["kind"], "INDIVIDUAL", "{got}");
+    assert_eq!(f["search"], "hansen");
+    assert_eq!(f["includeRelatedProfiles"], true);
+    assert_eq!(f["memberStatuses"], json!(["ACTIVE", "LAPSED"]));
+    assert_eq!(f["fromCommunicationId"], chosen);
+    assert_eq!(f["fromCommunicationLinkStates"], json!(["UNUSED"]));
+    assert_eq!(
+        got["data"]["massCommunication"]["recipients"]["profiles"],
+        json!([])
+    );
+}
+per_backend!(
+    a_drafts_recipients_read_back_as_saved,
+    super::recipients_read_back
+);

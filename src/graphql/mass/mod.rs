@@ -4,6 +4,7 @@
 
 mod inputs;
 mod progress;
+mod recipients;
 mod types;
 
 use async_graphql::{Context, ID, Object, Result};

@@ -259,6 +259,10 @@ impl MassCommunication {
     async fn status(&self) -> MassCommunicationStatus {
         self.0.status.into()
     }
+    /// Who it goes to, as saved: chosen profiles or a filter.
+    async fn recipients(&self) -> super::recipients::MassRecipients {
+        super::recipients::MassRecipients(self.0.communication.recipients.clone())
+    }
     /// How many profiles it goes to. For a draft, those its recipients select right now,
     /// counted afresh on each ask (some may be skipped when it is sent: no address, opted out,
     /// suppressed); once sent, its deliveries.

@@ -92,22 +92,30 @@ export async function renderCompose(view, id) {
   html.addEventListener('input', refreshPreview);
   preview.srcdoc = html.value;
 
-  // Recipients: chosen profiles, or a filter with a live count.
-  const mode = (value, label, checked) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked }), ` ${label}`);
+  // Recipients: chosen profiles, or a filter with a live count. A saved draft shows its
+  // own; a filter with parts this form cannot edit (a reminder, sign-in conditions) can be
+  // kept as it is.
+  const saved = existing ? existing.recipients : null;
+  const savedFilter = saved && saved.filter;
+  const beyondForm = savedFilter && (savedFilter.hasCredentials !== null || savedFilter.hasPassword !== null
+    || savedFilter.signedIn !== null || savedFilter.signedInSince || savedFilter.memberStatuses.length || savedFilter.fromCommunicationId);
+  const initial = beyondForm ? 'keep' : savedFilter ? 'filter' : 'chosen';
+  const mode = (value, label) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked: value === initial }), ` ${label}`);
   const modes = h('fieldset', { class: 'modes' }, h('legend', {}, 'Recipients'),
-    existing ? mode('keep', 'Keep the saved recipients', true) : null,
-    mode('chosen', 'Chosen profiles', !existing),
-    mode('filter', 'Everyone matching a filter', false));
-  const chosen = new Map();
+    beyondForm ? mode('keep', 'Keep the saved filter (it has conditions this form does not show)') : null,
+    mode('chosen', 'Chosen profiles'),
+    mode('filter', 'Everyone matching a filter'));
+  const chosen = new Map(((saved && saved.profiles) || []).map((p) => [p.id, p]));
   const chips = h('ul', { class: 'chips', id: 'chosen-recipients', 'aria-label': 'Chosen recipients' });
   const drawChips = () => fill(chips, [...chosen.values()].map((p) => h('li', {}, p.displayName,
     h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${p.displayName}`, onclick: () => { chosen.delete(p.id); drawChips(); } }, '×'))));
   const chosenPanel = h('div', { class: 'panel', id: 'chosen-panel' },
     profilePicker('Add a recipient', {}, (p) => { chosen.set(p.id, p); drawChips(); }), chips);
-  const fKind = select([['', 'Organisations and people'], ['ORGANIZATION', 'Organisations'], ['INDIVIDUAL', 'People']], '', { id: 'recipient-kind' });
-  const fStatus = select([['', 'Any status'], ...STATUSES], 'ACTIVE', { id: 'recipient-status' });
-  const fSearch = h('input', { type: 'search', id: 'recipient-search', autocomplete: 'off' });
-  const fRelated = h('input', { type: 'checkbox', id: 'recipient-related' });
+  drawChips();
+  const fKind = select([['', 'Organisations and people'], ['ORGANIZATION', 'Organisations'], ['INDIVIDUAL', 'People']], (savedFilter && savedFilter.kind) || '', { id: 'recipient-kind' });
+  const fStatus = select([['', 'Any status'], ...STATUSES], savedFilter ? savedFilter.memberStatus || '' : 'ACTIVE', { id: 'recipient-status' });
+  const fSearch = h('input', { type: 'search', id: 'recipient-search', autocomplete: 'off', value: (savedFilter && savedFilter.search) || '' });
+  const fRelated = h('input', { type: 'checkbox', id: 'recipient-related', checked: Boolean(savedFilter && savedFilter.includeRelatedProfiles) });
   const liveCount = h('p', { class: 'hint', id: 'recipient-count', role: 'status' });
   const filterPanel = h('div', { class: 'panel', id: 'filter-panel' },
     h('div', { class: 'row' }, field('Kind', fKind), field('Membership status', fStatus), field('Quick search term', fSearch)),
