@@ -49,6 +49,25 @@ enum Command {
     /// Portal credentials.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Member profiles.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+}
+
+#[derive(Subcommand)]
+enum ProfilesCommand {
+    /// Import profiles from another system's CSV export. The header row names the columns,
+    /// in any order: external_id and kind (ORGANIZATION or INDIVIDUAL) are required;
+    /// first_name, last_name, organization_name, parent_external_id, email, member_status,
+    /// username and password_hash (Argon2, PBKDF2, scrypt or bcrypt) are optional. Running
+    /// the same file again updates the profiles it made, never duplicates them.
+    Import {
+        /// The CSV file; `-` for standard input.
+        file: String,
+        /// Check every line and report what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,6 +265,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::Credentials(CredentialsCommand::Import { file }) => {
             import_credentials(app.services(), &file).await
         }
+        Command::Profiles(ProfilesCommand::Import { file, dry_run }) => {
+            import_profiles(app.services(), &file, dry_run).await
+        }
         Command::Serve { demo } => {
             if demo {
                 match memberkey::demo::seed_if_empty(app.services())
@@ -273,6 +295,82 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
     }
+}
+
+/// Imports a profile file with a progress bar on a terminal (plain lines otherwise), then
+/// lists the refused lines and a summary. Exits non-zero when any line was refused.
+async fn import_profiles(
+    svc: &services::Services,
+    file: &str,
+    dry_run: bool,
+) -> Result<(), String> {
+    use memberkey::services::profile_import::import_csv;
+    let input: Box<dyn Read> = if file == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(|e| format!("cannot read {file}: {e}"))?)
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} lines  {per_sec}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let started = std::time::Instant::now();
+    let mut last_line = std::time::Instant::now();
+    let mut progress = |done: usize, total: usize| match &bar {
+        Some(bar) => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        // Not a terminal (a log, CI): a line every few seconds and one at the end.
+        None if done == total || last_line.elapsed().as_secs() >= 5 => {
+            eprintln!("{done} of {total} lines done");
+            last_line = std::time::Instant::now();
+        }
+        None => {}
+    };
+    let report = import_csv(svc, std::io::BufReader::new(input), dry_run, &mut progress)
+        .await
+        .map_err(|e| e.message())?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    let (created, updated) = if dry_run {
+        ("would create", "would update")
+    } else {
+        ("created", "updated")
+    };
+    println!(
+        "{} lines in {:.1} s: {created} {}, {updated} {}, {} unchanged, credentials {} for {}; {} line(s) refused{}",
+        report.lines,
+        started.elapsed().as_secs_f64(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        if dry_run { "would be set" } else { "set" },
+        report.credentials_set,
+        report.problems.len(),
+        if dry_run {
+            " (dry run: nothing was written)"
+        } else {
+            ""
+        },
+    );
+    if !report.problems.is_empty() {
+        return Err(format!(
+            "{} line(s) were not imported; fix them and run the file again (imported lines are updated, not duplicated)",
+            report.problems.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Imports every line it can and reports the ones it could not, by line number, so a

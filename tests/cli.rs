@@ -437,3 +437,83 @@ fn version_names_the_schema() {
         "{text}"
     );
 }
+
+/// `memberkey profiles import`: bad lines named by line and column on standard error, the
+/// good ones imported, a summary, and a non-zero exit; then a dry run of the fixed file and
+/// the real run, which creates only the line that was missing.
+#[test]
+fn profiles_import_names_bad_lines_and_runs_again_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("members.csv");
+    let good = "external_id,kind,organization_name,first_name,last_name,parent_external_id,email\n\
+                org-1,ORGANIZATION,Harbour Traders,,,,office@harbour.example\n\
+                p-1,INDIVIDUAL,,Jens,Hansen,org-1,jens@harbour.example\n";
+    std::fs::write(
+        &csv,
+        format!("{good}p-2,INDIVIDUAL,,Tom,Berg,,not-an-address\n"),
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut cmd = memberkey(dir.path());
+        cmd.args(["profiles", "import", "members.csv"]).args(extra);
+        cmd.output().unwrap()
+    };
+
+    let out = import(&[]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!out.status.success(), "a refused line fails the run");
+    assert!(stderr.contains("line 4, column email:"), "{stderr}");
+    assert!(
+        stderr.contains("3 of 3 lines done"),
+        "plain progress off a terminal: {stderr}"
+    );
+    assert!(stdout.contains("created 2"), "{stdout}");
+
+    std::fs::write(
+        &csv,
+        format!("{good}p-2,INDIVIDUAL,,Tom,Berg,,tom@example.org\n"),
+    )
+    .unwrap();
+    let out = import(&["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("would create 1")
+            && stdout.contains("2 unchanged")
+            && stdout.contains("dry run"),
+        "{stdout}"
+    );
+    let out = import(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("created 1") && stdout.contains("2 unchanged"),
+        "{stdout}"
+    );
+    let out = import(&[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("created 0"),
+        "idempotent"
+    );
+
+    // A misspelt column refuses the whole file and says which one was meant.
+    std::fs::write(&csv, "external_id,kind,emial\n").unwrap();
+    let out = import(&[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean email?"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -65,3 +65,36 @@ mod tests {
         }
     }
 }
+
+/// A profile's ID in the system it was imported from: any text that system used, trimmed,
+/// 1 to 100 characters without control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    /// Parses one cell of an import file.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let v = raw.trim();
+        if v.is_empty() {
+            return Err(InvalidInput::new("must not be empty"));
+        }
+        if v.chars().count() > 100 {
+            return Err(InvalidInput::new("must be at most 100 characters"));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(InvalidInput::new("must not contain control characters"));
+        }
+        Ok(Self(v.to_owned()))
+    }
+
+    /// The ID as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

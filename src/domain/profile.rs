@@ -25,6 +25,8 @@ pub struct Profile {
     pub parent_id: Option<ProfileId>,
     /// Whether the member asked not to receive mass communications.
     pub email_opt_out: bool,
+    /// The profile's ID in the system it was imported from, if any.
+    pub external_id: Option<String>,
     /// When the profile was created.
     pub created_at: DateTime<Utc>,
     /// When the profile was last changed.

@@ -17,6 +17,7 @@ pub struct Model {
     pub last_name_key: Option<String>,
     pub organization_name_key: Option<String>,
     pub email_key: Option<String>,
+    pub external_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -98,6 +98,9 @@ impl PasswordHasher {
             .unwrap_or_default();
         let ok = self
             .run(move |_| {
+                if let Some(cost) = bcrypt_cost(&phc) {
+                    return verify_bcrypt(&secret, &phc, cost);
+                }
                 let parsed = PasswordHash::new(&phc)
                     .map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
                 verify_phc(&secret, &parsed)
@@ -132,16 +135,43 @@ impl PasswordHasher {
     }
 }
 
-/// Whether a PHC string from another system is one we can verify: Argon2, PBKDF2 or scrypt,
-/// well formed and within the cost limits.
+/// Whether a hash from another system is one we can verify: an Argon2, PBKDF2 or scrypt PHC
+/// string, or a bcrypt hash, well formed and within the cost limits. bcrypt is checked by
+/// its shape alone, so an import of many accounts costs no bcrypt rounds.
 pub fn accepts_imported(phc: &str) -> bool {
+    if let Some(cost) = bcrypt_cost(phc) {
+        return cost <= MAX_BCRYPT_COST && phc.parse::<bcrypt::HashParts>().is_ok();
+    }
     PasswordHash::new(phc).is_ok_and(|parsed| verify_phc(b"", &parsed).is_ok())
+}
+
+/// The cost of a bcrypt hash (`$2a$`, `$2b$` or `$2y$`), or `None` for anything else. bcrypt
+/// hashes are not PHC strings, so they are told apart by their prefix.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let rest = ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .find_map(|p| hash.strip_prefix(p))?;
+    let (cost, _) = rest.split_once('$')?;
+    (cost.len() == 2).then(|| cost.parse().ok()).flatten()
+}
+
+fn verify_bcrypt(secret: &[u8], hash: &str, cost: u32) -> AppResult<bool> {
+    if cost > MAX_BCRYPT_COST {
+        return Err(AppError::internal(
+            "imported bcrypt hash exceeds the cost limit",
+        ));
+    }
+    // Like every bcrypt implementation, only the first 72 bytes count: the member's old
+    // system truncated the same way.
+    bcrypt::verify(secret, hash).map_err(|e| AppError::internal(format!("bcrypt: {e}")))
 }
 
 /// Imported hashes above these costs are refused rather than verified: one sign-in must not
 /// be able to tie a core up for seconds.
 const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
 const MAX_SCRYPT_LOG_N: u32 = 20;
+/// Cost 14 is about a second on one core; real systems use 10 to 12.
+const MAX_BCRYPT_COST: u32 = 14;
 
 /// Verifies against a stored PHC string of any algorithm we accept: Argon2 (our own hashes)
 /// and PBKDF2 or scrypt (accounts imported from other systems).

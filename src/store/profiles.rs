@@ -13,7 +13,7 @@ use crate::domain::{self, MemberStatus, ProfileFilter, ProfileId, ProfileKind, s
 use crate::entities::profile;
 
 /// The stored fields of a profile, already validated by the service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileFields {
     pub kind: ProfileKind,
     pub first_name: Option<String>,
@@ -67,6 +67,7 @@ pub(crate) fn to_record(m: profile::Model) -> Result<domain::Profile, DbErr> {
         member_status: super::stored("profiles.member_status", &m.member_status)?,
         parent_id: m.parent_id.map(ProfileId::from_db),
         email_opt_out: m.email_opt_out,
+        external_id: m.external_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -185,6 +186,35 @@ pub async fn insert(
     };
     fields.apply(&mut m);
     to_record(m.insert(db).await?)
+}
+
+/// Inserts a profile brought over from another system, keeping that system's ID.
+pub async fn insert_imported(
+    db: &impl ConnectionTrait,
+    external_id: &str,
+    fields: &ProfileFields,
+    now: DateTime<Utc>,
+) -> Result<domain::Profile, DbErr> {
+    let mut m = profile::ActiveModel {
+        external_id: Set(Some(external_id.to_owned())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    fields.apply(&mut m);
+    to_record(m.insert(db).await?)
+}
+
+/// The profiles that carry these external IDs (from an earlier import).
+pub async fn by_external_ids(
+    db: &impl ConnectionTrait,
+    external_ids: &[&str],
+) -> Result<Vec<domain::Profile>, DbErr> {
+    let rows = profile::Entity::find()
+        .filter(profile::Column::ExternalId.is_in(external_ids.iter().copied()))
+        .all(db)
+        .await?;
+    to_records(rows)
 }
 
 pub async fn update(

@@ -1,4 +1,4 @@
-//! Accounts imported from another system with PBKDF2 or scrypt hashes sign in with their old
+//! Accounts imported from another system with PBKDF2, scrypt or bcrypt hashes sign in with their old
 //! passwords, and are moved to Argon2id on that sign-in.
 
 use memberkey::domain::ProfileId;
@@ -93,6 +93,12 @@ both!(scrypt_accounts_sign_in, |app| signs_in_and_rehashes(
     scrypt_phc()
 ));
 
+both!(bcrypt_accounts_sign_in, |app| signs_in_and_rehashes(
+    app,
+    "bcryptuser",
+    bcrypt::hash(OLD_PASSWORD, 4).unwrap()
+));
+
 both!(unsupported_or_costly_hashes_are_refused, |app| async move {
     let admin = app.admin().await;
     let id = app
@@ -101,6 +107,9 @@ both!(unsupported_or_costly_hashes_are_refused, |app| async move {
     for phc in [
         "plaintext",
         "$md5$abc",
+        // bcrypt above cost 14, and a truncated one.
+        "$2b$15$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+        "$2y$10$N9qo8uLOickgx2ZMRZoMye",
         "$pbkdf2-sha256$i=50000000,l=32$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ] {
         let err = import(
