@@ -30,6 +30,7 @@ pub enum ErrorCode {
     PasswordChangeRequired,
     SecondFactorRequired,
     SecondFactorSetupRequired,
+    ReadOnlySession,
     RateLimited,
     Conflict,
     QueryTooComplex,
@@ -58,6 +59,7 @@ impl ErrorCode {
             ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             ErrorCode::SecondFactorRequired => "SECOND_FACTOR_REQUIRED",
             ErrorCode::SecondFactorSetupRequired => "SECOND_FACTOR_SETUP_REQUIRED",
+            ErrorCode::ReadOnlySession => "READ_ONLY_SESSION",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
@@ -118,6 +120,8 @@ pub enum AppError {
     },
     /// `MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR` is on and this staff user has none yet.
     SecondFactorSetupRequired,
+    /// A staff user's read-only view of the portal as a member tried to change something.
+    ReadOnlySession,
     RateLimited,
     /// The record is not in a state that allows this (a sent communication cannot be edited,
     /// the last administrator cannot leave). The message says what state it is in.
@@ -187,6 +191,9 @@ impl AppError {
             AppError::SecondFactorSetupRequired => {
                 "This association requires a second factor for staff. Set one up first (enrollStaffSecondFactor, then confirmStaffSecondFactor with a code from your authenticator app); until then this session can only do that and sign out.".into()
             }
+            AppError::ReadOnlySession => {
+                "This is a staff user's read-only view of the portal as this member: it cannot change passwords, credentials or the email address. The member makes such changes themselves, or staff do it from the staff screens.".into()
+            }
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
             AppError::Conflict { message } => format!("{message}."),
             AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
@@ -214,6 +221,7 @@ impl AppError {
             AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::SecondFactorRequired { .. } => ErrorCode::SecondFactorRequired,
             AppError::SecondFactorSetupRequired => ErrorCode::SecondFactorSetupRequired,
+            AppError::ReadOnlySession => ErrorCode::ReadOnlySession,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,

@@ -144,6 +144,10 @@ pub enum AuditAction {
     EmailSuppressionCleared,
     /// A complaint opted the profile out of mass mail.
     MassMailOptedOut,
+    /// A staff user started a read-only view of the portal as the member.
+    PortalImpersonationStarted,
+    /// A staff user ended their read-only view of the portal as the member.
+    PortalImpersonationEnded,
 }
 
 db_enum!(AuditAction {
@@ -198,6 +202,8 @@ db_enum!(AuditAction {
     EmailSuppressed => "EMAIL_SUPPRESSED",
     EmailSuppressionCleared => "EMAIL_SUPPRESSION_CLEARED",
     MassMailOptedOut => "MASS_MAIL_OPTED_OUT",
+    PortalImpersonationStarted => "PORTAL_IMPERSONATION_STARTED",
+    PortalImpersonationEnded => "PORTAL_IMPERSONATION_ENDED",
 });
 
 /// Who did what an audit event records.

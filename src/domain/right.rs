@@ -17,11 +17,13 @@ pub enum Right {
     ManageStaff,
     /// Read the audit log.
     ViewAuditLog,
+    /// View the portal as a member, in a read-only session of at most 15 minutes.
+    ImpersonateMembers,
 }
 
 impl Right {
     /// Every right, in declaration order.
-    pub const ALL: [Right; 7] = [
+    pub const ALL: [Right; 8] = [
         Right::ManageProfiles,
         Right::ManagePortalCredentials,
         Right::SendPasswordResets,
@@ -29,6 +31,7 @@ impl Right {
         Right::ViewPortalPasswords,
         Right::ManageStaff,
         Right::ViewAuditLog,
+        Right::ImpersonateMembers,
     ];
 
     /// The stored and command-line spelling, e.g. `MANAGE_STAFF`.
@@ -41,6 +44,7 @@ impl Right {
             Right::ViewPortalPasswords => "VIEW_PORTAL_PASSWORDS",
             Right::ManageStaff => "MANAGE_STAFF",
             Right::ViewAuditLog => "VIEW_AUDIT_LOG",
+            Right::ImpersonateMembers => "IMPERSONATE_MEMBERS",
         }
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::types::Profile;
 use super::{Require, parts};
 use crate::domain;
-use crate::services::member_auth;
+use crate::services::{impersonation, member_auth};
 
 /// The result of `memberLogin`.
 #[derive(SimpleObject)]
@@ -25,6 +25,23 @@ pub(super) struct MemberLoginPayload {
 pub(super) struct MemberAccount {
     profile: domain::Profile,
     credential: Option<domain::CredentialInfo>,
+    impersonated_by: Option<String>,
+}
+
+/// The staff user viewing the portal as the member.
+#[derive(SimpleObject)]
+pub(super) struct PortalImpersonator {
+    /// Their staff username.
+    username: String,
+}
+
+/// A staff user's read-only view of the member's portal.
+#[derive(SimpleObject)]
+pub(super) struct PortalVisit {
+    /// When it started.
+    at: DateTime<Utc>,
+    /// The staff user's username, or null if that staff user no longer exists.
+    staff_username: Option<String>,
 }
 
 /// The signed-in member's own account.
@@ -49,6 +66,26 @@ impl MemberAccount {
     async fn password_changed_at(&self) -> Option<DateTime<Utc>> {
         self.credential.as_ref().and_then(|c| c.password_changed_at)
     }
+    /// Set when this session is a staff user's read-only view of the portal as the member
+    /// (startPortalImpersonation), so the portal can show a banner; null in the member's own
+    /// sessions.
+    async fn impersonated_by(&self) -> Option<PortalImpersonator> {
+        self.impersonated_by
+            .clone()
+            .map(|username| PortalImpersonator { username })
+    }
+    /// The latest times staff viewed the portal as this member, newest first (up to 20).
+    async fn recent_access(&self, ctx: &Context<'_>) -> Result<Vec<PortalVisit>> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(impersonation::recent_visits(svc, principal)
+            .await?
+            .into_iter()
+            .map(|v| PortalVisit {
+                at: v.at,
+                staff_username: v.staff_username,
+            })
+            .collect())
+    }
     /// When the member last signed in.
     async fn last_login_at(&self) -> Option<DateTime<Utc>> {
         self.credential.as_ref().and_then(|c| c.last_login_at)
@@ -65,9 +102,15 @@ impl MemberQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<MemberAccount> {
         let (svc, principal, _) = parts(ctx)?;
         let (profile, credential) = member_auth::me(svc, principal).await?;
+        let impersonated_by = principal
+            .member()?
+            .impersonated_by
+            .as_ref()
+            .map(|s| s.username.clone());
         Ok(MemberAccount {
             profile,
             credential,
+            impersonated_by,
         })
     }
 }
@@ -98,14 +141,15 @@ impl MemberMutation {
         })
     }
 
-    /// Ends the member's current session.
+    /// Ends the member's current session (or a staff user's view as the member).
     #[graphql(guard = "Require::Member")]
     async fn member_logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (svc, principal, _) = parts(ctx)?;
-        Ok(member_auth::logout(svc, principal).await?)
+        let (svc, principal, meta) = parts(ctx)?;
+        Ok(member_auth::logout(svc, principal, meta).await?)
     }
 
-    /// Changes the member's own password. Their other sessions end; this one stays.
+    /// Changes the member's own password. Their other sessions end; this one stays. A staff
+    /// user's view as the member gets READ_ONLY_SESSION.
     #[graphql(guard = "Require::Member")]
     async fn change_password(
         &self,

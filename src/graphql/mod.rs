@@ -9,6 +9,7 @@ mod documents;
 mod errors;
 mod gate;
 mod guard;
+mod impersonation;
 mod limits;
 pub mod loaders;
 mod mass;
@@ -57,6 +58,7 @@ pub struct MutationRoot(
     resets::ResetMutation,
     mass::MassMutation,
     suppressions::SuppressionMutation,
+    impersonation::ImpersonationMutation,
 );
 
 /// Every subscription (served over graphql-transport-ws at `/graphql/ws`).

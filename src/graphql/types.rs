@@ -51,6 +51,8 @@ pub enum Right {
     ManageStaff,
     /// Read the audit log.
     ViewAuditLog,
+    /// View the portal as a member (startPortalImpersonation): a read-only session of at most 15 minutes, audited and shown to the member.
+    ImpersonateMembers,
 }
 
 /// Who set the password that is currently in force.
@@ -106,6 +108,12 @@ impl Profile {
     /// True when the member asked not to receive mass communications.
     async fn email_opt_out(&self) -> bool {
         self.0.email_opt_out
+    }
+    /// The profile's ID in the system it was imported from (`memberkey profiles import`), if
+    /// any. Staff only.
+    #[graphql(guard = "Require::Staff")]
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
     }
     /// When the profile was created.
     async fn created_at(&self) -> DateTime<Utc> {

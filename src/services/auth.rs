@@ -35,6 +35,19 @@ pub struct MemberPrincipal {
     /// The member must choose a new password first: until then the session may only read
     /// `me`, change the password and sign out.
     pub must_change_password: bool,
+    /// The staff user viewing the portal as this member, for a read-only impersonation
+    /// session: it may read, never change a password, credentials or the email address.
+    pub impersonated_by: Option<StaffUser>,
+}
+
+impl MemberPrincipal {
+    /// Refuses a change in a staff user's read-only view as the member.
+    pub fn may_change(&self) -> AppResult<()> {
+        match self.impersonated_by {
+            Some(_) => Err(AppError::ReadOnlySession),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The caller of one request, resolved once from the `Authorization` header.
@@ -117,7 +130,11 @@ impl Principal {
         match self {
             Principal::Anonymous => AuditActor::Anonymous,
             Principal::Staff(s) => AuditActor::Staff(s.user.id.get()),
-            Principal::Member(m) => AuditActor::Member(m.profile_id.get()),
+            // What a staff user does while viewing the portal as a member is theirs.
+            Principal::Member(m) => match &m.impersonated_by {
+                Some(staff) => AuditActor::Staff(staff.id.get()),
+                None => AuditActor::Member(m.profile_id.get()),
+            },
         }
     }
 
@@ -169,12 +186,21 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
         if touch && now - member.last_seen_at > TOUCH_EVERY {
             store::sessions::touch::<ProfileId>(&svc.db, member.session_id, now).await?;
         }
+        // A view as the member lasts only while its staff user is active and keeps the right.
+        let impersonated_by = match member.impersonated_by {
+            Some(staff_id) => match store::staff::get(&svc.db, staff_id).await? {
+                Some(u) if u.active && u.has(Right::ImpersonateMembers) => Some(u),
+                _ => return Ok(Principal::Anonymous),
+            },
+            None => None,
+        };
         let must_change_password =
             store::credentials::must_change_password(&svc.db, member.owner).await?;
         return Ok(Principal::Member(MemberPrincipal {
             profile_id: member.owner,
             session_id: member.session_id,
             must_change_password,
+            impersonated_by,
         }));
     };
     if touch && now - session.last_seen_at > TOUCH_EVERY {

@@ -214,10 +214,12 @@ pub async fn login(
     }
 }
 
-/// Ends the member's current session.
-pub async fn logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
+/// Ends the member's current session; the end of a staff user's view as the member is
+/// audited.
+pub async fn logout(svc: &Services, principal: &Principal, meta: &RequestMeta) -> AppResult<bool> {
     let member = principal.member()?;
     store::sessions::delete::<ProfileId>(&svc.db, member.session_id).await?;
+    super::impersonation::record_end(svc, principal, meta).await?;
     Ok(true)
 }
 
@@ -243,6 +245,7 @@ pub async fn change_password(
     new: &str,
 ) -> AppResult<bool> {
     let member = principal.member()?;
+    member.may_change()?;
     // The current password is a guess like any sign-in: the same per-IP budget and the same
     // lock apply, or a stolen session could brute-force it.
     super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;

@@ -18,6 +18,9 @@ pub trait SessionOwner: Copy + Send + Sync {
     const ACTIVE_JOIN: Option<&'static str>;
     /// Whether the table keeps where the session was opened from (client IP, user agent).
     const RECORDS_CLIENT: bool;
+    /// Whether a session can be a staff user's read-only view as the owner
+    /// (`impersonated_by`).
+    const IMPERSONATION: bool;
     fn to_db(self) -> i64;
     fn from_db(id: i64) -> Self;
 }
@@ -28,6 +31,7 @@ impl SessionOwner for StaffUserId {
     // A deactivated staff user's sessions stop working at once.
     const ACTIVE_JOIN: Option<&'static str> = Some("JOIN staff_users u ON u.id = s.staff_user_id");
     const RECORDS_CLIENT: bool = true;
+    const IMPERSONATION: bool = false;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -41,6 +45,7 @@ impl SessionOwner for ProfileId {
     const OWNER: &'static str = "profile_id";
     const ACTIVE_JOIN: Option<&'static str> = None;
     const RECORDS_CLIENT: bool = false;
+    const IMPERSONATION: bool = true;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -54,6 +59,8 @@ pub struct LiveSession<O> {
     pub session_id: i64,
     pub owner: O,
     pub last_seen_at: DateTime<Utc>,
+    /// The staff user viewing the portal as the owner, for an impersonation session.
+    pub impersonated_by: Option<StaffUserId>,
 }
 
 /// Where a session was opened from, for tables that keep it.
@@ -158,8 +165,13 @@ pub async fn find_live<O: SessionOwner>(
     idle: Duration,
 ) -> Result<Option<LiveSession<O>>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
+    let impersonation = if O::IMPERSONATION {
+        ", s.impersonated_by"
+    } else {
+        ""
+    };
     sql.push(&format!(
-        "SELECT s.id, s.{} AS owner, s.last_seen_at FROM {} s ",
+        "SELECT s.id, s.{} AS owner, s.last_seen_at{impersonation} FROM {} s ",
         O::OWNER,
         O::TABLE
     ));
@@ -179,7 +191,42 @@ pub async fn find_live<O: SessionOwner>(
         session_id: row.try_get("", "id")?,
         owner: O::from_db(row.try_get("", "owner")?),
         last_seen_at: row.try_get("", "last_seen_at")?,
+        impersonated_by: if O::IMPERSONATION {
+            row.try_get::<Option<i64>>("", "impersonated_by")?
+                .map(StaffUserId::from_db)
+        } else {
+            None
+        },
     }))
+}
+
+/// Opens a staff user's read-only session as a member.
+pub async fn create_impersonation(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    profile: ProfileId,
+    staff: StaffUserId,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<(), DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "INSERT INTO member_sessions (token_hash, profile_id, created_at, expires_at, last_seen_at, impersonated_by) VALUES (",
+    )
+    .param(hash.as_str())
+    .push(", ")
+    .param(profile.get())
+    .push(", ")
+    .param(now)
+    .push(", ")
+    .param(now + ttl)
+    .push(", ")
+    .param(now)
+    .push(", ")
+    .param(staff.get())
+    .push(")");
+    db.execute_raw(sql.build()).await?;
+    Ok(())
 }
 
 /// Records that the session was used now (for the idle timeout).

@@ -13,6 +13,7 @@ export const RIGHTS = [
   ['VIEW_PORTAL_PASSWORDS', 'See a password staff assigned, while the member has not chosen their own. Every reveal is audited.'],
   ['MANAGE_STAFF', 'Create staff users and grant rights.'],
   ['VIEW_AUDIT_LOG', 'Read the audit log.'],
+  ['IMPERSONATE_MEMBERS', 'View the portal as a member (read-only, 15 minutes, audited).'],
 ];
 
 function rightBoxes(prefix, granted) {
