@@ -115,6 +115,8 @@ pub enum AuditAction {
     StaffSecondFactorFailed,
     /// A staff user signed in with a recovery code, which is now used up.
     StaffRecoveryCodeUsed,
+    /// A staff user replaced their recovery codes with new ones.
+    StaffRecoveryCodesRegenerated,
     /// A mass communication draft was created.
     MassCommunicationCreated,
     /// A mass communication draft was changed.
@@ -188,6 +190,7 @@ db_enum!(AuditAction {
     StaffSecondFactorReset => "STAFF_SECOND_FACTOR_RESET",
     StaffSecondFactorFailed => "STAFF_SECOND_FACTOR_FAILED",
     StaffRecoveryCodeUsed => "STAFF_RECOVERY_CODE_USED",
+    StaffRecoveryCodesRegenerated => "STAFF_RECOVERY_CODES_REGENERATED",
     MassCommunicationCreated => "MASS_COMMUNICATION_CREATED",
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",

@@ -72,6 +72,26 @@ impl SecondFactorMutation {
         })
     }
 
+    /// Replaces the caller's recovery codes with ten new ones (the old ones, used or not,
+    /// stop working), given the app's current 6-digit code. A wrong or already used code
+    /// gives BAD_USER_INPUT (field `code`); an account without a second factor gets
+    /// CONFLICT. Audited.
+    #[graphql(guard = "Require::Staff")]
+    async fn regenerate_staff_recovery_codes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The 6-digit code the app shows now.")] code: String,
+    ) -> Result<RecoveryCodesPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let recovery_codes =
+            second_factor::regenerate_recovery_codes(svc, principal, meta, &code).await?;
+        let user = crate::services::staff::get(svc, principal.staff()?.user.id).await?;
+        Ok(RecoveryCodesPayload {
+            recovery_codes,
+            staff_user: StaffUser(user),
+        })
+    }
+
     /// Finishes a sign-in that answered SECOND_FACTOR_REQUIRED, with the challenge from that
     /// error and the app's current code or an unused recovery code. A code works once. A
     /// wrong one gives INVALID_LOGIN and counts toward the staff lockout; an expired

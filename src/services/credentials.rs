@@ -197,6 +197,13 @@ pub async fn set_enabled(
         AuditAction::CredentialsEnabled
     } else {
         store::sessions::delete_all(&txn, profile_id, None).await?;
+        // Unused links die too: switched on again, the member asks for a new one.
+        let retired = store::tokens::invalidate_for_profile(&txn, profile_id, now).await?;
+        if retired > 0 {
+            let detail = json!({ "reason": "CREDENTIALS_DISABLED", "links": retired });
+            let event = principal.audit_event(AuditAction::SetPasswordLinksRetired, meta);
+            audit::record(&txn, now, event.profile(profile_id).detail(detail)).await?;
+        }
         AuditAction::CredentialsDisabled
     };
     audit::record(

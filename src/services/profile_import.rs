@@ -192,7 +192,7 @@ pub async fn import_csv(
         let txn = store::begin_write(&svc.db).await?;
         let now = svc.clock.now();
         for row in batch {
-            match import_row(&txn, now, row, &existing, &mut known, dry_run).await? {
+            match import_row(&txn, now, row, &existing, &mut known, dry_run, &svc.config).await? {
                 Ok(outcome) => outcome.count(&mut report),
                 Err(problem) => {
                     if let Some(k) = known.get_mut(&row.external_id)
@@ -213,6 +213,9 @@ pub async fn import_csv(
         done += batch.len();
         batch_start += batch.len();
         progress(done, total);
+    }
+    if !dry_run && report.created + report.updated > 0 {
+        store::profiles::analyze_after_bulk_load(&svc.db).await?;
     }
     report.problems.sort_by_key(|p| p.line);
     Ok(report)
@@ -253,6 +256,7 @@ async fn import_row(
     existing: &HashMap<ExternalId, Profile>,
     known: &mut HashMap<ExternalId, Known>,
     dry_run: bool,
+    config: &crate::config::Config,
 ) -> AppResult<Result<Outcome, LineProblem>> {
     let refuse = |column: &'static str, message: String| {
         Ok(Err(LineProblem {
@@ -289,7 +293,9 @@ async fn import_row(
         parent_id,
         email_opt_out: current.is_some_and(|c| c.email_opt_out),
     };
+    // Only an organisation can have people; it must stay an organisation of its own.
     if let Some(c) = current
+        && c.kind == ProfileKind::Organization
         && (row.kind != ProfileKind::Organization || row.parent.is_some())
         && store::profiles::has_children(txn, c.id).await?
     {
@@ -324,6 +330,12 @@ async fn import_row(
         }
         Some(c) => {
             store::profiles::update(txn, c.id, &fields, now).await?;
+            if fields.member_status != c.member_status && !config.may_sign_in(fields.member_status)
+            {
+                // As for a change in the staff screens: a status that may not sign in ends
+                // the member's open sessions.
+                store::sessions::delete_all(txn, c.id, None).await?;
+            }
             record_profile_event(txn, now, AuditAction::ProfileUpdated, c.id, row).await?;
             (c.id, Change::Updated)
         }
@@ -344,7 +356,8 @@ async fn import_row(
         password_hash: row.password_hash.as_deref(),
         replace_password: false,
     };
-    let credentials_set = import::apply(txn, now, profile_id, account).await?;
+    let credentials_set = (row.username.is_some() || row.password_hash.is_some())
+        && import::apply(txn, now, profile_id, account).await?;
     Ok(Ok(Outcome {
         profile: change,
         credentials_set,

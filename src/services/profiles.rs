@@ -235,6 +235,12 @@ pub async fn update(
     let ip = meta.client_ip.as_deref();
     let event = NewAuditEvent::new(AuditAction::ProfileUpdated, actor, ip).profile(id);
     audit::record(&txn, svc.clock.now(), event.detail(json!({}))).await?;
+    if profile.member_status != current.member_status
+        && !svc.config.may_sign_in(profile.member_status)
+    {
+        // A status that may not sign in (MEMBERKEY_SIGN_IN_STATUSES) ends open sessions too.
+        store::sessions::delete_all(&txn, id, None).await?;
+    }
     let email_changed =
         current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
     if email_changed {

@@ -13,6 +13,20 @@ use crate::error::{AppError, AppResult};
 use crate::mail::links::set_password_link;
 use crate::store::{self, tokens::NewToken};
 
+/// A link for a credential staff switched off would only lead to a password that cannot
+/// sign in, so staff are told to switch it on first.
+async fn refuse_switched_off(txn: &store::Txn, profile_id: ProfileId) -> AppResult<()> {
+    if store::credentials::switched_off(txn, &[profile_id])
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "this profile's portal credentials are switched off, so a link would not let the member sign in. Switch them on first (setPortalCredentialsEnabled, or Web > Portal in the console), then send again",
+    ))
+}
+
 /// Staff send the standard "Forgot Login" email to one profile's address. Returns the
 /// address it goes to.
 pub async fn send_reset_email(
@@ -28,6 +42,7 @@ pub async fn send_reset_email(
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let email = profile.email.clone().ok_or(AppError::NoEmailAddress)?;
+    refuse_switched_off(&txn, profile_id).await?;
     super::suppressions::refuse_bounced(&txn, &email).await?;
     let message = OutboundMessage::SetPasswordLinks(SetPasswordLinks {
         profiles: vec![profile_id],
@@ -67,7 +82,10 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
     let now = svc.clock.now();
     let hour = chrono::Duration::hours(1);
     let txn = store::begin_write(&svc.db).await?;
-    let ids = store::profiles::ids_by_email(&txn, &key).await?;
+    let mut ids = store::profiles::ids_by_email(&txn, &key).await?;
+    // A credential staff switched off gets no link: the answer stays the same.
+    let off = store::credentials::switched_off(&txn, &ids).await?;
+    ids.retain(|id| !off.contains(id));
     if ids.is_empty() {
         txn.commit().await?;
         return Ok(());
@@ -148,6 +166,7 @@ pub async fn issue_link(
     store::profiles::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
+    refuse_switched_off(&txn, profile_id).await?;
     let token_id = store::tokens::mint(
         &txn,
         NewToken {

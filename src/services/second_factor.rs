@@ -121,10 +121,7 @@ pub async fn confirm(
             message: "this is not the app's current 6-digit code. Check that the phone's clock is right, then type the code it shows now".into(),
         });
     };
-    let codes = (0..RECOVERY_CODES)
-        .map(|_| RecoveryCode::generate().map_err(AppError::internal))
-        .collect::<AppResult<Vec<_>>>()?;
-    let hashes: Vec<String> = codes.iter().map(|c| c.hash().as_str().to_owned()).collect();
+    let (codes, hashes) = new_recovery_codes()?;
     let txn = store::begin_write(&svc.db).await?;
     store::second_factor::confirm(&txn, id, &pending, step, &hashes, now).await?;
     audit::record(
@@ -132,6 +129,62 @@ pub async fn confirm(
         now,
         principal
             .audit_event(AuditAction::StaffSecondFactorEnrolled, meta)
+            .staff(id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(codes.iter().map(ToString::to_string).collect())
+}
+
+/// Ten fresh recovery codes and their hashes.
+fn new_recovery_codes() -> AppResult<(Vec<RecoveryCode>, Vec<String>)> {
+    let codes = (0..RECOVERY_CODES)
+        .map(|_| RecoveryCode::generate().map_err(AppError::internal))
+        .collect::<AppResult<Vec<_>>>()?;
+    let hashes = codes.iter().map(|c| c.hash().as_str().to_owned()).collect();
+    Ok((codes, hashes))
+}
+
+/// Replaces the caller's recovery codes (used up, or seen by someone else) with ten new ones,
+/// shown this once. Needs the app's current code, which is then spent like a sign-in code;
+/// guesses share the sign-in budget per client. Audited.
+pub async fn regenerate_recovery_codes(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    code: &str,
+) -> AppResult<Vec<String>> {
+    let staff = principal.staff()?;
+    rate_limit::check(svc, meta, rate_limit::Limit::LoginFromIp).await?;
+    let id = staff.user.id;
+    let sealed = store::second_factor::get(&svc.db, id)
+        .await?
+        .and_then(|r| r.secret)
+        .ok_or_else(|| {
+            AppError::conflict(
+                "this account has no second factor yet; set one up with enrollStaffSecondFactor and confirmStaffSecondFactor, which give the first recovery codes",
+            )
+        })?;
+    let now = svc.clock.now();
+    let secret = open_secret(svc, id, &sealed)?;
+    let fresh = match matching_step(&totp(svc, secret, &staff.user.username)?, code, now) {
+        Some(step) => store::second_factor::advance_step(&svc.db, id, step, now).await?,
+        None => false,
+    };
+    if !fresh {
+        return Err(AppError::BadUserInput {
+            field: "code".into(),
+            message: "this is not the app's current 6-digit code, or it was used already. Wait for the next code and type it".into(),
+        });
+    }
+    let (codes, hashes) = new_recovery_codes()?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::second_factor::replace_recovery_codes(&txn, id, &hashes, now).await?;
+    audit::record(
+        &txn,
+        now,
+        principal
+            .audit_event(AuditAction::StaffRecoveryCodesRegenerated, meta)
             .staff(id),
     )
     .await?;

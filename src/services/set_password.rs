@@ -79,7 +79,14 @@ pub async fn check(svc: &Services, meta: &RequestMeta, raw: &str) -> AppResult<T
             has_username: false,
         });
     };
-    let state = state_of(&record, svc.clock.now());
+    let mut state = state_of(&record, svc.clock.now());
+    if state == TokenState::Valid
+        && !store::credentials::switched_off(&svc.db, &[record.profile_id])
+            .await?
+            .is_empty()
+    {
+        state = TokenState::Invalid;
+    }
     let (login, has_username) = if state == TokenState::Valid {
         let (username, email) = login_of(svc, record.profile_id).await?;
         let has = username.is_some();
@@ -124,6 +131,13 @@ pub async fn set_with_token(
         return Err(refusal(state));
     }
     let profile_id = record.profile_id;
+    // A link minted before staff switched the credential off (a mass mail's) stops working.
+    if !store::credentials::switched_off(&svc.db, &[profile_id])
+        .await?
+        .is_empty()
+    {
+        return Err(AppError::InvalidToken);
+    }
     let (current_username, email) = login_of(svc, profile_id).await?;
     let new_username = match (
         raw_username.map(str::trim).filter(|u| !u.is_empty()),

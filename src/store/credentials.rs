@@ -93,6 +93,23 @@ pub async fn must_change_password(db: &impl ConnectionTrait, id: ProfileId) -> R
     Ok(flag.unwrap_or(false))
 }
 
+/// Which of these profiles have a credential staff switched off.
+pub async fn switched_off(
+    db: &impl ConnectionTrait,
+    ids: &[ProfileId],
+) -> Result<Vec<ProfileId>, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<i64> = portal_credential::Entity::find()
+        .select_only()
+        .column(portal_credential::Column::ProfileId)
+        .filter(portal_credential::Column::ProfileId.is_in(ids.iter().map(|i| i.get())))
+        .filter(portal_credential::Column::DisabledAt.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(ProfileId::from_db).collect())
+}
+
 /// Switches a credential off (`Some(when)`) or on (`None`). `None` when there is no credential.
 pub async fn set_disabled(
     db: &impl ConnectionTrait,

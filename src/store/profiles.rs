@@ -205,6 +205,17 @@ pub async fn insert_imported(
     to_record(m.insert(db).await?)
 }
 
+/// Refreshes the planner's statistics after a bulk load. Without it, PostgreSQL may still
+/// believe the table is tiny and scan it whole for each lookup by external ID.
+pub async fn analyze_after_bulk_load(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    // SQLite plans these lookups by the index without statistics.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE profiles, portal_credentials")
+            .await?;
+    }
+    Ok(())
+}
+
 /// The profiles that carry these external IDs (from an earlier import).
 pub async fn by_external_ids(
     db: &impl ConnectionTrait,

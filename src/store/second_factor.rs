@@ -98,6 +98,16 @@ pub async fn confirm(
         .filter(staff_second_factor::Column::StaffUserId.eq(staff.get()))
         .exec(db)
         .await?;
+    replace_recovery_codes(db, staff, recovery_hashes, now).await
+}
+
+/// Replaces every recovery code of the staff user, used or not, with these.
+pub async fn replace_recovery_codes(
+    db: &impl ConnectionTrait,
+    staff: StaffUserId,
+    recovery_hashes: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     staff_recovery_code::Entity::delete_many()
         .filter(staff_recovery_code::Column::StaffUserId.eq(staff.get()))
         .exec(db)

@@ -960,6 +960,20 @@ async fn second_factor_in_the_console(backend: Backend) {
     browser
         .until("return document.getElementById('quick-search')")
         .await;
+
+    // New recovery codes, for the app's next code, from the account screen.
+    browser.click("a.who-name").await;
+    browser.click("#new-recovery-codes").await;
+    clock.advance(chrono::Duration::seconds(30));
+    browser
+        .type_into("#regenerate-code", &totp.generate(now()))
+        .await;
+    browser.click("#regenerate-recovery-codes").await;
+    browser
+        .until("const l = document.getElementById('recovery-codes'); return l && l.children.length === 10")
+        .await;
+    text_of(&browser, "recovery-codes", "").await;
+    snap(&browser, backend, "second-factor-new-recovery-codes").await;
     let problems = problems(&browser).await;
     assert!(problems.is_empty(), "{problems:?}");
     browser.quit().await;

@@ -285,3 +285,68 @@ per_backend!(
     a_required_second_factor_holds_the_session_until_set_up,
     super::required_and_reset
 );
+
+const REGENERATE: &str = "mutation($k: String!) { regenerateStaffRecoveryCodes(code: $k) { recoveryCodes staffUser { secondFactorEnabled } } }";
+
+/// New recovery codes for the app's current code: the old ones stop working, the new ones
+/// work once, the code that asked is spent, and an account without a factor is told to set
+/// one up.
+async fn regenerated_codes(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock_and(backend, |_| {}).await;
+    let admin = app.admin().await;
+    let token = app.staff_with("clerk", &[Right::ManageProfiles]).await;
+    assert_eq!(
+        code(
+            &app.gql(Some(&token), REGENERATE, json!({ "k": "123456" }))
+                .await
+        ),
+        "CONFLICT",
+        "no second factor yet"
+    );
+    let (totp, old) = enrol(&app, &clock, &token).await;
+    // The code that confirmed the enrolment is spent already.
+    let resp = app
+        .gql(
+            Some(&token),
+            REGENERATE,
+            json!({ "k": code_at(&totp, &clock) }),
+        )
+        .await;
+    assert_eq!(code(&resp), "BAD_USER_INPUT", "{resp}");
+    clock.advance(Duration::seconds(30));
+    let now_code = code_at(&totp, &clock);
+    let resp = app
+        .gql(Some(&token), REGENERATE, json!({ "k": now_code }))
+        .await;
+    let fresh: Vec<String> = resp["data"]["regenerateStaffRecoveryCodes"]["recoveryCodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{resp}"))
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|c| !old.contains(c)));
+    // The same code again is a replay.
+    let again = app
+        .gql(Some(&token), REGENERATE, json!({ "k": now_code }))
+        .await;
+    assert_eq!(code(&again), "BAD_USER_INPUT", "{again}");
+
+    let c = challenge(&app, "clerk").await;
+    assert_eq!(
+        code(&verify(&app, &c, &old[0]).await),
+        "INVALID_LOGIN",
+        "an old code is dead"
+    );
+    let c = challenge(&app, "clerk").await;
+    let resp = verify(&app, &c, &fresh[0]).await;
+    assert!(
+        resp["data"]["staffVerifySecondFactor"]["token"].is_string(),
+        "{resp}"
+    );
+    assert_eq!(
+        audit_count(&app, &admin, "STAFF_RECOVERY_CODES_REGENERATED").await,
+        1
+    );
+}
+per_backend!(staff_replace_their_recovery_codes, super::regenerated_codes);

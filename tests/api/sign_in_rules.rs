@@ -430,3 +430,108 @@ per_backend!(
     mail_states_times_in_the_association_zone,
     super::times_in_the_association_zone
 );
+
+/// A switched-off credential gets no set-password link by any road: its unused links die,
+/// staff are told to switch it on first (`CONFLICT`), and Forgot Login queues nothing while
+/// answering as always. Switched on, links work again.
+async fn switched_off_gets_no_links(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let admin = app.admin().await;
+    let id = member_with_password(&app, &admin, json!({ "mustChangePassword": false })).await;
+    let earlier = crate::resets::issue_link(&app, &admin, &id).await;
+    assert_eq!(crate::resets::check(&app, &earlier).await["state"], "VALID");
+
+    let off = app
+        .gql(Some(&admin), ENABLE, json!({ "id": id, "on": false }))
+        .await;
+    assert_eq!(
+        off["data"]["setPortalCredentialsEnabled"]["credential"]["enabled"], false,
+        "{off}"
+    );
+    assert_eq!(
+        crate::resets::check(&app, &earlier).await["state"],
+        "INVALID"
+    );
+    assert_eq!(
+        code(&crate::resets::set_with_token(&app, &earlier, NEW_PASSWORD).await),
+        "INVALID_TOKEN"
+    );
+    assert_eq!(code(&send_reset(&app, &admin, &id).await), "CONFLICT");
+    let link = app
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { issueCredentialsLink(profileId: $id) { url } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&link), "CONFLICT", "{link}");
+    let queued = "SELECT COUNT(*) AS n FROM outbound_emails";
+    let before = app.sql_value::<i64>(queued, "n").await;
+    let resp = crate::resets::forgot(&app, "maria@harbour.example").await;
+    assert_eq!(
+        resp["data"]["requestPasswordReset"], true,
+        "the usual answer: {resp}"
+    );
+    assert_eq!(
+        app.sql_value::<i64>(queued, "n").await,
+        before,
+        "nothing was queued"
+    );
+
+    let on = app
+        .gql(Some(&admin), ENABLE, json!({ "id": id, "on": true }))
+        .await;
+    assert!(on["errors"].is_null(), "{on}");
+    let fresh = crate::resets::issue_link(&app, &admin, &id).await;
+    assert!(crate::resets::set_with_token(&app, &fresh, NEW_PASSWORD).await["errors"].is_null());
+    let resp = member_login(&app, "mariaj", NEW_PASSWORD).await;
+    assert!(resp["data"]["memberLogin"]["token"].is_string(), "{resp}");
+}
+per_backend!(
+    a_switched_off_credential_gets_no_links,
+    super::switched_off_gets_no_links
+);
+
+/// When staff move a member to a status that may not sign in, the member's open sessions end
+/// at once (not at their idle or absolute lifetime).
+async fn status_change_ends_sessions(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.sign_in_statuses = Some(vec![MemberStatus::Active]);
+    })
+    .await;
+    let admin = app.admin().await;
+    let id = member_with_password(&app, &admin, json!({ "mustChangePassword": false })).await;
+    let resp = member_login(&app, "mariaj", PW).await;
+    let session = resp["data"]["memberLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(app.gql(Some(&session), ME, json!({})).await["errors"].is_null());
+    let update = "mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { profile { memberStatus } } }";
+    // A change between statuses that may sign in keeps the session.
+    let renamed = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({ "id": id, "i": { "firstName": "Marie" } }),
+        )
+        .await;
+    assert!(renamed["errors"].is_null(), "{renamed}");
+    assert!(app.gql(Some(&session), ME, json!({})).await["errors"].is_null());
+    let lapsed = app
+        .gql(
+            Some(&admin),
+            update,
+            json!({ "id": id, "i": { "memberStatus": "LAPSED" } }),
+        )
+        .await;
+    assert!(lapsed["errors"].is_null(), "{lapsed}");
+    assert_eq!(
+        code(&app.gql(Some(&session), ME, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+}
+per_backend!(
+    a_status_that_may_not_sign_in_ends_open_sessions,
+    super::status_change_ends_sessions
+);

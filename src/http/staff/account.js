@@ -111,7 +111,35 @@ function drawFactor(card) {
     h('p', { id: 'second-factor-state' }, on
       ? 'On: signing in asks for a code from your authenticator app.'
       : 'Off: signing in needs only your password. An authenticator app (such as one on your phone) protects the members’ accounts if your password leaks.'),
-    h('div', { class: 'actions' }, start));
+    h('div', { class: 'actions' }, start, on ? h('button', { type: 'button', id: 'new-recovery-codes', onclick: () => regenerateStep(card) }, 'New recovery codes') : null));
+}
+
+/** New recovery codes for the app's current code; the old ones stop working. */
+function regenerateStep(card) {
+  const code = h('input', { id: 'regenerate-code', autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: false });
+  const codeField = field('The 6-digit code the app shows', code);
+  const status = h('div', { class: 'form-status' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'regenerate-recovery-codes' }, 'Make new codes');
+  const form = h('form', { novalidate: true },
+    h('p', {}, 'Your old recovery codes, used or not, stop working as soon as the new ones are made.'),
+    codeField, status,
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => drawFactor(card) }, 'Cancel')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    codeField.showError(null);
+    fill(status);
+    await busy(submit, async () => {
+      try {
+        const data = await gql('RegenerateStaffRecoveryCodes', { code: code.value.trim() });
+        showRecoveryCodes(card, data.regenerateStaffRecoveryCodes.recoveryCodes, 'New recovery codes are ready; the old ones no longer work.');
+      } catch (err) {
+        if (err.extensions.field === 'code') codeField.showError(err.message);
+        fill(status, alertBox(err));
+      }
+    });
+  });
+  fill(card, h('h2', {}, 'New recovery codes'), form);
+  code.focus();
 }
 
 function enrolStep(card, enrollment) {
@@ -139,7 +167,7 @@ function enrolStep(card, enrollment) {
         const data = await gql('ConfirmStaffSecondFactor', { code: code.value.trim() });
         ctx.viewer = data.confirmStaffSecondFactor.staffUser;
         ctx.setupRequired = false;
-        showRecoveryCodes(card, data.confirmStaffSecondFactor.recoveryCodes);
+        showRecoveryCodes(card, data.confirmStaffSecondFactor.recoveryCodes, 'The second factor is on.');
       } catch (err) {
         if (err.extensions.field === 'code') codeField.showError(err.message);
         fill(status, alertBox(err));
@@ -150,7 +178,7 @@ function enrolStep(card, enrollment) {
   code.focus();
 }
 
-function showRecoveryCodes(card, codes) {
+function showRecoveryCodes(card, codes, notice) {
   const done = h('button', { type: 'button', class: 'primary', id: 'recovery-codes-saved' }, 'I have saved them');
   done.addEventListener('click', () => {
     const view = card.closest('.screen');
@@ -158,7 +186,7 @@ function showRecoveryCodes(card, codes) {
     else drawFactor(card);
   });
   fill(card, h('h2', {}, 'Your recovery codes'),
-    h('div', { class: 'alert alert-ok', role: 'status' }, 'The second factor is on.'),
+    h('div', { class: 'alert alert-ok', role: 'status' }, notice),
     h('p', {}, 'Each code signs you in once without your phone. Keep them somewhere safe, away from the phone: they are shown only now.'),
     h('ul', { class: 'recovery-codes', id: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
     h('div', { class: 'actions' }, done));
