@@ -690,7 +690,8 @@ async fn the_other_screens(backend: Backend) {
         .await;
     browser.click("#save-profile").await;
     browser
-        .until("return document.querySelector('h1').textContent.includes('Ida Lind') && document.querySelector('.facts a')")
+        // The profile screen may draw twice (save, then reload); wait for the settled one.
+        .until("const a = document.querySelector('.facts a'); return document.querySelector('h1').textContent.includes('Ida Lind') && a && a.textContent === 'Harbour Logistics'")
         .await;
     assert_eq!(
         browser
