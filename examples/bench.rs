@@ -378,6 +378,7 @@ async fn search_bench(label: &str, database_url: String, profiles: u64) {
         None,
         &RequestMeta::default(),
         "operator",
+        None,
         password,
         &Right::ALL,
     )

@@ -182,6 +182,7 @@ async fn main() {
         None,
         &RequestMeta::default(),
         "operator",
+        None,
         PASSWORD,
         &Right::ALL,
     )

@@ -97,6 +97,7 @@ async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients
         None,
         &RequestMeta::default(),
         "operator",
+        None,
         PW,
         &Right::ALL,
     )

@@ -127,6 +127,7 @@ pub async fn seed_if_empty(svc: &Services) -> AppResult<Option<DemoLogin>> {
         None,
         &RequestMeta::default(),
         &username,
+        None,
         &password,
         &Right::ALL,
     )

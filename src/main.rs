@@ -108,6 +108,9 @@ struct StaffCreate {
     /// Sign-in name.
     #[arg(long)]
     username: String,
+    /// Where their set-password link goes (sendStaffPasswordReset); optional.
+    #[arg(long)]
+    email: Option<String>,
     /// A right to grant; repeat for several (e.g. --right MANAGE_STAFF).
     #[arg(long = "right", value_parser = parse_right)]
     rights: Vec<Right>,
@@ -226,6 +229,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 None,
                 &RequestMeta::default(),
                 &args.username,
+                args.email.as_deref(),
                 &password,
                 &rights,
             )

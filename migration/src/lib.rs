@@ -13,6 +13,7 @@ mod m20261201_000007_delivery_pause;
 mod m20261202_000008_provider_feedback;
 mod m20261202_000009_staff_accounts;
 mod m20261202_000010_import_and_impersonation;
+mod m20261202_000011_staff_password_links;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_provider_feedback::Migration),
             Box::new(m20261202_000009_staff_accounts::Migration),
             Box::new(m20261202_000010_import_and_impersonation::Migration),
+            Box::new(m20261202_000011_staff_password_links::Migration),
         ]
     }
 }

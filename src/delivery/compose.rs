@@ -3,11 +3,12 @@
 //! without its message being marked as sending, and no message goes out without a live token.
 
 use crate::domain::{
-    OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, SuppressionReason, Token, search_key,
+    OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
+    Token, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
-use crate::mail::links::set_password_link;
+use crate::mail::links::{set_password_link, staff_password_link};
 use crate::mail::templates::{self, AccountLink, Rendered};
 use crate::store::{self, Conn, outbound::Claimed, outbound::Outcome, tokens::NewToken};
 
@@ -61,6 +62,11 @@ pub async fn prepare_all(
                 mass.prepare(ctx, row, message)?
             }
             OutboundMessage::SetPasswordLinks(links) => prepare_links(ctx, db, row, links).await?,
+            OutboundMessage::StaffPasswordLink {
+                staff_user,
+                ttl,
+                issued_by,
+            } => prepare_staff_link(ctx, db, row, *staff_user, *ttl, *issued_by).await?,
             OutboundMessage::PasswordChanged { login, changed_at } => match &row.to_address {
                 None => Prepared::no_address(),
                 Some(to) => email(
@@ -102,9 +108,9 @@ fn stops(message: &OutboundMessage, reason: SuppressionReason) -> bool {
     match message {
         OutboundMessage::Mass { .. } => true,
         OutboundMessage::MassTest { .. } => false,
-        OutboundMessage::SetPasswordLinks(_) | OutboundMessage::PasswordChanged { .. } => {
-            reason == SuppressionReason::Bounce
-        }
+        OutboundMessage::SetPasswordLinks(_)
+        | OutboundMessage::PasswordChanged { .. }
+        | OutboundMessage::StaffPasswordLink { .. } => reason == SuppressionReason::Bounce,
     }
 }
 
@@ -132,6 +138,57 @@ async fn prepare_links(
             &ctx.config.association_name,
             ctx.config.time_zone,
             &accounts,
+        ),
+    ))
+}
+
+/// A staff user's link, minted now. Nothing goes out when the user was deactivated or their
+/// address changed after it was queued: the link is for the account and the address the
+/// administrator saw.
+async fn prepare_staff_link(
+    ctx: &Context,
+    db: &impl Conn,
+    row: &Claimed,
+    staff_user: StaffUserId,
+    ttl: chrono::Duration,
+    issued_by: Option<StaffUserId>,
+) -> AppResult<Prepared> {
+    let Some(to) = row.to_address.as_deref() else {
+        return Ok(Prepared::no_address());
+    };
+    let user = store::staff::get(db, staff_user).await?;
+    let Some(user) = user.filter(|u| {
+        u.active
+            && u.email
+                .as_deref()
+                .is_some_and(|e| search_key(e) == search_key(to))
+    }) else {
+        return Ok(Prepared::Done(Outcome::Skipped {
+            reason: SkipReason::NoAccount,
+        }));
+    };
+    let now = ctx.clock.now();
+    let expires_at = now + ttl;
+    let token = Token::generate().map_err(AppError::internal)?;
+    store::staff_tokens::mint(
+        db,
+        &token.hash(),
+        staff_user,
+        issued_by,
+        Some(row.id),
+        expires_at,
+        now,
+    )
+    .await?;
+    Ok(email(
+        row,
+        to,
+        templates::staff_password_link(
+            &ctx.config.association_name,
+            ctx.config.time_zone,
+            &user.username,
+            &staff_password_link(&ctx.config, &token),
+            expires_at,
         ),
     ))
 }

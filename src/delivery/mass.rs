@@ -40,7 +40,9 @@ fn target(row: &Claimed, message: &OutboundMessage) -> Option<(i64, Option<Profi
             communication,
             sample,
         } => Some((*communication, *sample)),
-        OutboundMessage::SetPasswordLinks(_) | OutboundMessage::PasswordChanged { .. } => None,
+        OutboundMessage::SetPasswordLinks(_)
+        | OutboundMessage::PasswordChanged { .. }
+        | OutboundMessage::StaffPasswordLink { .. } => None,
     }
 }
 

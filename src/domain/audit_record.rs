@@ -107,6 +107,12 @@ pub enum AuditAction {
     StaffPasswordChangeFailed,
     /// An operator set a staff user's password from the command line.
     StaffPasswordReset,
+    /// An administrator sent a staff user a set-password link.
+    StaffPasswordLinkSent,
+    /// A staff user set their password with a link an administrator sent.
+    StaffPasswordSetWithLink,
+    /// An administrator recorded, changed or removed a staff user's email address.
+    StaffEmailChanged,
     /// A staff user confirmed an authenticator app as their second factor.
     StaffSecondFactorEnrolled,
     /// A staff user's second factor was removed by an administrator.
@@ -186,6 +192,9 @@ db_enum!(AuditAction {
     StaffPasswordChanged => "STAFF_PASSWORD_CHANGED",
     StaffPasswordChangeFailed => "STAFF_PASSWORD_CHANGE_FAILED",
     StaffPasswordReset => "STAFF_PASSWORD_RESET",
+    StaffPasswordLinkSent => "STAFF_PASSWORD_LINK_SENT",
+    StaffPasswordSetWithLink => "STAFF_PASSWORD_SET_WITH_LINK",
+    StaffEmailChanged => "STAFF_EMAIL_CHANGED",
     StaffSecondFactorEnrolled => "STAFF_SECOND_FACTOR_ENROLLED",
     StaffSecondFactorReset => "STAFF_SECOND_FACTOR_RESET",
     StaffSecondFactorFailed => "STAFF_SECOND_FACTOR_FAILED",

@@ -17,6 +17,8 @@ pub enum OutboundKind {
     Mass,
     /// A staff member's test copy of a mass communication.
     MassTest,
+    /// A staff user's set-password link, sent by an administrator.
+    StaffPasswordLink,
 }
 
 db_enum!(OutboundKind {
@@ -24,6 +26,7 @@ db_enum!(OutboundKind {
     PasswordChanged => "PASSWORD_CHANGED",
     Mass => "MASS",
     MassTest => "MASS_TEST",
+    StaffPasswordLink => "STAFF_PASSWORD_LINK",
 });
 
 /// Where a queued message stands.
@@ -182,6 +185,15 @@ pub enum OutboundMessage {
         /// Whose values fill the merge fields; sample values when `None`.
         sample: Option<ProfileId>,
     },
+    /// A staff user's set-password link; like members' links it is minted when sent.
+    StaffPasswordLink {
+        /// Whose password the link sets.
+        staff_user: StaffUserId,
+        /// How long the link works from the moment it is sent.
+        ttl: Duration,
+        /// The administrator who sent it.
+        issued_by: Option<StaffUserId>,
+    },
 }
 
 impl OutboundMessage {
@@ -192,6 +204,7 @@ impl OutboundMessage {
             OutboundMessage::PasswordChanged { .. } => OutboundKind::PasswordChanged,
             OutboundMessage::Mass { .. } => OutboundKind::Mass,
             OutboundMessage::MassTest { .. } => OutboundKind::MassTest,
+            OutboundMessage::StaffPasswordLink { .. } => OutboundKind::StaffPasswordLink,
         }
     }
 }

@@ -11,6 +11,8 @@ pub struct StaffUser {
     pub id: StaffUserId,
     /// The sign-in name, as the user chose it.
     pub username: String,
+    /// Where their set-password link goes; `None` until an administrator records one.
+    pub email: Option<String>,
     /// False once the user was deactivated; a deactivated user cannot sign in.
     pub active: bool,
     /// The rights the user holds.

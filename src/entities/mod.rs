@@ -10,6 +10,7 @@ pub mod member_session;
 pub mod outbound_email;
 pub mod portal_credential;
 pub mod profile;
+pub mod staff_password_token;
 pub mod staff_recovery_code;
 pub mod staff_right;
 pub mod staff_second_factor;

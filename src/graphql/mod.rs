@@ -19,6 +19,7 @@ mod qr;
 mod resets;
 mod second_factor;
 mod staff;
+mod staff_links;
 mod staff_sessions;
 mod suppressions;
 mod types;
@@ -53,6 +54,7 @@ pub struct MutationRoot(
     staff::StaffMutation,
     second_factor::SecondFactorMutation,
     staff_sessions::StaffSessionMutation,
+    staff_links::StaffLinkMutation,
     credentials::CredentialMutation,
     member::MemberMutation,
     resets::ResetMutation,

@@ -43,6 +43,8 @@ pub(super) struct CreateStaffUserInput {
     /// The initial password (at least the configured minimum length, at most 128 characters).
     #[graphql(secret)]
     password: String,
+    /// Where their set-password link goes (`sendStaffPasswordReset`); optional.
+    email: Option<String>,
     /// The rights to grant.
     rights: Vec<GqlRight>,
 }
@@ -163,6 +165,7 @@ impl StaffMutation {
             Some(principal),
             meta,
             &input.username,
+            input.email.as_deref(),
             &input.password,
             &rights(input.rights),
         )

@@ -280,6 +280,11 @@ impl StaffUser {
     async fn username(&self) -> &str {
         &self.0.username
     }
+    /// Where this user's set-password link goes; null until one is recorded
+    /// (`setStaffUserEmail`).
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
     /// False once the user was deactivated; a deactivated user cannot sign in.
     async fn active(&self) -> bool {
         self.0.active

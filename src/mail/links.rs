@@ -22,6 +22,16 @@ pub fn set_password_link(config: &Config, token: &Token) -> String {
     format!("{}#token={}", link_base(config), token.expose())
 }
 
+/// A staff user's set-password link: the staff console, which reads the token from the
+/// fragment. Never the members' page, so neither kind of link is mistaken for the other.
+pub fn staff_password_link(config: &Config, token: &Token) -> String {
+    format!(
+        "{}/staff/#set-password={}",
+        config.public_url,
+        token.expose()
+    )
+}
+
 /// The configured set-password page: the association's SPA, else the built-in page.
 fn link_base(config: &Config) -> String {
     config

@@ -1,4 +1,5 @@
-//! The fixed system emails ("Forgot Login", "password changed"). Their text is compiled into
+//! The fixed system emails ("Forgot Login", "password changed", a staff user's set-password
+//! link). Their text is compiled into
 //! the binary and cannot be edited; only the values differ. Values are escaped for HTML and
 //! rendered in one pass, so a name like `{{link}}` or `<a href=…>` shows as typed.
 
@@ -74,6 +75,21 @@ static PASSWORD_CHANGED: LazyLock<Template> = LazyLock::new(|| Template {
     ),
     html: parse(include_str!("templates/password_changed.html"), LETTER),
     text: parse(include_str!("templates/password_changed.txt"), LETTER),
+});
+const STAFF_LINK: &[&str] = &["association_name", "login", "link", "expires_at"];
+static STAFF_PASSWORD_LINK: LazyLock<Template> = LazyLock::new(|| Template {
+    subject: parse(
+        include_str!("templates/staff_password_link.subject.txt"),
+        STAFF_LINK,
+    ),
+    html: parse(
+        include_str!("templates/staff_password_link.html"),
+        STAFF_LINK,
+    ),
+    text: parse(
+        include_str!("templates/staff_password_link.txt"),
+        STAFF_LINK,
+    ),
 });
 
 /// How times appear in mail: in the association's time zone, with the zone named, e.g.
@@ -160,6 +176,33 @@ pub fn password_changed(
     }
 }
 
+/// A staff user's set-password link, sent by an administrator.
+pub fn staff_password_link(
+    association: &str,
+    zone: Tz,
+    login: &str,
+    link: &str,
+    expires_at: DateTime<Utc>,
+) -> Rendered {
+    let until = human_time(expires_at, zone);
+    let value = |f: &str| -> Cow<'_, str> {
+        match f {
+            "login" => Cow::Borrowed(login),
+            "link" => Cow::Borrowed(link),
+            "expires_at" => Cow::Borrowed(until.as_str()),
+            _ => Cow::Borrowed(association),
+        }
+    };
+    let t = &*STAFF_PASSWORD_LINK;
+    Rendered {
+        subject: t.subject.render(value).trim().to_owned(),
+        html: t
+            .html
+            .render(|f| Cow::Owned(escape_html(&value(f)).into_owned())),
+        text: t.text.render(value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +268,27 @@ mod tests {
             real.text.starts_with("Harbour Chamber Members Only portal"),
             "{}",
             real.text
+        );
+    }
+
+    #[test]
+    fn the_staff_link_escapes_the_login_and_carries_one_link() {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let out = staff_password_link(
+            "Harbour <Chamber>",
+            Tz::UTC,
+            "<b>ops</b>",
+            "https://members.example.org/staff/#set-password=abc",
+            t,
+        );
+        assert_eq!(out.html.matches("<a ").count(), 1, "{}", out.html);
+        assert!(out.html.contains("&lt;b&gt;ops&lt;/b&gt;"), "{}", out.html);
+        assert!(out.html.contains("Harbour &lt;Chamber&gt;"));
+        assert!(out.text.contains("#set-password=abc"));
+        assert!(out.text.contains("15 January 2027, 08:00 UTC"));
+        assert_eq!(
+            out.subject,
+            "Harbour <Chamber>: set your staff console password"
         );
     }
 

@@ -22,6 +22,7 @@ pub mod sealing;
 pub mod second_factor;
 pub mod set_password;
 pub mod staff;
+pub mod staff_links;
 pub mod staff_password;
 pub mod staff_sessions;
 pub mod suppressions;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
-use crate::domain::{PasswordContext, Right, StaffUser, StaffUserId, Username};
+use crate::domain::{EmailAddress, PasswordContext, Right, StaffUser, StaffUserId, Username};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -25,6 +25,7 @@ pub async fn create(
     principal: Option<&Principal>,
     meta: &RequestMeta,
     username: &str,
+    email: Option<&str>,
     password: &str,
     rights: &[Right],
 ) -> AppResult<StaffUser> {
@@ -34,6 +35,7 @@ pub async fn create(
     let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
     let username =
         Username::parse(username).map_err(|e| AppError::bad_input("input.username", e))?;
+    let email = parse_email(email, "input.email")?;
     // Staff passwords guard every member's account: the same policy as members', with the
     // username and the association's name refused inside them.
     let password = super::credentials::judge_password(
@@ -59,7 +61,7 @@ pub async fn create(
             username: username.to_string(),
         });
     }
-    let user = store::staff::insert(&txn, &username, hash, rights, now).await?;
+    let user = store::staff::insert(&txn, &username, email.as_ref(), hash, rights, now).await?;
     audit::record(
         &txn,
         now,
@@ -74,6 +76,51 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(user)
+}
+
+/// An optional address as a client sent it: blank means none.
+fn parse_email(raw: Option<&str>, field: &str) -> AppResult<Option<EmailAddress>> {
+    raw.map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| EmailAddress::parse(e).map_err(|err| AppError::bad_input(field, err)))
+        .transpose()
+}
+
+/// Records, changes or (with `None` or blank) removes the address a staff user's
+/// set-password link goes to. A link already sent to the old address stops working.
+pub async fn set_email(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+    raw: Option<&str>,
+) -> AppResult<StaffUser> {
+    principal.require(Right::ManageStaff)?;
+    let email = parse_email(raw, "email")?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let new = email.as_ref().map(|e| e.as_str().to_owned());
+    if target.email != new {
+        store::staff::set_email(&txn, id, email.as_ref(), now).await?;
+        store::staff_tokens::invalidate_for(&txn, id, now).await?;
+        audit::record(
+            &txn,
+            now,
+            principal
+                .audit_event(AuditAction::StaffEmailChanged, meta)
+                .staff(id)
+                .detail(json!({ "from": target.email, "to": new })),
+        )
+        .await?;
+    }
+    let updated = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Replaces a staff user's rights.
@@ -132,6 +179,7 @@ pub async fn deactivate(
         }
         store::staff::set_active(&txn, id, false, now).await?;
         store::sessions::delete_all(&txn, id, None).await?;
+        store::staff_tokens::invalidate_for(&txn, id, now).await?;
         audit::record(
             &txn,
             now,

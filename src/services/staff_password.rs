@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 
 /// The password policy for a staff user, with their username refused inside the password.
-fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Password> {
+pub(super) fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Password> {
     super::credentials::judge_password(
         svc,
         new,
@@ -61,6 +61,7 @@ pub async fn change(
     let hash = svc.hasher.hash(&password).await?;
     let txn = store::begin_write(&svc.db).await?;
     store::staff::set_password_hash(&txn, staff.user.id, hash, now).await?;
+    store::staff_tokens::invalidate_for(&txn, staff.user.id, now).await?;
     store::sessions::delete_all(&txn, staff.user.id, Some(staff.session_id)).await?;
     store::rate_limits::clear(&txn, &failures).await?;
     audit::record(
@@ -86,6 +87,7 @@ pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     store::staff::set_password_hash(&txn, user.id, hash, now).await?;
+    store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
     store::sessions::delete_all(&txn, user.id, None).await?;
     let cleared =
         store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&parsed))

@@ -15,6 +15,7 @@ pub mod send_rate;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod staff_tokens;
 pub mod suppressions;
 pub mod tokens;
 

@@ -39,6 +39,14 @@ mod payload {
         pub mass_id: i64,
         pub profile_id: Option<i64>,
     }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct StaffLink {
+        pub staff_user_id: i64,
+        pub ttl_seconds: i64,
+        pub issued_by: Option<i64>,
+    }
 }
 
 /// The stored payload of a message; `None` for a mass copy, whose communication is a column.
@@ -64,6 +72,15 @@ fn payload_of(message: &OutboundMessage) -> Option<String> {
         } => serde_json::to_value(payload::MassTest {
             mass_id: *communication,
             profile_id: sample.map(|p| p.get()),
+        }),
+        OutboundMessage::StaffPasswordLink {
+            staff_user,
+            ttl,
+            issued_by,
+        } => serde_json::to_value(payload::StaffLink {
+            staff_user_id: staff_user.get(),
+            ttl_seconds: ttl.num_seconds(),
+            issued_by: issued_by.map(|s| s.get()),
         }),
     };
     // Serialising these plain structs cannot fail.
@@ -105,6 +122,14 @@ fn message_of(
             OutboundMessage::MassTest {
                 communication: t.mass_id,
                 sample: t.profile_id.map(ProfileId::from_db),
+            }
+        }
+        OutboundKind::StaffPasswordLink => {
+            let l: payload::StaffLink = parse(payload)?;
+            OutboundMessage::StaffPasswordLink {
+                staff_user: StaffUserId::from_db(l.staff_user_id),
+                ttl: chrono::Duration::seconds(l.ttl_seconds),
+                issued_by: l.issued_by.map(StaffUserId::from_db),
             }
         }
     })
@@ -535,6 +560,20 @@ mod tests {
         assert_eq!(
             payload_of(&OutboundMessage::Mass { communication: 9 }),
             None
+        );
+        let staff = OutboundMessage::StaffPasswordLink {
+            staff_user: StaffUserId::from_db(4),
+            ttl: chrono::Duration::seconds(86_400),
+            issued_by: Some(StaffUserId::from_db(1)),
+        };
+        let stored = payload_of(&staff).unwrap();
+        assert_eq!(
+            stored,
+            r#"{"issuedBy":1,"staffUserId":4,"ttlSeconds":86400}"#
+        );
+        assert_eq!(
+            message_of("STAFF_PASSWORD_LINK", Some(&stored), None),
+            Ok(staff)
         );
     }
 

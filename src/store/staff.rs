@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::sql::Sql;
-use crate::domain::{Right, StaffUser, StaffUserId, Username};
+use crate::domain::{EmailAddress, Right, StaffUser, StaffUserId, Username};
 use crate::entities::{staff_right, staff_user};
 
 /// A staff user together with the stored hash, for sign-in only.
@@ -22,6 +22,7 @@ fn to_record(m: staff_user::Model, rights: Vec<Right>, second_factor: bool) -> S
     StaffUser {
         id: StaffUserId::from_db(m.id),
         username: m.username,
+        email: m.email,
         active: m.active,
         rights,
         second_factor,
@@ -137,12 +138,14 @@ pub async fn username_taken(db: &impl ConnectionTrait, username: &Username) -> R
 pub async fn insert(
     db: &impl ConnectionTrait,
     username: &Username,
+    email: Option<&EmailAddress>,
     password_hash: String,
     rights: &[Right],
     now: DateTime<Utc>,
 ) -> Result<StaffUser, DbErr> {
     let m = staff_user::ActiveModel {
         username: Set(username.as_str().to_owned()),
+        email: Set(email.map(|e| e.as_str().to_owned())),
         username_key: Set(username.key().to_owned()),
         password_hash: Set(password_hash),
         active: Set(true),
@@ -240,6 +243,24 @@ pub async fn set_password_hash(
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         password_hash: Set(password_hash),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Records (or with `None`, removes) the address a staff user's set-password link goes to.
+pub async fn set_email(
+    db: &impl ConnectionTrait,
+    id: StaffUserId,
+    email: Option<&EmailAddress>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    staff_user::ActiveModel {
+        id: sea_orm::Unchanged(id.get()),
+        email: Set(email.map(|e| e.as_str().to_owned())),
         updated_at: Set(now),
         ..Default::default()
     }

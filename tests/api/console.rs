@@ -20,7 +20,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const MEMBER_PASSWORD: &str = "Tidal-Harbour-Lantern-42";
 
 /// Saves the screen at desktop and phone size, checking that nothing is wider than a phone.
-async fn snap(browser: &Browser, backend: Backend, name: &str) {
+pub(crate) async fn snap(browser: &Browser, backend: Backend, name: &str) {
     let name = format!("{backend:?}/{name}");
     let path = browser.screenshot(&format!("console/{name}-desktop")).await;
     browser.resize(390, 844).await;
@@ -36,7 +36,7 @@ async fn snap(browser: &Browser, backend: Backend, name: &str) {
     println!("screenshot: {}", path.display());
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
+pub(crate) async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
     browser.goto(&app.url("/staff/")).await;
     browser
         .until("return document.getElementById('sign-in-form')")
@@ -53,7 +53,7 @@ async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
         .await;
 }
 
-async fn sign_out(browser: &Browser) {
+pub(crate) async fn sign_out(browser: &Browser) {
     browser.click("#sign-out").await;
     browser
         .until("return document.getElementById('sign-in-form')")
@@ -69,7 +69,7 @@ async fn search_for(browser: &Browser, term: &str, id: &str) {
 }
 
 /// Text of the element with this id, once it has some.
-async fn text_of(browser: &Browser, id: &str, contains: &str) -> String {
+pub(crate) async fn text_of(browser: &Browser, id: &str, contains: &str) -> String {
     browser
         .until(&format!(
             "const e = document.getElementById('{id}'); return e && !e.hidden && e.textContent.includes({contains:?}) && e.textContent"
@@ -108,7 +108,7 @@ async fn link_in_outbox(app: &TestApp, to: &str) -> String {
     panic!("no .eml with a link for {to} in {}", dir.display());
 }
 
-async fn problems(browser: &Browser) -> Vec<String> {
+pub(crate) async fn problems(browser: &Browser) -> Vec<String> {
     browser
         .console()
         .await

@@ -298,6 +298,7 @@ impl TestApp {
             None,
             &RequestMeta::default(),
             username,
+            None,
             password,
             rights,
         )

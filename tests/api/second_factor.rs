@@ -22,7 +22,7 @@ fn code_at(app: &TOTP, clock: &ManualClock) -> String {
 }
 
 /// Enrols `token`'s user; returns the app (its secret) and the recovery codes.
-async fn enrol(app: &TestApp, clock: &ManualClock, token: &str) -> (TOTP, Vec<String>) {
+pub async fn enrol(app: &TestApp, clock: &ManualClock, token: &str) -> (TOTP, Vec<String>) {
     let resp = app.gql(Some(token), ENROLL, json!({})).await;
     let e = &resp["data"]["enrollStaffSecondFactor"];
     let uri = e["otpauthUri"].as_str().unwrap_or_else(|| panic!("{resp}"));

@@ -10,6 +10,7 @@ import * as mass from './mass.js';
 import * as staff from './staff.js';
 import * as audit from './audit.js';
 import * as account from './account.js';
+import * as link from './link.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -90,14 +91,16 @@ function showChrome() {
 function hideChrome() {
   nav.hidden = true;
   who.hidden = true;
+  // Notices belong to the session that caused them, not to the next person at the screen.
+  fill(document.getElementById('notices'));
 }
 
 /**
  * The sign-in form; `onDone` runs after a successful sign-in. A staff user with a second
  * factor gets a second step in the same form: the app's code or a recovery code.
  */
-function signInForm(onDone, notice) {
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true });
+function signInForm(onDone, notice, knownUsername) {
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true, value: knownUsername || '' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const code = h('input', { name: 'code', id: 'sign-in-code', autocomplete: 'one-time-code', inputmode: 'text', spellcheck: false });
   const credentials = h('div', {}, field('Username', username), field('Password', password));
@@ -162,16 +165,16 @@ function signInForm(onDone, notice) {
   return form;
 }
 
-function showSignIn(notice) {
+function showSignIn(notice, knownUsername) {
   hideChrome();
   const form = signInForm(async () => {
     await start();
-  }, notice);
+  }, notice, knownUsername);
   fill(main, h('section', { class: 'card narrow' },
     h('h1', {}, 'Sign in'),
     h('p', { class: 'hint' }, `Staff of ${ctx.settings ? ctx.settings.associationName : 'the association'} sign in here.`),
     form));
-  form.querySelector('input').focus();
+  (knownUsername ? form.querySelector('input[type=password]') : form.querySelector('input')).focus();
 }
 
 // The session ended mid-work: ask to sign in again in a dialog over the screen, so the form
@@ -208,6 +211,8 @@ async function signOut() {
 }
 
 async function start() {
+  // Taken before anything else, so the token leaves the address bar at once.
+  const linkToken = link.takeToken();
   let data;
   try {
     // A token left from an earlier visit may have expired: then start signed out.
@@ -225,6 +230,16 @@ async function start() {
   setTimeZone(ctx.settings.timeZone);
   document.getElementById('brand').textContent = ctx.settings.associationName;
   document.title = `Staff console · ${ctx.settings.associationName}`;
+  if (linkToken) {
+    // Whoever is signed in here, the link is for its own account: its sessions end anyway.
+    hideChrome();
+    link.render(main, linkToken, (username) => {
+      setToken(null);
+      ctx.viewer = null;
+      showSignIn(username ? 'Your password is set, and your other sessions have ended. Sign in with it now.' : null, username);
+    });
+    return;
+  }
   if (!data.viewer) {
     if (token()) setToken(null);
     ctx.viewer = null;
@@ -237,6 +252,11 @@ async function start() {
 }
 
 window.addEventListener('hashchange', () => {
+  // A set-password link opened in a tab that already shows the console.
+  if (location.hash.startsWith('#set-password=')) {
+    start();
+    return;
+  }
   route().then(() => main.focus({ preventScroll: true }));
 });
 

@@ -1,5 +1,5 @@
-// Staff users (MANAGE_STAFF): the list, creating one, rights as checkboxes, deactivating,
-// reactivating and unlocking.
+// Staff users (MANAGE_STAFF): the list, creating one, rights as checkboxes, the address for
+// set-password links and sending one, deactivating, reactivating and unlocking.
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
@@ -81,6 +81,43 @@ export async function render(view) {
         fill(status, alertBox(err));
       }
     }));
+    const emailInput = h('input', { id: `${prefix}-email`, type: 'email', autocomplete: 'off', value: user.email || '' });
+    const emailField = field('Email for set-password links', emailInput, 'Only an administrator can change it. A link already sent stops working when it changes.');
+    const saveEmail = h('button', { type: 'button', id: `${prefix}-save-email` }, 'Save email');
+    saveEmail.addEventListener('click', () => busy(saveEmail, async () => {
+      emailField.showError(null);
+      fill(status);
+      try {
+        const data = await gql('SetStaffUserEmail', { staffUserId: user.id, email: emailInput.value.trim() || null });
+        const saved = data.setStaffUserEmail.staffUser;
+        notify(saved.email ? `Set-password links for ${user.username} go to ${saved.email}.` : `${user.username} has no email address now.`);
+        load();
+      } catch (err) {
+        if (err.extensions.field === 'email') emailField.showError(err.message);
+        fill(status, alertBox(err));
+      }
+    }));
+    const sendLink = h('button', { type: 'button', id: `${prefix}-send-reset` }, 'Send set-password email');
+    const sendReason = !user.email ? 'Record an email address first, then save it.'
+      : !user.active ? 'Reactivate this user first.' : null;
+    if (sendReason) {
+      sendLink.disabled = true;
+      sendLink.setAttribute('aria-describedby', `${prefix}-send-reason`);
+    }
+    sendLink.addEventListener('click', async () => {
+      const minutes = ctx.settings ? ctx.settings.staffLinkMinutes : null;
+      const lifetime = minutes ? ` It works once, for ${minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`}.` : ' It works once.';
+      if (!(await confirmDialog(`Send ${user.username} a set-password email`, h('p', {},
+        `A link to set a new password goes to ${user.email}.${lifetime} Using it signs ${user.username} out everywhere; their second factor is still asked.`), 'Send Email'))) return;
+      await busy(sendLink, async () => {
+        try {
+          const data = await gql('SendStaffPasswordReset', { staffUserId: user.id });
+          fill(status, alertBox(`A set-password email is on its way to ${data.sendStaffPasswordReset.sentTo}.`, 'ok'));
+        } catch (err) {
+          fill(status, alertBox(err));
+        }
+      });
+    });
     let resetFactor = null;
     if (user.secondFactorEnabled && !self) {
       resetFactor = h('button', { type: 'button', id: `${prefix}-reset-factor` }, 'Reset second factor');
@@ -120,8 +157,11 @@ export async function render(view) {
         h('h2', { id: `${prefix}-name` }, user.username, self ? ' (you)' : ''),
         h('span', { class: `badge ${user.active ? 'status-sent' : 'status-cancelled'}` }, user.active ? 'Active' : 'Deactivated')),
       h('p', { class: 'hint' }, `Since ${when(user.createdAt)} · ${user.secondFactorEnabled ? 'second factor on' : 'password only'}`),
-      boxes, status,
-      h('div', { class: 'actions' }, save, unlock, resetFactor, endAll, toggle));
+      h('div', { class: 'email-row' }, emailField, saveEmail),
+      boxes,
+      status,
+      h('div', { class: 'actions' }, save, sendLink, unlock, resetFactor, endAll, toggle),
+      sendReason ? h('p', { class: 'hint', id: `${prefix}-send-reason` }, `Set-password email: ${sendReason.toLowerCase()}`) : null);
   }
 
   await load();
@@ -130,27 +170,31 @@ export async function render(view) {
 function create() {
   return dialog('New staff user', (close) => {
     const username = h('input', { id: 'new-staff-username', autocomplete: 'off', autofocus: true });
+    const email = h('input', { id: 'new-staff-email', type: 'email', autocomplete: 'off' });
     const password = h('input', { id: 'new-staff-password', type: 'text', autocomplete: 'off', value: strongPassword(20) });
     const boxes = rightBoxes('new-staff', []);
     const status = h('div', { class: 'form-status' });
     const userField = field('Username', username);
+    const emailField = field('Email (optional)', email, 'Where a set-password email goes if they ever need one.');
     const passField = field('First password', password, 'Give it to them in person; they can change it under their name at the top.');
     const submit = h('button', { type: 'submit', class: 'primary', id: 'create-staff' }, 'Create');
-    const form = h('form', { novalidate: true }, userField, passField, boxes, status,
+    const form = h('form', { novalidate: true }, userField, emailField, passField, boxes, status,
       h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       userField.showError(null);
+      emailField.showError(null);
       passField.showError(null);
       await busy(submit, async () => {
         try {
-          await gql('CreateStaffUser', { input: { username: username.value.trim(), password: password.value, rights: checked(boxes) } });
+          await gql('CreateStaffUser', { input: { username: username.value.trim(), email: email.value.trim() || null, password: password.value, rights: checked(boxes) } });
           notify(`Created ${username.value.trim()}.`);
           close(true);
         } catch (err) {
           const f = err.extensions.field || '';
           if (f.includes('password') || err.code === 'WEAK_PASSWORD') passField.showError(err.message);
           else if (f.includes('username') || err.code === 'USERNAME_TAKEN') userField.showError(err.message);
+          else if (f.includes('email')) emailField.showError(err.message);
           fill(status, alertBox(err));
         }
       });

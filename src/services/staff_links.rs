@@ -1,0 +1,119 @@
+//! Set-password links for staff users. An administrator with MANAGE_STAFF sends one to the
+//! staff user's recorded address; the delivery worker mints the link when it sends the mail,
+//! as for members. Using it sets the password, ends every session of that staff user, lifts a
+//! sign-in lock and retires the user's other links. The second factor stays as it was: a link
+//! proves the mailbox, not the authenticator.
+
+use serde_json::json;
+
+use super::rate_limit::{self, Limit};
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::{
+    AuditAction, AuditActor, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token, Username,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, staff_tokens::StaffTokenRecord};
+
+/// Queues a set-password link to a staff user's address and returns the address.
+pub async fn send(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+) -> AppResult<String> {
+    let admin = principal.require(Right::ManageStaff)?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    let target = store::staff::get(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    if !target.active {
+        return Err(AppError::conflict(
+            "this staff user is deactivated, so a link would not let them sign in. Reactivate them first (reactivateStaffUser, or Staff users in the console), then send again",
+        ));
+    }
+    let email = target.email.clone().ok_or(AppError::NoEmailAddress)?;
+    super::suppressions::refuse_bounced(&txn, &email).await?;
+    let message = OutboundMessage::StaffPasswordLink {
+        staff_user: id,
+        ttl: svc.config.mail.staff_link_ttl,
+        issued_by: Some(admin.user.id),
+    };
+    let outbound_id = store::outbound::enqueue(&txn, &message, None, &email, now).await?;
+    audit::record(
+        &txn,
+        now,
+        principal
+            .audit_event(AuditAction::StaffPasswordLinkSent, meta)
+            .staff(id)
+            .detail(json!({ "outboundEmailId": outbound_id })),
+    )
+    .await?;
+    txn.commit().await?;
+    svc.wake_delivery();
+    Ok(email)
+}
+
+fn refusal(record: &StaffTokenRecord, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
+    if record.used_at.is_some() || record.invalidated_at.is_some() {
+        Some(AppError::InvalidToken)
+    } else if record.expires_at <= now {
+        Some(AppError::TokenExpired)
+    } else {
+        None
+    }
+}
+
+/// Sets a staff user's password with a link and returns their username, to prefill sign-in.
+/// A password the policy refuses leaves the link unused.
+pub async fn set_with_token(
+    svc: &Services,
+    meta: &RequestMeta,
+    raw_token: &str,
+    raw_password: &str,
+) -> AppResult<String> {
+    rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
+    let token = Token::from_presented(raw_token.trim()).ok_or(AppError::InvalidToken)?;
+    let hash = token.hash();
+    let record = store::staff_tokens::find(&svc.db, &hash)
+        .await?
+        .ok_or(AppError::InvalidToken)?;
+    if let Some(refused) = refusal(&record, svc.clock.now()) {
+        return Err(refused);
+    }
+    let user = store::staff::get(&svc.db, record.staff_user)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::InvalidToken)?;
+    let password = super::staff_password::judge(svc, &user.username, raw_password)?;
+    let password_hash = svc.hasher.hash(&password).await?;
+    let username = Username::parse_for_lookup(&user.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    // The conditional update decides: of two concurrent uses, or a use racing expiry, one wins.
+    if store::staff_tokens::consume(&txn, &hash, now).await? != Some(user.id) {
+        return Err(AppError::InvalidToken);
+    }
+    store::staff::set_password_hash(&txn, user.id, password_hash, now).await?;
+    store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
+    store::sessions::delete_all(&txn, user.id, None).await?;
+    let cleared =
+        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&username))
+            .await?;
+    audit::record(
+        &txn,
+        now,
+        NewAuditEvent::new(
+            AuditAction::StaffPasswordSetWithLink,
+            // Whoever holds the link acts as the staff user it was sent to.
+            AuditActor::Staff(user.id.get()),
+            meta.client_ip.as_deref(),
+        )
+        .staff(user.id)
+        .detail(json!({ "lockedClientsCleared": cleared })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user.username)
+}
