@@ -236,8 +236,13 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             .await
             .map_err(describe)?;
             let names: Vec<_> = user.rights.iter().map(|r| r.as_str()).collect();
+            let email = user
+                .email
+                .as_deref()
+                .map(|e| format!(", email {e}"))
+                .unwrap_or_default();
             println!(
-                "created staff user {} (id {}) with rights: {}",
+                "created staff user {} (id {}{email}) with rights: {}",
                 user.username,
                 user.id,
                 if names.is_empty() {

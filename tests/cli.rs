@@ -38,6 +38,8 @@ fn staff_create_reads_the_password_from_stdin() {
             "create",
             "--username",
             "admin",
+            "--email",
+            "Admin@Harbour.Example",
             "--right",
             "manage_staff",
             "--right",
@@ -65,6 +67,7 @@ fn staff_create_reads_the_password_from_stdin() {
         text.contains("MANAGE_STAFF") && text.contains("VIEW_AUDIT_LOG"),
         "{text}"
     );
+    assert!(text.contains("email Admin@harbour.example"), "{text}");
     assert!(
         dir.path().join("memberkey.db").exists(),
         "the default database is memberkey.db in the working directory"

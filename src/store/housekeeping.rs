@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::sql::Sql;
 use crate::domain::DeliveryStatus;
 
-/// Deletes set-password tokens that expired before `before` and that no kept message refers
+/// Deletes set-password tokens (members' and staff users') that expired before `before` and that no kept message refers
 /// to. A token minted for a message stays while that message's row does: a mass
 /// communication's ledger reads each recipient's link state (used, unused, expired) from it.
 /// Until `before`, an old link still answers "expired" or "used" rather than "unknown".
@@ -21,7 +21,12 @@ pub async fn delete_expired_tokens(
             " AND (outbound_email_id IS NULL OR NOT EXISTS \
              (SELECT 1 FROM outbound_emails o WHERE o.id = credential_tokens.outbound_email_id))",
         );
-    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+    let members = db.execute_raw(sql.build()).await?.rows_affected();
+    // Staff links have no ledger to feed: past `before` they simply go.
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM staff_password_tokens WHERE expires_at <= ")
+        .param(before);
+    Ok(members + db.execute_raw(sql.build()).await?.rows_affected())
 }
 
 /// Deletes account mail (resets, notices, test copies) queued before `before` that has ended. Rows of

@@ -39,8 +39,21 @@ async fn sweeps(backend: Backend) {
     assert!(app.gql(Some(&admin), reset, json!({ "p": id })).await["errors"].is_null());
     let issue = "mutation($p: ID!) { issueCredentialsLink(profileId: $p) { url } }";
     assert!(app.gql(Some(&admin), issue, json!({ "p": id })).await["errors"].is_null());
+    // And a staff user's set-password link, sent to the administrator's own address.
+    let me = app.gql(Some(&admin), "{ viewer { id } }", json!({})).await;
+    let me = me["data"]["viewer"]["id"].clone();
+    let addressed = app
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { setStaffUserEmail(staffUserId: $id, email: \"admin@example.org\") { staffUser { email } } }",
+            json!({ "id": me }),
+        )
+        .await;
+    assert!(addressed["errors"].is_null(), "{addressed}");
+    let staff_link = "mutation($id: ID!) { sendStaffPasswordReset(staffUserId: $id) { sentTo } }";
+    assert!(app.gql(Some(&admin), staff_link, json!({ "id": me })).await["errors"].is_null());
     app.mail
-        .wait_for(1, std::time::Duration::from_secs(20))
+        .wait_for(2, std::time::Duration::from_secs(20))
         .await;
     // A mass communication with the credentials link: its delivery and link are its ledger.
     let mass = create_ok(
@@ -63,7 +76,8 @@ async fn sweeps(backend: Backend) {
     assert!(count(&app, "staff_sessions").await >= 1);
     assert_eq!(count(&app, "member_sessions").await, 1);
     assert_eq!(count(&app, "credential_tokens").await, 3);
-    assert_eq!(count(&app, "outbound_emails").await, 2);
+    assert_eq!(count(&app, "staff_password_tokens").await, 1);
+    assert_eq!(count(&app, "outbound_emails").await, 3);
     assert!(count(&app, "rate_limit_buckets").await >= 1);
     let audit = count(&app, "audit_events").await;
 
@@ -74,6 +88,7 @@ async fn sweeps(backend: Backend) {
     assert!(mid.sessions >= 2, "{mid:?}");
     assert_eq!((mid.tokens, mid.account_mail), (0, 0), "{mid:?}");
     assert_eq!(count(&app, "credential_tokens").await, 3);
+    assert_eq!(count(&app, "staff_password_tokens").await, 1);
 
     // Past the 90-day retention of the mail and of the links that expired.
     clock.advance(Duration::days(96));
@@ -100,8 +115,9 @@ async fn sweeps(backend: Backend) {
         "the delivery's link stays, so its state can still be read"
     );
     assert_eq!(count(&app, "credential_tokens").await, 1, "{swept:?}");
-    assert_eq!(swept.tokens, 2);
-    assert_eq!(swept.account_mail, 1);
+    assert_eq!(count(&app, "staff_password_tokens").await, 0);
+    assert_eq!(swept.tokens, 3);
+    assert_eq!(swept.account_mail, 2);
     assert_eq!(count(&app, "rate_limit_buckets").await, 0);
     assert_eq!(
         count(&app, "audit_events").await,
