@@ -120,7 +120,9 @@ function signInForm(onDone, notice, knownUsername) {
     ctx.setupRequired = payload.secondFactorSetupRequired;
     password.value = '';
     code.value = '';
-    if (ctx.setupRequired) location.hash = '#/account';
+    // Without a hashchange: `onDone` draws the screen once. A hashchange would draw it a
+    // second time, over a form the user may already be filling in.
+    if (ctx.setupRequired) history.replaceState(null, '', '#/account');
     onDone();
   };
   form.addEventListener('submit', async (event) => {
