@@ -9,7 +9,8 @@ use serde_json::json;
 use super::rate_limit::{self, Limit};
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, AuditActor, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token, Username,
+    AuditAction, AuditActor, LinkState, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token,
+    Username,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{self, staff_tokens::StaffTokenRecord};
@@ -54,13 +55,17 @@ pub async fn send(
     Ok(email)
 }
 
+/// Why a presented link cannot be used, if it cannot: the same rules as any link's state.
 fn refusal(record: &StaffTokenRecord, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
-    if record.used_at.is_some() || record.invalidated_at.is_some() {
-        Some(AppError::InvalidToken)
-    } else if record.expires_at <= now {
-        Some(AppError::TokenExpired)
-    } else {
-        None
+    match LinkState::of(
+        record.used_at,
+        record.invalidated_at,
+        record.expires_at,
+        now,
+    ) {
+        LinkState::Unused => None,
+        LinkState::Expired => Some(AppError::TokenExpired),
+        LinkState::Used | LinkState::Replaced => Some(AppError::InvalidToken),
     }
 }
 
