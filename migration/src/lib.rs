@@ -14,6 +14,7 @@ mod m20261202_000008_provider_feedback;
 mod m20261202_000009_staff_accounts;
 mod m20261202_000010_import_and_impersonation;
 mod m20261202_000011_staff_password_links;
+mod m20261204_000012_delivery_throughput;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_staff_accounts::Migration),
             Box::new(m20261202_000010_import_and_impersonation::Migration),
             Box::new(m20261202_000011_staff_password_links::Migration),
+            Box::new(m20261204_000012_delivery_throughput::Migration),
         ]
     }
 }
