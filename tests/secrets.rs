@@ -29,7 +29,10 @@ async fn wait_for_mailed_token(outbox: &std::path::Path) -> String {
                 let raw = std::fs::read_to_string(entry.path()).unwrap();
                 let text = raw.replace("=\r\n", "").replace("=3D", "=");
                 if let Some(at) = text.find("#token=") {
-                    return text[at + 7..].chars().take(43).collect();
+                    return text[at + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
                 }
             }
         }

@@ -68,8 +68,12 @@ async fn outbox_is_the_default(backend: Backend) {
     let token_hash: String = app
         .sql_value("SELECT token_hash FROM credential_tokens", "token_hash")
         .await;
-    assert_eq!(token_hash.len(), 64);
-    assert!(!raw.contains(&token_hash));
+    // The token's creation time (12 hex digits, milliseconds), then its SHA-256 (64).
+    assert_eq!(token_hash.len(), 76);
+    assert!(!raw.contains(&token_hash[12..]));
+    let minted_ms = i64::from_str_radix(&token_hash[..12], 16).expect("hex time");
+    let age_ms = chrono::Utc::now().timestamp_millis() - minted_ms;
+    assert!((0..600_000).contains(&age_ms), "minted {age_ms} ms ago");
 }
 per_backend!(
     the_outbox_writes_an_eml_file_per_message,

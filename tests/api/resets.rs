@@ -550,7 +550,15 @@ both!(checking_or_fetching_a_link_uses_nothing, |app| async move {
         set_with_token(&app, &token, NEW_PASSWORD).await["data"]["setPasswordWithToken"],
         true
     );
-    for bogus in ["", "abc", &"A".repeat(43), &"é".repeat(43)] {
+    // Well-shaped but unknown tokens of both lengths (issued now, and before the time led).
+    for bogus in [
+        "",
+        "abc",
+        &"A".repeat(43),
+        &"A".repeat(51),
+        &"é".repeat(43),
+        &"é".repeat(51),
+    ] {
         assert_eq!(check(&app, bogus).await["state"], "INVALID");
         assert_eq!(
             code(&set_with_token(&app, bogus, NEW_PASSWORD).await),
