@@ -17,7 +17,7 @@ use memberkey::config::Argon2Settings;
 use memberkey::domain::{Right, search_key};
 use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, Value as DbValue};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
 use serde_json::json;
 
 const FIRST: &[&str] = &[
@@ -204,7 +204,7 @@ fn bench_config(database_url: String) -> Config {
     }
 }
 
-async fn load_profiles(db: &DatabaseConnection, n: u64) -> Duration {
+async fn load_profiles(db: &memberkey::store::Db, n: u64) -> Duration {
     let backend = db.get_database_backend();
     let started = Instant::now();
     if backend == DatabaseBackend::Postgres {
@@ -219,7 +219,7 @@ async fn load_profiles(db: &DatabaseConnection, n: u64) -> Duration {
     let mut id = 0u64;
     let mut org_ids: Vec<u64> = Vec::new();
     while id < n {
-        let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+        let txn = memberkey::store::begin_write(db).await.unwrap();
         for _ in 0..20 {
             if id >= n {
                 break;

@@ -25,14 +25,90 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::error::AppError;
 
-/// The connection pool. Layers above the store name it only through this alias, so SeaORM
-/// stays inside `store`, `entities` and `migration`.
-pub type Db = DatabaseConnection;
+/// The database: a connection pool and, on a SQLite file, the one connection every write
+/// goes through. Layers above the store name it only through this type, so SeaORM stays
+/// inside `store`, `entities` and `migration`.
+///
+/// Why one writer on SQLite: SQLite lets one connection write at a time. Writers spread over
+/// the pool wait for each other in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms and
+/// more between tries, and each starts with a cold page cache, since a connection drops its
+/// cache whenever another one has committed. Through one connection, writers queue in order
+/// inside the process and find the pages they touched last still in memory.
+#[derive(Clone)]
+pub struct Db {
+    pool: DatabaseConnection,
+    /// SQLite file only: write transactions and statements that are not a `SELECT`.
+    writer: Option<DatabaseConnection>,
+}
+
+impl Db {
+    /// Where a statement runs: a `SELECT` on the pool, anything else on the writer.
+    fn route(&self, sql: &str) -> &DatabaseConnection {
+        match &self.writer {
+            Some(writer) if !is_select(sql) => writer,
+            _ => &self.pool,
+        }
+    }
+
+    /// The connection write transactions run on.
+    fn for_writing(&self) -> &DatabaseConnection {
+        self.writer.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.pool.ping().await
+    }
+
+    /// Closes every connection.
+    pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(writer) = self.writer {
+            writer.close().await?;
+        }
+        self.pool.close().await
+    }
+}
+
+/// Whether a statement only reads. Anything else (a `WITH … UPDATE`, a `PRAGMA`, DDL) counts
+/// as a write, which is always safe: the writer can read too.
+fn is_select(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("select"))
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.route(&stmt.sql).execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.route(sql).execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.route(&stmt.sql).query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.route(&stmt.sql).query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.pool.support_returning()
+    }
+}
 
 /// An open transaction; `commit` it, or drop it to roll back.
 pub type Txn = DatabaseTransaction;
@@ -60,12 +136,34 @@ where
     })
 }
 
-/// Opens the pool. SQLite gets WAL, foreign keys, a busy timeout and synchronous=NORMAL
-/// (durable in WAL mode across process crashes; a power loss may drop the last commits).
-/// Every statement bumps `statements`, which tests and diagnostics read.
+/// Opens the database. SQLite gets WAL, foreign keys, a busy timeout and synchronous=NORMAL
+/// (durable in WAL mode across process crashes; a power loss may drop the last commits), and
+/// a file gets its own writer connection (see `Db`) with a larger page cache. Every statement
+/// bumps `statements`, which tests and diagnostics read.
 pub async fn connect(
     url: &str,
     max_connections: u32,
+    statements: Arc<AtomicU64>,
+) -> Result<Db, DbErr> {
+    let pool = open(url, max_connections, None, statements.clone()).await?;
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let writer = if pool.get_database_backend() == DatabaseBackend::Sqlite && !in_memory {
+        Some(open(url, 1, Some(WRITER_CACHE_KIB), statements).await?)
+    } else {
+        None
+    };
+    Ok(Db { pool, writer })
+}
+
+/// The SQLite writer's page cache: the queue's rows and indexes a mass send keeps touching.
+/// Pages are allocated only as they are used.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+
+/// One pool of up to `max_connections`, with SQLite's settings when it is SQLite.
+async fn open(
+    url: &str,
+    max_connections: u32,
+    cache_kib: Option<u32>,
     statements: Arc<AtomicU64>,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
@@ -73,12 +171,25 @@ pub async fn connect(
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(Duration::from_secs(10));
+            match cache_kib {
+                // A negative cache size is in KiB rather than pages.
+                Some(kib) => o.pragma("cache_size", format!("-{kib}")),
+                None => o,
+            }
         });
+    if url.starts_with("sqlite:") {
+        // A ping before every use is a round trip to the connection's thread; a local file
+        // does not go away the way a server connection can.
+        opts.test_before_acquire(false);
+    } else {
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(5));
+    }
     let mut db = Database::connect(opts).await?;
     db.set_metric_callback(move |_| {
         statements.fetch_add(1, Ordering::Relaxed);
@@ -116,7 +227,8 @@ async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Starts a transaction that will write. On SQLite it begins as a writer (`BEGIN IMMEDIATE`),
 /// so two writers queue on the busy timeout instead of failing with `SQLITE_BUSY` mid-way.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub async fn begin_write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
+    let db = db.for_writing();
     let options = TransactionOptions {
         sqlite_transaction_mode: (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then_some(SqliteTransactionMode::Immediate),
@@ -126,10 +238,10 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// How many migrations are applied and which are pending, without changing anything.
-pub async fn migration_state(db: &DatabaseConnection) -> Result<(usize, Vec<String>), DbErr> {
+pub async fn migration_state(db: &Db) -> Result<(usize, Vec<String>), DbErr> {
     use migration::MigratorTrait;
-    let applied = migration::Migrator::get_applied_migrations_read_only(db).await?;
-    let pending = migration::Migrator::get_pending_migrations_read_only(db).await?;
+    let applied = migration::Migrator::get_applied_migrations_read_only(&db.pool).await?;
+    let pending = migration::Migrator::get_pending_migrations_read_only(&db.pool).await?;
     Ok((
         applied.len(),
         pending.iter().map(|m| m.name().to_owned()).collect(),
@@ -137,7 +249,7 @@ pub async fn migration_state(db: &DatabaseConnection) -> Result<(usize, Vec<Stri
 }
 
 /// Applies pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+pub async fn migrate(db: &Db) -> Result<(), DbErr> {
     use migration::MigratorTrait;
-    migration::Migrator::up(db, None).await
+    migration::Migrator::up(db.for_writing(), None).await
 }
