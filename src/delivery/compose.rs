@@ -1,6 +1,7 @@
-//! Turns a claimed queue row into the message to send. Runs inside the claim transaction:
-//! the set-password tokens a message carries are minted there, so a token never exists
-//! without its message being marked as sending, and no message goes out without a live token.
+//! Turns claimed queue rows into the messages to send. Rendering reads and holds no write
+//! lock; the set-password tokens the messages carry are then stored in one write transaction
+//! before any of them is sent, so no message goes out without a live token, and a token is
+//! never stored for a row that is not held for sending.
 
 use crate::domain::{
     OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
@@ -25,24 +26,40 @@ fn email(row: &Claimed, to: &str, r: Rendered) -> Prepared {
     })
 }
 
-/// Prepares a claimed batch. Mass rows share their communication's parsed template and have
-/// their recipients' profiles loaded together.
-pub async fn prepare_all(
-    ctx: &Context,
-    db: &impl Conn,
-    rows: &[Claimed],
-) -> AppResult<Vec<Prepared>> {
-    let mut mass = MassBatch::load(db, rows).await?;
-    let suppressed = suppressed_in(db, rows).await?;
-    let mut out = Vec::with_capacity(rows.len());
+/// A claimed batch, rendered without holding the write lock. Most messages are ready; the
+/// ones whose links are minted from what is stored at that moment ("Forgot Login", a staff
+/// user's link) wait for the write transaction.
+pub struct Drafts<'a> {
+    rows: &'a [Claimed],
+    drafts: Vec<Draft<'a>>,
+    mass: MassBatch,
+}
+
+enum Draft<'a> {
+    Ready(Prepared),
+    Links(&'a SetPasswordLinks),
+    StaffLink {
+        staff_user: StaffUserId,
+        ttl: chrono::Duration,
+        issued_by: Option<StaffUserId>,
+    },
+}
+
+/// Reads what a claimed batch needs and renders it. Mass rows share their communication's
+/// parsed template and have their recipients' profiles loaded together; their links are
+/// drawn now and stored by `Drafts::complete`.
+pub async fn draft_all<'a>(ctx: &Context, rows: &'a [Claimed]) -> AppResult<Drafts<'a>> {
+    let mut mass = MassBatch::load(&ctx.db, rows).await?;
+    let suppressed = suppressed_in(&ctx.db, rows).await?;
+    let mut drafts = Vec::with_capacity(rows.len());
     for row in rows {
         let message = match &row.message {
             Ok(message) => message,
             Err(error) => {
                 tracing::error!(outbound_id = row.id, %error, "a queued message cannot be read; it is marked failed");
-                out.push(Prepared::Done(Outcome::Failed {
+                drafts.push(Draft::Ready(Prepared::Done(Outcome::Failed {
                     error: format!("unreadable message: {error}"),
-                }));
+                })));
                 continue;
             }
         };
@@ -52,38 +69,70 @@ pub async fn prepare_all(
             .and_then(|a| suppressed.get(&search_key(a)))
             && stops(message, *reason)
         {
-            out.push(Prepared::Done(Outcome::Skipped {
+            drafts.push(Draft::Ready(Prepared::Done(Outcome::Skipped {
                 reason: SkipReason::Suppressed,
-            }));
+            })));
             continue;
         }
-        out.push(match message {
+        drafts.push(match message {
             OutboundMessage::Mass { .. } | OutboundMessage::MassTest { .. } => {
-                mass.prepare(ctx, row, message)?
+                Draft::Ready(mass.prepare(ctx, row, message)?)
             }
-            OutboundMessage::SetPasswordLinks(links) => prepare_links(ctx, db, row, links).await?,
+            OutboundMessage::SetPasswordLinks(links) => Draft::Links(links),
             OutboundMessage::StaffPasswordLink {
                 staff_user,
                 ttl,
                 issued_by,
-            } => prepare_staff_link(ctx, db, row, *staff_user, *ttl, *issued_by).await?,
-            OutboundMessage::PasswordChanged { login, changed_at } => match &row.to_address {
-                None => Prepared::no_address(),
-                Some(to) => email(
-                    row,
-                    to,
-                    templates::password_changed(
-                        &ctx.config.association_name,
-                        ctx.config.time_zone,
-                        login,
-                        *changed_at,
-                    ),
-                ),
+            } => Draft::StaffLink {
+                staff_user: *staff_user,
+                ttl: *ttl,
+                issued_by: *issued_by,
             },
+            OutboundMessage::PasswordChanged { login, changed_at } => {
+                Draft::Ready(match &row.to_address {
+                    None => Prepared::no_address(),
+                    Some(to) => email(
+                        row,
+                        to,
+                        templates::password_changed(
+                            &ctx.config.association_name,
+                            ctx.config.time_zone,
+                            login,
+                            *changed_at,
+                        ),
+                    ),
+                })
+            }
         });
     }
-    mass.store_tokens(db, ctx.clock.now()).await?;
-    Ok(out)
+    Ok(Drafts { rows, drafts, mass })
+}
+
+impl Drafts<'_> {
+    /// Mints the batch's links in the write transaction `txn`: the mass links drawn while
+    /// rendering, and those of single messages, which are read and minted here. Returns what
+    /// to do with each row, in order.
+    pub async fn complete(self, ctx: &Context, txn: &impl Conn) -> AppResult<Vec<Prepared>> {
+        let Drafts {
+            rows,
+            drafts,
+            mut mass,
+        } = self;
+        let mut out = Vec::with_capacity(drafts.len());
+        for (row, draft) in rows.iter().zip(drafts) {
+            out.push(match draft {
+                Draft::Ready(prepared) => prepared,
+                Draft::Links(links) => prepare_links(ctx, txn, row, links).await?,
+                Draft::StaffLink {
+                    staff_user,
+                    ttl,
+                    issued_by,
+                } => prepare_staff_link(ctx, txn, row, staff_user, ttl, issued_by).await?,
+            });
+        }
+        mass.store_tokens(txn, ctx.clock.now()).await?;
+        Ok(out)
+    }
 }
 
 /// The suppressed addresses among the batch's, in one query.

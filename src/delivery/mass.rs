@@ -1,5 +1,5 @@
 //! Preparing mass-communication rows: each recipient's copy rendered from the shared template,
-//! with their own set-password link minted in the claim transaction.
+//! with their own set-password link, drawn while rendering and stored before anything is sent.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Context, Prepared};
 use crate::domain::{
-    MassCommunication, OutboundMessage, Profile, ProfileId, SkipReason, Token, TokenHash,
-    TokenPurpose,
+    MassCommunication, MassStatus, OutboundMessage, Profile, ProfileId, SkipReason, Token,
+    TokenHash, TokenPurpose,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
@@ -27,6 +27,8 @@ pub(super) struct MassBatch {
     comms: HashMap<i64, Option<Compiled>>,
     /// Links minted for this batch, written together by `store_tokens`.
     tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, i64)>,
+    /// Random tokens drawn ahead, a batch's worth per call to the random source.
+    fresh: Vec<Token>,
     profiles: HashMap<ProfileId, Profile>,
     usernames: HashMap<ProfileId, String>,
     parents: HashMap<ProfileId, Profile>,
@@ -51,6 +53,7 @@ impl MassBatch {
         let mut batch = MassBatch {
             comms: HashMap::new(),
             tokens: Vec::new(),
+            fresh: Vec::new(),
             profiles: HashMap::new(),
             usernames: HashMap::new(),
             parents: HashMap::new(),
@@ -108,7 +111,7 @@ impl MassBatch {
         recipient_values(&ctx.config, profile, username, parent, link)
     }
 
-    /// Writes the batch's tokens; runs in the claim transaction, before it commits.
+    /// Writes the batch's tokens, in the write transaction that follows rendering.
     pub(super) async fn store_tokens(
         &mut self,
         db: &impl Conn,
@@ -147,6 +150,10 @@ impl MassBatch {
             }));
         };
         let (comm, template) = &*compiled;
+        if !test && comm.status == MassStatus::Cancelled {
+            // A row put back for a retry, or claimed just before staff cancelled.
+            return Ok(Prepared::Done(Outcome::Cancelled));
+        }
         let Some(to) = row.to_address.clone() else {
             return Ok(Prepared::no_address());
         };
@@ -164,7 +171,13 @@ impl MassBatch {
             }
             (false, Some(profile)) => {
                 if template.uses_credentials() {
-                    let token = Token::generate().map_err(AppError::internal)?;
+                    if self.fresh.is_empty() {
+                        self.fresh = Token::generate_many(64).map_err(AppError::internal)?;
+                    }
+                    let token = self
+                        .fresh
+                        .pop()
+                        .ok_or_else(|| AppError::internal("no token"))?;
                     self.tokens
                         .push((token.hash(), profile.id, expires_at, row.id));
                     let link = MailedLink {

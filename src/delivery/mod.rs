@@ -1,6 +1,7 @@
-//! The delivery worker: claims due rows from the durable queue, prepares each message (minting
-//! its tokens in the claim transaction), sends through the configured transport within the
-//! send-rate limit and a bounded number at once, and records every outcome. Throttled and
+//! The delivery worker: claims due rows from the durable queue, prepares each message (its
+//! tokens stored before it is sent), sends through the configured transport within the
+//! send-rate limit and a bounded number at once, and records every outcome. While one batch
+//! sends, the next is claimed and prepared. Throttled and
 //! transient failures wait with exponential backoff and are never dropped; permanent ones are
 //! recorded on the row. Several processes may run workers on one database.
 
@@ -16,10 +17,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::domain::Clock;
-use crate::error::AppResult;
+use crate::domain::{Clock, MassStatus};
+use crate::error::{AppError, AppResult};
 use crate::mail::{MailTransport, OutgoingEmail, SendError};
-use crate::store::{self, outbound::Due, outbound::Outcome};
+use crate::store::{self, outbound::Outcome};
 use rate::SendRate;
 
 /// What the delivery worker needs: the database, the clock, the settings and the bell that
@@ -147,12 +148,22 @@ struct Job {
     mass_communication_id: Option<i64>,
 }
 
-/// Claims, prepares, sends and records queued mail. Several may run on one database.
+/// Claims, prepares, sends and records queued mail. Several may run on one database. A
+/// clone shares everything with the original (the next batch is claimed on a task of its
+/// own, so its rendering runs beside the sending, on the other core).
+#[derive(Clone)]
 pub struct Worker {
     svc: Context,
     transport: Arc<dyn MailTransport>,
-    rate: SendRate,
-    id: String,
+    rate: Arc<SendRate>,
+    id: Arc<str>,
+    /// The next batch, claimed and prepared while the one before it was sending, so the
+    /// database work of one batch overlaps the sending of the other.
+    ahead: Arc<tokio::sync::Mutex<Vec<Job>>>,
+    /// Messages sent per communication and not yet counted toward its pause rule. Successes
+    /// never pause, so they are counted once per batch, or before this worker's next failure
+    /// of that communication (so "in a row" stays exact for one worker), not with every group.
+    uncounted: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
 }
 
 impl Worker {
@@ -161,8 +172,10 @@ impl Worker {
         Self {
             svc,
             transport,
-            rate,
-            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            rate: Arc::new(rate),
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()).into(),
+            ahead: Arc::default(),
+            uncounted: Arc::default(),
         }
     }
 
@@ -191,6 +204,7 @@ impl Worker {
                     _ = stop.changed() => {}
                 }
             }
+            self.release_ahead().await;
             tracing::info!(worker = %self.id, "delivery worker stopped");
         })
     }
@@ -213,7 +227,7 @@ impl Worker {
             // now (on PostgreSQL its claim skips past ours, and is not yet visible as held).
             // While delivery is paused, due rows wait for staff, not for another worker.
             let claimable = store::delivery_pause::get(&self.svc.db).await?.is_none()
-                && store::outbound::any_due(&self.svc.db, now).await?;
+                && store::outbound::due(&self.svc.db, now).await?.any();
             if !store::outbound::any_held(&self.svc.db, now).await? && !claimable {
                 return Ok(handled);
             }
@@ -258,14 +272,8 @@ impl Worker {
         by_rate.clamp(mail.send_concurrency as u64, 500)
     }
 
-    /// One claim-and-send round; returns how many rows it handled.
-    ///
-    /// `send_concurrency` slots each take the batch's next message in turn. Every step of a
-    /// slot is one write to the ledger, stored by one writer in group commits: the outcome of
-    /// the message the slot just sent together with the mark that it hands over the next. A
-    /// slot sends only once that write is stored, so at most `send_concurrency` messages are
-    /// ever sent but unrecorded (the most a crash can duplicate), and each message costs one
-    /// commit, not two.
+    /// One round: sends the batch in hand (claimed ahead in the round before, or claimed now)
+    /// while it claims and prepares the next. Returns how many rows it claimed.
     async fn round(&self) -> AppResult<usize> {
         // Communications whose deliveries all ended (some end without a send: all skipped,
         // or nothing left to retry) are recorded as finished here, never by a read.
@@ -273,15 +281,120 @@ impl Worker {
         // While the provider refuses the account, nothing is claimed: the messages wait
         // queued, unharmed, until staff resume delivery.
         if store::delivery_pause::get(&self.svc.db).await?.is_some() {
+            self.release_ahead().await;
             return Ok(0);
         }
-        let (jobs, n) = self.claim().await?;
+        let mut claimed = 0;
+        let ahead = std::mem::take(&mut *self.ahead.lock().await);
+        let (jobs, stopped) = if ahead.is_empty() {
+            let (jobs, n) = self.claim().await?;
+            claimed += n;
+            (jobs, Vec::new())
+        } else {
+            self.recheck(ahead).await?
+        };
+        if jobs.is_empty() && stopped.is_empty() {
+            return Ok(claimed);
+        }
         let mut communications: Vec<i64> = jobs
             .iter()
             .filter_map(|j| j.mass_communication_id)
+            .chain(stopped.iter().filter_map(|(_, m, _)| *m))
             .collect();
         communications.sort_unstable();
         communications.dedup();
+        let claimer = self.clone();
+        let next = tokio::spawn(async move { claimer.claim().await });
+        let (_, next) = tokio::join!(self.send(jobs, stopped), next);
+        // The batch just sent is recorded whatever became of the next one's claim.
+        let next = next.map_err(AppError::internal).and_then(|claim| {
+            let (jobs, n) = claim?;
+            claimed += n;
+            Ok(jobs)
+        });
+        // Once per round, not per group of outcomes: the round's last outcome is stored by
+        // now, and a check per group of outcomes cost about a tenth of the delivery rate
+        // (BENCHMARKS.md).
+        self.settle(Some(&communications)).await;
+        *self.ahead.lock().await = next?;
+        Ok(claimed)
+    }
+
+    /// A batch claimed ahead waited while the one before it was sent: its communications may
+    /// have paused themselves, or been cancelled, meanwhile. Returns the jobs still to send
+    /// and the outcomes of the others (back to the queue, or cancelled).
+    async fn recheck(&self, jobs: Vec<Job>) -> AppResult<(Vec<Job>, Vec<Recorded>)> {
+        let mut ids: Vec<i64> = jobs
+            .iter()
+            .filter_map(|j| j.mass_communication_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let statuses = store::mass::statuses(&self.svc.db, &ids).await?;
+        let mut send = Vec::with_capacity(jobs.len());
+        let mut stopped = Vec::new();
+        for job in jobs {
+            let status = job.mass_communication_id.and_then(|m| statuses.get(&m));
+            match status {
+                Some(MassStatus::Paused) => {
+                    stopped.push((job.id, job.mass_communication_id, self.held_back()))
+                }
+                Some(MassStatus::Cancelled) => {
+                    stopped.push((job.id, job.mass_communication_id, Outcome::Cancelled))
+                }
+                _ => send.push(job),
+            }
+        }
+        Ok((send, stopped))
+    }
+
+    /// Puts the batch claimed ahead back in the queue, unsent: delivery paused, or the worker
+    /// is stopping. (Had the process died instead, the rows would come back when their lease
+    /// ran out, not flagged as possible duplicates, since none was handed over.)
+    async fn release_ahead(&self) {
+        let jobs = std::mem::take(&mut *self.ahead.lock().await);
+        if jobs.is_empty() {
+            return;
+        }
+        let outcomes = jobs
+            .iter()
+            .map(|j| (j.id, j.mass_communication_id, self.held_back()))
+            .collect();
+        self.record(vec![Step {
+            outcomes,
+            hand_over: None,
+        }])
+        .await;
+    }
+
+    /// The outcome of a message that goes back to the queue unsent, due again at once.
+    fn held_back(&self) -> Outcome {
+        Outcome::Retry {
+            at: self.svc.clock.now(),
+            error: "delivery is paused".into(),
+            maybe_sent: false,
+        }
+    }
+
+    /// Sends a batch and records every outcome; `stopped` are outcomes already decided.
+    ///
+    /// `send_concurrency` slots each take the batch's next message in turn. Every step of a
+    /// slot is one write to the ledger, stored by one writer in group commits: the outcome of
+    /// the message the slot just sent together with the mark that it hands over the next. A
+    /// slot sends only once that write is stored, so at most `send_concurrency` messages are
+    /// ever sent but unrecorded (the most a crash can duplicate), and each message costs one
+    /// commit, not two.
+    async fn send(&self, jobs: Vec<Job>, stopped: Vec<Recorded>) {
+        if !stopped.is_empty() {
+            self.record(vec![Step {
+                outcomes: stopped,
+                hand_over: None,
+            }])
+            .await;
+        }
+        if jobs.is_empty() {
+            return;
+        }
         let concurrency = self.svc.config.mail.send_concurrency;
         let (step_tx, step_rx) = tokio::sync::mpsc::channel(concurrency);
         // What stops the rest of this round: the provider refusing the account (every message
@@ -307,13 +420,20 @@ impl Worker {
             }),
             self.heartbeat(done_rx),
         );
-        // Once per round, not per group of outcomes: the round's last outcome is stored by
-        // now, and a check per group of outcomes cost about a tenth of the delivery rate
-        // (BENCHMARKS.md).
-        if !communications.is_empty() {
-            self.settle(Some(&communications)).await;
+        self.count_successes().await;
+    }
+
+    /// Counts the successes not counted yet toward their communications' pause rule. A
+    /// failure is logged; the counts wait for the next try.
+    async fn count_successes(&self) {
+        let uncounted = std::mem::take(&mut *lock(&self.uncounted));
+        let rule = self.svc.config.mail.mass_pause;
+        for (mass, n) in uncounted {
+            if let Err(e) = store::mass::tally_successes(&self.svc.db, mass, n, &rule).await {
+                tracing::warn!(error = %e, mass_id = mass, "could not count delivered messages toward the pause rule");
+                *lock(&self.uncounted).entry(mass).or_default() += n;
+            }
         }
-        Ok(n)
     }
 
     /// One sending slot: takes messages from the round's queue until it is empty.
@@ -323,11 +443,7 @@ impl Worker {
         steps: &tokio::sync::mpsc::Sender<Waiting<Step>>,
         stops: &RoundStops,
     ) {
-        let held_back = || Outcome::Retry {
-            at: self.svc.clock.now(),
-            error: "delivery is paused".into(),
-            maybe_sent: false,
-        };
+        let held_back = || self.held_back();
         // Outcomes not stored yet; they go with the slot's next write.
         let mut outcomes: Vec<Recorded> = Vec::new();
         loop {
@@ -397,27 +513,38 @@ impl Worker {
     }
 
     /// Claims and prepares a batch; returns what to send and how many rows it claimed (rows
-    /// that ended at once, e.g. skipped, count as handled).
+    /// that ended at once, e.g. skipped, count as handled). The write lock is held twice,
+    /// briefly: to lease the rows, and to store their links once they are rendered.
     async fn claim(&self) -> AppResult<(Vec<Job>, usize)> {
         let svc = &self.svc;
         let now = svc.clock.now();
         let lease_until = now + svc.config.mail.lease;
         let limit = self.batch_size();
-        if !store::outbound::any_due(&svc.db, now).await? {
+        let due = store::outbound::due(&svc.db, now).await?;
+        if !due.any() {
             return Ok((Vec::new(), 0));
         }
         let txn = store::begin_write(&svc.db).await?;
         let mut rows = Vec::new();
-        for due in [Due::Abandoned, Due::System, Due::Any] {
+        for due in due.claims() {
             let room = limit.saturating_sub(rows.len() as u64);
             if room == 0 {
                 break;
             }
             rows.extend(store::outbound::claim(&txn, due, &self.id, lease_until, room, now).await?);
         }
+        txn.commit().await?;
+        if rows.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        // A crash from here until the links are stored leaves the rows leased, none handed
+        // over: they are claimed again when the lease ends, and not flagged as duplicates.
+        let drafts = compose::draft_all(svc, &rows).await?;
+        let txn = store::begin_write(&svc.db).await?;
+        let prepared = drafts.complete(svc, &txn).await?;
         let mut jobs = Vec::with_capacity(rows.len());
         let mut ended = Vec::new();
-        let prepared = compose::prepare_all(svc, &txn, &rows).await?;
+        let mut done = Vec::new();
         for (row, prepared) in rows.iter().zip(prepared) {
             if row.possible_duplicate {
                 tracing::warn!(
@@ -433,11 +560,13 @@ impl Worker {
                     mass_communication_id: row.mass_communication_id,
                 }),
                 Prepared::Done(outcome) => {
-                    store::outbound::finish(&txn, row.id, &self.id, &outcome, now).await?;
+                    done.push((row.id, outcome));
                     ended.extend(row.mass_communication_id);
                 }
             }
         }
+        let done: Vec<(i64, &Outcome)> = done.iter().map(|(id, o)| (*id, o)).collect();
+        store::outbound::record(&txn, &done, &[], &self.id, now).await?;
         txn.commit().await?;
         if !ended.is_empty() {
             ended.dedup();
@@ -524,7 +653,10 @@ impl Worker {
             match self.try_record(&group, &hand_over).await {
                 Ok((lost, paused)) => {
                     if lost > 0 {
-                        tracing::warn!(lost, "leases lost before outcomes were recorded");
+                        tracing::warn!(
+                            lost,
+                            "leases lost before outcomes were recorded: another worker took these messages over and records them itself"
+                        );
                     }
                     return paused;
                 }
@@ -538,42 +670,32 @@ impl Worker {
         Vec::new()
     }
 
-    /// Returns how many rows were no longer ours.
+    /// Stores the outcomes and hand-over marks in one statement, then counts each
+    /// communication's outcomes for the rule that pauses it. Returns how many rows were no
+    /// longer ours, and the communications that paused themselves.
     async fn try_record(
         &self,
         group: &[Recorded],
         hand_over: &[i64],
     ) -> AppResult<(usize, Vec<i64>)> {
         let now = self.svc.clock.now();
-        let txn = store::begin_write(&self.svc.db).await?;
-        let mut lost = 0;
-        // The common outcome, sent, in one statement for the whole group; the rest one by one.
-        let sent: Vec<(i64, &str)> = group
-            .iter()
-            .filter_map(|(id, _, o)| match o {
-                Outcome::Sent {
-                    provider_message_id,
-                } => Some((*id, provider_message_id.as_str())),
-                _ => None,
-            })
-            .collect();
-        let recorded_sent = store::outbound::finish_sent(&txn, &sent, &self.id, now).await?;
+        let outcomes: Vec<(i64, &Outcome)> = group.iter().map(|(id, _, o)| (*id, o)).collect();
+        let written =
+            store::outbound::record(&self.svc.db, &outcomes, hand_over, &self.id, now).await?;
+        let lost = (group.len() + hand_over.len()).saturating_sub(written as usize);
+        if lost > 0 {
+            // Another worker took rows over (this one stalled past their lease) and records
+            // them itself; which ones is not known here, so none of these is counted twice.
+            return Ok((lost, Vec::new()));
+        }
         // Each communication's sent (false) and failed (true) outcomes, in order, for the
         // rule that pauses a communication whose deliveries keep failing.
         let mut tallies: Vec<(i64, Vec<bool>)> = Vec::new();
-        for (id, mass, outcome) in group {
-            let ours = match outcome {
-                Outcome::Sent { .. } => recorded_sent.contains(id),
-                _ => store::outbound::finish(&txn, *id, &self.id, outcome, now).await?,
-            };
-            if !ours {
-                lost += 1;
-                continue;
-            }
+        for (_, mass, outcome) in group {
             let failed = match outcome {
                 Outcome::Sent { .. } => false,
                 Outcome::Failed { .. } => true,
-                Outcome::Retry { .. } | Outcome::Skipped { .. } => continue,
+                Outcome::Retry { .. } | Outcome::Skipped { .. } | Outcome::Cancelled => continue,
             };
             if let Some(mass) = mass {
                 match tallies.iter_mut().find(|(m, _)| m == mass) {
@@ -582,25 +704,18 @@ impl Worker {
                 }
             }
         }
-        let rule = self.svc.config.mail.mass_pause;
         let mut paused = Vec::new();
         for (mass, outcomes) in &tallies {
-            if let Some(reason) =
-                store::mass::tally_failures(&txn, *mass, outcomes, &rule, now).await?
-            {
-                let event = crate::domain::NewAuditEvent::new(
-                    crate::domain::AuditAction::MassCommunicationPaused,
-                    crate::domain::AuditActor::System,
-                    None,
-                )
-                .detail(serde_json::json!({ "massCommunicationId": mass, "reason": reason }));
-                store::audit::record(&txn, now, event).await?;
-                paused.push((*mass, reason));
+            // The outcomes are stored; a failure to count them for the pause rule is logged,
+            // not retried with them.
+            match self.tally(*mass, outcomes, now).await {
+                Ok(Some(reason)) => paused.push((*mass, reason)),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e.log_text(), mass_id = mass, "could not count failed deliveries toward the pause rule")
+                }
             }
         }
-        // The rows about to be handed to the provider, after the outcomes.
-        store::outbound::mark_handed_over(&txn, hand_over, &self.id, now).await?;
-        txn.commit().await?;
         for (mass, reason) in &paused {
             tracing::error!(
                 mass_id = mass,
@@ -609,5 +724,47 @@ impl Worker {
             );
         }
         Ok((lost, paused.into_iter().map(|(m, _)| m).collect()))
+    }
+
+    /// Counts a communication's new outcomes (`true` = failed) and returns why it paused
+    /// itself, if it just did. Successes alone never pause it and wait to be counted (see
+    /// `uncounted`); a group with failures is counted at once, in a transaction that also
+    /// audits the pause.
+    async fn tally(
+        &self,
+        mass: i64,
+        outcomes: &[bool],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Option<String>> {
+        if !outcomes.contains(&true) {
+            *lock(&self.uncounted).entry(mass).or_default() += outcomes.len();
+            return Ok(None);
+        }
+        // The successes before this failure count first, in the order they ended.
+        let before = lock(&self.uncounted).remove(&mass).unwrap_or(0);
+        let ordered: Vec<bool> = std::iter::repeat_n(false, before)
+            .chain(outcomes.iter().copied())
+            .collect();
+        let rule = self.svc.config.mail.mass_pause;
+        let counted = async {
+            let txn = store::begin_write(&self.svc.db).await?;
+            let paused = store::mass::tally_failures(&txn, mass, &ordered, &rule, now).await?;
+            if let Some(reason) = &paused {
+                let event = crate::domain::NewAuditEvent::new(
+                    crate::domain::AuditAction::MassCommunicationPaused,
+                    crate::domain::AuditActor::System,
+                    None,
+                )
+                .detail(serde_json::json!({ "massCommunicationId": mass, "reason": reason }));
+                store::audit::record(&txn, now, event).await?;
+            }
+            txn.commit().await?;
+            Ok::<_, AppError>(paused)
+        }
+        .await;
+        if counted.is_err() {
+            *lock(&self.uncounted).entry(mass).or_default() += before;
+        }
+        counted
     }
 }

@@ -23,6 +23,11 @@ const HEADROOM: f64 = 1.06;
 /// and leaves room for network jitter.
 const LATE: Duration = Duration::from_millis(5);
 
+/// A rate at or above this is no limit: it is far above any provider's quota and above what
+/// one database can record, so the shared timeline is not consulted at all (at such rates
+/// it would be a write every few milliseconds, and every sender would queue behind it).
+pub const UNLIMITED: f64 = 1_000_000.0;
+
 /// A block lasts about this long: long enough that reserving costs little, short enough
 /// that a process going idle strands only a moment of the shared rate.
 const BLOCK: Duration = Duration::from_millis(250);
@@ -67,6 +72,8 @@ enum Timeline {
     /// This process alone (unit tests).
     #[cfg(test)]
     Local { next: Option<Instant> },
+    /// No limit (`UNLIMITED`).
+    Unlimited,
 }
 
 /// The slots reserved and not yet spent.
@@ -78,6 +85,8 @@ struct Block {
 }
 
 pub struct SendRate {
+    /// `UNLIMITED` or more: every send may go at once.
+    unlimited: bool,
     interval: Duration,
     /// Slots reserved at once.
     per_block: u32,
@@ -87,19 +96,22 @@ pub struct SendRate {
 impl SendRate {
     /// The limit for everything sent through `db`.
     pub fn shared(max_per_second: f64, db: store::Db) -> Self {
-        Self::new(
-            max_per_second,
+        let timeline = if max_per_second >= UNLIMITED {
+            Timeline::Unlimited
+        } else {
             Timeline::Shared {
                 db,
                 clock: DbClock::default(),
-            },
-        )
+            }
+        };
+        Self::new(max_per_second, timeline)
     }
 
     fn new(max_per_second: f64, timeline: Timeline) -> Self {
         let interval = Duration::from_secs_f64(HEADROOM / max_per_second.max(1e-6));
         let per_block = (BLOCK.as_secs_f64() / interval.as_secs_f64()).clamp(1.0, 1000.0) as u32;
         Self {
+            unlimited: matches!(timeline, Timeline::Unlimited),
             interval,
             per_block,
             block: Mutex::new(Block {
@@ -113,6 +125,9 @@ impl SendRate {
     /// Waits for the next slot and takes it. Holding the lock while waiting keeps this
     /// process's senders in order.
     pub async fn acquire(&self) -> crate::error::AppResult<()> {
+        if self.unlimited {
+            return Ok(());
+        }
         let mut block = self.block.lock().await;
         // A slot may be spent a little late (the process was busy), never long after its
         // time: slots left over from a moment of idling or of falling behind would bunch
@@ -158,6 +173,7 @@ impl SendRate {
                 *next = Some(first + self.interval * self.per_block);
                 Ok(first)
             }
+            Timeline::Unlimited => Ok(Instant::now()),
         }
     }
 }
@@ -192,6 +208,16 @@ mod tests {
         // And it is not slower than it must be: 23 sends at 5/s, evenly spaced with the
         // headroom, need 22 intervals of 0.212 s.
         assert!(times[22] <= Duration::from_millis(4_670), "{:?}", times[22]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_beyond_any_quota_is_no_limit() {
+        let rate = SendRate::new(UNLIMITED, Timeline::Unlimited);
+        let start = Instant::now();
+        for _ in 0..10_000 {
+            rate.acquire().await.unwrap();
+        }
+        assert_eq!(Instant::now(), start);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,6 +1,8 @@
 //! Mass communications and their per-recipient delivery rows (`outbound_emails` with a
 //! `mass_communication_id`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -215,6 +217,34 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<MassCommun
         .transpose()
 }
 
+/// The stored status of each of these communications (a missing one is left out).
+pub async fn statuses(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, MassStatus>, DbErr> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT id, status FROM mass_communications WHERE id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(*id);
+    }
+    sql.push(")");
+    for row in db.query_all_raw(sql.build()).await? {
+        let status: String = row.try_get("", "status")?;
+        out.insert(
+            row.try_get("", "id")?,
+            stored("mass_communications.status", &status)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Applies a status move if the communication is in one of the statuses it starts from
 /// (so two clicks cannot both send it). Returns whether it moved.
 pub async fn transition(
@@ -268,6 +298,10 @@ pub async fn tally_failures(
     now: DateTime<Utc>,
 ) -> Result<Option<String>, DbErr> {
     use sea_orm::sea_query::Expr;
+    if !outcomes.contains(&true) {
+        tally_successes(db, id, outcomes.len(), rule).await?;
+        return Ok(None);
+    }
     let Some(m) = mass_communication::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
@@ -313,6 +347,37 @@ pub async fn tally_failures(
         .exec(db)
         .await?;
     Ok(reason.filter(|_| pausing))
+}
+
+/// Counts `n` successes, as `FailureTally::count` does, without reading the row first: they
+/// fill the rule's window and end any streak, and can never pause. Once the window is full
+/// and no streak runs the statement matches nothing, so it writes nothing (and on
+/// PostgreSQL takes no row lock that another process's worker would wait for).
+pub async fn tally_successes(
+    db: &impl ConnectionTrait,
+    id: i64,
+    n: usize,
+    rule: &MassPauseRule,
+) -> Result<(), DbErr> {
+    let window = i64::from(rule.window);
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE mass_communications SET failure_streak = 0, outcomes_seen = CASE WHEN outcomes_seen >= ")
+        .param(window)
+        .push(" THEN outcomes_seen WHEN outcomes_seen + ")
+        .param(n as i64)
+        .push(" > ")
+        .param(window)
+        .push(" THEN ")
+        .param(window)
+        .push(" ELSE outcomes_seen + ")
+        .param(n as i64)
+        .push(" END WHERE id = ")
+        .param(id)
+        .push(" AND (outcomes_seen < ")
+        .param(window)
+        .push(" OR failure_streak <> 0)");
+    db.execute_raw(sql.build()).await?;
+    Ok(())
 }
 
 /// The communications still queued or sending (of `only`, when given): the ones a finish

@@ -211,22 +211,65 @@ pub struct Claimed {
     pub mass_communication_id: Option<i64>,
 }
 
-/// Whether any row is due or abandoned: a read, so an idle worker's poll takes no write
-/// lock (on SQLite a claim transaction would block every request's write while it runs).
-pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
+/// Which kinds of rows are due now: a read, so an idle worker's poll takes no write lock
+/// (on SQLite a claim transaction would block every request's write while it runs), and a
+/// claim runs only the statements that find something.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueNow {
+    /// Rows whose worker's lease ran out.
+    pub abandoned: bool,
+    /// Single messages (resets, notices).
+    pub system: bool,
+    /// Any queued row, mass copies included.
+    pub queued: bool,
+}
+
+impl DueNow {
+    /// Whether anything is due at all.
+    pub fn any(self) -> bool {
+        self.abandoned || self.queued
+    }
+
+    /// The claims worth running, in the order they go.
+    pub fn claims(self) -> impl Iterator<Item = Due> {
+        [
+            (self.abandoned, Due::Abandoned),
+            (self.system, Due::System),
+            (self.queued, Due::Any),
+        ]
+        .into_iter()
+        .filter_map(|(due, claim)| due.then_some(claim))
+    }
+}
+
+/// What is due now, with one statement.
+pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<DueNow, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT 1 AS due FROM outbound_emails WHERE ((status = ")
-        .param(DeliveryStatus::Queued.as_db())
-        .push(" AND next_attempt_at <= ")
-        .param(now)
-        .push(") OR (status = ")
+    sql.push("SELECT EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
         .param(DeliveryStatus::Sending.as_db())
         .push(" AND lease_until < ")
         .param(now)
-        .push(")) AND ");
+        .push(" AND ");
     not_paused(&mut sql);
-    sql.push(" LIMIT 1");
-    Ok(db.query_one_raw(sql.build()).await?.is_some())
+    sql.push(") AS abandoned, EXISTS (SELECT 1 FROM outbound_emails WHERE mass_communication_id IS NULL AND status = ")
+        .param(DeliveryStatus::Queued.as_db())
+        .push(" AND next_attempt_at <= ")
+        .param(now)
+        .push(") AS system, EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
+        .param(DeliveryStatus::Queued.as_db())
+        .push(" AND next_attempt_at <= ")
+        .param(now)
+        .push(" AND ");
+    not_paused(&mut sql);
+    sql.push(") AS queued");
+    let Some(row) = db.query_one_raw(sql.build()).await? else {
+        return Ok(DueNow::default());
+    };
+    Ok(DueNow {
+        abandoned: row.try_get("", "abandoned")?,
+        system: row.try_get("", "system")?,
+        queued: row.try_get("", "queued")?,
+    })
 }
 
 /// Rows of a communication that paused itself wait where they are.
@@ -327,34 +370,6 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Marks held rows as being handed to the provider now. Rows no longer held by `worker` are
-/// left alone.
-pub async fn mark_handed_over(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-    worker: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("UPDATE outbound_emails SET handed_over_at = ")
-        .param(now)
-        .push(" WHERE leased_by = ")
-        .param(worker)
-        .push(" AND id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(*id);
-    }
-    sql.push(")");
-    db.execute_raw(sql.build()).await?;
-    Ok(())
-}
-
 /// Extends the lease of every row `worker` still holds to `lease_until`: the heartbeat of a
 /// live worker, so a slow send never loses its row while a dead worker's rows are free again
 /// within one lease. Returns how many rows it renewed.
@@ -392,108 +407,166 @@ pub enum Outcome {
     Skipped {
         reason: SkipReason,
     },
+    /// Its communication was cancelled after the row was claimed: it never goes out.
+    Cancelled,
 }
 
-/// Records what happened to a row this worker holds. `false` when the lease was lost (another
-/// worker took the row over), in which case nothing is written.
-pub async fn finish(
+/// Records, in one statement, what happened to rows this worker holds and which of its rows
+/// are being handed to the provider now (`hand_over`; their mark is cleared again when their
+/// outcome is recorded). Returns how many rows it wrote: a row that was no longer this
+/// worker's (another worker took it over) is left as it is and not counted.
+///
+/// One statement rather than one per row, since the delivery worker records every group of
+/// outcomes this way and each statement is a round trip. It returns a count, not the rows:
+/// on SQLite each returned row is a message between threads.
+pub async fn record(
     db: &impl ConnectionTrait,
-    id: i64,
-    worker: &str,
-    outcome: &Outcome,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "UPDATE outbound_emails SET lease_until = NULL, leased_by = NULL, handed_over_at = NULL, status = ",
-    );
-    match outcome {
-        Outcome::Sent {
-            provider_message_id,
-        } => {
-            sql.param(DeliveryStatus::Sent.as_db())
-                .push(", provider_message_id = ")
-                .param(provider_message_id.as_str())
-                .push(", sent_at = ")
-                .param(now)
-                .push(", last_error = NULL");
-        }
-        Outcome::Retry {
-            at,
-            error,
-            maybe_sent,
-        } => {
-            sql.param(DeliveryStatus::Queued.as_db())
-                .push(", next_attempt_at = ")
-                .param(*at)
-                .push(", last_error = ")
-                .param(error.as_str());
-            if *maybe_sent {
-                sql.push(", possible_duplicate = ").param(true);
-            }
-        }
-        Outcome::Failed { error } => {
-            sql.param(DeliveryStatus::Failed.as_db())
-                .push(", last_error = ")
-                .param(error.as_str());
-        }
-        Outcome::Skipped { reason } => {
-            sql.param(DeliveryStatus::Skipped.as_db())
-                .push(", skip_reason = ")
-                .param(reason.as_db());
-        }
-    }
-    sql.push(" WHERE id = ")
-        .param(id)
-        .push(" AND status = ")
-        .param(DeliveryStatus::Sending.as_db())
-        .push(" AND leased_by = ")
-        .param(worker);
-    Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
-}
-
-/// Records rows this worker holds as sent, in one statement: `(row, provider message ID)`.
-/// Returns the rows it recorded; a row missing from it was no longer this worker's.
-pub async fn finish_sent(
-    db: &impl ConnectionTrait,
-    sent: &[(i64, &str)],
+    outcomes: &[(i64, &Outcome)],
+    hand_over: &[i64],
     worker: &str,
     now: DateTime<Utc>,
-) -> Result<std::collections::HashSet<i64>, DbErr> {
-    let mut recorded = std::collections::HashSet::with_capacity(sent.len());
-    // Three parameters a row; well within both databases' limits per statement.
-    for chunk in sent.chunks(300) {
+) -> Result<u64, DbErr> {
+    let mut written = 0;
+    // At most a dozen parameters a row, so both databases' limits per statement are far off;
+    // a worker's group (one row per sending slot) fits in one.
+    let outcome_chunks: Vec<_> = outcomes.chunks(128).collect();
+    let hand_over_chunks: Vec<_> = hand_over.chunks(512).collect();
+    for i in 0..outcome_chunks.len().max(hand_over_chunks.len()) {
+        let outcomes = padded(outcome_chunks.get(i).copied().unwrap_or_default());
+        let hand_over = padded(hand_over_chunks.get(i).copied().unwrap_or_default());
         let mut sql = Sql::new(db.get_database_backend());
-        sql.push(
-            "UPDATE outbound_emails SET lease_until = NULL, leased_by = NULL, handed_over_at = NULL, last_error = NULL, status = ",
-        )
-        .param(DeliveryStatus::Sent.as_db())
-        .push(", sent_at = ")
-        .param(now)
-        .push(", provider_message_id = CASE id");
-        for (id, message_id) in chunk {
-            sql.push(" WHEN ")
-                .param(*id)
-                .push(" THEN ")
-                .param(*message_id);
+        sql.push("UPDATE outbound_emails ");
+        if sql.backend() == DatabaseBackend::Sqlite {
+            // Rows by their IDs. Without statistics SQLite would rather walk every row in
+            // SENDING through the status index, once per group of outcomes.
+            sql.push("NOT INDEXED ");
         }
-        sql.push(" END WHERE status = ")
+        sql.push("SET handed_over_at = ");
+        if hand_over.is_empty() {
+            sql.push("NULL");
+        } else {
+            sql.push("CASE WHEN id IN (");
+            ids(&mut sql, hand_over.iter().copied());
+            sql.push(") THEN ").param(now).push(" ELSE NULL END");
+        }
+        if !outcomes.is_empty() {
+            set_outcomes(&mut sql, &outcomes, now);
+        }
+        sql.push(" WHERE status = ")
             .param(DeliveryStatus::Sending.as_db())
             .push(" AND leased_by = ")
             .param(worker)
             .push(" AND id IN (");
-        for (i, (id, _)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(*id);
-        }
-        sql.push(") RETURNING id");
-        for row in db.query_all_raw(sql.build()).await? {
-            recorded.insert(row.try_get::<i64>("", "id")?);
-        }
+        ids(
+            &mut sql,
+            outcomes
+                .iter()
+                .map(|(id, _)| *id)
+                .chain(hand_over.iter().copied()),
+        );
+        sql.push(")");
+        written += db.execute_raw(sql.build()).await?.rows_affected();
     }
-    Ok(recorded)
+    Ok(written)
+}
+
+/// The items, the last repeated up to a power of two: statements over lists of a few sizes
+/// only are prepared once each and then reused (a repeated ID changes nothing).
+fn padded<T: Clone>(items: &[T]) -> std::borrow::Cow<'_, [T]> {
+    let Some(last) = items.last() else {
+        return items.into();
+    };
+    let size = items.len().next_power_of_two();
+    if size == items.len() {
+        return items.into();
+    }
+    let mut out = items.to_vec();
+    out.resize(size, last.clone());
+    out.into()
+}
+
+/// `, column = CASE id WHEN … END` for each column the outcomes set. A row with an outcome
+/// leaves its lease; a column an outcome does not set keeps its value.
+fn set_outcomes(sql: &mut Sql, outcomes: &[(i64, &Outcome)], now: DateTime<Utc>) {
+    sql.push(", lease_until = CASE WHEN id IN (");
+    ids(sql, outcomes.iter().map(|(id, _)| *id));
+    sql.push(") THEN NULL ELSE lease_until END, leased_by = CASE WHEN id IN (");
+    ids(sql, outcomes.iter().map(|(id, _)| *id));
+    sql.push(") THEN NULL ELSE leased_by END");
+    case(sql, "status", outcomes, |o| {
+        Some(
+            match o {
+                Outcome::Sent { .. } => DeliveryStatus::Sent,
+                Outcome::Retry { .. } => DeliveryStatus::Queued,
+                Outcome::Failed { .. } => DeliveryStatus::Failed,
+                Outcome::Skipped { .. } => DeliveryStatus::Skipped,
+                Outcome::Cancelled => DeliveryStatus::Cancelled,
+            }
+            .as_db()
+            .into(),
+        )
+    });
+    case(sql, "provider_message_id", outcomes, |o| match o {
+        Outcome::Sent {
+            provider_message_id,
+        } => Some(provider_message_id.as_str().into()),
+        _ => None,
+    });
+    case(sql, "sent_at", outcomes, |o| match o {
+        Outcome::Sent { .. } => Some(now.into()),
+        _ => None,
+    });
+    case(sql, "last_error", outcomes, |o| match o {
+        Outcome::Sent { .. } => Some(Option::<String>::None.into()),
+        Outcome::Retry { error, .. } | Outcome::Failed { error } => Some(error.as_str().into()),
+        Outcome::Skipped { .. } | Outcome::Cancelled => None,
+    });
+    case(sql, "next_attempt_at", outcomes, |o| match o {
+        Outcome::Retry { at, .. } => Some((*at).into()),
+        _ => None,
+    });
+    case(sql, "possible_duplicate", outcomes, |o| match o {
+        Outcome::Retry {
+            maybe_sent: true, ..
+        } => Some(true.into()),
+        _ => None,
+    });
+    case(sql, "skip_reason", outcomes, |o| match o {
+        Outcome::Skipped { reason } => Some(reason.as_db().into()),
+        _ => None,
+    });
+}
+
+/// `, column = CASE id WHEN row THEN value … ELSE column END` over the outcomes that set
+/// `column` (`value` gives `None` for the others); nothing when none does.
+fn case(
+    sql: &mut Sql,
+    column: &str,
+    outcomes: &[(i64, &Outcome)],
+    value: impl Fn(&Outcome) -> Option<sea_orm::Value>,
+) {
+    let mut any = false;
+    for (id, outcome) in outcomes {
+        let Some(v) = value(outcome) else { continue };
+        if !any {
+            sql.push(", ").push(column).push(" = CASE id");
+            any = true;
+        }
+        sql.push(" WHEN ").param(*id).push(" THEN ").param(v);
+    }
+    if any {
+        sql.push(" ELSE ").push(column).push(" END");
+    }
+}
+
+/// A comma-separated list of row IDs, as parameters.
+fn ids(sql: &mut Sql, ids: impl Iterator<Item = i64>) {
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(id);
+    }
 }
 
 /// Whether any worker holds a row under a lease that has not run out.

@@ -890,7 +890,7 @@ async fn crash_flags(backend: Backend) {
         .unwrap();
     assert_eq!(held.len(), 5);
     let handed = [held[0].id, held[1].id];
-    outbound::mark_handed_over(db, &handed, "dead", now)
+    outbound::record(db, &[], &handed, "dead", now)
         .await
         .unwrap();
     // Another worker takes the rows over when the lease has run out.

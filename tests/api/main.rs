@@ -8,6 +8,7 @@ mod support;
 mod attacks;
 mod browser;
 mod campaigns;
+mod claim_ahead;
 mod clients;
 mod console;
 mod console_api;
