@@ -1,20 +1,26 @@
 //! Mass-communication benchmarks behind BENCHMARKS.md. Run with:
 //!
 //!     cargo run --release --example bench_mass -- [--recipients N] [--rate R] [--moto PATH]
-//!         [--filter JSON]
+//!         [--filter JSON] [--concurrency N] [--postgres-url
+//!         postgres://postgres@127.0.0.1:5432/postgres [--postgres-only]]
 //!
 //! 1. Queue N recipients (default 100,000): the time `sendMassCommunication` takes to resolve
 //!    them and write one delivery row each (SQLite, GraphQL over HTTP). `--filter` replaces the
 //!    recipient filter (default `{"kind":"INDIVIDUAL"}`), e.g. with the campaign filters
 //!    `{"kind":"INDIVIDUAL","hasPassword":false,"signedIn":false,"memberStatuses":["ACTIVE"]}`.
 //!    Then a reminder to the same N, chosen by `fromCommunication` (links still UNUSED).
-//! 2. Delivery rate into a no-op transport with no rate limit (SQLite), and the process's
+//! 2. Delivery rate into a no-op transport with no rate limit and `--concurrency` sends in
+//!    flight (MEMBERKEY_SEND_CONCURRENCY, default 32) on SQLite, and the process's
 //!    peak RSS (VmHWM) after the send. Meanwhile a staff client sends a cheap query
 //!    (`{ viewer { username } }`) every 10 ms: its p99 while sending against its p99 idle.
 //! 3. With MEMBERKEY_MAX_SEND_RATE = R (default 200): the rate achieved over R × 15 messages
 //!    and the most sends seen in any one-second window.
 //! 4. With `--moto PATH` (moto_server): the delivery rate into the SES v2 emulator for 2,000
 //!    recipients.
+//! 5. With `--postgres-url` (a server where it may create databases): N recipients delivered
+//!    into a no-op transport on PostgreSQL by one process and then by two (this program
+//!    again, with `--deliver`), each time on a fresh database; runs first, and alone with
+//!    `--postgres-only`.
 
 mod common;
 
@@ -47,6 +53,13 @@ struct Noop {
     times: Mutex<Vec<Instant>>,
 }
 
+impl Noop {
+    /// How many messages it has been handed.
+    fn handed(&self) -> usize {
+        self.times.lock().unwrap().len()
+    }
+}
+
 #[async_trait::async_trait]
 impl MailTransport for Noop {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
@@ -74,12 +87,25 @@ struct Bench {
 }
 
 async fn start(mail: MailSettings, transport: Arc<dyn MailTransport>, recipients: usize) -> Bench {
+    start_on(None, mail, transport, recipients).await
+}
+
+/// As `start`, on `database` instead of a fresh SQLite file when it is given.
+async fn start_on(
+    database: Option<&str>,
+    mail: MailSettings,
+    transport: Arc<dyn MailTransport>,
+    recipients: usize,
+) -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         public_url: "https://members.example.org".into(),
         mail,
         ..common::config(dir.path())
     };
+    if let Some(url) = database {
+        config.database_url = url.to_owned();
+    }
     let app = App::build_with(config, Arc::new(SystemClock), Some(transport))
         .await
         .unwrap();
@@ -143,15 +169,31 @@ impl Bench {
         (id, t.elapsed())
     }
 
-    /// Waits until nothing is pending; returns the time since `from` and the counts.
-    async fn finish(&self, id: &str, from: Instant) -> (Duration, Value) {
+    /// Waits until nothing is pending; returns the time since `from` and the counts. With a
+    /// no-op transport the counts are read as often as the staff console's progress
+    /// subscription reads them (every 500 ms) while messages are still being handed over, and
+    /// every 10 ms once all `expect` have been, for the last outcomes to be recorded: reading
+    /// the counts of 100,000 deliveries takes about 15 ms, and reading them ten times a
+    /// second measured the reader as much as the sender.
+    async fn finish(
+        &self,
+        id: &str,
+        from: Instant,
+        noop: Option<(&Noop, usize)>,
+    ) -> (Duration, Value) {
+        let mut read_at = Instant::now();
         loop {
-            let v = common::gql(&self.client, &self.url, Some(&self.token), "query($id: ID!) { massCommunication(id: $id) { counts { total pending sent failed } } }", json!({ "id": id })).await;
-            let c = v["data"]["massCommunication"]["counts"].clone();
-            if c["pending"] == 0 {
-                return (from.elapsed(), c);
+            let handed_all = noop.is_none_or(|(t, expect)| t.handed() >= expect);
+            if handed_all || read_at.elapsed() >= Duration::from_millis(500) {
+                read_at = Instant::now();
+                let v = common::gql(&self.client, &self.url, Some(&self.token), "query($id: ID!) { massCommunication(id: $id) { counts { total pending sent failed } } }", json!({ "id": id })).await;
+                let c = v["data"]["massCommunication"]["counts"].clone();
+                if c["pending"] == 0 {
+                    return (from.elapsed(), c);
+                }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let pause = if noop.is_some() { 10 } else { 100 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     }
 }
@@ -204,11 +246,124 @@ fn max_in_any_second(times: &[Instant]) -> usize {
 fn main() {
     // As the memberkey binary does, before any thread starts.
     memberkey::app::tune_allocator();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .unwrap()
-        .block_on(run());
+        .unwrap();
+    let deliver: String = arg("--deliver", String::new());
+    if deliver.is_empty() {
+        runtime.block_on(run());
+    } else {
+        runtime.block_on(deliver_until_stdin_closes(&deliver));
+    }
+}
+
+/// Delivery settings of the no-op runs: no rate limit, `--concurrency` messages in flight
+/// (default 32).
+fn unlimited() -> MailSettings {
+    MailSettings {
+        max_send_rate: 1e9,
+        send_concurrency: arg("--concurrency", 32),
+        ..MailSettings::default()
+    }
+}
+
+/// A delivering process of the PostgreSQL runs (`--deliver URL`): an app on that database
+/// whose delivery worker sends into a no-op transport. It says `ready` on standard output once
+/// it runs, and stops when its standard input closes.
+async fn deliver_until_stdin_closes(database: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url: database.to_owned(),
+        public_url: "https://members.example.org".into(),
+        mail: MailSettings {
+            // Another process queues the mail, so no bell rings here: look often.
+            poll: Duration::from_millis(20),
+            ..unlimited()
+        },
+        ..common::config(dir.path())
+    };
+    let app = App::build_with(
+        config,
+        Arc::new(SystemClock),
+        Some(Arc::new(Noop::default())),
+    )
+    .await
+    .unwrap()
+    .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+    .await
+    .unwrap();
+    println!("ready");
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut rest)
+    })
+    .await;
+    app.shutdown().await;
+}
+
+/// Part 5: delivery on PostgreSQL by one process and by two, each time into a fresh database
+/// of `n` recipients. The delivering processes are this program again (`--deliver`); this
+/// one only queues the communication and reads its counts, as staff would.
+async fn postgres(base: &str, n: usize, filter: &Value) {
+    use sea_orm::ConnectionTrait;
+    let mut rates = Vec::new();
+    for processes in [1usize, 2] {
+        let name = format!("mk_bench_mass_{}_{processes}", std::process::id());
+        let admin = sea_orm::Database::connect(base).await.unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        let url = match base.rfind('/') {
+            Some(at) if at > "postgres://".len() => format!("{}/{name}", &base[..at]),
+            _ => format!("{base}/{name}"),
+        };
+        let api_only = MailSettings {
+            worker: false,
+            ..unlimited()
+        };
+        let b = start_on(Some(&url), api_only, Arc::new(Noop::default()), n).await;
+        let mut children = Vec::new();
+        for _ in 0..processes {
+            let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--deliver", &url])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            while lines.next_line().await.unwrap().as_deref() != Some("ready") {}
+            children.push(child);
+        }
+        let (id, _) = b.send(filter).await;
+        let (took, counts) = b.finish(&id, Instant::now(), None).await;
+        let rate = n as f64 / took.as_secs_f64();
+        println!(
+            "Delivery into a no-op transport, PostgreSQL, {processes} process(es): {n} in {:.2} s = {rate:.0}/s (counts {counts})",
+            took.as_secs_f64()
+        );
+        rates.push(rate);
+        for mut child in children {
+            drop(child.stdin.take());
+            let _ = child.wait().await;
+        }
+        b.app.shutdown().await;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+    println!(
+        "PostgreSQL: two processes deliver {:.2}x what one does",
+        rates[1] / rates[0]
+    );
 }
 
 async fn run() {
@@ -219,14 +374,17 @@ async fn run() {
         serde_json::from_str(&arg("--filter", r#"{"kind":"INDIVIDUAL"}"#.to_owned()))
             .expect("--filter is a RecipientFilterInput as JSON");
 
+    let postgres_url: String = arg("--postgres-url", String::new());
+    if !postgres_url.is_empty() {
+        postgres(&postgres_url, n, &filter).await;
+        if std::env::args().any(|a| a == "--postgres-only") {
+            return;
+        }
+    }
+
     // 1 and 2: queue N, deliver into a no-op transport without a rate limit.
     let noop = Arc::new(Noop::default());
-    let unlimited = MailSettings {
-        max_send_rate: 1e9,
-        send_concurrency: 32,
-        ..MailSettings::default()
-    };
-    let b = start(unlimited, noop.clone(), n).await;
+    let b = start(unlimited(), noop.clone(), n).await;
     let rss_before = peak_rss_mib();
     let never = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let idle =
@@ -241,7 +399,7 @@ async fn run() {
         stop.clone(),
         usize::MAX,
     ));
-    let (took, counts) = b.finish(&id, from).await;
+    let (took, counts) = b.finish(&id, from, Some((&noop, n))).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let busy = busy.await.unwrap();
     println!(
@@ -284,7 +442,7 @@ async fn run() {
     };
     let b = start(limited, noop.clone(), m).await;
     let (id, _) = b.send(&filter).await;
-    let (took, _) = b.finish(&id, Instant::now()).await;
+    let (took, _) = b.finish(&id, Instant::now(), Some((&noop, m))).await;
     let times = noop.times.lock().unwrap().clone();
     let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
     println!(
@@ -345,7 +503,7 @@ async fn run() {
         let k = 2_000;
         let b = start(settings, ses, k).await;
         let (id, _) = b.send(&filter).await;
-        let (took, counts) = b.finish(&id, Instant::now()).await;
+        let (took, counts) = b.finish(&id, Instant::now(), None).await;
         println!(
             "Delivery into the SES v2 emulator (moto): {k} in {:.2} s = {:.0}/s (counts {counts})",
             took.as_secs_f64(),
