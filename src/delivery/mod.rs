@@ -78,8 +78,16 @@ async fn write_in_groups<T, F: Future<Output = ()>>(
 ) {
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            group.push(more);
+        // One yield lets slots that are already awake hand in their outcomes too; without
+        // it a group holds about half the slots, and each group costs the writer a commit.
+        loop {
+            while let Ok(more) = rx.try_recv() {
+                group.push(more);
+            }
+            tokio::task::yield_now().await;
+            if rx.is_empty() {
+                break;
+            }
         }
         let (items, waiters): (Vec<T>, Vec<_>) = group.into_iter().unzip();
         write(items).await;
