@@ -73,23 +73,52 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
             .to_owned();
-        Some(Browser {
+        let browser = Browser {
             base,
             session,
             http,
             _driver: child,
             _profile: profile,
-        })
+        };
+        // A click often changes the screen in a later task (a hash change, a GraphQL answer),
+        // so finding the next element waits for it, as a person would, instead of racing it.
+        browser
+            .call(
+                reqwest::Method::POST,
+                "/timeouts",
+                json!({ "implicit": 10_000 }),
+            )
+            .await;
+        Some(browser)
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+    /// One WebDriver command; its `value`, or the WebDriver error as `Err`.
+    async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut req = self.http.request(method, url);
         if !body.is_null() {
             req = req.json(&body);
         }
         let resp: Value = req.send().await.unwrap().json().await.unwrap();
-        resp["value"].clone()
+        let value = resp["value"].clone();
+        if value.get("error").is_some() {
+            Err(value)
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// One WebDriver command that must succeed: a refused click or a script that throws
+    /// fails the test where it happened, not at a later timeout.
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.try_call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {} {}", e["error"], e["message"]))
     }
 
     pub async fn goto(&self, url: &str) {
@@ -107,9 +136,18 @@ impl Browser {
     }
 
     /// Waits until `script` returns something truthy, and returns it.
+    /// Runs `script` until it returns something truthy; a script that throws (say, on an
+    /// element not drawn yet) has not succeeded yet.
     pub async fn until(&self, script: &str) -> Value {
         for _ in 0..200 {
-            let v = self.js(script).await;
+            let v = self
+                .try_call(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    json!({ "script": script, "args": [] }),
+                )
+                .await
+                .unwrap_or(Value::Null);
             if !(v.is_null() || v == false || v == "") {
                 return v;
             }
