@@ -135,9 +135,8 @@ impl Browser {
         .await
     }
 
-    /// Waits until `script` returns something truthy, and returns it.
-    /// Runs `script` until it returns something truthy; a script that throws (say, on an
-    /// element not drawn yet) has not succeeded yet.
+    /// Runs `script` until it returns something truthy, and returns that; a script that
+    /// throws (say, on an element not drawn yet) has not succeeded yet.
     pub async fn until(&self, script: &str) -> Value {
         for _ in 0..200 {
             let v = self
