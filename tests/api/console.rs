@@ -690,7 +690,7 @@ async fn the_other_screens(backend: Backend) {
         .await;
     browser.click("#save-profile").await;
     browser
-        // The profile screen may draw twice (save, then reload); wait for the settled one.
+        // The new person's screen, drawn once its profile has loaded.
         .until("const a = document.querySelector('.facts a'); return document.querySelector('h1').textContent.includes('Ida Lind') && a && a.textContent === 'Harbour Logistics'")
         .await;
     assert_eq!(
