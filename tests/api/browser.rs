@@ -155,14 +155,16 @@ impl Browser {
         panic!("timed out waiting for: {script}");
     }
 
+    /// The WebDriver id of the element `css` names, waiting up to 10 s for it to be drawn.
     pub async fn element(&self, css: &str) -> String {
         let v = self
-            .call(
+            .try_call(
                 reqwest::Method::POST,
                 "/element",
                 json!({ "using": "css selector", "value": css }),
             )
-            .await;
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {}", e["message"]));
         v.as_object()
             .and_then(|o| o.values().next())
             .and_then(|id| id.as_str())
