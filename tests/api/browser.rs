@@ -126,8 +126,16 @@ impl Browser {
             .await;
     }
 
+    /// Runs `script` in the page and returns what it returns; a script that throws fails.
     pub async fn js(&self, script: &str) -> Value {
-        self.call(
+        self.try_js(script)
+            .await
+            .unwrap_or_else(|e| panic!("script {script:?} threw: {}", e["message"]))
+    }
+
+    /// Runs `script` in the page: what it returns, or the WebDriver error when it throws.
+    async fn try_js(&self, script: &str) -> Result<Value, Value> {
+        self.try_call(
             reqwest::Method::POST,
             "/execute/sync",
             json!({ "script": script, "args": [] }),
@@ -139,14 +147,7 @@ impl Browser {
     /// throws (say, on an element not drawn yet) has not succeeded yet.
     pub async fn until(&self, script: &str) -> Value {
         for _ in 0..200 {
-            let v = self
-                .try_call(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    json!({ "script": script, "args": [] }),
-                )
-                .await
-                .unwrap_or(Value::Null);
+            let v = self.try_js(script).await.unwrap_or(Value::Null);
             if !(v.is_null() || v == false || v == "") {
                 return v;
             }
