@@ -6,11 +6,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+use super::foreign_hashes::{self, HashLimits};
 use crate::config::Argon2Settings;
 use crate::domain::Password;
 use crate::error::{AppError, AppResult};
@@ -32,6 +32,8 @@ struct Inner {
     dummy_hash: String,
     evaluations: AtomicU64,
     pool: super::hash_pool::HashPool,
+    /// What a stored hash may cost before it is refused unverified.
+    limits: HashLimits,
 }
 
 impl PasswordHasher {
@@ -53,6 +55,7 @@ impl PasswordHasher {
                     settings.memory_kib, settings.iterations, settings.parallelism
                 ),
                 params,
+                limits: HashLimits::for_settings(&settings),
                 workers: Semaphore::new(workers.max(1)),
                 queue: Semaphore::new(queue.max(1)),
                 dummy_hash,
@@ -89,7 +92,19 @@ impl PasswordHasher {
         candidate: Option<&Password>,
         stored: Option<&str>,
     ) -> AppResult<bool> {
-        let (phc, real) = match stored {
+        // A stored hash over the cost limits (imported before they existed, or edited in the
+        // database) is never evaluated: it answers like a wrong password, at the dummy's cost.
+        let usable = stored.filter(|s| match self.inner.limits.check(s) {
+            Ok(()) => true,
+            Err(why) => {
+                tracing::warn!(
+                    reason = %why,
+                    "a stored password hash is over the cost limits and was not verified; set a new password for the account"
+                );
+                false
+            }
+        });
+        let (phc, real) = match usable {
             Some(s) => (s.to_owned(), true),
             None => (self.inner.dummy_hash.clone(), false),
         };
@@ -97,14 +112,7 @@ impl PasswordHasher {
             .map(|p| p.expose().as_bytes().to_vec())
             .unwrap_or_default();
         let ok = self
-            .run(move |_| {
-                if let Some(cost) = bcrypt_cost(&phc) {
-                    return verify_bcrypt(&secret, &phc, cost);
-                }
-                let parsed = PasswordHash::new(&phc)
-                    .map_err(|e| AppError::internal(format!("stored hash unreadable: {e}")))?;
-                verify_phc(&secret, &parsed)
-            })
+            .run(move |_| foreign_hashes::verify(&secret, &phc).map_err(AppError::internal))
             .await??;
         Ok(ok && real && candidate.is_some())
     }
@@ -133,75 +141,6 @@ impl PasswordHasher {
             })
             .await
     }
-}
-
-/// Whether a hash from another system is one we can verify: an Argon2, PBKDF2 or scrypt PHC
-/// string, or a bcrypt hash, well formed and within the cost limits. bcrypt is checked by
-/// its shape alone, so an import of many accounts costs no bcrypt rounds.
-pub fn accepts_imported(phc: &str) -> bool {
-    if let Some(cost) = bcrypt_cost(phc) {
-        return cost <= MAX_BCRYPT_COST && phc.parse::<bcrypt::HashParts>().is_ok();
-    }
-    PasswordHash::new(phc).is_ok_and(|parsed| verify_phc(b"", &parsed).is_ok())
-}
-
-/// The cost of a bcrypt hash (`$2a$`, `$2b$` or `$2y$`), or `None` for anything else. bcrypt
-/// hashes are not PHC strings, so they are told apart by their prefix.
-fn bcrypt_cost(hash: &str) -> Option<u32> {
-    let rest = ["$2a$", "$2b$", "$2y$"]
-        .iter()
-        .find_map(|p| hash.strip_prefix(p))?;
-    let (cost, _) = rest.split_once('$')?;
-    (cost.len() == 2).then(|| cost.parse().ok()).flatten()
-}
-
-fn verify_bcrypt(secret: &[u8], hash: &str, cost: u32) -> AppResult<bool> {
-    if cost > MAX_BCRYPT_COST {
-        return Err(AppError::internal(
-            "imported bcrypt hash exceeds the cost limit",
-        ));
-    }
-    // Like every bcrypt implementation, only the first 72 bytes count: the member's old
-    // system truncated the same way.
-    bcrypt::verify(secret, hash).map_err(|e| AppError::internal(format!("bcrypt: {e}")))
-}
-
-/// Imported hashes above these costs are refused rather than verified: one sign-in must not
-/// be able to tie a core up for seconds.
-const MAX_PBKDF2_ROUNDS: u32 = 2_000_000;
-const MAX_SCRYPT_LOG_N: u32 = 20;
-/// Cost 14 is about a second on one core; real systems use 10 to 12.
-const MAX_BCRYPT_COST: u32 = 14;
-
-/// Verifies against a stored PHC string of any algorithm we accept: Argon2 (our own hashes)
-/// and PBKDF2 or scrypt (accounts imported from other systems).
-fn verify_phc(secret: &[u8], parsed: &PasswordHash) -> AppResult<bool> {
-    let cost = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
-    let ok = match parsed.algorithm.as_str() {
-        "argon2id" | "argon2i" | "argon2d" => Argon2::default().verify_password(secret, parsed),
-        "pbkdf2-sha256" | "pbkdf2-sha512" => {
-            if cost("i") > MAX_PBKDF2_ROUNDS {
-                return Err(AppError::internal(
-                    "imported PBKDF2 hash exceeds the round limit",
-                ));
-            }
-            pbkdf2::Pbkdf2::default().verify_password(secret, parsed)
-        }
-        "scrypt" => {
-            if cost("ln") > MAX_SCRYPT_LOG_N {
-                return Err(AppError::internal(
-                    "imported scrypt hash exceeds the cost limit",
-                ));
-            }
-            scrypt::Scrypt::default().verify_password(secret, parsed)
-        }
-        other => {
-            return Err(AppError::internal(format!(
-                "stored hash uses an unsupported algorithm {other:?}"
-            )));
-        }
-    };
-    Ok(ok.is_ok())
 }
 
 fn hash_blocking(params: &Params, secret: &[u8]) -> AppResult<String> {

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{Services, audit, hashing};
+use super::foreign_hashes::HashLimits;
+use super::{Services, audit};
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
 use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId, Username};
 use crate::error::{AppError, AppResult};
@@ -23,18 +24,15 @@ pub struct ImportedCredential<'a> {
     pub password_hash: &'a str,
 }
 
-/// Why a hash we could not verify at sign-in is refused.
-pub(crate) const UNSUPPORTED_HASH: &str = "is not a supported password hash within the cost limits (an Argon2, PBKDF2-SHA256/512 or scrypt PHC string, or bcrypt $2a$/$2b$/$2y$ up to cost 14)";
-
-/// Refuses a hash we could not verify at sign-in; `field` names where it came from.
+/// Refuses a hash we could not verify at sign-in, or whose cost is over the limits
+/// (`super::foreign_hashes`); `field` names where it came from.
 fn check_hash(field: &str, hash: &str) -> AppResult<()> {
-    if hashing::accepts_imported(hash) {
-        return Ok(());
-    }
-    Err(AppError::BadUserInput {
-        field: field.into(),
-        message: UNSUPPORTED_HASH.into(),
-    })
+    HashLimits::IMPORT
+        .check(hash)
+        .map_err(|why| AppError::BadUserInput {
+            field: field.into(),
+            message: format!("the password hash {why}"),
+        })
 }
 
 /// Imports one account. Run by an operator (the CLI), so there is no staff principal; the

@@ -11,7 +11,8 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{Services, audit, hashing, import};
+use super::foreign_hashes::HashLimits;
+use super::{Services, audit, import};
 use crate::domain::{
     AuditAction, AuditActor, EmailAddress, ExternalId, InvalidInput, MemberStatus, NewAuditEvent,
     OrganizationName, PersonName, Profile, ProfileId, ProfileKind, Username,
@@ -541,11 +542,11 @@ fn parse_row<'r>(line: u64, cell: &dyn Fn(&str) -> Option<&'r str>) -> Result<Ro
     let username = opt(cell("username"), "username", Username::parse, &bad)?;
     let password_hash = cell("password_hash").map(str::to_owned);
     if let Some(h) = &password_hash
-        && !hashing::accepts_imported(h)
+        && let Err(why) = HashLimits::IMPORT.check(h)
     {
         return Err(bad(
             "password_hash",
-            InvalidInput::new(import::UNSUPPORTED_HASH),
+            InvalidInput::new(format!("the password hash {why}")),
         ));
     }
     match kind {

@@ -9,6 +9,8 @@ use crate::helpers::{TestApp, both, code, person};
 use crate::member_login::member_login;
 
 const OLD_PASSWORD: &str = "an old password from the previous portal";
+/// A 32-byte hash output, as a PHC string writes it.
+const OUT: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 fn pbkdf2_phc() -> String {
     let hasher = pbkdf2::Pbkdf2::new(
@@ -104,14 +106,23 @@ both!(unsupported_or_costly_hashes_are_refused, |app| async move {
     let id = app
         .create_profile(&admin, person("Bad", "Hash", None))
         .await;
-    for phc in [
-        "plaintext",
-        "$md5$abc",
-        // bcrypt above cost 14, and a truncated one.
-        "$2b$15$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
-        "$2y$10$N9qo8uLOickgx2ZMRZoMye",
-        "$pbkdf2-sha256$i=50000000,l=32$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    ] {
+    let phcs: Vec<String> = [
+        "plaintext".to_owned(),
+        "$md5$abc".to_owned(),
+        // bcrypt above cost 12, and a truncated one.
+        "$2b$13$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy".to_owned(),
+        "$2y$10$N9qo8uLOickgx2ZMRZoMye".to_owned(),
+        "$pbkdf2-sha256$i=50000000,l=32$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        // What the outside test imported: Argon2 at 4 GiB or 20 passes, scrypt with p=160.
+        format!("$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA${OUT}"),
+        format!("$argon2id$v=19$m=19456,t=20,p=1$c2FsdHNhbHRzYWx0c2FsdA${OUT}"),
+        format!("$scrypt$ln=14,r=8,p=160$c2FsdHNhbHRzYWx0c2FsdA${OUT}"),
+        format!("$scrypt$ln=17,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA${OUT}"),
+        // An Argon2 hash cut short at the comma of an unquoted CSV cell.
+        "$argon2id$v=19$m=19456".to_owned(),
+    ]
+    .into();
+    for phc in phcs.iter().map(String::as_str) {
         let err = import(
             &app.app.services,
             ImportedCredential {
@@ -124,4 +135,18 @@ both!(unsupported_or_costly_hashes_are_refused, |app| async move {
         .expect_err(phc);
         assert_eq!(err.code().as_str(), "BAD_USER_INPUT", "{phc}");
     }
+});
+
+both!(a_costly_stored_hash_is_never_evaluated, |app| async move {
+    // A hash over the limits that reached the database before they existed (or by hand).
+    let id = imported_account(&app, "costly", &pbkdf2_phc()).await;
+    app.sql_exec(&format!(
+        "UPDATE portal_credentials SET password_hash = '$argon2id$v=19$m=4194304,t=20,p=1$c2FsdHNhbHRzYWx0c2FsdA${OUT}' WHERE profile_id = {id}"
+    ))
+    .await;
+    let before = app.app.services.hasher.evaluations();
+    let resp = member_login(&app, "costly", OLD_PASSWORD).await;
+    assert_eq!(code(&resp), "INVALID_LOGIN", "{resp}");
+    // One evaluation: the dummy hash at memberkey's own cost, never the 4 GiB one.
+    assert_eq!(app.app.services.hasher.evaluations() - before, 1);
 });
