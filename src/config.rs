@@ -53,6 +53,16 @@ pub struct Config {
     pub db_max_connections: u32,
     pub lockout_threshold: i32,
     pub lockout_duration: Duration,
+    /// Failed member sign-ins one account may take from all clients together within
+    /// `lockout_duration`; past it only clients that signed in to the account before may
+    /// try until the window ends (`MEMBERKEY_LOCKOUT_ACCOUNT_CEILING`).
+    pub lockout_account_ceiling: i32,
+    /// How long a staff session's fresh proof (`confirmStaffIdentity`) lets it make the
+    /// changes that need one (`MEMBERKEY_STAFF_STEP_UP_MINUTES`).
+    pub staff_step_up: Duration,
+    /// Start even with `MEMBERKEY_*` variables that are not settings (they are then only
+    /// warned about); `MEMBERKEY_ALLOW_UNKNOWN_SETTINGS`.
+    pub allow_unknown_settings: bool,
     pub member_session_ttl: Duration,
     pub member_session_idle: Duration,
     pub reveal_assigned_passwords: bool,
@@ -202,6 +212,9 @@ impl Default for Config {
             db_max_connections: 16,
             lockout_threshold: 10,
             lockout_duration: Duration::minutes(15),
+            lockout_account_ceiling: 100,
+            staff_step_up: Duration::minutes(5),
+            allow_unknown_settings: false,
             member_session_ttl: Duration::hours(12),
             member_session_idle: Duration::minutes(60),
             reveal_assigned_passwords: true,
@@ -288,6 +301,7 @@ fn minutes(name: &'static str, target: &mut Duration) -> Result<(), ConfigError>
 
 /// Every setting `Config::from_env` reads. A unit test keeps this list and `from_env` in step.
 pub const SETTINGS: &[&str] = &[
+    "MEMBERKEY_ALLOW_UNKNOWN_SETTINGS",
     "MEMBERKEY_ARGON2_ITERATIONS",
     "MEMBERKEY_ARGON2_MEMORY_KIB",
     "MEMBERKEY_ARGON2_PARALLELISM",
@@ -304,6 +318,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_HOUSEKEEPING_MINUTES",
     "MEMBERKEY_INTROSPECTION",
     "MEMBERKEY_LISTEN",
+    "MEMBERKEY_LOCKOUT_ACCOUNT_CEILING",
     "MEMBERKEY_LOCKOUT_MINUTES",
     "MEMBERKEY_LOCKOUT_THRESHOLD",
     "MEMBERKEY_LOG",
@@ -345,6 +360,7 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR",
     "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",
     "MEMBERKEY_STAFF_SESSION_TTL_MINUTES",
+    "MEMBERKEY_STAFF_STEP_UP_MINUTES",
     "MEMBERKEY_TIMEZONE",
     "MEMBERKEY_TOKEN_IP_LIMIT",
     "MEMBERKEY_TRUSTED_PROXIES",
@@ -388,6 +404,10 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut c = Config::default();
         var("MEMBERKEY_DATABASE_URL", &mut c.database_url)?;
+        var(
+            "MEMBERKEY_ALLOW_UNKNOWN_SETTINGS",
+            &mut c.allow_unknown_settings,
+        )?;
         var("MEMBERKEY_LISTEN", &mut c.listen)?;
         c.public_url = format!("http://{}", c.listen);
         var("MEMBERKEY_PUBLIC_URL", &mut c.public_url)?;
@@ -420,6 +440,11 @@ impl Config {
         var("MEMBERKEY_PASSWORD_MIN_LENGTH", &mut c.password_min_chars)?;
         var("MEMBERKEY_DB_MAX_CONNECTIONS", &mut c.db_max_connections)?;
         var("MEMBERKEY_LOCKOUT_THRESHOLD", &mut c.lockout_threshold)?;
+        var(
+            "MEMBERKEY_LOCKOUT_ACCOUNT_CEILING",
+            &mut c.lockout_account_ceiling,
+        )?;
+        minutes("MEMBERKEY_STAFF_STEP_UP_MINUTES", &mut c.staff_step_up)?;
         var(
             "MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS",
             &mut c.reveal_assigned_passwords,
@@ -493,6 +518,21 @@ impl Config {
             return Err(ConfigError {
                 var: "MEMBERKEY_LOCKOUT_THRESHOLD",
                 message: "must be at least 1".into(),
+            });
+        }
+        if c.lockout_account_ceiling < c.lockout_threshold {
+            return Err(ConfigError {
+                var: "MEMBERKEY_LOCKOUT_ACCOUNT_CEILING",
+                message: format!(
+                    "must be at least MEMBERKEY_LOCKOUT_THRESHOLD ({})",
+                    c.lockout_threshold
+                ),
+            });
+        }
+        if c.staff_step_up < Duration::minutes(1) || c.staff_step_up > Duration::minutes(60) {
+            return Err(ConfigError {
+                var: "MEMBERKEY_STAFF_STEP_UP_MINUTES",
+                message: "must be between 1 and 60".into(),
             });
         }
         if c.hash_workers == 0 {

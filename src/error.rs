@@ -30,6 +30,7 @@ pub enum ErrorCode {
     PasswordChangeRequired,
     SecondFactorRequired,
     SecondFactorSetupRequired,
+    StepUpRequired,
     ReadOnlySession,
     RateLimited,
     Conflict,
@@ -59,6 +60,7 @@ impl ErrorCode {
             ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             ErrorCode::SecondFactorRequired => "SECOND_FACTOR_REQUIRED",
             ErrorCode::SecondFactorSetupRequired => "SECOND_FACTOR_SETUP_REQUIRED",
+            ErrorCode::StepUpRequired => "STEP_UP_REQUIRED",
             ErrorCode::ReadOnlySession => "READ_ONLY_SESSION",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Conflict => "CONFLICT",
@@ -120,6 +122,9 @@ pub enum AppError {
     },
     /// `MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR` is on and this staff user has none yet.
     SecondFactorSetupRequired,
+    /// The action changes how an account is proven or recovered, and this session has not
+    /// proved its user again recently (`confirmStaffIdentity`).
+    StepUpRequired,
     /// A staff user's read-only view of the portal as a member tried to change something.
     ReadOnlySession,
     RateLimited,
@@ -191,6 +196,9 @@ impl AppError {
             AppError::SecondFactorSetupRequired => {
                 "This association requires a second factor for staff. Set one up first (enrollStaffSecondFactor, then confirmStaffSecondFactor with a code from your authenticator app); until then this session can only do that and sign out.".into()
             }
+            AppError::StepUpRequired => {
+                "This changes how an account signs in or is recovered, so confirm it is you first: call confirmStaffIdentity with your password (and your authenticator code, if you use one), then repeat this within a few minutes.".into()
+            }
             AppError::ReadOnlySession => {
                 "This is a staff user's read-only view of the portal as this member: it cannot change passwords, credentials or the email address. The member makes such changes themselves, or staff do it from the staff screens.".into()
             }
@@ -221,6 +229,7 @@ impl AppError {
             AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::SecondFactorRequired { .. } => ErrorCode::SecondFactorRequired,
             AppError::SecondFactorSetupRequired => ErrorCode::SecondFactorSetupRequired,
+            AppError::StepUpRequired => ErrorCode::StepUpRequired,
             AppError::ReadOnlySession => ErrorCode::ReadOnlySession,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Conflict { .. } => ErrorCode::Conflict,
@@ -272,7 +281,7 @@ impl From<AppError> for async_graphql::Error {
         let mut gql = match &err {
             AppError::Internal(cause) => {
                 let correlation_id = uuid::Uuid::new_v4().to_string();
-                tracing::error!(correlation_id = %correlation_id, cause = %cause, "internal error");
+                tracing::error!(correlation_id = %correlation_id, cause = %crate::logsafe::Field(&cause.to_string()), "internal error");
                 let mut e = async_graphql::Error::new(format!(
                     "Something went wrong on the server. If it keeps happening, report reference {correlation_id}."
                 ));

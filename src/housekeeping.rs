@@ -4,6 +4,9 @@
 //! - set-password tokens to those a kept message still refers to, and others until
 //!   `MEMBERKEY_MAIL_RETENTION_DAYS` after they expired (an old link still says "expired");
 //! - rate-limit buckets to windows that have not ended (the longest window is one hour);
+//! - the clients accounts signed in from (`sign_in_clients`) to the last
+//!   `store::sign_in_clients::KEPT_DAYS` days;
+//! - the MessageIds of applied provider reports to the last day;
 //! - account mail (resets, notices, test copies) to the ended rows queued within
 //!   `MEMBERKEY_MAIL_RETENTION_DAYS`.
 //!
@@ -26,6 +29,8 @@ pub struct Swept {
     pub tokens: u64,
     pub rate_limit_buckets: u64,
     pub account_mail: u64,
+    pub sign_in_clients: u64,
+    pub sns_messages: u64,
 }
 
 /// The fixed rate-limit windows (Forgot Login per address and in all) are one hour; a bucket
@@ -48,11 +53,17 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
         .max(c.login_ip_window)
         .max(c.lockout_duration);
     let rate_limit_buckets = store::rate_limits::prune(db, now - window).await?;
+    let known_for = Duration::days(store::sign_in_clients::KEPT_DAYS);
+    let sign_in_clients = store::sign_in_clients::prune(db, now - known_for).await?;
+    // Reports older than an hour are refused by their Timestamp; a day is ample.
+    let sns_messages = store::sns_messages::prune(db, now - Duration::days(1)).await?;
     Ok(Swept {
         sessions,
         tokens,
         rate_limit_buckets,
         account_mail,
+        sign_in_clients,
+        sns_messages,
     })
 }
 

@@ -101,6 +101,14 @@ enum StaffCommand {
         #[arg(long)]
         username: String,
     },
+    /// Remove a staff user's second factor and end their sessions: for an administrator who
+    /// lost both their phone and their recovery codes. Nobody can remove their own through
+    /// the API, so this is the way back for the last administrator.
+    ResetSecondFactor {
+        /// The staff user's sign-in name.
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Args)]
@@ -187,12 +195,25 @@ async fn cli_main() -> ExitCode {
         // Colour codes only for a person at a terminal, never into log files or collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    // A misspelt setting would otherwise be silently ignored, leaving its default in force.
-    for (name, closest) in memberkey::config::unknown_settings() {
-        match closest {
-            Some(c) => tracing::warn!("{name} is not a setting and is ignored; did you mean {c}?"),
-            None => tracing::warn!("{name} is not a setting and is ignored"),
+    // A misspelt setting would otherwise be silently ignored, leaving its default in force:
+    // `MEMBERKEY_DATABSE_URL=postgres://…` would serve an empty SQLite file with a new key.
+    let unknown = memberkey::config::unknown_settings();
+    for (name, closest) in &unknown {
+        let hint = match closest {
+            Some(c) => format!("; did you mean {c}?"),
+            None => "; see the README's Configuration table".into(),
+        };
+        if config.allow_unknown_settings {
+            tracing::warn!("{name} is not a setting and is ignored{hint}");
+        } else {
+            eprintln!("memberkey: {name} is not a setting{hint}");
         }
+    }
+    if !unknown.is_empty() && !config.allow_unknown_settings {
+        eprintln!(
+            "memberkey: not starting with settings it does not know. Correct or remove them, or set MEMBERKEY_ALLOW_UNKNOWN_SETTINGS=1 to start anyway."
+        );
+        return ExitCode::from(2);
     }
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -210,7 +231,17 @@ fn describe(e: memberkey::error::AppError) -> String {
 async fn run(command: Command, config: Config) -> Result<(), String> {
     let listen = config.listen;
     let public_url = config.public_url.clone();
-    let app = App::build(config).await.map_err(describe)?;
+    // A dry run changes nothing, not even the database's schema.
+    let dry = matches!(
+        command,
+        Command::Profiles(ProfilesCommand::Import { dry_run: true, .. })
+    );
+    let app = if dry {
+        App::build_unmigrated(config).await
+    } else {
+        App::build(config).await
+    }
+    .map_err(describe)?;
     match command {
         Command::Schema | Command::Check => Ok(()),
         Command::Migrate => {
@@ -269,6 +300,16 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .await
                 .map_err(describe)?;
             println!("set a new password for staff user {username}; their sessions have ended");
+            Ok(())
+        }
+        Command::Staff(StaffCommand::ResetSecondFactor { username }) => {
+            let user = services::second_factor::reset_by_operator(app.services(), &username)
+                .await
+                .map_err(describe)?;
+            println!(
+                "removed the second factor of staff user {} (id {}); their sessions have ended. They sign in with their password and can set up a new one",
+                user.username, user.id
+            );
             Ok(())
         }
         Command::Credentials(CredentialsCommand::Import { file }) => {

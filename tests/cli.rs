@@ -209,7 +209,9 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
         })
     };
     count(
-        "INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES ('staff-failures:boss:203.0.113.1', '2026-01-01 00:00:00+00:00', 10), ('staff-failures:boss:203.0.113.2', '2026-01-01 00:00:00+00:00', 10), ('staff-failures:bossy:203.0.113.1', '2026-01-01 00:00:00+00:00', 10) RETURNING 1 AS n",
+        // Boss is staff user 1: two locked clients, and the second factor's account-wide
+        // count; user 12's client counter must stay.
+        "INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES ('lock:s:1|203.0.113.1', '2026-01-01 00:00:00+00:00', 10), ('lock:s:1|203.0.113.2', '2026-01-01 00:00:00+00:00', 10), ('lock:f:1', '2026-01-01 00:00:00+00:00', 10), ('lock:s:12|203.0.113.1', '2026-01-01 00:00:00+00:00', 10) RETURNING 1 AS n",
     );
 
     let out = memberkey(dir.path())
@@ -224,7 +226,7 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("unlocked staff user boss"));
     assert_eq!(
         count(
-            "SELECT COUNT(*) AS n FROM rate_limit_buckets WHERE bucket_key LIKE 'staff-failures:boss:%'"
+            "SELECT COUNT(*) AS n FROM rate_limit_buckets WHERE bucket_key LIKE 'lock:s:1|%' OR bucket_key = 'lock:f:1'"
         ),
         Some(0)
     );
@@ -240,6 +242,68 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+}
+
+#[test]
+fn staff_reset_second_factor_is_the_way_back_for_a_lost_phone() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    create_boss(dir.path());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("memberkey.db").display()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = |sql: &'static str| {
+        rt.block_on(async {
+            let db = sea_orm::Database::connect(&url).await.unwrap();
+            let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+            let row = db.query_one_raw(stmt).await.unwrap();
+            row.map(|r| r.try_get::<i64>("", "n").unwrap())
+        })
+    };
+    // The boss has a second factor (its sealed secret does not matter here) and a session.
+    count(
+        "INSERT INTO staff_second_factors (staff_user_id, secret, last_step, updated_at) VALUES (1, 'sealed', 1, '2026-01-01 00:00:00+00:00') RETURNING 1 AS n",
+    );
+    count(
+        "INSERT INTO staff_sessions (token_hash, staff_user_id, created_at, expires_at, last_seen_at) VALUES ('h', 1, '2026-01-01 00:00:00+00:00', '2099-01-01 00:00:00+00:00', '2099-01-01 00:00:00+00:00') RETURNING 1 AS n",
+    );
+    let reset = |name: &str| {
+        memberkey(dir.path())
+            .args(["staff", "reset-second-factor", "--username", name])
+            .output()
+            .unwrap()
+    };
+    let out = reset("Boss");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("removed the second factor of staff user boss")
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM staff_second_factors"),
+        Some(0)
+    );
+    assert_eq!(count("SELECT COUNT(*) AS n FROM staff_sessions"), Some(0));
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'STAFF_SECOND_FACTOR_RESET' AND actor_kind = 'SYSTEM'"
+        ),
+        Some(1)
+    );
+    // Nothing left to remove, and an unknown user: both say so and fail.
+    let again = reset("boss");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no second factor"));
+    assert!(!reset("nobody").status.success());
 }
 
 /// Runs `memberkey staff reset-password` with `password` on standard input.
@@ -338,6 +402,11 @@ fn check_passes_a_good_configuration() {
         !dir.path().join("memberkey.key").exists(),
         "check creates no key"
     );
+    assert!(
+        !dir.path().join("outbox").exists(),
+        "check creates no outbox folder"
+    );
+    assert!(out.contains("outbox does not exist yet"), "{out}");
     let migrated = memberkey(dir.path())
         .env(
             "MEMBERKEY_DATABASE_URL",
@@ -408,14 +477,44 @@ fn check_names_each_broken_setting() {
 }
 
 #[test]
-fn a_misspelt_setting_is_reported_at_start() {
+fn a_misspelt_setting_stops_every_command_before_it_touches_anything() {
     let dir = tempfile::tempdir().unwrap();
+    // The outside test's case: the database URL misspelt would have served a new, empty
+    // SQLite file with a new sealing key.
+    let out = memberkey(dir.path())
+        .env(
+            "MEMBERKEY_DATABSE_URL",
+            "postgres://nobody@127.0.0.1:9/none",
+        )
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        log.contains(
+            "MEMBERKEY_DATABSE_URL is not a setting; did you mean MEMBERKEY_DATABASE_URL?"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("MEMBERKEY_ALLOW_UNKNOWN_SETTINGS"), "{log}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "no database, key or outbox was made: {left:?}"
+    );
+
+    // The escape hatch starts anyway, with a warning.
     let out = memberkey(dir.path())
         .env(
             "MEMBERKEY_DATABASE_URL",
             format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
         )
         .env("MEMBERKEY_MAX_DEPHT", "3")
+        .env("MEMBERKEY_ALLOW_UNKNOWN_SETTINGS", "true")
         .arg("migrate")
         .output()
         .unwrap();
@@ -461,6 +560,12 @@ fn profiles_import_names_bad_lines_and_runs_again_cleanly() {
         cmd.args(["profiles", "import", "members.csv"]).args(extra);
         cmd.output().unwrap()
     };
+
+    // A dry run on a database that was never migrated changes nothing, migrations included.
+    let out = import(&["--dry-run"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("memberkey migrate"), "{stderr}");
 
     let out = import(&[]);
     let (stdout, stderr) = (

@@ -15,6 +15,7 @@ mod m20261202_000009_staff_accounts;
 mod m20261202_000010_import_and_impersonation;
 mod m20261202_000011_staff_password_links;
 mod m20261204_000012_delivery_throughput;
+mod m20261206_000013_step_up_and_lockout;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_import_and_impersonation::Migration),
             Box::new(m20261202_000011_staff_password_links::Migration),
             Box::new(m20261204_000012_delivery_throughput::Migration),
+            Box::new(m20261206_000013_step_up_and_lockout::Migration),
         ]
     }
 }

@@ -123,6 +123,10 @@ pub enum AuditAction {
     StaffRecoveryCodeUsed,
     /// A staff user replaced their recovery codes with new ones.
     StaffRecoveryCodesRegenerated,
+    /// A staff session proved its user again (password and second factor) for step-up.
+    StaffStepUp,
+    /// A staff session's step-up proof was wrong.
+    StaffStepUpFailed,
     /// A mass communication draft was created.
     MassCommunicationCreated,
     /// A mass communication draft was changed.
@@ -200,6 +204,8 @@ db_enum!(AuditAction {
     StaffSecondFactorFailed => "STAFF_SECOND_FACTOR_FAILED",
     StaffRecoveryCodeUsed => "STAFF_RECOVERY_CODE_USED",
     StaffRecoveryCodesRegenerated => "STAFF_RECOVERY_CODES_REGENERATED",
+    StaffStepUp => "STAFF_STEP_UP",
+    StaffStepUpFailed => "STAFF_STEP_UP_FAILED",
     MassCommunicationCreated => "MASS_COMMUNICATION_CREATED",
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",

@@ -11,6 +11,7 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub impersonated_by: Option<i64>,
+    pub impersonated_from_session: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

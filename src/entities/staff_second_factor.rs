@@ -10,6 +10,8 @@ pub struct Model {
     pub last_step: Option<i64>,
     pub enabled_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    pub issued_challenges: Option<i64>,
+    pub spent_challenge: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

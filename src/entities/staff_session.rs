@@ -12,6 +12,7 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    pub stepped_up_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -38,7 +38,7 @@ impl SecondFactorMutation {
     /// Starts setting up a second factor for the signed-in staff user: scan the QR code
     /// with an authenticator app, then confirm with its code (`confirmStaffSecondFactor`).
     /// Asking again starts over with a new secret; one already in force stays until the new
-    /// one is confirmed.
+    /// one is confirmed. Needs step-up (`confirmStaffIdentity`), else STEP_UP_REQUIRED.
     #[graphql(guard = "Require::Staff")]
     async fn enroll_staff_second_factor(
         &self,
@@ -73,18 +73,23 @@ impl SecondFactorMutation {
     }
 
     /// Replaces the caller's recovery codes with ten new ones (the old ones, used or not,
-    /// stop working), given the app's current 6-digit code. A wrong or already used code
-    /// gives BAD_USER_INPUT (field `code`); an account without a second factor gets
-    /// CONFLICT. Audited.
+    /// stop working). Needs step-up (`confirmStaffIdentity`, which checks the app's code),
+    /// else STEP_UP_REQUIRED. A `code`, if still sent, must be the app's current one: a wrong
+    /// or used one gives BAD_USER_INPUT (field `code`). An account without a second factor
+    /// gets CONFLICT. Audited.
     #[graphql(guard = "Require::Staff")]
     async fn regenerate_staff_recovery_codes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(secret, desc = "The 6-digit code the app shows now.")] code: String,
+        #[graphql(
+            secret,
+            desc = "Optional: the 6-digit code the app shows now. Step-up already proved it."
+        )]
+        code: Option<String>,
     ) -> Result<RecoveryCodesPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let recovery_codes =
-            second_factor::regenerate_recovery_codes(svc, principal, meta, &code).await?;
+            second_factor::regenerate_recovery_codes(svc, principal, meta, code.as_deref()).await?;
         let user = crate::services::staff::get(svc, principal.staff()?.user.id).await?;
         Ok(RecoveryCodesPayload {
             recovery_codes,
@@ -93,9 +98,10 @@ impl SecondFactorMutation {
     }
 
     /// Finishes a sign-in that answered SECOND_FACTOR_REQUIRED, with the challenge from that
-    /// error and the app's current code or an unused recovery code. A code works once. A
-    /// wrong one gives INVALID_LOGIN and counts toward the staff lockout; an expired
-    /// challenge gives TOKEN_EXPIRED (sign in again).
+    /// error and the app's current code or an unused recovery code. A code works once, and so
+    /// does a challenge (a second use gives INVALID_TOKEN). A wrong code gives INVALID_LOGIN
+    /// and counts toward the lockout, per client and for the account across all clients; an
+    /// expired challenge gives TOKEN_EXPIRED (sign in again).
     async fn staff_verify_second_factor(
         &self,
         ctx: &Context<'_>,
@@ -112,7 +118,10 @@ impl SecondFactorMutation {
     }
 
     /// Removes another staff user's second factor, e.g. after a lost phone: they sign in
-    /// with their password and can set up a new one. Audited. Needs the MANAGE_STAFF right.
+    /// with their password and can set up a new one. Audited. Needs the MANAGE_STAFF right
+    /// and step-up (`confirmStaffIdentity`), else STEP_UP_REQUIRED. One's own gives CONFLICT:
+    /// another administrator, or the operator's `memberkey staff reset-second-factor`, removes
+    /// it.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
     async fn reset_staff_second_factor(
         &self,

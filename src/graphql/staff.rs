@@ -64,6 +64,13 @@ impl StaffUserPayload {
     }
 }
 
+/// The result of `confirmStaffIdentity`.
+#[derive(SimpleObject)]
+pub(super) struct ConfirmStaffIdentityPayload {
+    /// Until when this session may make the changes that need a fresh proof (step-up).
+    fresh_until: chrono::DateTime<chrono::Utc>,
+}
+
 fn rights(list: Vec<GqlRight>) -> Vec<Right> {
     list.into_iter().map(Into::into).collect()
 }
@@ -121,10 +128,36 @@ impl StaffMutation {
         Ok(StaffLoginPayload::new(svc, token, user))
     }
 
+    /// Proves the signed-in staff user again ("step-up"): their password and, if they have a
+    /// second factor, the app's current code or a recovery code. For the next few minutes
+    /// (`MEMBERKEY_STAFF_STEP_UP_MINUTES`) this session may then make the changes that
+    /// answer STEP_UP_REQUIRED without it: setting up a second factor, new recovery codes,
+    /// resetting another user's second factor, changing one's password, a staff user's
+    /// email, and sending a staff set-password link. A wrong password or code gives
+    /// INVALID_LOGIN and counts toward the lockout like a sign-in; a missing code for an
+    /// account with a second factor gives BAD_USER_INPUT (field `code`). Audited.
+    #[graphql(guard = "Require::Staff")]
+    async fn confirm_staff_identity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(secret, desc = "The staff user's password.")] password: String,
+        #[graphql(
+            secret,
+            desc = "The authenticator app's current 6-digit code, or a recovery code; needed when the user has a second factor."
+        )]
+        code: Option<String>,
+    ) -> Result<ConfirmStaffIdentityPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let fresh_until =
+            services::step_up::confirm(svc, principal, meta, &password, code.as_deref()).await?;
+        Ok(ConfirmStaffIdentityPayload { fresh_until })
+    }
+
     /// Changes the signed-in staff user's own password, under the password policy (the
-    /// username may not appear in it). A wrong current password gives INVALID_LOGIN and
-    /// counts toward the staff lockout, like a failed sign-in; a weak new one gives
-    /// WEAK_PASSWORD. The user's other sessions end; this one stays signed in. Audited.
+    /// username may not appear in it). Needs step-up (`confirmStaffIdentity`), else
+    /// STEP_UP_REQUIRED. A wrong current password gives INVALID_LOGIN and counts toward the
+    /// staff lockout, like a failed sign-in; a weak new one gives WEAK_PASSWORD. The user's
+    /// other sessions end; this one stays signed in. Audited.
     #[graphql(guard = "Require::Staff")]
     async fn change_staff_password(
         &self,

@@ -29,7 +29,8 @@ pub(super) struct StaffLinkMutation;
 impl StaffLinkMutation {
     /// Records or changes the address a staff user's set-password link goes to; `null` or
     /// blank removes it. A link already sent stops working when the address changes.
-    /// Audited. Needs the MANAGE_STAFF right.
+    /// Audited. Needs the MANAGE_STAFF right and step-up (`confirmStaffIdentity`), else
+    /// STEP_UP_REQUIRED.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
     async fn set_staff_user_email(
         &self,
@@ -47,7 +48,8 @@ impl StaffLinkMutation {
     /// (`/staff/#set-password=…`). It works for `MEMBERKEY_STAFF_LINK_TTL_MINUTES` and only
     /// the newest link works. Errors: `NO_EMAIL_ADDRESS` when the user has no address
     /// (`setStaffUserEmail` first), `CONFLICT` when the user is deactivated,
-    /// `ADDRESS_SUPPRESSED` when the address bounced. Audited. Needs the MANAGE_STAFF right.
+    /// `ADDRESS_SUPPRESSED` when the address bounced. Audited. Needs the MANAGE_STAFF right
+    /// and step-up (`confirmStaffIdentity`), else STEP_UP_REQUIRED.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
     async fn send_staff_password_reset(
         &self,

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use super::lockout::{self, Account};
 use super::{Services, audit};
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent, StaffUserId};
 use crate::domain::{Password, ProfileId, Right, StaffUser, Token, Username};
@@ -25,6 +26,9 @@ pub struct StaffPrincipal {
     /// A second factor is required (`MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR`) and this user
     /// has none: the session may only set one up, read `viewer` and sign out.
     pub setup_required: bool,
+    /// When this session last proved its user again (`confirmStaffIdentity`); see
+    /// [`super::step_up`].
+    pub stepped_up_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A signed-in member.
@@ -101,6 +105,7 @@ impl Principal {
                     && !matches!(
                         field,
                         "viewer"
+                            | "confirmStaffIdentity"
                             | "enrollStaffSecondFactor"
                             | "confirmStaffSecondFactor"
                             | "staffLogout"
@@ -186,12 +191,28 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
         if touch && now - member.last_seen_at > TOUCH_EVERY {
             store::sessions::touch::<ProfileId>(&svc.db, member.session_id, now).await?;
         }
-        // A view as the member lasts only while its staff user is active and keeps the right.
+        // A view as the member lasts only while its staff user is active, keeps the right, and
+        // is still signed in with the session that started it: signing out (or having the
+        // session revoked) ends the view too.
         let impersonated_by = match member.impersonated_by {
-            Some(staff_id) => match store::staff::get(&svc.db, staff_id).await? {
-                Some(u) if u.active && u.has(Right::ImpersonateMembers) => Some(u),
-                _ => return Ok(Principal::Anonymous),
-            },
+            Some(staff_id) => {
+                let from_live = match member.impersonated_from_session {
+                    Some(from) => {
+                        store::sessions::staff_session_is_live(
+                            &svc.db,
+                            from,
+                            now,
+                            svc.config.staff_session_idle,
+                        )
+                        .await?
+                    }
+                    None => false,
+                };
+                match store::staff::get(&svc.db, staff_id).await? {
+                    Some(u) if from_live && u.active && u.has(Right::ImpersonateMembers) => Some(u),
+                    _ => return Ok(Principal::Anonymous),
+                }
+            }
             None => None,
         };
         let must_change_password =
@@ -215,6 +236,7 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
         user,
         session_id: session.session_id,
         setup_required,
+        stepped_up_at: session.stepped_up_at,
     }))
 }
 
@@ -234,17 +256,12 @@ pub async fn staff_login(
         None => None,
     };
     let now = svc.clock.now();
-    // Failures per staff account *and* client, counted in the database; at the threshold that
-    // client's attempts on the account answer like a wrong password until the window ends.
-    // Anonymous guessing from elsewhere therefore never locks the real staff member out.
-    let failures_key = parsed.as_ref().map(|u| staff_failures_key(u, meta));
-    let window = svc.config.lockout_duration;
-    let locked = match (&failures_key, &found) {
-        (Some(key), Some(_)) => {
-            store::rate_limits::peek(&svc.db, key, window, now).await?
-                >= svc.config.lockout_threshold
-        }
-        _ => false,
+    // The lockout rules (`super::lockout`): per client, with a ceiling per account, so
+    // anonymous guessing from elsewhere never locks the real staff member out.
+    let account = found.as_ref().map(|f| Account::Staff(f.user.id));
+    let locked = match &account {
+        Some(account) => lockout::check(svc, meta, account).await?.is_some(),
+        None => false,
     };
     let stored = found
         .as_ref()
@@ -252,8 +269,8 @@ pub async fn staff_login(
         .map(|f| f.password_hash.as_str());
     let ok = svc.hasher.verify(candidate.as_ref(), stored).await?;
     let Some(login) = found.filter(|_| ok) else {
-        if let Some(key) = failures_key.as_deref().filter(|_| !locked) {
-            store::rate_limits::hit(&svc.db, key, window, now).await?;
+        if let Some(account) = account.as_ref().filter(|_| !locked) {
+            lockout::fail(svc, meta, account).await?;
         }
         audit::record(
             &svc.db,
@@ -270,12 +287,10 @@ pub async fn staff_login(
     // With a second factor the password alone opens nothing: the failure count stays until
     // the code is right too, so guessing codes after a right password still locks.
     if login.user.second_factor {
-        let challenge = super::second_factor::challenge(svc, login.user.id, now)?;
+        let challenge = super::second_factor::challenge(svc, login.user.id, now).await?;
         return Err(AppError::SecondFactorRequired { challenge });
     }
-    if let Some(key) = &failures_key {
-        store::rate_limits::clear(&svc.db, key).await?;
-    }
+    lockout::succeeded(svc, meta, &Account::Staff(login.user.id)).await?;
     let token = open_staff_session(svc, meta, &login.user, None).await?;
     Ok((token, login.user))
 }
@@ -316,17 +331,6 @@ pub(super) async fn open_staff_session(
     audit::record(&txn, now, event).await?;
     txn.commit().await?;
     Ok(token)
-}
-
-/// Where failed staff sign-ins for `username` from this request's client are counted.
-pub(crate) fn staff_failures_key(username: &Username, meta: &RequestMeta) -> String {
-    let client = super::rate_limit::client_key(meta).unwrap_or_else(|| "-".into());
-    format!("{}{client}", staff_failures_prefix(username))
-}
-
-/// The prefix of every failure counter of one staff account, whatever the client.
-pub(crate) fn staff_failures_prefix(username: &Username) -> String {
-    format!("staff-failures:{}:", username.key())
 }
 
 /// Ends the caller's own session.

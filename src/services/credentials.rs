@@ -10,7 +10,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    credentials::{ClearLock, CredentialChange, NewPassword},
+    credentials::{CredentialChange, NewPassword},
 };
 
 /// What staff asked to set. Each part may be left out.
@@ -229,13 +229,15 @@ pub async fn unlock(
     store::credentials::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
-    store::credentials::clear_lock(&txn, profile_id, ClearLock::Unlocked, now).await?;
+    let clients =
+        super::lockout::lift(&txn, now, &super::lockout::Account::Member(profile_id)).await?;
     audit::record(
         &txn,
         now,
         principal
             .audit_event(AuditAction::AccountUnlocked, meta)
-            .profile(profile_id),
+            .profile(profile_id)
+            .detail(json!({ "clients": clients })),
     )
     .await?;
     let info = store::credentials::get(&txn, profile_id)

@@ -39,8 +39,15 @@ pub async fn start(
     let profile = store::profiles::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
-    store::sessions::create_impersonation(&txn, &token.hash(), profile_id, staff.user.id, now, ttl)
-        .await?;
+    store::sessions::create_impersonation(
+        &txn,
+        &token.hash(),
+        profile_id,
+        (staff.user.id, staff.session_id),
+        now,
+        ttl,
+    )
+    .await?;
     let expires_at = now + ttl;
     let event = NewAuditEvent::new(
         AuditAction::PortalImpersonationStarted,

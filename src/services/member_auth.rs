@@ -2,12 +2,14 @@
 //!
 //! Every failure looks the same: unknown login, wrong password, locked or password-less
 //! account all give `INVALID_LOGIN` after the same hashing work. Failures are counted in the
-//! database with one atomic UPDATE, so the lockout holds across processes and under load.
+//! database by `super::lockout` (per client, with a ceiling per account), so the lockout holds
+//! across processes and under load, and nobody can lock a member out from elsewhere.
 
 use std::collections::HashMap;
 
 use serde_json::json;
 
+use super::lockout::{self, Account, Refusal};
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
     AuditAction, AuditActor, CredentialInfo, EmailAddress, MemberStatus, NewAuditEvent, Password,
@@ -19,25 +21,16 @@ use crate::store::{
     credentials::{ClearLock, CredentialChange, LoginRecord, NewPassword},
 };
 
-/// Counts one wrong password against an account, audits it, and audits the lock when this
-/// failure reached the threshold.
+/// Counts one wrong password against `account`, audits it on `profile`, and audits a lock
+/// this failure started (`"scope"`: the client's, or the account's ceiling).
 async fn count_failure(
     svc: &Services,
     meta: &RequestMeta,
-    profile_id: ProfileId,
+    (account, profile_id): (&Account, ProfileId),
     action: AuditAction,
     actor: AuditActor,
 ) -> AppResult<()> {
-    let now = svc.clock.now();
-    let threshold = svc.config.lockout_threshold;
-    let count = store::credentials::record_failure(
-        &svc.db,
-        profile_id,
-        threshold,
-        now + svc.config.lockout_duration,
-        now,
-    )
-    .await?;
+    let counted = lockout::fail(svc, meta, account).await?;
     let ip = meta.client_ip.as_deref();
     audit::record(
         &svc.db,
@@ -45,11 +38,30 @@ async fn count_failure(
         NewAuditEvent::new(action, actor, ip).profile(profile_id),
     )
     .await?;
-    if count == threshold {
-        let locked = NewAuditEvent::new(AuditAction::AccountLocked, AuditActor::System, ip);
-        audit::record(&svc.db, svc.clock.now(), locked.profile(profile_id)).await?;
+    for (locked, scope) in [
+        (counted.client_locked, Refusal::Client),
+        (counted.account_locked, Refusal::Account),
+    ] {
+        if locked {
+            let event = NewAuditEvent::new(AuditAction::AccountLocked, AuditActor::System, ip)
+                .profile(profile_id)
+                .detail(json!({ "scope": scope.as_str() }));
+            audit::record(&svc.db, svc.clock.now(), event).await?;
+        }
     }
     Ok(())
+}
+
+/// The lockout account a login string names: the one profile it names, or the address its
+/// profiles share.
+fn account_for(found: &[LoginRecord], login: &str) -> Option<Account> {
+    match found {
+        [] => None,
+        [one] => Some(Account::Member(one.profile_id)),
+        _ => EmailAddress::parse(login)
+            .ok()
+            .map(|email| Account::Address(search_key(email.as_str()))),
+    }
 }
 
 /// The credentials a login names: with `@`, every profile sharing that email address;
@@ -118,18 +130,20 @@ pub async fn login(
     };
     let open: Vec<&LoginRecord> = found
         .iter()
-        .filter(|c| c.password_hash.is_some() && c.locked_until.is_none_or(|t| t <= now))
+        .filter(|c| c.password_hash.is_some())
         .filter(|c| barred(svc, c, &statuses).is_none())
         .collect();
-    if open.is_empty() {
+    let account = account_for(&found, login);
+    let refusal = match (&account, open.is_empty()) {
+        (Some(account), false) => lockout::check(svc, meta, account).await?,
+        _ => None,
+    };
+    if open.is_empty() || refusal.is_some() {
         // Unknown, locked, switched off, outside the statuses allowed to sign in, or
         // password-less: the same work and the same answer as a wrong password.
         svc.hasher.verify(candidate.as_ref(), None).await?;
         let first = found.first();
-        let locked = found
-            .iter()
-            .any(|c| c.locked_until.is_some_and(|t| t > now));
-        let action = if locked {
+        let action = if refusal.is_some() {
             AuditAction::MemberLoginWhileLocked
         } else {
             AuditAction::MemberLoginFailed
@@ -140,10 +154,14 @@ pub async fn login(
         // Staff asking "why can't this member sign in?" find the reason in the audit trail.
         if let Some(reason) = first.and_then(|c| barred(svc, c, &statuses)) {
             event = event.detail(json!({ "reason": reason }));
+        } else if let Some(refusal) = refusal {
+            event = event.detail(json!({ "lock": refusal.as_str() }));
         }
         audit::record(&svc.db, svc.clock.now(), event).await?;
         return Err(AppError::InvalidLogin);
     }
+    let account =
+        account.ok_or_else(|| AppError::internal("an open credential without an account"))?;
     let mut matches = Vec::new();
     for c in &open {
         if svc
@@ -156,20 +174,24 @@ pub async fn login(
     }
     match matches.as_slice() {
         [] => {
-            for c in &open {
-                count_failure(
-                    svc,
-                    meta,
-                    c.profile_id,
-                    AuditAction::MemberLoginFailed,
-                    AuditActor::Anonymous,
-                )
-                .await?;
-            }
+            // One failure, against the account the login string names: guessing at an
+            // address several profiles share never locks any of them by their username.
+            count_failure(
+                svc,
+                meta,
+                (&account, open[0].profile_id),
+                AuditAction::MemberLoginFailed,
+                AuditActor::Anonymous,
+            )
+            .await?;
             Err(AppError::InvalidLogin)
         }
         [profile_id] => {
             let profile_id = *profile_id;
+            lockout::succeeded(svc, meta, &account).await?;
+            if account != Account::Member(profile_id) {
+                lockout::succeeded(svc, meta, &Account::Member(profile_id)).await?;
+            }
             // Upgrade a hash made with older parameters while the password is at hand.
             let stored = open
                 .iter()
@@ -253,7 +275,8 @@ pub async fn change_password(
     let record = store::credentials::login_by_profile(&svc.db, member.profile_id)
         .await?
         .ok_or(AppError::InvalidLogin)?;
-    let locked = record.locked_until.is_some_and(|t| t > now);
+    let account = Account::Member(member.profile_id);
+    let locked = lockout::check(svc, meta, &account).await?.is_some();
     let candidate = Password::for_verification(current);
     if locked {
         // The same hashing work as a wrong password, and the same answer.
@@ -269,7 +292,7 @@ pub async fn change_password(
         count_failure(
             svc,
             meta,
-            member.profile_id,
+            (&account, member.profile_id),
             AuditAction::PasswordChangeFailed,
             actor,
         )

@@ -2,15 +2,17 @@
 //! digits, 30-second steps, one step of clock drift either way) and ten single-use recovery
 //! codes. The secret is sealed with the sealing key; recovery codes are stored as SHA-256.
 //! A code is accepted once: the newest accepted step is kept, and older or equal steps fail.
+//! Wrong codes count toward the lockout per client and per account (`super::lockout`), and a
+//! sign-in challenge dies at its first successful use. Changing the factor needs step-up.
 
 use chrono::{DateTime, Duration, Utc};
 use totp_rs::{Algorithm, TOTP};
 
-use super::auth::{RequestMeta, open_staff_session, staff_failures_key};
-use super::{Principal, Services, audit, rate_limit};
+use super::auth::{RequestMeta, open_staff_session};
+use super::lockout::{self, Account};
+use super::{Principal, Services, audit, rate_limit, step_up};
 use crate::domain::{
     AuditAction, AuditActor, NewAuditEvent, RecoveryCode, Right, StaffUser, StaffUserId, Token,
-    Username,
 };
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -82,6 +84,7 @@ fn open_secret(svc: &Services, staff: StaffUserId, sealed: &str) -> AppResult<Ve
 /// code from it confirms it. A second factor already in force stays until then.
 pub async fn enroll(svc: &Services, principal: &Principal) -> AppResult<Enrollment> {
     let staff = principal.staff()?;
+    step_up::require(svc, staff)?;
     let mut secret = vec![0u8; 20];
     getrandom::fill(&mut secret).map_err(AppError::internal)?;
     let sealed = svc
@@ -146,36 +149,36 @@ fn new_recovery_codes() -> AppResult<(Vec<RecoveryCode>, Vec<String>)> {
 }
 
 /// Replaces the caller's recovery codes (used up, or seen by someone else) with ten new ones,
-/// shown this once. Needs the app's current code, which is then spent like a sign-in code;
-/// guesses share the sign-in budget per client. Audited.
+/// shown this once. Needs step-up (which proved the second factor). A `code` from the app,
+/// if one is still sent, must be right too: it is spent like a sign-in code and a wrong one
+/// counts toward the second factor's lockout. Audited.
 pub async fn regenerate_recovery_codes(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    code: &str,
+    code: Option<&str>,
 ) -> AppResult<Vec<String>> {
     let staff = principal.staff()?;
-    rate_limit::check(svc, meta, rate_limit::Limit::LoginFromIp).await?;
     let id = staff.user.id;
-    let sealed = store::second_factor::get(&svc.db, id)
+    if store::second_factor::get(&svc.db, id)
         .await?
         .and_then(|r| r.secret)
-        .ok_or_else(|| {
-            AppError::conflict(
-                "this account has no second factor yet; set one up with enrollStaffSecondFactor and confirmStaffSecondFactor, which give the first recovery codes",
-            )
-        })?;
+        .is_none()
+    {
+        return Err(AppError::conflict(
+            "this account has no second factor yet; set one up with enrollStaffSecondFactor and confirmStaffSecondFactor, which give the first recovery codes",
+        ));
+    }
+    step_up::require(svc, staff)?;
     let now = svc.clock.now();
-    let secret = open_secret(svc, id, &sealed)?;
-    let fresh = match matching_step(&totp(svc, secret, &staff.user.username)?, code, now) {
-        Some(step) => store::second_factor::advance_step(&svc.db, id, step, now).await?,
-        None => false,
-    };
-    if !fresh {
-        return Err(AppError::BadUserInput {
-            field: "code".into(),
-            message: "this is not the app's current 6-digit code, or it was used already. Wait for the next code and type it".into(),
-        });
+    if let Some(code) = code.filter(|c| !c.trim().is_empty()) {
+        rate_limit::check(svc, meta, rate_limit::Limit::StaffLoginFromIp).await?;
+        if guarded_code(svc, meta, &staff.user, code).await?.is_none() {
+            return Err(AppError::BadUserInput {
+                field: "code".into(),
+                message: "this is not the app's current 6-digit code, or it was used already. Wait for the next code and type it".into(),
+            });
+        }
     }
     let (codes, hashes) = new_recovery_codes()?;
     let txn = store::begin_write(&svc.db).await?;
@@ -192,31 +195,78 @@ pub async fn regenerate_recovery_codes(
     Ok(codes.iter().map(ToString::to_string).collect())
 }
 
-/// The challenge a right password earns: the staff user and a deadline, sealed, so it cannot
-/// be forged or stretched.
-pub(super) fn challenge(
+/// The challenge a right password earns: the staff user, a deadline and the challenge's
+/// number, sealed, so it cannot be forged or stretched. Once one is used, it and every
+/// earlier one of that user are dead.
+pub(super) async fn challenge(
     svc: &Services,
     staff: StaffUserId,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
+    let serial = store::second_factor::next_challenge(&svc.db, staff).await?;
     let mut plain = staff.get().to_be_bytes().to_vec();
     plain.extend((now + CHALLENGE_TTL).timestamp().to_be_bytes());
+    plain.extend(serial.to_be_bytes());
     svc.vault.seal_bytes(&plain, CHALLENGE_CONTEXT)
 }
 
-fn open_challenge(svc: &Services, raw: &str, now: DateTime<Utc>) -> AppResult<StaffUserId> {
+/// The staff user and number of a challenge that has not expired.
+fn open_challenge(svc: &Services, raw: &str, now: DateTime<Utc>) -> AppResult<(StaffUserId, i64)> {
     let plain = svc
         .vault
         .open_bytes(raw.trim(), CHALLENGE_CONTEXT)
-        .filter(|p| p.len() == 16)
+        .filter(|p| p.len() == 24)
         .ok_or(AppError::InvalidToken)?;
-    let (id, deadline) = plain.split_at(8);
-    let id = i64::from_be_bytes(id.try_into().map_err(AppError::internal)?);
-    let deadline = i64::from_be_bytes(deadline.try_into().map_err(AppError::internal)?);
-    if now.timestamp() >= deadline {
+    let number = |i: usize| -> AppResult<i64> {
+        let bytes: [u8; 8] = plain[i * 8..(i + 1) * 8]
+            .try_into()
+            .map_err(AppError::internal)?;
+        Ok(i64::from_be_bytes(bytes))
+    };
+    if now.timestamp() >= number(1)? {
         return Err(AppError::TokenExpired);
     }
-    Ok(StaffUserId::from_db(id))
+    Ok((StaffUserId::from_db(number(0)?), number(2)?))
+}
+
+/// Checks a code for `user` under the lockout rules: refused without a look while this client
+/// or the account is locked; a wrong one is counted and audited. Which kind of code was
+/// accepted, or `None`.
+pub(super) async fn guarded_code(
+    svc: &Services,
+    meta: &RequestMeta,
+    user: &StaffUser,
+    code: &str,
+) -> AppResult<Option<&'static str>> {
+    let account = Account::SecondFactor(user.id);
+    let now = svc.clock.now();
+    let locked = lockout::check(svc, meta, &account).await?.is_some();
+    let used = if locked {
+        None
+    } else {
+        check_code(svc, user, code, now).await?
+    };
+    match used {
+        Some(_) => lockout::succeeded(svc, meta, &account).await?,
+        None => {
+            if !locked {
+                lockout::fail(svc, meta, &account).await?;
+            }
+            audit::record(
+                &svc.db,
+                now,
+                NewAuditEvent::new(
+                    AuditAction::StaffSecondFactorFailed,
+                    AuditActor::Anonymous,
+                    meta.client_ip.as_deref(),
+                )
+                .staff(user.id)
+                .detail(serde_json::json!({ "locked": locked })),
+            )
+            .await?;
+        }
+    }
+    Ok(used)
 }
 
 /// Finishes a sign-in that answered `SECOND_FACTOR_REQUIRED`: the challenge and either the
@@ -230,40 +280,19 @@ pub async fn verify_login(
 ) -> AppResult<(Token, StaffUser)> {
     rate_limit::check(svc, meta, rate_limit::Limit::StaffLoginFromIp).await?;
     let now = svc.clock.now();
-    let id = open_challenge(svc, challenge, now)?;
+    let (id, serial) = open_challenge(svc, challenge, now)?;
     let user = store::staff::get(&svc.db, id)
         .await?
         .filter(|u| u.active && u.second_factor)
         .ok_or(AppError::InvalidLogin)?;
-    let username = Username::parse_for_lookup(&user.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
-    let failures = staff_failures_key(&username, meta);
-    let window = svc.config.lockout_duration;
-    let locked = store::rate_limits::peek(&svc.db, &failures, window, now).await?
-        >= svc.config.lockout_threshold;
-    let used = if locked {
-        None
-    } else {
-        check_code(svc, &user, code, now).await?
-    };
-    let Some(how) = used else {
-        if !locked {
-            store::rate_limits::hit(&svc.db, &failures, window, now).await?;
-        }
-        audit::record(
-            &svc.db,
-            now,
-            NewAuditEvent::new(
-                AuditAction::StaffSecondFactorFailed,
-                AuditActor::Anonymous,
-                meta.client_ip.as_deref(),
-            )
-            .staff(id),
-        )
-        .await?;
+    let Some(how) = guarded_code(svc, meta, &user, code).await? else {
         return Err(AppError::InvalidLogin);
     };
-    store::rate_limits::clear(&svc.db, &failures).await?;
+    // The challenge dies now: a second use (even with another right code) fails.
+    if !store::second_factor::spend_challenge(&svc.db, id, serial).await? {
+        return Err(AppError::InvalidToken);
+    }
+    lockout::succeeded(svc, meta, &Account::Staff(id)).await?;
     if how == "recovery_code" {
         let left = store::second_factor::recovery_codes_left(&svc.db, id).await?;
         audit::record(
@@ -312,14 +341,23 @@ async fn check_code(
 }
 
 /// Removes another staff user's second factor (a lost phone), so they sign in with their
-/// password and can enrol again. Needs MANAGE_STAFF; audited.
+/// password and can enrol again. Needs MANAGE_STAFF and step-up; audited. Nobody resets
+/// their own this way: a session alone must never be able to drop the factor that guards
+/// it. The operator's `memberkey staff` commands on the server are the way back for the last
+/// administrator.
 pub async fn reset(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     target: StaffUserId,
 ) -> AppResult<StaffUser> {
-    principal.require(Right::ManageStaff)?;
+    let staff = principal.require(Right::ManageStaff)?;
+    if staff.user.id == target {
+        return Err(AppError::conflict(
+            "you cannot remove your own second factor here. Another administrator can (resetStaffSecondFactor), or the operator on the server with `memberkey staff reset-second-factor`",
+        ));
+    }
+    step_up::require(svc, staff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if store::staff::get(&txn, target).await?.is_none() {
@@ -342,6 +380,36 @@ pub async fn reset(
     store::staff::get(&svc.db, target)
         .await?
         .ok_or_else(|| AppError::not_found("staff user", target.get()))
+}
+
+/// Removes a staff user's second factor with the operator's authority (`memberkey staff
+/// reset-second-factor`): the break-glass path for an administrator who lost their phone and
+/// their recovery codes, since nobody may remove their own through the API. Every session
+/// of theirs ends. Audited with the system as the actor.
+pub async fn reset_by_operator(svc: &Services, username: &str) -> AppResult<StaffUser> {
+    let user = super::staff::find_by_username(svc, username).await?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::second_factor::remove(&txn, user.id).await? {
+        return Err(AppError::conflict(format!(
+            "staff user \"{}\" has no second factor to reset",
+            user.username
+        )));
+    }
+    store::sessions::delete_all(&txn, user.id, None).await?;
+    audit::record(
+        &txn,
+        now,
+        NewAuditEvent::new(
+            AuditAction::StaffSecondFactorReset,
+            AuditActor::System,
+            None,
+        )
+        .staff(user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 #[cfg(test)]

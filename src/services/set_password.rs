@@ -206,8 +206,10 @@ pub async fn set_with_token(
         }),
         must_change_password: Some(false),
     };
-    // Also clears the failure counter and lock, and retires the profile's other tokens.
+    // Also retires the profile's other tokens; the mailed link lifts every lock, so a member
+    // can always get back in this way, whoever was guessing and from where.
     store::credentials::upsert(&txn, profile_id, change, now).await?;
+    super::lockout::lift(&txn, now, &super::lockout::Account::Member(profile_id)).await?;
     store::sessions::delete_all(&txn, profile_id, None).await?;
     let login = new_username
         .map(|u| u.to_string())

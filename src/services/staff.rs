@@ -87,7 +87,8 @@ fn parse_email(raw: Option<&str>, field: &str) -> AppResult<Option<EmailAddress>
 }
 
 /// Records, changes or (with `None` or blank) removes the address a staff user's
-/// set-password link goes to. A link already sent to the old address stops working.
+/// set-password link goes to. A link already sent to the old address stops working. The
+/// address is how the account is recovered, so this needs step-up.
 pub async fn set_email(
     svc: &Services,
     principal: &Principal,
@@ -95,7 +96,8 @@ pub async fn set_email(
     id: StaffUserId,
     raw: Option<&str>,
 ) -> AppResult<StaffUser> {
-    principal.require(Right::ManageStaff)?;
+    let admin = principal.require(Right::ManageStaff)?;
+    super::step_up::require(svc, admin)?;
     let email = parse_email(raw, "email")?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
@@ -247,11 +249,7 @@ pub async fn unlock(
     let target = store::staff::get(&txn, id)
         .await?
         .ok_or_else(|| AppError::not_found("staff user", id))?;
-    let username = Username::parse_for_lookup(&target.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
-    let cleared =
-        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&username))
-            .await?;
+    let cleared = super::lockout::lift(&txn, now, &super::lockout::Account::Staff(id)).await?;
     audit::record(
         &txn,
         now,

@@ -10,7 +10,6 @@ use super::rate_limit::{self, Limit};
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
     AuditAction, AuditActor, LinkState, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token,
-    Username,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{self, staff_tokens::StaffTokenRecord};
@@ -23,6 +22,9 @@ pub async fn send(
     id: StaffUserId,
 ) -> AppResult<String> {
     let admin = principal.require(Right::ManageStaff)?;
+    // A link is a way into the account it goes to: a session alone must not be able to send
+    // one (to itself, or to an address it just set on another account).
+    super::step_up::require(svc, admin)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     let target = store::staff::get(&txn, id)
@@ -92,8 +94,6 @@ pub async fn set_with_token(
         .ok_or(AppError::InvalidToken)?;
     let password = super::staff_password::judge(svc, &user.username, raw_password)?;
     let password_hash = svc.hasher.hash(&password).await?;
-    let username = Username::parse_for_lookup(&user.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     // The conditional update decides: of two concurrent uses, or a use racing expiry, one wins.
@@ -103,9 +103,7 @@ pub async fn set_with_token(
     store::staff::set_password_hash(&txn, user.id, password_hash, now).await?;
     store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
     store::sessions::delete_all(&txn, user.id, None).await?;
-    let cleared =
-        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&username))
-            .await?;
+    let cleared = super::lockout::lift(&txn, now, &super::lockout::Account::Staff(user.id)).await?;
     audit::record(
         &txn,
         now,

@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services, audit};
+use super::lockout::{self, Account};
+use super::{Principal, RequestMeta, Services, audit, step_up};
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent, Password, PasswordContext, Username};
 use crate::error::{AppError, AppResult};
 use crate::store;
@@ -30,6 +31,7 @@ pub async fn change(
     new: &str,
 ) -> AppResult<bool> {
     let staff = principal.staff()?;
+    step_up::require(svc, staff)?;
     super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
     let username = Username::parse_for_lookup(&staff.user.username)
         .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
@@ -37,15 +39,13 @@ pub async fn change(
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let now = svc.clock.now();
-    let failures = super::auth::staff_failures_key(&username, meta);
-    let window = svc.config.lockout_duration;
-    let locked = store::rate_limits::peek(&svc.db, &failures, window, now).await?
-        >= svc.config.lockout_threshold;
+    let account = Account::Staff(staff.user.id);
+    let locked = lockout::check(svc, meta, &account).await?.is_some();
     let candidate = Password::for_verification(current);
     let stored = (!locked).then_some(login.password_hash.as_str());
     if !svc.hasher.verify(candidate.as_ref(), stored).await? {
         if !locked {
-            store::rate_limits::hit(&svc.db, &failures, window, now).await?;
+            lockout::fail(svc, meta, &account).await?;
         }
         audit::record(
             &svc.db,
@@ -63,7 +63,6 @@ pub async fn change(
     store::staff::set_password_hash(&txn, staff.user.id, hash, now).await?;
     store::staff_tokens::invalidate_for(&txn, staff.user.id, now).await?;
     store::sessions::delete_all(&txn, staff.user.id, Some(staff.session_id)).await?;
-    store::rate_limits::clear(&txn, &failures).await?;
     audit::record(
         &txn,
         now,
@@ -73,6 +72,7 @@ pub async fn change(
     )
     .await?;
     txn.commit().await?;
+    lockout::succeeded(svc, meta, &account).await?;
     Ok(true)
 }
 
@@ -82,16 +82,12 @@ pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
     let user = super::staff::find_by_username(svc, username).await?;
     let password = judge(svc, &user.username, new)?;
     let hash = svc.hasher.hash(&password).await?;
-    let parsed = Username::parse_for_lookup(&user.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     store::staff::set_password_hash(&txn, user.id, hash, now).await?;
     store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
     store::sessions::delete_all(&txn, user.id, None).await?;
-    let cleared =
-        store::rate_limits::clear_prefix(&txn, &super::auth::staff_failures_prefix(&parsed))
-            .await?;
+    let cleared = lockout::lift(&txn, now, &Account::Staff(user.id)).await?;
     audit::record(
         &txn,
         now,

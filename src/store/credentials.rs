@@ -281,9 +281,10 @@ pub async fn remove(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, Db
         > 0)
 }
 
-/// Counts one failed sign-in in a single UPDATE, so concurrent failures never lose a count,
-/// and locks the account when the count reaches `threshold`. Attempts while locked are not
-/// counted (they never reach the hash). Returns the new count.
+/// Counts one failed sign-in (from any client) in a single UPDATE, so concurrent failures
+/// never lose a count, and starts the account's ceiling lock (`locked_until`) when the count
+/// reaches `threshold`. A lock that has ended starts the count over at 1, so a lock's end is
+/// a clean slate. Returns the new count.
 pub async fn record_failure(
     db: &impl ConnectionTrait,
     id: ProfileId,
@@ -293,7 +294,16 @@ pub async fn record_failure(
 ) -> Result<i32, DbErr> {
     use super::sql::Sql;
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("UPDATE portal_credentials SET failed_login_count = failed_login_count + 1, locked_until = CASE WHEN failed_login_count + 1 >= ")
+    // Every SET expression reads the row as it was before this update.
+    sql.push("UPDATE portal_credentials SET failed_login_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ")
+        .param(now)
+        .push(" THEN 1 ELSE failed_login_count + 1 END, locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= ")
+        .param(now)
+        .push(" THEN (CASE WHEN 1 >= ")
+        .param(threshold)
+        .push(" THEN ")
+        .param(lock_until)
+        .push(" ELSE NULL END) WHEN locked_until IS NULL AND failed_login_count + 1 >= ")
         .param(threshold)
         .push(" THEN ")
         .param(lock_until)
@@ -307,6 +317,22 @@ pub async fn record_failure(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("credential".into()))?;
     row.try_get::<i32>("", "failed_login_count")
+}
+
+/// The end of the account's ceiling lock, if it has one (past or not).
+pub async fn locked_until(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+    use sea_orm::QuerySelect;
+    let until: Option<Option<chrono::DateTime<chrono::Utc>>> =
+        portal_credential::Entity::find_by_id(id.get())
+            .select_only()
+            .column(portal_credential::Column::LockedUntil)
+            .into_tuple()
+            .one(db)
+            .await?;
+    Ok(until.flatten())
 }
 
 /// Why a lock is being cleared.

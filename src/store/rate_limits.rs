@@ -34,6 +34,41 @@ pub async fn hit(
     row.try_get::<i32>("", "hits")
 }
 
+/// Counts one failure against `key` and returns the failures in the current window, this
+/// one included. The failure that reaches `threshold` restarts the window, so the lock it
+/// starts lasts a whole `window`; once that window ends, counting starts over at 1.
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    key: &str,
+    threshold: i32,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<i32, DbErr> {
+    let expired_before = now - window;
+    let mut sql = Sql::new(db.get_database_backend());
+    // Both SET expressions read the row as it was before this update.
+    sql.push("INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES (")
+        .param(key)
+        .push(", ")
+        .param(now)
+        .push(", 1) ON CONFLICT (bucket_key) DO UPDATE SET hits = CASE WHEN rate_limit_buckets.window_started_at <= ")
+        .param(expired_before)
+        .push(" THEN 1 ELSE rate_limit_buckets.hits + 1 END, window_started_at = CASE WHEN rate_limit_buckets.window_started_at <= ")
+        .param(expired_before)
+        .push(" THEN ")
+        .param(now)
+        .push(" WHEN rate_limit_buckets.hits + 1 = ")
+        .param(threshold)
+        .push(" THEN ")
+        .param(now)
+        .push(" ELSE rate_limit_buckets.window_started_at END RETURNING hits");
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("rate limit bucket".into()))?;
+    row.try_get::<i32>("", "hits")
+}
+
 /// The hits counted in `key`'s current window, without counting one more.
 pub async fn peek(
     db: &impl ConnectionTrait,

@@ -62,6 +62,8 @@ pub async fn set_pending(
         last_step: Set(None),
         enabled_at: Set(None),
         updated_at: Set(now),
+        issued_challenges: Set(None),
+        spent_challenge: Set(None),
     })
     .on_conflict(
         OnConflict::column(staff_second_factor::Column::StaffUserId)
@@ -190,4 +192,41 @@ pub async fn remove(db: &impl ConnectionTrait, staff: StaffUserId) -> Result<boo
         .exec(db)
         .await?;
     Ok(gone.rows_affected > 0)
+}
+
+/// The number of a new sign-in challenge for the staff user (1, 2, …).
+pub async fn next_challenge(db: &impl ConnectionTrait, staff: StaffUserId) -> Result<i64, DbErr> {
+    use super::sql::Sql;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE staff_second_factors SET issued_challenges = COALESCE(issued_challenges, 0) + 1 WHERE staff_user_id = ")
+        .param(staff.get())
+        .push(" RETURNING issued_challenges");
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("staff second factor".into()))?;
+    row.try_get::<i64>("", "issued_challenges")
+}
+
+/// Uses up sign-in challenge number `serial`: false when it, or a later one, was used before.
+/// Using one also kills every earlier one.
+pub async fn spend_challenge(
+    db: &impl ConnectionTrait,
+    staff: StaffUserId,
+    serial: i64,
+) -> Result<bool, DbErr> {
+    let done = staff_second_factor::Entity::update_many()
+        .col_expr(
+            staff_second_factor::Column::SpentChallenge,
+            Expr::value(serial),
+        )
+        .filter(staff_second_factor::Column::StaffUserId.eq(staff.get()))
+        .filter(
+            staff_second_factor::Column::SpentChallenge
+                .is_null()
+                .or(staff_second_factor::Column::SpentChallenge.lt(serial)),
+        )
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }

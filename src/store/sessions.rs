@@ -19,8 +19,10 @@ pub trait SessionOwner: Copy + Send + Sync {
     /// Whether the table keeps where the session was opened from (client IP, user agent).
     const RECORDS_CLIENT: bool;
     /// Whether a session can be a staff user's read-only view as the owner
-    /// (`impersonated_by`).
+    /// (`impersonated_by`, `impersonated_from_session`).
     const IMPERSONATION: bool;
+    /// Whether the table keeps when the session last proved its user again (`stepped_up_at`).
+    const STEP_UP: bool;
     fn to_db(self) -> i64;
     fn from_db(id: i64) -> Self;
 }
@@ -32,6 +34,7 @@ impl SessionOwner for StaffUserId {
     const ACTIVE_JOIN: Option<&'static str> = Some("JOIN staff_users u ON u.id = s.staff_user_id");
     const RECORDS_CLIENT: bool = true;
     const IMPERSONATION: bool = false;
+    const STEP_UP: bool = true;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -46,6 +49,7 @@ impl SessionOwner for ProfileId {
     const ACTIVE_JOIN: Option<&'static str> = None;
     const RECORDS_CLIENT: bool = false;
     const IMPERSONATION: bool = true;
+    const STEP_UP: bool = false;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -61,6 +65,10 @@ pub struct LiveSession<O> {
     pub last_seen_at: DateTime<Utc>,
     /// The staff user viewing the portal as the owner, for an impersonation session.
     pub impersonated_by: Option<StaffUserId>,
+    /// The staff session that started that view; the view ends with it.
+    pub impersonated_from_session: Option<i64>,
+    /// When the session last proved its user again (staff sessions only).
+    pub stepped_up_at: Option<DateTime<Utc>>,
 }
 
 /// Where a session was opened from, for tables that keep it.
@@ -166,12 +174,13 @@ pub async fn find_live<O: SessionOwner>(
 ) -> Result<Option<LiveSession<O>>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     let impersonation = if O::IMPERSONATION {
-        ", s.impersonated_by"
+        ", s.impersonated_by, s.impersonated_from_session"
     } else {
         ""
     };
+    let step_up = if O::STEP_UP { ", s.stepped_up_at" } else { "" };
     sql.push(&format!(
-        "SELECT s.id, s.{} AS owner, s.last_seen_at{impersonation} FROM {} s ",
+        "SELECT s.id, s.{} AS owner, s.last_seen_at{impersonation}{step_up} FROM {} s ",
         O::OWNER,
         O::TABLE
     ));
@@ -197,21 +206,67 @@ pub async fn find_live<O: SessionOwner>(
         } else {
             None
         },
+        impersonated_from_session: if O::IMPERSONATION {
+            row.try_get("", "impersonated_from_session")?
+        } else {
+            None
+        },
+        stepped_up_at: if O::STEP_UP {
+            row.try_get("", "stepped_up_at")?
+        } else {
+            None
+        },
     }))
 }
 
-/// Opens a staff user's read-only session as a member.
+/// Whether the staff session `session_id` still works: not ended, expired or idle, and its
+/// user still active.
+pub async fn staff_session_is_live(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<bool, DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT s.id FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_user_id AND u.active = ")
+        .param(true)
+        .push(" WHERE s.id = ")
+        .param(session_id)
+        .push(" AND s.expires_at > ")
+        .param(now)
+        .push(" AND s.last_seen_at > ")
+        .param(now - idle);
+    Ok(db.query_one_raw(sql.build()).await?.is_some())
+}
+
+/// Records that a staff session proved its user again just now (step-up).
+pub async fn record_step_up(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE staff_sessions SET stepped_up_at = ")
+        .param(now)
+        .push(" WHERE id = ")
+        .param(session_id);
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Opens a staff user's read-only session as a member, from their staff session
+/// `from_session` (the view ends with it).
 pub async fn create_impersonation(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
     profile: ProfileId,
-    staff: StaffUserId,
+    (staff, from_session): (StaffUserId, i64),
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(), DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
-        "INSERT INTO member_sessions (token_hash, profile_id, created_at, expires_at, last_seen_at, impersonated_by) VALUES (",
+        "INSERT INTO member_sessions (token_hash, profile_id, created_at, expires_at, last_seen_at, impersonated_by, impersonated_from_session) VALUES (",
     )
     .param(hash.as_str())
     .push(", ")
@@ -224,6 +279,8 @@ pub async fn create_impersonation(
     .param(now)
     .push(", ")
     .param(staff.get())
+    .push(", ")
+    .param(from_session)
     .push(")");
     db.execute_raw(sql.build()).await?;
     Ok(())

@@ -902,6 +902,13 @@ async fn second_factor_in_the_console(backend: Backend) {
     // Held on the account screen until a second factor is set up.
     text_of(&browser, "setup-required", "requires a second factor").await;
     browser.click("#enroll-second-factor").await;
+    // Setting up a factor needs step-up: the console asks for the password over the screen.
+    browser
+        .until("return document.getElementById('step-up-password')")
+        .await;
+    snap(&browser, backend, "step-up-password").await;
+    browser.type_into("#step-up-password", PASSWORD).await;
+    browser.click("#step-up-confirm").await;
     let secret = text_of(&browser, "enroll-secret", "").await;
     browser
         .until("const q = document.getElementById('enroll-qr'); return q && q.complete && q.naturalWidth > 0")
@@ -962,14 +969,21 @@ async fn second_factor_in_the_console(backend: Backend) {
         .until("return document.getElementById('quick-search')")
         .await;
 
-    // New recovery codes, for the app's next code, from the account screen.
+    // New recovery codes from the account screen: this session signed in with a code, but
+    // the step-up asks for the password and the app's next code again.
     browser.click("a.who-name").await;
     browser.click("#new-recovery-codes").await;
-    clock.advance(chrono::Duration::seconds(30));
-    browser
-        .type_into("#regenerate-code", &totp.generate(now()))
-        .await;
     browser.click("#regenerate-recovery-codes").await;
+    browser
+        .until("return document.getElementById('step-up-code')")
+        .await;
+    clock.advance(chrono::Duration::seconds(30));
+    browser.type_into("#step-up-password", PASSWORD).await;
+    browser
+        .type_into("#step-up-code", &totp.generate(now()))
+        .await;
+    snap(&browser, backend, "step-up-password-and-code").await;
+    browser.click("#step-up-confirm").await;
     browser
         .until("const l = document.getElementById('recovery-codes'); return l && l.children.length === 10")
         .await;

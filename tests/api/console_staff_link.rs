@@ -9,6 +9,7 @@ use memberkey::domain::{Right, SystemClock};
 
 use crate::browser::Browser;
 use crate::console::{problems, sign_in, sign_out, snap, text_of};
+use crate::helpers::STAFF_PASSWORD as PASSWORD;
 use crate::helpers::{Backend, Mail, per_backend, spawn_full};
 use crate::resets::{NEW_PASSWORD, nth_mail};
 
@@ -42,6 +43,12 @@ async fn a_staff_user_sets_a_password_from_an_email(backend: Backend) {
         .type_into("#staff-2-email", "clerk@harbour.example")
         .await;
     browser.click("#staff-2-save-email").await;
+    // An address is how an account is recovered: the console asks for the password first.
+    browser
+        .until("return document.getElementById('step-up-password')")
+        .await;
+    browser.type_into("#step-up-password", PASSWORD).await;
+    browser.click("#step-up-confirm").await;
     browser
         .until("const b = document.getElementById('staff-2-send-reset'); return b && !b.disabled")
         .await;

@@ -145,6 +145,9 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// The password `TestApp::staff_with` gives every staff user.
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
 pub struct TestApp {
     pub app: RunningApp,
     /// Mail the app sent, unless the test chose another transport.
@@ -292,7 +295,7 @@ impl TestApp {
     /// Creates a staff user directly through the service (as `memberkey staff create` does)
     /// and signs them in over HTTP. Returns the bearer token.
     pub async fn staff_with(&self, username: &str, rights: &[Right]) -> String {
-        let password = "correct horse battery staple";
+        let password = STAFF_PASSWORD;
         services::staff::create(
             &self.app.services,
             None,
@@ -385,6 +388,22 @@ impl TestApp {
         let db = &self.app.services.db;
         let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
         db.execute_raw(stmt).await.expect("statement");
+    }
+
+    /// Proves a staff session again (step-up) with the password `staff_with` gives and, for a
+    /// user with a second factor, `code`; panics unless it worked.
+    pub async fn step_up(&self, token: &str, code: Option<&str>) {
+        let resp = self
+            .gql(
+                Some(token),
+                "mutation($p: String!, $c: String) { confirmStaffIdentity(password: $p, code: $c) { freshUntil } }",
+                json!({ "p": STAFF_PASSWORD, "c": code }),
+            )
+            .await;
+        assert!(
+            resp["data"]["confirmStaffIdentity"]["freshUntil"].is_string(),
+            "step-up failed: {resp}"
+        );
     }
 
     /// Creates a profile through the API and returns its ID.

@@ -42,6 +42,7 @@ async fn sweeps(backend: Backend) {
     // And a staff user's set-password link, sent to the administrator's own address.
     let me = app.gql(Some(&admin), "{ viewer { id } }", json!({})).await;
     let me = me["data"]["viewer"]["id"].clone();
+    app.step_up(&admin, None).await;
     let addressed = app
         .gql(
             Some(&admin),

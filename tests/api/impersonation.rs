@@ -211,3 +211,43 @@ fn clock_now(clock: &memberkey::domain::ManualClock) -> chrono::DateTime<chrono:
     use memberkey::domain::Clock;
     clock.now()
 }
+
+async fn a_view_ends_with_its_staff_session(backend: Backend) {
+    let (app, _clock) = spawn_app_with_clock(backend).await;
+    let admin = app.admin().await;
+    let id = member_with_password(&app, &admin).await;
+    let helper = app
+        .staff_with("helpdesk", &[Right::ImpersonateMembers])
+        .await;
+    let view = token(&app.gql(Some(&helper), START, json!({ "p": id })).await);
+    let me = app.gql(Some(&view), ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["profile"]["id"], id, "{me}");
+    let mut ws = WsClient::connect(&app, Some(&view)).await;
+    // The staff user signs out: the view they opened ends with that session, on every
+    // transport, though its own 15 minutes have not run out.
+    let out = app
+        .gql(Some(&helper), "mutation { staffLogout }", json!({}))
+        .await;
+    assert!(out["errors"].is_null(), "{out}");
+    let me = app.gql(Some(&view), ME, json!({})).await;
+    assert_eq!(code(&me), "UNAUTHENTICATED", "{me}");
+    match ws.run(ME, json!({})).await {
+        Ok(resp) => assert_eq!(code(&resp), "UNAUTHENTICATED", "{resp}"),
+        Err(closed) => assert_eq!(closed.code, 4401, "{closed:?}"),
+    }
+    // A view from a session that lives on is unaffected by another session ending.
+    let helper_again = app.login("helpdesk", crate::helpers::STAFF_PASSWORD).await;
+    let other = app.login("helpdesk", crate::helpers::STAFF_PASSWORD).await;
+    let view = token(
+        &app.gql(Some(&helper_again), START, json!({ "p": id }))
+            .await,
+    );
+    app.gql(Some(&other), "mutation { staffLogout }", json!({}))
+        .await;
+    let me = app.gql(Some(&view), ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["profile"]["id"], id, "{me}");
+}
+per_backend!(
+    a_portal_view_ends_with_the_staff_session_that_started_it,
+    super::a_view_ends_with_its_staff_session
+);

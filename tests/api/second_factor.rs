@@ -12,17 +12,19 @@ use crate::helpers::{Backend, TestApp, code, per_backend, spawn_app_with_clock_a
 use crate::ws::WsClient;
 
 const PASSWORD: &str = "correct horse battery staple";
-const LOGIN: &str = "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token secondFactorSetupRequired staffUser { secondFactorEnabled } } }";
-const VERIFY: &str = "mutation($c: String!, $k: String!) { staffVerifySecondFactor(challenge: $c, code: $k) { token staffUser { username secondFactorEnabled } } }";
+pub const LOGIN: &str = "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token secondFactorSetupRequired staffUser { secondFactorEnabled } } }";
+pub const VERIFY: &str = "mutation($c: String!, $k: String!) { staffVerifySecondFactor(challenge: $c, code: $k) { token staffUser { username secondFactorEnabled } } }";
 const ENROLL: &str = "mutation { enrollStaffSecondFactor { otpauthUri qrSvg secret } }";
 const CONFIRM: &str = "mutation($k: String!) { confirmStaffSecondFactor(code: $k) { recoveryCodes staffUser { secondFactorEnabled } } }";
 
-fn code_at(app: &TOTP, clock: &ManualClock) -> String {
+pub fn code_at(app: &TOTP, clock: &ManualClock) -> String {
     app.generate(clock.now().timestamp() as u64)
 }
 
 /// Enrols `token`'s user; returns the app (its secret) and the recovery codes.
 pub async fn enrol(app: &TestApp, clock: &ManualClock, token: &str) -> (TOTP, Vec<String>) {
+    // Enrolment needs step-up; the user has no second factor yet, so the password proves it.
+    app.step_up(token, None).await;
     let resp = app.gql(Some(token), ENROLL, json!({})).await;
     let e = &resp["data"]["enrollStaffSecondFactor"];
     let uri = e["otpauthUri"].as_str().unwrap_or_else(|| panic!("{resp}"));
@@ -47,7 +49,7 @@ pub async fn enrol(app: &TestApp, clock: &ManualClock, token: &str) -> (TOTP, Ve
 }
 
 /// Signs in with the password; returns the challenge of SECOND_FACTOR_REQUIRED.
-async fn challenge(app: &TestApp, username: &str) -> String {
+pub async fn challenge(app: &TestApp, username: &str) -> String {
     let resp = app
         .gql(None, LOGIN, json!({ "u": username, "p": PASSWORD }))
         .await;
@@ -59,7 +61,7 @@ async fn challenge(app: &TestApp, username: &str) -> String {
         .to_owned()
 }
 
-async fn verify(app: &TestApp, challenge: &str, code_: &str) -> Value {
+pub async fn verify(app: &TestApp, challenge: &str, code_: &str) -> Value {
     app.gql(None, VERIFY, json!({ "c": challenge, "k": code_ }))
         .await
 }
@@ -82,6 +84,7 @@ async fn enrolment_and_sign_in(backend: Backend) {
     let admin = app.admin().await;
     let token = app.staff_with("clerk", &[Right::ManageProfiles]).await;
     // A wrong code does not confirm; the enrolment waits.
+    app.step_up(&token, None).await;
     let resp = app.gql(Some(&token), ENROLL, json!({})).await;
     let uri = resp["data"]["enrollStaffSecondFactor"]["otpauthUri"]
         .as_str()

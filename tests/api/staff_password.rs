@@ -17,6 +17,19 @@ async fn a_staff_user_changes_their_password(backend: Backend) {
     let here = app.staff_with("clerk", &[]).await;
     let elsewhere = app.login("clerk", OLD).await;
 
+    // A session alone may not change the password, on either transport: step-up first.
+    let unproven = app
+        .gql(Some(&here), CHANGE, json!({ "c": OLD, "n": NEW }))
+        .await;
+    assert_eq!(code(&unproven), "STEP_UP_REQUIRED", "{unproven}");
+    let mut unproven_ws = WsClient::connect(&app, Some(&here)).await;
+    let resp = unproven_ws
+        .run(CHANGE, json!({ "c": OLD, "n": NEW }))
+        .await
+        .unwrap();
+    assert_eq!(code(&resp), "STEP_UP_REQUIRED", "{resp}");
+    app.step_up(&here, None).await;
+
     // A wrong current password, a weak new one, and no session at all.
     let wrong = app
         .gql(

@@ -71,6 +71,10 @@ async fn a_staff_user_sets_a_password_from_a_link(backend: Backend) {
     assert!(me["data"]["viewer"]["email"].is_null(), "{me}");
     let id = me["data"]["viewer"]["id"].as_str().unwrap().to_owned();
 
+    // Links and addresses change how an account is recovered: without step-up, refused.
+    let fresh_session = app.gql(Some(&admin), SEND, json!({ "id": id })).await;
+    assert_eq!(code(&fresh_session), "STEP_UP_REQUIRED", "{fresh_session}");
+    app.step_up(&admin, None).await;
     // No address yet: a clear error that says what to do.
     let none = app.gql(Some(&admin), SEND, json!({ "id": id })).await;
     assert_eq!(code(&none), "NO_EMAIL_ADDRESS", "{none}");
@@ -168,6 +172,7 @@ async fn a_staff_user_sets_a_password_from_a_link(backend: Backend) {
     assert_eq!(code(&set(&app, &newer, OLD).await), "TOKEN_EXPIRED");
     // A day later the administrator's session has run out too.
     let admin = app.login("admin", OLD).await;
+    app.step_up(&admin, None).await;
 
     // A new address retires a link sent to the old one.
     sent_ok(&app, &admin, &id).await;
@@ -230,6 +235,7 @@ per_backend!(
 async fn created_with_an_address(backend: Backend) {
     let (app, _clock) = spawn_app_with_clock_and(backend, |_| {}).await;
     let admin = app.admin().await;
+    app.step_up(&admin, None).await;
     let create = "mutation($e: String) { createStaffUser(input: { username: \"desk\", password: \"a long enough passphrase\", email: $e, rights: [] }) { staffUser { id email } } }";
     let bad = app.gql(Some(&admin), create, json!({ "e": "@nope" })).await;
     assert_eq!(code(&bad), "BAD_USER_INPUT", "{bad}");

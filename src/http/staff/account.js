@@ -114,32 +114,28 @@ function drawFactor(card) {
     h('div', { class: 'actions' }, start, on ? h('button', { type: 'button', id: 'new-recovery-codes', onclick: () => regenerateStep(card) }, 'New recovery codes') : null));
 }
 
-/** New recovery codes for the app's current code; the old ones stop working. */
+/** New recovery codes; the old ones stop working. The step-up asks for the app's code. */
 function regenerateStep(card) {
-  const code = h('input', { id: 'regenerate-code', autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: false });
-  const codeField = field('The 6-digit code the app shows', code);
   const status = h('div', { class: 'form-status' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'regenerate-recovery-codes' }, 'Make new codes');
   const form = h('form', { novalidate: true },
-    h('p', {}, 'Your old recovery codes, used or not, stop working as soon as the new ones are made.'),
-    codeField, status,
+    h('p', {}, 'Your old recovery codes, used or not, stop working as soon as the new ones are made. You confirm with your password and a code from your app.'),
+    status,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => drawFactor(card) }, 'Cancel')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    codeField.showError(null);
     fill(status);
     await busy(submit, async () => {
       try {
-        const data = await gql('RegenerateStaffRecoveryCodes', { code: code.value.trim() });
+        const data = await gql('RegenerateStaffRecoveryCodes');
         showRecoveryCodes(card, data.regenerateStaffRecoveryCodes.recoveryCodes, 'New recovery codes are ready; the old ones no longer work.');
       } catch (err) {
-        if (err.extensions.field === 'code') codeField.showError(err.message);
         fill(status, alertBox(err));
       }
     });
   });
   fill(card, h('h2', {}, 'New recovery codes'), form);
-  code.focus();
+  submit.focus();
 }
 
 function enrolStep(card, enrollment) {

@@ -7,6 +7,7 @@ const TOKEN_KEY = 'memberkey.staff.token';
 let operations = new Map(); // name -> { text, fragments: [names] }
 let fragments = new Map(); // name -> text
 let sessionEnded = null; // set by the app: () => Promise that resolves once signed in again
+let stepUpNeeded = null; // set by the app: () => Promise<boolean>, true once the user proved who they are
 
 /** An error the API answered with: its message, its `extensions.code` and the rest. */
 export class ApiError extends Error {
@@ -29,6 +30,11 @@ export function setToken(value) {
 /** Registers what to do when the server says the session is over. */
 export function onSessionEnded(handler) {
   sessionEnded = handler;
+}
+
+/** Registers how to ask for a fresh proof (password and code) when an action needs step-up. */
+export function onStepUpNeeded(handler) {
+  stepUpNeeded = handler;
 }
 
 /** Loads and splits operations.graphql; called once before anything is sent. */
@@ -105,9 +111,10 @@ async function post(name, variables) {
 /**
  * Runs a query or mutation and returns its data, or throws the first error as an ApiError.
  * A sign-in that ended mid-work asks the user to sign in again, then repeats the request
- * once, so nothing typed is lost.
+ * once, so nothing typed is lost. An action that needs step-up asks for the password (and
+ * code) once, then repeats the request; cancelled, the STEP_UP_REQUIRED error is thrown.
  */
-export async function gql(name, variables = {}, { retried = false } = {}) {
+export async function gql(name, variables = {}, { retried = false, stepped = false } = {}) {
   const hadToken = Boolean(token());
   const body = await post(name, variables);
   const error = body.errors && body.errors[0];
@@ -116,7 +123,10 @@ export async function gql(name, variables = {}, { retried = false } = {}) {
     if (ext.code === 'UNAUTHENTICATED' && hadToken && sessionEnded && !retried) {
       setToken(null);
       await sessionEnded();
-      return gql(name, variables, { retried: true });
+      return gql(name, variables, { retried: true, stepped });
+    }
+    if (ext.code === 'STEP_UP_REQUIRED' && stepUpNeeded && !stepped && (await stepUpNeeded())) {
+      return gql(name, variables, { retried, stepped: true });
     }
     throw new ApiError(error.message, ext);
   }

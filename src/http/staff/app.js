@@ -1,7 +1,7 @@
 // The staff console: sign-in, the navigation the staff user's rights allow, and a hash
 // router that hands each screen its part of the page.
 
-import { ApiError, gql, loadOperations, onSessionEnded, setToken, token } from './api.js';
+import { ApiError, gql, loadOperations, onSessionEnded, onStepUpNeeded, setToken, token } from './api.js';
 import { alertBox, dialog, fill, field, h, setTimeZone, words } from './ui.js';
 import { ctx } from './ctx.js';
 import * as search from './search.js';
@@ -197,6 +197,64 @@ onSessionEnded(() => {
   }
   return reauth;
 });
+
+// An action that changes how an account is proven or recovered needs a fresh proof from this
+// session: ask for the password (and the app's code) over the screen, then the action runs.
+let stepUp = null;
+onStepUpNeeded(() => {
+  if (!stepUp) {
+    stepUp = dialog('Confirm it is you', (close) => stepUpForm(close)).then((ok) => {
+      stepUp = null;
+      return Boolean(ok);
+    });
+  }
+  return stepUp;
+});
+
+function stepUpForm(close) {
+  const withCode = Boolean(ctx.viewer && ctx.viewer.secondFactorEnabled);
+  const password = h('input', { type: 'password', id: 'step-up-password', autocomplete: 'current-password', autofocus: true });
+  const code = h('input', { id: 'step-up-code', autocomplete: 'one-time-code', spellcheck: false });
+  const fields = {
+    password: field('Your password', password),
+    code: withCode ? field('Code from your authenticator app', code, 'Or one of your recovery codes.') : null,
+  };
+  const status = h('div', { class: 'form-status' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'step-up-confirm' }, 'Confirm');
+  const form = h('form', { id: 'step-up-form', novalidate: true },
+    h('p', {}, withCode
+      ? 'This changes how an account signs in or is recovered. Enter your password and the code your authenticator app shows now; then you can make such changes for a few minutes.'
+      : 'This changes how an account signs in or is recovered. Enter your password; then you can make such changes for a few minutes.'),
+    fields.password, fields.code, status,
+    h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    fields.password.showError(null);
+    if (fields.code) fields.code.showError(null);
+    fill(status);
+    if (!password.value) {
+      fields.password.showError('Enter your password.');
+      password.focus();
+      return;
+    }
+    if (withCode && !code.value.trim()) {
+      fields.code.showError('Enter the code.');
+      code.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await gql('ConfirmStaffIdentity', { password: password.value, code: withCode ? code.value.trim() : null }, { stepped: true });
+      close(true);
+    } catch (err) {
+      fill(status, alertBox(err));
+      password.select();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
 
 async function signOut() {
   try {

@@ -69,6 +69,7 @@ const NEXT_STEP = {
   CONFLICT: 'Reload to see the current state, then try again.',
   INVALID_LOGIN: 'Check the username and password. Accounts lock for a while after repeated failures.',
   QUERY_TOO_COMPLEX: 'Narrow the search or the page size.',
+  STEP_UP_REQUIRED: 'Try again, and confirm with your password (and code) when asked.',
 };
 
 /** The message and the next step for an error, as one sentence pair. */

@@ -1,0 +1,96 @@
+//! Step-up ("sudo mode"): the few staff actions that change how an account is proven or
+//! recovered need a fresh proof from the session that asks, not just the session token.
+//!
+//! The proof is the password plus, when the user has one, a second-factor code (or a
+//! recovery code), given to `confirmStaffIdentity`. It lasts `MEMBERKEY_STAFF_STEP_UP_MINUTES`
+//! (5 by default) for that session only. A sign-in does not count: whoever steals a session
+//! token, however fresh, still has to know the password and hold the second factor.
+//!
+//! Needs step-up: enrolling a second factor, regenerating recovery codes, resetting another
+//! user's second factor, changing one's own password, recording or changing a staff user's
+//! email address, and sending a staff user a set-password link.
+
+use chrono::{DateTime, Utc};
+
+use super::auth::StaffPrincipal;
+use super::lockout::{self, Account};
+use super::{Principal, RequestMeta, Services, audit, rate_limit};
+use crate::domain::{AuditAction, Password, Username};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// Refuses with `STEP_UP_REQUIRED` unless this session proved its user within the window.
+pub fn require(svc: &Services, staff: &StaffPrincipal) -> AppResult<()> {
+    let now = svc.clock.now();
+    match staff.stepped_up_at {
+        Some(at) if at <= now && now - at < svc.config.staff_step_up => Ok(()),
+        _ => Err(AppError::StepUpRequired),
+    }
+}
+
+/// Proves the signed-in staff user again with their password and, if they have a second
+/// factor, a code. Wrong proofs count toward the lockout like sign-ins. Returns until when
+/// the session may make step-up changes. Audited.
+pub async fn confirm(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    password: &str,
+    code: Option<&str>,
+) -> AppResult<DateTime<Utc>> {
+    let staff = principal.staff()?;
+    rate_limit::check(svc, meta, rate_limit::Limit::StaffLoginFromIp).await?;
+    let code = code.map(str::trim).filter(|c| !c.is_empty());
+    if staff.user.second_factor && code.is_none() {
+        return Err(AppError::BadUserInput {
+            field: "code".into(),
+            message: "your account has a second factor: also give the 6-digit code your authenticator app shows now, or one of your recovery codes".into(),
+        });
+    }
+    let username = Username::parse_for_lookup(&staff.user.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let login = store::staff::find_for_login(&svc.db, &username)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let account = Account::Staff(staff.user.id);
+    let locked = lockout::check(svc, meta, &account).await?.is_some();
+    let candidate = Password::for_verification(password);
+    let stored = (!locked).then_some(login.password_hash.as_str());
+    let now = svc.clock.now();
+    let failed = || {
+        audit::record(
+            &svc.db,
+            now,
+            principal
+                .audit_event(AuditAction::StaffStepUpFailed, meta)
+                .staff(staff.user.id),
+        )
+    };
+    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
+        if !locked {
+            lockout::fail(svc, meta, &account).await?;
+        }
+        failed().await?;
+        return Err(AppError::InvalidLogin);
+    }
+    if let Some(code) = code.filter(|_| staff.user.second_factor) {
+        let used = super::second_factor::guarded_code(svc, meta, &staff.user, code).await?;
+        if used.is_none() {
+            failed().await?;
+            return Err(AppError::InvalidLogin);
+        }
+    }
+    lockout::succeeded(svc, meta, &account).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::sessions::record_step_up(&txn, staff.session_id, now).await?;
+    audit::record(
+        &txn,
+        now,
+        principal
+            .audit_event(AuditAction::StaffStepUp, meta)
+            .staff(staff.user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(now + svc.config.staff_step_up)
+}
