@@ -37,12 +37,27 @@ impl App {
         Self::build_with(config, clock, None).await
     }
 
+    /// As `build`, but applies no migration: for commands that must change nothing (a dry
+    /// run). A database with pending migrations is refused with what to do.
+    pub async fn build_unmigrated(config: Config) -> Result<Self, AppError> {
+        Self::build_inner(config, Arc::new(SystemClock), None, false).await
+    }
+
     /// As `build`, with an injected clock and, optionally, an injected mail transport
     /// (tests); without one, the transport the settings name.
     pub async fn build_with(
         config: Config,
         clock: Arc<dyn Clock>,
         transport: Option<Arc<dyn MailTransport>>,
+    ) -> Result<Self, AppError> {
+        Self::build_inner(config, clock, transport, true).await
+    }
+
+    async fn build_inner(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        transport: Option<Arc<dyn MailTransport>>,
+        migrate: bool,
     ) -> Result<Self, AppError> {
         let transport = match transport {
             Some(t) => t,
@@ -55,7 +70,17 @@ impl App {
             statements.clone(),
         )
         .await?;
-        store::migrate(&db).await?;
+        if migrate {
+            store::migrate(&db).await?;
+        } else {
+            let (_, pending) = store::migration_state(&db).await?;
+            if !pending.is_empty() {
+                return Err(AppError::internal(format!(
+                    "the database is not up to date ({} migrations pending) and a dry run changes nothing; run `memberkey migrate` first",
+                    pending.len()
+                )));
+            }
+        }
         let hasher = PasswordHasher::new(config.argon2, config.hash_workers, config.hash_queue)?;
         let vault = Sealer::load(
             config.sealing_key.as_ref().map(Secret::expose),

@@ -186,8 +186,33 @@ fn sealing_key(config: &Config) -> Line {
 
 fn outbox(dir: &Path) -> Line {
     const WHAT: &str = "outbox";
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return line(false, WHAT, format!("cannot create {}: {e}", dir.display()));
+    // A check changes nothing: a folder that does not exist yet is judged by its parent.
+    if !dir.exists() {
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return if parent.is_dir() {
+            line(
+                true,
+                WHAT,
+                format!(
+                    "{} does not exist yet; `serve` creates it in {}",
+                    dir.display(),
+                    parent.display()
+                ),
+            )
+        } else {
+            line(
+                false,
+                WHAT,
+                format!(
+                    "{} cannot be created: {} is not a folder",
+                    dir.display(),
+                    parent.display()
+                ),
+            )
+        };
     }
     let probe = dir.join(format!(".memberkey-check-{}", std::process::id()));
     match std::fs::write(&probe, b"") {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod graphql;
 pub mod housekeeping;
 pub mod http;
+pub mod logsafe;
 pub mod mail;
 pub mod services;
 pub mod store;

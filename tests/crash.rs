@@ -193,3 +193,185 @@ async fn a_killed_sender_loses_no_recipient() {
         .unwrap();
     assert_eq!(live.try_get::<i64>("", "n").unwrap(), RECIPIENTS as i64);
 }
+
+/// The recipients of the slow send, and how long each (fake) SES call takes.
+const SLOW_RECIPIENTS: usize = 24;
+const SLOW_SEND: Duration = Duration::from_millis(1500);
+
+/// A stand-in for SES v2's SendEmail that takes `SLOW_SEND` to answer, so the sender always
+/// holds leased messages while it waits; counts the calls.
+async fn slow_ses() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let router = axum::Router::new().route(
+        "/v2/email/outbound-emails",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(SLOW_SEND).await;
+                axum::Json(json!({ "MessageId": format!("slow-{n}") }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, calls)
+}
+
+fn slow_command(dir: &Path, db_url: &str, ses: &str) -> Command {
+    let mut cmd = support::memberkey(dir);
+    cmd.env("MEMBERKEY_DATABASE_URL", db_url)
+        .env("MEMBERKEY_PUBLIC_URL", "https://members.example.org")
+        .env("MEMBERKEY_MAIL_TRANSPORT", "ses")
+        .env("MEMBERKEY_SES_ENDPOINT", ses)
+        .env("MEMBERKEY_SES_REGION", "us-east-1")
+        .env("MEMBERKEY_MAIL_FROM", "Chamber <no-reply@chamber.example>")
+        .env("MEMBERKEY_SEND_CONCURRENCY", "4")
+        .env("MEMBERKEY_MAX_SEND_RATE", "100")
+        .env("MEMBERKEY_DELIVERY_LEASE_SECONDS", "10")
+        .env("MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS", "false")
+        .env("MEMBERKEY_LOG", "warn,memberkey=info")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// Rows of the send a worker holds (leased, not yet ended).
+async fn held(db_url: &str) -> i64 {
+    let db = sea_orm::Database::connect(db_url).await.unwrap();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'SENDING'".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let n = row.try_get::<i64>("", "n").unwrap();
+    db.close().await.unwrap();
+    n
+}
+
+/// A sender killed while it certainly holds leased messages (its provider is slow): a new
+/// process takes them over when the lease runs out and finishes the send within a minute of
+/// its start. Logs say when the send started and finished.
+async fn killed_with_messages_in_hand(db_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (ses, calls) = slow_ses().await;
+    assert!(
+        slow_command(dir, db_url, &ses)
+            .arg("migrate")
+            .status()
+            .unwrap()
+            .success()
+    );
+    {
+        let db = sea_orm::Database::connect(db_url).await.unwrap();
+        memberkey::store::profiles::insert_generated_people(
+            &db,
+            SLOW_RECIPIENTS,
+            "member",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    let mut create = slow_command(dir, db_url, &ses)
+        .args(["staff", "create", "--username", "admin", "--all-rights"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut create.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
+    assert!(create.wait().unwrap().success());
+
+    let mut server = Server::start(slow_command(dir, db_url, &ses).arg("serve"));
+    let url = server.graphql();
+    let client = reqwest::Client::new();
+    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
+    let created = gql(&client, &url, Some(&token),
+        "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
+        json!({ "i": { "subject": "Your portal login", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
+    let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let sent = gql(
+        &client,
+        &url,
+        Some(&token),
+        "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { id } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    // The provider has calls open: the worker holds those messages under its lease.
+    let started = Instant::now();
+    while calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the send did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop("-KILL");
+    assert!(
+        held(db_url).await > 0,
+        "the killed sender held leased messages"
+    );
+    // Everything it logged, up to its death (the pipe's reader ends at its close).
+    let log = server.log.iter().collect::<Vec<_>>().join("\n");
+    assert!(log.contains("mass communication send started"), "{log}");
+
+    let restarted = Instant::now();
+    let mut server = Server::start(slow_command(dir, db_url, &ses).arg("serve"));
+    let url = server.graphql();
+    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
+    let view = "query($id: ID!) { massCommunication(id: $id) { status counts { total pending sent failed } } }";
+    let counts = loop {
+        let v = gql(&client, &url, Some(&token), view, json!({ "id": id })).await;
+        let c = v["data"]["massCommunication"]["counts"].clone();
+        if c["pending"] == 0 && v["data"]["massCommunication"]["status"] == "SENT" {
+            break c;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(60),
+            "the send did not finish within 60 s of the restart: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(counts["sent"], SLOW_RECIPIENTS, "{counts}");
+    // The finish is logged at info level, for the operator who watched the crash.
+    let finished = Instant::now();
+    let mut log = String::new();
+    while !log.contains("mass communication finished") {
+        match server.log.recv_timeout(Duration::from_secs(5)) {
+            Ok(line) => log.push_str(&line),
+            Err(_) => panic!("no 'finished' log line: {log}"),
+        }
+        assert!(finished.elapsed() < Duration::from_secs(10));
+    }
+    server.stop("-TERM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_holding_leased_messages_is_taken_over_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("slow.db").display());
+    killed_with_messages_in_hand(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_holding_leased_messages_is_taken_over_on_postgres() {
+    let Some(pg) = support::FreshPostgres::create("crash").await else {
+        return;
+    };
+    killed_with_messages_in_hand(&pg.url).await;
+    pg.drop().await;
+}

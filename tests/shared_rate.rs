@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 use support::{Server, gql, staff_token};
 
@@ -61,27 +60,6 @@ async fn fake_ses() -> (String, Arc<Mutex<Vec<Instant>>>) {
     (url, arrivals)
 }
 
-/// A fresh PostgreSQL database; `None` when the suite has no PostgreSQL.
-async fn fresh_database() -> Option<(String, String, String)> {
-    let Ok(admin_url) = std::env::var("MEMBERKEY_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "MEMBERKEY_TEST_POSTGRES_URL is not set; tests/run-all.sh sets it"
-        );
-        eprintln!("SKIPPED: no PostgreSQL (MEMBERKEY_TEST_POSTGRES_URL)");
-        return None;
-    };
-    let name = format!("memberkey_rate_{}", uuid::Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let base = admin_url.rsplit_once('/').unwrap().0;
-    Some((format!("{base}/{name}"), admin_url, name))
-}
-
 /// The most arrivals inside any one-second window, wherever it starts.
 fn busiest_second(times: &[Instant]) -> usize {
     let mut most = 0;
@@ -97,9 +75,10 @@ fn busiest_second(times: &[Instant]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_one_send_rate() {
-    let Some((db_url, admin_url, db_name)) = fresh_database().await else {
+    let Some(pg) = support::FreshPostgres::create("rate").await else {
         return;
     };
+    let db_url = pg.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let (ses, arrivals) = fake_ses().await;
@@ -187,10 +166,5 @@ async fn three_processes_share_one_send_rate() {
         "only {achieved:.1}/s of the {RATE}/s allowed"
     );
 
-    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-    let _ = admin
-        .execute_unprepared(&format!(
-            "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
-        ))
-        .await;
+    pg.drop().await;
 }

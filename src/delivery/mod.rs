@@ -266,8 +266,11 @@ impl Worker {
                 continue;
             }
             let txn = store::begin_write(&self.svc.db).await?;
-            store::mass::settle(&txn, id, self.svc.clock.now()).await?;
+            let finished = store::mass::settle(&txn, id, self.svc.clock.now()).await?;
             txn.commit().await?;
+            if finished {
+                tracing::info!(mass_id = id, "mass communication finished");
+            }
         }
         Ok(())
     }
@@ -605,12 +608,12 @@ impl Worker {
         .await;
         match result {
             Ok(true) => tracing::error!(
-                %reason,
+                reason = %crate::logsafe::Field(reason),
                 "the mail provider refuses this account or sender: delivery is PAUSED and no message is failed. Fix the account or the sender identity, then resume delivery (resumeDelivery)"
             ),
             Ok(false) => {}
             Err(e) => {
-                tracing::error!(error = %e.log_text(), %reason, "could not record the delivery pause")
+                tracing::error!(error = %e.log_text(), reason = %crate::logsafe::Field(reason), "could not record the delivery pause")
             }
         }
     }
@@ -635,10 +638,10 @@ impl Worker {
         };
         match &outcome {
             Outcome::Failed { error } => {
-                tracing::warn!(outbound_id = job.id, %error, "message failed permanently")
+                tracing::warn!(outbound_id = job.id, error = %crate::logsafe::Field(&error.to_string()), "message failed permanently")
             }
             Outcome::Retry { error, .. } => {
-                tracing::info!(outbound_id = job.id, attempts = job.attempts, %error, "message will be retried")
+                tracing::info!(outbound_id = job.id, attempts = job.attempts, error = %crate::logsafe::Field(&error.to_string()), "message will be retried")
             }
             _ => {}
         }

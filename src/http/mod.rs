@@ -7,6 +7,7 @@ mod client_ip;
 mod graphiql;
 mod graphql;
 mod portal;
+mod refusals;
 mod staff;
 mod webhooks;
 mod websocket;
@@ -72,12 +73,14 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        // Outside the limits, so their 413 gets the shape every other error has.
+        .layer(axum::middleware::from_fn(refusals::shape))
         // Spans carry method and path only: the URI's query string may hold a GET query.
         // They are at DEBUG: formatting a span for every request costs more than the rest of
         // a small query, and errors carry their own correlation id. Turn them on with
         // MEMBERKEY_LOG=info,memberkey::http=debug.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
+            tracing::debug_span!("http", method = %req.method(), path = %crate::logsafe::Field(req.uri().path()))
         }))
         .with_state(state)
 }

@@ -110,6 +110,25 @@ pub enum Untrusted {
     BadSignature,
     #[error("the topic {0:?} is not one of MEMBERKEY_SES_SNS_TOPICS")]
     UnknownTopic(String),
+    #[error("the message's Timestamp {0:?} is more than an hour old, in the future, or unreadable")]
+    Stale(String),
+}
+
+/// How old a message may be: SNS retries a delivery for well under an hour, so anything
+/// older is a replay.
+pub const MAX_MESSAGE_AGE: chrono::Duration = chrono::Duration::hours(1);
+/// Clock skew allowed for a Timestamp in the future.
+const MAX_CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Refuses a message whose `Timestamp` is not within the last hour at `now`.
+fn check_timestamp(msg: &SnsMessage, now: DateTime<Utc>) -> Result<(), Untrusted> {
+    let at = DateTime::parse_from_rfc3339(msg.timestamp.trim())
+        .map_err(|_| Untrusted::Stale(msg.timestamp.clone()))?
+        .with_timezone(&Utc);
+    if at > now + MAX_CLOCK_SKEW || now - at > MAX_MESSAGE_AGE {
+        return Err(Untrusted::Stale(msg.timestamp.clone()));
+    }
+    Ok(())
 }
 
 /// Whether a URL is on an SNS host: `https://sns.<region>.amazonaws.com/…` (or `.com.cn`),
@@ -158,6 +177,11 @@ struct SigningKey {
 
 /// Certificates kept at most: SNS signs with one per region at a time.
 const CACHED_CERTIFICATES: usize = 32;
+/// A certificate URL that could not be fetched or read is not tried again for this long, so
+/// forged messages naming it cost one fetch, not one each.
+const FAILED_FETCH_TTL: Duration = Duration::from_secs(600);
+/// Failed URLs remembered at most.
+const CACHED_FAILURES: usize = 256;
 /// A signing certificate is a few kilobytes; anything much larger is not one.
 const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 
@@ -165,6 +189,8 @@ const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 pub struct SnsVerifier {
     http: reqwest::Client,
     keys: Mutex<HashMap<String, SigningKey>>,
+    /// Certificate URLs that failed, with when and why.
+    failures: Mutex<HashMap<String, (std::time::Instant, String)>>,
     /// Origins trusted besides SNS's hosts; only tests set them.
     extra_origins: Vec<String>,
 }
@@ -182,6 +208,7 @@ impl SnsVerifier {
         Self {
             http,
             keys: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
             extra_origins,
         }
     }
@@ -200,6 +227,7 @@ impl SnsVerifier {
             "2" => &signature::RSA_PKCS1_2048_8192_SHA256,
             other => return Err(Untrusted::UnknownVersion(other.to_owned())),
         };
+        check_timestamp(msg, now)?;
         if !on_sns_host(cert_url, &self.extra_origins) {
             return Err(Untrusted::CertificateHost(cert_url.to_owned()));
         }
@@ -218,16 +246,34 @@ impl SnsVerifier {
             .map_err(|_| Untrusted::BadSignature)
     }
 
-    /// The key of the certificate at `url`, from the cache or fetched once.
+    /// The key of the certificate at `url`, from the cache or fetched once. A failure is
+    /// remembered too, for [`FAILED_FETCH_TTL`].
     async fn signing_key(&self, url: &str) -> Result<SigningKey, Untrusted> {
         if let Some(key) = lock(&self.keys).get(url) {
             return Ok(key.clone());
         }
-        let pem = self
-            .fetch(url, MAX_CERTIFICATE_BYTES)
-            .await
-            .map_err(Untrusted::Certificate)?;
-        let key = parse_certificate(&pem).map_err(Untrusted::Certificate)?;
+        if let Some((at, why)) = lock(&self.failures).get(url)
+            && at.elapsed() < FAILED_FETCH_TTL
+        {
+            return Err(Untrusted::Certificate(format!(
+                "{why} (not tried again yet)"
+            )));
+        }
+        let fetched = match self.fetch(url, MAX_CERTIFICATE_BYTES).await {
+            Ok(pem) => parse_certificate(&pem),
+            Err(e) => Err(e),
+        };
+        let key = match fetched {
+            Ok(key) => key,
+            Err(why) => {
+                let mut failures = lock(&self.failures);
+                if failures.len() >= CACHED_FAILURES {
+                    failures.clear();
+                }
+                failures.insert(url.to_owned(), (std::time::Instant::now(), why.clone()));
+                return Err(Untrusted::Certificate(why));
+            }
+        };
         let mut keys = lock(&self.keys);
         if keys.len() >= CACHED_CERTIFICATES {
             keys.clear();

@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 
-use super::{Services, audit};
+use super::{RequestMeta, Services, audit, rate_limit};
 use crate::domain::{
     AuditAction, AuditActor, NewAuditEvent, ProviderFeedback, Suppression, SuppressionReason,
     search_key,
 };
 use crate::error::{AppError, AppResult};
+use crate::logsafe::Field;
 use crate::mail::ses_events;
 use crate::mail::sns::{SnsMessage, SnsType, Untrusted};
 use crate::store;
@@ -38,22 +39,50 @@ pub enum Refused {
     Untrusted(Untrusted),
     /// It was genuine but could not be recorded; SNS retries (500).
     Failed(AppError),
+    /// This client sent too many untrusted messages lately (429): it is not checked again,
+    /// and no certificate is fetched for it, until its window ends.
+    RateLimited,
 }
+
+/// Untrusted messages one client (an IPv4 address or IPv6 /64) may send per
+/// `MEMBERKEY_LOGIN_IP_WINDOW_MINUTES` before it is refused unchecked. SNS itself never sends
+/// one, so real reports are never held back.
+const UNTRUSTED_PER_CLIENT: i32 = 20;
 
 /// Messages refused as untrusted since start, for the log line each refusal writes.
 static REFUSED: AtomicU64 = AtomicU64::new(0);
 
-/// Reads one SNS HTTP(S) notification.
-pub async fn receive_sns(svc: &Services, body: &[u8]) -> Result<Received, Refused> {
+/// Reads one SNS HTTP(S) notification from the client `meta` describes.
+pub async fn receive_sns(
+    svc: &Services,
+    meta: &RequestMeta,
+    body: &[u8],
+) -> Result<Received, Refused> {
+    let now = svc.clock.now();
+    let refused_key = rate_limit::client_key(meta).map(|c| format!("sns-untrusted:{c}"));
+    let window = svc.config.login_ip_window;
+    if let Some(key) = &refused_key {
+        let seen = store::rate_limits::peek(&svc.db, key, window, now)
+            .await
+            .map_err(|e| Refused::Failed(e.into()))?;
+        if seen >= UNTRUSTED_PER_CLIENT {
+            return Err(Refused::RateLimited);
+        }
+    }
     let msg = SnsMessage::parse(body).map_err(Refused::Malformed)?;
     if let Err(why) = trust(svc, &msg).await {
         let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::warn!(
             refused_since_start = refused,
-            topic = %msg.topic_arn,
-            reason = %why,
+            topic = %Field(&msg.topic_arn),
+            reason = %Field(&why.to_string()),
             "refused an SNS message on /webhooks/ses"
         );
+        if let Some(key) = &refused_key {
+            store::rate_limits::hit(&svc.db, key, window, now)
+                .await
+                .map_err(|e| Refused::Failed(e.into()))?;
+        }
         return Err(Refused::Untrusted(why));
     }
     match msg.kind {
@@ -63,18 +92,20 @@ pub async fn receive_sns(svc: &Services, body: &[u8]) -> Result<Received, Refuse
                     "confirming the subscription: {e}"
                 )))
             })?;
-            tracing::info!(topic = %msg.topic_arn, "confirmed the SNS subscription for SES events");
+            tracing::info!(topic = %Field(&msg.topic_arn), "confirmed the SNS subscription for SES events");
             Ok(Received::SubscriptionConfirmed)
         }
         SnsType::UnsubscribeConfirmation => {
-            tracing::warn!(topic = %msg.topic_arn, "the SNS subscription for SES events was removed; bounces and complaints no longer arrive");
+            tracing::warn!(topic = %Field(&msg.topic_arn), "the SNS subscription for SES events was removed; bounces and complaints no longer arrive");
             Ok(Received::Ignored)
         }
         SnsType::Notification => {
             let feedback =
                 ses_events::parse(&msg.message, &msg.message_id).map_err(Refused::Malformed)?;
             match feedback {
-                Some(f) => record(svc, &f).await.map_err(Refused::Failed),
+                Some(f) => record(svc, &msg.message_id, &f)
+                    .await
+                    .map_err(Refused::Failed),
                 None => Ok(Received::Ignored),
             }
         }
@@ -89,10 +120,16 @@ async fn trust(svc: &Services, msg: &SnsMessage) -> Result<(), Untrusted> {
 }
 
 /// Applies one report: the delivery's status, the suppression list, and for a complaint the
-/// profiles' opt-out, in one transaction. Reports are idempotent: SNS may deliver one twice.
-async fn record(svc: &Services, f: &ProviderFeedback) -> AppResult<Received> {
+/// profiles' opt-out, in one transaction. SNS may deliver one twice, and an old one may be
+/// replayed: its MessageId is remembered in the same transaction, and a message seen before
+/// changes nothing.
+async fn record(svc: &Services, message_id: &str, f: &ProviderFeedback) -> AppResult<Received> {
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
+    if !store::sns_messages::first_time(&txn, message_id, now).await? {
+        tracing::info!(message_id = %Field(message_id), "an SNS message seen before; ignored");
+        return Ok(Received::Ignored);
+    }
     let row = store::outbound::report(
         &txn,
         &f.provider_message_id,
@@ -149,7 +186,7 @@ async fn record(svc: &Services, f: &ProviderFeedback) -> AppResult<Received> {
             tracing::info!(outbound_id = r.id, report = ?f.report, "provider report recorded")
         }
         None => tracing::info!(
-            provider_message_id = %f.provider_message_id,
+            provider_message_id = %Field(&f.provider_message_id),
             report = ?f.report,
             "provider report for a message memberkey no longer has (or already moved past)"
         ),

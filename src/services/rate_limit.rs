@@ -54,7 +54,7 @@ pub async fn within(svc: &Services, meta: &RequestMeta, limit: Limit) -> AppResu
     let hits =
         store::rate_limits::hit(&svc.db, &key, svc.config.login_ip_window, svc.clock.now()).await?;
     if hits > budget {
-        tracing::warn!(limit = limit.prefix(), client = %client, "rate limit reached");
+        tracing::warn!(limit = limit.prefix(), client = %crate::logsafe::Field(&client), "rate limit reached");
         return Ok(false);
     }
     Ok(true)

@@ -62,6 +62,12 @@ pub async fn send_reset_email(
     )
     .await?;
     txn.commit().await?;
+    tracing::info!(
+        profile_id = profile_id.get(),
+        outbound_id,
+        staff_user = staff.user.id.get(),
+        "password reset email queued"
+    );
     svc.wake_delivery();
     Ok(email)
 }
@@ -119,7 +125,8 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
         purpose: TokenPurpose::ForgotLogin,
         issued_by: None,
     });
-    store::outbound::enqueue(&txn, &message, ids.first().copied(), &to, now).await?;
+    let outbound_id =
+        store::outbound::enqueue(&txn, &message, ids.first().copied(), &to, now).await?;
     audit::record(
         &txn,
         now,
@@ -133,6 +140,11 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
     )
     .await?;
     txn.commit().await?;
+    tracing::info!(
+        outbound_id,
+        profiles = ids.len(),
+        "Forgot Login email queued"
+    );
     svc.wake_delivery();
     Ok(())
 }

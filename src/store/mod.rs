@@ -13,6 +13,8 @@ pub mod search;
 pub mod second_factor;
 pub mod send_rate;
 pub mod sessions;
+pub mod sign_in_clients;
+pub mod sns_messages;
 pub mod sql;
 pub mod staff;
 pub mod staff_tokens;

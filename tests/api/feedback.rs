@@ -57,14 +57,25 @@ fn signer() -> &'static Signer1 {
 struct FakeSns {
     origin: String,
     confirmed: Arc<Mutex<Vec<String>>>,
+    /// How often `/missing.pem` (a certificate that is not there) was asked for.
+    missing_fetches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 async fn fake_sns() -> FakeSns {
     let confirmed = Arc::new(Mutex::new(Vec::new()));
+    let missing_fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = missing_fetches.clone();
     let router = axum::Router::new()
         .route(
             "/cert.pem",
             axum::routing::get(|| async { signer().pem.clone() }),
+        )
+        .route(
+            "/missing.pem",
+            axum::routing::get(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { (axum::http::StatusCode::NOT_FOUND, "no such certificate") }
+            }),
         )
         .route(
             "/confirm",
@@ -82,13 +93,23 @@ async fn fake_sns() -> FakeSns {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    FakeSns { origin, confirmed }
+    FakeSns {
+        origin,
+        confirmed,
+        missing_fetches,
+    }
 }
 
-/// An SNS message, signed with `version` over the fields SNS documents for its type.
+/// An SNS message sent now, signed with `version` over the fields SNS documents for its type.
 fn signed(sns: &FakeSns, mut msg: Value, version: &str) -> Value {
+    msg["Timestamp"] =
+        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    signed_at(sns, msg, version)
+}
+
+/// As [`signed`], keeping the message's own `Timestamp`.
+fn signed_at(sns: &FakeSns, mut msg: Value, version: &str) -> Value {
     msg["TopicArn"] = json!(msg["TopicArn"].as_str().unwrap_or(TOPIC));
-    msg["Timestamp"] = json!("2026-12-02T10:00:00.000Z");
     msg["MessageId"] = json!(uuid::Uuid::new_v4().to_string());
     msg["SignatureVersion"] = json!(version);
     msg["SigningCertURL"] = json!(format!("{}/cert.pem", sns.origin));
@@ -338,6 +359,83 @@ async fn forged_and_unsigned_messages_are_refused(backend: Backend) {
 per_backend!(
     forged_and_unsigned_messages_are_refused,
     super::forged_and_unsigned_messages_are_refused
+);
+
+/// Posts a body to the webhook; its status and JSON answer (null when not JSON).
+async fn post_for_answer(app: &TestApp, body: &Value) -> (u16, Value) {
+    let resp = app
+        .client
+        .post(app.url("/webhooks/ses"))
+        .header("content-type", "text/plain; charset=UTF-8")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn forgeries_and_replays_cost_little(backend: Backend) {
+    let (app, sns) = start(backend).await;
+    let admin = app.admin().await;
+    let (_, _, rows) = sent_to(&app, &admin, 1).await;
+    let (mid, oid) = rows[0].clone();
+    let bounce = event("Bounce", &mid, oid, "ann0@example.org");
+
+    // An old genuine message (two hours ago) is refused by its Timestamp, with a code.
+    let mut old = json!({ "Type": "Notification", "Message": bounce.to_string() });
+    old["Timestamp"] = json!(
+        (chrono::Utc::now() - chrono::Duration::hours(2))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    );
+    let old = signed_at(&sns, old, "2");
+    let (status, answer) = post_for_answer(&app, &old).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{answer}"
+    );
+
+    // Forgeries naming a certificate that cannot be fetched: fetched once, not once each.
+    for _ in 0..5 {
+        let mut forged = notification(&sns, bounce.clone(), "2");
+        forged["SigningCertURL"] = json!(format!("{}/missing.pem", sns.origin));
+        assert_eq!(post(&app, &forged).await, 403);
+    }
+    assert_eq!(
+        sns.missing_fetches
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+
+    // A genuine report applied once; the same message again (a replay) changes nothing.
+    let genuine = notification(&sns, bounce.clone(), "2");
+    assert_eq!(post(&app, &genuine).await, 200);
+    let (status, _) = post_for_answer(&app, &genuine).await;
+    assert_eq!(status, 200, "SNS must not retry a replay");
+    let suppressed: i64 = app
+        .sql_value("SELECT COUNT(*) AS n FROM email_suppressions", "n")
+        .await;
+    assert_eq!(suppressed, 1);
+    let seen: i64 = app
+        .sql_value("SELECT COUNT(*) AS n FROM sns_messages", "n")
+        .await;
+    assert_eq!(seen, 1);
+
+    // A client that keeps sending untrusted messages is refused unchecked after 20.
+    for _ in 0..14 {
+        let mut forged = notification(&sns, bounce.clone(), "2");
+        forged["Message"] = json!("changed after signing");
+        assert_eq!(post(&app, &forged).await, 403);
+    }
+    let (status, answer) = post_for_answer(&app, &genuine).await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+}
+
+per_backend!(
+    forged_stale_and_replayed_reports_cost_little_and_change_nothing,
+    super::forgeries_and_replays_cost_little
 );
 
 async fn reports_move_deliveries_and_fill_the_suppression_list(backend: Backend) {

@@ -304,3 +304,53 @@ crate::helpers::per_backend!(
     cors_allows_only_configured_origins,
     super::cors_allows_configured_origins
 );
+
+both!(the_frameworks_own_refusals_carry_a_code, |app| async move {
+    let big = "x".repeat(300 * 1024);
+    let cases = [
+        (reqwest::Method::PUT, "/graphql", None, 405),
+        (reqwest::Method::POST, "/graphql", Some(big.clone()), 413),
+        (reqwest::Method::GET, "/webhooks/ses", None, 405),
+        (reqwest::Method::POST, "/webhooks/ses", Some(big), 413),
+        (reqwest::Method::GET, "/graphql/nothing-here", None, 404),
+    ];
+    for (method, path, body, status) in cases {
+        // A client of its own each: the server closes a connection after refusing its body,
+        // and a pooled one would be reused for the next request.
+        let mut req = reqwest::Client::new().request(method.clone(), app.url(path));
+        if let Some(body) = body {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), status, "{method} {path}");
+        if status == 405 {
+            assert!(resp.headers().contains_key("allow"), "{method} {path}");
+        }
+        let v: Value = resp
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "BAD_REQUEST",
+            "{method} {path}: {v}"
+        );
+        assert!(v["errors"][0]["message"].as_str().unwrap().len() > 20);
+    }
+    // A person who opens a wrong page address reads a small page, not a bare status.
+    let resp = app
+        .client
+        .get(app.url("/portal/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(resp.headers().contains_key("content-security-policy"));
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Not Found"), "{page}");
+});

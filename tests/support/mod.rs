@@ -94,6 +94,55 @@ pub fn signal_process(child: &Child, signal: &str) {
     assert!(status.success(), "kill {signal} failed");
 }
 
+/// A PostgreSQL database of a test's own, made on the suite's server.
+pub struct FreshPostgres {
+    /// The database's URL.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl FreshPostgres {
+    /// A new, empty database; `None` (a skip, failed under CI) when the suite has no
+    /// PostgreSQL.
+    pub async fn create(prefix: &str) -> Option<FreshPostgres> {
+        use sea_orm::ConnectionTrait;
+        let Ok(admin_url) = std::env::var("MEMBERKEY_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "MEMBERKEY_TEST_POSTGRES_URL is not set; tests/run-all.sh sets it"
+            );
+            eprintln!("SKIPPED: no PostgreSQL (MEMBERKEY_TEST_POSTGRES_URL)");
+            return None;
+        };
+        let name = format!("memberkey_{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        Some(FreshPostgres {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+
+    /// Drops the database, whoever is still connected.
+    pub async fn drop(self) {
+        use sea_orm::ConnectionTrait;
+        let admin = sea_orm::Database::connect(&self.admin_url).await.unwrap();
+        let _ = admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
 mod client;
 // Each test crate uses part of the client.
 #[allow(unused_imports)]

@@ -112,6 +112,13 @@ pub async fn send(
     )
     .await?;
     txn.commit().await?;
+    tracing::info!(
+        mass_id = id,
+        recipients = total,
+        skipped,
+        staff_user = principal.staff()?.user.id.get(),
+        "mass communication send started"
+    );
     svc.wake_delivery();
     load(svc, id).await
 }
@@ -151,6 +158,7 @@ pub async fn resume(
     let refusal =
         |status: &str| format!("only a paused communication can be resumed; this one is {status}");
     let outcome = apply(svc, principal, meta, id, Change::Resume, refusal).await?;
+    tracing::info!(mass_id = id, "mass communication resumed");
     svc.wake_delivery();
     Ok(outcome)
 }
