@@ -185,29 +185,29 @@ fn create_boss(dir: &std::path::Path) {
     assert!(child.wait().unwrap().success());
 }
 
-#[test]
-fn staff_unlock_clears_the_lock_for_the_last_administrator() {
+/// Runs `sql` on the `memberkey.db` in `dir`; its column `n` of the first row, if any.
+fn sql_n(dir: &std::path::Path, sql: &str) -> Option<i64> {
     use sea_orm::ConnectionTrait;
-    let dir = tempfile::tempdir().unwrap();
-    create_boss(dir.path());
-
-    // Failed sign-ins from two clients, as the server counts them.
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("memberkey.db").display()
-    );
+    let url = format!("sqlite://{}?mode=rwc", dir.join("memberkey.db").display());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let count = |sql: &'static str| {
-        rt.block_on(async {
-            let db = sea_orm::Database::connect(&url).await.unwrap();
-            let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
-            let row = db.query_one_raw(stmt).await.unwrap();
-            row.map(|r| r.try_get::<i64>("", "n").unwrap())
-        })
-    };
+    rt.block_on(async {
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned());
+        let row = db.query_one_raw(stmt).await.unwrap();
+        row.map(|r| r.try_get::<i64>("", "n").unwrap())
+    })
+}
+
+#[test]
+fn staff_unlock_clears_the_lock_for_the_last_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    create_boss(dir.path());
+
+    // Failed sign-ins from two clients, as the server counts them.
+    let count = |sql: &str| sql_n(dir.path(), sql);
     count(
         // Boss is staff user 1: two locked clients, and the second factor's account-wide
         // count; user 12's client counter must stay.
@@ -246,25 +246,9 @@ fn staff_unlock_clears_the_lock_for_the_last_administrator() {
 
 #[test]
 fn staff_reset_second_factor_is_the_way_back_for_a_lost_phone() {
-    use sea_orm::ConnectionTrait;
     let dir = tempfile::tempdir().unwrap();
     create_boss(dir.path());
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("memberkey.db").display()
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let count = |sql: &'static str| {
-        rt.block_on(async {
-            let db = sea_orm::Database::connect(&url).await.unwrap();
-            let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql);
-            let row = db.query_one_raw(stmt).await.unwrap();
-            row.map(|r| r.try_get::<i64>("", "n").unwrap())
-        })
-    };
+    let count = |sql: &str| sql_n(dir.path(), sql);
     // The boss has a second factor (its sealed secret does not matter here) and a session.
     count(
         "INSERT INTO staff_second_factors (staff_user_id, secret, last_step, updated_at) VALUES (1, 'sealed', 1, '2026-01-01 00:00:00+00:00') RETURNING 1 AS n",

@@ -61,12 +61,9 @@ async fn seed_profiles(dir: &Path) {
     db.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_sender_loses_no_recipient() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    seed_profiles(dir).await;
-    let mut create = command(dir)
+/// Creates the staff user `admin` with `cmd` (settings given, the subcommand not yet).
+fn create_admin(cmd: &mut Command) {
+    let mut create = cmd
         .args(["staff", "create", "--username", "admin", "--all-rights"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -74,23 +71,38 @@ async fn a_killed_sender_loses_no_recipient() {
         .unwrap();
     std::io::Write::write_all(&mut create.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
     assert!(create.wait().unwrap().success());
+}
 
-    let mut server = Server::start(command(dir).arg("serve"));
-    let url = server.graphql();
-    let client = reqwest::Client::new();
-    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
-    let created = gql(&client, &url, Some(&token),
+/// Creates and sends a communication with the credentials link to every person; its ID and
+/// recipient count.
+async fn send_credentials(client: &reqwest::Client, url: &str, token: &str) -> (String, usize) {
+    let created = gql(client, url, Some(token),
         "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
         json!({ "i": { "subject": "Your portal login", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
     let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{created}"))
         .to_owned();
-    let sent = gql(&client, &url, Some(&token), "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { counts { total } } } }", json!({ "id": id })).await;
-    assert_eq!(
-        sent["data"]["sendMassCommunication"]["massCommunication"]["counts"]["total"], RECIPIENTS,
-        "{sent}"
-    );
+    let sent = gql(client, url, Some(token), "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { counts { total } } } }", json!({ "id": id })).await;
+    let total = sent["data"]["sendMassCommunication"]["massCommunication"]["counts"]["total"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{sent}"));
+    (id, total as usize)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_sender_loses_no_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    seed_profiles(dir).await;
+    create_admin(&mut command(dir));
+
+    let mut server = Server::start(command(dir).arg("serve"));
+    let url = server.graphql();
+    let client = reqwest::Client::new();
+    let token = staff_token(&client, &url, "admin", STAFF_PW).await;
+    let (id, total) = send_credentials(&client, &url, &token).await;
+    assert_eq!(total, RECIPIENTS);
 
     // Kill it once about 3,000 messages went out.
     let started = Instant::now();
@@ -282,35 +294,14 @@ async fn killed_with_messages_in_hand(db_url: &str) {
         .unwrap();
         db.close().await.unwrap();
     }
-    let mut create = slow_command(dir, db_url, &ses)
-        .args(["staff", "create", "--username", "admin", "--all-rights"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut create.stdin.take().unwrap(), STAFF_PW.as_bytes()).unwrap();
-    assert!(create.wait().unwrap().success());
+    create_admin(&mut slow_command(dir, db_url, &ses));
 
     let mut server = Server::start(slow_command(dir, db_url, &ses).arg("serve"));
     let url = server.graphql();
     let client = reqwest::Client::new();
     let token = staff_token(&client, &url, "admin", STAFF_PW).await;
-    let created = gql(&client, &url, Some(&token),
-        "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id } } }",
-        json!({ "i": { "subject": "Your portal login", "html": "<p>Dear {{first_name}},</p>{{portal_login_credentials_link}}", "recipients": { "filter": { "kind": "INDIVIDUAL" } } } })).await;
-    let id = created["data"]["createMassCommunication"]["massCommunication"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
-    let sent = gql(
-        &client,
-        &url,
-        Some(&token),
-        "mutation($id: ID!) { sendMassCommunication(id: $id) { massCommunication { id } } }",
-        json!({ "id": id }),
-    )
-    .await;
-    assert!(sent["errors"].is_null(), "{sent}");
+    let (id, total) = send_credentials(&client, &url, &token).await;
+    assert_eq!(total, SLOW_RECIPIENTS);
     // The provider has calls open: the worker holds those messages under its lease.
     let started = Instant::now();
     while calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {

@@ -22,6 +22,42 @@ pub(super) fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Pass
     )
 }
 
+/// Checks the signed-in staff user's own password again (to change it, or for step-up) as a
+/// sign-in guess: the per-client budget and the lockout apply, a locked client's answer is
+/// refused without a look, and a wrong one counts and is audited as `failed`. True when right.
+pub(super) async fn recheck(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    password: &str,
+    failed: AuditAction,
+) -> AppResult<bool> {
+    let staff = principal.staff()?;
+    super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
+    let username = Username::parse_for_lookup(&staff.user.username)
+        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
+    let login = store::staff::find_for_login(&svc.db, &username)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let account = Account::Staff(staff.user.id);
+    let locked = lockout::check(svc, meta, &account).await?.is_some();
+    let candidate = Password::for_verification(password);
+    let stored = (!locked).then_some(login.password_hash.as_str());
+    if svc.hasher.verify(candidate.as_ref(), stored).await? {
+        return Ok(true);
+    }
+    if !locked {
+        lockout::fail(svc, meta, &account).await?;
+    }
+    audit::record(
+        &svc.db,
+        svc.clock.now(),
+        principal.audit_event(failed, meta).staff(staff.user.id),
+    )
+    .await?;
+    Ok(false)
+}
+
 /// Changes the signed-in staff user's password. Their other sessions end; this one lives on.
 pub async fn change(
     svc: &Services,
@@ -32,31 +68,19 @@ pub async fn change(
 ) -> AppResult<bool> {
     let staff = principal.staff()?;
     step_up::require(svc, staff)?;
-    super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
-    let username = Username::parse_for_lookup(&staff.user.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
-    let login = store::staff::find_for_login(&svc.db, &username)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    let now = svc.clock.now();
-    let account = Account::Staff(staff.user.id);
-    let locked = lockout::check(svc, meta, &account).await?.is_some();
-    let candidate = Password::for_verification(current);
-    let stored = (!locked).then_some(login.password_hash.as_str());
-    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
-        if !locked {
-            lockout::fail(svc, meta, &account).await?;
-        }
-        audit::record(
-            &svc.db,
-            now,
-            principal
-                .audit_event(AuditAction::StaffPasswordChangeFailed, meta)
-                .staff(staff.user.id),
-        )
-        .await?;
+    if !recheck(
+        svc,
+        principal,
+        meta,
+        current,
+        AuditAction::StaffPasswordChangeFailed,
+    )
+    .await?
+    {
         return Err(AppError::InvalidLogin);
     }
+    let now = svc.clock.now();
+    let account = Account::Staff(staff.user.id);
     let password = judge(svc, &staff.user.username, new)?;
     let hash = svc.hasher.hash(&password).await?;
     let txn = store::begin_write(&svc.db).await?;

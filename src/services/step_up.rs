@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::auth::StaffPrincipal;
 use super::lockout::{self, Account};
-use super::{Principal, RequestMeta, Services, audit, rate_limit};
-use crate::domain::{AuditAction, Password, Username};
+use super::{Principal, RequestMeta, Services, audit};
+use crate::domain::AuditAction;
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -39,7 +39,6 @@ pub async fn confirm(
     code: Option<&str>,
 ) -> AppResult<DateTime<Utc>> {
     let staff = principal.staff()?;
-    rate_limit::check(svc, meta, rate_limit::Limit::StaffLoginFromIp).await?;
     let code = code.map(str::trim).filter(|c| !c.is_empty());
     if staff.user.second_factor && code.is_none() {
         return Err(AppError::BadUserInput {
@@ -47,40 +46,21 @@ pub async fn confirm(
             message: "your account has a second factor: also give the 6-digit code your authenticator app shows now, or one of your recovery codes".into(),
         });
     }
-    let username = Username::parse_for_lookup(&staff.user.username)
-        .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
-    let login = store::staff::find_for_login(&svc.db, &username)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    let account = Account::Staff(staff.user.id);
-    let locked = lockout::check(svc, meta, &account).await?.is_some();
-    let candidate = Password::for_verification(password);
-    let stored = (!locked).then_some(login.password_hash.as_str());
-    let now = svc.clock.now();
-    let failed = || {
-        audit::record(
-            &svc.db,
-            now,
-            principal
-                .audit_event(AuditAction::StaffStepUpFailed, meta)
-                .staff(staff.user.id),
-        )
-    };
-    if !svc.hasher.verify(candidate.as_ref(), stored).await? {
-        if !locked {
-            lockout::fail(svc, meta, &account).await?;
-        }
-        failed().await?;
+    let failed = AuditAction::StaffStepUpFailed;
+    if !super::staff_password::recheck(svc, principal, meta, password, failed).await? {
         return Err(AppError::InvalidLogin);
     }
-    if let Some(code) = code.filter(|_| staff.user.second_factor) {
-        let used = super::second_factor::guarded_code(svc, meta, &staff.user, code).await?;
-        if used.is_none() {
-            failed().await?;
-            return Err(AppError::InvalidLogin);
-        }
+    let now = svc.clock.now();
+    if let Some(code) = code.filter(|_| staff.user.second_factor)
+        && super::second_factor::guarded_code(svc, meta, &staff.user, code)
+            .await?
+            .is_none()
+    {
+        let event = principal.audit_event(failed, meta).staff(staff.user.id);
+        audit::record(&svc.db, now, event).await?;
+        return Err(AppError::InvalidLogin);
     }
-    lockout::succeeded(svc, meta, &account).await?;
+    lockout::succeeded(svc, meta, &Account::Staff(staff.user.id)).await?;
     let txn = store::begin_write(&svc.db).await?;
     store::sessions::record_step_up(&txn, staff.session_id, now).await?;
     audit::record(

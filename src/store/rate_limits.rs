@@ -14,24 +14,7 @@ pub async fn hit(
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<i32, DbErr> {
-    let expired_before = now - window;
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("INSERT INTO rate_limit_buckets (bucket_key, window_started_at, hits) VALUES (")
-        .param(key)
-        .push(", ")
-        .param(now)
-        .push(", 1) ON CONFLICT (bucket_key) DO UPDATE SET hits = CASE WHEN rate_limit_buckets.window_started_at <= ")
-        .param(expired_before)
-        .push(" THEN 1 ELSE rate_limit_buckets.hits + 1 END, window_started_at = CASE WHEN rate_limit_buckets.window_started_at <= ")
-        .param(expired_before)
-        .push(" THEN ")
-        .param(now)
-        .push(" ELSE rate_limit_buckets.window_started_at END RETURNING hits");
-    let row = db
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("rate limit bucket".into()))?;
-    row.try_get::<i32>("", "hits")
+    count(db, key, None, window, now).await
 }
 
 /// Counts one failure against `key` and returns the failures in the current window, this
@@ -41,6 +24,18 @@ pub async fn fail(
     db: &impl ConnectionTrait,
     key: &str,
     threshold: i32,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<i32, DbErr> {
+    count(db, key, Some(threshold), window, now).await
+}
+
+/// One atomic upsert: a new or ended window starts at 1, else one more; the window restarts
+/// at the hit that reaches `restart_at`.
+async fn count(
+    db: &impl ConnectionTrait,
+    key: &str,
+    restart_at: Option<i32>,
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<i32, DbErr> {
@@ -56,12 +51,14 @@ pub async fn fail(
         .push(" THEN 1 ELSE rate_limit_buckets.hits + 1 END, window_started_at = CASE WHEN rate_limit_buckets.window_started_at <= ")
         .param(expired_before)
         .push(" THEN ")
-        .param(now)
-        .push(" WHEN rate_limit_buckets.hits + 1 = ")
-        .param(threshold)
-        .push(" THEN ")
-        .param(now)
-        .push(" ELSE rate_limit_buckets.window_started_at END RETURNING hits");
+        .param(now);
+    if let Some(threshold) = restart_at {
+        sql.push(" WHEN rate_limit_buckets.hits + 1 = ")
+            .param(threshold)
+            .push(" THEN ")
+            .param(now);
+    }
+    sql.push(" ELSE rate_limit_buckets.window_started_at END RETURNING hits");
     let row = db
         .query_one_raw(sql.build())
         .await?

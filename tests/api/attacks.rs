@@ -21,21 +21,6 @@ async fn profile_count(app: &TestApp) -> i64 {
         .await
 }
 
-async fn staff_id(app: &TestApp, admin: &str, username: &str) -> String {
-    let list = app
-        .gql(Some(admin), "{ staffUsers { id username } }", json!({}))
-        .await;
-    list["data"]["staffUsers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == username)
-        .unwrap_or_else(|| panic!("{username} in {list}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A socket that signed in as `token` can create a profile; after `end` it cannot, and closes
 /// with `close_code`.
 async fn socket_loses_its_powers(
@@ -87,7 +72,7 @@ both!(
 async fn editor_socket_ends_after(app: &TestApp, mutation: &str, close_code: u16) {
     let admin = app.admin().await;
     let editor = app.staff_with("editor", &[Right::ManageProfiles]).await;
-    let id = staff_id(app, &admin, "editor").await;
+    let id = app.staff_id(&admin, "editor").await;
     socket_loses_its_powers(
         app,
         &editor,
@@ -405,7 +390,7 @@ both!(
     |app| async move {
         let admin = app.admin().await;
         let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
-        let clerk_id = staff_id(&app, &admin, "clerk").await;
+        let clerk_id = app.staff_id(&admin, "clerk").await;
         let aliases: String = (0..40).map(|i| format!("a{i}: __typename ")).collect();
         let unlock =
             "mutation($id: ID!) { unlockStaffUser(staffUserId: $id) { staffUser { id } } }";
@@ -718,7 +703,7 @@ async fn staff_lockout(backend: Backend) {
     assert!(resp["data"]["staffLogin"]["token"].is_string(), "{resp}");
 
     // MANAGE_STAFF can lift the lock at once.
-    let id = staff_id(&app, &admin, "clerk").await;
+    let id = app.staff_id(&admin, "clerk").await;
     let resp = app
         .gql(
             Some(&admin),

@@ -406,6 +406,46 @@ impl TestApp {
         );
     }
 
+    /// The ID of the staff user `username`, as `admin` (MANAGE_STAFF) lists them.
+    pub async fn staff_id(&self, admin: &str, username: &str) -> String {
+        let list = self
+            .gql(Some(admin), "{ staffUsers { id username } }", json!({}))
+            .await;
+        list["data"]["staffUsers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == username)
+            .unwrap_or_else(|| panic!("{username} in {list}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// One GraphQL request from client `ip` (through the proxy `MEMBERKEY_TRUSTED_PROXIES`
+    /// trusts, as `X-Forwarded-For`); the JSON body.
+    pub async fn gql_from(&self, ip: &str, query: &str, variables: Value) -> Value {
+        self.client
+            .post(self.url("/graphql"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// How many audit rows of `action` there are.
+    pub async fn audited(&self, action: &str) -> i64 {
+        self.sql_value::<i64>(
+            &format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = '{action}'"),
+            "n",
+        )
+        .await
+    }
+
     /// Creates a profile through the API and returns its ID.
     pub async fn create_profile(&self, token: &str, input: Value) -> String {
         let resp = self

@@ -17,16 +17,8 @@ const OWNER: &str = "198.51.100.7";
 
 /// `memberLogin` from client `ip`.
 async fn login_from(app: &TestApp, ip: &str, login: &str, password: &str) -> Value {
-    app.client
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", ip)
-        .json(&json!({ "query": LOGIN, "variables": { "l": login, "p": password } }))
-        .send()
+    app.gql_from(ip, LOGIN, json!({ "l": login, "p": password }))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn signs_in(app: &TestApp, ip: &str, login: &str, password: &str) -> bool {

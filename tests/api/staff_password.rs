@@ -93,19 +93,9 @@ async fn a_staff_user_changes_their_password(backend: Backend) {
         .await;
     assert_eq!(code(&locked), "INVALID_LOGIN", "{locked}");
 
-    let audited = |action: &'static str| {
-        let app = &app;
-        async move {
-            app.sql_value::<i64>(
-                &format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = '{action}'"),
-                "n",
-            )
-            .await
-        }
-    };
-    assert_eq!(audited("STAFF_PASSWORD_CHANGED").await, 1);
+    assert_eq!(app.audited("STAFF_PASSWORD_CHANGED").await, 1);
     // One before the change, three guesses after it, and the attempt refused while locked.
-    assert_eq!(audited("STAFF_PASSWORD_CHANGE_FAILED").await, 5);
+    assert_eq!(app.audited("STAFF_PASSWORD_CHANGE_FAILED").await, 5);
 }
 
 per_backend!(

@@ -53,14 +53,6 @@ async fn login(app: &TestApp, password: &str) -> Value {
         .await
 }
 
-async fn audited(app: &TestApp, action: &str) -> i64 {
-    app.sql_value::<i64>(
-        &format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = '{action}'"),
-        "n",
-    )
-    .await
-}
-
 async fn a_staff_user_sets_a_password_from_a_link(backend: Backend) {
     let (app, clock) = spawn_app_with_clock_and(backend, |c| c.lockout_threshold = 3).await;
     let admin = app.admin().await;
@@ -212,9 +204,9 @@ async fn a_staff_user_sets_a_password_from_a_link(backend: Backend) {
         "{cleared}"
     );
 
-    assert_eq!(audited(&app, "STAFF_PASSWORD_LINK_SENT").await, 5);
-    assert_eq!(audited(&app, "STAFF_PASSWORD_SET_WITH_LINK").await, 1);
-    assert_eq!(audited(&app, "STAFF_EMAIL_CHANGED").await, 3);
+    assert_eq!(app.audited("STAFF_PASSWORD_LINK_SENT").await, 5);
+    assert_eq!(app.audited("STAFF_PASSWORD_SET_WITH_LINK").await, 1);
+    assert_eq!(app.audited("STAFF_EMAIL_CHANGED").await, 3);
     // Only hashes are stored.
     let stored = app
         .sql_value::<i64>(

@@ -83,15 +83,7 @@ async fn a_stolen_session_changes_nothing(backend: Backend) {
     app.staff_with("clerk", &[Right::ManageProfiles]).await;
     // The administrator's email is recorded (with step-up), so a link could be sent.
     let me = viewer_id(&app, &first).await;
-    let other = app
-        .gql(Some(&first), "{ staffUsers { id username } }", json!({}))
-        .await["data"]["staffUsers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "clerk")
-        .unwrap()["id"]
-        .clone();
+    let other = json!(app.staff_id(&first, "clerk").await);
     let resp = app
         .gql(
             Some(&first),
@@ -214,41 +206,19 @@ async fn a_stolen_session_changes_nothing(backend: Backend) {
         .await;
     assert_eq!(code(&late), "STEP_UP_REQUIRED", "{late}");
 
-    let audited = |action: &'static str| {
-        let app = &app;
-        async move {
-            app.sql_value::<i64>(
-                &format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = '{action}'"),
-                "n",
-            )
-            .await
-        }
-    };
     // The enrolment's step-up and this one.
-    assert_eq!(audited("STAFF_STEP_UP").await, 2);
-    assert_eq!(audited("STAFF_STEP_UP_FAILED").await, 2);
+    assert_eq!(app.audited("STAFF_STEP_UP").await, 2);
+    assert_eq!(app.audited("STAFF_STEP_UP_FAILED").await, 2);
 }
 per_backend!(
     a_stolen_staff_session_cannot_take_over_the_account,
     super::a_stolen_session_changes_nothing
 );
 
-/// A staff GraphQL request from client `ip`.
-async fn staff_from(app: &TestApp, ip: &str, query: &str, variables: Value) -> Value {
-    app.client
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", ip)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn challenge_from(app: &TestApp, ip: &str) -> String {
-    let resp = staff_from(app, ip, LOGIN, json!({ "u": "clerk", "p": STAFF_PASSWORD })).await;
+    let resp = app
+        .gql_from(ip, LOGIN, json!({ "u": "clerk", "p": STAFF_PASSWORD }))
+        .await;
     assert_eq!(code(&resp), "SECOND_FACTOR_REQUIRED", "{resp}");
     resp["errors"][0]["extensions"]["challenge"]
         .as_str()
@@ -273,7 +243,9 @@ async fn codes_are_capped_per_account(backend: Backend) {
         let ip = format!("203.0.113.{n}");
         let c = challenge_from(&app, &ip).await;
         for _ in 0..10 {
-            let resp = staff_from(&app, &ip, VERIFY, json!({ "c": c, "k": "000000" })).await;
+            let resp = app
+                .gql_from(&ip, VERIFY, json!({ "c": c, "k": "000000" }))
+                .await;
             assert_eq!(code(&resp), "INVALID_LOGIN", "{resp}");
         }
     }
@@ -281,7 +253,9 @@ async fn codes_are_capped_per_account(backend: Backend) {
     // over HTTP and the WebSocket.
     let c = challenge_from(&app, "198.51.100.7").await;
     let right = code_at(&totp, &clock);
-    let resp = staff_from(&app, "198.51.100.7", VERIFY, json!({ "c": c, "k": right })).await;
+    let resp = app
+        .gql_from("198.51.100.7", VERIFY, json!({ "c": c, "k": right }))
+        .await;
     assert_eq!(code(&resp), "INVALID_LOGIN", "{resp}");
     let mut ws = WsClient::connect(&app, None).await;
     let resp = ws.run(VERIFY, json!({ "c": c, "k": right })).await.unwrap();
@@ -300,20 +274,22 @@ async fn codes_are_capped_per_account(backend: Backend) {
     clock.advance(Duration::minutes(15));
     let c = challenge_from(&app, "198.51.100.7").await;
     let right = code_at(&totp, &clock);
-    let ok = staff_from(&app, "198.51.100.7", VERIFY, json!({ "c": c, "k": right })).await;
+    let ok = app
+        .gql_from("198.51.100.7", VERIFY, json!({ "c": c, "k": right }))
+        .await;
     assert!(
         ok["data"]["staffVerifySecondFactor"]["token"].is_string(),
         "{ok}"
     );
     // The challenge died at its first use: even the next right code does not reuse it.
     clock.advance(Duration::seconds(30));
-    let again = staff_from(
-        &app,
-        "198.51.100.7",
-        VERIFY,
-        json!({ "c": c, "k": code_at(&totp, &clock) }),
-    )
-    .await;
+    let again = app
+        .gql_from(
+            "198.51.100.7",
+            VERIFY,
+            json!({ "c": c, "k": code_at(&totp, &clock) }),
+        )
+        .await;
     assert_eq!(code(&again), "INVALID_TOKEN", "{again}");
 }
 per_backend!(
