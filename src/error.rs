@@ -1,10 +1,9 @@
 //! The one application error. Every failure a client can see maps to a code from a closed
-//! set, placed in `extensions.code`; internal causes are logged under a correlation id and
-//! never sent.
+//! set, placed in `extensions.code` by `graphql::errors`; internal causes are logged under a
+//! correlation id and never sent. Nothing here knows GraphQL: the transport's own refusals
+//! (parse, validation, limits) are coded in `graphql/` and never pass through `AppError`.
 
 use std::fmt;
-
-use async_graphql::ErrorExtensions;
 
 use crate::domain::{InvalidInput, Right};
 
@@ -133,14 +132,6 @@ pub enum AppError {
     Conflict {
         message: String,
     },
-    /// The operation is over the depth, cost or alias budget.
-    QueryTooComplex {
-        message: String,
-    },
-    /// The document breaks a GraphQL validation rule.
-    GraphqlValidationFailed {
-        message: String,
-    },
     Internal(InternalCause),
 }
 
@@ -204,9 +195,6 @@ impl AppError {
             }
             AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
             AppError::Conflict { message } => format!("{message}."),
-            AppError::QueryTooComplex { message } | AppError::GraphqlValidationFailed { message } => {
-                format!("{message}.")
-            }
             AppError::Internal(_) => "Something went wrong on the server.".into(),
         }
     }
@@ -233,8 +221,6 @@ impl AppError {
             AppError::ReadOnlySession => ErrorCode::ReadOnlySession,
             AppError::RateLimited => ErrorCode::RateLimited,
             AppError::Conflict { .. } => ErrorCode::Conflict,
-            AppError::QueryTooComplex { .. } => ErrorCode::QueryTooComplex,
-            AppError::GraphqlValidationFailed { .. } => ErrorCode::GraphqlValidationFailed,
             AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -272,49 +258,6 @@ impl AppError {
             what,
             id: id.to_string(),
         }
-    }
-}
-
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        let code = err.code();
-        let mut gql = match &err {
-            AppError::Internal(cause) => {
-                let correlation_id = uuid::Uuid::new_v4().to_string();
-                tracing::error!(correlation_id = %correlation_id, cause = %crate::logsafe::Field(&cause.to_string()), "internal error");
-                let mut e = async_graphql::Error::new(format!(
-                    "Something went wrong on the server. If it keeps happening, report reference {correlation_id}."
-                ));
-                e = e.extend_with(|_, ext| ext.set("correlationId", correlation_id.clone()));
-                e
-            }
-            other => async_graphql::Error::new(other.message()),
-        };
-        gql = gql.extend_with(|_, ext| {
-            ext.set("code", code.as_str());
-            match &err {
-                AppError::BadUserInput { field, .. } => ext.set("field", field.clone()),
-                AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
-                AppError::AddressSuppressed { address, .. } => ext.set("address", address.clone()),
-                AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),
-                AppError::SecondFactorRequired { challenge } => {
-                    ext.set("challenge", challenge.clone())
-                }
-                _ => {}
-            }
-        });
-        gql
-    }
-}
-
-/// For errors raised outside a resolver (request preparation, the WebSocket), which the
-/// library reports as `ServerError`s with no path.
-impl From<AppError> for async_graphql::ServerError {
-    fn from(err: AppError) -> Self {
-        let err: async_graphql::Error = err.into();
-        let mut server = async_graphql::ServerError::new(err.message, None);
-        server.extensions = err.extensions;
-        server
     }
 }
 

@@ -14,8 +14,16 @@ use async_graphql::QueryPathNode;
 use async_graphql::parser::types::{BaseType, DocumentOperations, ExecutableDocument};
 use async_graphql::{Response, ServerError, ServerResult, Value};
 
+use async_graphql::ErrorExtensions;
+
 use super::lock;
 use crate::error::{AppError, ErrorCode};
+
+/// A request the transport refuses before running it (over a limit, or breaking a rule the
+/// library would report without a code), with its code and a message that says what to do.
+pub(super) fn refused(code: ErrorCode, message: String) -> ServerError {
+    with_code(ServerError::new(format!("{message}."), None), code)
+}
 
 /// What one request's (or one subscription event's) fields left behind.
 #[derive(Default)]
@@ -218,6 +226,51 @@ fn validation_code(message: &str) -> ErrorCode {
         ErrorCode::BadUserInput
     } else {
         ErrorCode::GraphqlValidationFailed
+    }
+}
+
+/// Every `AppError` reaches a client coded: its code in `extensions.code`, its details beside
+/// it, and an internal cause only logged, under a correlation id the message names.
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        let mut gql = match &err {
+            AppError::Internal(cause) => {
+                let correlation_id = uuid::Uuid::new_v4().to_string();
+                tracing::error!(correlation_id = %correlation_id, cause = %crate::logsafe::Field(&cause.to_string()), "internal error");
+                let mut e = async_graphql::Error::new(format!(
+                    "Something went wrong on the server. If it keeps happening, report reference {correlation_id}."
+                ));
+                e = e.extend_with(|_, ext| ext.set("correlationId", correlation_id.clone()));
+                e
+            }
+            other => async_graphql::Error::new(other.message()),
+        };
+        gql = gql.extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            match &err {
+                AppError::BadUserInput { field, .. } => ext.set("field", field.clone()),
+                AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
+                AppError::AddressSuppressed { address, .. } => ext.set("address", address.clone()),
+                AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),
+                AppError::SecondFactorRequired { challenge } => {
+                    ext.set("challenge", challenge.clone())
+                }
+                _ => {}
+            }
+        });
+        gql
+    }
+}
+
+/// For errors raised outside a resolver (request preparation, the WebSocket), which the
+/// library reports as `ServerError`s with no path.
+impl From<AppError> for async_graphql::ServerError {
+    fn from(err: AppError) -> Self {
+        let err: async_graphql::Error = err.into();
+        let mut server = async_graphql::ServerError::new(err.message, None);
+        server.extensions = err.extensions;
+        server
     }
 }
 

@@ -125,8 +125,8 @@ impl Extension for GateExtension {
             Ok(doc) => limits::check(&ctx.schema_env.registry, doc, &variables, self.limits)
                 .and_then(|_| {
                     errors::required_variables_given(doc, operation.as_deref(), &variables)
-                })
-                .map_err(ServerError::from),
+                        .map_err(ServerError::from)
+                }),
             Err(mut e) => {
                 let mut ext = e.extensions.take().unwrap_or_default();
                 ext.set("code", ErrorCode::GraphqlParseFailed.as_str());

@@ -29,7 +29,10 @@ use async_graphql::parser::types::{
 use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, Value as ConstValue, Variables};
 
-use crate::error::AppError;
+use async_graphql::ServerError;
+
+use super::errors::refused;
+use crate::error::ErrorCode;
 
 /// The multiplier of a list field that takes no `first`: the most items it can return.
 pub(super) const LIST_CAP: u64 = 100;
@@ -77,7 +80,7 @@ pub(super) fn check(
     doc: &ExecutableDocument,
     variables: &Variables,
     limits: Limits,
-) -> Result<Measure, AppError> {
+) -> Result<Measure, ServerError> {
     let operations: Vec<&OperationDefinition> = match &doc.operations {
         DocumentOperations::Single(op) => vec![&op.node],
         DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node).collect(),
@@ -104,11 +107,11 @@ pub(super) fn check(
     Ok(total)
 }
 
-fn too_complex(message: String) -> AppError {
-    AppError::QueryTooComplex { message }
+fn too_complex(message: String) -> ServerError {
+    refused(ErrorCode::QueryTooComplex, message)
 }
 
-fn enforce(m: Measure, limits: Limits) -> Result<(), AppError> {
+fn enforce(m: Measure, limits: Limits) -> Result<(), ServerError> {
     if m.aliases > limits.max_aliases as u64 {
         return Err(too_complex(format!(
             "The query uses {} aliases; at most {} are allowed. Split it into several requests",
@@ -140,7 +143,7 @@ fn enforce(m: Measure, limits: Limits) -> Result<(), AppError> {
 fn unused_fragments(
     doc: &ExecutableDocument,
     operations: &[&OperationDefinition],
-) -> Result<(), AppError> {
+) -> Result<(), ServerError> {
     let mut reached: HashSet<&Name> = HashSet::new();
     let mut todo: Vec<&SelectionSet> = operations.iter().map(|op| &op.selection_set.node).collect();
     while let Some(set) = todo.pop() {
@@ -160,9 +163,10 @@ fn unused_fragments(
         }
     }
     match doc.fragments.keys().find(|name| !reached.contains(name)) {
-        Some(name) => Err(AppError::GraphqlValidationFailed {
-            message: format!("The fragment \"{name}\" is never used. Remove it"),
-        }),
+        Some(name) => Err(refused(
+            ErrorCode::GraphqlValidationFailed,
+            format!("The fragment \"{name}\" is never used. Remove it"),
+        )),
         None => Ok(()),
     }
 }
@@ -213,7 +217,7 @@ impl<'a> Walker<'a> {
         set: &'a SelectionSet,
         ty: Option<&'a str>,
         mode: Mode,
-    ) -> Result<Measure, AppError> {
+    ) -> Result<Measure, ServerError> {
         let mut total = Measure::default();
         for item in &set.items {
             let m = match &item.node {
@@ -234,7 +238,7 @@ impl<'a> Walker<'a> {
         Ok(total)
     }
 
-    fn spread(&mut self, name: &'a Name, mode: Mode) -> Result<Measure, AppError> {
+    fn spread(&mut self, name: &'a Name, mode: Mode) -> Result<Measure, ServerError> {
         if let Some(m) = self.memo.get(&(name, mode)) {
             return Ok(*m);
         }
@@ -243,9 +247,10 @@ impl<'a> Walker<'a> {
             return Ok(Measure::default());
         };
         if !self.in_progress.insert(name) {
-            return Err(AppError::GraphqlValidationFailed {
-                message: format!("The fragment \"{name}\" spreads itself. Remove the cycle"),
-            });
+            return Err(refused(
+                ErrorCode::GraphqlValidationFailed,
+                format!("The fragment \"{name}\" spreads itself. Remove the cycle"),
+            ));
         }
         let on = frag.node.type_condition.node.on.node.as_str();
         let m = self.set(&frag.node.selection_set.node, Some(on), mode)?;
@@ -259,7 +264,7 @@ impl<'a> Walker<'a> {
         field: &'a Field,
         parent: Option<&'a str>,
         mode: Mode,
-    ) -> Result<Measure, AppError> {
+    ) -> Result<Measure, ServerError> {
         let name = field.name.node.as_str();
         let def = parent
             .and_then(|p| self.registry.types.get(p))
@@ -376,8 +381,14 @@ mod tests {
         ) -> ServerResult<async_graphql::Request> {
             let variables = request.variables.clone();
             let doc = request.parsed_query()?;
-            let measured = check(&ctx.schema_env.registry, doc, &variables, GENEROUS)
-                .map_err(|e| e.code().as_str().to_owned());
+            let measured =
+                check(&ctx.schema_env.registry, doc, &variables, GENEROUS).map_err(|e| {
+                    e.extensions
+                        .and_then(|ext| ext.get("code").map(ToString::to_string))
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_owned()
+                });
             *self.0.lock().unwrap() = Some(measured);
             Err(ServerError::new("measured only", None))
         }

@@ -12,7 +12,7 @@ use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
 use memberkey::{App, RunningApp};
 use serde_json::json;
 
-use crate::helpers::{Backend, Mail, TestApp, per_backend, spawn_full};
+use crate::helpers::{Backend, Mail, TestApp, eventually, per_backend, spawn_full};
 use crate::mass::{SEND, create_ok};
 
 /// More than one batch: the first claim takes 500 (the most a round takes), the claim ahead
@@ -101,13 +101,13 @@ async fn count(app: &TestApp, status: &str) -> i64 {
 
 /// Waits until `n` rows are in `status`, for at most 30 s.
 async fn until(app: &TestApp, what: &str, status: &str, n: i64) {
-    for _ in 0..1500 {
-        if count(app, status).await == n {
-            return;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    let reached = eventually(StdDuration::from_secs(30), move || async move {
+        (count(app, status).await == n).then_some(())
+    })
+    .await;
+    if reached.is_none() {
+        panic!("{what}: {} rows {status}", count(app, status).await);
     }
-    panic!("{what}: {} rows {status}", count(app, status).await);
 }
 
 async fn cancelled_while_held_ahead(backend: Backend) {
@@ -141,17 +141,12 @@ async fn paused_while_held_ahead(backend: Backend) {
     // The provider refuses the account at the first message: delivery pauses, the first
     // batch goes back to the queue, and so does the batch claimed ahead.
     let paused = "SELECT COUNT(*) AS n FROM delivery_pause";
-    for _ in 0..1500 {
-        if app.sql_value::<i64>(paused, "n").await == 1 {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-    assert_eq!(
-        app.sql_value::<i64>(paused, "n").await,
-        1,
-        "delivery paused"
-    );
+    let app_ref = &app;
+    let pause = eventually(StdDuration::from_secs(30), move || async move {
+        (app_ref.sql_value::<i64>(paused, "n").await == 1).then_some(())
+    })
+    .await;
+    assert!(pause.is_some(), "delivery paused");
     until(&app, "both batches back in the queue", "SENDING", 0).await;
     assert_eq!(count(&app, "QUEUED").await, RECIPIENTS);
     for status in ["SENT", "FAILED"] {
@@ -175,11 +170,9 @@ async fn stopped_while_held_ahead(backend: Backend) {
     let gate = Gate::new(false);
     let (app, worker, _admin, _mass) = held_ahead(backend, gate.clone()).await;
     until(&app, "both batches held", "SENDING", RECIPIENTS).await;
-    // SIGTERM: the worker finishes the batch in hand and puts the one held ahead back.
-    let stopping = tokio::spawn(worker.shutdown());
-    tokio::time::sleep(StdDuration::from_millis(200)).await;
-    gate.open();
-    stopping.await.expect("the worker stopped");
+    // SIGTERM: the worker finishes the batch in hand and puts the one held ahead back. The
+    // stop is asked for (the first poll of `shutdown`) before the provider answers.
+    tokio::join!(worker.shutdown(), async { gate.open() });
     assert_eq!(count(&app, "SENT").await, 500);
     assert_eq!(count(&app, "QUEUED").await, RECIPIENTS - 500);
     assert_eq!(count(&app, "SENDING").await, 0);

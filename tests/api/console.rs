@@ -13,7 +13,7 @@ use memberkey::domain::{Right, SystemClock};
 use serde_json::{Value, json};
 
 use crate::browser::{ARROW_DOWN, Browser, ENTER, TAB};
-use crate::helpers::{Backend, Mail, TestApp, per_backend, person, spawn_full};
+use crate::helpers::{Backend, Mail, TestApp, eventually, per_backend, person, spawn_full};
 use crate::member_login::member_login;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -24,14 +24,14 @@ pub(crate) async fn snap(browser: &Browser, backend: Backend, name: &str) {
     let name = format!("{backend:?}/{name}");
     let path = browser.screenshot(&format!("console/{name}-desktop")).await;
     browser.resize(390, 844).await;
-    // Let the layout settle at the new width before measuring.
-    tokio::time::sleep(StdDuration::from_millis(150)).await;
+    // The layout has the new width before anything is measured.
+    browser.until("return window.innerWidth < 500").await;
     let fits = browser
         .js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
         .await;
     browser.screenshot(&format!("console/{name}-phone")).await;
     browser.resize(1280, 800).await;
-    tokio::time::sleep(StdDuration::from_millis(100)).await;
+    browser.until("return window.innerWidth > 1000").await;
     assert_eq!(fits, true, "{name} is wider than a phone");
     println!("screenshot: {}", path.display());
 }
@@ -82,30 +82,25 @@ pub(crate) async fn text_of(browser: &Browser, id: &str, contains: &str) -> Stri
 
 /// The link in the newest `.eml` file in the outbox, decoded from quoted-printable.
 async fn link_in_outbox(app: &TestApp, to: &str) -> String {
-    let dir = app.app.services.config.mail.outbox_dir.clone();
-    for _ in 0..400 {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                if !raw.contains(&format!("To: {to}")) {
-                    continue;
-                }
-                let flat = raw.replace("=\r\n", "").replace("=3D", "=");
-                if let Some(link) =
-                    flat.split_whitespace()
-                        .find(|w| w.contains("#token="))
-                        .map(|w| {
-                            w.trim_matches(|c| c == '<' || c == '>' || c == '"')
-                                .to_owned()
-                        })
-                {
-                    return link;
-                }
+    let dir = &app.app.services.config.mail.outbox_dir;
+    let found = eventually(StdDuration::from_secs(20), move || async move {
+        let entries = std::fs::read_dir(dir).ok()?;
+        entries.flatten().find_map(|e| {
+            let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if !raw.contains(&format!("To: {to}")) {
+                return None;
             }
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
-    panic!("no .eml with a link for {to} in {}", dir.display());
+            let flat = raw.replace("=\r\n", "").replace("=3D", "=");
+            flat.split_whitespace()
+                .find(|w| w.contains("#token="))
+                .map(|w| {
+                    w.trim_matches(|c| c == '<' || c == '>' || c == '"')
+                        .to_owned()
+                })
+        })
+    })
+    .await;
+    found.unwrap_or_else(|| panic!("no .eml with a link for {to} in {}", dir.display()))
 }
 
 pub(crate) async fn problems(browser: &Browser) -> Vec<String> {

@@ -10,20 +10,19 @@ use memberkey::domain::{ManualClock, SystemClock};
 use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
 use serde_json::json;
 
-use crate::helpers::{Backend, Mail, TestApp, per_backend, person, spawn_full};
+use crate::helpers::{Backend, Mail, TestApp, eventually, per_backend, person, spawn_full};
 use crate::resets::send_reset;
 
-/// Waits until `sql` (a single `n` column) reads `want`.
+/// Waits (up to 20 s) until `sql` (a single `n` column) reads `want`; what it read last.
 async fn wait_for_count(app: &TestApp, sql: &str, want: i64) -> i64 {
-    let mut last = -1;
-    for _ in 0..400 {
-        last = app.sql_value::<i64>(sql, "n").await;
-        if last == want {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    let reached = eventually(StdDuration::from_secs(20), move || async move {
+        (app.sql_value::<i64>(sql, "n").await == want).then_some(want)
+    })
+    .await;
+    match reached {
+        Some(n) => n,
+        None => app.sql_value::<i64>(sql, "n").await,
     }
-    last
 }
 
 async fn outbox_is_the_default(backend: Backend) {

@@ -10,7 +10,9 @@ use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
 use serde_json::{Value, json};
 
 use crate::credentials::set;
-use crate::helpers::{Backend, Mail, TestApp, both, code, org, per_backend, person, spawn_full};
+use crate::helpers::{
+    Backend, Mail, TestApp, both, code, eventually, org, per_backend, person, spawn_full,
+};
 use crate::resets::{NEW_PASSWORD, check, links, set_with_token, token_of};
 
 pub const CREATE: &str = "mutation($i: CreateMassCommunicationInput!) { createMassCommunication(input: $i) { massCommunication { id status html } } }";
@@ -35,19 +37,16 @@ pub async fn view(app: &TestApp, token: &str, id: &str) -> Value {
     resp["data"]["massCommunication"].clone()
 }
 
-/// Waits until nothing is pending and returns the final view.
+/// Waits (up to 30 s) until nothing is pending and returns the final view.
 pub async fn wait_done(app: &TestApp, token: &str, id: &str) -> Value {
-    for _ in 0..600 {
+    let done = eventually(StdDuration::from_secs(30), move || async move {
         let v = view(app, token, id).await;
-        if v["counts"]["pending"] == 0 && v["status"] != "QUEUED" && v["status"] != "SENDING" {
-            return v;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
-    panic!(
-        "mass communication {id} did not finish: {}",
-        view(app, token, id).await
-    );
+        let ended =
+            v["counts"]["pending"] == 0 && v["status"] != "QUEUED" && v["status"] != "SENDING";
+        ended.then_some(v)
+    })
+    .await;
+    done.unwrap_or_else(|| panic!("mass communication {id} did not finish"))
 }
 
 const BODY: &str = "<h1>News</h1><p>Dear {{first_name}} of {{organization_name}},</p>[[PORTALLOGINLINK]]<p>Regards</p>";

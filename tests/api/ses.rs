@@ -12,7 +12,7 @@ use memberkey::mail::{Envelope, ses::SesTransport};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{Backend, Mail, per_backend, person, spawn_full};
+use crate::helpers::{Backend, Mail, eventually, per_backend, person, spawn_full};
 use crate::resets::{NEW_PASSWORD, send_reset, set_with_token, token_of};
 
 /// A moto server on a port of its own choosing, stopped when dropped.
@@ -108,14 +108,15 @@ impl Moto {
     }
 
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {
-        for _ in 0..400 {
+        let sent = eventually(StdDuration::from_secs(20), move || async move {
             let sent = self.sent().await;
-            if sent.len() >= n {
-                return sent;
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
+            (sent.len() >= n).then_some(sent)
+        })
+        .await;
+        match sent {
+            Some(sent) => sent,
+            None => self.sent().await,
         }
-        self.sent().await
     }
 }
 
