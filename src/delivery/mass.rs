@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Context, Prepared};
 use crate::domain::{
-    MassCommunication, MassStatus, OutboundMessage, Profile, ProfileId, SkipReason, Token,
-    TokenHash, TokenPurpose,
+    MassCommunication, MassCommunicationId, MassStatus, OutboundMessage, Profile, ProfileId,
+    SkipReason, Token, TokenHash, TokenPurpose,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
@@ -24,7 +24,7 @@ type Compiled = Arc<(MassCommunication, MassTemplate)>;
 
 /// What a batch of claimed mass rows needs, loaded with a few queries for the whole batch.
 pub(super) struct MassBatch {
-    comms: HashMap<i64, Option<Compiled>>,
+    comms: HashMap<MassCommunicationId, Option<Compiled>>,
     /// Links minted for this batch, written together by `store_tokens`.
     tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, i64)>,
     /// Random tokens drawn ahead, a batch's worth per call to the random source.
@@ -35,7 +35,10 @@ pub(super) struct MassBatch {
 }
 
 /// The communication a mass row belongs to, and whose values fill it.
-fn target(row: &Claimed, message: &OutboundMessage) -> Option<(i64, Option<ProfileId>)> {
+fn target(
+    row: &Claimed,
+    message: &OutboundMessage,
+) -> Option<(MassCommunicationId, Option<ProfileId>)> {
     match message {
         OutboundMessage::Mass { communication } => Some((*communication, row.profile_id)),
         OutboundMessage::MassTest {
@@ -67,14 +70,14 @@ impl MassBatch {
             if let Entry::Vacant(slot) = batch.comms.entry(m) {
                 // A communication that cannot be read fails its own rows, never the batch.
                 let stored = store::mass::get(db, m).await.unwrap_or_else(|e| {
-                    tracing::error!(mass_id = m, error = %e, "a stored mass communication cannot be read");
+                    tracing::error!(mass_id = m.get(), error = %e, "a stored mass communication cannot be read");
                     None
                 });
                 let compiled = match stored {
                     Some(c) => match MassTemplate::parse(&c.subject, &c.html) {
                         Ok(t) => Some(Arc::new((c, t))),
                         Err((field, e)) => {
-                            tracing::error!(mass_id = m, field, error = %e, "a stored mass communication does not parse");
+                            tracing::error!(mass_id = m.get(), field, error = %e, "a stored mass communication does not parse");
                             None
                         }
                     },

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::domain::MassCommunicationId;
 use crate::domain::{Clock, MassStatus};
 use crate::error::{AppError, AppResult};
 use crate::mail::{MailTransport, OutgoingEmail, SendError};
@@ -103,7 +104,7 @@ struct RoundStops {
     /// The provider refused the account.
     refused: std::sync::atomic::AtomicBool,
     /// Communications that paused themselves.
-    paused: std::sync::Mutex<Vec<i64>>,
+    paused: std::sync::Mutex<Vec<MassCommunicationId>>,
 }
 
 impl RoundStops {
@@ -112,14 +113,14 @@ impl RoundStops {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn pause(&self, communications: Vec<i64>) {
+    fn pause(&self, communications: Vec<MassCommunicationId>) {
         if !communications.is_empty() {
             lock(&self.paused).extend(communications);
         }
     }
 
     /// Whether a message of this communication (or none) must go back to the queue unsent.
-    fn holds_back(&self, mass: Option<i64>) -> bool {
+    fn holds_back(&self, mass: Option<MassCommunicationId>) -> bool {
         self.refused.load(std::sync::atomic::Ordering::Relaxed)
             || mass.is_some_and(|m| lock(&self.paused).contains(&m))
     }
@@ -140,7 +141,7 @@ enum Delivered {
 }
 
 /// A message's outcome to store: its row, its communication, what happened.
-type Recorded = (i64, Option<i64>, Outcome);
+type Recorded = (i64, Option<MassCommunicationId>, Outcome);
 
 /// One write a sending slot makes: the outcomes it has not stored yet, and the message it
 /// hands to the provider next.
@@ -153,7 +154,7 @@ struct Job {
     id: i64,
     attempts: i32,
     email: OutgoingEmail,
-    mass_communication_id: Option<i64>,
+    mass_communication_id: Option<MassCommunicationId>,
 }
 
 /// Claims, prepares, sends and records queued mail. Several may run on one database. A
@@ -171,7 +172,7 @@ pub struct Worker {
     /// Messages sent per communication and not yet counted toward its pause rule. Successes
     /// never pause, so they are counted once per batch, or before this worker's next failure
     /// of that communication (so "in a row" stays exact for one worker), not with every group.
-    uncounted: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+    uncounted: Arc<std::sync::Mutex<std::collections::HashMap<MassCommunicationId, usize>>>,
 }
 
 impl Worker {
@@ -252,13 +253,13 @@ impl Worker {
     /// Records as finished the communications (of `only`, when given) whose deliveries have
     /// all ended, each in its own short transaction. A failure is logged and tried again at
     /// the next round; it never holds up sending.
-    async fn settle(&self, only: Option<&[i64]>) {
+    async fn settle(&self, only: Option<&[MassCommunicationId]>) {
         if let Err(e) = self.try_settle(only).await {
             tracing::warn!(error = %e.log_text(), "could not record finished communications; trying again later");
         }
     }
 
-    async fn try_settle(&self, only: Option<&[i64]>) -> AppResult<()> {
+    async fn try_settle(&self, only: Option<&[MassCommunicationId]>) -> AppResult<()> {
         for id in store::mass::in_flight(&self.svc.db, only).await? {
             // A read first: mid-send something is almost always pending, and a write
             // transaction (on SQLite the one write lock) is taken only when nothing seems to be.
@@ -269,7 +270,7 @@ impl Worker {
             let finished = store::mass::settle(&txn, id, self.svc.clock.now()).await?;
             txn.commit().await?;
             if finished {
-                tracing::info!(mass_id = id, "mass communication finished");
+                tracing::info!(mass_id = id.get(), "mass communication finished");
             }
         }
         Ok(())
@@ -307,7 +308,7 @@ impl Worker {
         if jobs.is_empty() && stopped.is_empty() {
             return Ok(claimed);
         }
-        let mut communications: Vec<i64> = jobs
+        let mut communications: Vec<MassCommunicationId> = jobs
             .iter()
             .filter_map(|j| j.mass_communication_id)
             .chain(stopped.iter().filter_map(|(_, m, _)| *m))
@@ -335,7 +336,7 @@ impl Worker {
     /// have paused themselves, or been cancelled, meanwhile. Returns the jobs still to send
     /// and the outcomes of the others (back to the queue, or cancelled).
     async fn recheck(&self, jobs: Vec<Job>) -> AppResult<(Vec<Job>, Vec<Recorded>)> {
-        let mut ids: Vec<i64> = jobs
+        let mut ids: Vec<MassCommunicationId> = jobs
             .iter()
             .filter_map(|j| j.mass_communication_id)
             .collect();
@@ -441,7 +442,7 @@ impl Worker {
         let rule = self.svc.config.mail.mass_pause;
         for (mass, n) in uncounted {
             if let Err(e) = store::mass::tally_successes(&self.svc.db, mass, n, &rule).await {
-                tracing::warn!(error = %e, mass_id = mass, "could not count delivered messages toward the pause rule");
+                tracing::warn!(error = %e, mass_id = mass.get(), "could not count delivered messages toward the pause rule");
                 *lock(&self.uncounted).entry(mass).or_default() += n;
             }
         }
@@ -652,7 +653,7 @@ impl Worker {
     /// unreachable: a sent message must not be left looking unsent, or it would go out again
     /// when its lease ends. Returns the communications that paused themselves with these
     /// outcomes.
-    async fn record(&self, steps: Vec<Step>) -> Vec<i64> {
+    async fn record(&self, steps: Vec<Step>) -> Vec<MassCommunicationId> {
         let mut group = Vec::new();
         let mut hand_over = Vec::new();
         for step in steps {
@@ -688,7 +689,7 @@ impl Worker {
         &self,
         group: &[Recorded],
         hand_over: &[i64],
-    ) -> AppResult<(usize, Vec<i64>)> {
+    ) -> AppResult<(usize, Vec<MassCommunicationId>)> {
         let now = self.svc.clock.now();
         let outcomes: Vec<(i64, &Outcome)> = group.iter().map(|(id, _, o)| (*id, o)).collect();
         let written =
@@ -701,7 +702,7 @@ impl Worker {
         }
         // Each communication's sent (false) and failed (true) outcomes, in order, for the
         // rule that pauses a communication whose deliveries keep failing.
-        let mut tallies: Vec<(i64, Vec<bool>)> = Vec::new();
+        let mut tallies: Vec<(MassCommunicationId, Vec<bool>)> = Vec::new();
         for (_, mass, outcome) in group {
             let failed = match outcome {
                 Outcome::Sent { .. } => false,
@@ -723,13 +724,13 @@ impl Worker {
                 Ok(Some(reason)) => paused.push((*mass, reason)),
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e.log_text(), mass_id = mass, "could not count failed deliveries toward the pause rule")
+                    tracing::warn!(error = %e.log_text(), mass_id = mass.get(), "could not count failed deliveries toward the pause rule")
                 }
             }
         }
         for (mass, reason) in &paused {
             tracing::error!(
-                mass_id = mass,
+                mass_id = mass.get(),
                 %reason,
                 "a mass communication PAUSED itself because its deliveries keep failing; check the errors of its deliveries, then resume or cancel it"
             );
@@ -743,7 +744,7 @@ impl Worker {
     /// audits the pause.
     async fn tally(
         &self,
-        mass: i64,
+        mass: MassCommunicationId,
         outcomes: &[bool],
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<Option<String>> {
@@ -766,7 +767,7 @@ impl Worker {
                     crate::domain::AuditActor::System,
                     None,
                 )
-                .detail(serde_json::json!({ "massCommunicationId": mass, "reason": reason }));
+                .detail(serde_json::json!({ "massCommunicationId": mass.get(), "reason": reason }));
                 store::audit::record(&txn, now, event).await?;
             }
             txn.commit().await?;

@@ -43,6 +43,8 @@ macro_rules! id_type {
 
 id_type!(ProfileId, "profile");
 id_type!(StaffUserId, "staff user");
+id_type!(MassCommunicationId, "mass communication");
+id_type!(OutboundId, "outbound message");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 
-use super::{DeliveryStatus, MemberStatus, ProfileId, ProfileKind, SkipReason};
+use super::{
+    DeliveryStatus, MassCommunicationId, MemberStatus, OutboundId, ProfileId, ProfileKind,
+    SkipReason,
+};
 
 /// A merge field staff can put into a mass communication, as `{{token}}`. Every use of a
 /// field matches on this enum without a catch-all, so a new field cannot be added without
@@ -143,7 +146,7 @@ pub struct RecipientFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {
     /// The earlier communication.
-    pub communication: i64,
+    pub communication: MassCommunicationId,
     /// Only recipients whose link is in one of these states (empty: any).
     pub link_states: Vec<LinkState>,
     /// Only recipients whose delivery has one of these statuses (empty: any).
@@ -306,7 +309,7 @@ impl FailureTally {
 #[derive(Debug, Clone)]
 pub struct MassCommunication {
     /// The communication's ID.
-    pub id: i64,
+    pub id: MassCommunicationId,
     /// The subject line, with merge fields.
     pub subject: String,
     /// The sanitised HTML body, with merge fields.
@@ -440,8 +443,8 @@ pub struct LinkCounts {
 /// One recipient's delivery of a mass communication.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// The delivery's ID.
-    pub id: i64,
+    /// The delivery's ID (its outbound message's).
+    pub id: OutboundId,
     /// The recipient's profile; `None` once that profile was removed.
     pub profile_id: Option<ProfileId>,
     /// The address it goes to, if there is one.

@@ -32,7 +32,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::{RecoveryCode, ShortCode};
 pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;
-pub use ids::{ExternalId, ProfileId, StaffUserId};
+pub use ids::{ExternalId, MassCommunicationId, OutboundId, ProfileId, StaffUserId};
 pub use mass::{
     Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MassCommunication,
     MassListFilter, MassPauseRule, MassStatus, MassTransition, MergeField, RecipientFilter,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ProfileId, StaffUserId, TokenPurpose};
+use super::{MassCommunicationId, ProfileId, StaffUserId, TokenPurpose};
 
 /// The kind of a queued message, as stored in `outbound_emails.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,12 +176,12 @@ pub enum OutboundMessage {
     /// One recipient's copy of a mass communication; the recipient is the row's profile.
     Mass {
         /// The communication's ID.
-        communication: i64,
+        communication: MassCommunicationId,
     },
     /// A test copy, with a sample link that grants nothing.
     MassTest {
         /// The communication's ID.
-        communication: i64,
+        communication: MassCommunicationId,
         /// Whose values fill the merge fields; sample values when `None`.
         sample: Option<ProfileId>,
     },

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use super::types::PortalCredential;
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::{credentials as svc_credentials, profiles::parse_profile_id};
+use crate::services::credentials as svc_credentials;
 
 /// A profile's new portal username and/or password. Leave a field out to keep it.
 #[derive(InputObject)]
@@ -47,7 +47,7 @@ impl CredentialMutation {
         input: SetPortalCredentialsInput,
     ) -> Result<PortalCredentialPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&input.profile_id)?;
+        let id = crate::graphql::ids::profile_id(&input.profile_id)?;
         let request = svc_credentials::SetCredentials {
             username: input.username.as_deref(),
             password: input.password.as_deref(),
@@ -68,7 +68,7 @@ impl CredentialMutation {
         #[graphql(desc = "The profile whose credentials to remove.")] profile_id: ID,
     ) -> Result<bool> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         Ok(svc_credentials::remove(svc, principal, meta, id).await?)
     }
 
@@ -85,7 +85,7 @@ impl CredentialMutation {
         enabled: bool,
     ) -> Result<PortalCredentialPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         let info = svc_credentials::set_enabled(svc, principal, meta, id, enabled).await?;
         Ok(PortalCredentialPayload {
             credential: PortalCredential::saved(info),
@@ -100,7 +100,7 @@ impl CredentialMutation {
         #[graphql(desc = "The profile to unlock.")] profile_id: ID,
     ) -> Result<PortalCredentialPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         let info = svc_credentials::unlock(svc, principal, meta, id).await?;
         Ok(PortalCredentialPayload {
             credential: PortalCredential::saved(info),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::types::Profile;
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::{impersonation, profiles::parse_profile_id};
+use crate::services::impersonation;
 
 /// A started read-only view of the portal as a member.
 #[derive(SimpleObject)]
@@ -37,7 +37,7 @@ impl ImpersonationMutation {
         #[graphql(desc = "The member's profile.")] profile_id: ID,
     ) -> Result<PortalImpersonation> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         let started = impersonation::start(svc, principal, meta, id).await?;
         Ok(PortalImpersonation {
             token: started.token.expose().to_owned(),

@@ -9,6 +9,7 @@ mod documents;
 mod errors;
 mod gate;
 mod guard;
+mod ids;
 mod impersonation;
 mod limits;
 pub mod loaders;

@@ -141,7 +141,7 @@ impl ProfileQuery {
     #[graphql(guard = "Require::Staff")]
     async fn profile(&self, ctx: &Context<'_>, id: ID) -> Result<Profile> {
         let (svc, principal, _) = parts(ctx)?;
-        let id = svc_profiles::parse_profile_id(&id)?;
+        let id = crate::graphql::ids::profile_id(&id)?;
         Ok(Profile(svc_profiles::get(svc, principal, id).await?))
     }
 
@@ -206,7 +206,7 @@ impl ProfileMutation {
         input: UpdateProfileInput,
     ) -> Result<UpdateProfilePayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = svc_profiles::parse_profile_id(&id)?;
+        let id = crate::graphql::ids::profile_id(&id)?;
         let profile = svc_profiles::update(svc, principal, meta, id, input.into()).await?;
         Ok(UpdateProfilePayload {
             profile: Profile(profile),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Require, parts};
 use crate::domain::{PasswordPolicy as Policy, Right};
-use crate::services::{profiles::parse_profile_id, resets, set_password};
+use crate::services::{resets, set_password};
 
 /// The result of `sendPasswordResetEmail`.
 #[derive(SimpleObject)]
@@ -182,7 +182,7 @@ impl ResetMutation {
         #[graphql(desc = "The profile to send the email to.")] profile_id: ID,
     ) -> Result<SendPasswordResetPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         let sent_to = resets::send_reset_email(svc, principal, meta, id).await?;
         Ok(SendPasswordResetPayload { sent_to })
     }
@@ -196,7 +196,7 @@ impl ResetMutation {
         #[graphql(desc = "The profile the link is for.")] profile_id: ID,
     ) -> Result<CredentialsLinkPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_profile_id(&profile_id)?;
+        let id = crate::graphql::ids::profile_id(&profile_id)?;
         let link = resets::issue_link(svc, principal, meta, id).await?;
         Ok(CredentialsLinkPayload {
             url: link.url,

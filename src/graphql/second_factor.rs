@@ -7,7 +7,7 @@ use super::staff::{StaffLoginPayload, StaffUserPayload};
 use super::types::StaffUser;
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::{second_factor, staff::parse_staff_id};
+use crate::services::second_factor;
 
 /// What an authenticator app needs to start making codes.
 #[derive(SimpleObject)]
@@ -129,7 +129,7 @@ impl SecondFactorMutation {
         staff_user_id: ID,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user = second_factor::reset(svc, principal, meta, id).await?;
         Ok(StaffUserPayload::new(user))
     }

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use super::types::{Right as GqlRight, StaffUser};
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::{self, staff::parse_staff_id};
+use crate::services;
 
 /// The result of `staffLogin` and `staffVerifySecondFactor`.
 #[derive(SimpleObject)]
@@ -218,7 +218,7 @@ impl StaffMutation {
         rights: Vec<GqlRight>,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user =
             services::staff::set_rights(svc, principal, meta, id, &self::rights(rights)).await?;
         Ok(StaffUserPayload {
@@ -235,7 +235,7 @@ impl StaffMutation {
         staff_user_id: ID,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::deactivate(svc, principal, meta, id).await?;
         Ok(StaffUserPayload {
             staff_user: StaffUser(user),
@@ -252,7 +252,7 @@ impl StaffMutation {
         staff_user_id: ID,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::reactivate(svc, principal, meta, id).await?;
         Ok(StaffUserPayload {
             staff_user: StaffUser(user),
@@ -270,7 +270,7 @@ impl StaffMutation {
         staff_user_id: ID,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::unlock(svc, Some(principal), meta, id).await?;
         Ok(StaffUserPayload {
             staff_user: StaffUser(user),

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use super::staff::StaffUserPayload;
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::{self, staff::parse_staff_id};
+use crate::services;
 
 /// The result of `sendStaffPasswordReset`.
 #[derive(SimpleObject)]
@@ -39,7 +39,7 @@ impl StaffLinkMutation {
         #[graphql(desc = "The new address, or null to remove it.")] email: Option<String>,
     ) -> Result<StaffUserPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let user = services::staff::set_email(svc, principal, meta, id, email.as_deref()).await?;
         Ok(StaffUserPayload::new(user))
     }
@@ -57,7 +57,7 @@ impl StaffLinkMutation {
         staff_user_id: ID,
     ) -> Result<SendStaffPasswordResetPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         let sent_to = services::staff_links::send(svc, principal, meta, id).await?;
         Ok(SendStaffPasswordResetPayload { sent_to })
     }

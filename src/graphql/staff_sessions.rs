@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Require, parts};
 use crate::domain::{Right, StaffSessionInfo};
-use crate::services::{staff::parse_staff_id, staff_sessions};
+use crate::services::staff_sessions;
 
 /// One signed-in session of the staff user.
 pub(super) struct StaffSession {
@@ -94,7 +94,7 @@ impl StaffSessionMutation {
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
     async fn revoke_all_staff_sessions(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<u64> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = parse_staff_id(&staff_user_id, "staffUserId")?;
+        let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
         Ok(staff_sessions::revoke_all(svc, principal, meta, id).await?)
     }
 }

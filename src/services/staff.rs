@@ -8,11 +8,6 @@ use crate::domain::{EmailAddress, PasswordContext, Right, StaffUser, StaffUserId
 use crate::error::{AppError, AppResult};
 use crate::store;
 
-/// Parses a staff user ID sent by a client.
-pub fn parse_staff_id(raw: &str, field: &str) -> AppResult<StaffUserId> {
-    StaffUserId::parse(raw).map_err(|e| AppError::bad_input(field, e))
-}
-
 pub async fn list(svc: &Services, principal: &Principal, limit: u64) -> AppResult<Vec<StaffUser>> {
     principal.require(Right::ManageStaff)?;
     Ok(store::staff::list(&svc.db, limit).await?)

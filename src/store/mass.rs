@@ -14,8 +14,9 @@ use super::sql::Sql;
 use super::stored;
 use crate::domain::{
     Delivery, DeliveryCounts, DeliveryStatus, FailureTally, FollowUp, LinkCounts, LinkState,
-    MassCommunication, MassListFilter, MassPauseRule, MassStatus, MassTransition, OutboundKind,
-    ProfileFilter, ProfileId, RecipientFilter, Recipients, SearchCursor, SearchTerm, SkipReason,
+    MassCommunication, MassCommunicationId, MassListFilter, MassPauseRule, MassStatus,
+    MassTransition, OutboundId, OutboundKind, ProfileFilter, ProfileId, RecipientFilter,
+    Recipients, SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::{mass_communication, outbound_email};
 
@@ -84,7 +85,7 @@ fn recipients_to_json(r: &Recipients) -> String {
             signed_in_since: f.signed_in_since,
             member_statuses: spellings(&f.member_statuses),
             from_communication: f.from_communication.as_ref().map(|u| FollowUpJson {
-                id: u.communication,
+                id: u.communication.get(),
                 link_states: spellings(&u.link_states),
                 delivery_statuses: spellings(&u.delivery_statuses),
             }),
@@ -126,7 +127,7 @@ fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
             .from_communication
             .map(|u| {
                 Ok::<_, DbErr>(FollowUp {
-                    communication: u.id,
+                    communication: MassCommunicationId::from_db(u.id),
                     link_states: stored_all(
                         "mass_communications.recipients.fromCommunication.linkStates",
                         u.link_states,
@@ -143,7 +144,7 @@ fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
 
 fn to_record(m: mass_communication::Model) -> Result<MassCommunication, DbErr> {
     Ok(MassCommunication {
-        id: m.id,
+        id: MassCommunicationId::from_db(m.id),
         subject: m.subject,
         html: m.html,
         recipients: recipients_from_json(&m.recipients)?,
@@ -191,12 +192,12 @@ pub async fn insert(
 
 pub async fn update_content(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: MassCommunicationId,
     content: MassContent<'_>,
     now: DateTime<Utc>,
 ) -> Result<MassCommunication, DbErr> {
     let m = mass_communication::ActiveModel {
-        id: Set(id),
+        id: Set(id.get()),
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
         recipients: Set(recipients_to_json(content.recipients)),
@@ -209,8 +210,11 @@ pub async fn update_content(
     to_record(m)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<MassCommunication>, DbErr> {
-    mass_communication::Entity::find_by_id(id)
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: MassCommunicationId,
+) -> Result<Option<MassCommunication>, DbErr> {
+    mass_communication::Entity::find_by_id(id.get())
         .one(db)
         .await?
         .map(to_record)
@@ -220,8 +224,8 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<MassCommun
 /// The stored status of each of these communications (a missing one is left out).
 pub async fn statuses(
     db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> Result<HashMap<i64, MassStatus>, DbErr> {
+    ids: &[MassCommunicationId],
+) -> Result<HashMap<MassCommunicationId, MassStatus>, DbErr> {
     let mut out = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -232,13 +236,13 @@ pub async fn statuses(
         if i > 0 {
             sql.push(", ");
         }
-        sql.param(*id);
+        sql.param(id.get());
     }
     sql.push(")");
     for row in db.query_all_raw(sql.build()).await? {
         let status: String = row.try_get("", "status")?;
         out.insert(
-            row.try_get("", "id")?,
+            MassCommunicationId::from_db(row.try_get("", "id")?),
             stored("mass_communications.status", &status)?,
         );
     }
@@ -249,7 +253,7 @@ pub async fn statuses(
 /// (so two clicks cannot both send it). Returns whether it moved.
 pub async fn transition(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: MassCommunicationId,
     transition: MassTransition,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -280,7 +284,7 @@ pub async fn transition(
     }
     let from = transition.from().iter().map(|s| s.as_db());
     let result = update
-        .filter(mass_communication::Column::Id.eq(id))
+        .filter(mass_communication::Column::Id.eq(id.get()))
         .filter(mass_communication::Column::Status.is_in(from))
         .exec(db)
         .await?;
@@ -292,7 +296,7 @@ pub async fn transition(
 /// that records the outcomes. Returns the reason when this call paused it.
 pub async fn tally_failures(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: MassCommunicationId,
     outcomes: &[bool],
     rule: &MassPauseRule,
     now: DateTime<Utc>,
@@ -302,7 +306,10 @@ pub async fn tally_failures(
         tally_successes(db, id, outcomes.len(), rule).await?;
         return Ok(None);
     }
-    let Some(m) = mass_communication::Entity::find_by_id(id).one(db).await? else {
+    let Some(m) = mass_communication::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let before = FailureTally {
@@ -343,7 +350,7 @@ pub async fn tally_failures(
             .col_expr(mass_communication::Column::UpdatedAt, Expr::value(now));
     }
     update
-        .filter(mass_communication::Column::Id.eq(id))
+        .filter(mass_communication::Column::Id.eq(id.get()))
         .exec(db)
         .await?;
     Ok(reason.filter(|_| pausing))
@@ -355,7 +362,7 @@ pub async fn tally_failures(
 /// PostgreSQL takes no row lock that another process's worker would wait for).
 pub async fn tally_successes(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: MassCommunicationId,
     n: usize,
     rule: &MassPauseRule,
 ) -> Result<(), DbErr> {
@@ -372,7 +379,7 @@ pub async fn tally_successes(
         .push(" ELSE outcomes_seen + ")
         .param(n as i64)
         .push(" END WHERE id = ")
-        .param(id)
+        .param(id.get())
         .push(" AND (outcomes_seen < ")
         .param(window)
         .push(" OR failure_streak <> 0)");
@@ -382,7 +389,10 @@ pub async fn tally_successes(
 
 /// The communications still queued or sending (of `only`, when given): the ones a finish
 /// may be due for.
-pub async fn in_flight(db: &impl ConnectionTrait, only: Option<&[i64]>) -> Result<Vec<i64>, DbErr> {
+pub async fn in_flight(
+    db: &impl ConnectionTrait,
+    only: Option<&[MassCommunicationId]>,
+) -> Result<Vec<MassCommunicationId>, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id FROM mass_communications WHERE status IN (")
         .param(MassStatus::Queued.as_db())
@@ -398,14 +408,14 @@ pub async fn in_flight(db: &impl ConnectionTrait, only: Option<&[i64]>) -> Resul
             if i > 0 {
                 sql.push(", ");
             }
-            sql.param(*id);
+            sql.param(id.get());
         }
         sql.push(")");
     }
     db.query_all_raw(sql.build())
         .await?
         .into_iter()
-        .map(|row| row.try_get("", "id"))
+        .map(|row| row.try_get("", "id").map(MassCommunicationId::from_db))
         .collect()
 }
 
@@ -413,12 +423,12 @@ pub async fn in_flight(db: &impl ConnectionTrait, only: Option<&[i64]>) -> Resul
 /// `idx_outbound_emails_mass_status`, without counting).
 async fn any_delivery(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     statuses: &[DeliveryStatus],
 ) -> Result<bool, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS found FROM outbound_emails WHERE mass_communication_id = ")
-        .param(mass_id)
+        .param(mass_id.get())
         .push(" AND status IN (");
     for (i, status) in statuses.iter().enumerate() {
         if i > 0 {
@@ -431,7 +441,10 @@ async fn any_delivery(
 }
 
 /// Whether any delivery of the communication is still queued or being sent.
-pub async fn has_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<bool, DbErr> {
+pub async fn has_pending(
+    db: &impl ConnectionTrait,
+    mass_id: MassCommunicationId,
+) -> Result<bool, DbErr> {
     any_delivery(
         db,
         mass_id,
@@ -446,13 +459,13 @@ pub async fn has_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<bool
 /// (and it finds them pending) or waits until it is done. Returns whether it finished it.
 pub async fn settle(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     use DeliveryStatus::Failed;
     let mut lock = Sql::new(db.get_database_backend());
     lock.push("SELECT id FROM mass_communications WHERE id = ")
-        .param(mass_id);
+        .param(mass_id.get());
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // SQLite's write transaction already excludes every other writer.
         lock.push(" FOR UPDATE");
@@ -476,7 +489,7 @@ pub struct NewDelivery {
 /// Inserts every recipient's row, in chunks that stay under both databases' parameter limits.
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     rows: Vec<NewDelivery>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -504,7 +517,10 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
-pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryCounts, DbErr> {
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    mass_id: MassCommunicationId,
+) -> Result<DeliveryCounts, DbErr> {
     Ok(counts_many(db, &[mass_id])
         .await?
         .remove(&mass_id)
@@ -514,8 +530,8 @@ pub async fn counts(db: &impl ConnectionTrait, mass_id: i64) -> Result<DeliveryC
 /// The counts of several communications in one grouped query (a page of a list).
 pub async fn counts_many(
     db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, DeliveryCounts>, DbErr> {
+    ids: &[MassCommunicationId],
+) -> Result<std::collections::HashMap<MassCommunicationId, DeliveryCounts>, DbErr> {
     let mut all = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(all);
@@ -529,11 +545,11 @@ pub async fn counts_many(
         if i > 0 {
             sql.push(", ");
         }
-        sql.param(*id);
+        sql.param(id.get());
     }
     sql.push(") GROUP BY mass_communication_id, status");
     for row in db.query_all_raw(sql.build()).await? {
-        let id: i64 = row.try_get("", "id")?;
+        let id = MassCommunicationId::from_db(row.try_get("", "id")?);
         let s: String = row.try_get("", "status")?;
         let n: i64 = row.try_get("", "n")?;
         let c: &mut DeliveryCounts = all.entry(id).or_default();
@@ -564,7 +580,7 @@ pub async fn counts_many(
 /// One page of deliveries in ID order, optionally of one status, with each link's state.
 pub async fn deliveries(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     only: Option<DeliveryStatus>,
     link: Option<LinkState>,
     after: Option<i64>,
@@ -580,7 +596,7 @@ pub async fn deliveries(
          (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
          WHERE o.mass_communication_id = ",
     )
-    .param(mass_id);
+    .param(mass_id.get());
     if let Some(s) = only {
         sql.push(" AND o.status = ").param(s.as_db());
     }
@@ -600,7 +616,7 @@ pub async fn deliveries(
             let retired: Option<DateTime<Utc>> = r.try_get("", "invalidated_at")?;
             let link_state = expires.map(|e| LinkState::of(used, retired, e, now));
             Ok(Delivery {
-                id: r.try_get("", "id")?,
+                id: OutboundId::from_db(r.try_get("", "id")?),
                 profile_id: r
                     .try_get::<Option<i64>>("", "profile_id")?
                     .map(ProfileId::from_db),
@@ -648,7 +664,7 @@ pub(crate) fn link_condition(sql: &mut Sql, state: LinkState, now: DateTime<Utc>
 /// It reads every delivery's link, so it is computed only when asked for.
 pub async fn link_counts(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     now: DateTime<Utc>,
 ) -> Result<LinkCounts, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
@@ -658,7 +674,7 @@ pub async fn link_counts(
          (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
          WHERE o.mass_communication_id = ",
     )
-    .param(mass_id);
+    .param(mass_id.get());
     let mut counts = LinkCounts::default();
     for row in db.query_all_raw(sql.build()).await? {
         let state = LinkState::of(
@@ -678,12 +694,15 @@ pub async fn link_counts(
 }
 
 /// Cancels the deliveries not yet handed to a worker. Returns how many.
-pub async fn cancel_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<u64, DbErr> {
+pub async fn cancel_pending(
+    db: &impl ConnectionTrait,
+    mass_id: MassCommunicationId,
+) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
         .param(DeliveryStatus::Cancelled.as_db())
         .push(" WHERE mass_communication_id = ")
-        .param(mass_id)
+        .param(mass_id.get())
         .push(" AND status = ")
         .param(DeliveryStatus::Queued.as_db());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
@@ -692,7 +711,7 @@ pub async fn cancel_pending(db: &impl ConnectionTrait, mass_id: i64) -> Result<u
 /// Queues the failed deliveries again. Returns how many.
 pub async fn retry_failed(
     db: &impl ConnectionTrait,
-    mass_id: i64,
+    mass_id: MassCommunicationId,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
@@ -701,7 +720,7 @@ pub async fn retry_failed(
         .push(", next_attempt_at = ")
         .param(now)
         .push(", last_error = NULL WHERE mass_communication_id = ")
-        .param(mass_id)
+        .param(mass_id.get())
         .push(" AND status = ")
         .param(DeliveryStatus::Failed.as_db());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
@@ -838,9 +857,12 @@ pub async fn count(db: &impl ConnectionTrait, filter: &MassListFilter) -> Result
 }
 
 /// Deletes the communication if it is still a draft. Returns whether it did.
-pub async fn delete_draft(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+pub async fn delete_draft(
+    db: &impl ConnectionTrait,
+    id: MassCommunicationId,
+) -> Result<bool, DbErr> {
     let result = mass_communication::Entity::delete_many()
-        .filter(mass_communication::Column::Id.eq(id))
+        .filter(mass_communication::Column::Id.eq(id.get()))
         .filter(mass_communication::Column::Status.eq(MassStatus::Draft.as_db()))
         .exec(db)
         .await?;

@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, Set};
 
 use super::sql::Sql;
 use crate::domain::{
-    DeliveryStatus, OutboundKind, OutboundMessage, ProfileId, ProviderReport, SetPasswordLinks,
-    SkipReason, StaffUserId, TokenPurpose,
+    DeliveryStatus, MassCommunicationId, OutboundKind, OutboundMessage, ProfileId, ProviderReport,
+    SetPasswordLinks, SkipReason, StaffUserId, TokenPurpose,
 };
 use crate::entities::outbound_email;
 
@@ -70,7 +70,7 @@ fn payload_of(message: &OutboundMessage) -> Option<String> {
             communication,
             sample,
         } => serde_json::to_value(payload::MassTest {
-            mass_id: *communication,
+            mass_id: communication.get(),
             profile_id: sample.map(|p| p.get()),
         }),
         OutboundMessage::StaffPasswordLink {
@@ -92,7 +92,7 @@ fn payload_of(message: &OutboundMessage) -> Option<String> {
 fn message_of(
     kind: &str,
     payload: Option<&str>,
-    mass_communication_id: Option<i64>,
+    mass_communication_id: Option<MassCommunicationId>,
 ) -> Result<OutboundMessage, String> {
     fn parse<T: serde::de::DeserializeOwned>(payload: Option<&str>) -> Result<T, String> {
         serde_json::from_str(payload.unwrap_or("null")).map_err(|e| format!("payload: {e}"))
@@ -120,7 +120,7 @@ fn message_of(
         OutboundKind::MassTest => {
             let t: payload::MassTest = parse(payload)?;
             OutboundMessage::MassTest {
-                communication: t.mass_id,
+                communication: MassCommunicationId::from_db(t.mass_id),
                 sample: t.profile_id.map(ProfileId::from_db),
             }
         }
@@ -162,7 +162,7 @@ pub async fn enqueue(
 /// What differs between queue rows; `skip_reason` makes a row SKIPPED instead of QUEUED.
 pub(super) struct RowParts {
     pub kind: OutboundKind,
-    pub mass_communication_id: Option<i64>,
+    pub mass_communication_id: Option<MassCommunicationId>,
     pub profile_id: Option<ProfileId>,
     pub to_address: Option<String>,
     pub payload: Option<String>,
@@ -178,7 +178,7 @@ pub(super) fn new_row(p: RowParts, now: DateTime<Utc>) -> outbound_email::Active
     };
     outbound_email::ActiveModel {
         kind: Set(p.kind.as_db().to_owned()),
-        mass_communication_id: Set(p.mass_communication_id),
+        mass_communication_id: Set(p.mass_communication_id.map(MassCommunicationId::get)),
         profile_id: Set(p.profile_id.map(|id| id.get())),
         to_address: Set(p.to_address),
         status: Set(state.as_db().to_owned()),
@@ -208,7 +208,7 @@ pub struct Claimed {
     pub to_address: Option<String>,
     pub attempts: i32,
     pub possible_duplicate: bool,
-    pub mass_communication_id: Option<i64>,
+    pub mass_communication_id: Option<MassCommunicationId>,
 }
 
 /// Which kinds of rows are due now: a read, so an idle worker's poll takes no write lock
@@ -352,7 +352,9 @@ pub async fn claim(
         .map(|r| {
             let payload: Option<String> = r.try_get("", "payload")?;
             let kind: String = r.try_get("", "kind")?;
-            let mass_communication_id = r.try_get("", "mass_communication_id")?;
+            let mass_communication_id = r
+                .try_get::<Option<i64>>("", "mass_communication_id")?
+                .map(MassCommunicationId::from_db);
             Ok(Claimed {
                 id: r.try_get("", "id")?,
                 message: message_of(&kind, payload.as_deref(), mass_communication_id),
@@ -622,16 +624,20 @@ mod tests {
         assert_eq!(
             message_of("MASS_TEST", Some(r#"{"massId":5,"profileId":null}"#), None),
             Ok(OutboundMessage::MassTest {
-                communication: 5,
+                communication: MassCommunicationId::from_db(5),
                 sample: None
             })
         );
         assert_eq!(
-            message_of("MASS", None, Some(9)),
-            Ok(OutboundMessage::Mass { communication: 9 })
+            message_of("MASS", None, Some(MassCommunicationId::from_db(9))),
+            Ok(OutboundMessage::Mass {
+                communication: MassCommunicationId::from_db(9)
+            })
         );
         assert_eq!(
-            payload_of(&OutboundMessage::Mass { communication: 9 }),
+            payload_of(&OutboundMessage::Mass {
+                communication: MassCommunicationId::from_db(9)
+            }),
             None
         );
         let staff = OutboundMessage::StaffPasswordLink {
@@ -668,7 +674,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
     pub id: i64,
-    pub mass_communication_id: Option<i64>,
+    pub mass_communication_id: Option<MassCommunicationId>,
     pub profile_id: Option<ProfileId>,
 }
 
@@ -708,7 +714,9 @@ pub async fn report(
     };
     Ok(Some(Reported {
         id: row.try_get("", "id")?,
-        mass_communication_id: row.try_get("", "mass_communication_id")?,
+        mass_communication_id: row
+            .try_get::<Option<i64>>("", "mass_communication_id")?
+            .map(MassCommunicationId::from_db),
         profile_id: row
             .try_get::<Option<i64>>("", "profile_id")?
             .map(ProfileId::from_db),

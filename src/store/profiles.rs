@@ -317,7 +317,7 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
              (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
              WHERE o.profile_id = p.id AND o.mass_communication_id = ",
         )
-        .param(follow_up.communication);
+        .param(follow_up.communication.get());
         if !follow_up.delivery_statuses.is_empty() {
             sql.push(" AND o.status IN (");
             for (i, status) in follow_up.delivery_statuses.iter().enumerate() {

@@ -7,7 +7,7 @@ use super::types::{DeliveryStatus, LinkState};
 use crate::domain::{self};
 use crate::error::AppError;
 use crate::graphql::types::{MemberStatus, ProfileKind};
-use crate::services::{mass, profiles::parse_profile_id};
+use crate::services::mass;
 
 /// Who receives the communication: chosen profiles, or everyone a filter matches when it is sent.
 #[derive(OneofObject)]
@@ -90,7 +90,7 @@ fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
     Ok(match input {
         RecipientsInput::ProfileIds(ids) => domain::Recipients::ProfileIds(
             ids.iter()
-                .map(|i| parse_profile_id(i))
+                .map(|i| crate::graphql::ids::profile_id(i))
                 .collect::<Result<_, _>>()?,
         ),
         RecipientsInput::Filter(f) => domain::Recipients::Filter(domain::RecipientFilter {
@@ -112,7 +112,7 @@ fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
                 .from_communication
                 .map(|u| {
                     Ok::<_, AppError>(domain::FollowUp {
-                        communication: mass_id(&u.id)?,
+                        communication: crate::graphql::ids::mass_communication_id(&u.id)?,
                         link_states: u
                             .link_states
                             .unwrap_or_default()
@@ -130,20 +130,6 @@ fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
                 .transpose()?,
         }),
     })
-}
-
-pub(super) fn mass_id(raw: &ID) -> Result<i64, AppError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::BadUserInput {
-            field: "id".into(),
-            message: format!(
-                "\"{}\" is not a mass communication ID (a positive whole number)",
-                raw.as_str()
-            ),
-        })
 }
 
 fn input_of(
@@ -174,8 +160,10 @@ impl CreateMassCommunicationInput {
 
 impl UpdateMassCommunicationInput {
     /// The communication's ID and the changes.
-    pub(super) fn into_parts(self) -> Result<(i64, mass::MassInput), AppError> {
-        let id = mass_id(&self.id)?;
+    pub(super) fn into_parts(
+        self,
+    ) -> Result<(crate::domain::MassCommunicationId, mass::MassInput), AppError> {
+        let id = crate::graphql::ids::mass_communication_id(&self.id)?;
         let changes = input_of(self.subject, self.html, self.recipients, self.link_validity)?;
         Ok((id, changes))
     }

@@ -13,9 +13,9 @@ use crate::domain::{self, MergeField, Right};
 use crate::graphql::cursor::{self, MassCursor};
 use crate::graphql::types::PageInfo;
 use crate::graphql::{Require, parts};
-use crate::services::{delivery_state, mass, profiles::parse_profile_id};
+use crate::services::{delivery_state, mass};
 
-use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput, mass_id};
+use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput};
 pub(crate) use progress::MassSubscription;
 use types::{
     DeleteMassCommunicationPayload, DeliveryState, MassCommunication, MassCommunicationConnection,
@@ -46,7 +46,12 @@ impl MassQuery {
     ) -> Result<MassCommunication> {
         let (svc, principal, _) = parts(ctx)?;
         Ok(MassCommunication(
-            mass::view(svc, principal, mass_id(&id)?).await?,
+            mass::view(
+                svc,
+                principal,
+                crate::graphql::ids::mass_communication_id(&id)?,
+            )
+            .await?,
         ))
     }
 
@@ -82,7 +87,7 @@ impl MassQuery {
             .items
             .into_iter()
             .map(|view| MassCommunicationEdge {
-                cursor: cursor::encode(&MassCursor(view.communication.id)),
+                cursor: cursor::encode(&MassCursor(view.communication.id.get())),
                 node: MassCommunication(view),
             })
             .collect();
@@ -111,9 +116,15 @@ impl MassQuery {
         let (svc, principal, _) = parts(ctx)?;
         let pid = profile_id
             .as_ref()
-            .map(|p| parse_profile_id(p))
+            .map(|p| crate::graphql::ids::profile_id(p))
             .transpose()?;
-        let r = mass::preview(svc, principal, mass_id(&id)?, pid).await?;
+        let r = mass::preview(
+            svc,
+            principal,
+            crate::graphql::ids::mass_communication_id(&id)?,
+            pid,
+        )
+        .await?;
         Ok(r.into())
     }
 
@@ -154,7 +165,13 @@ impl MassMutation {
         #[graphql(desc = "The communication to copy.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let copy = mass::duplicate(svc, principal, meta, mass_id(&id)?).await?;
+        let copy = mass::duplicate(
+            svc,
+            principal,
+            meta,
+            crate::graphql::ids::mass_communication_id(&id)?,
+        )
+        .await?;
         payload(ctx, copy.id).await
     }
 
@@ -167,7 +184,13 @@ impl MassMutation {
         #[graphql(desc = "The draft to delete.")] id: ID,
     ) -> Result<DeleteMassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        mass::delete(svc, principal, meta, mass_id(&id)?).await?;
+        mass::delete(
+            svc,
+            principal,
+            meta,
+            crate::graphql::ids::mass_communication_id(&id)?,
+        )
+        .await?;
         Ok(DeleteMassCommunicationPayload { deleted_id: id })
     }
 
@@ -197,9 +220,17 @@ impl MassMutation {
         let (svc, principal, meta) = parts(ctx)?;
         let pid = profile_id
             .as_ref()
-            .map(|p| parse_profile_id(p))
+            .map(|p| crate::graphql::ids::profile_id(p))
             .transpose()?;
-        let sent_to = mass::send_test(svc, principal, meta, mass_id(&id)?, &email, pid).await?;
+        let sent_to = mass::send_test(
+            svc,
+            principal,
+            meta,
+            crate::graphql::ids::mass_communication_id(&id)?,
+            &email,
+            pid,
+        )
+        .await?;
         Ok(SendTestPayload { sent_to })
     }
 
@@ -212,7 +243,7 @@ impl MassMutation {
         #[graphql(desc = "The draft to send.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = mass_id(&id)?;
+        let id = crate::graphql::ids::mass_communication_id(&id)?;
         mass::send(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }
@@ -226,7 +257,7 @@ impl MassMutation {
         #[graphql(desc = "The communication to stop.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = mass_id(&id)?;
+        let id = crate::graphql::ids::mass_communication_id(&id)?;
         mass::cancel(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }
@@ -242,7 +273,7 @@ impl MassMutation {
         #[graphql(desc = "The paused communication to resume.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = mass_id(&id)?;
+        let id = crate::graphql::ids::mass_communication_id(&id)?;
         mass::resume(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }
@@ -256,7 +287,7 @@ impl MassMutation {
         #[graphql(desc = "The communication whose failed deliveries to retry.")] id: ID,
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = mass_id(&id)?;
+        let id = crate::graphql::ids::mass_communication_id(&id)?;
         mass::retry_failed(svc, principal, meta, id).await?;
         payload(ctx, id).await
     }

@@ -3,7 +3,6 @@
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use futures_util::Stream;
 
-use super::inputs::mass_id;
 use super::types::{DeliveryCounts, MassCommunicationStatus, wants_links};
 use crate::domain::{self, Right};
 use crate::graphql::{Require, parts};
@@ -36,7 +35,7 @@ impl MassSubscription {
     ) -> Result<impl Stream<Item = Result<MassCommunicationProgress>> + use<>> {
         let (svc, principal, _) = parts(ctx)?;
         let (svc, principal) = (svc.clone(), principal.clone());
-        let id = mass_id(&id)?;
+        let id = crate::graphql::ids::mass_communication_id(&id)?;
         let links = wants_links(ctx.look_ahead().field("counts"));
         // Fails now, not inside the stream, for an unknown communication.
         mass::view(&svc, &principal, id).await?;

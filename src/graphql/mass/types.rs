@@ -331,7 +331,7 @@ impl MassCommunication {
         let edges: Vec<DeliveryEdge> = rows
             .into_iter()
             .map(|d| DeliveryEdge {
-                cursor: cursor::encode(&DeliveryCursor(d.id)),
+                cursor: cursor::encode(&DeliveryCursor(d.id.get())),
                 node: Delivery(d),
             })
             .collect();
@@ -372,7 +372,10 @@ pub(super) struct SendTestPayload {
     pub(super) sent_to: String,
 }
 
-pub(super) async fn payload(ctx: &Context<'_>, id: i64) -> Result<MassCommunicationPayload> {
+pub(super) async fn payload(
+    ctx: &Context<'_>,
+    id: crate::domain::MassCommunicationId,
+) -> Result<MassCommunicationPayload> {
     let (svc, principal, _) = parts(ctx)?;
     Ok(MassCommunicationPayload {
         mass_communication: MassCommunication(mass::view(svc, principal, id).await?),

@@ -23,8 +23,8 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, DeliveryCounts, MassCommunication, MassStatus, MassTransition, ProfileId,
-    Recipients, Right, SearchTerm, reject_control_chars,
+    AuditAction, DeliveryCounts, MassCommunication, MassCommunicationId, MassStatus,
+    MassTransition, ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::{MassTemplate, sanitize};
@@ -187,7 +187,7 @@ pub async fn create(
         svc.clock.now(),
         principal
             .audit_event(AuditAction::MassCommunicationCreated, meta)
-            .detail(json!({ "massCommunicationId": comm.id })),
+            .detail(json!({ "massCommunicationId": comm.id.get() })),
     )
     .await?;
     txn.commit().await?;
@@ -204,7 +204,7 @@ pub(super) fn recipient_search(recipients: &Recipients) -> AppResult<Option<Sear
     }
 }
 
-pub(super) async fn load(svc: &Services, id: i64) -> AppResult<MassCommunication> {
+pub(super) async fn load(svc: &Services, id: MassCommunicationId) -> AppResult<MassCommunication> {
     store::mass::get(&svc.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("mass communication", id))
@@ -214,7 +214,7 @@ pub async fn update(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
     input: MassInput,
 ) -> AppResult<MassCommunication> {
     principal.require(Right::SendMassCommunications)?;
@@ -259,7 +259,7 @@ pub async fn update(
         svc.clock.now(),
         principal
             .audit_event(AuditAction::MassCommunicationUpdated, meta)
-            .detail(json!({ "massCommunicationId": id })),
+            .detail(json!({ "massCommunicationId": id.get() })),
     )
     .await?;
     txn.commit().await?;
@@ -272,7 +272,7 @@ pub async fn duplicate(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<MassCommunication> {
     let staff = principal.require(Right::SendMassCommunications)?;
     let source = load(svc, id).await?;
@@ -290,7 +290,7 @@ pub async fn duplicate(
         now,
     )
     .await?;
-    let detail = json!({ "massCommunicationId": copy.id, "duplicateOf": id });
+    let detail = json!({ "massCommunicationId": copy.id.get(), "duplicateOf": id.get() });
     let event = principal.audit_event(AuditAction::MassCommunicationCreated, meta);
     audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
     txn.commit().await?;
@@ -303,7 +303,7 @@ pub async fn delete(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<()> {
     principal.require(Right::SendMassCommunications)?;
     let current = load(svc, id).await?;
@@ -314,7 +314,7 @@ pub async fn delete(
             current.status.as_db()
         )));
     }
-    let detail = json!({ "massCommunicationId": id, "subject": current.subject });
+    let detail = json!({ "massCommunicationId": id.get(), "subject": current.subject });
     let event = principal.audit_event(AuditAction::MassCommunicationDeleted, meta);
     audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
     txn.commit().await?;

@@ -1,7 +1,8 @@
 //! Reading a communication: its counts and status, its deliveries, and previews.
 
 use crate::domain::{
-    Delivery, DeliveryStatus, LinkCounts, LinkState, MassListFilter, MassStatus, ProfileId, Right,
+    Delivery, DeliveryStatus, LinkCounts, LinkState, MassCommunicationId, MassListFilter,
+    MassStatus, ProfileId, Right,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
@@ -14,7 +15,11 @@ use super::{MassView, load, recipient_search};
 
 /// A communication with its counts, and the status they add up to. A read never writes:
 /// the delivery worker records a finished send.
-pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<MassView> {
+pub async fn view(
+    svc: &Services,
+    principal: &Principal,
+    id: MassCommunicationId,
+) -> AppResult<MassView> {
     principal.require(Right::SendMassCommunications)?;
     let communication = load(svc, id).await?;
     let counts = store::mass::counts(&svc.db, id).await?;
@@ -24,7 +29,11 @@ pub async fn view(svc: &Services, principal: &Principal, id: i64) -> AppResult<M
 /// How many profiles it goes to: for a draft, those its recipients select right now
 /// (including any that will be skipped for having no address or having opted out); once
 /// sent, its deliveries.
-pub async fn recipient_count(svc: &Services, principal: &Principal, id: i64) -> AppResult<u64> {
+pub async fn recipient_count(
+    svc: &Services,
+    principal: &Principal,
+    id: MassCommunicationId,
+) -> AppResult<u64> {
     principal.require(Right::SendMassCommunications)?;
     let comm = load(svc, id).await?;
     if comm.status != MassStatus::Draft {
@@ -45,7 +54,7 @@ pub async fn recipient_count(svc: &Services, principal: &Principal, id: i64) -> 
 pub async fn deliveries(
     svc: &Services,
     principal: &Principal,
-    id: i64,
+    id: MassCommunicationId,
     only: Option<DeliveryStatus>,
     link: Option<LinkState>,
     after: Option<i64>,
@@ -57,7 +66,11 @@ pub async fn deliveries(
 }
 
 /// How the communication's links fared: how many recipients set a password with theirs.
-pub async fn link_counts(svc: &Services, principal: &Principal, id: i64) -> AppResult<LinkCounts> {
+pub async fn link_counts(
+    svc: &Services,
+    principal: &Principal,
+    id: MassCommunicationId,
+) -> AppResult<LinkCounts> {
     principal.require(Right::SendMassCommunications)?;
     Ok(store::mass::link_counts(&svc.db, id, svc.clock.now()).await?)
 }
@@ -81,7 +94,7 @@ pub async fn list(
     let mut found = store::mass::list(&svc.db, filter, after, first + 1).await?;
     let has_next_page = found.len() as u64 > first;
     found.truncate(first as usize);
-    let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
+    let ids: Vec<MassCommunicationId> = found.iter().map(|c| c.id).collect();
     let mut counts = store::mass::counts_many(&svc.db, &ids).await?;
     let items = found
         .into_iter()
@@ -102,7 +115,7 @@ pub async fn list(
 pub async fn preview(
     svc: &Services,
     principal: &Principal,
-    id: i64,
+    id: MassCommunicationId,
     profile_id: Option<ProfileId>,
 ) -> AppResult<Rendered> {
     principal.require(Right::SendMassCommunications)?;

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::domain::{
-    AuditAction, EmailAddress, MassCommunication, MassTransition, OutboundMessage, ProfileId,
-    Right, SkipReason, search_key,
+    AuditAction, EmailAddress, MassCommunication, MassCommunicationId, MassTransition,
+    OutboundMessage, ProfileId, Right, SkipReason, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::MassTemplate;
@@ -20,7 +20,7 @@ pub async fn send_test(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
     email: &str,
     profile_id: Option<ProfileId>,
 ) -> AppResult<String> {
@@ -39,7 +39,7 @@ pub async fn send_test(
         svc.clock.now(),
         principal
             .audit_event(AuditAction::MassCommunicationTestSent, meta)
-            .detail(json!({ "massCommunicationId": id })),
+            .detail(json!({ "massCommunicationId": id.get() })),
     )
     .await?;
     txn.commit().await?;
@@ -54,7 +54,7 @@ pub async fn send(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<MassCommunication> {
     principal.require(Right::SendMassCommunications)?;
     let comm = load(svc, id).await?;
@@ -108,12 +108,14 @@ pub async fn send(
         svc.clock.now(),
         principal
             .audit_event(AuditAction::MassCommunicationSent, meta)
-            .detail(json!({ "massCommunicationId": id, "recipients": total, "skipped": skipped })),
+            .detail(
+                json!({ "massCommunicationId": id.get(), "recipients": total, "skipped": skipped }),
+            ),
     )
     .await?;
     txn.commit().await?;
     tracing::info!(
-        mass_id = id,
+        mass_id = id.get(),
         recipients = total,
         skipped,
         staff_user = principal.staff()?.user.id.get(),
@@ -128,7 +130,7 @@ pub async fn cancel(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<MassCommunication> {
     let refusal = |status: &str| format!("a {status} communication cannot be cancelled");
     apply(svc, principal, meta, id, Change::Cancel, refusal).await
@@ -139,7 +141,7 @@ pub async fn retry_failed(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<MassCommunication> {
     let refusal = |status: &str| format!("a {status} communication has no deliveries to retry");
     let outcome = apply(svc, principal, meta, id, Change::RetryFailed, refusal).await?;
@@ -153,12 +155,12 @@ pub async fn resume(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
 ) -> AppResult<MassCommunication> {
     let refusal =
         |status: &str| format!("only a paused communication can be resumed; this one is {status}");
     let outcome = apply(svc, principal, meta, id, Change::Resume, refusal).await?;
-    tracing::info!(mass_id = id, "mass communication resumed");
+    tracing::info!(mass_id = id.get(), "mass communication resumed");
     svc.wake_delivery();
     Ok(outcome)
 }
@@ -177,7 +179,7 @@ async fn apply(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
-    id: i64,
+    id: MassCommunicationId,
     change: Change,
     refusal: impl Fn(&str) -> String,
 ) -> AppResult<MassCommunication> {
@@ -205,14 +207,14 @@ async fn apply(
     let detail = match change {
         Change::Cancel => {
             let n = store::mass::cancel_pending(&txn, id).await?;
-            json!({ "massCommunicationId": id, "cancelled": n })
+            json!({ "massCommunicationId": id.get(), "cancelled": n })
         }
         Change::RetryFailed => {
             let n = store::mass::retry_failed(&txn, id, now).await?;
-            json!({ "massCommunicationId": id, "retried": n })
+            json!({ "massCommunicationId": id.get(), "retried": n })
         }
         Change::Resume => {
-            json!({ "massCommunicationId": id, "pauseReason": comm.pause_reason })
+            json!({ "massCommunicationId": id.get(), "pauseReason": comm.pause_reason })
         }
     };
     let event = principal.audit_event(action, meta).detail(detail);
