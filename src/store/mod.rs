@@ -5,6 +5,7 @@ pub mod audit;
 pub mod credentials;
 pub mod delivery_pause;
 pub mod housekeeping;
+mod link_state;
 pub mod mass;
 pub mod outbound;
 pub mod profiles;
