@@ -296,14 +296,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Staff(StaffCommand::ResetPassword { username }) => {
             let password = read_password()?;
-            services::staff_password::reset(app.services(), &username, &password)
+            services::staff::password::reset(app.services(), &username, &password)
                 .await
                 .map_err(describe)?;
             println!("set a new password for staff user {username}; their sessions have ended");
             Ok(())
         }
         Command::Staff(StaffCommand::ResetSecondFactor { username }) => {
-            let user = services::second_factor::reset_by_operator(app.services(), &username)
+            let user = services::staff::second_factor::reset_by_operator(app.services(), &username)
                 .await
                 .map_err(describe)?;
             println!(

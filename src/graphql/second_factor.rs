@@ -7,7 +7,7 @@ use super::staff::{StaffLoginPayload, StaffUserPayload};
 use super::types::StaffUser;
 use super::{Require, parts};
 use crate::domain::Right;
-use crate::services::second_factor;
+use crate::services::staff::second_factor;
 
 /// What an authenticator app needs to start making codes.
 #[derive(SimpleObject)]

@@ -149,7 +149,8 @@ impl StaffMutation {
     ) -> Result<ConfirmStaffIdentityPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let fresh_until =
-            services::step_up::confirm(svc, principal, meta, &password, code.as_deref()).await?;
+            services::staff::step_up::confirm(svc, principal, meta, &password, code.as_deref())
+                .await?;
         Ok(ConfirmStaffIdentityPayload { fresh_until })
     }
 
@@ -166,16 +167,14 @@ impl StaffMutation {
         #[graphql(secret, desc = "The new password.")] new_password: String,
     ) -> Result<bool> {
         let (svc, principal, meta) = parts(ctx)?;
-        Ok(
-            services::staff_password::change(
-                svc,
-                principal,
-                meta,
-                &current_password,
-                &new_password,
-            )
-            .await?,
+        Ok(services::staff::password::change(
+            svc,
+            principal,
+            meta,
+            &current_password,
+            &new_password,
         )
+        .await?)
     }
 
     /// Ends the current staff session. Its token stops working at once.

@@ -58,7 +58,7 @@ impl StaffLinkMutation {
     ) -> Result<SendStaffPasswordResetPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
-        let sent_to = services::staff_links::send(svc, principal, meta, id).await?;
+        let sent_to = services::staff::links::send(svc, principal, meta, id).await?;
         Ok(SendStaffPasswordResetPayload { sent_to })
     }
 
@@ -75,7 +75,7 @@ impl StaffLinkMutation {
     ) -> Result<SetStaffPasswordPayload> {
         let (svc, _, meta) = parts(ctx)?;
         let username =
-            services::staff_links::set_with_token(svc, meta, &token, &new_password).await?;
+            services::staff::links::set_with_token(svc, meta, &token, &new_password).await?;
         Ok(SetStaffPasswordPayload { username })
     }
 }

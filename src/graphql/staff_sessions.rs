@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Require, parts};
 use crate::domain::{Right, StaffSessionInfo};
-use crate::services::staff_sessions;
+use crate::services::staff::sessions;
 
 /// One signed-in session of the staff user.
 pub(super) struct StaffSession {
@@ -53,7 +53,7 @@ impl StaffSessionQuery {
     #[graphql(guard = "Require::Staff")]
     async fn staff_sessions(&self, ctx: &Context<'_>) -> Result<Vec<StaffSession>> {
         let (svc, principal, _) = parts(ctx)?;
-        let (rows, current) = staff_sessions::mine(svc, principal).await?;
+        let (rows, current) = sessions::mine(svc, principal).await?;
         Ok(rows
             .into_iter()
             .map(|row| StaffSession {
@@ -85,7 +85,7 @@ impl StaffSessionMutation {
                 field: "id".into(),
                 message: "a session ID is a whole number from staffSessions".into(),
             })?;
-        staff_sessions::revoke(svc, principal, meta, id).await?;
+        sessions::revoke(svc, principal, meta, id).await?;
         Ok(true)
     }
 
@@ -95,6 +95,6 @@ impl StaffSessionMutation {
     async fn revoke_all_staff_sessions(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<u64> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
-        Ok(staff_sessions::revoke_all(svc, principal, meta, id).await?)
+        Ok(sessions::revoke_all(svc, principal, meta, id).await?)
     }
 }

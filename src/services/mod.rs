@@ -16,18 +16,14 @@ pub mod loaders;
 pub mod lockout;
 pub mod mass;
 pub mod member_auth;
+pub mod principal;
 pub mod profile_import;
 pub mod profiles;
 pub mod rate_limit;
 pub mod resets;
 pub mod sealing;
-pub mod second_factor;
 pub mod set_password;
 pub mod staff;
-pub mod staff_links;
-pub mod staff_password;
-pub mod staff_sessions;
-pub mod step_up;
 pub mod suppressions;
 
 use std::sync::Arc;
@@ -36,8 +32,8 @@ use std::sync::atomic::AtomicU64;
 use crate::config::Config;
 use crate::domain::{Clock, PasswordPolicy};
 
-pub use auth::{Principal, RequestMeta};
 pub use hashing::PasswordHasher;
+pub use principal::{Principal, RequestMeta};
 
 /// What every use case needs: the database, the clock, settings and the hash pool.
 #[derive(Clone)]

@@ -4,15 +4,16 @@
 
 use serde_json::json;
 
-use super::lockout::{self, Account};
-use super::{Principal, RequestMeta, Services, audit, step_up};
+use super::step_up;
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent, Password, PasswordContext, Username};
 use crate::error::{AppError, AppResult};
+use crate::services::lockout::{self, Account};
+use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store;
 
 /// The password policy for a staff user, with their username refused inside the password.
 pub(super) fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Password> {
-    super::credentials::judge_password(
+    crate::services::credentials::judge_password(
         svc,
         new,
         PasswordContext {
@@ -33,7 +34,12 @@ pub(super) async fn recheck(
     failed: AuditAction,
 ) -> AppResult<bool> {
     let staff = principal.staff()?;
-    super::rate_limit::check(svc, meta, super::rate_limit::Limit::StaffLoginFromIp).await?;
+    crate::services::rate_limit::check(
+        svc,
+        meta,
+        crate::services::rate_limit::Limit::StaffLoginFromIp,
+    )
+    .await?;
     let username = Username::parse_for_lookup(&staff.user.username)
         .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
     let login = store::staff::find_for_login(&svc.db, &username)
@@ -103,7 +109,7 @@ pub async fn change(
 /// Sets a staff user's password with the operator's authority (`memberkey staff
 /// reset-password`): every session of theirs ends and any sign-in lock is lifted.
 pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
-    let user = super::staff::find_by_username(svc, username).await?;
+    let user = super::find_by_username(svc, username).await?;
     let password = judge(svc, &user.username, new)?;
     let hash = svc.hasher.hash(&password).await?;
     let now = svc.clock.now();

@@ -8,13 +8,15 @@
 use chrono::{DateTime, Duration, Utc};
 use totp_rs::{Algorithm, TOTP};
 
-use super::auth::{RequestMeta, open_staff_session};
-use super::lockout::{self, Account};
-use super::{Principal, Services, audit, rate_limit, step_up};
+use super::sessions::open as open_staff_session;
+use super::step_up;
 use crate::domain::{
     AuditAction, AuditActor, NewAuditEvent, RecoveryCode, Right, StaffUser, StaffUserId, Token,
 };
 use crate::error::{AppError, AppResult};
+use crate::services::RequestMeta;
+use crate::services::lockout::{self, Account};
+use crate::services::{Principal, Services, audit, rate_limit};
 use crate::store;
 
 const STEP_SECONDS: u64 = 30;
@@ -198,7 +200,7 @@ pub async fn regenerate_recovery_codes(
 /// The challenge a right password earns: the staff user, a deadline and the challenge's
 /// number, sealed, so it cannot be forged or stretched. Once one is used, it and every
 /// earlier one of that user are dead.
-pub(super) async fn challenge(
+pub(crate) async fn challenge(
     svc: &Services,
     staff: StaffUserId,
     now: DateTime<Utc>,
@@ -387,7 +389,7 @@ pub async fn reset(
 /// their recovery codes, since nobody may remove their own through the API. Every session
 /// of theirs ends. Audited with the system as the actor.
 pub async fn reset_by_operator(svc: &Services, username: &str) -> AppResult<StaffUser> {
-    let user = super::staff::find_by_username(svc, username).await?;
+    let user = super::find_by_username(svc, username).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if !store::second_factor::remove(&txn, user.id).await? {

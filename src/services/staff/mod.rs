@@ -1,11 +1,19 @@
 //! Staff users and their rights. There is always at least one active holder of MANAGE_STAFF.
+//! The staff account's own rules live beside: its password, set-password links, second
+//! factor, sessions and step-up.
+
+pub mod links;
+pub mod password;
+pub mod second_factor;
+pub mod sessions;
+pub mod step_up;
 
 use serde_json::json;
 
-use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{AuditAction, AuditActor, NewAuditEvent};
 use crate::domain::{EmailAddress, PasswordContext, Right, StaffUser, StaffUserId, Username};
 use crate::error::{AppError, AppResult};
+use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store;
 
 pub async fn list(svc: &Services, principal: &Principal, limit: u64) -> AppResult<Vec<StaffUser>> {
@@ -33,7 +41,7 @@ pub async fn create(
     let email = parse_email(email, "input.email")?;
     // Staff passwords guard every member's account: the same policy as members', with the
     // username and the association's name refused inside them.
-    let password = super::credentials::judge_password(
+    let password = crate::services::credentials::judge_password(
         svc,
         password,
         PasswordContext {
@@ -92,7 +100,7 @@ pub async fn set_email(
     raw: Option<&str>,
 ) -> AppResult<StaffUser> {
     let admin = principal.require(Right::ManageStaff)?;
-    super::step_up::require(svc, admin)?;
+    step_up::require(svc, admin)?;
     let email = parse_email(raw, "email")?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
@@ -244,7 +252,9 @@ pub async fn unlock(
     let target = store::staff::get(&txn, id)
         .await?
         .ok_or_else(|| AppError::not_found("staff user", id))?;
-    let cleared = super::lockout::lift(&txn, now, &super::lockout::Account::Staff(id)).await?;
+    let cleared =
+        crate::services::lockout::lift(&txn, now, &crate::services::lockout::Account::Staff(id))
+            .await?;
     audit::record(
         &txn,
         now,

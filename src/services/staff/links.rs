@@ -6,12 +6,12 @@
 
 use serde_json::json;
 
-use super::rate_limit::{self, Limit};
-use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
     AuditAction, AuditActor, LinkState, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token,
 };
 use crate::error::{AppError, AppResult};
+use crate::services::rate_limit::{self, Limit};
+use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store::{self, staff_tokens::StaffTokenRecord};
 
 /// Queues a set-password link to a staff user's address and returns the address.
@@ -36,7 +36,7 @@ pub async fn send(
         ));
     }
     let email = target.email.clone().ok_or(AppError::NoEmailAddress)?;
-    super::suppressions::refuse_bounced(&txn, &email).await?;
+    crate::services::suppressions::refuse_bounced(&txn, &email).await?;
     let message = OutboundMessage::StaffPasswordLink {
         staff_user: id,
         ttl: svc.config.mail.staff_link_ttl,
@@ -92,7 +92,7 @@ pub async fn set_with_token(
         .await?
         .filter(|u| u.active)
         .ok_or(AppError::InvalidToken)?;
-    let password = super::staff_password::judge(svc, &user.username, raw_password)?;
+    let password = super::password::judge(svc, &user.username, raw_password)?;
     let password_hash = svc.hasher.hash(&password).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
@@ -103,7 +103,12 @@ pub async fn set_with_token(
     store::staff::set_password_hash(&txn, user.id, password_hash, now).await?;
     store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
     store::sessions::delete_all(&txn, user.id, None).await?;
-    let cleared = super::lockout::lift(&txn, now, &super::lockout::Account::Staff(user.id)).await?;
+    let cleared = crate::services::lockout::lift(
+        &txn,
+        now,
+        &crate::services::lockout::Account::Staff(user.id),
+    )
+    .await?;
     audit::record(
         &txn,
         now,

@@ -1,9 +1,11 @@
 //! A staff user's own sessions: the list (when and where each was opened, when last used),
 //! ending one, and an administrator ending all of another user's.
 
-use super::{Principal, RequestMeta, Services, audit};
-use crate::domain::{AuditAction, Right, StaffSessionInfo, StaffUserId};
+use crate::domain::{
+    AuditAction, AuditActor, NewAuditEvent, Right, StaffSessionInfo, StaffUser, StaffUserId, Token,
+};
 use crate::error::{AppError, AppResult};
+use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store;
 
 /// The caller's sessions that still work, most recently used first, and which of them is
@@ -78,4 +80,42 @@ pub async fn revoke_all(
     .await?;
     txn.commit().await?;
     Ok(ended)
+}
+
+/// Starts a session for a staff user who has proved who they are, audited as a sign-in;
+/// `second_factor` names what finished it (`totp`, `recovery_code`), if anything did.
+pub(crate) async fn open(
+    svc: &Services,
+    meta: &RequestMeta,
+    user: &StaffUser,
+    second_factor: Option<&str>,
+) -> AppResult<Token> {
+    let now = svc.clock.now();
+    let token = Token::generate().map_err(AppError::internal)?;
+    let txn = store::begin_write(&svc.db).await?;
+    let client = store::sessions::SessionClient {
+        ip: meta.client_ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+    };
+    store::sessions::create(
+        &txn,
+        &token.hash(),
+        user.id,
+        now,
+        svc.config.staff_session_ttl,
+        &client,
+    )
+    .await?;
+    let mut event = NewAuditEvent::new(
+        AuditAction::StaffLogin,
+        AuditActor::Staff(user.id.get()),
+        meta.client_ip.as_deref(),
+    )
+    .staff(user.id);
+    if let Some(how) = second_factor {
+        event = event.detail(serde_json::json!({ "secondFactor": how }));
+    }
+    audit::record(&txn, now, event).await?;
+    txn.commit().await?;
+    Ok(token)
 }

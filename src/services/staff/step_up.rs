@@ -12,11 +12,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::auth::StaffPrincipal;
-use super::lockout::{self, Account};
-use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::AuditAction;
 use crate::error::{AppError, AppResult};
+use crate::services::lockout::{self, Account};
+use crate::services::principal::StaffPrincipal;
+use crate::services::{Principal, RequestMeta, Services, audit};
 use crate::store;
 
 /// Refuses with `STEP_UP_REQUIRED` unless this session proved its user within the window.
@@ -47,7 +47,7 @@ pub async fn confirm(
         });
     }
     let failed = AuditAction::StaffStepUpFailed;
-    if !super::staff_password::recheck(svc, principal, meta, password, failed).await? {
+    if !super::password::recheck(svc, principal, meta, password, failed).await? {
         return Err(AppError::InvalidLogin);
     }
     let now = svc.clock.now();
