@@ -8,6 +8,11 @@
 pub mod compose;
 pub mod mass;
 pub mod rate;
+mod record;
+mod stops;
+
+use record::{Waiting, wait_stored, write_in_groups};
+use stops::RoundStops;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -59,71 +64,6 @@ pub fn backoff(attempts: i32) -> Duration {
     let _ = getrandom::fill(&mut r);
     let jitter = 0.8 + (u16::from_le_bytes(r) as f64 / u16::MAX as f64) * 0.4;
     Duration::milliseconds((base_ms as f64 * jitter) as i64)
-}
-
-/// Something on its way to a group writer, and how the writer says it is stored.
-type Waiting<T> = (T, tokio::sync::oneshot::Sender<()>);
-
-/// Hands `item` to a group writer and waits until the group holding it is stored.
-async fn wait_stored<T>(tx: &tokio::sync::mpsc::Sender<Waiting<T>>, item: T) {
-    let (done, stored) = tokio::sync::oneshot::channel();
-    if tx.send((item, done)).await.is_ok() {
-        let _ = stored.await;
-    }
-}
-
-/// Writes whatever is waiting in one go (a group commit), then releases its senders.
-async fn write_in_groups<T, F: Future<Output = ()>>(
-    mut rx: tokio::sync::mpsc::Receiver<Waiting<T>>,
-    write: impl Fn(Vec<T>) -> F,
-) {
-    while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        // One yield lets slots that are already awake hand in their outcomes too; without
-        // it a group holds about half the slots, and each group costs the writer a commit.
-        loop {
-            while let Ok(more) = rx.try_recv() {
-                group.push(more);
-            }
-            tokio::task::yield_now().await;
-            if rx.is_empty() {
-                break;
-            }
-        }
-        let (items, waiters): (Vec<T>, Vec<_>) = group.into_iter().unzip();
-        write(items).await;
-        for done in waiters {
-            let _ = done.send(());
-        }
-    }
-}
-
-/// What stops the rest of a round's sends.
-#[derive(Default)]
-struct RoundStops {
-    /// The provider refused the account.
-    refused: std::sync::atomic::AtomicBool,
-    /// Communications that paused themselves.
-    paused: std::sync::Mutex<Vec<MassCommunicationId>>,
-}
-
-impl RoundStops {
-    fn refuse(&self) {
-        self.refused
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn pause(&self, communications: Vec<MassCommunicationId>) {
-        if !communications.is_empty() {
-            lock(&self.paused).extend(communications);
-        }
-    }
-
-    /// Whether a message of this communication (or none) must go back to the queue unsent.
-    fn holds_back(&self, mass: Option<MassCommunicationId>) -> bool {
-        self.refused.load(std::sync::atomic::Ordering::Relaxed)
-            || mass.is_some_and(|m| lock(&self.paused).contains(&m))
-    }
 }
 
 /// Locks plain data; a panic elsewhere cannot leave it half-changed.
@@ -435,19 +375,6 @@ impl Worker {
         self.count_successes().await;
     }
 
-    /// Counts the successes not counted yet toward their communications' pause rule. A
-    /// failure is logged; the counts wait for the next try.
-    async fn count_successes(&self) {
-        let uncounted = std::mem::take(&mut *lock(&self.uncounted));
-        let rule = self.svc.config.mail.mass_pause;
-        for (mass, n) in uncounted {
-            if let Err(e) = store::mass::tally_successes(&self.svc.db, mass, n, &rule).await {
-                tracing::warn!(error = %e, mass_id = mass.get(), "could not count delivered messages toward the pause rule");
-                *lock(&self.uncounted).entry(mass).or_default() += n;
-            }
-        }
-    }
-
     /// One sending slot: takes messages from the round's queue until it is empty.
     async fn run_slot(
         &self,
@@ -647,136 +574,5 @@ impl Worker {
             _ => {}
         }
         Delivered::Outcome(outcome)
-    }
-
-    /// Writes a group of steps in one transaction, retrying while the database is
-    /// unreachable: a sent message must not be left looking unsent, or it would go out again
-    /// when its lease ends. Returns the communications that paused themselves with these
-    /// outcomes.
-    async fn record(&self, steps: Vec<Step>) -> Vec<MassCommunicationId> {
-        let mut group = Vec::new();
-        let mut hand_over = Vec::new();
-        for step in steps {
-            group.extend(step.outcomes);
-            hand_over.extend(step.hand_over);
-        }
-        let mut wait = StdDuration::from_millis(200);
-        for _ in 0..10 {
-            match self.try_record(&group, &hand_over).await {
-                Ok((lost, paused)) => {
-                    if lost > 0 {
-                        tracing::warn!(
-                            lost,
-                            "leases lost before outcomes were recorded: another worker took these messages over and records them itself"
-                        );
-                    }
-                    return paused;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e.log_text(), "cannot record delivery outcomes; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(StdDuration::from_secs(10));
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    /// Stores the outcomes and hand-over marks in one statement, then counts each
-    /// communication's outcomes for the rule that pauses it. Returns how many rows were no
-    /// longer ours, and the communications that paused themselves.
-    async fn try_record(
-        &self,
-        group: &[Recorded],
-        hand_over: &[i64],
-    ) -> AppResult<(usize, Vec<MassCommunicationId>)> {
-        let now = self.svc.clock.now();
-        let outcomes: Vec<(i64, &Outcome)> = group.iter().map(|(id, _, o)| (*id, o)).collect();
-        let written =
-            store::outbound::record(&self.svc.db, &outcomes, hand_over, &self.id, now).await?;
-        let lost = (group.len() + hand_over.len()).saturating_sub(written as usize);
-        if lost > 0 {
-            // Another worker took rows over (this one stalled past their lease) and records
-            // them itself; which ones is not known here, so none of these is counted twice.
-            return Ok((lost, Vec::new()));
-        }
-        // Each communication's sent (false) and failed (true) outcomes, in order, for the
-        // rule that pauses a communication whose deliveries keep failing.
-        let mut tallies: Vec<(MassCommunicationId, Vec<bool>)> = Vec::new();
-        for (_, mass, outcome) in group {
-            let failed = match outcome {
-                Outcome::Sent { .. } => false,
-                Outcome::Failed { .. } => true,
-                Outcome::Retry { .. } | Outcome::Skipped { .. } | Outcome::Cancelled => continue,
-            };
-            if let Some(mass) = mass {
-                match tallies.iter_mut().find(|(m, _)| m == mass) {
-                    Some((_, outcomes)) => outcomes.push(failed),
-                    None => tallies.push((*mass, vec![failed])),
-                }
-            }
-        }
-        let mut paused = Vec::new();
-        for (mass, outcomes) in &tallies {
-            // The outcomes are stored; a failure to count them for the pause rule is logged,
-            // not retried with them.
-            match self.tally(*mass, outcomes, now).await {
-                Ok(Some(reason)) => paused.push((*mass, reason)),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e.log_text(), mass_id = mass.get(), "could not count failed deliveries toward the pause rule")
-                }
-            }
-        }
-        for (mass, reason) in &paused {
-            tracing::error!(
-                mass_id = mass.get(),
-                %reason,
-                "a mass communication PAUSED itself because its deliveries keep failing; check the errors of its deliveries, then resume or cancel it"
-            );
-        }
-        Ok((lost, paused.into_iter().map(|(m, _)| m).collect()))
-    }
-
-    /// Counts a communication's new outcomes (`true` = failed) and returns why it paused
-    /// itself, if it just did. Successes alone never pause it and wait to be counted (see
-    /// `uncounted`); a group with failures is counted at once, in a transaction that also
-    /// audits the pause.
-    async fn tally(
-        &self,
-        mass: MassCommunicationId,
-        outcomes: &[bool],
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<Option<String>> {
-        if !outcomes.contains(&true) {
-            *lock(&self.uncounted).entry(mass).or_default() += outcomes.len();
-            return Ok(None);
-        }
-        // The successes before this failure count first, in the order they ended.
-        let before = lock(&self.uncounted).remove(&mass).unwrap_or(0);
-        let ordered: Vec<bool> = std::iter::repeat_n(false, before)
-            .chain(outcomes.iter().copied())
-            .collect();
-        let rule = self.svc.config.mail.mass_pause;
-        let counted = async {
-            let txn = store::begin_write(&self.svc.db).await?;
-            let paused = store::mass::tally_failures(&txn, mass, &ordered, &rule, now).await?;
-            if let Some(reason) = &paused {
-                let event = crate::domain::NewAuditEvent::new(
-                    crate::domain::AuditAction::MassCommunicationPaused,
-                    crate::domain::AuditActor::System,
-                    None,
-                )
-                .detail(serde_json::json!({ "massCommunicationId": mass.get(), "reason": reason }));
-                store::audit::record(&txn, now, event).await?;
-            }
-            txn.commit().await?;
-            Ok::<_, AppError>(paused)
-        }
-        .await;
-        if counted.is_err() {
-            *lock(&self.uncounted).entry(mass).or_default() += before;
-        }
-        counted
     }
 }

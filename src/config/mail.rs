@@ -1,0 +1,208 @@
+//! The mail settings: which provider, the sender, links, the delivery worker and the queue's
+//! limits, with their defaults and how they are read from `MEMBERKEY_*` variables.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::Duration;
+
+use super::{ConfigError, minutes, optional, var};
+
+/// Which provider the delivery worker hands mail to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTransportKind {
+    /// An `.eml` file per message in `outbox_dir`.
+    Outbox,
+    /// Amazon SES v2.
+    Ses,
+}
+
+impl FromStr for MailTransportKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "outbox" => Ok(Self::Outbox),
+            "ses" => Ok(Self::Ses),
+            _ => Err("must be \"outbox\" or \"ses\"".into()),
+        }
+    }
+}
+
+/// Mail, links and the delivery worker.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Whether this process runs a delivery worker (API-only processes may leave it off).
+    pub worker: bool,
+    pub transport: MailTransportKind,
+    pub outbox_dir: PathBuf,
+    pub from: String,
+    pub reply_to: Option<String>,
+    pub ses_region: String,
+    pub ses_endpoint: Option<String>,
+    pub ses_configuration_set: Option<String>,
+    /// Messages per second, never exceeded in any one-second window.
+    pub max_send_rate: f64,
+    /// Messages being handed to the provider at once.
+    pub send_concurrency: usize,
+    /// How long a claimed message stays leased to one worker before another may take it. A
+    /// live worker renews it every third of this, so it only bounds how long a dead worker's
+    /// messages wait.
+    pub lease: Duration,
+    /// How often the worker looks for due mail when nothing woke it.
+    pub poll: std::time::Duration,
+    /// Where set-password links point; `None` means the built-in page.
+    pub set_password_url: Option<String>,
+    pub staff_link_ttl: Duration,
+    pub member_link_ttl: Duration,
+    pub mass_link_ttl: Duration,
+    /// "Forgot Login" emails per address per hour.
+    pub resets_per_address_per_hour: i32,
+    /// How long ended account mail (resets, notices, test copies) stays in the queue table.
+    /// A mass communication's deliveries stay with it: they are its ledger.
+    pub retention: Duration,
+    /// How often housekeeping deletes what has expired.
+    pub housekeeping_every: std::time::Duration,
+    /// When a mass communication whose deliveries keep failing stops itself.
+    pub mass_pause: crate::domain::MassPauseRule,
+    /// The SNS topic ARNs whose notifications `POST /webhooks/ses` accepts; empty refuses all.
+    pub sns_topics: Vec<String>,
+    /// Origins trusted to serve SNS signing certificates and subscription URLs besides SNS's
+    /// own hosts. Only tests set this (they sign with a certificate they serve themselves);
+    /// no variable reads it, so a deployment cannot widen what it trusts by mistake.
+    pub sns_test_origins: Vec<String>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            transport: MailTransportKind::Outbox,
+            outbox_dir: PathBuf::from("outbox"),
+            from: "Members Only <no-reply@memberkey.invalid>".into(),
+            reply_to: None,
+            ses_region: "us-east-1".into(),
+            ses_endpoint: None,
+            ses_configuration_set: None,
+            max_send_rate: 14.0,
+            send_concurrency: 8,
+            lease: Duration::seconds(30),
+            poll: std::time::Duration::from_millis(500),
+            set_password_url: None,
+            staff_link_ttl: Duration::hours(24),
+            member_link_ttl: Duration::minutes(60),
+            mass_link_ttl: Duration::days(7),
+            resets_per_address_per_hour: 3,
+            retention: Duration::days(90),
+            housekeeping_every: std::time::Duration::from_secs(3600),
+            mass_pause: crate::domain::MassPauseRule::default(),
+            sns_topics: Vec::new(),
+            sns_test_origins: Vec::new(),
+        }
+    }
+}
+
+pub(super) fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
+    var("MEMBERKEY_DELIVERY_WORKER", &mut m.worker)?;
+    var("MEMBERKEY_MAIL_TRANSPORT", &mut m.transport)?;
+    var("MEMBERKEY_OUTBOX_DIR", &mut m.outbox_dir)?;
+    var("MEMBERKEY_MAIL_FROM", &mut m.from)?;
+    optional("MEMBERKEY_MAIL_REPLY_TO", &mut m.reply_to)?;
+    var("MEMBERKEY_SES_REGION", &mut m.ses_region)?;
+    optional("MEMBERKEY_SES_ENDPOINT", &mut m.ses_endpoint)?;
+    optional(
+        "MEMBERKEY_SES_CONFIGURATION_SET",
+        &mut m.ses_configuration_set,
+    )?;
+    let mut topics = String::new();
+    var("MEMBERKEY_SES_SNS_TOPICS", &mut topics)?;
+    m.sns_topics = topics
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = m.sns_topics.iter().find(|t| !t.starts_with("arn:aws")) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_SES_SNS_TOPICS",
+            message: format!(
+                "{bad:?} is not a topic ARN such as arn:aws:sns:us-east-1:123456789012:ses-events"
+            ),
+        });
+    }
+    var("MEMBERKEY_MAX_SEND_RATE", &mut m.max_send_rate)?;
+    var("MEMBERKEY_SEND_CONCURRENCY", &mut m.send_concurrency)?;
+    let mut lease = m.lease.num_seconds();
+    var("MEMBERKEY_DELIVERY_LEASE_SECONDS", &mut lease)?;
+    if lease < 1 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_DELIVERY_LEASE_SECONDS",
+            message: "must be at least 1".into(),
+        });
+    }
+    m.lease = Duration::seconds(lease);
+    let mut days = m.retention.num_days();
+    var("MEMBERKEY_MAIL_RETENTION_DAYS", &mut days)?;
+    if !(1..=36_500).contains(&days) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAIL_RETENTION_DAYS",
+            message: "must be between 1 and 36500".into(),
+        });
+    }
+    m.retention = Duration::days(days);
+    let mut every = m.housekeeping_every.as_secs() / 60;
+    var("MEMBERKEY_HOUSEKEEPING_MINUTES", &mut every)?;
+    if !(1..=10_080).contains(&every) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_HOUSEKEEPING_MINUTES",
+            message: "must be between 1 and 10080 (a week)".into(),
+        });
+    }
+    m.housekeeping_every = std::time::Duration::from_secs(every * 60);
+    // 0 turns a rule off.
+    let mut percent = m.mass_pause.rate.map_or(0.0, |r| r * 100.0);
+    var("MEMBERKEY_MASS_PAUSE_FAILURE_RATE", &mut percent)?;
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MASS_PAUSE_FAILURE_RATE",
+            message: "must be a percentage between 0 (off) and 100".into(),
+        });
+    }
+    m.mass_pause.rate = (percent > 0.0).then_some(percent / 100.0);
+    var("MEMBERKEY_MASS_PAUSE_WINDOW", &mut m.mass_pause.window)?;
+    if m.mass_pause.window == 0 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MASS_PAUSE_WINDOW",
+            message: "must be at least 1".into(),
+        });
+    }
+    let mut in_a_row = m.mass_pause.in_a_row.unwrap_or(0);
+    var("MEMBERKEY_MASS_PAUSE_FAILURES_IN_A_ROW", &mut in_a_row)?;
+    m.mass_pause.in_a_row = (in_a_row > 0).then_some(in_a_row);
+    optional("MEMBERKEY_SET_PASSWORD_URL", &mut m.set_password_url)?;
+    minutes("MEMBERKEY_STAFF_LINK_TTL_MINUTES", &mut m.staff_link_ttl)?;
+    minutes("MEMBERKEY_MEMBER_LINK_TTL_MINUTES", &mut m.member_link_ttl)?;
+    minutes("MEMBERKEY_MASS_LINK_TTL_MINUTES", &mut m.mass_link_ttl)?;
+    var(
+        "MEMBERKEY_RESETS_PER_ADDRESS_PER_HOUR",
+        &mut m.resets_per_address_per_hour,
+    )?;
+    if !(m.max_send_rate > 0.0 && m.max_send_rate.is_finite()) {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAX_SEND_RATE",
+            message: "must be a positive number of messages per second".into(),
+        });
+    }
+    if m.send_concurrency == 0 {
+        return Err(ConfigError {
+            var: "MEMBERKEY_SEND_CONCURRENCY",
+            message: "must be at least 1".into(),
+        });
+    }
+    if lettre::message::Mailbox::from_str(&m.from).is_err() {
+        return Err(ConfigError {
+            var: "MEMBERKEY_MAIL_FROM",
+            message: format!("is not a mail address: {:?}", m.from),
+        });
+    }
+    Ok(())
+}
