@@ -210,6 +210,11 @@ pub async fn set_with_token(
     // can always get back in this way, whoever was guessing and from where.
     store::credentials::upsert(&txn, profile_id, change, now).await?;
     super::lockout::lift(&txn, now, &super::lockout::Account::Member(profile_id)).await?;
+    // And the address it may share with other profiles, by which the member may sign in.
+    if let Some(address) = email.as_deref() {
+        let shared = super::lockout::Account::Address(crate::domain::search_key(address));
+        super::lockout::lift(&txn, now, &shared).await?;
+    }
     store::sessions::delete_all(&txn, profile_id, None).await?;
     let login = new_username
         .map(|u| u.to_string())

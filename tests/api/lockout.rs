@@ -170,7 +170,7 @@ per_backend!(
 );
 
 async fn a_shared_address_is_its_own_account(backend: Backend) {
-    let (app, _clock, admin, _id) = spawn(backend).await;
+    let (app, _clock, admin, id) = spawn(backend).await;
     let other = app
         .create_profile(&admin, person("Bo", "Lee", Some("ann@example.org")))
         .await;
@@ -187,6 +187,18 @@ async fn a_shared_address_is_its_own_account(backend: Backend) {
     assert!(!signs_in(&app, "203.0.113.1", "ann@example.org", PW).await);
     assert!(signs_in(&app, "203.0.113.1", "annlee", PW).await);
     assert!(signs_in(&app, "203.0.113.1", "bolee", "another long passphrase").await);
+    // A link lifts the address's lock too: the member may know only their email.
+    let token = issue_link(&app, &admin, &id).await;
+    let fresh = "a brand new passphrase to use";
+    let set = app
+        .gql(
+            None,
+            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
+            json!({ "t": token, "p": fresh }),
+        )
+        .await;
+    assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
+    assert!(signs_in(&app, "203.0.113.1", "ann@example.org", fresh).await);
 }
 per_backend!(
     two_profiles_sharing_an_address_are_not_locked_together,
