@@ -219,14 +219,20 @@ impl Browser {
         .await;
     }
 
+    /// Clicks the element `css` selects. A screen that redraws between the lookup and the
+    /// click (a search answering again, a list refreshed) leaves a stale reference: the
+    /// element is looked up afresh and clicked, a few times at most; any other refusal fails.
     pub async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            json!({}),
-        )
-        .await;
+        for _ in 0..5 {
+            let id = self.element(css).await;
+            let path = format!("/element/{id}/click");
+            match self.try_call(reqwest::Method::POST, &path, json!({})).await {
+                Ok(_) => return,
+                Err(e) if e["error"] == "stale element reference" => continue,
+                Err(e) => panic!("WebDriver {path}: {} {}", e["error"], e["message"]),
+            }
+        }
+        panic!("{css} kept being redrawn before it could be clicked");
     }
 
     /// Saves a screenshot as `<CARGO_TARGET_TMPDIR>/screenshots/<name>.png` and returns its
