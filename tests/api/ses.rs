@@ -165,7 +165,16 @@ async fn reset_through_ses(backend: Backend) {
     );
     assert!(!raw.contains("\nBcc:") && !raw.contains("\nCc:"));
 
-    // The provider's message ID is on the row.
+    // The provider's message ID is on the row, once the worker has recorded the send (the
+    // emulator holds the message a moment before the outcome is stored).
+    let recorded =
+        "SELECT COUNT(*) AS n FROM outbound_emails WHERE provider_message_id IS NOT NULL";
+    let app_ref = &app;
+    let stored = eventually(StdDuration::from_secs(20), move || async move {
+        (app_ref.sql_value::<i64>(recorded, "n").await == 1).then_some(())
+    })
+    .await;
+    assert!(stored.is_some(), "the send was recorded");
     let provider_id: String = app
         .sql_value(
             "SELECT provider_message_id FROM outbound_emails",
