@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::credentials::SET;
 use crate::helpers::{Backend, TestApp, code, per_backend, person, spawn_app_with_clock_and};
 use crate::member_login::LOGIN;
-use crate::resets::issue_link;
+use crate::resets::{issue_link, set_with_token};
 use crate::ws::WsClient;
 
 const PW: &str = "violet tram under the bridge";
@@ -190,13 +190,7 @@ async fn a_shared_address_is_its_own_account(backend: Backend) {
     // A link lifts the address's lock too: the member may know only their email.
     let token = issue_link(&app, &admin, &id).await;
     let fresh = "a brand new passphrase to use";
-    let set = app
-        .gql(
-            None,
-            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
-            json!({ "t": token, "p": fresh }),
-        )
-        .await;
+    let set = set_with_token(&app, &token, fresh).await;
     assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
     assert!(signs_in(&app, "203.0.113.1", "ann@example.org", fresh).await);
 }
@@ -216,13 +210,7 @@ async fn a_link_always_gets_the_member_in(backend: Backend) {
     // A mailed (or staff-issued) link sets a new password and lifts every lock at once.
     let token = issue_link(&app, &admin, &id).await;
     let fresh = "a brand new passphrase to use";
-    let set = app
-        .gql(
-            None,
-            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
-            json!({ "t": token, "p": fresh }),
-        )
-        .await;
+    let set = set_with_token(&app, &token, fresh).await;
     assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
     assert!(signs_in(&app, OWNER, "annlee", fresh).await);
     assert!(signs_in(&app, "192.0.2.99", "annlee", fresh).await);
