@@ -5,13 +5,18 @@
 
 use crate::domain::{
     OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
-    Token, search_key,
+    Token, TokenPurpose, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
 use crate::mail::links::{set_password_link, staff_password_link};
 use crate::mail::templates::{self, AccountLink, Rendered};
-use crate::store::{self, Conn, outbound::Claimed, outbound::Outcome, tokens::NewToken};
+use crate::store::{
+    self, Conn,
+    links::{LinkOwner, NewLink},
+    outbound::Claimed,
+    outbound::Outcome,
+};
 
 use super::mass::MassBatch;
 use super::{Context, Prepared};
@@ -219,13 +224,16 @@ async fn prepare_staff_link(
     let now = ctx.clock.now();
     let expires_at = now + ttl;
     let token = Token::generate().map_err(AppError::internal)?;
-    store::staff_tokens::mint(
+    store::links::mint(
         db,
-        &token.hash(),
-        staff_user,
-        issued_by,
-        Some(row.id),
-        expires_at,
+        NewLink {
+            hash: &token.hash(),
+            purpose: TokenPurpose::StaffPassword,
+            owner: LinkOwner::Staff(staff_user),
+            issued_by,
+            expires_at,
+            outbound_email_id: Some(row.id),
+        },
         now,
     )
     .await?;
@@ -262,12 +270,12 @@ async fn mint_links(
         let login = usernames.get(id).cloned().or_else(|| profile.email.clone());
         let Some(login) = login else { continue };
         let token = Token::generate().map_err(AppError::internal)?;
-        store::tokens::mint(
+        store::links::mint(
             db,
-            NewToken {
+            NewLink {
                 hash: &token.hash(),
                 purpose: links.purpose,
-                profile_id: *id,
+                owner: LinkOwner::Member(*id),
                 issued_by: links.issued_by,
                 expires_at,
                 outbound_email_id: Some(outbound_id),

@@ -18,7 +18,12 @@ use crate::mail::links::{
     MailedLink, recipient_values, sample_mailed_link, sample_values, set_password_link,
 };
 use crate::mail::mass::{MassTemplate, RecipientValues};
-use crate::store::{self, Conn, outbound::Claimed, outbound::Outcome, tokens::NewToken};
+use crate::store::{
+    self, Conn,
+    links::{LinkOwner, NewLink},
+    outbound::Claimed,
+    outbound::Outcome,
+};
 
 type Compiled = Arc<(MassCommunication, MassTemplate)>;
 
@@ -120,19 +125,19 @@ impl MassBatch {
         db: &impl Conn,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        let new: Vec<NewToken<'_>> = self
+        let new: Vec<NewLink<'_>> = self
             .tokens
             .iter()
-            .map(|(hash, profile_id, expires_at, outbound)| NewToken {
+            .map(|(hash, profile_id, expires_at, outbound)| NewLink {
                 hash,
                 purpose: TokenPurpose::Mass,
-                profile_id: *profile_id,
+                owner: LinkOwner::Member(*profile_id),
                 issued_by: None,
                 expires_at: *expires_at,
                 outbound_email_id: Some(*outbound),
             })
             .collect();
-        store::tokens::mint_many(db, &new, now).await?;
+        store::links::mint_many(db, &new, now).await?;
         Ok(())
     }
 

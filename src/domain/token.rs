@@ -4,7 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-/// Why a set-password token was issued, as stored in `credential_tokens.purpose`.
+/// Why a set-password token was issued, as stored in the `purpose` column of
+/// `credential_tokens` (members) and `staff_password_tokens` (staff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenPurpose {
     /// The member asked for "Forgot Login".
@@ -15,6 +16,8 @@ pub enum TokenPurpose {
     StaffLink,
     /// A mass communication's "Portal Login Credentials Link".
     Mass,
+    /// A staff user's set-password link, sent by an administrator.
+    StaffPassword,
 }
 
 db_enum!(TokenPurpose {
@@ -22,6 +25,7 @@ db_enum!(TokenPurpose {
     StaffReset => "STAFF_RESET",
     StaffLink => "STAFF_LINK",
     Mass => "MASS",
+    StaffPassword => "STAFF_PASSWORD",
 });
 
 /// A bearer secret: its creation time (48 bits of milliseconds) followed by 256 random bits,

@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub token_hash: String,
+    pub purpose: String,
     pub staff_user_id: i64,
     pub issued_by_staff_id: Option<i64>,
     pub outbound_email_id: Option<i64>,

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
-use super::types::PortalCredential;
+use super::types::{PortalCredential, Profile};
 use super::{Require, parts};
 use crate::domain::Right;
 use crate::services::credentials as svc_credentials;
@@ -33,6 +33,15 @@ pub(super) struct PortalCredentialPayload {
     credential: PortalCredential,
 }
 
+/// The result of `removePortalCredentials`.
+#[derive(SimpleObject)]
+pub(super) struct RemovePortalCredentialsPayload {
+    /// The profile, now without portal credentials.
+    profile: Profile,
+    /// False when it had none to remove.
+    removed: bool,
+}
+
 #[derive(Default)]
 pub(super) struct CredentialMutation;
 
@@ -59,17 +68,21 @@ impl CredentialMutation {
         })
     }
 
-    /// Removes a profile's portal credentials and signs the member out. False when it had none.
+    /// Removes a profile's portal credentials and signs the member out.
     /// Needs the MANAGE_PORTAL_CREDENTIALS right.
     #[graphql(guard = "Require::Right(Right::ManagePortalCredentials)")]
     async fn remove_portal_credentials(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The profile whose credentials to remove.")] profile_id: ID,
-    ) -> Result<bool> {
+    ) -> Result<RemovePortalCredentialsPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::profile_id(&profile_id)?;
-        Ok(svc_credentials::remove(svc, principal, meta, id).await?)
+        let (profile, removed) = svc_credentials::remove(svc, principal, meta, id).await?;
+        Ok(RemovePortalCredentialsPayload {
+            profile: Profile(profile),
+            removed,
+        })
     }
 
     /// Switches a profile's portal credential off (`enabled: false`) or back on, keeping its

@@ -8,6 +8,13 @@ use super::{Require, parts};
 use crate::domain::Right;
 use crate::services::impersonation;
 
+/// The result of `startPortalImpersonation`.
+#[derive(SimpleObject)]
+pub(super) struct StartPortalImpersonationPayload {
+    /// The read-only view that started: its token is shown only here.
+    impersonation: PortalImpersonation,
+}
+
 /// A started read-only view of the portal as a member.
 #[derive(SimpleObject)]
 pub(super) struct PortalImpersonation {
@@ -35,14 +42,16 @@ impl ImpersonationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The member's profile.")] profile_id: ID,
-    ) -> Result<PortalImpersonation> {
+    ) -> Result<StartPortalImpersonationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::profile_id(&profile_id)?;
         let started = impersonation::start(svc, principal, meta, id).await?;
-        Ok(PortalImpersonation {
-            token: started.token.expose().to_owned(),
-            expires_at: started.expires_at,
-            profile: Profile(started.profile),
+        Ok(StartPortalImpersonationPayload {
+            impersonation: PortalImpersonation {
+                token: started.token.expose().to_owned(),
+                expires_at: started.expires_at,
+                profile: Profile(started.profile),
+            },
         })
     }
 }

@@ -21,6 +21,20 @@ pub(super) struct MemberLoginPayload {
     must_change_password: bool,
 }
 
+/// The result of `memberLogout`.
+#[derive(SimpleObject)]
+pub(super) struct MemberLogoutPayload {
+    /// True: the session (or the staff user's view as the member) has ended.
+    signed_out: bool,
+}
+
+/// The result of `changePassword`.
+#[derive(SimpleObject)]
+pub(super) struct ChangePasswordPayload {
+    /// When the new password took effect. The member's other sessions ended then.
+    changed_at: DateTime<Utc>,
+}
+
 /// The signed-in member's own account.
 pub(super) struct MemberAccount {
     profile: domain::Profile,
@@ -143,9 +157,10 @@ impl MemberMutation {
 
     /// Ends the member's current session (or a staff user's view as the member).
     #[graphql(guard = "Require::Member")]
-    async fn member_logout(&self, ctx: &Context<'_>) -> Result<bool> {
+    async fn member_logout(&self, ctx: &Context<'_>) -> Result<MemberLogoutPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        Ok(member_auth::logout(svc, principal, meta).await?)
+        member_auth::logout(svc, principal, meta).await?;
+        Ok(MemberLogoutPayload { signed_out: true })
     }
 
     /// Changes the member's own password. Their other sessions end; this one stays. A staff
@@ -156,11 +171,11 @@ impl MemberMutation {
         ctx: &Context<'_>,
         #[graphql(secret, desc = "The password in use now.")] current_password: String,
         #[graphql(secret, desc = "The new password.")] new_password: String,
-    ) -> Result<bool> {
+    ) -> Result<ChangePasswordPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        Ok(
+        let changed_at =
             member_auth::change_password(svc, principal, meta, &current_password, &new_password)
-                .await?,
-        )
+                .await?;
+        Ok(ChangePasswordPayload { changed_at })
     }
 }

@@ -8,6 +8,21 @@ use super::{Require, parts};
 use crate::domain::{PasswordPolicy as Policy, Right};
 use crate::services::{resets, set_password};
 
+/// The result of `requestPasswordReset`.
+#[derive(SimpleObject)]
+pub(super) struct RequestPasswordResetPayload {
+    /// Always true: the request was taken. It says nothing about whether the address is
+    /// known, so it cannot be used to find members' addresses.
+    accepted: bool,
+}
+
+/// The result of `setPasswordWithToken`.
+#[derive(SimpleObject)]
+pub(super) struct SetPasswordWithTokenPayload {
+    /// What the member signs in with now: their username, else their email address.
+    login: String,
+}
+
 /// The result of `sendPasswordResetEmail`.
 #[derive(SimpleObject)]
 pub(super) struct SendPasswordResetPayload {
@@ -225,15 +240,15 @@ impl ResetMutation {
     }
 
     /// "Forgot Login": emails a set-password link for every profile that uses this address.
-    /// The answer is always true, whether or not the address is known.
+    /// The answer is the same whether or not the address is known.
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The email address on the member's profile.")] email: String,
-    ) -> Result<bool> {
+    ) -> Result<RequestPasswordResetPayload> {
         let (svc, _, meta) = parts(ctx)?;
         resets::request_reset(svc, meta, &email).await?;
-        Ok(true)
+        Ok(RequestPasswordResetPayload { accepted: true })
     }
 
     /// Sets a password with a link's token, using the link up. A password the policy refuses
@@ -245,9 +260,10 @@ impl ResetMutation {
         #[graphql(secret, desc = "The new password.")] password: String,
         #[graphql(desc = "A username to set, only when the account has none yet.")]
         username: Option<String>,
-    ) -> Result<bool> {
+    ) -> Result<SetPasswordWithTokenPayload> {
         let (svc, _, meta) = parts(ctx)?;
-        set_password::set_with_token(svc, meta, &token, &password, username.as_deref()).await?;
-        Ok(true)
+        let login =
+            set_password::set_with_token(svc, meta, &token, &password, username.as_deref()).await?;
+        Ok(SetPasswordWithTokenPayload { login })
     }
 }

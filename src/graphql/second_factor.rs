@@ -9,6 +9,13 @@ use super::{Require, parts};
 use crate::domain::Right;
 use crate::services::staff::second_factor;
 
+/// The result of `enrollStaffSecondFactor`.
+#[derive(SimpleObject)]
+pub(super) struct EnrollStaffSecondFactorPayload {
+    /// The new secret to add to the authenticator app, pending `confirmStaffSecondFactor`.
+    enrollment: SecondFactorEnrollment,
+}
+
 /// What an authenticator app needs to start making codes.
 #[derive(SimpleObject)]
 pub(super) struct SecondFactorEnrollment {
@@ -43,14 +50,16 @@ impl SecondFactorMutation {
     async fn enroll_staff_second_factor(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<SecondFactorEnrollment> {
+    ) -> Result<EnrollStaffSecondFactorPayload> {
         let (svc, principal, _) = parts(ctx)?;
         let e = second_factor::enroll(svc, principal).await?;
         let qr_svg = super::qr::svg(&e.otpauth_uri)?;
-        Ok(SecondFactorEnrollment {
-            otpauth_uri: e.otpauth_uri,
-            qr_svg,
-            secret: e.secret,
+        Ok(EnrollStaffSecondFactorPayload {
+            enrollment: SecondFactorEnrollment {
+                otpauth_uri: e.otpauth_uri,
+                qr_svg,
+                secret: e.secret,
+            },
         })
     }
 

@@ -1,11 +1,26 @@
 //! Staff sign-in and staff administration.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::types::{Right as GqlRight, StaffUser};
 use super::{Require, parts};
 use crate::domain::Right;
 use crate::services;
+
+/// The result of `changeStaffPassword`.
+#[derive(SimpleObject)]
+pub(super) struct ChangeStaffPasswordPayload {
+    /// When the new password took effect. The user's other sessions ended then.
+    changed_at: DateTime<Utc>,
+}
+
+/// The result of `staffLogout`.
+#[derive(SimpleObject)]
+pub(super) struct StaffLogoutPayload {
+    /// True: this session has ended and its token no longer works.
+    signed_out: bool,
+}
 
 /// The result of `staffLogin` and `staffVerifySecondFactor`.
 #[derive(SimpleObject)]
@@ -165,23 +180,25 @@ impl StaffMutation {
         ctx: &Context<'_>,
         #[graphql(secret, desc = "The password in use now.")] current_password: String,
         #[graphql(secret, desc = "The new password.")] new_password: String,
-    ) -> Result<bool> {
+    ) -> Result<ChangeStaffPasswordPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        Ok(services::staff::password::change(
+        let changed_at = services::staff::password::change(
             svc,
             principal,
             meta,
             &current_password,
             &new_password,
         )
-        .await?)
+        .await?;
+        Ok(ChangeStaffPasswordPayload { changed_at })
     }
 
     /// Ends the current staff session. Its token stops working at once.
     #[graphql(guard = "Require::Staff")]
-    async fn staff_logout(&self, ctx: &Context<'_>) -> Result<bool> {
+    async fn staff_logout(&self, ctx: &Context<'_>) -> Result<StaffLogoutPayload> {
         let (svc, principal, _) = parts(ctx)?;
-        Ok(services::auth::staff_logout(svc, principal).await?)
+        services::auth::staff_logout(svc, principal).await?;
+        Ok(StaffLogoutPayload { signed_out: true })
     }
 
     /// Creates a staff user. Needs the MANAGE_STAFF right.

@@ -1,7 +1,7 @@
 //! A staff user's sessions: listing them and ending one, or (MANAGE_STAFF) all of another
 //! user's.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{Require, parts};
@@ -64,6 +64,20 @@ impl StaffSessionQuery {
     }
 }
 
+/// The result of `revokeStaffSession`.
+#[derive(SimpleObject)]
+pub(super) struct RevokeStaffSessionPayload {
+    /// The ended session's ID.
+    revoked_session_id: ID,
+}
+
+/// The result of `revokeAllStaffSessions`.
+#[derive(SimpleObject)]
+pub(super) struct RevokeAllStaffSessionsPayload {
+    /// How many sessions ended.
+    revoked_count: u64,
+}
+
 #[derive(Default)]
 pub(super) struct StaffSessionMutation;
 
@@ -77,24 +91,31 @@ impl StaffSessionMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The session's ID from `staffSessions`.")] id: ID,
-    ) -> Result<bool> {
+    ) -> Result<RevokeStaffSessionPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let id = id
+        let session_id = id
             .parse::<i64>()
             .map_err(|_| crate::error::AppError::BadUserInput {
                 field: "id".into(),
                 message: "a session ID is a whole number from staffSessions".into(),
             })?;
-        sessions::revoke(svc, principal, meta, id).await?;
-        Ok(true)
+        sessions::revoke(svc, principal, meta, session_id).await?;
+        Ok(RevokeStaffSessionPayload {
+            revoked_session_id: id,
+        })
     }
 
     /// Ends every session of another staff user at once (a lost laptop, a departure).
     /// Returns how many were ended. Audited. Needs the MANAGE_STAFF right.
     #[graphql(guard = "Require::Right(Right::ManageStaff)")]
-    async fn revoke_all_staff_sessions(&self, ctx: &Context<'_>, staff_user_id: ID) -> Result<u64> {
+    async fn revoke_all_staff_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The staff user whose sessions to end.")] staff_user_id: ID,
+    ) -> Result<RevokeAllStaffSessionsPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::staff_user_id(&staff_user_id, "staffUserId")?;
-        Ok(sessions::revoke_all(svc, principal, meta, id).await?)
+        let revoked_count = sessions::revoke_all(svc, principal, meta, id).await?;
+        Ok(RevokeAllStaffSessionsPayload { revoked_count })
     }
 }

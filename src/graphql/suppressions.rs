@@ -49,6 +49,13 @@ impl EmailSuppression {
     }
 }
 
+/// The result of `clearEmailSuppression`.
+#[derive(SimpleObject)]
+pub(super) struct ClearEmailSuppressionPayload {
+    /// The suppression as it was when cleared; mail to the address is sent again.
+    suppression: EmailSuppression,
+}
+
 /// One suppressed address in a connection.
 #[derive(SimpleObject)]
 pub(super) struct EmailSuppressionEdge {
@@ -140,10 +147,11 @@ impl SuppressionMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The email address.")] address: String,
-    ) -> Result<EmailSuppression> {
+    ) -> Result<ClearEmailSuppressionPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        Ok(EmailSuppression(
-            suppressions::clear(svc, principal, meta, &address).await?,
-        ))
+        let cleared = suppressions::clear(svc, principal, meta, &address).await?;
+        Ok(ClearEmailSuppressionPayload {
+            suppression: EmailSuppression(cleared),
+        })
     }
 }

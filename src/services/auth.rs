@@ -157,8 +157,8 @@ pub async fn staff_login(
 }
 
 /// Ends the caller's own session.
-pub async fn staff_logout(svc: &Services, principal: &Principal) -> AppResult<bool> {
+pub async fn staff_logout(svc: &Services, principal: &Principal) -> AppResult<()> {
     let staff = principal.staff()?;
     store::sessions::delete::<StaffUserId>(&svc.db, staff.session_id).await?;
-    Ok(true)
+    Ok(())
 }

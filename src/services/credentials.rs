@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::AuditAction;
 use crate::domain::{
-    CredentialInfo, Password, PasswordContext, PasswordSetBy, ProfileId, Right, Username,
+    CredentialInfo, Password, PasswordContext, PasswordSetBy, Profile, ProfileId, Right, Username,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::{
@@ -141,17 +141,18 @@ pub async fn set(
     Ok(info)
 }
 
-/// Removes a profile's credentials and ends the member's sessions. `false` when there were none.
+/// Removes a profile's credentials and ends the member's sessions. Returns the profile, and
+/// `false` when there were none.
 pub async fn remove(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     profile_id: ProfileId,
-) -> AppResult<bool> {
+) -> AppResult<(Profile, bool)> {
     principal.require(Right::ManagePortalCredentials)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    store::profiles::get(&txn, profile_id)
+    let profile = store::profiles::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let removed = store::credentials::remove(&txn, profile_id).await?;
@@ -167,7 +168,7 @@ pub async fn remove(
         .await?;
     }
     txn.commit().await?;
-    Ok(removed)
+    Ok((profile, removed))
 }
 
 /// Switches a credential off or on without removing it. A switched-off credential keeps its
@@ -198,7 +199,9 @@ pub async fn set_enabled(
     } else {
         store::sessions::delete_all(&txn, profile_id, None).await?;
         // Unused links die too: switched on again, the member asks for a new one.
-        let retired = store::tokens::invalidate_for_profile(&txn, profile_id, now).await?;
+        let retired =
+            store::links::invalidate_for(&txn, store::links::LinkOwner::Member(profile_id), now)
+                .await?;
         if retired > 0 {
             let detail = json!({ "reason": "CREDENTIALS_DISABLED", "links": retired });
             let event = principal.audit_event(AuditAction::SetPasswordLinksRetired, meta);

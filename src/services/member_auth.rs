@@ -7,9 +7,13 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use serde_json::json;
 
 use super::lockout::{self, Account, Refusal};
+use super::passwords::{self, Current};
+use super::rate_limit::Limit;
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
     AuditAction, AuditActor, CredentialInfo, EmailAddress, MemberStatus, NewAuditEvent, Password,
@@ -18,7 +22,8 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    credentials::{ClearLock, CredentialChange, LoginRecord, NewPassword},
+    credentials::{ClearLock, LoginRecord},
+    links::LinkOwner,
 };
 
 /// Counts one wrong password against `account`, audits it on `profile`, and audits a lock
@@ -112,7 +117,7 @@ pub async fn login(
     login: &str,
     password: &str,
 ) -> AppResult<SignedIn> {
-    super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;
+    super::rate_limit::check(svc, meta, Limit::LoginFromIp).await?;
     let candidate = Password::for_verification(password);
     let now = svc.clock.now();
     let found = candidates(svc, login).await?;
@@ -238,11 +243,11 @@ pub async fn login(
 
 /// Ends the member's current session; the end of a staff user's view as the member is
 /// audited.
-pub async fn logout(svc: &Services, principal: &Principal, meta: &RequestMeta) -> AppResult<bool> {
+pub async fn logout(svc: &Services, principal: &Principal, meta: &RequestMeta) -> AppResult<()> {
     let member = principal.member()?;
     store::sessions::delete::<ProfileId>(&svc.db, member.session_id).await?;
     super::impersonation::record_end(svc, principal, meta).await?;
-    Ok(true)
+    Ok(())
 }
 
 /// The signed-in member's profile and credential metadata.
@@ -258,46 +263,33 @@ pub async fn me(
     Ok((profile, credential))
 }
 
-/// Changes the member's own password after checking the current one. Ends their other sessions.
+/// Changes the member's own password after checking the current one. Ends their other
+/// sessions. Returns when the change took effect.
 pub async fn change_password(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     current: &str,
     new: &str,
-) -> AppResult<bool> {
+) -> AppResult<DateTime<Utc>> {
     let member = principal.member()?;
     member.may_change()?;
-    // The current password is a guess like any sign-in: the same per-IP budget and the same
-    // lock apply, or a stolen session could brute-force it.
-    super::rate_limit::check(svc, meta, super::rate_limit::Limit::LoginFromIp).await?;
     let now = svc.clock.now();
     let record = store::credentials::login_by_profile(&svc.db, member.profile_id)
         .await?
         .ok_or(AppError::InvalidLogin)?;
     let account = Account::Member(member.profile_id);
-    let locked = lockout::check(svc, meta, &account).await?.is_some();
-    let candidate = Password::for_verification(current);
-    if locked {
-        // The same hashing work as a wrong password, and the same answer.
-        svc.hasher.verify(candidate.as_ref(), None).await?;
-        return Err(AppError::InvalidLogin);
-    }
-    if !svc
-        .hasher
-        .verify(candidate.as_ref(), record.password_hash.as_deref())
-        .await?
+    let stored = record.password_hash.as_deref();
+    match passwords::check_current(svc, meta, Limit::LoginFromIp, &account, stored, current).await?
     {
-        let actor = AuditActor::Member(member.profile_id.get());
-        count_failure(
-            svc,
-            meta,
-            (&account, member.profile_id),
-            AuditAction::PasswordChangeFailed,
-            actor,
-        )
-        .await?;
-        return Err(AppError::InvalidLogin);
+        Current::Right => {}
+        Current::Locked => return Err(AppError::InvalidLogin),
+        Current::Wrong => {
+            let actor = AuditActor::Member(member.profile_id.get());
+            let failure = (&account, member.profile_id);
+            count_failure(svc, meta, failure, AuditAction::PasswordChangeFailed, actor).await?;
+            return Err(AppError::InvalidLogin);
+        }
     }
     let (profile, info) = me(svc, principal).await?;
     let username = info.and_then(|i| i.username);
@@ -309,17 +301,9 @@ pub async fn change_password(
     let password = super::credentials::judge_password(svc, new, ctx)?;
     let hash = svc.hasher.hash(&password).await?;
     let txn = store::begin_write(&svc.db).await?;
-    let change = CredentialChange {
-        username: None,
-        password: Some(NewPassword {
-            hash,
-            set_by: PasswordSetBy::Member,
-            sealed: None,
-        }),
-        must_change_password: Some(false),
-    };
-    store::credentials::upsert(&txn, member.profile_id, change, now).await?;
-    store::sessions::delete_all(&txn, member.profile_id, Some(member.session_id)).await?;
+    let owner = LinkOwner::Member(member.profile_id);
+    let keep = Some(member.session_id);
+    passwords::replace(&txn, owner, hash, PasswordSetBy::Member, keep, now).await?;
     let login = username
         .clone()
         .or(profile.email.clone())
@@ -339,5 +323,5 @@ pub async fn change_password(
     .await?;
     txn.commit().await?;
     svc.wake_delivery();
-    Ok(true)
+    Ok(now)
 }

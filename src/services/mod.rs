@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod lockout;
 pub mod mass;
 pub mod member_auth;
+pub mod passwords;
 pub mod principal;
 pub mod profile_import;
 pub mod profiles;

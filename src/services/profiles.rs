@@ -245,7 +245,8 @@ pub async fn update(
         current.email.as_deref().map(search_key) != profile.email.as_deref().map(search_key);
     if email_changed {
         // A link mailed to the old address must not outlive the change (SECURITY-TESTS T5).
-        let retired = store::tokens::invalidate_for_profile(&txn, id, now).await?;
+        let retired =
+            store::links::invalidate_for(&txn, store::links::LinkOwner::Member(id), now).await?;
         let detail = json!({ "reason": "EMAIL_CHANGED", "links": retired });
         let event = NewAuditEvent::new(AuditAction::SetPasswordLinksRetired, actor, ip);
         audit::record(&txn, svc.clock.now(), event.profile(id).detail(detail)).await?;

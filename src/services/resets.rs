@@ -11,7 +11,10 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::set_password_link;
-use crate::store::{self, tokens::NewToken};
+use crate::store::{
+    self,
+    links::{LinkOwner, NewLink},
+};
 
 /// A link for a credential staff switched off would only lead to a password that cannot
 /// sign in, so staff are told to switch it on first.
@@ -179,12 +182,12 @@ pub async fn issue_link(
         .await?
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     refuse_switched_off(&txn, profile_id).await?;
-    let token_id = store::tokens::mint(
+    let token_id = store::links::mint(
         &txn,
-        NewToken {
+        NewLink {
             hash: &token.hash(),
             purpose: TokenPurpose::StaffLink,
-            profile_id,
+            owner: LinkOwner::Member(profile_id),
             issued_by: Some(staff.user.id),
             expires_at,
             outbound_email_id: None,
@@ -194,7 +197,7 @@ pub async fn issue_link(
     .await?;
     let code = ShortCode::generate().map_err(AppError::internal)?;
     let code_expires_at = (now + SHORT_CODE_TTL).min(expires_at);
-    store::tokens::set_short_code(&txn, token_id, &code.hash(), code_expires_at).await?;
+    store::links::short_codes::set(&txn, token_id, &code.hash(), code_expires_at).await?;
     audit::record(
         &txn,
         now,
@@ -245,7 +248,7 @@ pub async fn redeem_short_code(
     let now = svc.clock.now();
     let token = Token::generate().map_err(AppError::internal)?;
     let txn = store::begin_write(&svc.db).await?;
-    let redeemed = store::tokens::redeem_short_code(
+    let redeemed = store::links::short_codes::redeem(
         &txn,
         &profiles,
         &code.hash(),

@@ -11,8 +11,8 @@ use crate::domain::{PasswordContext, PasswordSetBy, ProfileId, Token, Username};
 use crate::error::{AppError, AppResult};
 use crate::store::{
     self,
-    credentials::{CredentialChange, NewPassword},
-    tokens::TokenRecord,
+    credentials::CredentialChange,
+    links::{LinkOwner, LinkRecord, OwnerKind},
 };
 
 /// Where a token stands.
@@ -36,7 +36,7 @@ pub struct TokenCheck {
     pub has_username: bool,
 }
 
-fn state_of(record: &TokenRecord, now: DateTime<Utc>) -> TokenState {
+fn state_of(record: &LinkRecord, now: DateTime<Utc>) -> TokenState {
     if record.used_at.is_some() {
         TokenState::Used
     } else if record.invalidated_at.is_some() {
@@ -48,11 +48,13 @@ fn state_of(record: &TokenRecord, now: DateTime<Utc>) -> TokenState {
     }
 }
 
-async fn lookup(svc: &Services, raw: &str) -> AppResult<Option<TokenRecord>> {
-    match Token::from_presented(raw.trim()) {
-        Some(token) => Ok(store::tokens::find(&svc.db, &token.hash()).await?),
-        None => Ok(None),
-    }
+/// A presented member link and the profile it opens.
+async fn lookup(svc: &Services, raw: &str) -> AppResult<Option<(LinkRecord, ProfileId)>> {
+    let Some(token) = Token::from_presented(raw.trim()) else {
+        return Ok(None);
+    };
+    let found = store::links::find(&svc.db, OwnerKind::Member, &token.hash()).await?;
+    Ok(found.and_then(|r| r.owner.member().map(|id| (r, id))))
 }
 
 /// The login a profile signs in with: its username, else its email.
@@ -71,7 +73,7 @@ async fn login_of(
 
 pub async fn check(svc: &Services, meta: &RequestMeta, raw: &str) -> AppResult<TokenCheck> {
     rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
-    let Some(record) = lookup(svc, raw).await? else {
+    let Some((record, profile_id)) = lookup(svc, raw).await? else {
         return Ok(TokenCheck {
             state: TokenState::Invalid,
             login: None,
@@ -81,14 +83,14 @@ pub async fn check(svc: &Services, meta: &RequestMeta, raw: &str) -> AppResult<T
     };
     let mut state = state_of(&record, svc.clock.now());
     if state == TokenState::Valid
-        && !store::credentials::switched_off(&svc.db, &[record.profile_id])
+        && !store::credentials::switched_off(&svc.db, &[profile_id])
             .await?
             .is_empty()
     {
         state = TokenState::Invalid;
     }
     let (login, has_username) = if state == TokenState::Valid {
-        let (username, email) = login_of(svc, record.profile_id).await?;
+        let (username, email) = login_of(svc, profile_id).await?;
         let has = username.is_some();
         (username.or(email), has)
     } else {
@@ -114,23 +116,24 @@ fn refusal(state: TokenState) -> AppError {
 /// Sets the password a link was sent for. A password that fails the policy leaves the token
 /// unused. On success: the token is used, every other token of the profile retired, a lock
 /// cleared, every session of the member ended, and a "password changed" notice queued.
+/// Returns what the member signs in with now.
 pub async fn set_with_token(
     svc: &Services,
     meta: &RequestMeta,
     raw_token: &str,
     raw_password: &str,
     raw_username: Option<&str>,
-) -> AppResult<()> {
+) -> AppResult<String> {
     rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
     let token = Token::from_presented(raw_token.trim()).ok_or(AppError::InvalidToken)?;
-    let record = store::tokens::find(&svc.db, &token.hash())
+    let record = store::links::find(&svc.db, OwnerKind::Member, &token.hash())
         .await?
         .ok_or(AppError::InvalidToken)?;
     let state = state_of(&record, svc.clock.now());
     if state != TokenState::Valid {
         return Err(refusal(state));
     }
-    let profile_id = record.profile_id;
+    let profile_id = record.owner.member().ok_or(AppError::InvalidToken)?;
     // A link minted before staff switched the credential off (a mass mail's) stops working.
     if !store::credentials::switched_off(&svc.db, &[profile_id])
         .await?
@@ -184,44 +187,41 @@ pub async fn set_with_token(
         });
     }
     // The single conditional UPDATE decides which of concurrent uses wins.
-    if store::tokens::consume(&txn, &token.hash(), now)
+    if store::links::consume(&txn, OwnerKind::Member, &token.hash(), now)
         .await?
         .is_none()
     {
         drop(txn);
-        let state = match store::tokens::find(&svc.db, &token.hash()).await? {
+        let state = match store::links::find(&svc.db, OwnerKind::Member, &token.hash()).await? {
             Some(r) => state_of(&r, now),
             None => TokenState::Invalid,
         };
         return Err(refusal(state));
     }
-    let change = CredentialChange {
-        username: new_username
-            .as_ref()
-            .map(|u| (u.as_str().to_owned(), u.key().to_owned())),
-        password: Some(NewPassword {
-            hash,
-            set_by: PasswordSetBy::Member,
-            sealed: None,
-        }),
-        must_change_password: Some(false),
-    };
-    // Also retires the profile's other tokens; the mailed link lifts every lock, so a member
-    // can always get back in this way, whoever was guessing and from where.
-    store::credentials::upsert(&txn, profile_id, change, now).await?;
+    if let Some(u) = &new_username {
+        let change = CredentialChange {
+            username: Some((u.as_str().to_owned(), u.key().to_owned())),
+            password: None,
+            must_change_password: None,
+        };
+        store::credentials::upsert(&txn, profile_id, change, now).await?;
+    }
+    let owner = LinkOwner::Member(profile_id);
+    super::passwords::replace(&txn, owner, hash, PasswordSetBy::Member, None, now).await?;
+    // The mailed link lifts every lock, so a member can always get back in this way, whoever
+    // was guessing and from where.
     super::lockout::lift(&txn, now, &super::lockout::Account::Member(profile_id)).await?;
     // And the address it may share with other profiles, by which the member may sign in.
     if let Some(address) = email.as_deref() {
         let shared = super::lockout::Account::Address(crate::domain::search_key(address));
         super::lockout::lift(&txn, now, &shared).await?;
     }
-    store::sessions::delete_all(&txn, profile_id, None).await?;
     let login = new_username
         .map(|u| u.to_string())
         .or(current_username)
         .or(email)
         .unwrap_or_default();
-    super::resets::queue_password_changed(&txn, profile_id, login, now).await?;
+    super::resets::queue_password_changed(&txn, profile_id, login.clone(), now).await?;
     audit::record(
         &txn,
         now,
@@ -236,5 +236,5 @@ pub async fn set_with_token(
     .await?;
     txn.commit().await?;
     svc.wake_delivery();
-    Ok(())
+    Ok(login)
 }

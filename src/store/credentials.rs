@@ -268,7 +268,7 @@ pub async fn upsert(
     };
     if password_changed {
         // Any outstanding set-password link would otherwise overwrite the new password.
-        super::tokens::invalidate_for_profile(db, id, now).await?;
+        super::links::invalidate_for(db, super::links::LinkOwner::Member(id), now).await?;
     }
     to_info(model)
 }

@@ -5,7 +5,7 @@ pub mod audit;
 pub mod credentials;
 pub mod delivery_pause;
 pub mod housekeeping;
-mod link_state;
+pub mod links;
 pub mod mass;
 pub mod outbound;
 pub mod profiles;
@@ -18,9 +18,7 @@ pub mod sign_in_clients;
 pub mod sns_messages;
 pub mod sql;
 pub mod staff;
-pub mod staff_tokens;
 pub mod suppressions;
-pub mod tokens;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

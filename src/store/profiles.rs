@@ -335,7 +335,7 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
                     sql.push(" OR ");
                 }
                 sql.push("(");
-                super::link_state::condition(sql, *state, *now);
+                super::links::state::condition(sql, *state, *now);
                 sql.push(")");
             }
             sql.push(")");

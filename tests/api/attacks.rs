@@ -58,9 +58,13 @@ both!(
             &token,
             async || {
                 let out = app
-                    .gql(Some(&token), "mutation { staffLogout }", json!({}))
+                    .gql(
+                        Some(&token),
+                        "mutation { staffLogout { signedOut } }",
+                        json!({}),
+                    )
                     .await;
-                assert_eq!(out["data"]["staffLogout"], true, "{out}");
+                assert_eq!(out["data"]["staffLogout"]["signedOut"], true, "{out}");
             },
             4401,
         )
@@ -178,8 +182,12 @@ async fn subscription_session_end(backend: Backend) {
         .await;
     let first = ws.next().await.expect("a first event");
     assert_eq!(first["type"], "next", "{first}");
-    app.gql(Some(&token), "mutation { staffLogout }", json!({}))
-        .await;
+    app.gql(
+        Some(&token),
+        "mutation { staffLogout { signedOut } }",
+        json!({}),
+    )
+    .await;
     loop {
         match ws.next().await {
             Ok(msg) => assert_eq!(msg["type"], "next", "only progress before the close: {msg}"),
@@ -226,8 +234,12 @@ per_backend!(websocket_without_init_is_closed, super::init_timeout);
 
 both!(websocket_with_an_ended_token_is_refused, |app| async move {
     let token = app.admin().await;
-    app.gql(Some(&token), "mutation { staffLogout }", json!({}))
-        .await;
+    app.gql(
+        Some(&token),
+        "mutation { staffLogout { signedOut } }",
+        json!({}),
+    )
+    .await;
     let mut ws = WsClient::open(&app).await;
     ws.init(Some(&token)).await;
     let closed = ws.next().await.expect_err("closed at init");
@@ -506,7 +518,7 @@ both!(
 
         // A member completing a link: the same refusal, and the link still works afterwards.
         let link_token = resets::issue_link(&app, &token, &a).await;
-        const USE: &str = "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) }";
+        const USE: &str = "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) { login } }";
         let resp = app
             .gql(
                 None,
@@ -585,10 +597,15 @@ async fn forgot_login_flood(backend: Backend) {
     // Distinct real addresses, one request each, then the rest as aliases of one request.
     for i in 0..6 {
         let resp = forgot(&app, &format!("flood{i}@example.org")).await;
-        assert_eq!(resp["data"]["requestPasswordReset"], true, "{resp}");
+        assert_eq!(
+            resp["data"]["requestPasswordReset"]["accepted"], true,
+            "{resp}"
+        );
     }
     let aliases: String = (6..12)
-        .map(|i| format!("a{i}: requestPasswordReset(email: \"flood{i}@example.org\") "))
+        .map(|i| {
+            format!("a{i}: requestPasswordReset(email: \"flood{i}@example.org\") {{ accepted }} ")
+        })
         .collect();
     let resp = app
         .gql(None, &format!("mutation {{ {aliases} }}"), json!({}))
@@ -597,7 +614,7 @@ async fn forgot_login_flood(backend: Backend) {
         resp["errors"].is_null(),
         "the same answer over the limit: {resp}"
     );
-    assert_eq!(resp["data"]["a11"], true);
+    assert_eq!(resp["data"]["a11"]["accepted"], true);
     assert_eq!(
         outbound_rows(&app).await,
         5,
@@ -629,7 +646,7 @@ async fn forgot_login_global_cap(backend: Backend) {
     }
     for i in 0..8 {
         let resp = forgot(&app, &format!("cap{i}@example.org")).await;
-        assert_eq!(resp["data"]["requestPasswordReset"], true);
+        assert_eq!(resp["data"]["requestPasswordReset"]["accepted"], true);
     }
     assert_eq!(outbound_rows(&app).await, 3, "the hourly cap held");
 }
@@ -646,7 +663,7 @@ both!(
             .await;
         for i in 0..50 {
             let resp = forgot(&app, &format!("nobody{i}@example.org")).await;
-            assert_eq!(resp["data"]["requestPasswordReset"], true);
+            assert_eq!(resp["data"]["requestPasswordReset"]["accepted"], true);
         }
         assert_eq!(outbound_rows(&app).await, 0);
         let audit_after: i64 = app
@@ -778,7 +795,7 @@ both!(change_password_respects_the_lock, |app| async move {
     let resp = app
             .gql(
                 Some(&member),
-                "mutation { changePassword(currentPassword: \"lou's first long password\", newPassword: \"a brand new long password\") }",
+                "mutation { changePassword(currentPassword: \"lou's first long password\", newPassword: \"a brand new long password\") { changedAt } }",
                 json!({}),
             )
             .await;

@@ -177,7 +177,7 @@ both!(credential_mutations_need_the_right, |app| async move {
     )
     .await;
     assert_eq!(code(&resp), "FORBIDDEN");
-    let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) }";
+    let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) { removed } }";
     assert_eq!(
         code(&app.gql(Some(&editor), remove, json!({ "id": id })).await),
         "FORBIDDEN"
@@ -215,11 +215,13 @@ both!(credential_mutations_need_the_right, |app| async move {
             .is_null()
     );
     assert_eq!(
-        app.gql(Some(&admin), remove, json!({ "id": id })).await["data"]["removePortalCredentials"],
+        app.gql(Some(&admin), remove, json!({ "id": id })).await["data"]["removePortalCredentials"]
+            ["removed"],
         true
     );
     assert_eq!(
-        app.gql(Some(&admin), remove, json!({ "id": id })).await["data"]["removePortalCredentials"],
+        app.gql(Some(&admin), remove, json!({ "id": id })).await["data"]["removePortalCredentials"]
+            ["removed"],
         false
     );
     let resp = app
@@ -252,7 +254,7 @@ both!(
             crate::member_login::member_login(&app, "annlee", secret).await["data"]["memberLogin"]
                 ["token"]
                 .clone();
-        let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) }";
+        let remove = "mutation($id: ID!) { removePortalCredentials(profileId: $id) { removed } }";
         app.gql(Some(&admin), remove, json!({ "id": id })).await;
 
         let q = "query($id: ID, $after: String) { auditEvents(profileId: $id, first: 2, after: $after) { edges { cursor node { action actorKind profileId detail } } pageInfo { endCursor hasNextPage hasPreviousPage } totalCount } }";

@@ -17,7 +17,7 @@ use crate::ses::Moto;
 use crate::ws::WsClient;
 
 const STATE: &str = "{ deliveryState { paused reason since } }";
-const RESUME: &str = "mutation { resumeDelivery { paused reason since } }";
+const RESUME: &str = "mutation { resumeDelivery { deliveryState { paused reason since } } }";
 
 /// Refuses every message with `refusal` until `fixed` is set, then delivers into `inner`.
 pub struct Refusing {
@@ -173,7 +173,7 @@ async fn a_refused_account_pauses_the_queue(backend: Backend) {
     transport.fixed.store(true, Ordering::SeqCst);
     let resumed = app.gql(Some(&admin), RESUME, json!({})).await;
     assert_eq!(
-        resumed["data"]["resumeDelivery"],
+        resumed["data"]["resumeDelivery"]["deliveryState"],
         json!({ "paused": false, "reason": null, "since": null }),
         "{resumed}"
     );

@@ -570,7 +570,7 @@ async fn reports_move_deliveries_and_fill_the_suppression_list(backend: Backend)
     assert_eq!(v["counts"]["sent"], 1, "{v}");
 
     // Cleared once the mailbox works again (audited); then the reset goes.
-    let clear = "mutation($a: String!) { clearEmailSuppression(address: $a) { address reason } }";
+    let clear = "mutation($a: String!) { clearEmailSuppression(address: $a) { suppression { address reason } } }";
     // Over the WebSocket, guarded the same way; the address in any spelling.
     let mut ws = WsClient::connect(&app, Some(&clerk)).await;
     let vars = json!({ "a": "ANN1@example.org" });
@@ -581,7 +581,7 @@ async fn reports_move_deliveries_and_fill_the_suppression_list(backend: Backend)
     let mut ws = WsClient::connect(&app, Some(&admin)).await;
     let resp = ws.run(clear, vars).await.unwrap();
     assert_eq!(
-        resp["data"]["clearEmailSuppression"]["reason"], "BOUNCE",
+        resp["data"]["clearEmailSuppression"]["suppression"]["reason"], "BOUNCE",
         "{resp}"
     );
     assert_eq!(

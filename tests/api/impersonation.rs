@@ -11,10 +11,10 @@ use crate::credentials::set;
 use crate::helpers::{Backend, TestApp, code, per_backend, person, spawn_app_with_clock};
 use crate::ws::WsClient;
 
-const START: &str = "mutation($p: ID!) { startPortalImpersonation(profileId: $p) { token expiresAt profile { id displayName } } }";
+const START: &str = "mutation($p: ID!) { startPortalImpersonation(profileId: $p) { impersonation { token expiresAt profile { id displayName } } } }";
 const ME: &str =
     "{ me { profile { id } impersonatedBy { username } recentAccess { at staffUsername } } }";
-const CHANGE: &str = "mutation { changePassword(currentPassword: \"Harbour-Lantern-Tide-9\", newPassword: \"another long passphrase here\") }";
+const CHANGE: &str = "mutation { changePassword(currentPassword: \"Harbour-Lantern-Tide-9\", newPassword: \"another long passphrase here\") { changedAt } }";
 const PASSWORD: &str = "Harbour-Lantern-Tide-9";
 
 async fn member_with_password(app: &TestApp, admin: &str) -> String {
@@ -35,7 +35,7 @@ async fn member_with_password(app: &TestApp, admin: &str) -> String {
 }
 
 fn token(resp: &Value) -> String {
-    resp["data"]["startPortalImpersonation"]["token"]
+    resp["data"]["startPortalImpersonation"]["impersonation"]["token"]
         .as_str()
         .unwrap_or_else(|| panic!("{resp}"))
         .to_owned()
@@ -65,7 +65,7 @@ async fn read_only_view(backend: Backend) {
     let started = app.gql(Some(&helper), START, json!({ "p": id })).await;
     let view = token(&started);
     let expires: chrono::DateTime<chrono::Utc> =
-        started["data"]["startPortalImpersonation"]["expiresAt"]
+        started["data"]["startPortalImpersonation"]["impersonation"]["expiresAt"]
             .as_str()
             .unwrap()
             .parse()
@@ -114,9 +114,13 @@ async fn read_only_view(backend: Backend) {
 
     // Signing out of the view is audited as its end.
     let out = app
-        .gql(Some(&view), "mutation { memberLogout }", json!({}))
+        .gql(
+            Some(&view),
+            "mutation { memberLogout { signedOut } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(out["data"]["memberLogout"], true, "{out}");
+    assert_eq!(out["data"]["memberLogout"]["signedOut"], true, "{out}");
     let actions = app
         .gql(
             Some(&admin),
@@ -226,7 +230,11 @@ async fn a_view_ends_with_its_staff_session(backend: Backend) {
     // The staff user signs out: the view they opened ends with that session, on every
     // transport, though its own 15 minutes have not run out.
     let out = app
-        .gql(Some(&helper), "mutation { staffLogout }", json!({}))
+        .gql(
+            Some(&helper),
+            "mutation { staffLogout { signedOut } }",
+            json!({}),
+        )
         .await;
     assert!(out["errors"].is_null(), "{out}");
     let me = app.gql(Some(&view), ME, json!({})).await;
@@ -242,8 +250,12 @@ async fn a_view_ends_with_its_staff_session(backend: Backend) {
         &app.gql(Some(&helper_again), START, json!({ "p": id }))
             .await,
     );
-    app.gql(Some(&other), "mutation { staffLogout }", json!({}))
-        .await;
+    app.gql(
+        Some(&other),
+        "mutation { staffLogout { signedOut } }",
+        json!({}),
+    )
+    .await;
     let me = app.gql(Some(&view), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["profile"]["id"], id, "{me}");
 }

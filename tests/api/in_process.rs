@@ -33,7 +33,11 @@ both!(guards_answer_in_process_as_over_http, |app| async move {
 
     // After sign-out the same token is nobody, in-process too.
     let out = app
-        .gql(Some(&clerk), "mutation { staffLogout }", json!({}))
+        .gql(
+            Some(&clerk),
+            "mutation { staffLogout { signedOut } }",
+            json!({}),
+        )
         .await;
     assert!(out["errors"].is_null(), "{out}");
     let after = app.execute(Some(&clerk), PROFILES, json!({})).await;

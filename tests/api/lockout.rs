@@ -191,7 +191,10 @@ async fn a_shared_address_is_its_own_account(backend: Backend) {
     let token = issue_link(&app, &admin, &id).await;
     let fresh = "a brand new passphrase to use";
     let set = set_with_token(&app, &token, fresh).await;
-    assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
+    assert!(
+        set["data"]["setPasswordWithToken"]["login"].is_string(),
+        "{set}"
+    );
     assert!(signs_in(&app, "203.0.113.1", "ann@example.org", fresh).await);
 }
 per_backend!(
@@ -211,7 +214,10 @@ async fn a_link_always_gets_the_member_in(backend: Backend) {
     let token = issue_link(&app, &admin, &id).await;
     let fresh = "a brand new passphrase to use";
     let set = set_with_token(&app, &token, fresh).await;
-    assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
+    assert!(
+        set["data"]["setPasswordWithToken"]["login"].is_string(),
+        "{set}"
+    );
     assert!(signs_in(&app, OWNER, "annlee", fresh).await);
     assert!(signs_in(&app, "192.0.2.99", "annlee", fresh).await);
 }

@@ -101,8 +101,12 @@ both!(members_sign_in_with_username_or_email, |app| async move {
     );
 
     assert_eq!(
-        app.gql(Some(&token), "mutation { memberLogout }", json!({}))
-            .await["data"]["memberLogout"],
+        app.gql(
+            Some(&token),
+            "mutation { memberLogout { signedOut } }",
+            json!({})
+        )
+        .await["data"]["memberLogout"]["signedOut"],
         true
     );
     assert_eq!(
@@ -212,7 +216,7 @@ both!(
                         .to_owned()
                 })
                 .collect();
-        let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+        let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { changedAt } }";
         assert_eq!(
             code(
                 &app.gql(
@@ -242,7 +246,10 @@ both!(
                 json!({ "c": PW, "n": "a brand new passphrase" }),
             )
             .await;
-        assert_eq!(resp["data"]["changePassword"], true, "{resp}");
+        assert!(
+            resp["data"]["changePassword"]["changedAt"].is_string(),
+            "{resp}"
+        );
         let me = app
             .gql(Some(&tokens[0]), "{ me { mustChangePassword } }", json!({}))
             .await;

@@ -91,7 +91,7 @@ per_backend!(
 async fn token_guessing_is_limited(backend: Backend) {
     let (app, _clock) = spawn_app_with_clock_and(backend, |c| c.token_ip_limit = 5).await;
     let check = "query($t: String!) { checkSetPasswordToken(token: $t) { state } }";
-    let set = "mutation($t: String!) { setPasswordWithToken(token: $t, password: \"lanterns over the quiet harbour\") }";
+    let set = "mutation($t: String!) { setPasswordWithToken(token: $t, password: \"lanterns over the quiet harbour\") { login } }";
     let guess = |n: usize| format!("{n:0>43}");
     for n in 0..3 {
         let resp = app.gql(None, check, json!({ "t": guess(n) })).await;

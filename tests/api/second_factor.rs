@@ -14,7 +14,8 @@ use crate::ws::WsClient;
 const PASSWORD: &str = "correct horse battery staple";
 pub const LOGIN: &str = "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p) { token secondFactorSetupRequired staffUser { secondFactorEnabled } } }";
 pub const VERIFY: &str = "mutation($c: String!, $k: String!) { staffVerifySecondFactor(challenge: $c, code: $k) { token staffUser { username secondFactorEnabled } } }";
-const ENROLL: &str = "mutation { enrollStaffSecondFactor { otpauthUri qrSvg secret } }";
+const ENROLL: &str =
+    "mutation { enrollStaffSecondFactor { enrollment { otpauthUri qrSvg secret } } }";
 const CONFIRM: &str = "mutation($k: String!) { confirmStaffSecondFactor(code: $k) { recoveryCodes staffUser { secondFactorEnabled } } }";
 
 pub fn code_at(app: &TOTP, clock: &ManualClock) -> String {
@@ -26,7 +27,7 @@ pub async fn enrol(app: &TestApp, clock: &ManualClock, token: &str) -> (TOTP, Ve
     // Enrolment needs step-up; the user has no second factor yet, so the password proves it.
     app.step_up(token, None).await;
     let resp = app.gql(Some(token), ENROLL, json!({})).await;
-    let e = &resp["data"]["enrollStaffSecondFactor"];
+    let e = &resp["data"]["enrollStaffSecondFactor"]["enrollment"];
     let uri = e["otpauthUri"].as_str().unwrap_or_else(|| panic!("{resp}"));
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
     assert!(uri.contains("issuer=Harbour"), "{uri}");
@@ -86,7 +87,7 @@ async fn enrolment_and_sign_in(backend: Backend) {
     // A wrong code does not confirm; the enrolment waits.
     app.step_up(&token, None).await;
     let resp = app.gql(Some(&token), ENROLL, json!({})).await;
-    let uri = resp["data"]["enrollStaffSecondFactor"]["otpauthUri"]
+    let uri = resp["data"]["enrollStaffSecondFactor"]["enrollment"]["otpauthUri"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -192,7 +192,10 @@ async fn reset_through_ses(backend: Backend) {
         .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
         .collect();
     let resp = set_with_token(&app, &token_of(&link), NEW_PASSWORD).await;
-    assert_eq!(resp["data"]["setPasswordWithToken"], true, "{resp}");
+    assert!(
+        resp["data"]["setPasswordWithToken"]["login"].is_string(),
+        "{resp}"
+    );
 }
 per_backend!(a_reset_email_goes_through_ses, super::reset_through_ses);
 

@@ -65,7 +65,10 @@ async fn short_codes(backend: Backend) {
     let link_token = token_of(link["url"].as_str().unwrap());
     assert_eq!(check(&app, &link_token).await["state"], "INVALID");
     let set = set_with_token(&app, &token, "Lighthouse-Keeper-Route-7").await;
-    assert_eq!(set["data"]["setPasswordWithToken"], true, "{set}");
+    assert!(
+        set["data"]["setPasswordWithToken"]["login"].is_string(),
+        "{set}"
+    );
 
     // Five wrong tries kill a code, even for the right one after.
     let link = issue(&app, &admin, &id).await;

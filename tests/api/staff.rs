@@ -24,9 +24,13 @@ both!(staff_login_viewer_and_logout, |app| async move {
     assert_ne!(again, token);
 
     let resp = app
-        .gql(Some(&token), "mutation { staffLogout }", json!({}))
+        .gql(
+            Some(&token),
+            "mutation { staffLogout { signedOut } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(resp["data"]["staffLogout"], true);
+    assert_eq!(resp["data"]["staffLogout"]["signedOut"], true);
     let resp = app
         .gql(Some(&token), "{ viewer { username } }", json!({}))
         .await;

@@ -118,7 +118,7 @@ async fn a_staff_user_sets_a_password_from_a_link(backend: Backend) {
     let as_member = app
         .gql(
             None,
-            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) }",
+            "mutation($t: String!, $p: String!) { setPasswordWithToken(token: $t, password: $p) { login } }",
             json!({ "t": token, "p": NEW_PASSWORD }),
         )
         .await;

@@ -24,7 +24,7 @@ fn guarded(me: &Value, other: &Value) -> Vec<(&'static str, &'static str, Value)
     vec![
         (
             "enrollStaffSecondFactor",
-            "mutation { enrollStaffSecondFactor { secret } }",
+            "mutation { enrollStaffSecondFactor { enrollment { secret } } }",
             json!({}),
         ),
         (
@@ -34,7 +34,7 @@ fn guarded(me: &Value, other: &Value) -> Vec<(&'static str, &'static str, Value)
         ),
         (
             "changeStaffPassword",
-            "mutation($c: String!) { changeStaffPassword(currentPassword: $c, newPassword: \"a thief's new passphrase\") }",
+            "mutation($c: String!) { changeStaffPassword(currentPassword: $c, newPassword: \"a thief's new passphrase\") { changedAt } }",
             json!({ "c": STAFF_PASSWORD }),
         ),
         (

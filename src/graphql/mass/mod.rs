@@ -20,7 +20,7 @@ pub(crate) use progress::MassSubscription;
 use types::{
     DeleteMassCommunicationPayload, DeliveryState, MassCommunication, MassCommunicationConnection,
     MassCommunicationEdge, MassCommunicationPayload, MassCommunicationPreview,
-    MassCommunicationStatus, SendTestPayload, SpecialField, payload,
+    MassCommunicationStatus, ResumeDeliveryPayload, SendTestPayload, SpecialField, payload,
 };
 
 #[derive(Default)]
@@ -296,9 +296,12 @@ impl MassMutation {
     /// at once (if the provider still refuses, the first of them pauses it again). Audited.
     /// Answers the state after resuming. Needs the SEND_MASS_COMMUNICATIONS right.
     #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
-    async fn resume_delivery(&self, ctx: &Context<'_>) -> Result<DeliveryState> {
+    async fn resume_delivery(&self, ctx: &Context<'_>) -> Result<ResumeDeliveryPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         delivery_state::resume(svc, principal, meta).await?;
-        Ok(delivery_state::current(svc, principal).await?.into())
+        let state = delivery_state::current(svc, principal).await?;
+        Ok(ResumeDeliveryPayload {
+            delivery_state: state.into(),
+        })
     }
 }

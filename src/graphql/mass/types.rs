@@ -419,6 +419,13 @@ pub(super) struct DeleteMassCommunicationPayload {
     pub(super) deleted_id: ID,
 }
 
+/// The result of `resumeDelivery`.
+#[derive(SimpleObject)]
+pub(super) struct ResumeDeliveryPayload {
+    /// Whether mail goes out now, after the resume.
+    pub(super) delivery_state: DeliveryState,
+}
+
 /// Whether the mail queue is delivering. It pauses by itself when the provider refuses the
 /// account or the sender (account suspended, sending paused, sender not verified): no message
 /// is failed for it, they all wait queued until `resumeDelivery`.

@@ -122,7 +122,7 @@ query QuickSearch($search: String) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) {
       try {
-        await post({ query: 'mutation SignOut { staffLogout }' }, { Authorization: `Bearer ${token}` });
+        await post({ query: 'mutation SignOut { staffLogout { signedOut } }' }, { Authorization: `Bearer ${token}` });
       } catch (e) {
         // The token is forgotten here either way; it also ends when its session times out.
       }

@@ -196,12 +196,12 @@
     try {
       const username = $("username-row").hidden ? null : ($("username").value.trim() || null);
       const result = await gql(
-        "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) }",
+        "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) { login } }",
         { t: token, p: $("password").value, u: username },
       );
       if (result.data && result.data.setPasswordWithToken) {
         $("form").hidden = true;
-        const login = username || $("login").textContent;
+        const login = result.data.setPasswordWithToken.login;
         show("done", `Your password is set. You can now sign in with the login ${login}.`);
         offerPortal(login);
         return;

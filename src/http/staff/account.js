@@ -101,7 +101,7 @@ function drawFactor(card) {
     await busy(start, async () => {
       try {
         const data = await gql('EnrollStaffSecondFactor');
-        enrolStep(card, data.enrollStaffSecondFactor);
+        enrolStep(card, data.enrollStaffSecondFactor.enrollment);
       } catch (err) {
         fill(card, h('h2', {}, 'Second factor'), alertBox(err));
       }

@@ -144,7 +144,7 @@ export async function render(view) {
         await busy(endAll, async () => {
           try {
             const data = await gql('RevokeAllStaffSessions', { staffUserId: user.id });
-            const n = data.revokeAllStaffSessions;
+            const n = data.revokeAllStaffSessions.revokedCount;
             fill(status, alertBox(`${n} session${n === 1 ? '' : 's'} of ${user.username} ended.`, 'ok'));
           } catch (err) {
             fill(status, alertBox(err));

@@ -6,13 +6,18 @@
 
 use serde_json::json;
 
+use crate::domain::PasswordSetBy;
 use crate::domain::{
     AuditAction, AuditActor, LinkState, NewAuditEvent, OutboundMessage, Right, StaffUserId, Token,
 };
 use crate::error::{AppError, AppResult};
+use crate::services::passwords;
 use crate::services::rate_limit::{self, Limit};
 use crate::services::{Principal, RequestMeta, Services, audit};
-use crate::store::{self, staff_tokens::StaffTokenRecord};
+use crate::store::{
+    self,
+    links::{LinkOwner, LinkRecord, OwnerKind},
+};
 
 /// Queues a set-password link to a staff user's address and returns the address.
 pub async fn send(
@@ -58,7 +63,7 @@ pub async fn send(
 }
 
 /// Why a presented link cannot be used, if it cannot: the same rules as any link's state.
-fn refusal(record: &StaffTokenRecord, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
+fn refusal(record: &LinkRecord, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
     match LinkState::of(
         record.used_at,
         record.invalidated_at,
@@ -82,13 +87,14 @@ pub async fn set_with_token(
     rate_limit::check(svc, meta, Limit::TokenFromIp).await?;
     let token = Token::from_presented(raw_token.trim()).ok_or(AppError::InvalidToken)?;
     let hash = token.hash();
-    let record = store::staff_tokens::find(&svc.db, &hash)
+    let record = store::links::find(&svc.db, OwnerKind::Staff, &hash)
         .await?
         .ok_or(AppError::InvalidToken)?;
+    let staff_user = record.owner.staff().ok_or(AppError::InvalidToken)?;
     if let Some(refused) = refusal(&record, svc.clock.now()) {
         return Err(refused);
     }
-    let user = store::staff::get(&svc.db, record.staff_user)
+    let user = store::staff::get(&svc.db, staff_user)
         .await?
         .filter(|u| u.active)
         .ok_or(AppError::InvalidToken)?;
@@ -97,12 +103,11 @@ pub async fn set_with_token(
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     // The conditional update decides: of two concurrent uses, or a use racing expiry, one wins.
-    if store::staff_tokens::consume(&txn, &hash, now).await? != Some(user.id) {
+    let owner = LinkOwner::Staff(user.id);
+    if store::links::consume(&txn, OwnerKind::Staff, &hash, now).await? != Some(owner) {
         return Err(AppError::InvalidToken);
     }
-    store::staff::set_password_hash(&txn, user.id, password_hash, now).await?;
-    store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
-    store::sessions::delete_all(&txn, user.id, None).await?;
+    passwords::replace(&txn, owner, password_hash, PasswordSetBy::Staff, None, now).await?;
     let cleared = crate::services::lockout::lift(
         &txn,
         now,

@@ -110,7 +110,7 @@ pub async fn set_email(
     let new = email.as_ref().map(|e| e.as_str().to_owned());
     if target.email != new {
         store::staff::set_email(&txn, id, email.as_ref(), now).await?;
-        store::staff_tokens::invalidate_for(&txn, id, now).await?;
+        store::links::invalidate_for(&txn, store::links::LinkOwner::Staff(id), now).await?;
         audit::record(
             &txn,
             now,
@@ -184,7 +184,7 @@ pub async fn deactivate(
         }
         store::staff::set_active(&txn, id, false, now).await?;
         store::sessions::delete_all(&txn, id, None).await?;
-        store::staff_tokens::invalidate_for(&txn, id, now).await?;
+        store::links::invalidate_for(&txn, store::links::LinkOwner::Staff(id), now).await?;
         audit::record(
             &txn,
             now,

@@ -5,11 +5,15 @@
 use serde_json::json;
 
 use super::step_up;
-use crate::domain::{AuditAction, AuditActor, NewAuditEvent, Password, PasswordContext, Username};
+use crate::domain::{
+    AuditAction, AuditActor, NewAuditEvent, Password, PasswordContext, PasswordSetBy, Username,
+};
 use crate::error::{AppError, AppResult};
 use crate::services::lockout::{self, Account};
+use crate::services::passwords::{self, Current};
+use crate::services::rate_limit::Limit;
 use crate::services::{Principal, RequestMeta, Services, audit};
-use crate::store;
+use crate::store::{self, links::LinkOwner};
 
 /// The password policy for a staff user, with their username refused inside the password.
 pub(super) fn judge(svc: &Services, username: &str, new: &str) -> AppResult<Password> {
@@ -34,26 +38,20 @@ pub(super) async fn recheck(
     failed: AuditAction,
 ) -> AppResult<bool> {
     let staff = principal.staff()?;
-    crate::services::rate_limit::check(
-        svc,
-        meta,
-        crate::services::rate_limit::Limit::StaffLoginFromIp,
-    )
-    .await?;
     let username = Username::parse_for_lookup(&staff.user.username)
         .map_err(|e| AppError::internal(format!("stored staff username: {}", e.message)))?;
     let login = store::staff::find_for_login(&svc.db, &username)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let account = Account::Staff(staff.user.id);
-    let locked = lockout::check(svc, meta, &account).await?.is_some();
-    let candidate = Password::for_verification(password);
-    let stored = (!locked).then_some(login.password_hash.as_str());
-    if svc.hasher.verify(candidate.as_ref(), stored).await? {
-        return Ok(true);
-    }
-    if !locked {
-        lockout::fail(svc, meta, &account).await?;
+    let stored = Some(login.password_hash.as_str());
+    let limit = Limit::StaffLoginFromIp;
+    match passwords::check_current(svc, meta, limit, &account, stored, password).await? {
+        Current::Right => return Ok(true),
+        Current::Wrong => {
+            lockout::fail(svc, meta, &account).await?;
+        }
+        Current::Locked => {}
     }
     audit::record(
         &svc.db,
@@ -65,13 +63,14 @@ pub(super) async fn recheck(
 }
 
 /// Changes the signed-in staff user's password. Their other sessions end; this one lives on.
+/// Returns when the change took effect.
 pub async fn change(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     current: &str,
     new: &str,
-) -> AppResult<bool> {
+) -> AppResult<chrono::DateTime<chrono::Utc>> {
     let staff = principal.staff()?;
     step_up::require(svc, staff)?;
     if !recheck(
@@ -90,9 +89,9 @@ pub async fn change(
     let password = judge(svc, &staff.user.username, new)?;
     let hash = svc.hasher.hash(&password).await?;
     let txn = store::begin_write(&svc.db).await?;
-    store::staff::set_password_hash(&txn, staff.user.id, hash, now).await?;
-    store::staff_tokens::invalidate_for(&txn, staff.user.id, now).await?;
-    store::sessions::delete_all(&txn, staff.user.id, Some(staff.session_id)).await?;
+    let owner = LinkOwner::Staff(staff.user.id);
+    let keep = Some(staff.session_id);
+    passwords::replace(&txn, owner, hash, PasswordSetBy::Staff, keep, now).await?;
     audit::record(
         &txn,
         now,
@@ -103,7 +102,7 @@ pub async fn change(
     .await?;
     txn.commit().await?;
     lockout::succeeded(svc, meta, &account).await?;
-    Ok(true)
+    Ok(now)
 }
 
 /// Sets a staff user's password with the operator's authority (`memberkey staff
@@ -114,9 +113,8 @@ pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
     let hash = svc.hasher.hash(&password).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    store::staff::set_password_hash(&txn, user.id, hash, now).await?;
-    store::staff_tokens::invalidate_for(&txn, user.id, now).await?;
-    store::sessions::delete_all(&txn, user.id, None).await?;
+    let owner = LinkOwner::Staff(user.id);
+    passwords::replace(&txn, owner, hash, PasswordSetBy::Staff, None, now).await?;
     let cleared = lockout::lift(&txn, now, &Account::Staff(user.id)).await?;
     audit::record(
         &txn,

@@ -98,7 +98,7 @@ pub async fn deliveries(
     }
     if let Some(state) = link {
         sql.push(" AND ");
-        crate::store::link_state::condition(&mut sql, state, now);
+        crate::store::links::state::condition(&mut sql, state, now);
     }
     if let Some(a) = after {
         sql.push(" AND o.id > ").param(a);

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::sql::Sql;
 use crate::domain::LinkState;
+use crate::store::sql::Sql;
 
 /// The SQL condition on token `t` for one link state; the same rule as `LinkState::of`.
 pub(crate) fn condition(sql: &mut Sql, state: LinkState, now: DateTime<Utc>) {
