@@ -153,7 +153,7 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let comm = mass::create(svc, principal, meta, input.into_input()?).await?;
-        payload(ctx, comm.id).await
+        payload(ctx, comm).await
     }
 
     /// A new draft with the content, recipients and link lifetime of any communication, sent
@@ -172,7 +172,7 @@ impl MassMutation {
             crate::graphql::ids::mass_communication_id(&id)?,
         )
         .await?;
-        payload(ctx, copy.id).await
+        payload(ctx, copy).await
     }
 
     /// Deletes a draft. A communication that was sent stays as the record of who got what:
@@ -203,8 +203,8 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let (id, changes) = input.into_parts()?;
-        mass::update(svc, principal, meta, id, changes).await?;
-        payload(ctx, id).await
+        let comm = mass::update(svc, principal, meta, id, changes).await?;
+        payload(ctx, comm).await
     }
 
     /// Sends the preview to one address, with a sample link that grants nothing. Needs the
@@ -244,8 +244,8 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::mass_communication_id(&id)?;
-        mass::send(svc, principal, meta, id).await?;
-        payload(ctx, id).await
+        let comm = mass::send(svc, principal, meta, id).await?;
+        payload(ctx, comm).await
     }
 
     /// Stops a communication, a paused one too; deliveries not yet handed to the provider
@@ -258,8 +258,8 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::mass_communication_id(&id)?;
-        mass::cancel(svc, principal, meta, id).await?;
-        payload(ctx, id).await
+        let comm = mass::cancel(svc, principal, meta, id).await?;
+        payload(ctx, comm).await
     }
 
     /// Resumes a communication that paused itself because too many of its deliveries
@@ -274,8 +274,8 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::mass_communication_id(&id)?;
-        mass::resume(svc, principal, meta, id).await?;
-        payload(ctx, id).await
+        let comm = mass::resume(svc, principal, meta, id).await?;
+        payload(ctx, comm).await
     }
 
     /// Sends again to the recipients whose delivery failed, and only to them. Needs the
@@ -288,8 +288,8 @@ impl MassMutation {
     ) -> Result<MassCommunicationPayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::mass_communication_id(&id)?;
-        mass::retry_failed(svc, principal, meta, id).await?;
-        payload(ctx, id).await
+        let comm = mass::retry_failed(svc, principal, meta, id).await?;
+        payload(ctx, comm).await
     }
 
     /// Resumes paused delivery once the account or sender is fixed; the held messages go out

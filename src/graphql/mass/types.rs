@@ -372,13 +372,14 @@ pub(super) struct SendTestPayload {
     pub(super) sent_to: String,
 }
 
+/// The payload of a mutation, from the communication its use case returned (not read again).
 pub(super) async fn payload(
     ctx: &Context<'_>,
-    id: crate::domain::MassCommunicationId,
+    communication: crate::domain::MassCommunication,
 ) -> Result<MassCommunicationPayload> {
-    let (svc, principal, _) = parts(ctx)?;
+    let (svc, _, _) = parts(ctx)?;
     Ok(MassCommunicationPayload {
-        mass_communication: MassCommunication(mass::view(svc, principal, id).await?),
+        mass_communication: MassCommunication(mass::with_counts(svc, communication).await?),
     })
 }
 

@@ -13,7 +13,9 @@
 mod reading;
 mod sending;
 
-pub use reading::{MassPage, deliveries, link_counts, list, preview, recipient_count, view};
+pub use reading::{
+    MassPage, deliveries, link_counts, list, preview, recipient_count, view, with_counts,
+};
 pub use sending::{cancel, resume, retry_failed, send, send_test};
 
 use std::collections::HashSet;

@@ -1,8 +1,8 @@
 //! Reading a communication: its counts and status, its deliveries, and previews.
 
 use crate::domain::{
-    Delivery, DeliveryStatus, LinkCounts, LinkState, MassCommunicationId, MassListFilter,
-    MassStatus, ProfileId, Right,
+    Delivery, DeliveryStatus, LinkCounts, LinkState, MassCommunication, MassCommunicationId,
+    MassListFilter, MassStatus, ProfileId, Right,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
@@ -22,7 +22,13 @@ pub async fn view(
 ) -> AppResult<MassView> {
     principal.require(Right::SendMassCommunications)?;
     let communication = load(svc, id).await?;
-    let counts = store::mass::counts(&svc.db, id).await?;
+    with_counts(svc, communication).await
+}
+
+/// The view of a communication a use case just returned, without reading it again: only its
+/// delivery counts are read.
+pub async fn with_counts(svc: &Services, communication: MassCommunication) -> AppResult<MassView> {
+    let counts = store::mass::counts(&svc.db, communication.id).await?;
     Ok(MassView::new(communication, counts))
 }
 

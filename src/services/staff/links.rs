@@ -32,9 +32,7 @@ pub async fn send(
     super::step_up::require(svc, admin)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = super::existing(&txn, id).await?;
     if !target.active {
         return Err(AppError::conflict(
             "this staff user is deactivated, so a link would not let them sign in. Reactivate them first (reactivateStaffUser, or Staff users in the console), then send again",

@@ -104,9 +104,7 @@ pub async fn set_email(
     let email = parse_email(raw, "email")?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = existing(&txn, id).await?;
     let new = email.as_ref().map(|e| e.as_str().to_owned());
     if target.email != new {
         store::staff::set_email(&txn, id, email.as_ref(), now).await?;
@@ -121,9 +119,7 @@ pub async fn set_email(
         )
         .await?;
     }
-    let updated = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = existing(&txn, id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -139,9 +135,7 @@ pub async fn set_rights(
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = existing(&txn, id).await?;
     if target.active && target.has(Right::ManageStaff) && !rights.contains(&Right::ManageStaff) {
         ensure_not_last_admin(&txn, id).await?;
     }
@@ -158,9 +152,7 @@ pub async fn set_rights(
             })),
     )
     .await?;
-    let updated = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = existing(&txn, id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -175,9 +167,7 @@ pub async fn deactivate(
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = existing(&txn, id).await?;
     if target.active {
         if target.has(Right::ManageStaff) {
             ensure_not_last_admin(&txn, id).await?;
@@ -195,9 +185,7 @@ pub async fn deactivate(
         )
         .await?;
     }
-    let updated = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = existing(&txn, id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -214,9 +202,7 @@ pub async fn reactivate(
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = existing(&txn, id).await?;
     if !target.active {
         store::staff::set_active(&txn, id, true, now).await?;
         audit::record(
@@ -228,9 +214,7 @@ pub async fn reactivate(
         )
         .await?;
     }
-    let updated = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let updated = existing(&txn, id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -249,9 +233,7 @@ pub async fn unlock(
     let actor = principal.map_or(AuditActor::System, Principal::audit_actor);
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let target = store::staff::get(&txn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id))?;
+    let target = existing(&txn, id).await?;
     let cleared =
         crate::services::lockout::lift(&txn, now, &crate::services::lockout::Account::Staff(id))
             .await?;
@@ -273,9 +255,7 @@ pub async fn unlock(
 
 /// One staff user as stored now.
 pub async fn get(svc: &Services, id: StaffUserId) -> AppResult<StaffUser> {
-    store::staff::get(&svc.db, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("staff user", id.get()))
+    existing(&svc.db, id).await
 }
 
 /// Finds a staff user by name, for the command line.
@@ -289,6 +269,13 @@ pub async fn find_by_username(svc: &Services, username: &str) -> AppResult<Staff
             field: "username".into(),
             message: format!("no staff user is named \"{username}\""),
         })
+}
+
+/// The staff user `id`, or NOT_FOUND: the one answer for an id that names nobody.
+pub(super) async fn existing(db: &impl store::Conn, id: StaffUserId) -> AppResult<StaffUser> {
+    store::staff::get(db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user", id))
 }
 
 async fn ensure_not_last_admin(db: &impl store::Conn, leaving: StaffUserId) -> AppResult<()> {
