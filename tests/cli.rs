@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::memberkey;
+use support::{eventually, memberkey};
 
 #[test]
 fn schema_needs_no_database() {
@@ -101,8 +101,8 @@ fn staff_create_reads_the_password_from_stdin() {
     );
 }
 
-#[test]
-fn serve_demo_seeds_once_and_stops_on_sigterm() {
+#[tokio::test]
+async fn serve_demo_seeds_once_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     for round in 0..2 {
         let mut child = memberkey(dir.path())
@@ -140,18 +140,12 @@ fn serve_demo_seeds_once_and_stops_on_sigterm() {
         }
         assert!(line.contains("serving GraphQL"), "never started: {line}");
         support::signal_process(&child, "-TERM");
-        let mut waited = Duration::ZERO;
-        let exit = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(
-                waited < Duration::from_secs(30),
-                "did not stop after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-            waited += Duration::from_millis(50);
-        };
+        let exit = eventually(Duration::from_secs(30), || {
+            let status = child.try_wait().unwrap();
+            async move { status }
+        })
+        .await
+        .expect("did not stop after SIGTERM");
         assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
     }
 }

@@ -6,7 +6,7 @@ mod support;
 use std::process::Stdio;
 
 use serde_json::json;
-use support::{Server, gql_text};
+use support::{Server, eventually, gql_text};
 
 const STAFF_PW: &str = "staff-secret-Quokka-4711";
 const ASSIGNED: &str = "assigned-secret-Wombat-0815";
@@ -19,26 +19,32 @@ fn token_in(link: &str) -> String {
 
 /// The token in the first set-password link the outbox holds (quoted-printable undone).
 async fn wait_for_mailed_token(outbox: &std::path::Path) -> String {
-    for _ in 0..400 {
-        if let Ok(entries) = std::fs::read_dir(outbox) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !name.ends_with(".eml") {
-                    continue;
-                }
-                let raw = std::fs::read_to_string(entry.path()).unwrap();
-                let text = raw.replace("=\r\n", "").replace("=3D", "=");
-                if let Some(at) = text.find("#token=") {
-                    return text[at + 7..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                        .collect();
-                }
-            }
+    eventually(std::time::Duration::from_secs(20), move || async move {
+        mailed_token(outbox)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no mailed link appeared in {}", outbox.display()))
+}
+
+/// The token in the first set-password link the outbox holds now, if any.
+fn mailed_token(outbox: &std::path::Path) -> Option<String> {
+    for entry in std::fs::read_dir(outbox).ok()?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".eml") {
+            continue;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let raw = std::fs::read_to_string(entry.path()).unwrap();
+        let text = raw.replace("=\r\n", "").replace("=3D", "=");
+        if let Some(at) = text.find("#token=") {
+            return Some(
+                text[at + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect(),
+            );
+        }
     }
-    panic!("no mailed link appeared in {}", outbox.display());
+    None
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

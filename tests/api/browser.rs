@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{Backend, per_backend, person, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, eventually, per_backend, person, spawn_app, spawn_app_with};
 use crate::member_login::member_login;
 use crate::resets::{NEW_PASSWORD, check, links, nth_mail, send_reset, token_of};
 
@@ -143,17 +143,15 @@ impl Browser {
         .await
     }
 
-    /// Runs `script` until it returns something truthy, and returns that; a script that
-    /// throws (say, on an element not drawn yet) has not succeeded yet.
+    /// Runs `script` until it returns something truthy (for at most 15 s), and returns that; a
+    /// script that throws (say, on an element not drawn yet) has not succeeded yet.
     pub async fn until(&self, script: &str) -> Value {
-        for _ in 0..200 {
+        eventually(StdDuration::from_secs(15), move || async move {
             let v = self.try_js(script).await.unwrap_or(Value::Null);
-            if !(v.is_null() || v == false || v == "") {
-                return v;
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-        panic!("timed out waiting for: {script}");
+            (!(v.is_null() || v == false || v == "")).then_some(v)
+        })
+        .await
+        .unwrap_or_else(|| panic!("timed out waiting for: {script}"))
     }
 
     /// The WebDriver id of the element `css` names, waiting up to 10 s for it to be drawn.

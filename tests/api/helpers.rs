@@ -462,25 +462,8 @@ impl TestApp {
     }
 }
 
-/// Polls `check` every 20 ms until it gives `Some`, for at most `deadline`; `None` once the
-/// deadline has passed. Every test that waits for the worker, the database or a file uses
-/// this rather than a fixed sleep, so it waits exactly as long as it must.
-pub async fn eventually<T, F, Fut>(deadline: std::time::Duration, mut check: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(found) = check().await {
-            return Some(found);
-        }
-        if start.elapsed() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
+// The one polling helper lives in the support module every test crate includes.
+pub use crate::support::eventually;
 
 /// The `extensions.code` of the first error.
 pub fn code(resp: &Value) -> &str {

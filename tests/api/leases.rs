@@ -10,7 +10,7 @@ use memberkey::domain::SystemClock;
 use memberkey::mail::memory::MemoryTransport;
 use memberkey::mail::{MailTransport, OutgoingEmail, SendError};
 
-use crate::helpers::{Backend, Mail, per_backend, person, spawn_full};
+use crate::helpers::{Backend, Mail, eventually, per_backend, person, spawn_full};
 use crate::resets::send_reset;
 
 /// A provider that takes `delay` to accept each message.
@@ -49,17 +49,17 @@ async fn a_slow_send_keeps_its_lease(backend: Backend) {
     send_reset(&app, &admin, &id).await;
     // Once the slow worker holds the message, a second process joins on the same database.
     let held = "SELECT COUNT(*) AS n FROM outbound_emails WHERE status = 'SENDING'";
-    for _ in 0..200 {
-        if app.sql_value::<i64>(held, "n").await == 1 {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    let app_ref = &app;
+    let holding = eventually(StdDuration::from_secs(5), move || async move {
+        (app_ref.sql_value::<i64>(held, "n").await == 1).then_some(())
+    })
+    .await;
+    if holding.is_none() {
+        panic!(
+            "the first worker holds the message: {} rows SENDING",
+            app.sql_value::<i64>(held, "n").await
+        );
     }
-    assert_eq!(
-        app.sql_value::<i64>(held, "n").await,
-        1,
-        "the first worker holds the message"
-    );
     let other = Arc::new(MemoryTransport::new());
     let sibling = app.sibling(other.clone()).await;
 

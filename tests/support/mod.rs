@@ -1,6 +1,6 @@
-//! What every test that talks to memberkey shares: the one launcher of the real binary and
-//! the one GraphQL client. Included by each test crate (`mod support;`), so a crate may use
-//! only part of it.
+//! What every test that talks to memberkey shares: the one launcher of the real binary, the
+//! one GraphQL client and the one way to wait for something ([`eventually`]). Included by
+//! each test crate (`mod support;`), so a crate may use only part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -140,6 +140,26 @@ impl FreshPostgres {
                 self.name
             ))
             .await;
+    }
+}
+
+/// Polls `check` every 20 ms until it gives `Some`, for at most `deadline`; `None` once the
+/// deadline has passed. Every test that waits for the worker, the database, a file or a
+/// process uses this rather than a fixed sleep, so it waits exactly as long as it must.
+pub async fn eventually<T, F, Fut>(deadline: std::time::Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if start.elapsed() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
