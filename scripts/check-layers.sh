@@ -31,11 +31,12 @@ forbid "SeaORM is used only in src/store, src/entities and migration/" \
   '\bsea_orm\b' src -- src/store/ src/entities/
 forbid "domain depends on no other module" \
   'crate::(app|check|config|delivery|demo|entities|error|graphql|housekeeping|http|mail|services|store)\b' src/domain
-forbid "store sees only domain, entities and the error type" \
-  'crate::(app|check|config|delivery|demo|graphql|housekeeping|http|mail|services)\b' src/store
+forbid "store sees only domain and entities, and has its own error type" \
+  'crate::(app|check|config|delivery|demo|error|graphql|housekeeping|http|mail|services)\b' src/store
 forbid "mail sits below services and delivery" \
   'crate::(app|delivery|graphql|housekeeping|http|services|store)\b' src/mail
-forbid "delivery does not import services" 'crate::services\b' src/delivery
+forbid "delivery does not import services, and has its own error type" \
+  'crate::(services|error)\b' src/delivery
 forbid "services do not import delivery" 'crate::delivery\b' src/services
 forbid "graphql and http never reach the store" 'crate::store\b' src/graphql src/http
 forbid "nothing below graphql/ imports graphql or http" \

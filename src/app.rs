@@ -216,7 +216,7 @@ impl RunningApp {
 
     /// Sends everything that is due, beside the running worker, until no message is due or
     /// held. After it returns, a message that was going to go out has gone out.
-    pub async fn drain_mail(&self) -> Result<usize, AppError> {
+    pub async fn drain_mail(&self) -> Result<usize, delivery::DeliveryError> {
         delivery::Worker::new(background(&self.services), self.transport.clone())
             .drain()
             .await

@@ -117,7 +117,7 @@ pub async fn seed_if_empty(svc: &Services) -> AppResult<Option<DemoLogin>> {
     for (first, last, email, status) in INDIVIDUALS {
         store::profiles::insert(&txn, &person(first, last, *email, *status, None), now).await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
 
     let token = Token::generate().map_err(AppError::internal)?;
     let password: String = token.expose().chars().take(20).collect();

@@ -3,11 +3,11 @@
 //! before any of them is sent, so no message goes out without a live token, and a token is
 //! never stored for a row that is not held for sending.
 
+use super::DeliveryResult;
 use crate::domain::{
     OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
     Token, TokenPurpose, search_key,
 };
-use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
 use crate::mail::links::{set_password_link, staff_password_link};
 use crate::mail::templates::{self, AccountLink, Rendered};
@@ -53,7 +53,7 @@ enum Draft<'a> {
 /// Reads what a claimed batch needs and renders it. Mass rows share their communication's
 /// parsed template and have their recipients' profiles loaded together; their links are
 /// drawn now and stored by `Drafts::complete`.
-pub async fn draft_all<'a>(ctx: &Context, rows: &'a [Claimed]) -> AppResult<Drafts<'a>> {
+pub async fn draft_all<'a>(ctx: &Context, rows: &'a [Claimed]) -> DeliveryResult<Drafts<'a>> {
     let mut mass = MassBatch::load(&ctx.db, rows).await?;
     let suppressed = suppressed_in(&ctx.db, rows).await?;
     let mut drafts = Vec::with_capacity(rows.len());
@@ -117,7 +117,7 @@ impl Drafts<'_> {
     /// Mints the batch's links in the write transaction `txn`: the mass links drawn while
     /// rendering, and those of single messages, which are read and minted here. Returns what
     /// to do with each row, in order.
-    pub async fn complete(self, ctx: &Context, txn: &impl Conn) -> AppResult<Vec<Prepared>> {
+    pub async fn complete(self, ctx: &Context, txn: &impl Conn) -> DeliveryResult<Vec<Prepared>> {
         let Drafts {
             rows,
             drafts,
@@ -144,7 +144,7 @@ impl Drafts<'_> {
 async fn suppressed_in(
     db: &impl Conn,
     rows: &[Claimed],
-) -> AppResult<std::collections::HashMap<String, SuppressionReason>> {
+) -> DeliveryResult<std::collections::HashMap<String, SuppressionReason>> {
     let mut keys: Vec<String> = rows
         .iter()
         .filter_map(|r| r.to_address.as_deref().map(search_key))
@@ -173,7 +173,7 @@ async fn prepare_links(
     db: &impl Conn,
     row: &Claimed,
     links: &SetPasswordLinks,
-) -> AppResult<Prepared> {
+) -> DeliveryResult<Prepared> {
     let Some(to) = row.to_address.as_deref() else {
         return Ok(Prepared::no_address());
     };
@@ -206,7 +206,7 @@ async fn prepare_staff_link(
     staff_user: StaffUserId,
     ttl: chrono::Duration,
     issued_by: Option<StaffUserId>,
-) -> AppResult<Prepared> {
+) -> DeliveryResult<Prepared> {
     let Some(to) = row.to_address.as_deref() else {
         return Ok(Prepared::no_address());
     };
@@ -223,7 +223,7 @@ async fn prepare_staff_link(
     };
     let now = ctx.clock.now();
     let expires_at = now + ttl;
-    let token = Token::generate().map_err(AppError::internal)?;
+    let token = Token::generate()?;
     store::links::mint(
         db,
         NewLink {
@@ -256,7 +256,7 @@ async fn mint_links(
     db: &impl Conn,
     outbound_id: i64,
     links: &SetPasswordLinks,
-) -> AppResult<Vec<AccountLink>> {
+) -> DeliveryResult<Vec<AccountLink>> {
     let ids: &[ProfileId] = &links.profiles;
     let profiles = store::profiles::get_many(db, ids).await?;
     let usernames = store::credentials::usernames(db, ids).await?;
@@ -269,7 +269,7 @@ async fn mint_links(
         };
         let login = usernames.get(id).cloned().or_else(|| profile.email.clone());
         let Some(login) = login else { continue };
-        let token = Token::generate().map_err(AppError::internal)?;
+        let token = Token::generate()?;
         store::links::mint(
             db,
             NewLink {

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{Context, Prepared};
+use super::{DeliveryError, DeliveryResult};
 use crate::domain::{
     MassCommunication, MassCommunicationId, MassStatus, OutboundMessage, Profile, ProfileId,
     SkipReason, Token, TokenHash, TokenPurpose,
 };
-use crate::error::{AppError, AppResult};
 use crate::mail::OutgoingEmail;
 use crate::mail::links::{
     MailedLink, recipient_values, sample_mailed_link, sample_values, set_password_link,
@@ -57,7 +57,7 @@ fn target(
 }
 
 impl MassBatch {
-    pub(super) async fn load(db: &impl Conn, rows: &[Claimed]) -> AppResult<Self> {
+    pub(super) async fn load(db: &impl Conn, rows: &[Claimed]) -> DeliveryResult<Self> {
         let mut batch = MassBatch {
             comms: HashMap::new(),
             tokens: Vec::new(),
@@ -124,7 +124,7 @@ impl MassBatch {
         &mut self,
         db: &impl Conn,
         now: DateTime<Utc>,
-    ) -> AppResult<()> {
+    ) -> DeliveryResult<()> {
         let new: Vec<NewLink<'_>> = self
             .tokens
             .iter()
@@ -146,7 +146,7 @@ impl MassBatch {
         ctx: &Context,
         row: &Claimed,
         message: &OutboundMessage,
-    ) -> AppResult<Prepared> {
+    ) -> DeliveryResult<Prepared> {
         let test = matches!(message, OutboundMessage::MassTest { .. });
         let (mass_id, profile_id) = match target(row, message) {
             Some((m, p)) => (Some(m), p),
@@ -180,12 +180,12 @@ impl MassBatch {
             (false, Some(profile)) => {
                 if template.uses_credentials() {
                     if self.fresh.is_empty() {
-                        self.fresh = Token::generate_many(64).map_err(AppError::internal)?;
+                        self.fresh = Token::generate_many(64)?;
                     }
                     let token = self
                         .fresh
                         .pop()
-                        .ok_or_else(|| AppError::internal("no token"))?;
+                        .ok_or(DeliveryError::Invariant("a batch ran out of fresh tokens"))?;
                     self.tokens
                         .push((token.hash(), profile.id, expires_at, row.id));
                     let link = MailedLink {

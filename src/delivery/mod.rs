@@ -6,10 +6,13 @@
 //! recorded on the row. Several processes may run workers on one database.
 
 pub mod compose;
+mod error;
 pub mod mass;
 pub mod rate;
 mod record;
 mod stops;
+
+pub use error::{DeliveryError, DeliveryResult};
 
 use record::{Waiting, wait_stored, write_in_groups};
 use stops::RoundStops;
@@ -24,7 +27,6 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::domain::MassCommunicationId;
 use crate::domain::{Clock, MassStatus};
-use crate::error::{AppError, AppResult};
 use crate::mail::{MailTransport, OutgoingEmail, SendError};
 use crate::store::{self, outbound::Outcome};
 use rate::SendRate;
@@ -140,7 +142,7 @@ impl Worker {
                 let worked = match self.round().await {
                     Ok(n) => n > 0,
                     Err(e) => {
-                        tracing::error!(error = %e.log_text(), "delivery round failed; retrying");
+                        tracing::error!(error = %e, "delivery round failed; retrying");
                         false
                     }
                 };
@@ -161,7 +163,7 @@ impl Worker {
     /// Runs rounds until no message is due or held by any worker, and returns how many rows
     /// this worker handled. Messages waiting for a later retry do not count as work. Tests
     /// call it to know that everything that was going to be sent has been.
-    pub async fn drain(&self) -> AppResult<usize> {
+    pub async fn drain(&self) -> DeliveryResult<usize> {
         // Wall-clock bound: with a frozen test clock a stuck worker's lease never runs out.
         let deadline = tokio::time::Instant::now() + StdDuration::from_secs(60);
         let mut handled = 0;
@@ -181,9 +183,7 @@ impl Worker {
                 return Ok(handled);
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(crate::error::AppError::internal(
-                    "the queue did not drain: another worker still holds messages",
-                ));
+                return Err(DeliveryError::NotDrained);
             }
             // Another worker holds or is claiming rows; they end (or their lease runs out) soon.
             tokio::time::sleep(StdDuration::from_millis(20)).await;
@@ -195,11 +195,11 @@ impl Worker {
     /// the next round; it never holds up sending.
     async fn settle(&self, only: Option<&[MassCommunicationId]>) {
         if let Err(e) = self.try_settle(only).await {
-            tracing::warn!(error = %e.log_text(), "could not record finished communications; trying again later");
+            tracing::warn!(error = %e, "could not record finished communications; trying again later");
         }
     }
 
-    async fn try_settle(&self, only: Option<&[MassCommunicationId]>) -> AppResult<()> {
+    async fn try_settle(&self, only: Option<&[MassCommunicationId]>) -> DeliveryResult<()> {
         for id in store::mass::in_flight(&self.svc.db, only).await? {
             // A read first: mid-send something is almost always pending, and a write
             // transaction (on SQLite the one write lock) is taken only when nothing seems to be.
@@ -208,7 +208,7 @@ impl Worker {
             }
             let txn = store::begin_write(&self.svc.db).await?;
             let finished = store::mass::settle(&txn, id, self.svc.clock.now()).await?;
-            txn.commit().await?;
+            store::commit(txn).await?;
             if finished {
                 tracing::info!(mass_id = id.get(), "mass communication finished");
             }
@@ -226,7 +226,7 @@ impl Worker {
 
     /// One round: sends the batch in hand (claimed ahead in the round before, or claimed now)
     /// while it claims and prepares the next. Returns how many rows it claimed.
-    async fn round(&self) -> AppResult<usize> {
+    async fn round(&self) -> DeliveryResult<usize> {
         // Communications whose deliveries all ended (some end without a send: all skipped,
         // or nothing left to retry) are recorded as finished here, never by a read.
         self.settle(None).await;
@@ -259,7 +259,7 @@ impl Worker {
         let next = tokio::spawn(async move { claimer.claim().await });
         let (_, next) = tokio::join!(self.send(jobs, stopped), next);
         // The batch just sent is recorded whatever became of the next one's claim.
-        let next = next.map_err(AppError::internal).and_then(|claim| {
+        let next = next.map_err(DeliveryError::from).and_then(|claim| {
             let (jobs, n) = claim?;
             claimed += n;
             Ok(jobs)
@@ -275,7 +275,7 @@ impl Worker {
     /// A batch claimed ahead waited while the one before it was sent: its communications may
     /// have paused themselves, or been cancelled, meanwhile. Returns the jobs still to send
     /// and the outcomes of the others (back to the queue, or cancelled).
-    async fn recheck(&self, jobs: Vec<Job>) -> AppResult<(Vec<Job>, Vec<Recorded>)> {
+    async fn recheck(&self, jobs: Vec<Job>) -> DeliveryResult<(Vec<Job>, Vec<Recorded>)> {
         let mut ids: Vec<MassCommunicationId> = jobs
             .iter()
             .filter_map(|j| j.mass_communication_id)
@@ -404,7 +404,7 @@ impl Worker {
             // would release sends in a burst.
             let slot = self.rate.acquire().await;
             if let Err(e) = &slot {
-                tracing::warn!(error = %e.log_text(), "could not reserve a send slot; the message waits");
+                tracing::warn!(error = %e, "could not reserve a send slot; the message waits");
             }
             let outcome = if slot.is_err() || stops.holds_back(job.mass_communication_id) {
                 held_back()
@@ -454,7 +454,7 @@ impl Worker {
     /// Claims and prepares a batch; returns what to send and how many rows it claimed (rows
     /// that ended at once, e.g. skipped, count as handled). The write lock is held twice,
     /// briefly: to lease the rows, and to store their links once they are rendered.
-    async fn claim(&self) -> AppResult<(Vec<Job>, usize)> {
+    async fn claim(&self) -> DeliveryResult<(Vec<Job>, usize)> {
         let svc = &self.svc;
         let now = svc.clock.now();
         let lease_until = now + svc.config.mail.lease;
@@ -472,7 +472,7 @@ impl Worker {
             }
             rows.extend(store::outbound::claim(&txn, due, &self.id, lease_until, room, now).await?);
         }
-        txn.commit().await?;
+        store::commit(txn).await?;
         if rows.is_empty() {
             return Ok((Vec::new(), 0));
         }
@@ -506,7 +506,7 @@ impl Worker {
         }
         let done: Vec<(i64, &Outcome)> = done.iter().map(|(id, o)| (*id, o)).collect();
         store::outbound::record(&txn, &done, &[], &self.id, now).await?;
-        txn.commit().await?;
+        store::commit(txn).await?;
         if !ended.is_empty() {
             ended.dedup();
             self.settle(Some(&ended)).await;
@@ -530,8 +530,8 @@ impl Worker {
                 .detail(serde_json::json!({ "reason": reason }));
                 store::audit::record(&txn, now, event).await?;
             }
-            txn.commit().await?;
-            Ok::<bool, crate::error::AppError>(began)
+            store::commit(txn).await?;
+            Ok::<bool, DeliveryError>(began)
         }
         .await;
         match result {
@@ -541,7 +541,7 @@ impl Worker {
             ),
             Ok(false) => {}
             Err(e) => {
-                tracing::error!(error = %e.log_text(), reason = %crate::logsafe::Field(reason), "could not record the delivery pause")
+                tracing::error!(error = %e, reason = %crate::logsafe::Field(reason), "could not record the delivery pause")
             }
         }
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::DeliveryResult;
 use crate::store;
 
 /// Slots are spaced this much wider than `1/rate`. The provider counts sends when they
@@ -124,7 +125,7 @@ impl SendRate {
 
     /// Waits for the next slot and takes it. Holding the lock while waiting keeps this
     /// process's senders in order.
-    pub async fn acquire(&self) -> crate::error::AppResult<()> {
+    pub async fn acquire(&self) -> DeliveryResult<()> {
         if self.unlimited {
             return Ok(());
         }
@@ -149,7 +150,7 @@ impl SendRate {
     }
 
     /// Reserves a block; returns when its first slot is, on this process's clock.
-    async fn reserve(&self, timeline: &mut Timeline) -> crate::error::AppResult<Instant> {
+    async fn reserve(&self, timeline: &mut Timeline) -> DeliveryResult<Instant> {
         match timeline {
             Timeline::Shared { db, clock } => {
                 let before = wall_us();

@@ -4,9 +4,9 @@
 
 use std::time::Duration as StdDuration;
 
+use super::{DeliveryError, DeliveryResult};
 use super::{Recorded, Step, Worker, lock};
 use crate::domain::MassCommunicationId;
-use crate::error::{AppError, AppResult};
 use crate::store::{self, outbound::Outcome};
 
 /// Something on its way to a group writer, and how the writer says it is stored.
@@ -84,7 +84,7 @@ impl Worker {
                     return paused;
                 }
                 Err(e) => {
-                    tracing::error!(error = %e.log_text(), "cannot record delivery outcomes; retrying");
+                    tracing::error!(error = %e, "cannot record delivery outcomes; retrying");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(StdDuration::from_secs(10));
                 }
@@ -100,7 +100,7 @@ impl Worker {
         &self,
         group: &[Recorded],
         hand_over: &[i64],
-    ) -> AppResult<(usize, Vec<MassCommunicationId>)> {
+    ) -> DeliveryResult<(usize, Vec<MassCommunicationId>)> {
         let now = self.svc.clock.now();
         let outcomes: Vec<(i64, &Outcome)> = group.iter().map(|(id, _, o)| (*id, o)).collect();
         let written =
@@ -135,7 +135,7 @@ impl Worker {
                 Ok(Some(reason)) => paused.push((*mass, reason)),
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e.log_text(), mass_id = mass.get(), "could not count failed deliveries toward the pause rule")
+                    tracing::warn!(error = %e, mass_id = mass.get(), "could not count failed deliveries toward the pause rule")
                 }
             }
         }
@@ -158,7 +158,7 @@ impl Worker {
         mass: MassCommunicationId,
         outcomes: &[bool],
         now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<Option<String>> {
+    ) -> DeliveryResult<Option<String>> {
         if !outcomes.contains(&true) {
             *lock(&self.uncounted).entry(mass).or_default() += outcomes.len();
             return Ok(None);
@@ -181,8 +181,8 @@ impl Worker {
                 .detail(serde_json::json!({ "massCommunicationId": mass.get(), "reason": reason }));
                 store::audit::record(&txn, now, event).await?;
             }
-            txn.commit().await?;
-            Ok::<_, AppError>(paused)
+            store::commit(txn).await?;
+            Ok::<_, DeliveryError>(paused)
         }
         .await;
         if counted.is_err() {

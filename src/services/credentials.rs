@@ -137,7 +137,7 @@ pub async fn set(
             })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(info)
 }
 
@@ -167,7 +167,7 @@ pub async fn remove(
         )
         .await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok((profile, removed))
 }
 
@@ -215,7 +215,7 @@ pub async fn set_enabled(
         principal.audit_event(action, meta).profile(profile_id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(info)
 }
 
@@ -246,7 +246,7 @@ pub async fn unlock(
     let info = store::credentials::get(&txn, profile_id)
         .await?
         .ok_or_else(|| AppError::not_found("portal credential", profile_id))?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(info)
 }
 

@@ -35,7 +35,7 @@ pub async fn resume(
         )
         .await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     svc.wake_delivery();
     Ok(ended)
 }

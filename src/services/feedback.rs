@@ -180,7 +180,7 @@ async fn record(svc: &Services, message_id: &str, f: &ProviderFeedback) -> AppRe
             }
         }
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     match &row {
         Some(r) => {
             tracing::info!(outbound_id = r.id, report = ?f.report, "provider report recorded")

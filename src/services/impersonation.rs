@@ -57,7 +57,7 @@ pub async fn start(
     .profile(profile_id)
     .detail(json!({ "expiresAt": expires_at }));
     audit::record(&txn, now, event).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(Impersonation {
         token,
         profile,

@@ -58,7 +58,7 @@ pub async fn import(svc: &Services, row: ImportedCredential<'_>) -> AppResult<Cr
     let info = store::credentials::get(&txn, row.profile_id)
         .await?
         .ok_or_else(|| AppError::internal("imported credential vanished"))?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(info)
 }
 

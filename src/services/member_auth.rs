@@ -223,7 +223,7 @@ pub async fn login(
             let profile = store::profiles::get(&txn, profile_id)
                 .await?
                 .ok_or_else(|| AppError::not_found("profile", profile_id))?;
-            txn.commit().await?;
+            store::commit(txn).await?;
             let actor = AuditActor::Member(profile_id.get());
             let event =
                 NewAuditEvent::new(AuditAction::MemberLogin, actor, meta.client_ip.as_deref());
@@ -321,7 +321,7 @@ pub async fn change_password(
         .detail(json!({ "by": "MEMBER" })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     svc.wake_delivery();
     Ok(now)
 }

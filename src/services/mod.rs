@@ -67,3 +67,11 @@ impl Services {
         }
     }
 }
+
+/// A store failure reaches a client only as an internal error: the cause is logged under a
+/// correlation id.
+impl From<crate::store::StoreError> for crate::error::AppError {
+    fn from(err: crate::store::StoreError) -> Self {
+        crate::error::AppError::internal(err)
+    }
+}

@@ -211,7 +211,7 @@ pub async fn create(
         event.profile(profile.id).detail(json!({})),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(profile)
 }
 
@@ -251,7 +251,7 @@ pub async fn update(
         let event = NewAuditEvent::new(AuditAction::SetPasswordLinksRetired, actor, ip);
         audit::record(&txn, svc.clock.now(), event.profile(id).detail(detail)).await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(profile)
 }
 

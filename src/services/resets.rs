@@ -64,7 +64,7 @@ pub async fn send_reset_email(
             .detail(json!({ "outboundEmailId": outbound_id })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     tracing::info!(
         profile_id = profile_id.get(),
         outbound_id,
@@ -96,18 +96,18 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
     let off = store::credentials::switched_off(&txn, &ids).await?;
     ids.retain(|id| !off.contains(id));
     if ids.is_empty() {
-        txn.commit().await?;
+        store::commit(txn).await?;
         return Ok(());
     }
     let hits = store::rate_limits::hit(&txn, &format!("reset-address:{key}"), hour, now).await?;
     if hits > svc.config.mail.resets_per_address_per_hour {
-        txn.commit().await?;
+        store::commit(txn).await?;
         tracing::info!("Forgot Login request over the per-address limit; not queued");
         return Ok(());
     }
     let all = store::rate_limits::hit(&txn, "reset-mail-total", hour, now).await?;
     if all > svc.config.reset_mail_per_hour {
-        txn.commit().await?;
+        store::commit(txn).await?;
         tracing::warn!(
             limit = svc.config.reset_mail_per_hour,
             "Forgot Login mail is over its hourly cap (MEMBERKEY_RESET_MAIL_PER_HOUR); not queued"
@@ -142,7 +142,7 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
         .detail(json!({ "profiles": ids.len() })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     tracing::info!(
         outbound_id,
         profiles = ids.len(),
@@ -206,7 +206,7 @@ pub async fn issue_link(
             .profile(profile_id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(IssuedLink {
         url: set_password_link(&svc.config, &token),
         expires_at,
@@ -270,7 +270,7 @@ pub async fn redeem_short_code(
         )
         .await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     redeemed.map(|_| token).ok_or(AppError::InvalidToken)
 }
 

@@ -234,7 +234,7 @@ pub async fn set_with_token(
         .detail(json!({ "tokenId": record.id })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     svc.wake_delivery();
     Ok(login)
 }

@@ -62,7 +62,7 @@ pub async fn clear(
             })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(cleared)
 }
 

@@ -1,6 +1,7 @@
 //! Audit rows. The detail is structured JSON chosen by the caller; it never holds a password
 //! or a token.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
@@ -12,7 +13,7 @@ pub async fn record(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
     event: NewAuditEvent<'_>,
-) -> Result<(), sea_orm::DbErr> {
+) -> StoreResult<()> {
     let (staff, member) = match event.actor {
         AuditActor::Staff(id) => (Some(id), None),
         AuditActor::Member(id) => (None, Some(id)),
@@ -58,9 +59,9 @@ fn filtered(filter: &crate::domain::AuditFilter) -> sea_orm::Select<audit_event:
 pub async fn count(
     db: &impl ConnectionTrait,
     filter: &crate::domain::AuditFilter,
-) -> Result<u64, sea_orm::DbErr> {
+) -> StoreResult<u64> {
     use sea_orm::PaginatorTrait;
-    filtered(filter).count(db).await
+    Ok(filtered(filter).count(db).await?)
 }
 
 /// Events newest first, with IDs below `before`.
@@ -69,7 +70,7 @@ pub async fn page(
     filter: &crate::domain::AuditFilter,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<crate::domain::AuditRecord>, sea_orm::DbErr> {
+) -> StoreResult<Vec<crate::domain::AuditRecord>> {
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
     let mut q = filtered(filter)
         .order_by_desc(audit_event::Column::Id)

@@ -1,5 +1,6 @@
 //! Portal credential rows. Only metadata leaves this module; hashes stay inside.
 
+use crate::store::StoreResult;
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -7,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId};
 use crate::entities::portal_credential;
 
-pub(crate) fn to_info(m: portal_credential::Model) -> Result<CredentialInfo, DbErr> {
+pub(crate) fn to_info(m: portal_credential::Model) -> StoreResult<CredentialInfo> {
     Ok(CredentialInfo {
         profile_id: ProfileId::from_db(m.profile_id),
         username: m.username,
@@ -29,7 +30,7 @@ pub(crate) fn to_info(m: portal_credential::Model) -> Result<CredentialInfo, DbE
 pub async fn for_profiles(
     db: &impl ConnectionTrait,
     ids: &[ProfileId],
-) -> Result<HashMap<ProfileId, CredentialInfo>, DbErr> {
+) -> StoreResult<HashMap<ProfileId, CredentialInfo>> {
     let rows = portal_credential::Entity::find()
         .filter(portal_credential::Column::ProfileId.is_in(ids.iter().map(|i| i.get())))
         .all(db)
@@ -44,7 +45,7 @@ pub async fn for_profiles(
 pub async fn usernames(
     db: &impl ConnectionTrait,
     ids: &[ProfileId],
-) -> Result<HashMap<ProfileId, String>, DbErr> {
+) -> StoreResult<HashMap<ProfileId, String>> {
     use sea_orm::QuerySelect;
     let rows: Vec<(i64, Option<String>)> = portal_credential::Entity::find()
         .select_only()
@@ -82,7 +83,7 @@ fn to_login(m: portal_credential::Model) -> LoginRecord {
 
 /// Whether the member must choose a new password before doing anything else. Read on every
 /// member request, so a flag staff set takes effect at once; one primary-key lookup.
-pub async fn must_change_password(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+pub async fn must_change_password(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<bool> {
     use sea_orm::QuerySelect;
     let flag: Option<bool> = portal_credential::Entity::find_by_id(id.get())
         .select_only()
@@ -97,7 +98,7 @@ pub async fn must_change_password(db: &impl ConnectionTrait, id: ProfileId) -> R
 pub async fn switched_off(
     db: &impl ConnectionTrait,
     ids: &[ProfileId],
-) -> Result<Vec<ProfileId>, DbErr> {
+) -> StoreResult<Vec<ProfileId>> {
     use sea_orm::QuerySelect;
     let rows: Vec<i64> = portal_credential::Entity::find()
         .select_only()
@@ -116,7 +117,7 @@ pub async fn set_disabled(
     id: ProfileId,
     disabled_at: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<CredentialInfo>, DbErr> {
+) -> StoreResult<Option<CredentialInfo>> {
     use sea_orm::{ActiveModelTrait, Set};
     let Some(existing) = portal_credential::Entity::find_by_id(id.get())
         .one(db)
@@ -130,10 +131,7 @@ pub async fn set_disabled(
     to_info(m.update(db).await?).map(Some)
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    id: ProfileId,
-) -> Result<Option<CredentialInfo>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<Option<CredentialInfo>> {
     portal_credential::Entity::find_by_id(id.get())
         .one(db)
         .await?
@@ -144,7 +142,7 @@ pub async fn get(
 pub async fn login_by_profile(
     db: &impl ConnectionTrait,
     id: ProfileId,
-) -> Result<Option<LoginRecord>, DbErr> {
+) -> StoreResult<Option<LoginRecord>> {
     Ok(portal_credential::Entity::find_by_id(id.get())
         .one(db)
         .await?
@@ -155,7 +153,7 @@ pub async fn login_by_profile(
 pub async fn login_by_username(
     db: &impl ConnectionTrait,
     username_key: &str,
-) -> Result<Option<LoginRecord>, DbErr> {
+) -> StoreResult<Option<LoginRecord>> {
     Ok(portal_credential::Entity::find()
         .filter(portal_credential::Column::UsernameKey.eq(username_key))
         .one(db)
@@ -168,7 +166,7 @@ pub async fn login_by_username(
 pub async fn logins_by_email(
     db: &impl ConnectionTrait,
     email_key: &str,
-) -> Result<Vec<LoginRecord>, DbErr> {
+) -> StoreResult<Vec<LoginRecord>> {
     let ids: Vec<i64> = super::profiles::ids_by_email(db, email_key)
         .await?
         .into_iter()
@@ -189,7 +187,7 @@ pub async fn logins_by_email(
 pub async fn username_owner(
     db: &impl ConnectionTrait,
     username_key: &str,
-) -> Result<Option<ProfileId>, DbErr> {
+) -> StoreResult<Option<ProfileId>> {
     Ok(portal_credential::Entity::find()
         .filter(portal_credential::Column::UsernameKey.eq(username_key))
         .one(db)
@@ -218,7 +216,7 @@ pub async fn upsert(
     id: ProfileId,
     change: CredentialChange,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<CredentialInfo, DbErr> {
+) -> StoreResult<CredentialInfo> {
     use sea_orm::{ActiveModelTrait, Set};
     let existing = portal_credential::Entity::find_by_id(id.get())
         .one(db)
@@ -273,7 +271,7 @@ pub async fn upsert(
     to_info(model)
 }
 
-pub async fn remove(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+pub async fn remove(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<bool> {
     Ok(portal_credential::Entity::delete_by_id(id.get())
         .exec(db)
         .await?
@@ -291,7 +289,7 @@ pub async fn record_failure(
     threshold: i32,
     lock_until: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<i32, DbErr> {
+) -> StoreResult<i32> {
     use super::sql::Sql;
     let mut sql = Sql::new(db.get_database_backend());
     // Every SET expression reads the row as it was before this update.
@@ -316,14 +314,14 @@ pub async fn record_failure(
         .query_one_raw(sql.build())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("credential".into()))?;
-    row.try_get::<i32>("", "failed_login_count")
+    Ok(row.try_get::<i32>("", "failed_login_count")?)
 }
 
 /// The end of the account's ceiling lock, if it has one (past or not).
 pub async fn locked_until(
     db: &impl ConnectionTrait,
     id: ProfileId,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
     use sea_orm::QuerySelect;
     let until: Option<Option<chrono::DateTime<chrono::Utc>>> =
         portal_credential::Entity::find_by_id(id.get())
@@ -350,7 +348,7 @@ pub async fn clear_lock(
     id: ProfileId,
     why: ClearLock,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     use sea_orm::sea_query::Expr;
     let stamp = match why {
         ClearLock::SignedIn => portal_credential::Column::LastLoginAt,
@@ -373,7 +371,7 @@ pub async fn clear_lock(
 pub async fn sealed_password(
     db: &impl ConnectionTrait,
     id: ProfileId,
-) -> Result<Option<String>, DbErr> {
+) -> StoreResult<Option<String>> {
     let row = portal_credential::Entity::find_by_id(id.get())
         .one(db)
         .await?;
@@ -387,7 +385,7 @@ pub async fn replace_hash(
     db: &impl ConnectionTrait,
     id: ProfileId,
     hash: String,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     use sea_orm::sea_query::Expr;
     portal_credential::Entity::update_many()
         .col_expr(portal_credential::Column::PasswordHash, Expr::value(hash))

@@ -1,7 +1,8 @@
 //! The queue-wide pause: one row while delivery is paused, none otherwise.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use crate::domain::DeliveryPause;
 use crate::entities::delivery_pause;
@@ -10,7 +11,7 @@ use crate::entities::delivery_pause;
 const THE_QUEUE: i32 = 1;
 
 /// The pause in force, if any. One primary-key read; the worker asks before every claim.
-pub async fn get(db: &impl ConnectionTrait) -> Result<Option<DeliveryPause>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait) -> StoreResult<Option<DeliveryPause>> {
     Ok(delivery_pause::Entity::find_by_id(THE_QUEUE)
         .one(db)
         .await?
@@ -26,7 +27,7 @@ pub async fn pause(
     db: &impl ConnectionTrait,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let row = delivery_pause::ActiveModel {
         id: sea_orm::Set(THE_QUEUE),
         paused_since: sea_orm::Set(now),
@@ -44,7 +45,7 @@ pub async fn pause(
 }
 
 /// Resumes delivery; returns the pause it ended, if there was one.
-pub async fn resume(db: &impl ConnectionTrait) -> Result<Option<DeliveryPause>, DbErr> {
+pub async fn resume(db: &impl ConnectionTrait) -> StoreResult<Option<DeliveryPause>> {
     let current = get(db).await?;
     if current.is_some() {
         delivery_pause::Entity::delete_by_id(THE_QUEUE)

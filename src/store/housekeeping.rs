@@ -1,7 +1,8 @@
 //! Deleting what can never be used again, so no table grows without bound.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 
 use super::sql::Sql;
 use crate::domain::DeliveryStatus;
@@ -13,7 +14,7 @@ use crate::domain::DeliveryStatus;
 pub async fn delete_expired_tokens(
     db: &impl ConnectionTrait,
     before: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM credential_tokens WHERE expires_at <= ")
         .param(before)
@@ -35,7 +36,7 @@ pub async fn delete_expired_tokens(
 pub async fn delete_ended_account_mail(
     db: &impl ConnectionTrait,
     before: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM outbound_emails WHERE mass_communication_id IS NULL AND status IN (");
     for (i, status) in DeliveryStatus::ENDED.iter().enumerate() {

@@ -30,8 +30,6 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
-use crate::error::AppError;
-
 /// The database: a connection pool and, on a SQLite file, the one connection every write
 /// goes through. Layers above the store name it only through this type, so SeaORM stays
 /// inside `store`, `entities` and `migration`.
@@ -63,16 +61,16 @@ impl Db {
     }
 
     /// Checks that the database answers.
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.pool.ping().await
+    pub async fn ping(&self) -> StoreResult<()> {
+        Ok(self.pool.ping().await?)
     }
 
     /// Closes every connection.
-    pub async fn close(self) -> Result<(), DbErr> {
+    pub async fn close(self) -> StoreResult<()> {
         if let Some(writer) = self.writer {
             writer.close().await?;
         }
-        self.pool.close().await
+        Ok(self.pool.close().await?)
     }
 }
 
@@ -119,21 +117,34 @@ pub trait Conn: ConnectionTrait {}
 
 impl<T: ConnectionTrait> Conn for T {}
 
-impl From<DbErr> for AppError {
-    fn from(err: DbErr) -> Self {
-        AppError::internal(err)
-    }
+/// A failure of the database, or a stored value this version cannot read. Its text is for the
+/// logs; the services turn it into an internal error that tells the client nothing more.
+#[derive(Debug, thiserror::Error)]
+#[error("database: {0}")]
+pub struct StoreError(#[from] DbErr);
+
+/// What every store function returns.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Commits a transaction a use case opened with `begin_write`.
+pub async fn commit(txn: Txn) -> StoreResult<()> {
+    Ok(txn.commit().await?)
+}
+
+/// Rolls a transaction back on purpose (a dry run); dropping it does the same silently.
+pub async fn rollback(txn: Txn) -> StoreResult<()> {
+    Ok(txn.rollback().await?)
 }
 
 /// Parses a stored vocabulary value. A spelling memberkey does not know is logged and is an
 /// error: a silent default could widen a saved filter or misstate where a message stands.
-pub(crate) fn stored<T>(column: &'static str, raw: &str) -> Result<T, DbErr>
+pub(crate) fn stored<T>(column: &'static str, raw: &str) -> StoreResult<T>
 where
     T: std::str::FromStr<Err = String>,
 {
     raw.parse().map_err(|e: String| {
         tracing::error!(column, error = %e, "a stored value is not one this version knows");
-        DbErr::Type(format!("{column}: {e}"))
+        StoreError(DbErr::Type(format!("{column}: {e}")))
     })
 }
 
@@ -145,7 +156,7 @@ pub async fn connect(
     url: &str,
     max_connections: u32,
     statements: Arc<AtomicU64>,
-) -> Result<Db, DbErr> {
+) -> StoreResult<Db> {
     let pool = open(url, max_connections, None, statements.clone()).await?;
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let writer = if pool.get_database_backend() == DatabaseBackend::Sqlite && !in_memory {
@@ -166,7 +177,7 @@ async fn open(
     max_connections: u32,
     cache_kib: Option<u32>,
     statements: Arc<AtomicU64>,
-) -> Result<DatabaseConnection, DbErr> {
+) -> StoreResult<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(1)
@@ -202,7 +213,7 @@ async fn open(
 }
 
 /// Refuses to run on a SQLite connection that lost WAL or foreign keys.
-async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
+async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> StoreResult<()> {
     for (pragma, expected) in [("journal_mode", "wal"), ("foreign_keys", "1")] {
         let row = db
             .query_one_raw(sea_orm::Statement::from_string(
@@ -218,9 +229,9 @@ async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
         };
         // An in-memory database reports "memory"; that is only ever used by throwaway tools.
         if value != expected && !(pragma == "journal_mode" && value == "memory") {
-            return Err(DbErr::Custom(format!(
+            return Err(StoreError(DbErr::Custom(format!(
                 "SQLite PRAGMA {pragma} is {value:?}, expected {expected:?}"
-            )));
+            ))));
         }
     }
     Ok(())
@@ -228,18 +239,18 @@ async fn verify_sqlite_pragmas(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Starts a transaction that will write. On SQLite it begins as a writer (`BEGIN IMMEDIATE`),
 /// so two writers queue on the busy timeout instead of failing with `SQLITE_BUSY` mid-way.
-pub async fn begin_write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
+pub async fn begin_write(db: &Db) -> StoreResult<DatabaseTransaction> {
     let db = db.for_writing();
     let options = TransactionOptions {
         sqlite_transaction_mode: (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then_some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    db.begin_with_options(options).await
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// How many migrations are applied and which are pending, without changing anything.
-pub async fn migration_state(db: &Db) -> Result<(usize, Vec<String>), DbErr> {
+pub async fn migration_state(db: &Db) -> StoreResult<(usize, Vec<String>)> {
     use migration::MigratorTrait;
     let applied = migration::Migrator::get_applied_migrations_read_only(&db.pool).await?;
     let pending = migration::Migrator::get_pending_migrations_read_only(&db.pool).await?;
@@ -250,7 +261,7 @@ pub async fn migration_state(db: &Db) -> Result<(usize, Vec<String>), DbErr> {
 }
 
 /// Applies pending migrations.
-pub async fn migrate(db: &Db) -> Result<(), DbErr> {
+pub async fn migrate(db: &Db) -> StoreResult<()> {
     use migration::MigratorTrait;
-    migration::Migrator::up(db.for_writing(), None).await
+    Ok(migration::Migrator::up(db.for_writing(), None).await?)
 }

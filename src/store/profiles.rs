@@ -1,5 +1,6 @@
 //! Profile rows.
 
+use crate::store::StoreResult;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -56,7 +57,7 @@ impl ProfileFields {
     }
 }
 
-pub(crate) fn to_record(m: profile::Model) -> Result<domain::Profile, DbErr> {
+pub(crate) fn to_record(m: profile::Model) -> StoreResult<domain::Profile> {
     Ok(domain::Profile {
         id: ProfileId::from_db(m.id),
         kind: super::stored("profiles.kind", &m.kind)?,
@@ -73,14 +74,11 @@ pub(crate) fn to_record(m: profile::Model) -> Result<domain::Profile, DbErr> {
     })
 }
 
-pub(crate) fn to_records(models: Vec<profile::Model>) -> Result<Vec<domain::Profile>, DbErr> {
+pub(crate) fn to_records(models: Vec<profile::Model>) -> StoreResult<Vec<domain::Profile>> {
     models.into_iter().map(to_record).collect()
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    id: ProfileId,
-) -> Result<Option<domain::Profile>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<Option<domain::Profile>> {
     profile::Entity::find_by_id(id.get())
         .one(db)
         .await?
@@ -93,7 +91,7 @@ pub async fn get(
 pub async fn ids_by_email(
     db: &impl ConnectionTrait,
     email_key: &str,
-) -> Result<Vec<ProfileId>, DbErr> {
+) -> StoreResult<Vec<ProfileId>> {
     use sea_orm::QueryOrder;
     Ok(profile::Entity::find()
         .filter(profile::Column::EmailKey.eq(email_key))
@@ -110,7 +108,7 @@ pub async fn opt_out_by_email(
     db: &impl ConnectionTrait,
     email_key: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<ProfileId>, DbErr> {
+) -> StoreResult<Vec<ProfileId>> {
     let ids: Vec<i64> = profile::Entity::find()
         .select_only()
         .column(profile::Column::Id)
@@ -139,7 +137,7 @@ pub async fn opt_out_by_email(
 pub async fn get_many(
     db: &impl ConnectionTrait,
     ids: &[ProfileId],
-) -> Result<HashMap<ProfileId, domain::Profile>, DbErr> {
+) -> StoreResult<HashMap<ProfileId, domain::Profile>> {
     let rows = profile::Entity::find()
         .filter(profile::Column::Id.is_in(ids.iter().map(|i| i.get())))
         .all(db)
@@ -151,7 +149,7 @@ pub async fn get_many(
 pub async fn children_of(
     db: &impl ConnectionTrait,
     parents: &[ProfileId],
-) -> Result<HashMap<ProfileId, Vec<domain::Profile>>, DbErr> {
+) -> StoreResult<HashMap<ProfileId, Vec<domain::Profile>>> {
     let rows = profile::Entity::find()
         .filter(profile::Column::ParentId.is_in(parents.iter().map(|i| i.get())))
         .order_by_asc(profile::Column::Id)
@@ -166,7 +164,7 @@ pub async fn children_of(
     Ok(out)
 }
 
-pub async fn has_children(db: &impl ConnectionTrait, id: ProfileId) -> Result<bool, DbErr> {
+pub async fn has_children(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<bool> {
     Ok(profile::Entity::find()
         .filter(profile::Column::ParentId.eq(id.get()))
         .one(db)
@@ -178,7 +176,7 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     fields: &ProfileFields,
     now: DateTime<Utc>,
-) -> Result<domain::Profile, DbErr> {
+) -> StoreResult<domain::Profile> {
     let mut m = profile::ActiveModel {
         created_at: Set(now),
         updated_at: Set(now),
@@ -194,7 +192,7 @@ pub async fn insert_imported(
     external_id: &str,
     fields: &ProfileFields,
     now: DateTime<Utc>,
-) -> Result<domain::Profile, DbErr> {
+) -> StoreResult<domain::Profile> {
     let mut m = profile::ActiveModel {
         external_id: Set(Some(external_id.to_owned())),
         created_at: Set(now),
@@ -207,7 +205,7 @@ pub async fn insert_imported(
 
 /// Refreshes the planner's statistics after a bulk load. Without it, PostgreSQL may still
 /// believe the table is tiny and scan it whole for each lookup by external ID.
-pub async fn analyze_after_bulk_load(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+pub async fn analyze_after_bulk_load(db: &impl ConnectionTrait) -> StoreResult<()> {
     // SQLite plans these lookups by the index without statistics.
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         db.execute_unprepared("ANALYZE profiles, portal_credentials")
@@ -220,7 +218,7 @@ pub async fn analyze_after_bulk_load(db: &impl ConnectionTrait) -> Result<(), Db
 pub async fn by_external_ids(
     db: &impl ConnectionTrait,
     external_ids: &[&str],
-) -> Result<Vec<domain::Profile>, DbErr> {
+) -> StoreResult<Vec<domain::Profile>> {
     let rows = profile::Entity::find()
         .filter(profile::Column::ExternalId.is_in(external_ids.iter().copied()))
         .all(db)
@@ -233,7 +231,7 @@ pub async fn update(
     id: ProfileId,
     fields: &ProfileFields,
     now: DateTime<Utc>,
-) -> Result<domain::Profile, DbErr> {
+) -> StoreResult<domain::Profile> {
     let mut m = profile::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         updated_at: Set(now),
@@ -243,9 +241,9 @@ pub async fn update(
     to_record(m.update(db).await?)
 }
 
-pub async fn count_all(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+pub async fn count_all(db: &impl ConnectionTrait) -> StoreResult<u64> {
     use sea_orm::PaginatorTrait;
-    profile::Entity::find().count(db).await
+    Ok(profile::Entity::find().count(db).await?)
 }
 
 /// Appends ` AND …` for each filter set, on table alias `p`.
@@ -350,7 +348,7 @@ pub async fn list(
     filter: &ProfileFilter,
     after: Option<i64>,
     limit: u64,
-) -> Result<Vec<domain::Profile>, DbErr> {
+) -> StoreResult<Vec<domain::Profile>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT p.* FROM profiles p WHERE 1 = 1");
     push_filter(&mut sql, filter);
@@ -367,14 +365,14 @@ pub async fn list(
 }
 
 /// How many profiles pass the filter.
-pub async fn count(db: &impl ConnectionTrait, filter: &ProfileFilter) -> Result<u64, DbErr> {
+pub async fn count(db: &impl ConnectionTrait, filter: &ProfileFilter) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE 1 = 1");
     push_filter(&mut sql, filter);
     scalar_count(db, sql).await
 }
 
-pub(crate) async fn scalar_count(db: &impl ConnectionTrait, sql: Sql) -> Result<u64, DbErr> {
+pub(crate) async fn scalar_count(db: &impl ConnectionTrait, sql: Sql) -> StoreResult<u64> {
     let row = db
         .query_one_raw(sql.build())
         .await?
@@ -390,7 +388,7 @@ pub async fn insert_generated_people(
     n: usize,
     prefix: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     use sea_orm::Set;
     let all: Vec<usize> = (0..n).collect();
     for chunk in all.chunks(500) {

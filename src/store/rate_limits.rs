@@ -1,6 +1,7 @@
 //! Fixed-window counters in `rate_limit_buckets`, so every process sharing the database
 //! shares the limits. One atomic upsert per hit: no read-then-write race.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -13,7 +14,7 @@ pub async fn hit(
     key: &str,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<i32, DbErr> {
+) -> StoreResult<i32> {
     count(db, key, None, window, now).await
 }
 
@@ -26,7 +27,7 @@ pub async fn fail(
     threshold: i32,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<i32, DbErr> {
+) -> StoreResult<i32> {
     count(db, key, Some(threshold), window, now).await
 }
 
@@ -38,7 +39,7 @@ async fn count(
     restart_at: Option<i32>,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<i32, DbErr> {
+) -> StoreResult<i32> {
     let expired_before = now - window;
     let mut sql = Sql::new(db.get_database_backend());
     // Both SET expressions read the row as it was before this update.
@@ -63,7 +64,7 @@ async fn count(
         .query_one_raw(sql.build())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("rate limit bucket".into()))?;
-    row.try_get::<i32>("", "hits")
+    Ok(row.try_get::<i32>("", "hits")?)
 }
 
 /// The hits counted in `key`'s current window, without counting one more.
@@ -72,20 +73,20 @@ pub async fn peek(
     key: &str,
     window: Duration,
     now: DateTime<Utc>,
-) -> Result<i32, DbErr> {
+) -> StoreResult<i32> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT hits FROM rate_limit_buckets WHERE bucket_key = ")
         .param(key)
         .push(" AND window_started_at > ")
         .param(now - window);
     match db.query_one_raw(sql.build()).await? {
-        Some(row) => row.try_get::<i32>("", "hits"),
+        Some(row) => Ok(row.try_get::<i32>("", "hits")?),
         None => Ok(0),
     }
 }
 
 /// Forgets one bucket (a success resets its failures).
-pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+pub async fn clear(db: &impl ConnectionTrait, key: &str) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM rate_limit_buckets WHERE bucket_key = ")
         .param(key);
@@ -94,7 +95,7 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
 }
 
 /// Forgets every bucket whose key starts with `prefix` (compared exactly, no wildcards).
-pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u64, DbErr> {
+pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM rate_limit_buckets WHERE substr(bucket_key, 1, ")
         .param(prefix.chars().count() as i32)
@@ -104,7 +105,7 @@ pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u64
 }
 
 /// Forgets windows that ended before `before`, so the table does not grow without bound.
-pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM rate_limit_buckets WHERE window_started_at < ")
         .param(before);

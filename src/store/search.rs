@@ -9,7 +9,8 @@
 //! column's index, and a better tier is excluded row by row rather than by materialising it.
 //! The cursor is (tier, last ID).
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait};
+use crate::store::StoreResult;
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
 
 use super::profiles::{push_filter, scalar_count, to_records};
 use super::sql::Sql;
@@ -260,7 +261,7 @@ fn tier_sql(backend: DatabaseBackend, q: &TierQuery<'_>, source: SubstringSource
     }
 }
 
-async fn run_tier(db: &impl ConnectionTrait, q: &TierQuery<'_>) -> Result<Vec<Profile>, DbErr> {
+async fn run_tier(db: &impl ConnectionTrait, q: &TierQuery<'_>) -> StoreResult<Vec<Profile>> {
     let backend = db.get_database_backend();
     let sources: &[SubstringSource] = match (q.tier, backend) {
         (3, DatabaseBackend::Postgres) => {
@@ -294,7 +295,7 @@ pub async fn search(
     filter: &ProfileFilter,
     after: Option<SearchCursor>,
     limit: u64,
-) -> Result<Vec<SearchHit>, DbErr> {
+) -> StoreResult<Vec<SearchHit>> {
     let mut hits = Vec::new();
     let start = after.map_or(0, |c| c.tier);
     for tier in start..=LAST_TIER {
@@ -321,7 +322,7 @@ pub async fn count(
     db: &impl ConnectionTrait,
     term: &SearchTerm,
     filter: &ProfileFilter,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT COUNT(*) AS n FROM profiles p WHERE (p.id IN ");
     push_prefix_ids(&mut sql, &term.key);

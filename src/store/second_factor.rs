@@ -2,6 +2,7 @@
 //! the newest accepted time step, and the hashed recovery codes. Sealing and hashing happen
 //! in the service; this module stores what it is given.
 
+use crate::store::StoreResult;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ pub struct SecondFactorRow {
 pub async fn get(
     db: &impl ConnectionTrait,
     staff: StaffUserId,
-) -> Result<Option<SecondFactorRow>, DbErr> {
+) -> StoreResult<Option<SecondFactorRow>> {
     Ok(staff_second_factor::Entity::find_by_id(staff.get())
         .one(db)
         .await?
@@ -33,7 +34,7 @@ pub async fn get(
 }
 
 /// Which of these staff users have a confirmed second factor.
-pub async fn enabled_among(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashSet<i64>, DbErr> {
+pub async fn enabled_among(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<HashSet<i64>> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
@@ -54,7 +55,7 @@ pub async fn set_pending(
     staff: StaffUserId,
     sealed: &str,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_second_factor::Entity::insert(staff_second_factor::ActiveModel {
         staff_user_id: Set(staff.get()),
         pending_secret: Set(Some(sealed.to_owned())),
@@ -87,7 +88,7 @@ pub async fn confirm(
     step: i64,
     recovery_hashes: &[String],
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_second_factor::Entity::update_many()
         .col_expr(staff_second_factor::Column::Secret, Expr::value(sealed))
         .col_expr(
@@ -109,7 +110,7 @@ pub async fn replace_recovery_codes(
     staff: StaffUserId,
     recovery_hashes: &[String],
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_recovery_code::Entity::delete_many()
         .filter(staff_recovery_code::Column::StaffUserId.eq(staff.get()))
         .exec(db)
@@ -135,7 +136,7 @@ pub async fn advance_step(
     staff: StaffUserId,
     step: i64,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let done = staff_second_factor::Entity::update_many()
         .col_expr(staff_second_factor::Column::LastStep, Expr::value(step))
         .col_expr(staff_second_factor::Column::UpdatedAt, Expr::value(now))
@@ -157,7 +158,7 @@ pub async fn use_recovery_code(
     staff: StaffUserId,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let done = staff_recovery_code::Entity::update_many()
         .col_expr(staff_recovery_code::Column::UsedAt, Expr::value(now))
         .filter(staff_recovery_code::Column::StaffUserId.eq(staff.get()))
@@ -172,17 +173,17 @@ pub async fn use_recovery_code(
 pub async fn recovery_codes_left(
     db: &impl ConnectionTrait,
     staff: StaffUserId,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     use sea_orm::PaginatorTrait;
-    staff_recovery_code::Entity::find()
+    Ok(staff_recovery_code::Entity::find()
         .filter(staff_recovery_code::Column::StaffUserId.eq(staff.get()))
         .filter(staff_recovery_code::Column::UsedAt.is_null())
         .count(db)
-        .await
+        .await?)
 }
 
 /// Removes the second factor and its recovery codes; true when there was one.
-pub async fn remove(db: &impl ConnectionTrait, staff: StaffUserId) -> Result<bool, DbErr> {
+pub async fn remove(db: &impl ConnectionTrait, staff: StaffUserId) -> StoreResult<bool> {
     staff_recovery_code::Entity::delete_many()
         .filter(staff_recovery_code::Column::StaffUserId.eq(staff.get()))
         .exec(db)
@@ -195,7 +196,7 @@ pub async fn remove(db: &impl ConnectionTrait, staff: StaffUserId) -> Result<boo
 }
 
 /// The number of a new sign-in challenge for the staff user (1, 2, …).
-pub async fn next_challenge(db: &impl ConnectionTrait, staff: StaffUserId) -> Result<i64, DbErr> {
+pub async fn next_challenge(db: &impl ConnectionTrait, staff: StaffUserId) -> StoreResult<i64> {
     use super::sql::Sql;
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE staff_second_factors SET issued_challenges = COALESCE(issued_challenges, 0) + 1 WHERE staff_user_id = ")
@@ -205,7 +206,7 @@ pub async fn next_challenge(db: &impl ConnectionTrait, staff: StaffUserId) -> Re
         .query_one_raw(sql.build())
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("staff second factor".into()))?;
-    row.try_get::<i64>("", "issued_challenges")
+    Ok(row.try_get::<i64>("", "issued_challenges")?)
 }
 
 /// Uses up sign-in challenge number `serial`: false when it, or a later one, was used before.
@@ -214,7 +215,7 @@ pub async fn spend_challenge(
     db: &impl ConnectionTrait,
     staff: StaffUserId,
     serial: i64,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let done = staff_second_factor::Entity::update_many()
         .col_expr(
             staff_second_factor::Column::SpentChallenge,

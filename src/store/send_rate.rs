@@ -2,6 +2,7 @@
 //! microseconds since the Unix epoch. A worker reserves a block of consecutive slots with one
 //! atomic update, so N processes together keep to `MEMBERKEY_MAX_SEND_RATE`.
 
+use crate::store::StoreResult;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::sql::Sql;
@@ -23,7 +24,7 @@ pub async fn reserve(
     slots: i64,
     interval_us: i64,
     local_now_us: i64,
-) -> Result<Reserved, DbErr> {
+) -> StoreResult<Reserved> {
     let span = slots.saturating_mul(interval_us);
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);

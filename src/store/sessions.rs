@@ -2,8 +2,9 @@
 //! their owner, so one implementation serves both. Only the SHA-256 of the bearer token is
 //! stored; expiry and the idle timeout are enforced in the lookup query itself.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 
 use super::sql::Sql;
 use crate::domain::{ProfileId, StaffSessionInfo, StaffUserId, TokenHash};
@@ -85,7 +86,7 @@ pub async fn create<O: SessionOwner>(
     now: DateTime<Utc>,
     ttl: Duration,
     client: &SessionClient<'_>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     let extra = if O::RECORDS_CLIENT {
         ", client_ip, user_agent"
@@ -123,7 +124,7 @@ pub async fn live_staff_sessions(
     staff: StaffUserId,
     now: DateTime<Utc>,
     idle: Duration,
-) -> Result<Vec<StaffSessionInfo>, DbErr> {
+) -> StoreResult<Vec<StaffSessionInfo>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT id, created_at, last_seen_at, client_ip, user_agent FROM staff_sessions \
@@ -155,7 +156,7 @@ pub async fn delete_owned<O: SessionOwner>(
     db: &impl ConnectionTrait,
     owner: O,
     session_id: i64,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!("DELETE FROM {} WHERE id = ", O::TABLE))
         .param(session_id)
@@ -171,7 +172,7 @@ pub async fn find_live<O: SessionOwner>(
     hash: &TokenHash,
     now: DateTime<Utc>,
     idle: Duration,
-) -> Result<Option<LiveSession<O>>, DbErr> {
+) -> StoreResult<Option<LiveSession<O>>> {
     let mut sql = Sql::new(db.get_database_backend());
     let impersonation = if O::IMPERSONATION {
         ", s.impersonated_by, s.impersonated_from_session"
@@ -226,7 +227,7 @@ pub async fn staff_session_is_live(
     session_id: i64,
     now: DateTime<Utc>,
     idle: Duration,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT s.id FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_user_id AND u.active = ")
         .param(true)
@@ -244,7 +245,7 @@ pub async fn record_step_up(
     db: &impl ConnectionTrait,
     session_id: i64,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE staff_sessions SET stepped_up_at = ")
         .param(now)
@@ -263,7 +264,7 @@ pub async fn create_impersonation(
     (staff, from_session): (StaffUserId, i64),
     now: DateTime<Utc>,
     ttl: Duration,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "INSERT INTO member_sessions (token_hash, profile_id, created_at, expires_at, last_seen_at, impersonated_by, impersonated_from_session) VALUES (",
@@ -291,7 +292,7 @@ pub async fn touch<O: SessionOwner>(
     db: &impl ConnectionTrait,
     session_id: i64,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!("UPDATE {} SET last_seen_at = ", O::TABLE))
         .param(now)
@@ -305,7 +306,7 @@ pub async fn touch<O: SessionOwner>(
 pub async fn delete<O: SessionOwner>(
     db: &impl ConnectionTrait,
     session_id: i64,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!("DELETE FROM {} WHERE id = ", O::TABLE))
         .param(session_id);
@@ -318,7 +319,7 @@ pub async fn delete_all<O: SessionOwner>(
     db: &impl ConnectionTrait,
     owner: O,
     keep: Option<i64>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!("DELETE FROM {} WHERE {} = ", O::TABLE, O::OWNER))
         .param(owner.to_db());
@@ -335,7 +336,7 @@ pub async fn delete_dead<O: SessionOwner>(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     idle: Duration,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!("DELETE FROM {} WHERE expires_at <= ", O::TABLE))
         .param(now)

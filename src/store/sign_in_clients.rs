@@ -1,8 +1,9 @@
 //! The clients each account last signed in from (`sign_in_clients`): while an account is
 //! over its failure ceiling, these may still try (see `services::lockout`).
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 
 use super::sql::Sql;
 
@@ -16,7 +17,7 @@ pub async fn remember(
     account: &str,
     client: &str,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("INSERT INTO sign_in_clients (account, client, last_success_at) VALUES (")
         .param(account)
@@ -36,7 +37,7 @@ pub async fn is_known(
     account: &str,
     client: &str,
     since: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS known FROM sign_in_clients WHERE account = ")
         .param(account)
@@ -48,7 +49,7 @@ pub async fn is_known(
 }
 
 /// Forgets sign-ins older than `before`, so the table does not grow without bound.
-pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM sign_in_clients WHERE last_success_at < ")
         .param(before);

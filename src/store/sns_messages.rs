@@ -1,8 +1,9 @@
 //! The MessageIds of provider reports already applied (`sns_messages`), so a report SNS
 //! delivers twice, or one replayed later, changes nothing the second time.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 
 use super::sql::Sql;
 
@@ -11,7 +12,7 @@ pub async fn first_time(
     db: &impl ConnectionTrait,
     message_id: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("INSERT INTO sns_messages (message_id, received_at) VALUES (")
         .param(message_id)
@@ -22,7 +23,7 @@ pub async fn first_time(
 }
 
 /// Forgets MessageIds received before `before`.
-pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM sns_messages WHERE received_at < ")
         .param(before);

@@ -1,11 +1,12 @@
 //! Staff users and their rights.
 
+use crate::store::StoreResult;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::sql::Sql;
@@ -35,7 +36,7 @@ fn to_record(m: staff_user::Model, rights: Vec<Right>, second_factor: bool) -> S
 async fn records(
     db: &impl ConnectionTrait,
     models: Vec<staff_user::Model>,
-) -> Result<Vec<StaffUser>, DbErr> {
+) -> StoreResult<Vec<StaffUser>> {
     let ids: Vec<i64> = models.iter().map(|u| u.id).collect();
     let mut rights = rights_of(db, &ids).await?;
     let factors = super::second_factor::enabled_among(db, &ids).await?;
@@ -52,7 +53,7 @@ async fn records(
 async fn rights_of(
     db: &impl ConnectionTrait,
     ids: &[i64],
-) -> Result<HashMap<i64, Vec<Right>>, DbErr> {
+) -> StoreResult<HashMap<i64, Vec<Right>>> {
     let rows = staff_right::Entity::find()
         .filter(staff_right::Column::StaffUserId.is_in(ids.iter().copied()))
         .order_by_asc(staff_right::Column::Right)
@@ -70,7 +71,7 @@ async fn rights_of(
     Ok(out)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<StaffUser>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> StoreResult<Option<StaffUser>> {
     let Some(m) = staff_user::Entity::find_by_id(id.get()).one(db).await? else {
         return Ok(None);
     };
@@ -81,7 +82,7 @@ pub async fn get(db: &impl ConnectionTrait, id: StaffUserId) -> Result<Option<St
 pub async fn usernames(
     db: &impl ConnectionTrait,
     ids: &[i64],
-) -> Result<HashMap<i64, String>, DbErr> {
+) -> StoreResult<HashMap<i64, String>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -97,7 +98,7 @@ pub async fn usernames(
 }
 
 /// The first `limit` staff users in ID order.
-pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<StaffUser>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<StaffUser>> {
     let users = staff_user::Entity::find()
         .order_by_asc(staff_user::Column::Id)
         .limit(limit)
@@ -109,7 +110,7 @@ pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<StaffUser
 pub async fn find_for_login(
     db: &impl ConnectionTrait,
     username: &Username,
-) -> Result<Option<StaffLogin>, DbErr> {
+) -> StoreResult<Option<StaffLogin>> {
     let Some(m) = staff_user::Entity::find()
         .filter(staff_user::Column::UsernameKey.eq(username.key()))
         .one(db)
@@ -127,7 +128,7 @@ pub async fn find_for_login(
     }))
 }
 
-pub async fn username_taken(db: &impl ConnectionTrait, username: &Username) -> Result<bool, DbErr> {
+pub async fn username_taken(db: &impl ConnectionTrait, username: &Username) -> StoreResult<bool> {
     Ok(staff_user::Entity::find()
         .filter(staff_user::Column::UsernameKey.eq(username.key()))
         .one(db)
@@ -142,7 +143,7 @@ pub async fn insert(
     password_hash: String,
     rights: &[Right],
     now: DateTime<Utc>,
-) -> Result<StaffUser, DbErr> {
+) -> StoreResult<StaffUser> {
     let m = staff_user::ActiveModel {
         username: Set(username.as_str().to_owned()),
         email: Set(email.map(|e| e.as_str().to_owned())),
@@ -166,7 +167,7 @@ pub async fn replace_rights(
     db: &impl ConnectionTrait,
     id: StaffUserId,
     rights: &[Right],
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_right::Entity::delete_many()
         .filter(staff_right::Column::StaffUserId.eq(id.get()))
         .exec(db)
@@ -192,7 +193,7 @@ pub async fn set_active(
     id: StaffUserId,
     active: bool,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         active: Set(active),
@@ -211,7 +212,7 @@ pub async fn set_active(
 pub async fn lock_active_holders(
     db: &impl ConnectionTrait,
     right: Right,
-) -> Result<Vec<StaffUserId>, DbErr> {
+) -> StoreResult<Vec<StaffUserId>> {
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT u.id AS id FROM staff_users u JOIN staff_rights r ON r.staff_user_id = u.id WHERE u.active = ")
@@ -225,12 +226,13 @@ pub async fn lock_active_holders(
     let rows = db.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|r| r.try_get::<i64>("", "id").map(StaffUserId::from_db))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map_err(Into::into)
 }
 
-pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+pub async fn count(db: &impl ConnectionTrait) -> StoreResult<u64> {
     use sea_orm::PaginatorTrait;
-    staff_user::Entity::find().count(db).await
+    Ok(staff_user::Entity::find().count(db).await?)
 }
 
 /// Replaces a staff user's password hash.
@@ -239,7 +241,7 @@ pub async fn set_password_hash(
     id: StaffUserId,
     password_hash: String,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         password_hash: Set(password_hash),
@@ -257,7 +259,7 @@ pub async fn set_email(
     id: StaffUserId,
     email: Option<&EmailAddress>,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     staff_user::ActiveModel {
         id: sea_orm::Unchanged(id.get()),
         email: Set(email.map(|e| e.as_str().to_owned())),

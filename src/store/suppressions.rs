@@ -1,10 +1,11 @@
 //! The suppression list: one row per address (by its search key) that bounced for good or
 //! complained.
 
+use crate::store::StoreResult;
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::OnConflict,
 };
 
@@ -12,7 +13,7 @@ use super::stored;
 use crate::domain::{Suppression, SuppressionReason, search_key};
 use crate::entities::email_suppression;
 
-fn to_record(m: email_suppression::Model) -> Result<Suppression, DbErr> {
+fn to_record(m: email_suppression::Model) -> StoreResult<Suppression> {
     Ok(Suppression {
         address: m.address,
         reason: stored("email_suppressions.reason", &m.reason)?,
@@ -25,7 +26,7 @@ fn to_record(m: email_suppression::Model) -> Result<Suppression, DbErr> {
 
 /// Puts an address on the list. An address already there keeps its first reason and event;
 /// returns whether this call added it.
-pub async fn add(db: &impl ConnectionTrait, s: &Suppression) -> Result<bool, DbErr> {
+pub async fn add(db: &impl ConnectionTrait, s: &Suppression) -> StoreResult<bool> {
     let row = email_suppression::ActiveModel {
         address_key: Set(search_key(&s.address)),
         address: Set(s.address.clone()),
@@ -48,7 +49,7 @@ pub async fn add(db: &impl ConnectionTrait, s: &Suppression) -> Result<bool, DbE
 }
 
 /// The suppression of one address, in any spelling.
-pub async fn get(db: &impl ConnectionTrait, address: &str) -> Result<Option<Suppression>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, address: &str) -> StoreResult<Option<Suppression>> {
     email_suppression::Entity::find()
         .filter(email_suppression::Column::AddressKey.eq(search_key(address)))
         .one(db)
@@ -61,7 +62,7 @@ pub async fn get(db: &impl ConnectionTrait, address: &str) -> Result<Option<Supp
 pub async fn among(
     db: &impl ConnectionTrait,
     keys: &[String],
-) -> Result<HashMap<String, SuppressionReason>, DbErr> {
+) -> StoreResult<HashMap<String, SuppressionReason>> {
     let mut found = HashMap::new();
     for chunk in keys.chunks(500) {
         let rows: Vec<(String, String)> = email_suppression::Entity::find()
@@ -80,10 +81,7 @@ pub async fn among(
 }
 
 /// Takes an address off the list; returns the suppression it removed.
-pub async fn remove(
-    db: &impl ConnectionTrait,
-    address: &str,
-) -> Result<Option<Suppression>, DbErr> {
+pub async fn remove(db: &impl ConnectionTrait, address: &str) -> StoreResult<Option<Suppression>> {
     let current = get(db, address).await?;
     if current.is_some() {
         email_suppression::Entity::delete_many()
@@ -101,7 +99,7 @@ pub async fn list(
     contains: Option<&str>,
     before_id: Option<i64>,
     limit: u64,
-) -> Result<Vec<(i64, Suppression)>, DbErr> {
+) -> StoreResult<Vec<(i64, Suppression)>> {
     let mut q = email_suppression::Entity::find().order_by_desc(email_suppression::Column::Id);
     if let Some(c) = contains {
         use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};

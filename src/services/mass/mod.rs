@@ -192,7 +192,7 @@ pub async fn create(
             .detail(json!({ "massCommunicationId": comm.id.get() })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(comm)
 }
 
@@ -264,7 +264,7 @@ pub async fn update(
             .detail(json!({ "massCommunicationId": id.get() })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(comm)
 }
 
@@ -295,7 +295,7 @@ pub async fn duplicate(
     let detail = json!({ "massCommunicationId": copy.id.get(), "duplicateOf": id.get() });
     let event = principal.audit_event(AuditAction::MassCommunicationCreated, meta);
     audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(copy)
 }
 
@@ -319,6 +319,6 @@ pub async fn delete(
     let detail = json!({ "massCommunicationId": id.get(), "subject": current.subject });
     let event = principal.audit_event(AuditAction::MassCommunicationDeleted, meta);
     audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(())
 }

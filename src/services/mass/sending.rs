@@ -42,7 +42,7 @@ pub async fn send_test(
             .detail(json!({ "massCommunicationId": id.get() })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     svc.wake_delivery();
     Ok(to.to_string())
 }
@@ -113,7 +113,7 @@ pub async fn send(
             ),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     tracing::info!(
         mass_id = id.get(),
         recipients = total,
@@ -219,6 +219,6 @@ async fn apply(
     };
     let event = principal.audit_event(action, meta).detail(detail);
     audit::record(&txn, svc.clock.now(), event).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     load(svc, id).await
 }

@@ -179,9 +179,9 @@ pub async fn import_csv(
             }
         }
         if dry_run {
-            txn.rollback().await?;
+            store::rollback(txn).await?;
         } else {
-            txn.commit().await?;
+            store::commit(txn).await?;
         }
         done += batch.len();
         batch_start += batch.len();

@@ -55,7 +55,7 @@ pub async fn send(
             .detail(json!({ "outboundEmailId": outbound_id })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     svc.wake_delivery();
     Ok(email)
 }
@@ -125,6 +125,6 @@ pub async fn set_with_token(
         .detail(json!({ "lockedClientsCleared": cleared })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(user.username)
 }

@@ -77,7 +77,7 @@ pub async fn create(
         .detail(json!({ "rights": names(rights) })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(user)
 }
 
@@ -120,7 +120,7 @@ pub async fn set_email(
         .await?;
     }
     let updated = existing(&txn, id).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(updated)
 }
 
@@ -153,7 +153,7 @@ pub async fn set_rights(
     )
     .await?;
     let updated = existing(&txn, id).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(updated)
 }
 
@@ -186,7 +186,7 @@ pub async fn deactivate(
         .await?;
     }
     let updated = existing(&txn, id).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(updated)
 }
 
@@ -215,7 +215,7 @@ pub async fn reactivate(
         .await?;
     }
     let updated = existing(&txn, id).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(updated)
 }
 
@@ -249,7 +249,7 @@ pub async fn unlock(
         .detail(json!({ "clients": cleared })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(target)
 }
 

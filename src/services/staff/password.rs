@@ -100,7 +100,7 @@ pub async fn change(
             .staff(staff.user.id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     lockout::succeeded(svc, meta, &account).await?;
     Ok(now)
 }
@@ -124,6 +124,6 @@ pub async fn reset(svc: &Services, username: &str, new: &str) -> AppResult<()> {
             .detail(json!({ "lockedClientsCleared": cleared })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(())
 }

@@ -137,7 +137,7 @@ pub async fn confirm(
             .staff(id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(codes.iter().map(ToString::to_string).collect())
 }
 
@@ -193,7 +193,7 @@ pub async fn regenerate_recovery_codes(
             .staff(id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(codes.iter().map(ToString::to_string).collect())
 }
 
@@ -378,7 +378,7 @@ pub async fn reset(
             .staff(target),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     store::staff::get(&svc.db, target)
         .await?
         .ok_or_else(|| AppError::not_found("staff user", target.get()))
@@ -410,7 +410,7 @@ pub async fn reset_by_operator(svc: &Services, username: &str) -> AppResult<Staf
         .staff(user.id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(user)
 }
 

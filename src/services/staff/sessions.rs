@@ -46,7 +46,7 @@ pub async fn revoke(
             .detail(serde_json::json!({ "sessionId": session_id })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(())
 }
 
@@ -78,7 +78,7 @@ pub async fn revoke_all(
             .detail(serde_json::json!({ "sessions": ended })),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(ended)
 }
 
@@ -116,6 +116,6 @@ pub(crate) async fn open(
         event = event.detail(serde_json::json!({ "secondFactor": how }));
     }
     audit::record(&txn, now, event).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(token)
 }

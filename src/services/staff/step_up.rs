@@ -71,6 +71,6 @@ pub async fn confirm(
             .staff(staff.user.id),
     )
     .await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(now + svc.config.staff_step_up)
 }

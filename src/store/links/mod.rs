@@ -11,6 +11,7 @@
 pub mod short_codes;
 pub(crate) mod state;
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
@@ -171,7 +172,7 @@ pub async fn mint(
     db: &impl ConnectionTrait,
     link: NewLink<'_>,
     now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
+) -> StoreResult<i64> {
     let kind = link.owner.kind();
     invalidate_for(db, link.owner, now).await?;
     let mut sql = Sql::new(db.get_database_backend());
@@ -181,7 +182,7 @@ pub async fn mint(
         .query_one_raw(sql.build())
         .await?
         .ok_or_else(|| DbErr::RecordNotInserted)?;
-    row.try_get::<i64>("", "id")
+    Ok(row.try_get::<i64>("", "id")?)
 }
 
 /// Stores many links of one kind at once (a batch of mass mail), retiring every earlier live
@@ -190,7 +191,7 @@ pub async fn mint_many(
     db: &impl ConnectionTrait,
     links: &[NewLink<'_>],
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let Some(first) = links.first() else {
         return Ok(());
     };
@@ -211,7 +212,7 @@ pub async fn find(
     db: &impl ConnectionTrait,
     kind: OwnerKind,
     hash: &TokenHash,
-) -> Result<Option<LinkRecord>, DbErr> {
+) -> StoreResult<Option<LinkRecord>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id, ")
         .push(kind.owner_column())
@@ -238,7 +239,7 @@ pub async fn consume(
     kind: OwnerKind,
     hash: &TokenHash,
     now: DateTime<Utc>,
-) -> Result<Option<LinkOwner>, DbErr> {
+) -> StoreResult<Option<LinkOwner>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE ")
         .push(kind.table())
@@ -266,7 +267,7 @@ pub async fn invalidate_for(
     db: &impl ConnectionTrait,
     owner: LinkOwner,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     retire(&mut sql, owner.kind(), std::iter::once(owner.id()), now);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())

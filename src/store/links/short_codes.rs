@@ -1,8 +1,9 @@
 //! Short codes: the few characters staff read out over the phone with a member's link. A code
 //! belongs to one live member link and redeems it; wrong tries are counted on the code.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::OwnerKind;
 use crate::domain::{ProfileId, TokenHash};
@@ -14,7 +15,7 @@ pub async fn set(
     token_id: i64,
     code_hash: &TokenHash,
     expires_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     use sea_orm::sea_query::Expr;
     credential_token::Entity::update_many()
         .col_expr(
@@ -42,7 +43,7 @@ pub async fn redeem(
     new_token: &TokenHash,
     max_attempts: i32,
     now: DateTime<Utc>,
-) -> Result<Option<ProfileId>, DbErr> {
+) -> StoreResult<Option<ProfileId>> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     if profiles.is_empty() {
         return Ok(None);

@@ -1,5 +1,6 @@
 //! The `recipients` column's JSON, and a stored row read back as a domain record.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,7 @@ pub(super) struct FollowUpJson {
 }
 
 /// Parses a list of stored spellings, refusing any this version does not know.
-pub(super) fn stored_all<T>(column: &'static str, raw: Vec<String>) -> Result<Vec<T>, DbErr>
+pub(super) fn stored_all<T>(column: &'static str, raw: Vec<String>) -> StoreResult<Vec<T>>
 where
     T: std::str::FromStr<Err = String>,
 {
@@ -84,7 +85,7 @@ pub(super) fn recipients_to_json(r: &Recipients) -> String {
     serde_json::to_string(&json).unwrap_or_default()
 }
 
-pub(super) fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
+pub(super) fn recipients_from_json(raw: &str) -> StoreResult<Recipients> {
     let j: RecipientsJson =
         serde_json::from_str(raw).map_err(|e| DbErr::Custom(format!("recipients: {e}")))?;
     if let Some(ids) = j.profile_ids {
@@ -116,7 +117,7 @@ pub(super) fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
         from_communication: j
             .from_communication
             .map(|u| {
-                Ok::<_, DbErr>(FollowUp {
+                Ok::<_, crate::store::StoreError>(FollowUp {
                     communication: MassCommunicationId::from_db(u.id),
                     link_states: stored_all(
                         "mass_communications.recipients.fromCommunication.linkStates",
@@ -132,7 +133,7 @@ pub(super) fn recipients_from_json(raw: &str) -> Result<Recipients, DbErr> {
     }))
 }
 
-pub(super) fn to_record(m: mass_communication::Model) -> Result<MassCommunication, DbErr> {
+pub(super) fn to_record(m: mass_communication::Model) -> StoreResult<MassCommunication> {
     Ok(MassCommunication {
         id: MassCommunicationId::from_db(m.id),
         subject: m.subject,

@@ -1,7 +1,8 @@
 //! Reading communications back: lists, counts, deliveries and link states.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::{
     Delivery, DeliveryCounts, DeliveryStatus, LinkCounts, LinkState, MassCommunication,
@@ -16,7 +17,7 @@ use super::*;
 pub async fn counts(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
-) -> Result<DeliveryCounts, DbErr> {
+) -> StoreResult<DeliveryCounts> {
     Ok(counts_many(db, &[mass_id])
         .await?
         .remove(&mass_id)
@@ -27,7 +28,7 @@ pub async fn counts(
 pub async fn counts_many(
     db: &impl ConnectionTrait,
     ids: &[MassCommunicationId],
-) -> Result<std::collections::HashMap<MassCommunicationId, DeliveryCounts>, DbErr> {
+) -> StoreResult<std::collections::HashMap<MassCommunicationId, DeliveryCounts>> {
     let mut all = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(all);
@@ -82,7 +83,7 @@ pub async fn deliveries(
     after: Option<i64>,
     limit: u64,
     now: DateTime<Utc>,
-) -> Result<Vec<Delivery>, DbErr> {
+) -> StoreResult<Vec<Delivery>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT o.id, o.profile_id, o.to_address, o.status, o.skip_reason, o.last_error, \
@@ -142,7 +143,7 @@ pub async fn link_counts(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
     now: DateTime<Utc>,
-) -> Result<LinkCounts, DbErr> {
+) -> StoreResult<LinkCounts> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT t.used_at, t.invalidated_at, t.expires_at FROM outbound_emails o \
@@ -190,7 +191,7 @@ pub async fn list(
     filter: &MassListFilter,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<MassCommunication>, DbErr> {
+) -> StoreResult<Vec<MassCommunication>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id FROM mass_communications WHERE ");
     list_conditions(&mut sql, filter);
@@ -213,7 +214,7 @@ pub async fn list(
 }
 
 /// How many communications the filter matches.
-pub async fn count(db: &impl ConnectionTrait, filter: &MassListFilter) -> Result<u64, DbErr> {
+pub async fn count(db: &impl ConnectionTrait, filter: &MassListFilter) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT COUNT(*) AS n FROM mass_communications WHERE ");
     list_conditions(&mut sql, filter);

@@ -1,10 +1,9 @@
 //! Mass communications and their per-recipient delivery rows (`outbound_emails` with a
 //! `mass_communication_id`).
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::domain::{MassCommunication, MassCommunicationId, MassStatus, Recipients};
 use crate::entities::mass_communication;
@@ -36,7 +35,7 @@ pub async fn insert(
     content: MassContent<'_>,
     created_by: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<MassCommunication, DbErr> {
+) -> StoreResult<MassCommunication> {
     let m = mass_communication::ActiveModel {
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
@@ -60,7 +59,7 @@ pub async fn update_content(
     id: MassCommunicationId,
     content: MassContent<'_>,
     now: DateTime<Utc>,
-) -> Result<MassCommunication, DbErr> {
+) -> StoreResult<MassCommunication> {
     let m = mass_communication::ActiveModel {
         id: Set(id.get()),
         subject: Set(content.subject.to_owned()),
@@ -78,7 +77,7 @@ pub async fn update_content(
 pub async fn get(
     db: &impl ConnectionTrait,
     id: MassCommunicationId,
-) -> Result<Option<MassCommunication>, DbErr> {
+) -> StoreResult<Option<MassCommunication>> {
     mass_communication::Entity::find_by_id(id.get())
         .one(db)
         .await?
@@ -87,10 +86,7 @@ pub async fn get(
 }
 
 /// Deletes the communication if it is still a draft. Returns whether it did.
-pub async fn delete_draft(
-    db: &impl ConnectionTrait,
-    id: MassCommunicationId,
-) -> Result<bool, DbErr> {
+pub async fn delete_draft(db: &impl ConnectionTrait, id: MassCommunicationId) -> StoreResult<bool> {
     let result = mass_communication::Entity::delete_many()
         .filter(mass_communication::Column::Id.eq(id.get()))
         .filter(mass_communication::Column::Status.eq(MassStatus::Draft.as_db()))

@@ -1,7 +1,8 @@
 //! Who a communication goes to: the filter resolved to profiles, and their delivery rows.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::domain::{
     MassCommunicationId, OutboundKind, ProfileFilter, ProfileId, Recipients, SearchCursor,
@@ -23,7 +24,7 @@ pub async fn insert_deliveries(
     mass_id: MassCommunicationId,
     rows: Vec<NewDelivery>,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<outbound_email::ActiveModel> = rows
@@ -55,7 +56,7 @@ pub async fn resolve_recipients(
     recipients: &Recipients,
     search: Option<&SearchTerm>,
     now: DateTime<Utc>,
-) -> Result<Vec<ProfileId>, DbErr> {
+) -> StoreResult<Vec<ProfileId>> {
     const PAGE: u64 = 1000;
     let f = match recipients {
         Recipients::ProfileIds(ids) => return Ok(dedupe(ids.iter().copied())),

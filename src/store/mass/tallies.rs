@@ -1,7 +1,8 @@
 //! The counters of the rule that pauses a communication whose deliveries keep failing.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::{FailureTally, MassCommunicationId, MassPauseRule, MassStatus, MassTransition};
 use crate::entities::mass_communication;
@@ -16,7 +17,7 @@ pub async fn tally_failures(
     outcomes: &[bool],
     rule: &MassPauseRule,
     now: DateTime<Utc>,
-) -> Result<Option<String>, DbErr> {
+) -> StoreResult<Option<String>> {
     use sea_orm::sea_query::Expr;
     if !outcomes.contains(&true) {
         tally_successes(db, id, outcomes.len(), rule).await?;
@@ -81,7 +82,7 @@ pub async fn tally_successes(
     id: MassCommunicationId,
     n: usize,
     rule: &MassPauseRule,
-) -> Result<(), DbErr> {
+) -> StoreResult<()> {
     let window = i64::from(rule.window);
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE mass_communications SET failure_streak = 0, outcomes_seen = CASE WHEN outcomes_seen >= ")

@@ -1,9 +1,10 @@
 //! Where a communication stands: its status moves, what is still pending, and finishing it.
 
+use crate::store::StoreResult;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::{DeliveryStatus, MassCommunicationId, MassStatus, MassTransition};
 use crate::entities::mass_communication;
@@ -14,7 +15,7 @@ use crate::store::stored;
 pub async fn statuses(
     db: &impl ConnectionTrait,
     ids: &[MassCommunicationId],
-) -> Result<HashMap<MassCommunicationId, MassStatus>, DbErr> {
+) -> StoreResult<HashMap<MassCommunicationId, MassStatus>> {
     let mut out = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -45,7 +46,7 @@ pub async fn transition(
     id: MassCommunicationId,
     transition: MassTransition,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     use sea_orm::sea_query::Expr;
     let to = transition.to();
     let mut update = mass_communication::Entity::update_many()
@@ -85,7 +86,7 @@ pub async fn transition(
 pub async fn in_flight(
     db: &impl ConnectionTrait,
     only: Option<&[MassCommunicationId]>,
-) -> Result<Vec<MassCommunicationId>, DbErr> {
+) -> StoreResult<Vec<MassCommunicationId>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id FROM mass_communications WHERE status IN (")
         .param(MassStatus::Queued.as_db())
@@ -109,7 +110,8 @@ pub async fn in_flight(
         .await?
         .into_iter()
         .map(|row| row.try_get("", "id").map(MassCommunicationId::from_db))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map_err(Into::into)
 }
 
 /// Whether any delivery of the communication has `status` (answered from
@@ -118,7 +120,7 @@ pub(super) async fn any_delivery(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
     statuses: &[DeliveryStatus],
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS found FROM outbound_emails WHERE mass_communication_id = ")
         .param(mass_id.get())
@@ -137,7 +139,7 @@ pub(super) async fn any_delivery(
 pub async fn has_pending(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     any_delivery(
         db,
         mass_id,
@@ -154,7 +156,7 @@ pub async fn settle(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> StoreResult<bool> {
     use DeliveryStatus::Failed;
     let mut lock = Sql::new(db.get_database_backend());
     lock.push("SELECT id FROM mass_communications WHERE id = ")
@@ -176,7 +178,7 @@ pub async fn settle(
 pub async fn cancel_pending(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
         .param(DeliveryStatus::Cancelled.as_db())
@@ -192,7 +194,7 @@ pub async fn retry_failed(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
         .param(DeliveryStatus::Queued.as_db())

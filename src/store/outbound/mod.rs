@@ -2,8 +2,9 @@
 //! claim due rows under a lease, send them, and record the outcome. A row whose lease ran out
 //! (its worker died) is claimed again and marked a possible duplicate.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set};
 
 use crate::domain::{
     DeliveryStatus, MassCommunicationId, OutboundKind, OutboundMessage, ProfileId, ProviderReport,
@@ -24,7 +25,7 @@ pub async fn enqueue(
     profile_id: Option<ProfileId>,
     to_address: &str,
     now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
+) -> StoreResult<i64> {
     let mass_communication_id = match message {
         OutboundMessage::Mass { communication } => Some(*communication),
         _ => None,
@@ -124,7 +125,7 @@ impl DueNow {
 }
 
 /// What is due now, with one statement.
-pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<DueNow, DbErr> {
+pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<DueNow> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
         .param(DeliveryStatus::Sending.as_db())
@@ -181,7 +182,7 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: u64,
     now: DateTime<Utc>,
-) -> Result<Vec<Claimed>, DbErr> {
+) -> StoreResult<Vec<Claimed>> {
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     // A row taken over from a dead worker may have gone out only if that worker had handed it
@@ -248,7 +249,7 @@ pub async fn claim(
                 mass_communication_id,
             })
         })
-        .collect::<Result<Vec<_>, DbErr>>()?;
+        .collect::<StoreResult<Vec<_>>>()?;
     claimed.sort_by_key(|c| c.id);
     Ok(claimed)
 }
@@ -260,7 +261,7 @@ pub async fn renew_leases(
     db: &impl ConnectionTrait,
     worker: &str,
     lease_until: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET lease_until = ")
         .param(lease_until)
@@ -308,7 +309,7 @@ pub async fn record(
     hand_over: &[i64],
     worker: &str,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> StoreResult<u64> {
     let mut written = 0;
     // At most a dozen parameters a row, so both databases' limits per statement are far off;
     // a worker's group (one row per sending slot) fits in one.
@@ -453,7 +454,7 @@ fn ids(sql: &mut Sql, ids: impl Iterator<Item = i64>) {
 }
 
 /// Whether any worker holds a row under a lease that has not run out.
-pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS held FROM outbound_emails WHERE status = ")
         .param(DeliveryStatus::Sending.as_db())
@@ -482,7 +483,7 @@ pub async fn report(
     outbound_id: Option<i64>,
     report: ProviderReport,
     detail: Option<&str>,
-) -> Result<Option<Reported>, DbErr> {
+) -> StoreResult<Option<Reported>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
         .param(report.status().as_db());
