@@ -4,6 +4,7 @@
 //! never stored for a row that is not held for sending.
 
 use super::DeliveryResult;
+use crate::domain::OutboundId;
 use crate::domain::{
     OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
     Token, TokenPurpose, search_key,
@@ -61,7 +62,7 @@ pub async fn draft_all<'a>(ctx: &Context, rows: &'a [Claimed]) -> DeliveryResult
         let message = match &row.message {
             Ok(message) => message,
             Err(error) => {
-                tracing::error!(outbound_id = row.id, %error, "a queued message cannot be read; it is marked failed");
+                tracing::error!(outbound_id = row.id.get(), %error, "a queued message cannot be read; it is marked failed");
                 drafts.push(Draft::Ready(Prepared::Done(Outcome::Failed {
                     error: format!("unreadable message: {error}"),
                 })));
@@ -254,7 +255,7 @@ async fn prepare_staff_link(
 async fn mint_links(
     ctx: &Context,
     db: &impl Conn,
-    outbound_id: i64,
+    outbound_id: OutboundId,
     links: &SetPasswordLinks,
 ) -> DeliveryResult<Vec<AccountLink>> {
     let ids: &[ProfileId] = &links.profiles;

@@ -1,6 +1,7 @@
 //! Preparing mass-communication rows: each recipient's copy rendered from the shared template,
 //! with their own set-password link, drawn while rendering and stored before anything is sent.
 
+use crate::domain::OutboundId;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ type Compiled = Arc<(MassCommunication, MassTemplate)>;
 pub(super) struct MassBatch {
     comms: HashMap<MassCommunicationId, Option<Compiled>>,
     /// Links minted for this batch, written together by `store_tokens`.
-    tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, i64)>,
+    tokens: Vec<(TokenHash, ProfileId, DateTime<Utc>, OutboundId)>,
     /// Random tokens drawn ahead, a batch's worth per call to the random source.
     fresh: Vec<Token>,
     profiles: HashMap<ProfileId, Profile>,

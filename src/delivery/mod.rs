@@ -14,6 +14,7 @@ mod stops;
 
 pub use error::{DeliveryError, DeliveryResult};
 
+use crate::domain::OutboundId;
 use record::{Waiting, wait_stored, write_in_groups};
 use stops::RoundStops;
 
@@ -83,17 +84,17 @@ enum Delivered {
 }
 
 /// A message's outcome to store: its row, its communication, what happened.
-type Recorded = (i64, Option<MassCommunicationId>, Outcome);
+type Recorded = (OutboundId, Option<MassCommunicationId>, Outcome);
 
 /// One write a sending slot makes: the outcomes it has not stored yet, and the message it
 /// hands to the provider next.
 struct Step {
     outcomes: Vec<Recorded>,
-    hand_over: Option<i64>,
+    hand_over: Option<OutboundId>,
 }
 
 struct Job {
-    id: i64,
+    id: OutboundId,
     attempts: i32,
     email: OutgoingEmail,
     mass_communication_id: Option<MassCommunicationId>,
@@ -487,7 +488,7 @@ impl Worker {
         for (row, prepared) in rows.iter().zip(prepared) {
             if row.possible_duplicate {
                 tracing::warn!(
-                    outbound_id = row.id,
+                    outbound_id = row.id.get(),
                     "re-sending a message whose worker stopped mid-send; it may arrive twice"
                 );
             }
@@ -504,7 +505,7 @@ impl Worker {
                 }
             }
         }
-        let done: Vec<(i64, &Outcome)> = done.iter().map(|(id, o)| (*id, o)).collect();
+        let done: Vec<(OutboundId, &Outcome)> = done.iter().map(|(id, o)| (*id, o)).collect();
         store::outbound::record(&txn, &done, &[], &self.id, now).await?;
         store::commit(txn).await?;
         if !ended.is_empty() {
@@ -566,10 +567,10 @@ impl Worker {
         };
         match &outcome {
             Outcome::Failed { error } => {
-                tracing::warn!(outbound_id = job.id, error = %crate::logsafe::Field(&error.to_string()), "message failed permanently")
+                tracing::warn!(outbound_id = job.id.get(), error = %crate::logsafe::Field(&error.to_string()), "message failed permanently")
             }
             Outcome::Retry { error, .. } => {
-                tracing::info!(outbound_id = job.id, attempts = job.attempts, error = %crate::logsafe::Field(&error.to_string()), "message will be retried")
+                tracing::info!(outbound_id = job.id.get(), attempts = job.attempts, error = %crate::logsafe::Field(&error.to_string()), "message will be retried")
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! group, retried while the database is away), and each communication's outcomes counted
 //! toward the rule that pauses it.
 
+use crate::domain::OutboundId;
 use std::time::Duration as StdDuration;
 
 use super::{DeliveryError, DeliveryResult};
@@ -99,10 +100,11 @@ impl Worker {
     pub(super) async fn try_record(
         &self,
         group: &[Recorded],
-        hand_over: &[i64],
+        hand_over: &[OutboundId],
     ) -> DeliveryResult<(usize, Vec<MassCommunicationId>)> {
         let now = self.svc.clock.now();
-        let outcomes: Vec<(i64, &Outcome)> = group.iter().map(|(id, _, o)| (*id, o)).collect();
+        let outcomes: Vec<(OutboundId, &Outcome)> =
+            group.iter().map(|(id, _, o)| (*id, o)).collect();
         let written =
             store::outbound::record(&self.svc.db, &outcomes, hand_over, &self.id, now).await?;
         let lost = (group.len() + hand_over.len()).saturating_sub(written as usize);

@@ -45,7 +45,7 @@ pub struct ProviderFeedback {
     /// The provider's ID of the message, as `send` returned it.
     pub provider_message_id: String,
     /// The queue row, from the tag memberkey puts on every message.
-    pub outbound_id: Option<i64>,
+    pub outbound_id: Option<crate::domain::OutboundId>,
     /// The recipients the report is about.
     pub recipients: Vec<String>,
     /// The diagnostic: a bounce's SMTP status and reply, a complaint's feedback type.

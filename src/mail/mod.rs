@@ -23,7 +23,7 @@ pub struct OutgoingEmail {
     pub html: String,
     pub text: String,
     /// Identifies the queue row, for reconciling a provider's events with our rows.
-    pub outbound_id: i64,
+    pub outbound_id: crate::domain::OutboundId,
 }
 
 /// Why a provider did not take a message. The queue retries throttled and transient
@@ -121,7 +121,7 @@ mod tests {
             subject: "Hello\r\nBcc: attacker@evil.example\u{2028}x".into(),
             html: "<p>hi</p>".into(),
             text: "hi".into(),
-            outbound_id: 1,
+            outbound_id: crate::domain::OutboundId::from_db(1),
         };
         let raw = String::from_utf8(env.message(&email).unwrap().formatted()).unwrap();
         assert!(!raw.contains("\nBcc:"), "{raw}");

@@ -24,7 +24,7 @@ impl MailTransport for OutboxTransport {
         let bytes = self.envelope.message(email)?.formatted();
         let name = format!(
             "{:010}-{}.eml",
-            email.outbound_id,
+            email.outbound_id.get(),
             uuid::Uuid::new_v4().simple()
         );
         // Written under a temporary name and renamed, so a reader never sees half a message.

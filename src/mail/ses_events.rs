@@ -86,7 +86,7 @@ pub fn parse(message: &str, event_id: &str) -> Result<Option<ProviderFeedback>, 
         .tags
         .get(OUTBOUND_ID_TAG)
         .and_then(|v| v.first())
-        .and_then(|v| v.parse().ok());
+        .and_then(|v| crate::domain::OutboundId::parse(v).ok());
     let (report, recipients, detail) = match kind {
         "Delivery" => {
             let d = event.delivery;
@@ -172,7 +172,7 @@ mod tests {
         };
         let f = parse(&bounce("Permanent"), "n-1").unwrap().unwrap();
         assert_eq!(f.report, ProviderReport::Bounced);
-        assert_eq!(f.outbound_id, Some(42));
+        assert_eq!(f.outbound_id, Some(crate::domain::OutboundId::from_db(42)));
         assert_eq!(f.provider_message_id, "m-1");
         assert_eq!(f.recipients, ["a@example.org"]);
         assert_eq!(f.detail.as_deref(), Some("smtp; 550 5.1.1 user unknown"));

@@ -146,7 +146,7 @@ async fn record(svc: &Services, message_id: &str, f: &ProviderFeedback) -> AppRe
                 reason,
                 detail: f.detail.clone(),
                 event_id: Some(f.event_id.clone()),
-                outbound_email_id: row.as_ref().map(|r| r.id),
+                outbound_email_id: row.as_ref().map(|r| r.id.get()),
                 created_at: now,
             };
             if store::suppressions::add(&txn, &suppression).await? {
@@ -183,7 +183,7 @@ async fn record(svc: &Services, message_id: &str, f: &ProviderFeedback) -> AppRe
     store::commit(txn).await?;
     match &row {
         Some(r) => {
-            tracing::info!(outbound_id = r.id, report = ?f.report, "provider report recorded")
+            tracing::info!(outbound_id = r.id.get(), report = ?f.report, "provider report recorded")
         }
         None => tracing::info!(
             provider_message_id = %Field(&f.provider_message_id),

@@ -61,13 +61,13 @@ pub async fn send_reset_email(
         principal
             .audit_event(AuditAction::ResetEmailQueued, meta)
             .profile(profile_id)
-            .detail(json!({ "outboundEmailId": outbound_id })),
+            .detail(json!({ "outboundEmailId": outbound_id.get() })),
     )
     .await?;
     store::commit(txn).await?;
     tracing::info!(
         profile_id = profile_id.get(),
-        outbound_id,
+        outbound_id = outbound_id.get(),
         staff_user = staff.user.id.get(),
         "password reset email queued"
     );
@@ -144,7 +144,7 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
     .await?;
     store::commit(txn).await?;
     tracing::info!(
-        outbound_id,
+        outbound_id = outbound_id.get(),
         profiles = ids.len(),
         "Forgot Login email queued"
     );

@@ -52,7 +52,7 @@ pub async fn send(
         principal
             .audit_event(AuditAction::StaffPasswordLinkSent, meta)
             .staff(id)
-            .detail(json!({ "outboundEmailId": outbound_id })),
+            .detail(json!({ "outboundEmailId": outbound_id.get() })),
     )
     .await?;
     store::commit(txn).await?;

@@ -15,7 +15,7 @@ use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
-use crate::domain::{ProfileId, StaffUserId, TokenHash, TokenPurpose};
+use crate::domain::{OutboundId, ProfileId, StaffUserId, TokenHash, TokenPurpose};
 use crate::store::sql::Sql;
 
 /// The kind of account a link opens.
@@ -96,7 +96,7 @@ pub struct NewLink<'a> {
     pub owner: LinkOwner,
     pub issued_by: Option<StaffUserId>,
     pub expires_at: DateTime<Utc>,
-    pub outbound_email_id: Option<i64>,
+    pub outbound_email_id: Option<OutboundId>,
 }
 
 /// What the database knows of a presented link.
@@ -139,7 +139,7 @@ fn insert(sql: &mut Sql, kind: OwnerKind, links: &[NewLink<'_>], now: DateTime<U
             .push(", ")
             .param(link.issued_by.map(|s| s.get()))
             .push(", ")
-            .param(link.outbound_email_id)
+            .param(link.outbound_email_id.map(|o| o.get()))
             .push(", ")
             .param(now)
             .push(", ")

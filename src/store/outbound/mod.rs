@@ -2,6 +2,7 @@
 //! claim due rows under a lease, send them, and record the outcome. A row whose lease ran out
 //! (its worker died) is claimed again and marked a possible duplicate.
 
+use crate::domain::OutboundId;
 use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set};
@@ -25,7 +26,7 @@ pub async fn enqueue(
     profile_id: Option<ProfileId>,
     to_address: &str,
     now: DateTime<Utc>,
-) -> StoreResult<i64> {
+) -> StoreResult<OutboundId> {
     let mass_communication_id = match message {
         OutboundMessage::Mass { communication } => Some(*communication),
         _ => None,
@@ -38,7 +39,7 @@ pub async fn enqueue(
         payload: payload_of(message),
         skip_reason: None,
     };
-    Ok(new_row(row, now).insert(db).await?.id)
+    Ok(OutboundId::from_db(new_row(row, now).insert(db).await?.id))
 }
 
 /// What differs between queue rows; `skip_reason` makes a row SKIPPED instead of QUEUED.
@@ -83,7 +84,7 @@ pub(super) fn new_row(p: RowParts, now: DateTime<Utc>) -> outbound_email::Active
 /// A row a worker now holds.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    pub id: i64,
+    pub id: OutboundId,
     /// What to send, or why the row cannot be read.
     pub message: Result<OutboundMessage, String>,
     pub profile_id: Option<ProfileId>,
@@ -238,7 +239,7 @@ pub async fn claim(
                 .try_get::<Option<i64>>("", "mass_communication_id")?
                 .map(MassCommunicationId::from_db);
             Ok(Claimed {
-                id: r.try_get("", "id")?,
+                id: OutboundId::from_db(r.try_get("", "id")?),
                 message: message_of(&kind, payload.as_deref(), mass_communication_id),
                 profile_id: r
                     .try_get::<Option<i64>>("", "profile_id")?
@@ -305,8 +306,8 @@ pub enum Outcome {
 /// on SQLite each returned row is a message between threads.
 pub async fn record(
     db: &impl ConnectionTrait,
-    outcomes: &[(i64, &Outcome)],
-    hand_over: &[i64],
+    outcomes: &[(OutboundId, &Outcome)],
+    hand_over: &[OutboundId],
     worker: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
@@ -371,7 +372,7 @@ fn padded<T: Clone>(items: &[T]) -> std::borrow::Cow<'_, [T]> {
 
 /// `, column = CASE id WHEN … END` for each column the outcomes set. A row with an outcome
 /// leaves its lease; a column an outcome does not set keeps its value.
-fn set_outcomes(sql: &mut Sql, outcomes: &[(i64, &Outcome)], now: DateTime<Utc>) {
+fn set_outcomes(sql: &mut Sql, outcomes: &[(OutboundId, &Outcome)], now: DateTime<Utc>) {
     sql.push(", lease_until = CASE WHEN id IN (");
     ids(sql, outcomes.iter().map(|(id, _)| *id));
     sql.push(") THEN NULL ELSE lease_until END, leased_by = CASE WHEN id IN (");
@@ -426,7 +427,7 @@ fn set_outcomes(sql: &mut Sql, outcomes: &[(i64, &Outcome)], now: DateTime<Utc>)
 fn case(
     sql: &mut Sql,
     column: &str,
-    outcomes: &[(i64, &Outcome)],
+    outcomes: &[(OutboundId, &Outcome)],
     value: impl Fn(&Outcome) -> Option<sea_orm::Value>,
 ) {
     let mut any = false;
@@ -436,7 +437,7 @@ fn case(
             sql.push(", ").push(column).push(" = CASE id");
             any = true;
         }
-        sql.push(" WHEN ").param(*id).push(" THEN ").param(v);
+        sql.push(" WHEN ").param(id.get()).push(" THEN ").param(v);
     }
     if any {
         sql.push(" ELSE ").push(column).push(" END");
@@ -444,12 +445,12 @@ fn case(
 }
 
 /// A comma-separated list of row IDs, as parameters.
-fn ids(sql: &mut Sql, ids: impl Iterator<Item = i64>) {
+fn ids(sql: &mut Sql, ids: impl Iterator<Item = OutboundId>) {
     for (i, id) in ids.enumerate() {
         if i > 0 {
             sql.push(", ");
         }
-        sql.param(id);
+        sql.param(id.get());
     }
 }
 
@@ -467,7 +468,7 @@ pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreRes
 /// The row a provider report moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
-    pub id: i64,
+    pub id: OutboundId,
     pub mass_communication_id: Option<MassCommunicationId>,
     pub profile_id: Option<ProfileId>,
 }
@@ -480,7 +481,7 @@ pub struct Reported {
 pub async fn report(
     db: &impl ConnectionTrait,
     provider_message_id: &str,
-    outbound_id: Option<i64>,
+    outbound_id: Option<OutboundId>,
     report: ProviderReport,
     detail: Option<&str>,
 ) -> StoreResult<Option<Reported>> {
@@ -493,7 +494,7 @@ pub async fn report(
     sql.push(" WHERE provider_message_id = ")
         .param(provider_message_id);
     if let Some(id) = outbound_id {
-        sql.push(" AND id = ").param(id);
+        sql.push(" AND id = ").param(id.get());
     }
     sql.push(" AND status IN (");
     for (i, s) in DeliveryStatus::reported_from(report).iter().enumerate() {
@@ -507,7 +508,7 @@ pub async fn report(
         return Ok(None);
     };
     Ok(Some(Reported {
-        id: row.try_get("", "id")?,
+        id: OutboundId::from_db(row.try_get("", "id")?),
         mass_communication_id: row
             .try_get::<Option<i64>>("", "mass_communication_id")?
             .map(MassCommunicationId::from_db),
