@@ -409,7 +409,7 @@ async fn qr_code_of_the_link(backend: Backend) {
 }
 per_backend!(the_phone_link_has_a_qr_code, super::qr_code_of_the_link);
 
-const RECIPIENTS: &str = "query($id: ID!) { massCommunication(id: $id) { recipients { profiles { id displayName } filter { kind memberStatus search includeRelatedProfiles memberStatuses fromCommunicationId fromCommunicationLinkStates } } } }";
+const RECIPIENTS: &str = "query($id: ID!) { massCommunication(id: $id) { recipients { profiles { id displayName } filter { kind memberStatus search includeRelatedProfiles memberStatuses fromCommunication { id linkStates deliveryStatuses } } } } }";
 
 /// A draft's recipients read back as saved: chosen profiles in order (a deleted one left
 /// out), or the filter with all its parts.
@@ -458,8 +458,18 @@ async fn recipients_read_back(backend: Backend) {
     assert_eq!(f["search"], "hansen");
     assert_eq!(f["includeRelatedProfiles"], true);
     assert_eq!(f["memberStatuses"], json!(["ACTIVE", "LAPSED"]));
-    assert_eq!(f["fromCommunicationId"], chosen);
-    assert_eq!(f["fromCommunicationLinkStates"], json!(["UNUSED"]));
+    assert_eq!(f["fromCommunication"]["id"], chosen);
+    assert_eq!(f["fromCommunication"]["linkStates"], json!(["UNUSED"]));
+    assert_eq!(f["fromCommunication"]["deliveryStatuses"], json!([]));
+    // The filter as read back is an input that can be sent again unchanged.
+    let again = crate::mass::create_ok(&app, &admin, input(json!({ "filter": f.clone() }))).await;
+    let back = app
+        .gql(Some(&admin), RECIPIENTS, json!({ "id": again }))
+        .await;
+    assert_eq!(
+        back["data"]["massCommunication"]["recipients"]["filter"], *f,
+        "{back}"
+    );
     assert_eq!(
         got["data"]["massCommunication"]["recipients"]["profiles"],
         json!([])

@@ -1,12 +1,10 @@
 //! What staff send: a communication's content and recipients, and its ID.
 
 use async_graphql::{ID, InputObject, OneofObject, Result};
-use chrono::{DateTime, Utc};
 
-use super::types::{DeliveryStatus, LinkState};
+use super::recipients::RecipientFilter;
 use crate::domain::{self};
 use crate::error::AppError;
-use crate::graphql::types::{MemberStatus, ProfileKind};
 use crate::services::mass;
 
 /// Who receives the communication: chosen profiles, or everyone a filter matches when it is sent.
@@ -15,46 +13,7 @@ pub(super) enum RecipientsInput {
     /// These profiles (at most 100,000).
     ProfileIds(Vec<ID>),
     /// Every profile matching the filter at the moment of sending.
-    Filter(RecipientFilterInput),
-}
-
-/// Which profiles a filtered communication goes to.
-#[derive(InputObject)]
-pub(super) struct RecipientFilterInput {
-    /// Only organisations or only people.
-    kind: Option<ProfileKind>,
-    /// Only profiles with this membership status.
-    member_status: Option<MemberStatus>,
-    /// Only profiles the quick search finds for this term.
-    search: Option<String>,
-    /// Also the people related to each matching organisation.
-    #[graphql(default)]
-    include_related_profiles: bool,
-    /// Only profiles with (true) or without (false) a portal username or password.
-    has_credentials: Option<bool>,
-    /// Only profiles with (true) or without (false) a portal password: `false` finds who still
-    /// has none.
-    has_password: Option<bool>,
-    /// Only profiles that have (true) or have never (false) signed in to the portal.
-    signed_in: Option<bool>,
-    /// Only profiles that signed in at or after this moment.
-    signed_in_since: Option<DateTime<Utc>>,
-    /// Only profiles with one of these membership statuses.
-    member_statuses: Option<Vec<MemberStatus>>,
-    /// Only recipients of an earlier communication, e.g. those whose link is still UNUSED or
-    /// EXPIRED: a reminder.
-    from_communication: Option<FromCommunicationInput>,
-}
-
-/// The recipients of an earlier communication, as they stand when this one is sent.
-#[derive(InputObject)]
-pub(super) struct FromCommunicationInput {
-    /// The earlier communication.
-    id: ID,
-    /// Only recipients whose link is in one of these states; all when left out.
-    link_states: Option<Vec<LinkState>>,
-    /// Only recipients whose delivery has one of these statuses; all when left out.
-    delivery_statuses: Option<Vec<DeliveryStatus>>,
+    Filter(RecipientFilter),
 }
 
 /// A new mass communication (saved as a draft).
@@ -93,42 +52,7 @@ fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
                 .map(|i| crate::graphql::ids::profile_id(i))
                 .collect::<Result<_, _>>()?,
         ),
-        RecipientsInput::Filter(f) => domain::Recipients::Filter(domain::RecipientFilter {
-            kind: f.kind.map(Into::into),
-            member_status: f.member_status.map(Into::into),
-            search: f.search,
-            include_related_profiles: f.include_related_profiles,
-            has_credentials: f.has_credentials,
-            has_password: f.has_password,
-            signed_in: f.signed_in,
-            signed_in_since: f.signed_in_since,
-            member_statuses: f
-                .member_statuses
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            from_communication: f
-                .from_communication
-                .map(|u| {
-                    Ok::<_, AppError>(domain::FollowUp {
-                        communication: crate::graphql::ids::mass_communication_id(&u.id)?,
-                        link_states: u
-                            .link_states
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(Into::into)
-                            .collect(),
-                        delivery_statuses: u
-                            .delivery_statuses
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(Into::into)
-                            .collect(),
-                    })
-                })
-                .transpose()?,
-        }),
+        RecipientsInput::Filter(f) => domain::Recipients::Filter(f.try_into()?),
     })
 }
 

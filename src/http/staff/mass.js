@@ -98,7 +98,7 @@ export async function renderCompose(view, id) {
   const saved = existing ? existing.recipients : null;
   const savedFilter = saved && saved.filter;
   const beyondForm = savedFilter && (savedFilter.hasCredentials !== null || savedFilter.hasPassword !== null
-    || savedFilter.signedIn !== null || savedFilter.signedInSince || savedFilter.memberStatuses.length || savedFilter.fromCommunicationId);
+    || savedFilter.signedIn !== null || savedFilter.signedInSince || savedFilter.memberStatuses.length || savedFilter.fromCommunication);
   const initial = beyondForm ? 'keep' : savedFilter ? 'filter' : 'chosen';
   const mode = (value, label) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked: value === initial }), ` ${label}`);
   const modes = h('fieldset', { class: 'modes' }, h('legend', {}, 'Recipients'),
