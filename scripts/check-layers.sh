@@ -38,7 +38,8 @@ forbid "mail sits below services and delivery" \
 forbid "delivery does not import services, and has its own error type" \
   'crate::(services|error)\b' src/delivery
 forbid "services do not import delivery" 'crate::delivery\b' src/services
-forbid "graphql and http never reach the store" 'crate::store\b' src/graphql src/http
+forbid "graphql and http never reach the store, the mail layer or the delivery worker" \
+  'crate::(store|mail|delivery)\b' src/graphql src/http
 forbid "nothing below graphql/ imports graphql or http" \
   'crate::(graphql|http)\b' src/domain src/store src/services src/delivery src/mail src/error.rs src/config src/housekeeping.rs src/logsafe.rs
 forbid "async_graphql is known only to graphql/ and http/ (and the app's wiring)" \

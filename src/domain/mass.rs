@@ -141,6 +141,24 @@ pub struct RecipientFilter {
     pub from_communication: Option<FollowUp>,
 }
 
+impl RecipientFilter {
+    /// The conditions on each profile, as the profile list applies them, with the follow-up
+    /// judged as of `now`. The search term and related profiles are applied around it.
+    pub fn profile_filter(&self, now: DateTime<Utc>) -> crate::domain::ProfileFilter {
+        crate::domain::ProfileFilter {
+            kind: self.kind,
+            member_status: self.member_status,
+            has_email: None,
+            has_credentials: self.has_credentials,
+            has_password: self.has_password,
+            signed_in: self.signed_in,
+            signed_in_since: self.signed_in_since,
+            member_statuses: self.member_statuses.clone(),
+            follow_up: self.from_communication.clone().map(|u| (u, now)),
+        }
+    }
+}
+
 /// "Everyone from communication 12 whose link is still unused or expired": who a reminder
 /// goes to, judged when it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

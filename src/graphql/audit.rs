@@ -73,7 +73,7 @@ pub(super) struct AuditEventConnection {
 
 /// The query's filter as given, for `totalCount`.
 struct Filter {
-    profile_id: Option<ID>,
+    profile_id: Option<crate::domain::ProfileId>,
     action: Option<String>,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
@@ -82,7 +82,7 @@ struct Filter {
 impl Filter {
     fn query(&self) -> svc_audit::AuditQuery<'_> {
         svc_audit::AuditQuery {
-            profile_id: self.profile_id.as_ref().map(|id| id.as_str()),
+            profile_id: self.profile_id,
             action: self.action.as_deref(),
             since: self.since,
             until: self.until,
@@ -150,7 +150,9 @@ impl AuditQuery {
         let (svc, principal, _) = parts(ctx)?;
         let after = cursor::parse_after::<AuditCursor>(after.as_deref())?;
         let filter = Filter {
-            profile_id,
+            profile_id: profile_id
+                .map(|id| crate::graphql::ids::profile_id(&id))
+                .transpose()?,
             action,
             since,
             until,

@@ -9,7 +9,9 @@ use crate::error::AppError;
 
 /// A profile ID (`INVALID_PROFILE_ID` when malformed).
 pub(crate) fn profile_id(raw: &str) -> Result<ProfileId, AppError> {
-    crate::services::profiles::parse_profile_id(raw)
+    ProfileId::parse(raw.trim()).map_err(|_| AppError::InvalidProfileId {
+        value: raw.to_owned(),
+    })
 }
 
 /// A staff user ID, sent as the argument `field`.
@@ -26,4 +28,16 @@ pub(crate) fn mass_communication_id(raw: &ID) -> Result<MassCommunicationId, App
             raw.as_str()
         ),
     })
+}
+
+/// A staff session's ID from `staffSessions`, sent as the argument `id`.
+pub(crate) fn staff_session_id(raw: &ID) -> Result<i64, AppError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::BadUserInput {
+            field: "id".into(),
+            message: "a session ID is a whole number from staffSessions".into(),
+        })
 }

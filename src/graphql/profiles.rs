@@ -5,7 +5,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use super::cursor;
 use super::types::{MemberStatus, Profile, ProfileConnection, ProfileKind};
 use super::{Require, parts};
-use crate::domain::{self, Right};
+use crate::domain::{self, ProfileId, Right};
+use crate::error::AppError;
 use crate::services::profiles::{self as svc_profiles, Patch, ProfileChanges};
 
 /// Narrows a profile list or search.
@@ -87,33 +88,47 @@ fn opt(v: Option<String>) -> Patch<String> {
     v.map_or(Patch::Keep, Patch::Set)
 }
 
-impl From<CreateProfileInput> for ProfileChanges {
-    fn from(i: CreateProfileInput) -> Self {
-        Self {
+/// The parent's ID as a change: blank means none.
+fn parent(p: Patch<String>) -> Result<Patch<ProfileId>, AppError> {
+    Ok(match p {
+        Patch::Keep => Patch::Keep,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(s) if s.trim().is_empty() => Patch::Clear,
+        Patch::Set(s) => Patch::Set(crate::graphql::ids::profile_id(&s)?),
+    })
+}
+
+impl TryFrom<CreateProfileInput> for ProfileChanges {
+    type Error = AppError;
+
+    fn try_from(i: CreateProfileInput) -> Result<Self, AppError> {
+        Ok(Self {
             kind: Some(i.kind.into()),
             first_name: opt(i.first_name),
             last_name: opt(i.last_name),
             organization_name: opt(i.organization_name),
             email: opt(i.email),
             member_status: i.member_status.map(Into::into),
-            parent_id: opt(i.parent_id.map(|id| id.0)),
+            parent_id: parent(opt(i.parent_id.map(|id| id.0)))?,
             email_opt_out: i.email_opt_out,
-        }
+        })
     }
 }
 
-impl From<UpdateProfileInput> for ProfileChanges {
-    fn from(i: UpdateProfileInput) -> Self {
-        Self {
+impl TryFrom<UpdateProfileInput> for ProfileChanges {
+    type Error = AppError;
+
+    fn try_from(i: UpdateProfileInput) -> Result<Self, AppError> {
+        Ok(Self {
             kind: i.kind.map(Into::into),
             first_name: patch(i.first_name),
             last_name: patch(i.last_name),
             organization_name: patch(i.organization_name),
             email: patch(i.email),
             member_status: i.member_status.map(Into::into),
-            parent_id: patch(i.parent_id.map_value(|id| id.0)),
+            parent_id: parent(patch(i.parent_id.map_value(|id| id.0)))?,
             email_opt_out: i.email_opt_out,
-        }
+        })
     }
 }
 
@@ -191,7 +206,7 @@ impl ProfileMutation {
         input: CreateProfileInput,
     ) -> Result<CreateProfilePayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let profile = svc_profiles::create(svc, principal, meta, input.into()).await?;
+        let profile = svc_profiles::create(svc, principal, meta, input.try_into()?).await?;
         Ok(CreateProfilePayload {
             profile: Profile(profile),
         })
@@ -207,7 +222,7 @@ impl ProfileMutation {
     ) -> Result<UpdateProfilePayload> {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::profile_id(&id)?;
-        let profile = svc_profiles::update(svc, principal, meta, id, input.into()).await?;
+        let profile = svc_profiles::update(svc, principal, meta, id, input.try_into()?).await?;
         Ok(UpdateProfilePayload {
             profile: Profile(profile),
         })

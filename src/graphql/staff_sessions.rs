@@ -93,12 +93,7 @@ impl StaffSessionMutation {
         #[graphql(desc = "The session's ID from `staffSessions`.")] id: ID,
     ) -> Result<RevokeStaffSessionPayload> {
         let (svc, principal, meta) = parts(ctx)?;
-        let session_id = id
-            .parse::<i64>()
-            .map_err(|_| crate::error::AppError::BadUserInput {
-                field: "id".into(),
-                message: "a session ID is a whole number from staffSessions".into(),
-            })?;
+        let session_id = crate::graphql::ids::staff_session_id(&id)?;
         sessions::revoke(svc, principal, meta, session_id).await?;
         Ok(RevokeStaffSessionPayload {
             revoked_session_id: id,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::{Principal, Services};
-use crate::domain::{AuditAction, AuditFilter, AuditRecord, NewAuditEvent, Right};
+use crate::domain::{AuditAction, AuditFilter, AuditRecord, NewAuditEvent, ProfileId, Right};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -21,7 +21,7 @@ pub struct AuditPage {
 /// an unknown action is a clear input error.
 #[derive(Default)]
 pub struct AuditQuery<'a> {
-    pub profile_id: Option<&'a str>,
+    pub profile_id: Option<ProfileId>,
     pub action: Option<&'a str>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -29,10 +29,7 @@ pub struct AuditQuery<'a> {
 
 impl AuditQuery<'_> {
     fn parse(&self) -> AppResult<AuditFilter> {
-        let profile = self
-            .profile_id
-            .map(super::profiles::parse_profile_id)
-            .transpose()?;
+        let profile = self.profile_id;
         let action = self
             .action
             .map(|a| {

@@ -15,13 +15,6 @@ use crate::store::{self, profiles::ProfileFields};
 pub const MAX_PAGE: u64 = 100;
 pub const DEFAULT_PAGE: u64 = 20;
 
-/// Parses a profile ID sent by a client. A malformed one gets its own code and names the value.
-pub fn parse_profile_id(raw: &str) -> AppResult<ProfileId> {
-    ProfileId::parse(raw.trim()).map_err(|_| AppError::InvalidProfileId {
-        value: raw.to_owned(),
-    })
-}
-
 /// A change to one nullable field: leave it, clear it, or set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Patch<T> {
@@ -41,7 +34,8 @@ impl<T> Patch<T> {
     }
 }
 
-/// What a client asked to change, still unparsed. `create` starts from an empty profile.
+/// What a client asked to change: text fields still unparsed, the parent's ID already typed.
+/// `create` starts from an empty profile.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileChanges {
     pub kind: Option<ProfileKind>,
@@ -50,7 +44,7 @@ pub struct ProfileChanges {
     pub organization_name: Patch<String>,
     pub email: Patch<String>,
     pub member_status: Option<MemberStatus>,
-    pub parent_id: Patch<String>,
+    pub parent_id: Patch<ProfileId>,
     pub email_opt_out: Option<bool>,
 }
 
@@ -85,12 +79,7 @@ fn merge(
     let email = parse_patch(changes.email, "input.email", |s| {
         EmailAddress::parse(s).map(|e| e.to_string())
     })?;
-    let parent = match changes.parent_id {
-        Patch::Keep => Patch::Keep,
-        Patch::Clear => Patch::Clear,
-        Patch::Set(s) if s.trim().is_empty() => Patch::Clear,
-        Patch::Set(s) => Patch::Set(parse_profile_id(&s)?),
-    };
+    let parent = changes.parent_id;
     let fields = ProfileFields {
         kind: changes.kind.unwrap_or(base.kind),
         first_name: first.apply_to(base.first_name),

@@ -383,8 +383,8 @@ pub(super) async fn payload(
     })
 }
 
-impl From<crate::mail::templates::Rendered> for MassCommunicationPreview {
-    fn from(r: crate::mail::templates::Rendered) -> Self {
+impl From<mass::Preview> for MassCommunicationPreview {
+    fn from(r: mass::Preview) -> Self {
         MassCommunicationPreview {
             subject: r.subject,
             html: r.html,

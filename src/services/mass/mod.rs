@@ -13,6 +13,8 @@
 mod reading;
 mod sending;
 
+/// A rendered preview (subject, HTML, text), as the API shows it.
+pub use crate::mail::templates::Rendered as Preview;
 pub use reading::{
     MassPage, deliveries, link_counts, list, preview, recipient_count, view, with_counts,
 };

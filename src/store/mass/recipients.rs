@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::domain::{
-    MassCommunicationId, OutboundKind, ProfileFilter, ProfileId, Recipients, SearchCursor,
-    SearchTerm, SkipReason,
+    MassCommunicationId, OutboundKind, ProfileId, Recipients, SearchCursor, SearchTerm, SkipReason,
 };
 use crate::entities::outbound_email;
 use crate::store::outbound::{RowParts, new_row};
@@ -62,17 +61,7 @@ pub async fn resolve_recipients(
         Recipients::ProfileIds(ids) => return Ok(dedupe(ids.iter().copied())),
         Recipients::Filter(f) => f,
     };
-    let filter = ProfileFilter {
-        kind: f.kind,
-        member_status: f.member_status,
-        has_email: None,
-        has_credentials: f.has_credentials,
-        has_password: f.has_password,
-        signed_in: f.signed_in,
-        signed_in_since: f.signed_in_since,
-        member_statuses: f.member_statuses.clone(),
-        follow_up: f.from_communication.clone().map(|u| (u, now)),
-    };
+    let filter = f.profile_filter(now);
     let mut out = Vec::new();
     match search {
         Some(term) => {
