@@ -104,7 +104,8 @@ pub(super) struct SetPasswordTokenCheck {
     /// Whether the link can be used.
     state: SetPasswordTokenState,
     /// The login the password is for (the username, else the email address); only while
-    /// the link is valid.
+    /// the link is valid. Null for a valid link to a profile with neither: the member must
+    /// then choose a username.
     login: Option<String>,
     /// When the link stops (or stopped) working; null for used or invalid links.
     expires_at: Option<DateTime<Utc>>,
@@ -258,7 +259,9 @@ impl ResetMutation {
         ctx: &Context<'_>,
         #[graphql(secret, desc = "The token from the link (after `#token=`).")] token: String,
         #[graphql(secret, desc = "The new password.")] password: String,
-        #[graphql(desc = "A username to set, only when the account has none yet.")]
+        #[graphql(
+            desc = "A username to set, only when the account has none yet. Required when the profile has no email address either (else BAD_USER_INPUT on `username`)."
+        )]
         username: Option<String>,
     ) -> Result<SetPasswordWithTokenPayload> {
         let (svc, _, meta) = parts(ctx)?;

@@ -164,6 +164,14 @@ pub async fn set_with_token(
             }
         }
     };
+    // Neither a username nor an email address: without a username the member could never
+    // sign in, so one is required and the link stays usable until it is given.
+    if new_username.is_none() && current_username.is_none() && email.is_none() {
+        return Err(AppError::BadUserInput {
+            field: "username".into(),
+            message: "choose a username: this profile has no email address, so the username is how the member will sign in".into(),
+        });
+    }
     let username_for_policy = new_username
         .as_ref()
         .map(|u| u.as_str().to_owned())

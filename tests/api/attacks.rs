@@ -425,6 +425,52 @@ both!(
     }
 );
 
+// The mutations that now answer a payload answer the same over the socket as over HTTP.
+both!(
+    payload_mutations_answer_alike_over_http_and_the_websocket,
+    |app| async move {
+        let admin = app.admin().await;
+        app.staff_with("clerk", &[]).await;
+        let clerk_id = app.staff_id(&admin, "clerk").await;
+        let revoke_all =
+            "mutation($id: ID!) { revokeAllStaffSessions(staffUserId: $id) { revokedCount } }";
+        let http = app
+            .gql(Some(&admin), revoke_all, json!({ "id": clerk_id }))
+            .await;
+        assert_eq!(
+            http["data"]["revokeAllStaffSessions"]["revokedCount"], 1,
+            "{http}"
+        );
+        let mut ws = WsClient::connect(&app, Some(&admin)).await;
+        let socket = ws.run(revoke_all, json!({ "id": clerk_id })).await.unwrap();
+        assert_eq!(
+            socket["data"]["revokeAllStaffSessions"]["revokedCount"], 0,
+            "nothing left to end: {socket}"
+        );
+
+        let forgot =
+            "mutation { requestPasswordReset(email: \"nobody@example.org\") { accepted } }";
+        let http = app.gql(None, forgot, json!({})).await;
+        let mut anonymous = WsClient::connect(&app, None).await;
+        let socket = anonymous.run(forgot, json!({})).await.unwrap();
+        assert_eq!(
+            http["data"]["requestPasswordReset"]["accepted"], true,
+            "{http}"
+        );
+        assert_eq!(socket["data"], http["data"], "{socket}");
+
+        let out = ws
+            .run("mutation { staffLogout { signedOut } }", json!({}))
+            .await
+            .unwrap();
+        assert_eq!(out["data"]["staffLogout"]["signedOut"], true, "{out}");
+        let after = app
+            .gql(Some(&admin), "{ viewer { username } }", json!({}))
+            .await;
+        assert!(after["data"]["viewer"].is_null(), "signed out: {after}");
+    }
+);
+
 both!(
     nested_related_profiles_of_a_big_organisation_are_refused,
     |app| async move {

@@ -553,3 +553,57 @@ per_backend!(
     a_member_uses_a_short_code_on_the_set_password_page,
     super::a_code_instead_of_the_link
 );
+
+/// A profile with neither a username nor an email address: the page asks for a username as
+/// required, says why, refuses to go on without one, and then names it as the login.
+async fn a_username_when_there_is_no_email(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let id = app.create_profile(&admin, person("Ole", "Dal", None)).await;
+    let token = crate::resets::issue_link(&app, &admin, &id).await;
+    browser
+        .goto(&app.url(&format!("/portal/set-password#token={token}")))
+        .await;
+    let label = browser
+        .until("const f = document.getElementById('form'); return !f.hidden && document.getElementById('username-label').textContent")
+        .await;
+    assert_eq!(label, "Choose a username", "not optional");
+    assert_eq!(
+        browser
+            .js("return document.getElementById('username').required")
+            .await,
+        true
+    );
+    for (width, height, name) in [(1280, 800, "wide"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        browser
+            .screenshot(&format!(
+                "set-password-username-required-{name}-{backend:?}"
+            ))
+            .await;
+    }
+    browser.resize(1280, 800).await;
+    browser.type_into("#password", NEW_PASSWORD).await;
+    browser.type_into("#confirm", NEW_PASSWORD).await;
+    browser.click("#submit").await;
+    let error = browser
+        .until("const e = document.getElementById('error'); return !e.hidden && e.textContent")
+        .await;
+    assert!(error.as_str().unwrap().contains("username"), "{error}");
+    browser.type_into("#username", "oledal").await;
+    browser.click("#submit").await;
+    let done = browser
+        .until("const e = document.getElementById('done'); return !e.hidden && e.textContent")
+        .await;
+    assert!(done.as_str().unwrap().contains("oledal"), "{done}");
+    browser.quit().await;
+    let resp = member_login(&app, "oledal", NEW_PASSWORD).await;
+    assert_eq!(resp["data"]["memberLogin"]["profile"]["id"], id, "{resp}");
+}
+per_backend!(
+    a_member_without_email_must_choose_a_username_on_the_page,
+    super::a_username_when_there_is_no_email
+);

@@ -599,3 +599,41 @@ both!(the_set_password_page_is_locked_down, |app| async move {
         );
     }
 });
+
+// A profile with neither a username nor an email address: the link must make the member
+// choose a username, or they could never sign in. Until they do, the link stays usable.
+both!(
+    a_link_for_a_profile_without_email_or_username_requires_a_username,
+    |app| async move {
+        let admin = app.admin().await;
+        let id = app.create_profile(&admin, person("Ole", "Dal", None)).await;
+        let token = issue_link(&app, &admin, &id).await;
+        let state = check(&app, &token).await;
+        assert_eq!(state["state"], "VALID", "{state}");
+        assert!(state["login"].is_null(), "no login yet: {state}");
+        assert_eq!(state["hasUsername"], false);
+
+        let without = set_with_token(&app, &token, NEW_PASSWORD).await;
+        assert_eq!(code(&without), "BAD_USER_INPUT", "{without}");
+        assert_eq!(without["errors"][0]["extensions"]["field"], "username");
+        assert_eq!(
+            check(&app, &token).await["state"],
+            "VALID",
+            "the link still works"
+        );
+
+        let with = app
+            .gql(
+                None,
+                "mutation($t: String!, $p: String!, $u: String) { setPasswordWithToken(token: $t, password: $p, username: $u) { login } }",
+                json!({ "t": token, "p": NEW_PASSWORD, "u": "oledal" }),
+            )
+            .await;
+        assert_eq!(
+            with["data"]["setPasswordWithToken"]["login"], "oledal",
+            "{with}"
+        );
+        let resp = member_login(&app, "oledal", NEW_PASSWORD).await;
+        assert_eq!(resp["data"]["memberLogin"]["profile"]["id"], id, "{resp}");
+    }
+);

@@ -140,9 +140,16 @@
       return;
     }
     $("status").hidden = true;
-    $("login").textContent = check.login;
+    // No username and no email address: the username chosen here is the only way to sign in.
+    const needsUsername = !check.hasUsername && !check.login;
+    $("login").textContent = check.login || "none yet; choose a username below";
     $("expires").textContent = when(check.expiresAt);
     $("username-row").hidden = check.hasUsername;
+    $("username").required = needsUsername;
+    $("username-label").textContent = needsUsername ? "Choose a username" : "Choose a username (optional)";
+    $("username-hint").textContent = needsUsername
+      ? "There is no email address on your profile, so you sign in with this username."
+      : "Without one, you sign in with your email address.";
     $("form").hidden = false;
     feedback();
   }
@@ -188,6 +195,11 @@
     event.preventDefault();
     $("error").hidden = true;
     submitted = true;
+    if ($("username").required && !$("username").value.trim()) {
+      show("error", "Choose a username: it is how you will sign in.");
+      $("username").focus();
+      return;
+    }
     if (!feedback()) {
       show("error", "Check the password: it must be long enough and both fields must match.");
       return;
