@@ -1,6 +1,7 @@
-//! The built-in member pages under `/portal`: static HTML, CSS and JavaScript compiled into
-//! the binary, with no third-party assets. Every response forbids framing, sniffing, caching
-//! and sending a Referer, and a strict CSP allows only this origin.
+//! The built-in member pages under `/portal` (set a password, Forgot Login; one stylesheet):
+//! static HTML, CSS and JavaScript compiled into the binary, with no third-party assets. Every
+//! response forbids framing, sniffing, caching and sending a Referer, and a strict CSP allows
+//! only this origin.
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -27,6 +28,19 @@ static SCRIPT: Asset = Asset::new(
 static STYLE: Asset = Asset::new(
     "text/css; charset=utf-8",
     include_bytes!("portal/set-password.css"),
+    CSP,
+    Cache::Never,
+);
+
+static FORGOT_PAGE: Asset = Asset::new(
+    "text/html; charset=utf-8",
+    include_bytes!("portal/forgot.html"),
+    CSP,
+    Cache::Never,
+);
+static FORGOT_SCRIPT: Asset = Asset::new(
+    "text/javascript; charset=utf-8",
+    include_bytes!("portal/forgot.js"),
     CSP,
     Cache::Never,
 );
@@ -60,5 +74,13 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/portal/set-password.css",
             get(|h: HeaderMap| async move { STYLE.respond(&h) }),
+        )
+        .route(
+            "/portal/forgot",
+            get(|h: HeaderMap| async move { FORGOT_PAGE.respond(&h) }),
+        )
+        .route(
+            "/portal/forgot.js",
+            get(|h: HeaderMap| async move { FORGOT_SCRIPT.respond(&h) }),
         )
 }

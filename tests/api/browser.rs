@@ -607,3 +607,123 @@ per_backend!(
     a_member_without_email_must_choose_a_username_on_the_page,
     super::a_username_when_there_is_no_email
 );
+
+/// The input a visible label names, as a member finds it: the label's text, not an id.
+fn labelled(text: &str) -> String {
+    format!(
+        "const l = [...document.querySelectorAll('label')].find(l => l.offsetParent !== null && l.textContent.trim() === {text:?}); return l && l.control ? '#' + l.control.id : null"
+    )
+}
+
+/// Forgot Login in the browser: the form by its labels, the same answer for any address, the
+/// mail, and the way there from a link that no longer works. Screenshots at both sizes.
+async fn forgot_login_in_a_browser(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    app.create_profile(
+        &admin,
+        person("Maria", "Jensen", Some("maria@harbour.example")),
+    )
+    .await;
+
+    // From a link that no longer works, "Send me a new link" leads to the form.
+    browser
+        .goto(&app.url("/portal/set-password#token=no-such-token"))
+        .await;
+    let button = browser
+        .until("const a = document.getElementById('new-link'); return a.offsetParent !== null && a.textContent")
+        .await;
+    assert_eq!(button, "Send me a new link");
+    browser
+        .screenshot(&format!("set-password-new-link-{backend:?}"))
+        .await;
+    browser.click("#new-link").await;
+    browser
+        .until("return location.pathname === '/portal/forgot' && document.getElementById('brand').textContent")
+        .await;
+
+    let email = browser.until(&labelled("Email address")).await;
+    let email = email.as_str().unwrap().to_owned();
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#form button').textContent")
+            .await,
+        "Send me a link"
+    );
+    for (width, height, name) in [(1280, 800, "wide"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        assert_eq!(
+            browser
+                .js("return document.documentElement.scrollWidth <= window.innerWidth")
+                .await,
+            true,
+            "nothing wider than the screen at {width}"
+        );
+        browser
+            .screenshot(&format!("forgot-form-{name}-{backend:?}"))
+            .await;
+    }
+    browser.resize(1280, 800).await;
+
+    // An address that is not one says so, in words, next to the field.
+    browser.type_into(&email, "maria").await;
+    browser.click("#form button").await;
+    let error = browser
+        .until("const e = document.getElementById('error'); return !e.hidden && e.textContent")
+        .await;
+    assert!(error.as_str().unwrap().contains("email address"), "{error}");
+
+    browser.type_into(&email, "maria@harbour.example").await;
+    browser.click("#form button").await;
+    let sent = browser
+        .until("const s = document.getElementById('sent'); return !s.hidden && s.textContent")
+        .await;
+    assert!(
+        sent.as_str().unwrap().contains("maria@harbour.example"),
+        "{sent}"
+    );
+    for (width, height, name) in [(1280, 800, "wide"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        browser
+            .screenshot(&format!("forgot-sent-{name}-{backend:?}"))
+            .await;
+    }
+    browser.resize(1280, 800).await;
+
+    // The mail's link opens the set-password page for Maria.
+    let link = links(&nth_mail(&app, 1).await)[0].clone();
+    browser
+        .goto(&link.replace("https://members.example.org", &app.url("")))
+        .await;
+    let login = browser
+        .until("const f = document.getElementById('form'); return !f.hidden && document.getElementById('login').textContent")
+        .await;
+    assert_eq!(login, "maria@harbour.example");
+
+    // An address nobody uses gets the very same answer.
+    browser.goto(&app.url("/portal/forgot")).await;
+    let email = browser.until(&labelled("Email address")).await;
+    browser
+        .type_into(email.as_str().unwrap(), "nobody@harbour.example")
+        .await;
+    browser.click("#form button").await;
+    let unknown = browser
+        .until("const s = document.getElementById('sent'); return !s.hidden && s.textContent")
+        .await;
+    assert_eq!(
+        unknown
+            .as_str()
+            .unwrap()
+            .replace("nobody@harbour.example", "X"),
+        sent.as_str().unwrap().replace("maria@harbour.example", "X"),
+        "the same answer for an unknown address"
+    );
+    browser.quit().await;
+}
+per_backend!(
+    a_member_asks_for_a_new_link_on_the_forgot_login_page,
+    super::forgot_login_in_a_browser
+);

@@ -568,28 +568,31 @@ both!(checking_or_fetching_a_link_uses_nothing, |app| async move {
     }
 });
 
-both!(the_set_password_page_is_locked_down, |app| async move {
-    let resp = app
-        .client
-        .get(app.url("/portal/set-password"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let h = resp.headers().clone();
-    assert_eq!(h["referrer-policy"], "no-referrer");
-    let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(
-        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
-        "{csp}"
-    );
-    assert_eq!(h["x-frame-options"], "DENY");
-    let body = resp.text().await.unwrap();
-    assert!(
-        !body.contains("http://") && !body.contains("https://"),
-        "no third-party assets"
-    );
-    for asset in ["/portal/set-password.js", "/portal/set-password.css"] {
+both!(the_member_pages_are_locked_down, |app| async move {
+    for page in ["/portal/set-password", "/portal/forgot"] {
+        let resp = app.client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{page}");
+        let h = resp.headers().clone();
+        assert_eq!(h["referrer-policy"], "no-referrer", "{page}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'")
+                && csp.contains("script-src 'self'")
+                && csp.contains("frame-ancestors 'none'"),
+            "{page}: {csp}"
+        );
+        assert_eq!(h["x-frame-options"], "DENY", "{page}");
+        let body = resp.text().await.unwrap();
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{page}: no third-party assets"
+        );
+    }
+    for asset in [
+        "/portal/set-password.js",
+        "/portal/set-password.css",
+        "/portal/forgot.js",
+    ] {
         let resp = app.client.get(app.url(asset)).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{asset}");
         let text = resp.text().await.unwrap();

@@ -53,6 +53,9 @@
   // Where to go next: the portal, when its address is known; else what to do instead.
   function offerPortal(login) {
     $("next").hidden = false;
+    // Without a login to sign in with (no link, or one that no longer works), a new link is
+    // what the member needs first.
+    $("new-link").hidden = Boolean(login);
     const portalName = portal.associationName ? `the ${portal.associationName} portal` : "the portal";
     if (portal.portalUrl) {
       const link = $("portal-link");
@@ -64,7 +67,7 @@
     } else if (login) {
       show("portal-hint", `Go back to ${portalName} where you usually sign in, and sign in with the login ${login} and your new password.`);
     } else {
-      show("portal-hint", `Go back to ${portalName} where you usually sign in, and choose Forgot Login there to get a new link by email.`);
+      show("portal-hint", `Go back to ${portalName} where you usually sign in, or use Forgot Login here to get a new link by email.`);
     }
   }
 
@@ -130,12 +133,12 @@
     }
     const check = result.data.checkSetPasswordToken;
     if (check.state === "EXPIRED") {
-      show("status", "This link has expired. Use Forgot Login on the portal to get a new one.");
+      show("status", "This link has expired. Ask for a new one below.");
       offerPortal(null);
       return;
     }
     if (check.state !== "VALID") {
-      show("status", "This link is invalid or has already been used. Use Forgot Login on the portal to get a new one.");
+      show("status", "This link is invalid or has already been used. Ask for a new one below.");
       offerPortal(null);
       return;
     }
