@@ -205,7 +205,7 @@ async fn the_article_in_a_browser(backend: Backend) {
         "the password field is blank after Save"
     );
     browser
-        .until("return document.getElementById('set-by-whom').textContent === ' by boss'")
+        .until("return document.getElementById('set-by').textContent === 'Set by boss'")
         .await;
     // The staff user with the right reveals it; the reveal is audited.
     browser.click("#show-password").await;
@@ -238,6 +238,16 @@ async fn the_article_in_a_browser(backend: Backend) {
     browser.click("#send-reset").await;
     let address = text_of(&browser, "reset-address", "@").await;
     assert_eq!(address, "jens@harbour.example");
+    let facts = browser
+        .js("return document.querySelector('dialog[open] dl.facts').textContent")
+        .await;
+    assert!(
+        facts
+            .as_str()
+            .unwrap()
+            .contains("The link works for24 hours"),
+        "the lifetime in words: {facts}"
+    );
     assert_eq!(
         browser
             .js("return document.activeElement.closest('dialog') !== null")
@@ -286,12 +296,24 @@ async fn the_article_in_a_browser(backend: Backend) {
     browser
         .until("return document.getElementById('portal-username')")
         .await;
-    // A taken username: the field says so, and the alert says what to do next.
+    // A taken username: the field says so and what to do next, once (not again above the
+    // form).
     browser.type_into("#portal-username", "jensh").await;
     browser.click("#save-credentials").await;
-    text_of(&browser, "portal-username-error", "").await;
-    let alert = text_of(&browser, "portal-status", "Choose a different username").await;
+    let alert = text_of(
+        &browser,
+        "portal-username-error",
+        "Choose a different username",
+    )
+    .await;
     assert!(!alert.contains('{'), "no raw JSON: {alert}");
+    assert_eq!(
+        browser
+            .js("return document.getElementById('portal-status').textContent")
+            .await,
+        "",
+        "the message is shown once, at its field"
+    );
     snap(&browser, backend, "portal-username-taken").await;
     browser.type_into("#portal-username", "mariaj").await;
     browser.type_into("#portal-password", MEMBER_PASSWORD).await;

@@ -4,7 +4,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, dialog, field, fill, h, notify, strongPassword, when } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, notify, strongPassword, when } from './ui.js';
 
 export function renderPortal(body, profile) {
   let credential = profile.portalCredential;
@@ -72,12 +72,16 @@ export function renderPortal(body, profile) {
         password.type = 'password';
         shownOnce.hidden = true;
         username.value = credential.username || '';
-        fill(formStatus, alertBox(input.password ? 'Saved. The password is stored hashed and is no longer shown here.' : 'Saved.', 'ok'));
+        const revealable = ctx.has('VIEW_PORTAL_PASSWORDS') && credential.passwordIsSet && credential.passwordSetBy === 'STAFF';
+        fill(formStatus, alertBox(!input.password ? 'Saved.'
+          : revealable ? 'Saved. The password is stored hashed; Show password below reveals it to you again, and each reveal is recorded.'
+            : 'Saved. The password is stored hashed and is not shown again.', 'ok'));
         redraw();
       } catch (err) {
+        // An error that belongs to a field is shown there, once; anything else above the form.
         if (err.code === 'USERNAME_TAKEN' || (err.extensions.field || '').includes('username')) usernameField.showError(err.message);
         else if (err.code === 'WEAK_PASSWORD' || (err.extensions.field || '').includes('password')) passwordField.showError(err.message);
-        fill(formStatus, alertBox(err));
+        else fill(formStatus, alertBox(err));
       }
     });
   });
@@ -117,17 +121,18 @@ export function renderPortal(body, profile) {
         }
       }).then(() => { revealButton.textContent = revealed.hidden ? 'Show password' : 'Hide password'; }));
     }
-    // "By whom" comes from the audit log, for those who may read it.
-    const byWhom = h('span', { id: 'set-by-whom' });
+    // "By whom" comes from the audit log, for those who may read it: "Set by staff" becomes
+    // "Set by boss".
+    const setByEl = h('span', { id: 'set-by' }, setBy);
     if (c.passwordIsSet && c.passwordSetBy === 'STAFF' && ctx.has('VIEW_AUDIT_LOG')) {
       gql('LastCredentialChange', { profileId: profile.id }).then((data) => {
         const last = data.auditEvents.edges[0];
-        if (last && last.node.actorUsername) byWhom.textContent = ` by ${last.node.actorUsername}`;
+        if (last && last.node.actorUsername) setByEl.textContent = `Set by ${last.node.actorUsername}`;
       }).catch(() => {});
     }
     fill(facts, h('dl', { class: 'facts' },
       row('Username', c.username || '— (the member signs in with their email)'),
-      row('Password', c.passwordIsSet ? [setBy, byWhom, `, ${when(c.passwordChangedAt)}`] : 'Not set yet',
+      row('Password', c.passwordIsSet ? [setByEl, `, ${when(c.passwordChangedAt)}`] : 'Not set yet',
         revealButton ? [' ', revealButton, ' ', revealed, h('span', { class: 'hint block' }, 'Each reveal is recorded in the audit log.')] : null),
       row('Must change at sign-in', c.mustChangePassword ? 'Yes' : 'No'),
       row('Last sign-in', c.lastLoginAt ? when(c.lastLoginAt) : 'Never'),
@@ -172,13 +177,12 @@ export function renderPortal(body, profile) {
 
   async function sendReset(button) {
     const login = (credential && credential.username) || profile.email;
-    const hours = Math.round(ctx.settings.staffLinkMinutes / 60);
     const ok = await confirmDialog('Send Password Reset Email', h('div', {},
       h('p', {}, 'The standard Forgot Login email goes to:'),
       h('p', { class: 'big', id: 'reset-address' }, profile.email),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Their login'), h('dd', {}, login),
-        h('dt', {}, 'The link works for'), h('dd', {}, hours >= 1 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${ctx.settings.staffLinkMinutes} minutes`)),
+        h('dt', {}, 'The link works for'), h('dd', {}, duration(ctx.settings.staffLinkMinutes))),
       h('p', { class: 'hint' }, 'Earlier links stop working. The email cannot be edited.')), 'Send Email');
     if (!ok) return;
     await busy(button, async () => {

@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, dialog, field, fill, h, loading, notify, strongPassword, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, loading, notify, strongPassword, when, words } from './ui.js';
 
 export const RIGHTS = [
   ['MANAGE_PROFILES', 'Create and edit profiles.'],
@@ -106,7 +106,7 @@ export async function render(view) {
     }
     sendLink.addEventListener('click', async () => {
       const minutes = ctx.settings ? ctx.settings.staffLinkMinutes : null;
-      const lifetime = minutes ? ` It works once, for ${minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`}.` : ' It works once.';
+      const lifetime = minutes ? ` It works once, for ${duration(minutes)}.` : ' It works once.';
       if (!(await confirmDialog(`Send ${user.username} a set-password email`, h('p', {},
         `A link to set a new password goes to ${user.email}.${lifetime} Using it signs ${user.username} out everywhere; their second factor is still asked.`), 'Send Email'))) return;
       await busy(sendLink, async () => {

@@ -178,6 +178,15 @@ export function words(value) {
   return s[0].toUpperCase() + s.slice(1);
 }
 
+/** A span of minutes in words: "1 minute", "45 minutes", "1 hour", "1 hour 30 minutes". */
+export function duration(minutes) {
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return plural(m, 'minute');
+  return m === 0 ? plural(h, 'hour') : `${plural(h, 'hour')} ${plural(m, 'minute')}`;
+}
+
 /** A strong random password from letters and digits that are hard to misread. */
 export function strongPassword(length = 16) {
   const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
