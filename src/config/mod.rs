@@ -291,12 +291,7 @@ pub fn unknown_settings() -> Vec<(String, Option<&'static str>)> {
         .filter(|k| !SETTINGS.contains(&k.as_str()))
         .filter(|k| !TOOLING_PREFIXES.iter().any(|p| k.starts_with(p)))
         .map(|k| {
-            let closest = SETTINGS
-                .iter()
-                .map(|s| (strsim::levenshtein(&k, s), *s))
-                .min()
-                .filter(|(d, _)| *d <= 4)
-                .map(|(_, s)| s);
+            let closest = crate::domain::closest(&k, SETTINGS.iter().copied(), 4);
             (k, closest)
         })
         .collect();

@@ -101,9 +101,9 @@ impl MergeField {
     }
 }
 
-/// Whether `name` is the token of a merge field.
-pub fn is_special_field(name: &str) -> bool {
-    MergeField::from_token(name).is_some()
+/// The token of every merge field, e.g. `first_name`.
+pub fn special_field_tokens() -> [&'static str; MergeField::ALL.len()] {
+    MergeField::ALL.map(MergeField::token)
 }
 
 /// Who a mass communication goes to: chosen profiles, or everyone a filter matches at the

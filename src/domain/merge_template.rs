@@ -34,9 +34,9 @@ fn position(src: &str, byte: usize) -> (usize, usize) {
 }
 
 impl MergeTemplate {
-    /// Parses `src`, accepting only the fields `known` says exist. Errors name the field and
-    /// its line and column.
-    pub fn parse(src: &str, known: impl Fn(&str) -> bool) -> Result<Self, InvalidInput> {
+    /// Parses `src`, accepting only the fields named in `known`. Errors name the field and its
+    /// line and column, and for an unknown field the known one it was probably meant to be.
+    pub fn parse(src: &str, known: &[&str]) -> Result<Self, InvalidInput> {
         let mut segments = Vec::new();
         let mut text = String::new();
         let mut rest = src;
@@ -64,9 +64,12 @@ impl MergeTemplate {
                         &after[..end]
                     )));
                 }
-                if !known(name) {
+                if !known.contains(&name) {
+                    let hint = super::closest(name, known.iter().copied(), 2.max(name.len() / 3))
+                        .map(|f| format!("; did you mean {{{{{f}}}}}?"))
+                        .unwrap_or_default();
                     return Err(InvalidInput::new(format!(
-                        "uses the unknown merge field {{{{{name}}}}} at line {line}, column {column}"
+                        "uses the unknown merge field {{{{{name}}}}} at line {line}, column {column}{hint}"
                     )));
                 }
                 push_text(&mut segments, &mut text);
@@ -132,13 +135,11 @@ pub fn escape_html(raw: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
-    fn known(name: &str) -> bool {
-        matches!(name, "first_name" | CREDENTIALS_FIELD)
-    }
+    const KNOWN: &[&str] = &["first_name", "full_name", CREDENTIALS_FIELD];
 
     #[test]
     fn renders_fields_once_without_expanding_values() {
-        let t = MergeTemplate::parse("Hi {{ first_name }}, [[PORTALLOGINLINK]]!", known).unwrap();
+        let t = MergeTemplate::parse("Hi {{ first_name }}, [[PORTALLOGINLINK]]!", KNOWN).unwrap();
         let out = t.render(|name| match name {
             "first_name" => "{{portal_login_credentials_link}}".into(),
             _ => "LINK".into(),
@@ -152,14 +153,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_and_position() {
-        let e = MergeTemplate::parse("ok\n  {{shoe_size}}", known).unwrap_err();
+        let e = MergeTemplate::parse("ok\n  {{shoe_size}}", KNOWN).unwrap_err();
         assert!(
             e.message.contains("shoe_size") && e.message.contains("line 2, column 3"),
             "{e}"
         );
-        let e = MergeTemplate::parse("{{first_name", known).unwrap_err();
+        assert!(!e.message.contains("did you mean"), "nothing is close: {e}");
+        let e = MergeTemplate::parse("{{fulname}}", KNOWN).unwrap_err();
+        assert!(e.message.ends_with("did you mean {{full_name}}?"), "{e}");
+        let e = MergeTemplate::parse("{{first_name", KNOWN).unwrap_err();
         assert!(e.message.contains("unclosed"), "{e}");
-        let e = MergeTemplate::parse("{{First Name}}", known).unwrap_err();
+        let e = MergeTemplate::parse("{{First Name}}", KNOWN).unwrap_err();
         assert!(e.message.contains("malformed"), "{e}");
     }
 

@@ -36,7 +36,7 @@ pub use ids::{ExternalId, MassCommunicationId, OutboundId, ProfileId, StaffUserI
 pub use mass::{
     Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MassCommunication,
     MassListFilter, MassPauseRule, MassStatus, MassTransition, MergeField, RecipientFilter,
-    Recipients, is_special_field,
+    Recipients, special_field_tokens,
 };
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
@@ -72,6 +72,21 @@ impl InvalidInput {
             message: message.into(),
         }
     }
+}
+
+/// The candidate closest to `word` by edit distance, when it is at most `max_distance` edits
+/// away: the "did you mean" of a misspelt name.
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max_distance: usize,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .min()
+        .filter(|(d, _)| *d <= max_distance)
+        .map(|(_, c)| c)
 }
 
 /// Refuses control characters (including CR, LF, NUL and the Unicode line separators) so no

@@ -249,7 +249,11 @@ impl From<AppError> for async_graphql::Error {
         gql = gql.extend_with(|_, ext| {
             ext.set("code", code.as_str());
             match &err {
-                AppError::BadUserInput { field, .. } => ext.set("field", field.clone()),
+                AppError::BadUserInput { field, message } => {
+                    ext.set("field", field.clone());
+                    // The refusal alone, for a form to show beside its field.
+                    ext.set("reason", message.clone());
+                }
                 AppError::InvalidProfileId { value } => ext.set("value", value.clone()),
                 AppError::AddressSuppressed { address, .. } => ext.set("address", address.clone()),
                 AppError::Forbidden { right: Some(r) } => ext.set("requiredRight", r.as_str()),

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::templates::Rendered;
 use super::{html_text, one_line};
 use crate::domain::{
-    CREDENTIALS_FIELD, InvalidInput, MergeField, MergeTemplate, escape_html, is_special_field,
+    CREDENTIALS_FIELD, InvalidInput, MergeField, MergeTemplate, escape_html, special_field_tokens,
 };
 
 /// A communication's subject and body, parsed once for all its recipients.
@@ -41,11 +41,11 @@ pub struct RecipientValues {
 impl MassTemplate {
     /// Parses a subject and sanitised HTML. Errors name the field and position.
     pub fn parse(subject: &str, html: &str) -> Result<Self, (&'static str, InvalidInput)> {
-        let subject =
-            MergeTemplate::parse(subject, is_special_field).map_err(|e| ("subject", e))?;
-        let html_t = MergeTemplate::parse(html, is_special_field).map_err(|e| ("html", e))?;
-        let text = MergeTemplate::parse(&html_text::to_text(html), is_special_field)
-            .map_err(|e| ("html", e))?;
+        let known = special_field_tokens();
+        let subject = MergeTemplate::parse(subject, &known).map_err(|e| ("subject", e))?;
+        let html_t = MergeTemplate::parse(html, &known).map_err(|e| ("html", e))?;
+        let text =
+            MergeTemplate::parse(&html_text::to_text(html), &known).map_err(|e| ("html", e))?;
         let template = Self {
             subject,
             html: html_t,
@@ -191,7 +191,11 @@ mod tests {
             ..Default::default()
         };
         // A template that got past parsing with a field no arm knows (it cannot today).
-        let odd = MergeTemplate::parse("{{first_name}} {{future_field}}", |_| true).unwrap();
+        let odd = MergeTemplate::parse(
+            "{{first_name}} {{future_field}}",
+            &["first_name", "future_field"],
+        )
+        .unwrap();
         let t = MassTemplate {
             subject: odd.clone(),
             html: odd.clone(),

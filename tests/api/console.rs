@@ -375,6 +375,38 @@ async fn the_article_in_a_browser(backend: Backend) {
             .await,
         3
     );
+    // A misspelt merge field: said once, beside the subject, with what was meant and no API
+    // argument path.
+    browser
+        .type_into("#mass-subject", "Your {{fulname}} login")
+        .await;
+    browser.click("#save-draft").await;
+    let said = text_of(
+        &browser,
+        "mass-subject-error",
+        "did you mean {{full_name}}?",
+    )
+    .await;
+    assert!(
+        said.starts_with("Uses the unknown merge field {{fulname}}") && !said.contains("input."),
+        "{said}"
+    );
+    assert_eq!(
+        browser
+            .js("return document.querySelector('.compose .form-status').textContent")
+            .await,
+        "",
+        "not said again above the form"
+    );
+    assert_eq!(
+        browser.js("return document.activeElement.id").await,
+        "mass-subject",
+        "the field with the error has the focus, so it is in view"
+    );
+    snap(&browser, backend, "mass-field-suggestion").await;
+    browser
+        .type_into("#mass-subject", "Your Members Only login")
+        .await;
     browser.js("window.scrollTo(0, 0); return true").await;
     snap(&browser, backend, "mass-compose").await;
     browser.click("#save-draft").await;

@@ -98,6 +98,15 @@ both!(templates_are_checked_and_sanitised, |app| async move {
         msg.contains("shoe_size") && msg.contains("line 2, column 4"),
         "{msg}"
     );
+    // A near miss names the field it was probably meant to be; `reason` is the refusal alone,
+    // for a form to show beside the field.
+    let resp = create(&app, &token, base("Hi {{fulname}}", "<p>ok</p>")).await;
+    let ext = &resp["errors"][0]["extensions"];
+    assert_eq!(ext["field"], "input.subject", "{resp}");
+    assert_eq!(
+        ext["reason"],
+        "uses the unknown merge field {{fulname}} at line 1, column 4; did you mean {{full_name}}?"
+    );
     let resp = create(&app, &token, base("Hi {{first_name", "<p>ok</p>")).await;
     assert_eq!(resp["errors"][0]["extensions"]["field"], "input.subject");
     let resp = create(

@@ -4,7 +4,7 @@
 
 import { gql, subscribe } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fill, h, loading, notify, select, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, loading, notify, select, when, words } from './ui.js';
 import { STATUSES, profilePicker } from './search.js';
 
 const COMM_STATUSES = ['DRAFT', 'QUEUED', 'SENDING', 'PAUSED', 'SENT', 'CANCELLED', 'FAILED'];
@@ -197,8 +197,13 @@ export async function renderCompose(view, id) {
         location.hash = `#/mass/${encodeURIComponent(saved.id)}`;
       } catch (err) {
         const key = (err.extensions.field || '').split('.').pop();
-        if (fields[key]) fields[key].showError(err.message);
-        fill(status, alertBox(err));
+        // Shown once: beside its field when it has one, else above the form.
+        if (fields[key]) {
+          fields[key].showError(fieldMessage(err));
+          // The field may be far above the button: bring it, and its error, into view.
+          fields[key].control.focus();
+          fields[key].scrollIntoView({ block: 'center' });
+        } else fill(status, alertBox(err));
       }
     });
   });

@@ -4,7 +4,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, notify, strongPassword, when } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fieldMessage, fill, h, notify, strongPassword, when } from './ui.js';
 
 export function renderPortal(body, profile) {
   let credential = profile.portalCredential;
@@ -79,8 +79,8 @@ export function renderPortal(body, profile) {
         redraw();
       } catch (err) {
         // An error that belongs to a field is shown there, once; anything else above the form.
-        if (err.code === 'USERNAME_TAKEN' || (err.extensions.field || '').includes('username')) usernameField.showError(err.message);
-        else if (err.code === 'WEAK_PASSWORD' || (err.extensions.field || '').includes('password')) passwordField.showError(err.message);
+        if (err.code === 'USERNAME_TAKEN' || (err.extensions.field || '').includes('username')) usernameField.showError(fieldMessage(err));
+        else if (err.code === 'WEAK_PASSWORD' || (err.extensions.field || '').includes('password')) passwordField.showError(fieldMessage(err));
         else fill(formStatus, alertBox(err));
       }
     });

@@ -178,6 +178,12 @@ export function words(value) {
   return s[0].toUpperCase() + s.slice(1);
 }
 
+/** What to show beside a form field: the refusal alone when the API gives it, else the message. */
+export function fieldMessage(err) {
+  const reason = err.extensions && err.extensions.reason;
+  return reason ? reason[0].toUpperCase() + reason.slice(1) : err.message;
+}
+
 /** A span of minutes in words: "1 minute", "45 minutes", "1 hour", "1 hour 30 minutes". */
 export function duration(minutes) {
   const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
