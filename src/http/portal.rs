@@ -32,6 +32,13 @@ static STYLE: Asset = Asset::new(
     Cache::Never,
 );
 
+/// The member pages' shared call to the API.
+static API_SCRIPT: Asset = Asset::new(
+    "text/javascript; charset=utf-8",
+    include_bytes!("portal/api.js"),
+    CSP,
+    Cache::Never,
+);
 static FORGOT_PAGE: Asset = Asset::new(
     "text/html; charset=utf-8",
     include_bytes!("portal/forgot.html"),
@@ -74,6 +81,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/portal/set-password.css",
             get(|h: HeaderMap| async move { STYLE.respond(&h) }),
+        )
+        .route(
+            "/portal/api.js",
+            get(|h: HeaderMap| async move { API_SCRIPT.respond(&h) }),
         )
         .route(
             "/portal/forgot",

@@ -592,6 +592,7 @@ both!(the_member_pages_are_locked_down, |app| async move {
         "/portal/set-password.js",
         "/portal/set-password.css",
         "/portal/forgot.js",
+        "/portal/api.js",
     ] {
         let resp = app.client.get(app.url(asset)).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{asset}");

@@ -3,21 +3,11 @@
 "use strict";
 
 (function () {
-  const endpoint = new URL("../graphql", window.location.href).toString();
   const $ = (id) => document.getElementById(id);
   const SETTINGS = "query PortalSettings { portalSettings { associationName } }";
   const FORGOT = "mutation ForgotLogin($e: String!) { requestPasswordReset(email: $e) { accepted } }";
 
-  async function gql(query, variables) {
-    const response = await fetch(endpoint, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ query, variables }),
-      credentials: "omit",
-      referrerPolicy: "no-referrer",
-    });
-    return response.json();
-  }
+  const gql = window.portalApi.gql;
 
   function error(text) {
     const el = $("error");

@@ -4,7 +4,6 @@
 "use strict";
 
 (function () {
-  const endpoint = new URL("../graphql", window.location.href).toString();
   const $ = (id) => document.getElementById(id);
   let token = new URLSearchParams(window.location.hash.slice(1)).get("token") || "";
   if (window.location.hash) {
@@ -18,16 +17,7 @@
   // they have typed anything says nothing useful.
   let submitted = false;
 
-  async function gql(query, variables) {
-    const response = await fetch(endpoint, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ query, variables }),
-      credentials: "omit",
-      referrerPolicy: "no-referrer",
-    });
-    return response.json();
-  }
+  const gql = window.portalApi.gql;
 
   function show(id, text) {
     const el = $(id);

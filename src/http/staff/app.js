@@ -2,7 +2,7 @@
 // router that hands each screen its part of the page.
 
 import { ApiError, gql, loadOperations, onSessionEnded, onStepUpNeeded, setToken, token } from './api.js';
-import { alertBox, dialog, fill, field, h, setTimeZone, words } from './ui.js';
+import { alertBox, clearNotices, dialog, fill, field, h, setTimeZone, words } from './ui.js';
 import { ctx } from './ctx.js';
 import * as search from './search.js';
 import * as profile from './profile.js';
@@ -44,6 +44,7 @@ let cleanup = null;
 async function route() {
   if (cleanup) cleanup();
   cleanup = null;
+  clearNotices();
   if (!ctx.viewer) return;
   const hash = location.hash;
   for (const [pattern, screen, right] of ROUTES) {

@@ -193,7 +193,7 @@ export async function renderCompose(view, id) {
           ? await gql('UpdateMassCommunication', { input: { id, ...input } })
           : await gql('CreateMassCommunication', { input });
         const saved = (data.createMassCommunication || data.updateMassCommunication).massCommunication;
-        notify('Draft saved.');
+        notify('Draft saved.', 'ok', { carry: true });
         location.hash = `#/mass/${encodeURIComponent(saved.id)}`;
       } catch (err) {
         const key = (err.extensions.field || '').split('.').pop();
@@ -285,13 +285,13 @@ export async function renderOne(view, id) {
         try {
           const data = await gql(op, { id });
           if (key === 'deleteMassCommunication') {
-            notify('Draft deleted.');
+            notify('Draft deleted.', 'ok', { carry: true });
             location.hash = '#/mass';
             return;
           }
           const c = data[key].massCommunication;
           if (key === 'duplicateMassCommunication') {
-            notify('Copied into a new draft.');
+            notify('Copied into a new draft.', 'ok', { carry: true });
             location.hash = `#/mass/${encodeURIComponent(c.id)}/edit`;
             return;
           }

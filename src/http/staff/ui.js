@@ -90,7 +90,11 @@ export function alertBox(content, kind = 'error') {
 }
 
 /** Shows a transient notice in the page's live region; an error shows its next step too. */
-export function notify(content, kind = 'ok') {
+/**
+ * Shows a short notice. It belongs to the screen it appeared on and goes when staff move on;
+ * `carry` keeps it across the one move it announces ("Draft saved." and then the draft).
+ */
+export function notify(content, kind = 'ok', { carry = false } = {}) {
   const region = document.getElementById('notices');
   let text = content;
   if (content instanceof Error) {
@@ -98,10 +102,19 @@ export function notify(content, kind = 'ok') {
     text = next ? `${message} ${next}` : message;
   }
   const note = h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+  if (carry) note.dataset.carry = 'true';
   region.append(note);
   // A few at a time, so notices never cover the screen on a phone.
   while (region.children.length > 2) region.firstElementChild.remove();
   setTimeout(() => note.remove(), kind === 'error' ? 12000 : 5000);
+}
+
+/** On moving to another screen: notices of the last one go, a carried one stays once. */
+export function clearNotices() {
+  for (const note of [...document.querySelectorAll('#notices .notice')]) {
+    if (note.dataset.carry) delete note.dataset.carry;
+    else note.remove();
+  }
 }
 
 /**
