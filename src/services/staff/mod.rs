@@ -157,62 +157,56 @@ pub async fn set_rights(
     Ok(updated)
 }
 
-/// Deactivates a staff user and ends all of their sessions at once.
+/// Deactivates a staff user: every session and set-password link of theirs ends at once,
+/// and the last active holder of MANAGE_STAFF cannot leave.
 pub async fn deactivate(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     id: StaffUserId,
 ) -> AppResult<StaffUser> {
-    principal.require(Right::ManageStaff)?;
-    let now = svc.clock.now();
-    let txn = store::begin_write(&svc.db).await?;
-    let target = existing(&txn, id).await?;
-    if target.active {
-        if target.has(Right::ManageStaff) {
-            ensure_not_last_admin(&txn, id).await?;
-        }
-        store::staff::set_active(&txn, id, false, now).await?;
-        store::sessions::delete_all(&txn, id, None).await?;
-        store::links::invalidate_for(&txn, store::links::LinkOwner::Staff(id), now).await?;
-        audit::record(
-            &txn,
-            now,
-            principal
-                .audit_event(AuditAction::StaffUserDeactivated, meta)
-                .staff(id)
-                .detail(json!({})),
-        )
-        .await?;
-    }
-    let updated = existing(&txn, id).await?;
-    store::commit(txn).await?;
-    Ok(updated)
+    set_active(svc, principal, meta, id, false).await
 }
 
 /// Makes a deactivated staff user active again: they sign in with their old password (or
-/// an operator sets a new one). Their rights are as they were. Audited when it changes
-/// anything.
+/// an operator sets a new one). Their rights are as they were.
 pub async fn reactivate(
     svc: &Services,
     principal: &Principal,
     meta: &RequestMeta,
     id: StaffUserId,
 ) -> AppResult<StaffUser> {
+    set_active(svc, principal, meta, id, true).await
+}
+
+/// Moves a staff user to `active`; audited when it changes anything, and a user already
+/// there is answered as they stand.
+async fn set_active(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: StaffUserId,
+    active: bool,
+) -> AppResult<StaffUser> {
     principal.require(Right::ManageStaff)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     let target = existing(&txn, id).await?;
-    if !target.active {
-        store::staff::set_active(&txn, id, true, now).await?;
-        audit::record(
-            &txn,
-            now,
-            principal
-                .audit_event(AuditAction::StaffUserReactivated, meta)
-                .staff(id),
-        )
-        .await?;
+    if target.active != active {
+        if !active {
+            if target.has(Right::ManageStaff) {
+                ensure_not_last_admin(&txn, id).await?;
+            }
+            store::sessions::delete_all(&txn, id, None).await?;
+            store::links::invalidate_for(&txn, store::links::LinkOwner::Staff(id), now).await?;
+        }
+        store::staff::set_active(&txn, id, active, now).await?;
+        let action = if active {
+            AuditAction::StaffUserReactivated
+        } else {
+            AuditAction::StaffUserDeactivated
+        };
+        audit::record(&txn, now, principal.audit_event(action, meta).staff(id)).await?;
     }
     let updated = existing(&txn, id).await?;
     store::commit(txn).await?;
