@@ -182,6 +182,13 @@ async fn open(
     opts.max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // No idle timeout and no maximum lifetime: with either set, sqlx 0.9.0 runs a reaper
+        // that loops over its idle-connection counter, and when that counter has wrapped
+        // below zero the loop never yields and holds a runtime thread (seen in the test
+        // suite, as a hung test with one core at 100 %). A connection that fails is
+        // replaced on use.
+        .idle_timeout(None::<Duration>)
+        .max_lifetime(None::<Duration>)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |o| {
             let o = o
