@@ -180,13 +180,14 @@ async fn open(
 ) -> StoreResult<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
-        .min_connections(1)
+        // No minimum, no idle timeout and no maximum lifetime, so sqlx 0.9.0 starts no
+        // background task: its reaper loops over an idle-connection counter that can wrap
+        // below zero and then never yields (a hung test with one core at 100 %), and a
+        // minimum opens a second connection beside the one `connect` opens, racing it on
+        // SQLite's WAL switch ("database is locked"). The connection `connect` opens stays
+        // idle in the pool; one that fails is replaced on use.
+        .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
-        // No idle timeout and no maximum lifetime: with either set, sqlx 0.9.0 runs a reaper
-        // that loops over its idle-connection counter, and when that counter has wrapped
-        // below zero the loop never yields and holds a runtime thread (seen in the test
-        // suite, as a hung test with one core at 100 %). A connection that fails is
-        // replaced on use.
         .idle_timeout(None::<Duration>)
         .max_lifetime(None::<Duration>)
         .sqlx_logging(false)
