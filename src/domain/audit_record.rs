@@ -73,6 +73,8 @@ pub enum AuditAction {
     MemberLoginFailed,
     /// A correct password was given for a locked account.
     MemberLoginWhileLocked,
+    /// A member ended all their sessions ("Sign out everywhere").
+    MemberSignedOutEverywhere,
     /// Too many failures locked an account.
     AccountLocked,
     /// Staff unlocked an account.
@@ -179,6 +181,7 @@ db_enum!(AuditAction {
     MemberLogin => "MEMBER_LOGIN",
     MemberLoginFailed => "MEMBER_LOGIN_FAILED",
     MemberLoginWhileLocked => "MEMBER_LOGIN_WHILE_LOCKED",
+    MemberSignedOutEverywhere => "MEMBER_SIGNED_OUT_EVERYWHERE",
     AccountLocked => "ACCOUNT_LOCKED",
     AccountUnlocked => "ACCOUNT_UNLOCKED",
     ProfileCreated => "PROFILE_CREATED",

@@ -18,6 +18,37 @@ impl Clock for SystemClock {
     }
 }
 
+/// How times appear to people (mail, the member pages): in the association's time zone, with the zone named, e.g.
+/// "6 December 2026, 18:00 CET". Zones without a lettered abbreviation show their offset
+/// ("UTC-03").
+pub fn human_time(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    let local = t.with_timezone(&zone);
+    format!(
+        "{} {}",
+        local.format("%-d %B %Y, %H:%M"),
+        zone_label(t, zone)
+    )
+}
+
+/// The time of day alone, with the zone named ("18:00 CET"), for something later today.
+pub fn clock_time(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    format!(
+        "{} {}",
+        t.with_timezone(&zone).format("%H:%M"),
+        zone_label(t, zone)
+    )
+}
+
+/// The zone's lettered abbreviation at `t`, or its offset ("UTC-03") where it has none.
+fn zone_label(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    let abbreviation = t.with_timezone(&zone).format("%Z").to_string();
+    if abbreviation.starts_with(['+', '-']) {
+        format!("UTC{abbreviation}")
+    } else {
+        abbreviation
+    }
+}
+
 /// A clock that only moves when told to. Cloning shares the same time.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);

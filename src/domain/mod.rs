@@ -28,7 +28,7 @@ mod token;
 mod username;
 
 pub use audit_record::{AuditAction, AuditActor, AuditFilter, AuditRecord, NewAuditEvent};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, clock_time, human_time};
 pub use codes::{RecoveryCode, ShortCode};
 pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;

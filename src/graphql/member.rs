@@ -28,6 +28,13 @@ pub(super) struct MemberLogoutPayload {
     signed_out: bool,
 }
 
+/// The result of `memberLogoutEverywhere`.
+#[derive(SimpleObject)]
+pub(super) struct MemberLogoutEverywherePayload {
+    /// True: every session of the member has ended, this one included.
+    signed_out: bool,
+}
+
 /// The result of `changePassword`.
 #[derive(SimpleObject)]
 pub(super) struct ChangePasswordPayload {
@@ -161,6 +168,19 @@ impl MemberMutation {
         let (svc, principal, meta) = parts(ctx)?;
         member_auth::logout(svc, principal, meta).await?;
         Ok(MemberLogoutPayload { signed_out: true })
+    }
+
+    /// Ends every session of the member, this one included: a browser left signed in
+    /// elsewhere stops working at once. A staff user's view as the member gets
+    /// READ_ONLY_SESSION.
+    #[graphql(guard = "Require::Member")]
+    async fn member_logout_everywhere(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<MemberLogoutEverywherePayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        member_auth::logout_everywhere(svc, principal, meta).await?;
+        Ok(MemberLogoutEverywherePayload { signed_out: true })
     }
 
     /// Changes the member's own password. Their other sessions end; this one stays. A staff

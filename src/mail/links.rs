@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::domain::human_time;
 use crate::domain::{Profile, Token};
 use crate::mail::mass::RecipientValues;
-use crate::mail::templates::human_time;
 
 /// A set-password link as a message shows it: where it points and when it stops working.
 #[derive(Debug, Clone)]

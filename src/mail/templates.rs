@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{MergeTemplate, escape_html};
+use crate::domain::{MergeTemplate, escape_html, human_time};
 
 /// A finished message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,20 +91,6 @@ static STAFF_PASSWORD_LINK: LazyLock<Template> = LazyLock::new(|| Template {
         STAFF_LINK,
     ),
 });
-
-/// How times appear in mail: in the association's time zone, with the zone named, e.g.
-/// "6 December 2026, 18:00 CET". Zones without a lettered abbreviation show their offset
-/// ("UTC-03").
-pub fn human_time(t: DateTime<Utc>, zone: Tz) -> String {
-    let local = t.with_timezone(&zone);
-    let abbreviation = local.format("%Z").to_string();
-    let label = if abbreviation.starts_with(['+', '-']) {
-        format!("UTC{abbreviation}")
-    } else {
-        abbreviation
-    };
-    format!("{} {label}", local.format("%-d %B %Y, %H:%M"))
-}
 
 fn account_value<'a>(a: &'a AccountLink, field: &str, zone: Tz) -> Cow<'a, str> {
     match field {
@@ -307,6 +293,10 @@ mod tests {
         assert_eq!(
             human_time(t, Tz::Europe__Copenhagen),
             "15 January 2027, 09:00 CET"
+        );
+        assert_eq!(
+            crate::domain::clock_time(t, Tz::Europe__Copenhagen),
+            "09:00 CET"
         );
         // Summer time is the zone's own business, not a fixed offset.
         let summer = DateTime::from_timestamp(1_790_000_000, 0).unwrap();

@@ -250,6 +250,30 @@ pub async fn logout(svc: &Services, principal: &Principal, meta: &RequestMeta) -
     Ok(())
 }
 
+/// Ends every session of the signed-in member, this one included ("Sign out everywhere"):
+/// a browser left signed in elsewhere stops working at once. A staff user's read-only view
+/// may not do it.
+pub async fn logout_everywhere(
+    svc: &Services,
+    principal: &Principal,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    let member = principal.member()?;
+    member.may_change()?;
+    let now = svc.clock.now();
+    let txn = store::begin_write(&svc.db).await?;
+    store::sessions::delete_all::<ProfileId>(&txn, member.profile_id, None).await?;
+    let event = NewAuditEvent::new(
+        AuditAction::MemberSignedOutEverywhere,
+        AuditActor::Member(member.profile_id.get()),
+        meta.client_ip.as_deref(),
+    )
+    .profile(member.profile_id);
+    audit::record(&txn, now, event).await?;
+    store::commit(txn).await?;
+    Ok(())
+}
+
 /// The signed-in member's profile and credential metadata.
 pub async fn me(
     svc: &Services,

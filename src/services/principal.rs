@@ -32,6 +32,8 @@ pub struct StaffPrincipal {
 pub struct MemberPrincipal {
     pub profile_id: ProfileId,
     pub session_id: i64,
+    /// When this session ends at the latest (a view as the member: within 15 minutes).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
     /// The member must choose a new password first: until then the session may only read
     /// `me`, change the password and sign out.
     pub must_change_password: bool,
@@ -91,7 +93,7 @@ impl Principal {
     /// Whether this caller may run the root field `field` (of `QueryRoot`, `MutationRoot` or
     /// `SubscriptionRoot`). A member who must change their password is held back: their
     /// session may read `me` (and the public `passwordPolicy` and `portalSettings` its form
-    /// needs), call `changePassword` and `memberLogout`, and nothing else. So is a staff user
+    /// needs), call `changePassword`, `memberLogout` and `memberLogoutEverywhere`, and nothing else. So is a staff user
     /// who must set up a second factor: only `viewer`, the two enrolment mutations and
     /// `staffLogout`.
     pub fn may_run(&self, field: &str) -> AppResult<()> {
@@ -117,6 +119,7 @@ impl Principal {
                         field,
                         "me" | "changePassword"
                             | "memberLogout"
+                            | "memberLogoutEverywhere"
                             | "passwordPolicy"
                             | "portalSettings"
                     ) =>

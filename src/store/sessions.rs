@@ -64,6 +64,8 @@ pub struct LiveSession<O> {
     pub session_id: i64,
     pub owner: O,
     pub last_seen_at: DateTime<Utc>,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
     /// The staff user viewing the portal as the owner, for an impersonation session.
     pub impersonated_by: Option<StaffUserId>,
     /// The staff session that started that view; the view ends with it.
@@ -181,7 +183,7 @@ pub async fn find_live<O: SessionOwner>(
     };
     let step_up = if O::STEP_UP { ", s.stepped_up_at" } else { "" };
     sql.push(&format!(
-        "SELECT s.id, s.{} AS owner, s.last_seen_at{impersonation}{step_up} FROM {} s ",
+        "SELECT s.id, s.{} AS owner, s.last_seen_at, s.expires_at{impersonation}{step_up} FROM {} s ",
         O::OWNER,
         O::TABLE
     ));
@@ -201,6 +203,7 @@ pub async fn find_live<O: SessionOwner>(
         session_id: row.try_get("", "id")?,
         owner: O::from_db(row.try_get("", "owner")?),
         last_seen_at: row.try_get("", "last_seen_at")?,
+        expires_at: row.try_get("", "expires_at")?,
         impersonated_by: if O::IMPERSONATION {
             row.try_get::<Option<i64>>("", "impersonated_by")?
                 .map(StaffUserId::from_db)

@@ -385,7 +385,7 @@ async fn times_in_the_association_zone(backend: Backend) {
         )
         .await;
     let in_two_days =
-        memberkey::mail::templates::human_time(clock.now() + chrono::Duration::hours(48), zone);
+        memberkey::domain::human_time(clock.now() + chrono::Duration::hours(48), zone);
     let text = preview["data"]["previewMassCommunication"]["text"]
         .as_str()
         .unwrap();
