@@ -76,26 +76,29 @@ impl Asset {
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
         );
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(self.csp),
-        );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(match self.cache {
-                Cache::Never => "no-store",
-                Cache::Revalidate => "no-cache",
-            }),
-        );
+        protect(h, self.csp, &self.cache, "no-referrer");
         resp
     }
+}
+
+/// The headers every built-in page and file carries: its CSP, no framing, no sniffing, how
+/// it may be cached, and how much of its address a link from it may tell (`referrer`).
+pub(super) fn protect(h: &mut HeaderMap, csp: &'static str, cache: &Cache, referrer: &'static str) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(match cache {
+            Cache::Never => "no-store",
+            Cache::Revalidate => "no-cache",
+        }),
+    );
 }

@@ -10,10 +10,11 @@ use axum::routing::get;
 use super::AppState;
 use super::assets::{Asset, Cache};
 
-/// Scripts, styles and API calls from this origin only. Mail previews render in sandboxed
+/// Scripts, styles, API calls and form posts ("View Profile's Portal" opens the member pages
+/// with one) from this origin only. Mail previews render in sandboxed
 /// `srcdoc` frames, which inherit this policy, so their scripts never run either.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-    img-src 'self' data: https:; frame-src 'self'; form-action 'none'; frame-ancestors 'none'; \
+    img-src 'self' data: https:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
 /// One compiled-in file of the console, by the name it is served under.

@@ -32,6 +32,8 @@ mod mass;
 mod mass_pause;
 mod mass_scale;
 mod member_login;
+mod member_pages;
+mod member_pages_browser;
 mod profile_import;
 mod profiles;
 mod progress;

@@ -590,7 +590,7 @@ both!(the_member_pages_are_locked_down, |app| async move {
     }
     for asset in [
         "/portal/set-password.js",
-        "/portal/set-password.css",
+        "/portal/portal.css",
         "/portal/forgot.js",
         "/portal/api.js",
     ] {

@@ -46,18 +46,16 @@
     // Without a login to sign in with (no link, or one that no longer works), a new link is
     // what the member needs first.
     $("new-link").hidden = Boolean(login);
-    const portalName = portal.associationName ? `the ${portal.associationName} portal` : "the portal";
-    if (portal.portalUrl) {
-      const link = $("portal-link");
-      link.href = portal.portalUrl;
-      link.hidden = false;
-      if (login) {
-        show("portal-hint", `Sign in there with the login ${login} and your new password.`);
-      }
-    } else if (login) {
-      show("portal-hint", `Go back to ${portalName} where you usually sign in, and sign in with the login ${login} and your new password.`);
+    // The association's own portal when its address is set; else memberkey's sign-in page.
+    const link = $("portal-link");
+    link.href = portal.portalUrl || "sign-in";
+    link.textContent = portal.portalUrl ? "Go to the portal" : "Sign in";
+    link.hidden = false;
+    const where = portal.portalUrl ? "there" : "here";
+    if (login) {
+      show("portal-hint", `Sign in ${where} with the login ${login} and your new password.`);
     } else {
-      show("portal-hint", `Go back to ${portalName} where you usually sign in, or use Forgot Login here to get a new link by email.`);
+      show("portal-hint", `Already have a password? Sign in ${where}. Otherwise ask for a new link by email.`);
     }
   }
 

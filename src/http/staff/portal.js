@@ -166,12 +166,15 @@ export function renderPortal(body, profile) {
     send.addEventListener('click', () => sendReset(send));
     const phone = h('button', { type: 'button', id: 'phone-link', disabled: !canSend }, 'Link for the phone');
     phone.addEventListener('click', () => phoneLink(phone));
+    const view = ctx.has('IMPERSONATE_MEMBERS') ? h('button', { type: 'button', id: 'view-portal' }, "View Profile's Portal") : null;
+    if (view) view.addEventListener('click', () => viewPortal(view));
     const remove = credential && canManage ? h('button', { type: 'button', class: 'danger', id: 'remove-credentials' }, 'Remove credentials') : null;
     if (remove) remove.addEventListener('click', () => removeCredentials(remove));
     fill(actions,
       h('h2', {}, 'Help the member sign in'),
-      h('div', { class: 'inline-actions' }, send, phone),
+      h('div', { class: 'inline-actions' }, send, phone, view),
       h('p', { class: 'hint', id: 'send-reset-why' }, reason || `Sends the standard Forgot Login email to ${profile.email}.`),
+      view ? h('p', { class: 'hint' }, "View Profile's Portal opens the member's account page in a new tab, read-only, for 15 minutes. The member sees that you looked.") : null,
       remove ? h('div', { class: 'inline-actions danger-zone' }, remove) : null);
   }
 
@@ -232,6 +235,24 @@ export function renderPortal(body, profile) {
           h('p', { class: 'hint' }, `The code works once, until ${when(link.shortCodeExpiresAt)}, and dies with the link.`)),
         h('div', { class: 'actions' }, copy, h('button', { type: 'button', onclick: () => close() }, 'Done')));
     }, { wide: true });
+  }
+
+  // The member pages keep their session in a cookie, so the view's token is posted to them
+  // in a new tab rather than put in its address (where history and logs would keep it).
+  async function viewPortal(button) {
+    let data;
+    try {
+      data = await busy(button, () => gql('StartPortalImpersonation', { profileId: profile.id }));
+    } catch (err) {
+      notify(err, 'error');
+      return;
+    }
+    const form = h('form', { method: 'post', action: '/portal/view-as', target: '_blank', hidden: true },
+      h('input', { type: 'hidden', name: 'token', value: data.startPortalImpersonation.impersonation.token }));
+    document.body.append(form);
+    form.submit();
+    form.remove();
+    notify(`The portal opened in a new tab, as the member sees it, until ${when(data.startPortalImpersonation.impersonation.expiresAt)}.`);
   }
 
   async function removeCredentials(button) {

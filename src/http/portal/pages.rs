@@ -1,0 +1,93 @@
+//! The member pages that the server draws (sign-in, account, change password, and the
+//! messages between them): askama templates under `templates/`, escaped as HTML by the
+//! template engine. They load no script at all; forms post to this origin only.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::super::assets::{Cache, protect};
+
+/// No scripts; styles, icons and form posts from this origin only. `Referrer-Policy:
+/// same-origin` (not `no-referrer`) so that the browser names this origin on each POST.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
+
+/// What every page shows around its content.
+pub(super) struct Frame<'a> {
+    /// The association's name, above every page's heading.
+    pub association: &'a str,
+    /// "Viewing as Maria Jensen, read-only, until 14:05 CET" on a staff user's view.
+    pub viewing: Option<String>,
+}
+
+/// "Sign in".
+#[derive(Template)]
+#[template(path = "sign-in.html")]
+pub(super) struct SignIn<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: String,
+    pub next: String,
+    /// What the member typed, kept after a refusal.
+    pub login: String,
+    pub error: Option<String>,
+    pub notice: Option<&'static str>,
+}
+
+/// The signed-in member's account.
+#[derive(Template)]
+#[template(path = "account.html")]
+pub(super) struct Account<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password_changed: Option<String>,
+    pub read_only: bool,
+    pub notice: Option<&'static str>,
+    /// When staff viewed this account, newest first ("6 December 2026, 14:05 CET by admin").
+    pub visits: Vec<String>,
+}
+
+/// Change password, and the must-change page after a staff-set password.
+#[derive(Template)]
+#[template(path = "change-password.html")]
+pub(super) struct ChangePassword<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: String,
+    pub next: String,
+    pub must_change: bool,
+    pub min_chars: usize,
+    pub error: Option<String>,
+}
+
+/// A page that only says something, with one way on.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(super) struct Message<'a> {
+    pub frame: Frame<'a>,
+    pub title: &'static str,
+    pub text: String,
+    pub link: (&'static str, &'static str),
+}
+
+/// A drawn page with the member pages' headers. Never cached: each shows personal data or a
+/// form token.
+pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
+    let body = match page.render() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(cause = %e, "could not draw a member page");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "could not draw the page").into_response();
+        }
+    };
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    protect(h, CSP, &Cache::Never, "same-origin");
+    resp
+}
