@@ -75,6 +75,8 @@ pub enum AuditAction {
     MemberLoginWhileLocked,
     /// A member ended all their sessions ("Sign out everywhere").
     MemberSignedOutEverywhere,
+    /// Staff gave usernames to the profiles a filter selected ("Create Portal Logins").
+    PortalLoginsCreated,
     /// Too many failures locked an account.
     AccountLocked,
     /// Staff unlocked an account.
@@ -182,6 +184,7 @@ db_enum!(AuditAction {
     MemberLoginFailed => "MEMBER_LOGIN_FAILED",
     MemberLoginWhileLocked => "MEMBER_LOGIN_WHILE_LOCKED",
     MemberSignedOutEverywhere => "MEMBER_SIGNED_OUT_EVERYWHERE",
+    PortalLoginsCreated => "PORTAL_LOGINS_CREATED",
     AccountLocked => "ACCOUNT_LOCKED",
     AccountUnlocked => "ACCOUNT_UNLOCKED",
     ProfileCreated => "PROFILE_CREATED",

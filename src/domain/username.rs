@@ -83,6 +83,55 @@ impl Username {
     }
 }
 
+impl Username {
+    /// A username made from a name, for "Create Portal Logins": each word folded to lower-case
+    /// ASCII letters and digits (`Søren Ærø-Müller` → `soren.aero.muller`), the words joined
+    /// by `.`, then `suffix` (a number, when the plain form is taken). Leaves room for the
+    /// suffix within [`Self::MAX_LEN`]. `None` when the name has no letter or digit that folds
+    /// to ASCII, or is too short to be a username.
+    pub fn from_name(words: &[&str], suffix: Option<u32>) -> Option<Self> {
+        let folded: Vec<String> = words
+            .iter()
+            .flat_map(|w| w.split(|c: char| !c.is_alphanumeric()))
+            .map(fold_ascii)
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut base = folded.join(".");
+        // 54 characters leave room for a ten-digit suffix.
+        if let Some((cut, _)) = base.char_indices().nth(Self::MAX_LEN - 10) {
+            base.truncate(cut);
+            base = base.trim_end_matches('.').to_owned();
+        }
+        let name = match suffix {
+            Some(n) => format!("{base}{n}"),
+            None => base,
+        };
+        Self::parse(&name).ok()
+    }
+}
+
+/// Lower-case ASCII letters and digits of `word`: accents dropped, and the letters that do
+/// not decompose spelled out (`ø` → `o`, `æ` → `ae`, `ß` → `ss`).
+fn fold_ascii(word: &str) -> String {
+    let mut out = String::new();
+    for c in word.nfkd().flat_map(char::to_lowercase) {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            'ø' => out.push('o'),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'ß' => out.push_str("ss"),
+            'đ' | 'ð' => out.push('d'),
+            'ł' => out.push('l'),
+            'þ' => out.push_str("th"),
+            'ı' => out.push('i'),
+            // Combining accents and anything without an ASCII spelling.
+            _ => {}
+        }
+    }
+    out
+}
+
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display)
@@ -105,6 +154,41 @@ mod tests {
             "full-width @ folds to @"
         );
         assert!(Username::parse_for_lookup("ann@example.org").is_ok());
+    }
+
+    #[test]
+    fn usernames_from_names_are_plain_ascii() {
+        let name = |words: &[&str], n| Username::from_name(words, n).map(|u| u.to_string());
+        assert_eq!(
+            name(&["Maria", "Jensen"], None).as_deref(),
+            Some("maria.jensen")
+        );
+        assert_eq!(
+            name(&["Søren", "Ærø-Müller"], None).as_deref(),
+            Some("soren.aero.muller")
+        );
+        assert_eq!(
+            name(&["Zoë", "Straße"], Some(2)).as_deref(),
+            Some("zoe.strasse2")
+        );
+        assert_eq!(
+            name(&["Harbour Shipping A/S"], None).as_deref(),
+            Some("harbour.shipping.a.s")
+        );
+        assert_eq!(
+            name(&["Łukasz", "Ðorđević"], None).as_deref(),
+            Some("lukasz.dordevic")
+        );
+        assert_eq!(name(&["李", "王"], None), None, "nothing folds to ASCII");
+        assert_eq!(name(&["Al"], None), None, "too short");
+        assert_eq!(name(&["Al"], Some(1)).as_deref(), Some("al1"));
+        let long = "Abcdefghij ".repeat(10);
+        let made = name(&[long.as_str()], Some(123_456_789)).unwrap();
+        assert!(
+            made.len() <= Username::MAX_LEN && made.ends_with("123456789"),
+            "{made}"
+        );
+        assert!(!made.contains(".."));
     }
 
     #[test]

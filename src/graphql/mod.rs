@@ -15,6 +15,7 @@ mod limits;
 pub mod loaders;
 mod mass;
 mod member;
+mod portal_logins;
 mod profiles;
 mod qr;
 mod resets;
@@ -62,6 +63,7 @@ pub struct MutationRoot(
     mass::MassMutation,
     suppressions::SuppressionMutation,
     impersonation::ImpersonationMutation,
+    portal_logins::PortalLoginMutation,
 );
 
 /// Every subscription (served over graphql-transport-ws at `/graphql/ws`).

@@ -17,6 +17,7 @@ use crate::services::{delivery_state, mass};
 
 use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput};
 pub(crate) use progress::MassSubscription;
+pub(super) use recipients::RecipientFilter;
 use types::{
     DeleteMassCommunicationPayload, DeliveryState, MassCommunication, MassCommunicationConnection,
     MassCommunicationEdge, MassCommunicationPayload, MassCommunicationPreview,

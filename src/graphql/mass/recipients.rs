@@ -48,7 +48,7 @@ impl MassRecipients {
 /// saved communication shows, so a filter read back can be sent again unchanged.
 #[derive(SimpleObject, InputObject)]
 #[graphql(input_name = "RecipientFilterInput")]
-pub(super) struct RecipientFilter {
+pub(in crate::graphql) struct RecipientFilter {
     /// Only organisations or only people.
     kind: Option<ProfileKind>,
     /// Only profiles with this membership status.

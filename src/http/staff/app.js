@@ -11,6 +11,7 @@ import * as staff from './staff.js';
 import * as audit from './audit.js';
 import * as account from './account.js';
 import * as link from './link.js';
+import * as logins from './logins.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^#\/mass\/([^/]+)\/edit$/, (m, v) => mass.renderCompose(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/mass\/([^/]+)$/, (m, v) => mass.renderOne(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/mass$/, (m, v) => mass.renderList(v), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/portal-logins$/, (m, v) => logins.render(v), 'MANAGE_PORTAL_CREDENTIALS'],
   [/^#\/staff$/, (m, v) => staff.render(v), 'MANAGE_STAFF'],
   [/^#\/audit$/, (m, v) => audit.render(v), 'VIEW_AUDIT_LOG'],
   [/^#\/account$/, (m, v) => account.render(v)],
@@ -34,6 +36,7 @@ const ROUTES = [
 const NAV = [
   ['#/search', 'Quick Search', null],
   ['#/mass', 'Mass Communicator', 'SEND_MASS_COMMUNICATIONS'],
+  ['#/portal-logins', 'Create Portal Logins', 'MANAGE_PORTAL_CREDENTIALS'],
   ['#/staff', 'Staff users', 'MANAGE_STAFF'],
   ['#/audit', 'Audit log', 'VIEW_AUDIT_LOG'],
 ];

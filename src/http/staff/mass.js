@@ -5,7 +5,8 @@
 import { gql, subscribe } from './api.js';
 import { ctx } from './ctx.js';
 import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, loading, notify, select, when, words } from './ui.js';
-import { STATUSES, profilePicker } from './search.js';
+import { profilePicker } from './search.js';
+import { filterFields } from './filter.js';
 
 const COMM_STATUSES = ['DRAFT', 'QUEUED', 'SENDING', 'PAUSED', 'SENT', 'CANCELLED', 'FAILED'];
 const DELIVERY_STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'BOUNCED', 'COMPLAINED', 'FAILED', 'SKIPPED', 'CANCELLED'];
@@ -112,15 +113,10 @@ export async function renderCompose(view, id) {
   const chosenPanel = h('div', { class: 'panel', id: 'chosen-panel' },
     profilePicker('Add a recipient', {}, (p) => { chosen.set(p.id, p); drawChips(); }), chips);
   drawChips();
-  const fKind = select([['', 'Organisations and people'], ['ORGANIZATION', 'Organisations'], ['INDIVIDUAL', 'People']], (savedFilter && savedFilter.kind) || '', { id: 'recipient-kind' });
-  const fStatus = select([['', 'Any status'], ...STATUSES], savedFilter ? savedFilter.memberStatus || '' : 'ACTIVE', { id: 'recipient-status' });
-  const fSearch = h('input', { type: 'search', id: 'recipient-search', autocomplete: 'off', value: (savedFilter && savedFilter.search) || '' });
-  const fRelated = h('input', { type: 'checkbox', id: 'recipient-related', checked: Boolean(savedFilter && savedFilter.includeRelatedProfiles) });
+  const recipientFilter = filterFields(savedFilter);
+  const { kind: fKind, memberStatus: fStatus, search: fSearch, related: fRelated } = recipientFilter.controls;
   const liveCount = h('p', { class: 'hint', id: 'recipient-count', role: 'status' });
-  const filterPanel = h('div', { class: 'panel', id: 'filter-panel' },
-    h('div', { class: 'row' }, field('Kind', fKind), field('Membership status', fStatus), field('Quick search term', fSearch)),
-    h('div', { class: 'field check' }, fRelated, h('label', { for: fRelated.id }, 'Also the people related to each organisation')),
-    liveCount);
+  const filterPanel = h('div', { class: 'panel', id: 'filter-panel' }, recipientFilter.element, liveCount);
   const count = async () => {
     const filter = {};
     if (fKind.value) filter.kind = fKind.value;
@@ -134,8 +130,7 @@ export async function renderCompose(view, id) {
       fill(liveCount, alertBox(err));
     }
   };
-  let countTimer = null;
-  for (const el of [fKind, fStatus, fSearch, fRelated]) el.addEventListener(el === fSearch ? 'input' : 'change', () => { clearTimeout(countTimer); countTimer = setTimeout(count, 250); });
+  const stopCounting = recipientFilter.onChange(count);
   const syncMode = () => {
     const m = modes.querySelector('input:checked').value;
     chosenPanel.hidden = m !== 'chosen';
@@ -179,11 +174,7 @@ export async function renderCompose(view, id) {
       }
       recipients = { profileIds: [...chosen.keys()] };
     } else if (m === 'filter') {
-      const filter = { includeRelatedProfiles: fRelated.checked };
-      if (fKind.value) filter.kind = fKind.value;
-      if (fStatus.value) filter.memberStatus = fStatus.value;
-      if (fSearch.value.trim()) filter.search = fSearch.value.trim();
-      recipients = { filter };
+      recipients = { filter: recipientFilter.value() };
     }
     const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value) };
     if (recipients) input.recipients = recipients;
@@ -208,7 +199,7 @@ export async function renderCompose(view, id) {
     });
   });
   subject.focus();
-  return () => { clearTimeout(previewTimer); clearTimeout(countTimer); };
+  return () => { clearTimeout(previewTimer); stopCounting(); };
 }
 
 /** One communication: its state, actions, live progress and deliveries. */

@@ -16,7 +16,7 @@ mod sending;
 /// A rendered preview (subject, HTML, text), as the API shows it.
 pub use crate::mail::templates::Rendered as Preview;
 pub use reading::{
-    MassPage, deliveries, link_counts, list, preview, recipient_count, view, with_counts,
+    MassPage, deliveries, link_counts, list, preview, recipient_count, select, view, with_counts,
 };
 pub use sending::{cancel, resume, retry_failed, send, send_test};
 

@@ -2,7 +2,7 @@
 
 use crate::domain::{
     Delivery, DeliveryStatus, LinkCounts, LinkState, MassCommunication, MassCommunicationId,
-    MassListFilter, MassStatus, ProfileId, Right,
+    MassListFilter, MassStatus, ProfileId, Recipients, Right,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
@@ -45,15 +45,14 @@ pub async fn recipient_count(
     if comm.status != MassStatus::Draft {
         return Ok(store::mass::counts(&svc.db, id).await?.total.max(0) as u64);
     }
-    let search = recipient_search(&comm.recipients)?;
-    let ids = store::mass::resolve_recipients(
-        &svc.db,
-        &comm.recipients,
-        search.as_ref(),
-        svc.clock.now(),
-    )
-    .await?;
-    Ok(ids.len() as u64)
+    Ok(select(svc, &comm.recipients).await?.len() as u64)
+}
+
+/// Every profile `recipients` select right now, each once, in a stable order.
+pub async fn select(svc: &Services, recipients: &Recipients) -> AppResult<Vec<ProfileId>> {
+    let search = recipient_search(recipients)?;
+    let now = svc.clock.now();
+    Ok(store::mass::resolve_recipients(&svc.db, recipients, search.as_ref(), now).await?)
 }
 
 /// One page of deliveries, optionally only those of one status and one link state.
