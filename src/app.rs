@@ -59,6 +59,9 @@ impl App {
         transport: Option<Arc<dyn MailTransport>>,
         migrate: bool,
     ) -> Result<Self, AppError> {
+        // Only the outbox keeps mail on this machine; an injected transport (tests) delivers.
+        let mail_is_sent = transport.is_some()
+            || config.mail.transport != crate::config::MailTransportKind::Outbox;
         let transport = match transport {
             Some(t) => t,
             None => configured_transport(&config).await?,
@@ -98,6 +101,7 @@ impl App {
             sealer,
             vault,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            mail_is_sent,
             sns: Arc::new(crate::mail::sns::SnsVerifier::new(
                 config.mail.sns_test_origins.clone(),
             )),

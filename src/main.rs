@@ -325,7 +325,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     .map_err(describe)?
                 {
                     Some(login) => println!(
-                        "Demo data loaded.\n  Staff console:  {public_url}/staff/  (sign in with the demo staff user below)\n  GraphiQL:       {public_url}/graphql  (sign in with the bar at the top)\n  Staff user:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
+                        "Demo data loaded.\n  Staff console:  {public_url}/staff/  (sign in with the demo staff user below)\n  Member sign-in: {public_url}/portal/sign-in\n  GraphiQL:       {public_url}/graphql  (sign in with the bar at the top)\n  Staff user:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
                         login.username, login.password
                     ),
                     None => println!(
@@ -340,6 +340,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let bound = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(listen = %bound, "memberkey is serving GraphQL at /graphql");
+            println!("Mail is {}.", app.services().config.mail.destination());
             app.serve(listener, shutdown)
                 .await
                 .map_err(|e| e.to_string())

@@ -117,9 +117,13 @@ async fn serve_demo_seeds_once_and_stops_on_sigterm() {
         if round == 0 {
             assert!(first.contains("Demo data loaded"), "{first}");
             let mut rest = String::new();
-            for _ in 0..3 {
+            for _ in 0..4 {
                 stdout.read_line(&mut rest).unwrap();
             }
+            assert!(
+                rest.contains("Member sign-in: ") && rest.contains("/portal/sign-in"),
+                "{rest}"
+            );
             assert!(
                 rest.contains("Staff console:") && rest.contains("/staff/"),
                 "{rest}"
@@ -139,6 +143,17 @@ async fn serve_demo_seeds_once_and_stops_on_sigterm() {
             line.clear();
         }
         assert!(line.contains("serving GraphQL"), "never started: {line}");
+        // The banner says where mail goes: here, the outbox folder, and that nothing is sent.
+        let mut mail = String::new();
+        while stdout.read_line(&mut mail).unwrap() > 0 && !mail.contains("Mail is") {
+            mail.clear();
+        }
+        assert!(
+            mail.contains("written as .eml files to")
+                && mail.contains("outbox")
+                && mail.contains("not sent"),
+            "{mail}"
+        );
         support::signal_process(&child, "-TERM");
         let exit = eventually(Duration::from_secs(30), || {
             let status = child.try_wait().unwrap();

@@ -28,6 +28,31 @@ impl FromStr for MailTransportKind {
     }
 }
 
+impl MailSettings {
+    /// Where mail goes, in a sentence for the `serve` banner: an operator reading it knows
+    /// whether members will receive anything.
+    pub fn destination(&self) -> String {
+        match self.transport {
+            MailTransportKind::Outbox => {
+                let dir = std::path::absolute(&self.outbox_dir)
+                    .unwrap_or_else(|_| self.outbox_dir.clone());
+                format!(
+                    "written as .eml files to {} and not sent (MEMBERKEY_MAIL_TRANSPORT=outbox; set it to ses to send)",
+                    dir.display()
+                )
+            }
+            MailTransportKind::Ses => format!(
+                "sent through Amazon SES in {}{}",
+                self.ses_region,
+                self.ses_endpoint
+                    .as_deref()
+                    .map(|e| format!(" at {e}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// Mail, links and the delivery worker.
 #[derive(Debug, Clone)]
 pub struct MailSettings {

@@ -138,6 +138,11 @@ pub(super) struct PortalSettings {
     /// Minutes a link that staff send works: the Send Password Reset Email link and a link
     /// for the phone (`MEMBERKEY_STAFF_LINK_TTL_MINUTES`).
     staff_link_minutes: i64,
+    /// Whether mail leaves this server: false when it is only written to the outbox folder
+    /// as `.eml` files (`MEMBERKEY_MAIL_TRANSPORT=outbox`), so staff screens say "queued"
+    /// rather than "on its way". Staff only: null for anyone else (without an error, so a
+    /// page may ask for it before its user signs in).
+    mail_is_sent: Option<bool>,
 }
 
 #[derive(Default)]
@@ -173,12 +178,13 @@ impl ResetQuery {
 
     /// The portal's public settings: its address, the association's name and time zone.
     async fn portal_settings(&self, ctx: &Context<'_>) -> Result<PortalSettings> {
-        let (svc, _, _) = parts(ctx)?;
+        let (svc, principal, _) = parts(ctx)?;
         Ok(PortalSettings {
             association_name: svc.config.association_name.clone(),
             portal_url: svc.config.portal_url.clone(),
             time_zone: svc.config.time_zone.name().to_owned(),
             staff_link_minutes: svc.config.mail.staff_link_ttl.num_minutes(),
+            mail_is_sent: principal.staff().is_ok().then_some(svc.mail_is_sent),
         })
     }
 }

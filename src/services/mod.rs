@@ -52,6 +52,9 @@ pub struct Services {
     pub vault: sealing::Sealer,
     /// Wakes the delivery worker when a request queued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Whether mail leaves this server (false for the outbox folder), so staff screens can
+    /// say "queued" rather than "on its way".
+    pub mail_is_sent: bool,
     /// Checks the provider's SNS notifications, caching their signing certificates.
     pub sns: Arc<crate::mail::sns::SnsVerifier>,
 }

@@ -29,24 +29,36 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Option<Browser> {
         let driver = crate::helpers::component("MEMBERKEY_TEST_CHROMEDRIVER", "browser")?;
-        let mut child = tokio::process::Command::new(driver)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start chromedriver");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = tokio::time::timeout(StdDuration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.expect("chromedriver output") {
-                if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                    return rest.trim_end_matches('.').trim().to_owned();
+        // chromedriver now and then exits at start-up when many start at once (seen as
+        // "exited before it was ready" under a full parallel run); a fresh one is tried, at
+        // most three times, since the driver's own start is not what any test is about.
+        let mut attempt = 0;
+        let (child, port, mut lines) = loop {
+            attempt += 1;
+            let mut child = tokio::process::Command::new(&driver)
+                .arg("--port=0")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("start chromedriver");
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            let port = tokio::time::timeout(StdDuration::from_secs(30), async {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                        return Some(rest.trim_end_matches('.').trim().to_owned());
+                    }
                 }
+                None
+            })
+            .await
+            .expect("chromedriver did not start within 30 s");
+            match port {
+                Some(port) => break (child, port, lines),
+                None if attempt < 3 => continue,
+                None => panic!("chromedriver exited before it was ready, {attempt} times"),
             }
-            panic!("chromedriver exited before it was ready");
-        })
-        .await
-        .expect("chromedriver did not start within 30 s");
+        };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();

@@ -257,9 +257,15 @@ async fn the_article_in_a_browser(backend: Backend) {
     );
     snap(&browser, backend, "send-reset-confirm").await;
     browser.click("dialog button.primary").await;
-    browser
-        .until("const n = document.querySelector('.notice'); return n && n.textContent.includes('jens@harbour.example')")
+    let notice = browser
+        .until("const n = document.querySelector('.notice'); return n && n.textContent.includes('jens@harbour.example') && n.textContent")
         .await;
+    // This server keeps mail in its outbox folder: the notice says so, not "on its way".
+    assert!(
+        notice.as_str().unwrap().contains("is queued")
+            && notice.as_str().unwrap().contains("outbox"),
+        "{notice}"
+    );
     assert_eq!(
         browser.js("return document.activeElement.id").await,
         "send-reset",
@@ -772,6 +778,15 @@ async fn the_other_screens(backend: Backend) {
         .until("return document.getElementById('phone-link')")
         .await;
     browser.click("#phone-link").await;
+    // It asks first: a new link retires an emailed one.
+    let asked = browser
+        .until("const d = document.querySelector('dialog[open]'); return d && d.textContent")
+        .await;
+    assert!(
+        asked.as_str().unwrap().contains("already emailed"),
+        "{asked}"
+    );
+    browser.click("dialog button.primary").await;
     let url = browser
         .until("const u = document.getElementById('phone-link-url'); return u && u.value")
         .await;

@@ -4,7 +4,7 @@
 
 import { gql, subscribe } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, loading, notify, select, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, loading, mailNote, notify, select, when, words } from './ui.js';
 import { profilePicker } from './search.js';
 import { filterFields } from './filter.js';
 
@@ -366,7 +366,7 @@ export async function renderOne(view, id) {
       testField.showError(null);
       try {
         const data = await gql('SendTestMassCommunication', { id, email: testTo.value.trim(), profileId: previewId });
-        notify(`A test copy is on its way to ${data.sendTestMassCommunication.sentTo}.`);
+        notify(mailNote('A test copy', data.sendTestMassCommunication.sentTo, ctx.settings.mailIsSent));
       } catch (err) {
         testField.showError(err.message);
         notify(err, 'error');

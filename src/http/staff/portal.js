@@ -4,7 +4,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, dialog, duration, field, fieldMessage, fill, h, notify, strongPassword, when } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fieldMessage, fill, h, mailNote, notify, strongPassword, when } from './ui.js';
 
 export function renderPortal(body, profile) {
   let credential = profile.portalCredential;
@@ -191,7 +191,7 @@ export function renderPortal(body, profile) {
     await busy(button, async () => {
       try {
         const data = await gql('SendPasswordResetEmail', { profileId: profile.id });
-        notify(`The email is on its way to ${data.sendPasswordResetEmail.sentTo}.`);
+        notify(mailNote('The email', data.sendPasswordResetEmail.sentTo, ctx.settings.mailIsSent));
       } catch (err) {
         notify(err, 'error');
       }
@@ -199,6 +199,11 @@ export function renderPortal(body, profile) {
   }
 
   async function phoneLink(button) {
+    // A new link retires the earlier ones, an emailed one too: ask before that happens.
+    const ok = await confirmDialog('Link for the phone', h('div', {},
+      h('p', {}, 'This makes a one-time link (and a code to read out) to give the member yourself.'),
+      h('p', { class: 'hint' }, 'Earlier links stop working, including one already emailed to the member.')), 'Make the link');
+    if (!ok) return;
     let data;
     try {
       data = await busy(button, () => gql('IssueCredentialsLink', { profileId: profile.id }));

@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, loading, notify, strongPassword, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, loading, mailNote, notify, strongPassword, when, words } from './ui.js';
 
 export const RIGHTS = [
   ['MANAGE_PROFILES', 'Create and edit profiles.'],
@@ -112,7 +112,7 @@ export async function render(view) {
       await busy(sendLink, async () => {
         try {
           const data = await gql('SendStaffPasswordReset', { staffUserId: user.id });
-          fill(status, alertBox(`A set-password email is on its way to ${data.sendStaffPasswordReset.sentTo}.`, 'ok'));
+          fill(status, alertBox(mailNote('A set-password email', data.sendStaffPasswordReset.sentTo, ctx.settings.mailIsSent), 'ok'));
         } catch (err) {
           fill(status, alertBox(err));
         }

@@ -191,6 +191,16 @@ export function words(value) {
   return s[0].toUpperCase() + s.slice(1);
 }
 
+/**
+ * Where an email stands once queued, in words that are true for this server: "on its way"
+ * only when mail leaves it; with the outbox folder, "queued", and why nothing arrives.
+ */
+export function mailNote(what, to, mailIsSent) {
+  return mailIsSent === false
+    ? `${what} for ${to} is queued. This server keeps mail in its outbox folder instead of sending it (MEMBERKEY_MAIL_TRANSPORT), so nothing arrives.`
+    : `${what} is on its way to ${to}.`;
+}
+
 /** What to show beside a form field: the refusal alone when the API gives it, else the message. */
 export function fieldMessage(err) {
   const reason = err.extensions && err.extensions.reason;
