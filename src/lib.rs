@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod app;
+pub mod backup;
 pub mod check;
 pub mod config;
 pub mod delivery;

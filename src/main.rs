@@ -1,6 +1,7 @@
 //! The `memberkey` command line.
 
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -52,6 +53,13 @@ enum Command {
     /// Member profiles.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Copy a SQLite database to FILE, consistently, while `serve` keeps running (nothing is
+    /// migrated or stopped). Keep the sealing key with the copy. For PostgreSQL it prints the
+    /// pg_dump command to use instead.
+    Backup {
+        /// The new file to write; an existing file is never overwritten.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,6 +75,12 @@ enum ProfilesCommand {
         /// Check every line and report what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Print everything memberkey holds about one person as a JSON document, for their
+    /// request to see their data. Audited on the profile.
+    Export {
+        /// The profile's ID.
+        id: String,
     },
 }
 
@@ -215,6 +229,25 @@ async fn cli_main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if let Command::Backup { file } = &cli.command {
+        // No App: a backup neither migrates the database (it often comes just before an
+        // upgrade) nor starts any worker.
+        return match memberkey::backup::run(&config, file).await {
+            Ok(copied) => {
+                println!(
+                    "Copied the database to {} ({} bytes).\nKeep the sealing key with it ({}): without it the copy's staff-assigned passwords and second factors cannot be opened.",
+                    copied.file.display(),
+                    copied.bytes,
+                    copied.key
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("memberkey: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -243,7 +276,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     }
     .map_err(describe)?;
     match command {
-        Command::Schema | Command::Check => Ok(()),
+        Command::Schema | Command::Check | Command::Backup { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())
@@ -317,6 +350,16 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Profiles(ProfilesCommand::Import { file, dry_run }) => {
             import_profiles(app.services(), &file, dry_run).await
+        }
+        Command::Profiles(ProfilesCommand::Export { id }) => {
+            let id = memberkey::domain::ProfileId::parse(&id)
+                .map_err(|e| format!("profile ID {id:?}: {e}"))?;
+            let document = services::personal_data::export_by_operator(app.services(), id)
+                .await
+                .map_err(describe)?;
+            let pretty = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+            println!("{pretty}");
+            Ok(())
         }
         Command::Serve { demo } => {
             if demo {

@@ -618,3 +618,107 @@ fn profiles_import_names_bad_lines_and_runs_again_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn backup_copies_a_sqlite_database_and_names_pg_dump_for_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberkey(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = memberkey(dir.path())
+        .args(["backup", "copy.db"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("Copied the database to") && said.contains("copy.db"),
+        "{said}"
+    );
+    assert!(
+        said.contains("memberkey.key"),
+        "names the sealing key to keep: {said}"
+    );
+    assert!(std::fs::metadata(dir.path().join("copy.db")).unwrap().len() > 0);
+
+    // Never over an earlier backup.
+    let out = memberkey(dir.path())
+        .args(["backup", "copy.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    // An address with no memberkey database in it is not backed up as if it were one.
+    let out = memberkey(dir.path())
+        .env("MEMBERKEY_DATABASE_URL", "sqlite://empty.db?mode=rwc")
+        .args(["backup", "empty-copy.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no memberkey tables"));
+
+    // PostgreSQL: the pg_dump command, without the password.
+    let out = memberkey(dir.path())
+        .env(
+            "MEMBERKEY_DATABASE_URL",
+            "postgres://app:s3cret@db.example:5432/memberkey",
+        )
+        .args(["backup", "members.dump"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains(
+            "pg_dump --format=custom --file=members.dump 'postgres://app@db.example:5432/memberkey'"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("s3cret"), "{said}");
+}
+
+#[test]
+fn profiles_export_prints_a_persons_data() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("people.csv"),
+        "external_id,kind,first_name,last_name,email\nm-1,INDIVIDUAL,Maria,Jensen,maria@harbour.example\n",
+    )
+    .unwrap();
+    let out = memberkey(dir.path())
+        .args(["profiles", "import", "people.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = memberkey(dir.path())
+        .args(["profiles", "export", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "memberkey.profile-export.v1");
+    assert_eq!(doc["profile"]["email"], "maria@harbour.example");
+    let out = memberkey(dir.path())
+        .args(["profiles", "export", "x1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("profile ID"));
+}

@@ -77,6 +77,8 @@ pub enum AuditAction {
     MemberSignedOutEverywhere,
     /// Staff gave usernames to the profiles a filter selected ("Create Portal Logins").
     PortalLoginsCreated,
+    /// A person's data was exported at their request.
+    PersonalDataExported,
     /// Too many failures locked an account.
     AccountLocked,
     /// Staff unlocked an account.
@@ -185,6 +187,7 @@ db_enum!(AuditAction {
     MemberLoginWhileLocked => "MEMBER_LOGIN_WHILE_LOCKED",
     MemberSignedOutEverywhere => "MEMBER_SIGNED_OUT_EVERYWHERE",
     PortalLoginsCreated => "PORTAL_LOGINS_CREATED",
+    PersonalDataExported => "PERSONAL_DATA_EXPORTED",
     AccountLocked => "ACCOUNT_LOCKED",
     AccountUnlocked => "ACCOUNT_UNLOCKED",
     ProfileCreated => "PROFILE_CREATED",

@@ -19,11 +19,13 @@ pub enum Right {
     ViewAuditLog,
     /// View the portal as a member, in a read-only session of at most 15 minutes.
     ImpersonateMembers,
+    /// Export a person's data (and, later, erase it) at their request.
+    ManagePersonalData,
 }
 
 impl Right {
     /// Every right, in declaration order.
-    pub const ALL: [Right; 8] = [
+    pub const ALL: [Right; 9] = [
         Right::ManageProfiles,
         Right::ManagePortalCredentials,
         Right::SendPasswordResets,
@@ -32,6 +34,7 @@ impl Right {
         Right::ManageStaff,
         Right::ViewAuditLog,
         Right::ImpersonateMembers,
+        Right::ManagePersonalData,
     ];
 
     /// The stored and command-line spelling, e.g. `MANAGE_STAFF`.
@@ -45,6 +48,7 @@ impl Right {
             Right::ManageStaff => "MANAGE_STAFF",
             Right::ViewAuditLog => "VIEW_AUDIT_LOG",
             Right::ImpersonateMembers => "IMPERSONATE_MEMBERS",
+            Right::ManagePersonalData => "MANAGE_PERSONAL_DATA",
         }
     }
 }

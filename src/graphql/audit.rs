@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::cursor::{self, AuditCursor};
-use super::types::PageInfo;
+use super::types::{PageInfo, Profile};
 use super::{Require, parts};
 use crate::domain::{self, Right};
 use crate::services::audit as svc_audit;
@@ -42,6 +42,18 @@ impl AuditEvent {
     /// The profile the event is about, if any.
     async fn profile_id(&self) -> Option<ID> {
         self.0.profile_id.map(|i| ID(i.to_string()))
+    }
+    /// The profile the event is about, if any and if it still exists (an audit screen shows
+    /// its name rather than its ID). Read in one batch for a page of events.
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Option<Profile>> {
+        let Some(id) = self.0.profile_id else {
+            return Ok(None);
+        };
+        let found = super::loaders(ctx)?
+            .profile
+            .load_one(domain::ProfileId::from_db(id))
+            .await?;
+        Ok(found.flatten().map(Profile))
     }
     /// The client's IP address.
     async fn client_ip(&self) -> Option<&str> {

@@ -15,6 +15,7 @@ mod limits;
 pub mod loaders;
 mod mass;
 mod member;
+mod personal_data;
 mod portal_logins;
 mod profiles;
 mod qr;
@@ -64,6 +65,7 @@ pub struct MutationRoot(
     suppressions::SuppressionMutation,
     impersonation::ImpersonationMutation,
     portal_logins::PortalLoginMutation,
+    personal_data::PersonalDataMutation,
 );
 
 /// Every subscription (served over graphql-transport-ws at `/graphql/ws`).

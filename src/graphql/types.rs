@@ -53,6 +53,8 @@ pub enum Right {
     ViewAuditLog,
     /// View the portal as a member (startPortalImpersonation): a read-only session of at most 15 minutes, audited and shown to the member.
     ImpersonateMembers,
+    /// Export a person's data at their request (exportProfileData), audited on the profile.
+    ManagePersonalData,
 }
 
 /// Who set the password that is currently in force.

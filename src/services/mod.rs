@@ -17,6 +17,7 @@ pub mod lockout;
 pub mod mass;
 pub mod member_auth;
 pub mod passwords;
+pub mod personal_data;
 pub mod portal_logins;
 pub mod principal;
 pub mod profile_import;

@@ -65,6 +65,24 @@ impl Db {
         Ok(self.pool.ping().await?)
     }
 
+    /// Whether this is a SQLite database (a file to copy) rather than PostgreSQL.
+    pub fn is_sqlite(&self) -> bool {
+        self.pool.get_database_backend() == DatabaseBackend::Sqlite
+    }
+
+    /// Copies a SQLite database to the new file `target` as one consistent snapshot
+    /// (`VACUUM INTO`), while other connections, a running `serve` among them, keep reading
+    /// and writing. Fails if `target` exists and is not empty.
+    pub async fn copy_sqlite(&self, target: &str) -> StoreResult<()> {
+        let statement = sea_orm::Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "VACUUM INTO ?",
+            [target.into()],
+        );
+        self.pool.execute_raw(statement).await?;
+        Ok(())
+    }
+
     /// Closes every connection.
     pub async fn close(self) -> StoreResult<()> {
         if let Some(writer) = self.writer {

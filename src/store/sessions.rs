@@ -74,6 +74,41 @@ pub struct LiveSession<O> {
     pub stepped_up_at: Option<DateTime<Utc>>,
 }
 
+/// What an export of a member's data tells about one of their sessions; never its token.
+pub struct MemberSessionFacts {
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// A staff user's read-only view of the portal as the member.
+    pub staff_view: bool,
+}
+
+/// Every session of a member that has not been swept away yet, oldest first.
+pub async fn of_member(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+) -> StoreResult<Vec<MemberSessionFacts>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT created_at, last_seen_at, expires_at, impersonated_by FROM member_sessions \
+         WHERE profile_id = ",
+    )
+    .param(profile.get())
+    .push(" ORDER BY id");
+    db.query_all_raw(sql.build())
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(MemberSessionFacts {
+                created_at: r.try_get("", "created_at")?,
+                last_seen_at: r.try_get("", "last_seen_at")?,
+                expires_at: r.try_get("", "expires_at")?,
+                staff_view: r.try_get::<Option<i64>>("", "impersonated_by")?.is_some(),
+            })
+        })
+        .collect()
+}
+
 /// Where a session was opened from, for tables that keep it.
 #[derive(Default)]
 pub struct SessionClient<'a> {

@@ -492,6 +492,15 @@ async fn the_article_in_a_browser(backend: Backend) {
     ] {
         assert!(table.as_str().unwrap().contains(who), "{who}: {table}");
     }
+    // What went out, and to whom.
+    browser
+        .until("const f = document.getElementById('sent-message'); return f && f.srcdoc.length > 0")
+        .await;
+    let to = text_of(&browser, "recipients-summary", "Tom Berg").await;
+    assert!(
+        to.contains("Maria Jensen") && to.contains("Jens Hansen"),
+        "{to}"
+    );
     snap(&browser, backend, "mass-sent").await;
     browser.click("#nav a[href='#/mass']").await;
     browser
@@ -938,8 +947,18 @@ async fn the_other_screens(backend: Backend) {
         .click("#audit-action option[value=CREDENTIALS_REMOVED]")
         .await;
     browser
-        .until("const t = document.getElementById('audit-table'); return t && t.tBodies[0].rows.length === 1 && t.textContent.includes('CREDENTIALS_REMOVED')")
+        .until("const t = document.getElementById('audit-table'); return t && t.tBodies[0].rows.length === 1 && t.textContent.includes('Credentials removed')")
         .await;
+    // Words, not codes; the profile by its name, not its number.
+    let row = browser
+        .js("const r = document.getElementById('audit-table').tBodies[0].rows[0]; return [r.cells[1].textContent, r.cells[1].title, r.cells[3].textContent]")
+        .await;
+    assert_eq!(row[0], "Credentials removed", "{row}");
+    assert_eq!(row[1], "CREDENTIALS_REMOVED", "{row}");
+    assert!(
+        !row[2].as_str().unwrap().chars().all(|c| c.is_ascii_digit()),
+        "{row}"
+    );
     snap(&browser, backend, "audit-filtered").await;
 
     let problems = problems(&browser).await;

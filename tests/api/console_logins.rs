@@ -142,6 +142,9 @@ async fn create_logins_in_the_console(backend: Backend) {
         json!({ "kind": "INDIVIDUAL", "hasPassword": false })
     );
     assert_eq!(draft["recipientCount"], 2);
+    // The draft says whom it goes to, in words.
+    let summary = text_of(&browser, "recipients-summary", "Everyone matching").await;
+    assert_eq!(summary, "Everyone matching: People, without a password.");
     snap(&browser, backend, "logins-campaign").await;
     let problems = problems(&browser).await;
     assert!(problems.is_empty(), "{problems:?}");

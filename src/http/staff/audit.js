@@ -1,7 +1,7 @@
 // The audit log (VIEW_AUDIT_LOG): filter by profile, action and date; also a profile's trail.
 
 import { gql } from './api.js';
-import { alertBox, field, fill, h, loading, select, when, words } from './ui.js';
+import { alertBox, field, fill, h, labelCells, loading, select, when, words } from './ui.js';
 import { profilePicker } from './search.js';
 
 /** One event's detail as short "key: value" text instead of raw JSON. */
@@ -20,6 +20,13 @@ function actor(e) {
   return words(e.actorKind);
 }
 
+/** The profile an event is about, by name; one removed since shows its former ID. */
+function profileCell(e) {
+  if (!e.profileId) return '—';
+  if (!e.profile) return `Profile ${e.profileId} (removed)`;
+  return h('a', { href: `#/profiles/${encodeURIComponent(e.profileId)}` }, e.profile.displayName);
+}
+
 /** A table of events matching `filter`, with a "Show older" button; resolves once drawn. */
 export async function eventsTable(filter) {
   const wrap = h('div', { class: 'table-wrap' });
@@ -33,9 +40,9 @@ export async function eventsTable(filter) {
     for (const { node: e } of conn.edges) {
       body.append(h('tr', {},
         h('td', {}, when(e.occurredAt)),
-        h('td', {}, h('code', {}, e.action)),
+        h('td', { title: e.action }, words(e.action)),
         h('td', {}, actor(e)),
-        h('td', {}, e.profileId ? h('a', { href: `#/profiles/${encodeURIComponent(e.profileId)}` }, e.profileId) : '—'),
+        h('td', {}, profileCell(e)),
         h('td', { class: 'detail' }, detail(e.detail)),
         h('td', {}, e.clientIp || '')));
     }
@@ -43,12 +50,13 @@ export async function eventsTable(filter) {
     more.hidden = !conn.pageInfo.hasNextPage;
     summary.textContent = `${conn.totalCount} event${conn.totalCount === 1 ? '' : 's'}.`;
   };
-  more.addEventListener('click', () => page().catch((err) => wrap.append(alertBox(err))));
-  await page();
-  fill(wrap, summary, h('table', { id: 'audit-table' },
+  const table = h('table', { id: 'audit-table', class: 'stack' },
     h('caption', { class: 'sr-only' }, 'Audit events, newest first'),
     h('thead', {}, h('tr', {}, ['When', 'Action', 'By', 'Profile', 'Detail', 'IP'].map((t) => h('th', { scope: 'col' }, t)))),
-    body), more);
+    body);
+  more.addEventListener('click', () => page().then(() => labelCells(table)).catch((err) => wrap.append(alertBox(err))));
+  await page();
+  fill(wrap, summary, labelCells(table), more);
   return wrap;
 }
 

@@ -16,7 +16,11 @@ export async function render(view) {
   // The filter the last look was for: the run uses exactly that one.
   let looked = null;
 
-  const stop = filter.onChange(() => { looked = null; fill(result); });
+  // A changed filter voids the look at once (not debounced: a look answered meanwhile would
+  // otherwise be wiped a moment later).
+  for (const el of Object.values(filter.controls)) {
+    el.addEventListener(el.type === 'search' ? 'input' : 'change', () => { looked = null; fill(result); });
+  }
   look.addEventListener('click', () => busy(look, async () => {
     const value = filter.value();
     try {
@@ -105,5 +109,4 @@ export async function render(view) {
     h('p', { class: 'lead' }, 'Give every profile without credentials a username made from its name (maria.jensen, a number added when taken). Members then set their password with the Portal Login Credentials Link.'),
     h('section', { class: 'card' }, h('h2', {}, 'Which profiles'), filter.element, h('div', { class: 'actions' }, look)),
     result);
-  return stop;
 }

@@ -4,7 +4,7 @@
 
 import { gql, subscribe } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, loading, mailNote, notify, select, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, labelCells, loading, mailNote, notify, select, when, words } from './ui.js';
 import { profilePicker } from './search.js';
 import { filterFields } from './filter.js';
 
@@ -202,6 +202,21 @@ export async function renderCompose(view, id) {
   return () => { clearTimeout(previewTimer); stopCounting(); };
 }
 
+/** A recipient filter in words, e.g. "People, with status Active, without a password." */
+function describeFilter(f) {
+  const parts = [f.kind === 'ORGANIZATION' ? 'organisations' : f.kind === 'INDIVIDUAL' ? 'people' : 'organisations and people'];
+  const statuses = f.memberStatus ? [f.memberStatus] : f.memberStatuses || [];
+  if (statuses.length) parts.push(`with status ${statuses.map(words).join(' or ')}`);
+  if (f.search) parts.push(`found by “${f.search}”`);
+  if (f.hasCredentials !== null && f.hasCredentials !== undefined) parts.push(f.hasCredentials ? 'with portal credentials' : 'without portal credentials');
+  if (f.hasPassword !== null && f.hasPassword !== undefined) parts.push(f.hasPassword ? 'with a password' : 'without a password');
+  if (f.signedIn !== null && f.signedIn !== undefined) parts.push(f.signedIn ? 'who have signed in' : 'who have never signed in');
+  if (f.signedInSince) parts.push(`who signed in since ${when(f.signedInSince)}`);
+  if (f.fromCommunication) parts.push('among the recipients of an earlier communication');
+  const text = parts.join(', ') + (f.includeRelatedProfiles ? ', and the people related to each organisation' : '');
+  return `${text[0].toUpperCase()}${text.slice(1)}.`;
+}
+
 /** One communication: its state, actions, live progress and deliveries. */
 export async function renderOne(view, id) {
   fill(view, loading());
@@ -338,7 +353,16 @@ export async function renderOne(view, id) {
 
   function drawTools() {
     if (comm.status !== 'DRAFT') {
-      fill(tools);
+      // A sent communication shows what went out (with sample values) and to whom.
+      const frame = h('iframe', { id: 'sent-message', sandbox: '', title: 'The message, with sample values', class: 'preview' });
+      const subjectLine = h('p', { class: 'preview-subject' });
+      fill(tools, h('div', { class: 'two-col' },
+        h('section', { class: 'card' }, h('h2', {}, 'Message'), h('p', { class: 'hint' }, 'As sent, with sample values in the special fields.'), subjectLine, frame),
+        recipientsCard()));
+      gql('PreviewMassCommunication', { id, profileId: null }).then((data) => {
+        subjectLine.textContent = `Subject: ${data.previewMassCommunication.subject}`;
+        frame.srcdoc = data.previewMassCommunication.html;
+      }).catch((err) => fill(subjectLine, alertBox(err)));
       return;
     }
     let previewId = null;
@@ -372,10 +396,22 @@ export async function renderOne(view, id) {
         notify(err, 'error');
       }
     }));
-    fill(tools, h('div', { class: 'two-col' },
+    fill(tools, recipientsCard(), h('div', { class: 'two-col' },
       h('section', { class: 'card' }, h('h2', {}, 'Preview as'), picker, previewFor, previewSubject, frame),
       h('section', { class: 'card' }, h('h2', {}, 'Send test'), testField, h('div', { class: 'actions' }, testButton))));
     showPreview();
+  }
+
+  /** Who it goes to: the chosen profiles by name, or the filter in words. */
+  function recipientsCard() {
+    const chosen = comm.recipients.profiles;
+    const shown = chosen.slice(0, 20);
+    const body = comm.recipients.filter
+      ? h('p', { id: 'recipients-summary' }, `Everyone matching: ${describeFilter(comm.recipients.filter)}`)
+      : [h('ul', { class: 'plain', id: 'recipients-summary' }, shown.map((p) => h('li', {},
+        h('a', { href: `#/profiles/${encodeURIComponent(p.id)}` }, p.displayName), p.email ? ` <${p.email}>` : h('span', { class: 'hint' }, ' (no email address: skipped)')))),
+      chosen.length > shown.length ? h('p', { class: 'hint' }, `And ${chosen.length - shown.length} more.`) : null];
+    return h('section', { class: 'card' }, h('h2', {}, 'Recipients'), body);
   }
 
   const deliveryRow = (d) => h('tr', {},
@@ -406,6 +442,7 @@ export async function renderOne(view, id) {
         });
         const page = data.massCommunication.deliveries;
         for (const { node } of page.edges) body.append(deliveryRow(node));
+        labelCells(body.closest('table'));
         after = page.pageInfo.endCursor;
         sync(page.pageInfo.hasNextPage);
       } catch (err) {
@@ -416,10 +453,10 @@ export async function renderOne(view, id) {
       h('h2', {}, 'Deliveries'),
       h('div', { class: 'filters row' }, field('Status', filters.status), field('Link', filters.linkState)),
       conn.edges.length
-        ? h('div', { class: 'table-wrap' }, h('table', { id: 'deliveries-table' },
+        ? h('div', { class: 'table-wrap' }, labelCells(h('table', { id: 'deliveries-table', class: 'stack' },
           h('caption', { class: 'sr-only' }, 'Deliveries'),
           h('thead', {}, h('tr', {}, ['Recipient', 'Address', 'Status', 'Link', 'Error or reason', 'Sent'].map((t) => h('th', { scope: 'col' }, t)))),
-          body))
+          body)))
         : h('p', { class: 'hint' }, 'No deliveries match.'),
       conn.edges.length ? shown : null,
       more));

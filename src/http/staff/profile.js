@@ -52,7 +52,31 @@ function renderDetails(body, p) {
       h('h2', {}, p.kind === 'ORGANIZATION' ? 'People' : 'Related profiles', ` (${p.relatedProfiles.totalCount})`),
       related.length ? h('ul', { class: 'plain' }, related) : h('p', { class: 'hint' }, 'None yet.'),
       p.kind === 'ORGANIZATION' && ctx.has('MANAGE_PROFILES')
-        ? h('a', { class: 'button', href: `#/profiles/new?parent=${encodeURIComponent(p.id)}` }, 'Add a person') : null));
+        ? h('a', { class: 'button', href: `#/profiles/new?parent=${encodeURIComponent(p.id)}` }, 'Add a person') : null),
+    ctx.has('MANAGE_PERSONAL_DATA') ? personalData(p) : null);
+}
+
+/** "Export personal data": the person's data as a JSON file, for their request to see it. */
+function personalData(p) {
+  const button = h('button', { type: 'button', id: 'export-data' }, 'Export personal data');
+  button.addEventListener('click', () => busy(button, async () => {
+    try {
+      const data = await gql('ExportProfileData', { profileId: p.id });
+      const blob = new Blob([data.exportProfileData.document], { type: 'application/json' });
+      const link = h('a', { href: URL.createObjectURL(blob), download: `profile-${p.id}-data.json`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+      notify(`The data of ${p.displayName} is downloaded as profile-${p.id}-data.json. The export is recorded in the audit trail.`);
+    } catch (err) {
+      notify(err, 'error');
+    }
+  }));
+  return h('section', { class: 'card', id: 'personal-data' },
+    h('h2', {}, 'Personal data'),
+    h('p', { class: 'hint' }, 'Everything memberkey holds about this person, in one file: for their request to see their data. Passwords and links are never in it.'),
+    h('div', { class: 'inline-actions' }, button));
 }
 
 /** The create form, on its own screen. */

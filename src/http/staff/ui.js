@@ -192,6 +192,21 @@ export function words(value) {
 }
 
 /**
+ * Names each body cell after its column (`data-label`), so that a table with class `stack`
+ * reads as one labelled block per row on a phone instead of running off the screen. Call it
+ * again after adding rows.
+ */
+export function labelCells(table) {
+  const heads = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      [...row.cells].forEach((cell, i) => { if (!cell.dataset.label) cell.dataset.label = heads[i] || ''; });
+    }
+  }
+  return table;
+}
+
+/**
  * Where an email stands once queued, in words that are true for this server: "on its way"
  * only when mail leaves it; with the outbox folder, "queued", and why nothing arrives.
  */

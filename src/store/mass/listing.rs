@@ -84,6 +84,32 @@ pub async fn deliveries(
     limit: u64,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Delivery>> {
+    let scope = ("o.mass_communication_id", mass_id.get());
+    delivery_page(db, scope, (only, link), after, limit, now).await
+}
+
+/// One page of every message to one profile (account mail and mass mail alike) in ID order,
+/// with each link's state: what an export of the person's data lists.
+pub async fn deliveries_to_profile(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+    after: Option<i64>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Delivery>> {
+    let scope = ("o.profile_id", profile.get());
+    delivery_page(db, scope, (None, None), after, limit, now).await
+}
+
+/// Deliveries whose column `scope.0` is `scope.1`.
+async fn delivery_page(
+    db: &impl ConnectionTrait,
+    scope: (&str, i64),
+    (only, link): (Option<DeliveryStatus>, Option<LinkState>),
+    after: Option<i64>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Delivery>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT o.id, o.profile_id, o.to_address, o.status, o.skip_reason, o.last_error, \
@@ -91,9 +117,11 @@ pub async fn deliveries(
          t.expires_at, t.used_at, t.invalidated_at FROM outbound_emails o \
          LEFT JOIN credential_tokens t ON t.id = \
          (SELECT MAX(l.id) FROM credential_tokens l WHERE l.outbound_email_id = o.id) \
-         WHERE o.mass_communication_id = ",
+         WHERE ",
     )
-    .param(mass_id.get());
+    .push(scope.0)
+    .push(" = ")
+    .param(scope.1);
     if let Some(s) = only {
         sql.push(" AND o.status = ").param(s.as_db());
     }

@@ -15,7 +15,9 @@ mod tallies;
 mod transitions;
 
 use codec::{recipients_to_json, to_record};
-pub use listing::{count, counts, counts_many, deliveries, link_counts, list};
+pub use listing::{
+    count, counts, counts_many, deliveries, deliveries_to_profile, link_counts, list,
+};
 pub use recipients::{NewDelivery, insert_deliveries, resolve_recipients};
 pub use tallies::{tally_failures, tally_successes};
 pub use transitions::{
