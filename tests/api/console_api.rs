@@ -479,3 +479,25 @@ per_backend!(
     a_drafts_recipients_read_back_as_saved,
     super::recipients_read_back
 );
+
+/// Every right the API knows can be granted from the console's Staff users screen.
+#[tokio::test]
+async fn the_console_offers_every_right() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let script = app
+        .client
+        .get(app.url("/staff/staff.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for right in memberkey::domain::Right::ALL {
+        assert!(
+            script.contains(&format!("['{}', ", right.as_str())),
+            "{} is missing from the console's rights",
+            right.as_str()
+        );
+    }
+}
