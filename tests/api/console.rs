@@ -502,6 +502,26 @@ async fn the_article_in_a_browser(backend: Backend) {
         "{to}"
     );
     snap(&browser, backend, "mass-sent").await;
+    // A reminder goes only to those it reached who still have no password.
+    browser
+        .click_text("Remind those who have not set a password")
+        .await;
+    let reminder = text_of(&browser, "recipients-summary", "Everyone matching").await;
+    assert_eq!(
+        reminder,
+        "Everyone matching: Organisations and people, without a password, among the recipients of an earlier communication."
+    );
+    let title = browser
+        .js("return document.querySelector('#main h1').textContent")
+        .await;
+    assert!(
+        title
+            .as_str()
+            .unwrap()
+            .starts_with("Reminder: Your Members Only login"),
+        "{title}"
+    );
+    snap(&browser, backend, "mass-reminder").await;
     browser.click("#nav a[href='#/mass']").await;
     browser
         .until("return document.querySelector('#mass-list table')")

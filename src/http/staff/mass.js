@@ -330,8 +330,31 @@ export async function renderOne(view, id) {
       list.push(action(`Retry ${comm.counts.failed} failed`, 'RetryFailedDeliveries', 'retryFailedDeliveries', null, { id: 'retry', done: 'The failed deliveries are queued again.' }));
     }
     list.push(action('Duplicate', 'DuplicateMassCommunication', 'duplicateMassCommunication', null, { id: 'duplicate' }));
+    // A follow-up for a credentials mail: only those it went to who still have no password,
+    // so nobody who already set one is reminded.
+    if (s !== 'DRAFT' && comm.html.includes('portal_login_credentials_link')) list.push(remindButton());
     fill(actions, list);
     drawTools();
+  }
+
+  function remindButton() {
+    const b = h('button', { type: 'button', id: 'remind' }, 'Remind those who have not set a password');
+    b.addEventListener('click', () => busy(b, async () => {
+      try {
+        const input = {
+          subject: `Reminder: ${comm.subject}`,
+          html: comm.html,
+          linkValidity: comm.linkValidity,
+          recipients: { filter: { fromCommunication: { id }, hasPassword: false } },
+        };
+        const data = await gql('CreateMassCommunication', { input });
+        notify('Reminder draft saved: it goes to those this communication reached who have no password yet. Review it, then send.', 'ok', { carry: true });
+        location.hash = `#/mass/${encodeURIComponent(data.createMassCommunication.massCommunication.id)}`;
+      } catch (err) {
+        notify(err, 'error');
+      }
+    }));
+    return b;
   }
 
   async function confirmSend() {
