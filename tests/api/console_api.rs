@@ -501,3 +501,36 @@ async fn the_console_offers_every_right() {
         );
     }
 }
+
+/// Whether mail leaves the server is told to staff only, alike over HTTP and the WebSocket,
+/// and asking for it anonymously is no error (the console asks before anyone signs in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_staff_learn_whether_mail_leaves_the_server() {
+    use std::sync::Arc;
+    let outbox = crate::helpers::spawn_full(
+        Backend::Sqlite,
+        |_| {},
+        Arc::new(memberkey::domain::SystemClock),
+        crate::helpers::Mail::Configured,
+    )
+    .await;
+    let sending = spawn_app(Backend::Sqlite).await;
+    const Q: &str = "{ portalSettings { associationName mailIsSent } }";
+    for (app, sent) in [(&outbox, false), (&sending, true)] {
+        let staff = app.staff_with("clerk", &[Right::ManageProfiles]).await;
+        let anonymous = app.gql(None, Q, json!({})).await;
+        assert!(anonymous["errors"].is_null(), "{anonymous}");
+        assert_eq!(
+            anonymous["data"]["portalSettings"]["mailIsSent"],
+            Value::Null
+        );
+        let http = app.gql(Some(&staff), Q, json!({})).await;
+        assert_eq!(http["data"]["portalSettings"]["mailIsSent"], sent, "{http}");
+        let mut socket = WsClient::connect(app, Some(&staff)).await;
+        let ws = socket.run(Q, json!({})).await.unwrap();
+        assert_eq!(ws["data"], http["data"], "{ws}");
+        let mut socket = WsClient::connect(app, None).await;
+        let ws = socket.run(Q, json!({})).await.unwrap();
+        assert_eq!(ws["data"], anonymous["data"], "{ws}");
+    }
+}
