@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::super::{AppState, request_meta};
 use super::pages::{self, Account, ChangePassword};
-use super::sign_in::to_sign_in;
+use super::sign_in::{onward, to_sign_in};
 use super::{failure, forged, frame, safe_next, session};
 use crate::domain::human_time;
 use crate::error::AppError;
@@ -35,7 +35,7 @@ pub(super) async fn page(
         Err(e) => return failure(&state, e),
     };
     if member.must_change_password && member.impersonated_by.is_none() {
-        return Redirect::to("/portal/change-password?next=%2Fportal%2Faccount").into_response();
+        return onward(true, "/portal/account");
     }
     let svc = &state.services;
     let zone = state.config.time_zone;

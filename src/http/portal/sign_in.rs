@@ -17,22 +17,24 @@ use crate::services::{Principal, auth, member_auth};
 
 /// Where a page sends a member who is not signed in: the sign-in page, then back.
 pub(super) fn to_sign_in(next: &str) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .finish();
-    Redirect::to(&format!("/portal/sign-in?{query}")).into_response()
+    to_page_then("/portal/sign-in", next)
 }
 
 /// Where a member goes once signed in: a staff-set password is changed first.
-fn onward(must_change: bool, next: &str) -> Response {
+pub(super) fn onward(must_change: bool, next: &str) -> Response {
     if must_change {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("next", next)
-            .finish();
-        Redirect::to(&format!("/portal/change-password?{query}")).into_response()
+        to_page_then("/portal/change-password", next)
     } else {
         Redirect::to(next).into_response()
     }
+}
+
+/// A redirect to the member page `page`, which leads on to `next` when it is done.
+fn to_page_then(page: &str, next: &str) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
 #[derive(Deserialize)]
