@@ -102,6 +102,7 @@ impl App {
             vault,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             mail_is_sent,
+            oidc_keys: Arc::new(crate::services::oidc::keys::KeyRing::default()),
             sns: Arc::new(crate::mail::sns::SnsVerifier::new(
                 config.mail.sns_test_origins.clone(),
             )),

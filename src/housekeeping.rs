@@ -31,11 +31,17 @@ pub struct Swept {
     pub account_mail: u64,
     pub sign_in_clients: u64,
     pub sns_messages: u64,
+    /// Spent OpenID Connect codes and tokens, and grants left with none.
+    pub site_grants: u64,
 }
 
 /// The fixed rate-limit windows (Forgot Login per address and in all) are one hour; a bucket
 /// older than every window counts nothing.
 const FIXED_RATE_WINDOW: Duration = Duration::hours(1);
+
+/// Bounds one sweep's delete of spent site codes and tokens, so a backlog never holds the
+/// write lock for long; the next sweep takes the rest.
+const SITE_GRANTS_BATCH: u64 = 5_000;
 
 /// Deletes what has expired, once.
 pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
@@ -57,6 +63,7 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
     let sign_in_clients = store::sign_in_clients::prune(db, now - known_for).await?;
     // Reports older than an hour are refused by their Timestamp; a day is ample.
     let sns_messages = store::sns_messages::prune(db, now - Duration::days(1)).await?;
+    let site_grants = store::oidc::grants::prune(db, now, SITE_GRANTS_BATCH).await?;
     Ok(Swept {
         sessions,
         tokens,
@@ -64,6 +71,7 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
         account_mail,
         sign_in_clients,
         sns_messages,
+        site_grants,
     })
 }
 

@@ -79,6 +79,22 @@ pub enum AuditAction {
     PortalLoginsCreated,
     /// A person's data was exported at their request.
     PersonalDataExported,
+    /// A member signed in to a connected site (detail: the site's client ID).
+    SiteSignIn,
+    /// A connected site's sign-in or token request was refused (detail: site and reason).
+    SiteSignInRefused,
+    /// A member removed a site's access from their account page.
+    SiteAccessRemoved,
+    /// Staff registered a connected site.
+    ConnectedSiteCreated,
+    /// Staff changed a connected site's settings.
+    ConnectedSiteUpdated,
+    /// Staff gave a connected site a new secret.
+    ConnectedSiteSecretRotated,
+    /// Staff removed a connected site.
+    ConnectedSiteDeleted,
+    /// A new key for signing ID tokens was published.
+    SigningKeyRotated,
     /// Too many failures locked an account.
     AccountLocked,
     /// Staff unlocked an account.
@@ -188,6 +204,14 @@ db_enum!(AuditAction {
     MemberSignedOutEverywhere => "MEMBER_SIGNED_OUT_EVERYWHERE",
     PortalLoginsCreated => "PORTAL_LOGINS_CREATED",
     PersonalDataExported => "PERSONAL_DATA_EXPORTED",
+    SiteSignIn => "SITE_SIGN_IN",
+    SiteSignInRefused => "SITE_SIGN_IN_REFUSED",
+    SiteAccessRemoved => "SITE_ACCESS_REMOVED",
+    ConnectedSiteCreated => "CONNECTED_SITE_CREATED",
+    ConnectedSiteUpdated => "CONNECTED_SITE_UPDATED",
+    ConnectedSiteSecretRotated => "CONNECTED_SITE_SECRET_ROTATED",
+    ConnectedSiteDeleted => "CONNECTED_SITE_DELETED",
+    SigningKeyRotated => "SIGNING_KEY_ROTATED",
     AccountLocked => "ACCOUNT_LOCKED",
     AccountUnlocked => "ACCOUNT_UNLOCKED",
     ProfileCreated => "PROFILE_CREATED",

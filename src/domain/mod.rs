@@ -15,6 +15,7 @@ mod mass;
 mod member_status;
 mod merge_template;
 mod names;
+mod oidc;
 mod outbound;
 mod password;
 mod password_policy;
@@ -41,6 +42,7 @@ pub use mass::{
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
 pub use names::{OrganizationName, PersonName};
+pub use oidc::{ConnectedSite, RedirectUri, Scope, Scopes};
 pub use outbound::{
     DeliveryPause, DeliveryStatus, OutboundKind, OutboundMessage, ProviderReport, SetPasswordLinks,
     SkipReason,

@@ -21,11 +21,14 @@ pub enum Right {
     ImpersonateMembers,
     /// Export a person's data (and, later, erase it) at their request.
     ManagePersonalData,
+    /// Register the association's sites that sign members in through memberkey (OpenID
+    /// Connect clients), and give them new secrets.
+    ManageConnectedSites,
 }
 
 impl Right {
     /// Every right, in declaration order.
-    pub const ALL: [Right; 9] = [
+    pub const ALL: [Right; 10] = [
         Right::ManageProfiles,
         Right::ManagePortalCredentials,
         Right::SendPasswordResets,
@@ -35,6 +38,7 @@ impl Right {
         Right::ViewAuditLog,
         Right::ImpersonateMembers,
         Right::ManagePersonalData,
+        Right::ManageConnectedSites,
     ];
 
     /// The stored and command-line spelling, e.g. `MANAGE_STAFF`.
@@ -49,6 +53,7 @@ impl Right {
             Right::ViewAuditLog => "VIEW_AUDIT_LOG",
             Right::ImpersonateMembers => "IMPERSONATE_MEMBERS",
             Right::ManagePersonalData => "MANAGE_PERSONAL_DATA",
+            Right::ManageConnectedSites => "MANAGE_CONNECTED_SITES",
         }
     }
 }

@@ -81,6 +81,7 @@ async fn resolve_with(svc: &Services, bearer: Option<&str>, touch: bool) -> AppR
         return Ok(Principal::Member(MemberPrincipal {
             profile_id: member.owner,
             session_id: member.session_id,
+            signed_in_at: member.created_at,
             expires_at: member.expires_at,
             must_change_password,
             impersonated_by,

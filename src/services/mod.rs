@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod lockout;
 pub mod mass;
 pub mod member_auth;
+pub mod oidc;
 pub mod passwords;
 pub mod personal_data;
 pub mod portal_logins;
@@ -58,6 +59,8 @@ pub struct Services {
     pub mail_is_sent: bool,
     /// Checks the provider's SNS notifications, caching their signing certificates.
     pub sns: Arc<crate::mail::sns::SnsVerifier>,
+    /// The keys that sign ID tokens for connected sites, kept in memory for a minute.
+    pub oidc_keys: Arc<oidc::keys::KeyRing>,
 }
 
 impl Services {

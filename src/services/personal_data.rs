@@ -59,6 +59,7 @@ async fn document(svc: &Services, id: ProfileId) -> AppResult<Value> {
         .unwrap_or_default();
     let credential = store::credentials::get(&svc.db, id).await?;
     let sessions = store::sessions::of_member(&svc.db, id).await?;
+    let sites = store::oidc::grants::sites_of_member(&svc.db, id).await?;
     let mut deliveries = Vec::new();
     let mut after = None;
     loop {
@@ -118,6 +119,12 @@ async fn document(svc: &Services, id: ProfileId) -> AppResult<Value> {
             "lastUsedAt": s.last_seen_at,
             "endsAt": s.expires_at,
             "staffView": s.staff_view,
+        })).collect::<Vec<_>>(),
+        "sitesSignedInTo": sites.iter().map(|s| json!({
+            "site": s.name,
+            "clientId": s.client_id,
+            "since": s.since,
+            "lastSignInAt": s.last,
         })).collect::<Vec<_>>(),
         "messages": deliveries.iter().map(|d| json!({
             "address": d.to_address,

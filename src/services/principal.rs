@@ -32,6 +32,9 @@ pub struct StaffPrincipal {
 pub struct MemberPrincipal {
     pub profile_id: ProfileId,
     pub session_id: i64,
+    /// When the member signed in to open this session (`auth_time` for the sites they then
+    /// reach through the OpenID Connect provider).
+    pub signed_in_at: chrono::DateTime<chrono::Utc>,
     /// When this session ends at the latest (a view as the member: within 15 minutes).
     pub expires_at: chrono::DateTime<chrono::Utc>,
     /// The member must choose a new password first: until then the session may only read

@@ -216,6 +216,12 @@ pub async fn set_with_token(
     }
     let owner = LinkOwner::Member(profile_id);
     super::passwords::replace(&txn, owner, hash, PasswordSetBy::Member, None, now).await?;
+    // A link that came by mail proves the member reads mail there (`email_verified` for the
+    // sites they sign in to).
+    if let Some(address) = store::credentials::link_mailed_to(&txn, &token.hash()).await? {
+        let key = crate::domain::search_key(&address);
+        store::credentials::set_email_verified(&txn, profile_id, &key).await?;
+    }
     // The mailed link lifts every lock, so a member can always get back in this way, whoever
     // was guessing and from where.
     super::lockout::lift(&txn, now, &super::lockout::Account::Member(profile_id)).await?;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId};
+use super::sql::Sql;
+use crate::domain::{CredentialInfo, PasswordSetBy, ProfileId, TokenHash};
 use crate::entities::portal_credential;
 
 pub(crate) fn to_info(m: portal_credential::Model) -> StoreResult<CredentialInfo> {
@@ -290,7 +291,6 @@ pub async fn record_failure(
     lock_until: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<i32> {
-    use super::sql::Sql;
     let mut sql = Sql::new(db.get_database_backend());
     // Every SET expression reads the row as it was before this update.
     sql.push("UPDATE portal_credentials SET failed_login_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ")
@@ -393,4 +393,52 @@ pub async fn replace_hash(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The address the mail that carried this member link was sent to; `None` for a link that
+/// never went by mail (for the phone, or a short code).
+pub async fn link_mailed_to(
+    db: &impl ConnectionTrait,
+    token: &TokenHash,
+) -> StoreResult<Option<String>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT o.to_address FROM credential_tokens t JOIN outbound_emails o \
+         ON o.id = t.outbound_email_id WHERE t.token_hash = ",
+    )
+    .param(token.as_str());
+    Ok(match db.query_one_raw(sql.build()).await? {
+        Some(r) => r.try_get("", "to_address")?,
+        None => None,
+    })
+}
+
+/// Records that the member read mail at the address with this search key (they used a link
+/// sent there).
+pub async fn set_email_verified(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+    address_key: &str,
+) -> StoreResult<()> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE portal_credentials SET email_verified_key = ")
+        .param(address_key)
+        .push(" WHERE profile_id = ")
+        .param(profile.get());
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// The search key of the address the member last proved they read mail at.
+pub async fn email_verified_key(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+) -> StoreResult<Option<String>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT email_verified_key FROM portal_credentials WHERE profile_id = ")
+        .param(profile.get());
+    Ok(match db.query_one_raw(sql.build()).await? {
+        Some(r) => r.try_get("", "email_verified_key")?,
+        None => None,
+    })
 }

@@ -7,6 +7,7 @@ pub mod delivery_pause;
 pub mod housekeeping;
 pub mod links;
 pub mod mass;
+pub mod oidc;
 pub mod outbound;
 pub mod profiles;
 pub mod rate_limits;

@@ -24,6 +24,9 @@ pub trait SessionOwner: Copy + Send + Sync {
     const IMPERSONATION: bool;
     /// Whether the table keeps when the session last proved its user again (`stepped_up_at`).
     const STEP_UP: bool;
+    /// Whether the owner can hold grants at connected sites (OpenID Connect), which end
+    /// with all of their sessions.
+    const SITE_GRANTS: bool;
     fn to_db(self) -> i64;
     fn from_db(id: i64) -> Self;
 }
@@ -36,6 +39,7 @@ impl SessionOwner for StaffUserId {
     const RECORDS_CLIENT: bool = true;
     const IMPERSONATION: bool = false;
     const STEP_UP: bool = true;
+    const SITE_GRANTS: bool = false;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -51,6 +55,7 @@ impl SessionOwner for ProfileId {
     const RECORDS_CLIENT: bool = false;
     const IMPERSONATION: bool = true;
     const STEP_UP: bool = false;
+    const SITE_GRANTS: bool = true;
     fn to_db(self) -> i64 {
         self.get()
     }
@@ -63,6 +68,8 @@ impl SessionOwner for ProfileId {
 pub struct LiveSession<O> {
     pub session_id: i64,
     pub owner: O,
+    /// When the session was opened: when its owner last proved who they are by signing in.
+    pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     /// When the session ends at the latest.
     pub expires_at: DateTime<Utc>,
@@ -218,7 +225,7 @@ pub async fn find_live<O: SessionOwner>(
     };
     let step_up = if O::STEP_UP { ", s.stepped_up_at" } else { "" };
     sql.push(&format!(
-        "SELECT s.id, s.{} AS owner, s.last_seen_at, s.expires_at{impersonation}{step_up} FROM {} s ",
+        "SELECT s.id, s.{} AS owner, s.created_at, s.last_seen_at, s.expires_at{impersonation}{step_up} FROM {} s ",
         O::OWNER,
         O::TABLE
     ));
@@ -237,6 +244,7 @@ pub async fn find_live<O: SessionOwner>(
     Ok(Some(LiveSession {
         session_id: row.try_get("", "id")?,
         owner: O::from_db(row.try_get("", "owner")?),
+        created_at: row.try_get("", "created_at")?,
         last_seen_at: row.try_get("", "last_seen_at")?,
         expires_at: row.try_get("", "expires_at")?,
         impersonated_by: if O::IMPERSONATION {
@@ -365,6 +373,11 @@ pub async fn delete_all<O: SessionOwner>(
         sql.push(" AND id <> ").param(id);
     }
     db.execute_raw(sql.build()).await?;
+    // Whatever ends every session (a new password, a credential switched off, a status
+    // that may not sign in, "Sign out everywhere") also ends what the sites hold.
+    if O::SITE_GRANTS {
+        super::oidc::grants::delete_for_member(db, ProfileId::from_db(owner.to_db()), None).await?;
+    }
     Ok(())
 }
 

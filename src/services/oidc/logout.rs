@@ -1,0 +1,50 @@
+//! RP-initiated logout: reading the `id_token_hint` a site sends. The hint is an ID token
+//! this provider signed; it may have expired (a member signs out long after signing in),
+//! so only its signature and issuer are checked.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use super::issuer;
+use crate::error::AppResult;
+use crate::services::Services;
+
+/// Who an ID token named, and for which site.
+pub struct Hint {
+    pub subject: String,
+    pub client_id: String,
+}
+
+#[derive(Deserialize)]
+struct HintClaims {
+    sub: String,
+    aud: String,
+}
+
+/// The hint's subject and site, when it is an ID token this provider signed; `None` for
+/// anything else.
+pub async fn read_hint(svc: &Services, raw: &str) -> AppResult<Option<Hint>> {
+    let Ok(header) = jsonwebtoken::decode_header(raw) else {
+        return Ok(None);
+    };
+    let keys = svc.oidc_keys.keys(svc).await?;
+    let Some(key) = keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref()) else {
+        return Ok(None);
+    };
+    let Ok(decoding) = DecodingKey::from_jwk(&key.jwk) else {
+        return Ok(None);
+    };
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.set_issuer(&[issuer(svc)]);
+    validation.set_required_spec_claims(&["iss", "sub", "aud"]);
+    Ok(
+        jsonwebtoken::decode::<HintClaims>(raw, &decoding, &validation)
+            .ok()
+            .map(|d| Hint {
+                subject: d.claims.sub,
+                client_id: d.claims.aud,
+            }),
+    )
+}

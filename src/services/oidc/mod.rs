@@ -1,0 +1,95 @@
+//! memberkey as the association's OpenID Connect provider: the sites it runs sign members in
+//! with their portal login, as far as their membership allows.
+//!
+//! - [`sites`]: the connected sites (clients), as staff register them;
+//! - [`keys`]: the RS256 keys that sign ID tokens;
+//! - [`authorize`]: the authorization endpoint's decisions (which site, which address, which
+//!   member, whether their membership includes the site), ending in a single-use code;
+//! - [`tokens`]: the token, userinfo and revocation endpoints.
+//!
+//! Access tokens are opaque and kept as digests, not JWTs: every request that presents one
+//! is checked against the database, so a password change, a credential switched off, a
+//! status that may no longer sign in or "Sign out everywhere" ends a site's access at once,
+//! not when a self-contained token expires. The ID token is a signed JWT, as the standard
+//! requires.
+
+pub mod authorize;
+pub mod keys;
+pub mod logout;
+pub mod sites;
+pub mod tokens;
+
+use chrono::Duration;
+
+use super::Services;
+use crate::domain::{ConnectedSite, Profile, ProfileId};
+use crate::error::{AppError, AppResult};
+use crate::store;
+
+/// An authorization code lives this long.
+pub const CODE_TTL: Duration = Duration::seconds(60);
+/// An access token lives this long.
+pub const ACCESS_TTL: Duration = Duration::minutes(10);
+/// A refresh token lives this long unless used (it is replaced at each use) or revoked.
+pub const REFRESH_TTL: Duration = Duration::days(30);
+
+/// A refusal in the protocol's own words (RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core
+/// §3.1.2.6): what a site's library reads and acts on.
+#[derive(Debug)]
+pub enum OidcError {
+    /// `error` and `error_description` for the site.
+    Refused {
+        error: &'static str,
+        description: String,
+    },
+    /// A failure on this side; the site gets `server_error` and the log the cause.
+    Internal(AppError),
+}
+
+impl OidcError {
+    pub fn refused(error: &'static str, description: impl Into<String>) -> Self {
+        OidcError::Refused {
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+impl From<AppError> for OidcError {
+    fn from(e: AppError) -> Self {
+        OidcError::Internal(e)
+    }
+}
+
+impl From<store::StoreError> for OidcError {
+    fn from(e: store::StoreError) -> Self {
+        OidcError::Internal(e.into())
+    }
+}
+
+/// The issuer: the public address, exactly as the discovery document names it.
+pub fn issuer(svc: &Services) -> &str {
+    &svc.config.public_url
+}
+
+/// Why a member may not use a site now, in the words of the audit trail; `Ok` with their
+/// profile when they may.
+pub async fn admitted(
+    svc: &Services,
+    site: &ConnectedSite,
+    profile_id: ProfileId,
+) -> AppResult<Result<Profile, &'static str>> {
+    let Some(profile) = store::profiles::get(&svc.db, profile_id).await? else {
+        return Ok(Err("PROFILE_GONE"));
+    };
+    let credential = store::credentials::get(&svc.db, profile_id).await?;
+    match credential {
+        None => return Ok(Err("NO_CREDENTIAL")),
+        Some(c) if c.disabled_at.is_some() => return Ok(Err("CREDENTIAL_DISABLED")),
+        Some(_) => {}
+    }
+    if !svc.config.may_sign_in(profile.member_status) || !site.admits(profile.member_status) {
+        return Ok(Err("MEMBERSHIP_STATUS"));
+    }
+    Ok(Ok(profile))
+}

@@ -1,0 +1,452 @@
+//! The token endpoint (code exchange and refresh), userinfo and revocation.
+//!
+//! - A code is used once. A second use fails and revokes every token issued from it
+//!   (RFC 6749 §4.1.2).
+//! - A refresh token is replaced at each use. Presenting a replaced one means two parties
+//!   hold it: the whole grant is revoked (OAuth 2.0 Security BCP §4.14).
+//! - Every exchange and refresh checks again that the member may use the site.
+
+use jsonwebtoken::{Algorithm, Header};
+use serde::Serialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::authorize::{audit_refusal, s256};
+use super::{ACCESS_TTL, OidcError, REFRESH_TTL, admitted, issuer};
+use crate::domain::{
+    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, Profile, ProfileId, Scope, Scopes,
+    Token, search_key,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::{RequestMeta, Services, audit};
+use crate::store::{
+    self,
+    oidc::grants::{CodeRecord, TokenKind},
+};
+
+/// How a site proved who it is at the token or revocation endpoint.
+pub struct ClientAuth {
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+/// What the site asks the token endpoint for.
+pub enum Grant {
+    AuthorizationCode {
+        code: String,
+        redirect_uri: String,
+        code_verifier: Option<String>,
+    },
+    RefreshToken {
+        refresh_token: String,
+    },
+}
+
+/// The token response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
+#[derive(Serialize)]
+pub struct Issued {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub id_token: String,
+    pub scope: String,
+}
+
+/// The site, when its credentials are right: a confidential site's secret, or no secret
+/// at all for a public one.
+async fn authenticate(svc: &Services, auth: &ClientAuth) -> Result<ConnectedSite, OidcError> {
+    let wrong = || OidcError::refused("invalid_client", "unknown client or wrong client secret");
+    let record = store::oidc::sites::get(&svc.db, &auth.client_id)
+        .await?
+        .ok_or_else(wrong)?;
+    match (&record.secret_hash, &auth.secret) {
+        (None, None) => Ok(record.site),
+        (Some(stored), Some(given)) => {
+            let presented = Token::from_presented(given).map(|t| t.hash());
+            let matches = presented
+                .is_some_and(|p| bool::from(p.as_str().as_bytes().ct_eq(stored.as_bytes())));
+            if matches {
+                Ok(record.site)
+            } else {
+                Err(wrong())
+            }
+        }
+        _ => Err(wrong()),
+    }
+}
+
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    azp: &'a str,
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    #[serde(flatten)]
+    person: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The claims about the member that `scopes` grant (OpenID Connect Core §5.4).
+pub async fn person_claims(
+    svc: &Services,
+    profile: &Profile,
+    scopes: &Scopes,
+) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    let mut claims = serde_json::Map::new();
+    let credential = store::credentials::get(&svc.db, profile.id).await?;
+    if scopes.has(Scope::Profile) {
+        claims.insert("name".into(), json!(profile.display_name()));
+        if let Some(v) = &profile.first_name {
+            claims.insert("given_name".into(), json!(v));
+        }
+        if let Some(v) = &profile.last_name {
+            claims.insert("family_name".into(), json!(v));
+        }
+        if let Some(v) = credential.as_ref().and_then(|c| c.username.as_ref()) {
+            claims.insert("preferred_username".into(), json!(v));
+        }
+    }
+    if scopes.has(Scope::Email)
+        && let Some(email) = &profile.email
+    {
+        let verified = store::credentials::email_verified_key(&svc.db, profile.id)
+            .await?
+            .is_some_and(|k| k == search_key(email));
+        claims.insert("email".into(), json!(email));
+        claims.insert("email_verified".into(), json!(verified));
+    }
+    if scopes.has(Scope::Membership) {
+        claims.insert("member_status".into(), json!(profile.member_status.as_db()));
+        let organization = match profile.parent_id {
+            Some(parent) => store::profiles::get(&svc.db, parent)
+                .await?
+                .and_then(|p| p.organization_name),
+            None => profile.organization_name.clone(),
+        };
+        if let Some(org) = organization {
+            claims.insert("organization".into(), json!(org));
+        }
+    }
+    Ok(claims)
+}
+
+/// The random, stable subject of a profile at every site.
+pub async fn subject(svc: &Services, profile: ProfileId) -> AppResult<String> {
+    let fresh = uuid::Uuid::new_v4().to_string();
+    Ok(store::oidc::grants::subject(&svc.db, profile, &fresh).await?)
+}
+
+struct Issue<'a> {
+    site: &'a ConnectedSite,
+    profile: &'a Profile,
+    scopes: Scopes,
+    auth_time: chrono::DateTime<chrono::Utc>,
+    nonce: Option<&'a str>,
+}
+
+/// A new access and refresh token under `grant_id`, with a signed ID token.
+async fn issue(svc: &Services, grant_id: i64, what: Issue<'_>) -> Result<Issued, OidcError> {
+    let now = svc.clock.now();
+    let access = Token::generate().map_err(AppError::internal)?;
+    let refresh = Token::generate().map_err(AppError::internal)?;
+    let txn = store::begin_write(&svc.db).await?;
+    store::oidc::grants::insert_token(
+        &txn,
+        &access.hash(),
+        grant_id,
+        TokenKind::Access,
+        now + ACCESS_TTL,
+    )
+    .await?;
+    store::oidc::grants::insert_token(
+        &txn,
+        &refresh.hash(),
+        grant_id,
+        TokenKind::Refresh,
+        now + REFRESH_TTL,
+    )
+    .await?;
+    store::commit(txn).await?;
+    let sub = subject(svc, what.profile.id).await?;
+    let key = svc.oidc_keys.signing(svc).await?;
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    let claims = IdClaims {
+        iss: issuer(svc),
+        sub: &sub,
+        aud: &what.site.client_id,
+        azp: &what.site.client_id,
+        exp: (now + ACCESS_TTL).timestamp(),
+        iat: now.timestamp(),
+        auth_time: what.auth_time.timestamp(),
+        nonce: what.nonce,
+        person: person_claims(svc, what.profile, &what.scopes).await?,
+    };
+    let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+        .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))?;
+    Ok(Issued {
+        access_token: access.expose().to_owned(),
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL.num_seconds(),
+        refresh_token: refresh.expose().to_owned(),
+        id_token,
+        scope: what.scopes.to_string(),
+    })
+}
+
+fn bad_grant(description: &str) -> OidcError {
+    OidcError::refused("invalid_grant", description)
+}
+
+/// The token endpoint.
+pub async fn token(
+    svc: &Services,
+    meta: &RequestMeta,
+    auth: ClientAuth,
+    grant: Grant,
+) -> Result<Issued, OidcError> {
+    // No limit per client address here: a site's server makes every exchange from one
+    // address, and codes, tokens and secrets are 256 random bits, beyond guessing.
+    let site = authenticate(svc, &auth).await?;
+    match grant {
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            exchange(
+                svc,
+                meta,
+                &site,
+                &code,
+                &redirect_uri,
+                code_verifier.as_deref(),
+            )
+            .await
+        }
+        Grant::RefreshToken { refresh_token } => refresh(svc, meta, &site, &refresh_token).await,
+    }
+}
+
+async fn exchange(
+    svc: &Services,
+    meta: &RequestMeta,
+    site: &ConnectedSite,
+    raw_code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Result<Issued, OidcError> {
+    let now = svc.clock.now();
+    let invalid = || {
+        bad_grant("the code is unknown, used, expired, or was issued to another client or address")
+    };
+    let hash = Token::from_presented(raw_code).ok_or_else(invalid)?.hash();
+    let code: CodeRecord = store::oidc::grants::find_code(&svc.db, &hash)
+        .await?
+        .ok_or_else(invalid)?;
+    if code.client_id != site.client_id {
+        return Err(invalid());
+    }
+    if code.used_at.is_some() {
+        // Someone else may hold the code: what it gave is revoked.
+        let revoked = store::oidc::grants::delete_for_code(&svc.db, &hash).await?;
+        audit_refusal(
+            svc,
+            meta,
+            &site.client_id,
+            Some(code.profile_id),
+            "CODE_REUSED",
+        )
+        .await?;
+        tracing::warn!(client = %site.client_id, revoked, "an authorization code was presented twice");
+        return Err(invalid());
+    }
+    if code.expires_at <= now || code.redirect_uri != redirect_uri {
+        return Err(invalid());
+    }
+    match (&code.code_challenge, verifier) {
+        (Some(challenge), Some(v)) if verifier_shape(v) && s256(v) == *challenge => {}
+        (None, None) => {}
+        _ => {
+            return Err(bad_grant(
+                "the PKCE code_verifier does not match the code_challenge",
+            ));
+        }
+    }
+    if !store::oidc::grants::use_code(&svc.db, &hash, now).await? {
+        return Err(invalid());
+    }
+    let profile = match admitted(svc, site, code.profile_id).await? {
+        Ok(p) => p,
+        Err(reason) => {
+            audit_refusal(svc, meta, &site.client_id, Some(code.profile_id), reason).await?;
+            return Err(bad_grant("the member may not sign in to this site"));
+        }
+    };
+    let scopes = Scopes::parse(&code.scope).unwrap_or_default();
+    let grant_id = store::oidc::grants::create_grant(&svc.db, (&code, &hash), now).await?;
+    issue(
+        svc,
+        grant_id,
+        Issue {
+            site,
+            profile: &profile,
+            scopes,
+            auth_time: code.auth_time,
+            nonce: code.nonce.as_deref(),
+        },
+    )
+    .await
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
+fn verifier_shape(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+async fn refresh(
+    svc: &Services,
+    meta: &RequestMeta,
+    site: &ConnectedSite,
+    raw: &str,
+) -> Result<Issued, OidcError> {
+    let now = svc.clock.now();
+    let invalid = || bad_grant("the refresh token is unknown, used, expired or revoked");
+    let hash = Token::from_presented(raw).ok_or_else(invalid)?.hash();
+    let held = store::oidc::grants::find_token(&svc.db, &hash, TokenKind::Refresh)
+        .await?
+        .ok_or_else(invalid)?;
+    if held.client_id != site.client_id {
+        return Err(invalid());
+    }
+    if held.used_at.is_some() {
+        store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
+        audit_refusal(
+            svc,
+            meta,
+            &site.client_id,
+            Some(held.profile_id),
+            "REFRESH_TOKEN_REUSED",
+        )
+        .await?;
+        return Err(invalid());
+    }
+    if held.expires_at <= now || !store::oidc::grants::use_token(&svc.db, &hash, now).await? {
+        return Err(invalid());
+    }
+    let profile = match admitted(svc, site, held.profile_id).await? {
+        Ok(p) => p,
+        Err(reason) => {
+            store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
+            audit_refusal(svc, meta, &site.client_id, Some(held.profile_id), reason).await?;
+            return Err(invalid());
+        }
+    };
+    let scopes = Scopes::parse(&held.scope).unwrap_or_default();
+    issue(
+        svc,
+        held.grant_id,
+        Issue {
+            site,
+            profile: &profile,
+            scopes,
+            auth_time: held.auth_time,
+            nonce: None,
+        },
+    )
+    .await
+}
+
+/// The userinfo claims for a live access token; `None` when the token is unknown, expired
+/// or revoked, or the member may no longer use the site.
+pub async fn userinfo(
+    svc: &Services,
+    bearer: &str,
+) -> AppResult<Option<serde_json::Map<String, serde_json::Value>>> {
+    let Some(token) = Token::from_presented(bearer) else {
+        return Ok(None);
+    };
+    let Some(held) =
+        store::oidc::grants::find_token(&svc.db, &token.hash(), TokenKind::Access).await?
+    else {
+        return Ok(None);
+    };
+    if held.expires_at <= svc.clock.now() {
+        return Ok(None);
+    }
+    let Some(site) = store::oidc::sites::get(&svc.db, &held.client_id).await? else {
+        return Ok(None);
+    };
+    let Ok(profile) = admitted(svc, &site.site, held.profile_id).await? else {
+        return Ok(None);
+    };
+    let scopes = Scopes::parse(&held.scope).unwrap_or_default();
+    let mut claims = person_claims(svc, &profile, &scopes).await?;
+    claims.insert("sub".into(), json!(subject(svc, profile.id).await?));
+    Ok(Some(claims))
+}
+
+/// Token revocation (RFC 7009): a refresh token revokes its whole grant, an access token
+/// itself. An unknown token, or another site's, changes nothing and is not an error.
+pub async fn revoke(
+    svc: &Services,
+    meta: &RequestMeta,
+    auth: ClientAuth,
+    raw: &str,
+) -> Result<(), OidcError> {
+    let site = authenticate(svc, &auth).await?;
+    let Some(token) = Token::from_presented(raw) else {
+        return Ok(());
+    };
+    let hash = token.hash();
+    for kind in [TokenKind::Refresh, TokenKind::Access] {
+        let Some(held) = store::oidc::grants::find_token(&svc.db, &hash, kind).await? else {
+            continue;
+        };
+        if held.client_id != site.client_id {
+            return Ok(());
+        }
+        match kind {
+            TokenKind::Refresh => store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?,
+            TokenKind::Access => store::oidc::grants::delete_token(&svc.db, &hash).await?,
+        }
+        let event = NewAuditEvent::new(
+            AuditAction::SiteAccessRemoved,
+            AuditActor::System,
+            meta.client_ip.as_deref(),
+        )
+        .profile(held.profile_id)
+        .detail(json!({ "clientId": site.client_id, "by": "SITE" }));
+        audit::record(&svc.db, svc.clock.now(), event).await?;
+        return Ok(());
+    }
+    Ok(())
+}
+
+/// Removes a site's access for the signed-in member ("Remove access" on the account page).
+pub async fn remove_access(
+    svc: &Services,
+    meta: &RequestMeta,
+    member: ProfileId,
+    client_id: &str,
+) -> AppResult<()> {
+    let txn = store::begin_write(&svc.db).await?;
+    store::oidc::grants::delete_for_member(&txn, member, Some(client_id)).await?;
+    let event = NewAuditEvent::new(
+        AuditAction::SiteAccessRemoved,
+        AuditActor::Member(member.get()),
+        meta.client_ip.as_deref(),
+    )
+    .profile(member)
+    .detail(json!({ "clientId": client_id, "by": "MEMBER" }));
+    audit::record(&txn, svc.clock.now(), event).await?;
+    store::commit(txn).await?;
+    Ok(())
+}

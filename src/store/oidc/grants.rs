@@ -1,0 +1,356 @@
+//! What members hold at connected sites: their stable subject, authorization codes, and
+//! grants with their access and refresh tokens. Codes and tokens are kept only as digests.
+//! Deleting a grant revokes every token issued under it (the foreign key cascades).
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::super::sql::Sql;
+use crate::domain::{ProfileId, TokenHash};
+use crate::store::StoreResult;
+
+/// The subject (`sub`) of `profile`, made from `fresh` the first time it is asked for.
+pub async fn subject(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+    fresh: &str,
+) -> StoreResult<String> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("INSERT INTO oidc_subjects (profile_id, subject) VALUES (")
+        .param(profile.get())
+        .push(", ")
+        .param(fresh)
+        .push(") ON CONFLICT (profile_id) DO NOTHING");
+    db.execute_raw(sql.build()).await?;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT subject FROM oidc_subjects WHERE profile_id = ")
+        .param(profile.get());
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("oidc_subjects".into()))?;
+    Ok(row.try_get("", "subject")?)
+}
+
+/// An authorization code as issued.
+pub struct CodeRecord {
+    pub client_id: String,
+    pub profile_id: ProfileId,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub scope: String,
+    pub auth_time: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_code(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    code: &CodeRecord,
+) -> StoreResult<()> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "INSERT INTO oidc_codes (code_hash, client_id, profile_id, redirect_uri, code_challenge, \
+         nonce, scope, auth_time, expires_at) VALUES (",
+    )
+    .param(hash.as_str())
+    .push(", ")
+    .param(code.client_id.as_str())
+    .push(", ")
+    .param(code.profile_id.get())
+    .push(", ")
+    .param(code.redirect_uri.as_str())
+    .push(", ")
+    .param(code.code_challenge.clone())
+    .push(", ")
+    .param(code.nonce.clone())
+    .push(", ")
+    .param(code.scope.as_str())
+    .push(", ")
+    .param(code.auth_time)
+    .push(", ")
+    .param(code.expires_at)
+    .push(")");
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+pub async fn find_code(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> StoreResult<Option<CodeRecord>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT client_id, profile_id, redirect_uri, code_challenge, nonce, scope, auth_time, \
+         expires_at, used_at FROM oidc_codes WHERE code_hash = ",
+    )
+    .param(hash.as_str());
+    let Some(r) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(CodeRecord {
+        client_id: r.try_get("", "client_id")?,
+        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
+        redirect_uri: r.try_get("", "redirect_uri")?,
+        code_challenge: r.try_get("", "code_challenge")?,
+        nonce: r.try_get("", "nonce")?,
+        scope: r.try_get("", "scope")?,
+        auth_time: r.try_get("", "auth_time")?,
+        expires_at: r.try_get("", "expires_at")?,
+        used_at: r.try_get("", "used_at")?,
+    }))
+}
+
+/// Marks a code used; `false` when it was used already (the loser of a race).
+pub async fn use_code(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE oidc_codes SET used_at = ")
+        .param(now)
+        .push(" WHERE used_at IS NULL AND code_hash = ")
+        .param(hash.as_str());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
+}
+
+/// A new grant: what one code exchange gave a site. Returns its ID.
+pub async fn create_grant(
+    db: &impl ConnectionTrait,
+    code: (&CodeRecord, &TokenHash),
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let (code, code_hash) = code;
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "INSERT INTO oidc_grants (client_id, profile_id, code_hash, scope, auth_time, created_at) \
+         VALUES (",
+    )
+    .param(code.client_id.as_str())
+    .push(", ")
+    .param(code.profile_id.get())
+    .push(", ")
+    .param(code_hash.as_str())
+    .push(", ")
+    .param(code.scope.as_str())
+    .push(", ")
+    .param(code.auth_time)
+    .push(", ")
+    .param(now)
+    .push(") RETURNING id");
+    let row = db
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
+    Ok(row.try_get("", "id")?)
+}
+
+/// Which kind of token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_db(self) -> &'static str {
+        match self {
+            TokenKind::Access => "ACCESS",
+            TokenKind::Refresh => "REFRESH",
+        }
+    }
+}
+
+pub async fn insert_token(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    grant_id: i64,
+    kind: TokenKind,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("INSERT INTO oidc_tokens (token_hash, grant_id, kind, expires_at) VALUES (")
+        .param(hash.as_str())
+        .push(", ")
+        .param(grant_id)
+        .push(", ")
+        .param(kind.as_db())
+        .push(", ")
+        .param(expires_at)
+        .push(")");
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// A token and the grant it was issued under.
+pub struct TokenRecord {
+    pub grant_id: i64,
+    pub client_id: String,
+    pub profile_id: ProfileId,
+    pub scope: String,
+    pub auth_time: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// The token of `kind` with this digest, expired or not, while its grant stands.
+pub async fn find_token(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    kind: TokenKind,
+) -> StoreResult<Option<TokenRecord>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT t.grant_id, g.client_id, g.profile_id, g.scope, g.auth_time, t.expires_at, \
+         t.used_at FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+         WHERE t.token_hash = ",
+    )
+    .param(hash.as_str())
+    .push(" AND t.kind = ")
+    .param(kind.as_db());
+    let Some(r) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(TokenRecord {
+        grant_id: r.try_get("", "grant_id")?,
+        client_id: r.try_get("", "client_id")?,
+        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
+        scope: r.try_get("", "scope")?,
+        auth_time: r.try_get("", "auth_time")?,
+        expires_at: r.try_get("", "expires_at")?,
+        used_at: r.try_get("", "used_at")?,
+    }))
+}
+
+/// Marks a refresh token used; `false` when it was used already.
+pub async fn use_token(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE oidc_tokens SET used_at = ")
+        .param(now)
+        .push(" WHERE used_at IS NULL AND token_hash = ")
+        .param(hash.as_str());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
+}
+
+/// Deletes one token.
+pub async fn delete_token(db: &impl ConnectionTrait, hash: &TokenHash) -> StoreResult<()> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM oidc_tokens WHERE token_hash = ")
+        .param(hash.as_str());
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Revokes a grant and every token issued under it.
+pub async fn delete_grant(db: &impl ConnectionTrait, grant_id: i64) -> StoreResult<()> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM oidc_grants WHERE id = ")
+        .param(grant_id);
+    db.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Revokes what was issued from a code (it was presented a second time). Returns how many
+/// grants.
+pub async fn delete_for_code(db: &impl ConnectionTrait, code: &TokenHash) -> StoreResult<u64> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM oidc_grants WHERE code_hash = ")
+        .param(code.as_str());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
+/// Revokes everything a member holds at sites; at one site when `client_id` is given.
+/// Unused codes go too. Returns how many grants.
+pub async fn delete_for_member(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+    client_id: Option<&str>,
+) -> StoreResult<u64> {
+    let mut revoked = 0;
+    for table in ["oidc_grants", "oidc_codes"] {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push(&format!("DELETE FROM {table} WHERE profile_id = "))
+            .param(profile.get());
+        if let Some(client) = client_id {
+            sql.push(" AND client_id = ").param(client);
+        }
+        let n = db.execute_raw(sql.build()).await?.rows_affected();
+        if table == "oidc_grants" {
+            revoked = n;
+        }
+    }
+    Ok(revoked)
+}
+
+/// A site a member holds a grant at, for their account page and their data export.
+pub struct SiteHeld {
+    pub client_id: String,
+    pub name: String,
+    /// When the member first signed in to it among the grants still held.
+    pub since: DateTime<Utc>,
+    /// When the member last signed in to it.
+    pub last: DateTime<Utc>,
+}
+
+/// The sites a member holds grants at, by name.
+pub async fn sites_of_member(
+    db: &impl ConnectionTrait,
+    profile: ProfileId,
+) -> StoreResult<Vec<SiteHeld>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT c.client_id, c.name, MIN(g.created_at) AS since, MAX(g.created_at) AS last \
+         FROM oidc_grants g JOIN oidc_clients c ON c.client_id = g.client_id \
+         WHERE g.profile_id = ",
+    )
+    .param(profile.get())
+    .push(" GROUP BY c.client_id, c.name ORDER BY c.name");
+    db.query_all_raw(sql.build())
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(SiteHeld {
+                client_id: r.try_get("", "client_id")?,
+                name: r.try_get("", "name")?,
+                since: r.try_get("", "since")?,
+                last: r.try_get("", "last")?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes codes and tokens past their end, and grants left with no token. Returns how many
+/// rows, in bounded batches of `limit` per table. A grant gets its first tokens just after it
+/// is made, so only grants older than an hour are taken for empty.
+pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> StoreResult<u64> {
+    let mut gone = 0;
+    for (table, key) in [("oidc_codes", "code_hash"), ("oidc_tokens", "token_hash")] {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push(&format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE expires_at < "
+        ))
+        .param(now)
+        .push(" LIMIT ")
+        .param(limit as i64)
+        .push(")");
+        gone += db.execute_raw(sql.build()).await?.rows_affected();
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "DELETE FROM oidc_grants WHERE id IN (SELECT g.id FROM oidc_grants g WHERE NOT EXISTS \
+         (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = g.id) AND g.created_at < ",
+    )
+    .param(now - chrono::Duration::hours(1))
+    .push(" LIMIT ")
+    .param(limit as i64)
+    .push(")");
+    gone += db.execute_raw(sql.build()).await?.rows_affected();
+    Ok(gone)
+}
