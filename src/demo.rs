@@ -10,7 +10,13 @@ use crate::store::{self, profiles::ProfileFields};
 pub struct DemoLogin {
     pub username: String,
     pub password: String,
+    /// The client ID of the demo site that signs members in through memberkey
+    /// (`cargo run --example oidc_site`).
+    pub site_client_id: String,
 }
+
+/// Where the example site (`examples/oidc_site.rs`) listens.
+pub const DEMO_SITE: &str = "http://127.0.0.1:8090";
 
 struct Org {
     name: &'static str,
@@ -132,5 +138,17 @@ pub async fn seed_if_empty(svc: &Services) -> AppResult<Option<DemoLogin>> {
         &Right::ALL,
     )
     .await?;
-    Ok(Some(DemoLogin { username, password }))
+    let site = services::oidc::sites::SiteInput {
+        name: "Demo site".into(),
+        redirect_uris: vec![format!("{DEMO_SITE}/callback")],
+        post_logout_redirect_uris: vec![format!("{DEMO_SITE}/")],
+        allowed_member_statuses: None,
+    };
+    let (site, _) =
+        services::oidc::sites::create(svc, None, &RequestMeta::default(), site, false).await?;
+    Ok(Some(DemoLogin {
+        username,
+        password,
+        site_client_id: site.client_id,
+    }))
 }

@@ -60,6 +60,44 @@ enum Command {
         /// The new file to write; an existing file is never overwritten.
         file: PathBuf,
     },
+    /// The association's sites that sign members in through memberkey (OpenID Connect
+    /// clients).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// The keys that sign ID tokens for connected sites.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Register a site and print its client ID and, unless --public, its secret (shown only
+    /// this once).
+    Create {
+        /// The name members see when they sign in.
+        #[arg(long)]
+        name: String,
+        /// An address a sign-in may return to, exactly as the site sends it; repeat for more.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// An address signing out may return to; repeat for more.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public site (a browser or phone app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// A membership status the site admits (ACTIVE, PROSPECT, LAPSED, NON_MEMBER); repeat
+        /// for more. Without it, every status that may sign in is admitted.
+        #[arg(long = "status")]
+        statuses: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Publish a new signing key at once; it signs after a day, so sites that cache the key
+    /// set learn it first. Keys no token can still need are retired.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -361,6 +399,55 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("{pretty}");
             Ok(())
         }
+        Command::Clients(ClientsCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            statuses,
+        }) => {
+            let statuses = statuses
+                .iter()
+                .map(|s| s.trim().to_ascii_uppercase().parse())
+                .collect::<Result<Vec<memberkey::domain::MemberStatus>, String>>()?;
+            let input = services::oidc::sites::SiteInput {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                allowed_member_statuses: (!statuses.is_empty()).then_some(statuses),
+            };
+            let (site, secret) = services::oidc::sites::create(
+                app.services(),
+                None,
+                &RequestMeta::default(),
+                input,
+                !public,
+            )
+            .await
+            .map_err(describe)?;
+            println!("registered {}", site.name);
+            println!("  discovery URL:  {public_url}/.well-known/openid-configuration");
+            println!("  client ID:      {}", site.client_id);
+            match secret {
+                Some(secret) => println!(
+                    "  client secret:  {secret}\n  (shown only now: copy it into the site's settings)"
+                ),
+                None => println!("  public client: no secret; the site must use PKCE (S256)"),
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let rotated = services::oidc::keys::rotate(app.services())
+                .await
+                .map_err(describe)?;
+            println!(
+                "published signing key {}; it signs from {} (UTC). {} retired key(s) removed",
+                rotated.kid,
+                rotated.signs_from.format("%Y-%m-%d %H:%M"),
+                rotated.retired
+            );
+            Ok(())
+        }
         Command::Serve { demo } => {
             if demo {
                 match memberkey::demo::seed_if_empty(app.services())
@@ -368,8 +455,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     .map_err(describe)?
                 {
                     Some(login) => println!(
-                        "Demo data loaded.\n  Staff console:  {public_url}/staff/  (sign in with the demo staff user below)\n  Member sign-in: {public_url}/portal/sign-in\n  GraphiQL:       {public_url}/graphql  (sign in with the bar at the top)\n  Staff user:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>",
-                        login.username, login.password
+                        "Demo data loaded.\n  Staff console:  {public_url}/staff/  (sign in with the demo staff user below)\n  Member sign-in: {public_url}/portal/sign-in\n  GraphiQL:       {public_url}/graphql  (sign in with the bar at the top)\n  Staff user:     username {}  password {}\nOther clients send the token that staffLogin returns as  Authorization: Bearer <token>\n  Demo site:      client ID {}; run  MEMBERKEY_ISSUER={public_url} cargo run --example oidc_site -- {}\n                  then open {}/ and sign in with a member login set in the console",
+                        login.username,
+                        login.password,
+                        login.site_client_id,
+                        login.site_client_id,
+                        memberkey::demo::DEMO_SITE
                     ),
                     None => println!(
                         "The database already has data, so --demo added nothing. Sign in with the staff user created before, create one with `memberkey staff create`, or point MEMBERKEY_DATABASE_URL at a new file for a fresh demo."

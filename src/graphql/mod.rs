@@ -2,6 +2,7 @@
 //! DataLoaders and limits. Resolvers stay thin: each calls one service function.
 
 mod audit;
+mod connected_sites;
 mod context;
 mod credentials;
 mod cursor;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     resets::ResetQuery,
     mass::MassQuery,
     suppressions::SuppressionQuery,
+    connected_sites::ConnectedSiteQuery,
 );
 
 /// Every mutation.
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     impersonation::ImpersonationMutation,
     portal_logins::PortalLoginMutation,
     personal_data::PersonalDataMutation,
+    connected_sites::ConnectedSiteMutation,
 );
 
 /// Every subscription (served over graphql-transport-ws at `/graphql/ws`).

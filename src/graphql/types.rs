@@ -55,6 +55,8 @@ pub enum Right {
     ImpersonateMembers,
     /// Export a person's data at their request (exportProfileData), audited on the profile.
     ManagePersonalData,
+    /// Register the association's sites that sign members in through memberkey (OpenID Connect clients), change them and give them new secrets.
+    ManageConnectedSites,
 }
 
 /// Who set the password that is currently in force.

@@ -6,6 +6,7 @@ mod assets;
 mod client_ip;
 mod graphiql;
 mod graphql;
+mod oidc;
 mod portal;
 mod refusals;
 mod staff;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/webhooks/ses", axum::routing::post(webhooks::ses))
         .merge(portal::routes())
+        .merge(oidc::routes())
         .merge(staff::routes());
     if state.config.graphiql {
         router = router.merge(graphiql::routes());

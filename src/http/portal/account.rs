@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
@@ -22,6 +22,9 @@ pub(super) struct AccountQuery {
     /// Set after a password change, to say so.
     #[serde(default)]
     changed: Option<String>,
+    /// Set after removing a site's access, to say so.
+    #[serde(default)]
+    removed: Option<String>,
 }
 
 pub(super) async fn page(
@@ -35,7 +38,7 @@ pub(super) async fn page(
         Err(e) => return failure(&state, e),
     };
     if member.must_change_password && member.impersonated_by.is_none() {
-        return onward(true, "/portal/account");
+        return onward(&state, true, "/portal/account").await;
     }
     let svc = &state.services;
     let zone = state.config.time_zone;
@@ -47,7 +50,18 @@ pub(super) async fn page(
         Ok(v) => v,
         Err(e) => return failure(&state, e),
     };
+    let sites = match crate::services::oidc::sites::held_by(svc, member.profile_id).await {
+        Ok(s) => s,
+        Err(e) => return failure(&state, e),
+    };
     let (jar, csrf) = session::form_token(&state.config, jar);
+    let notice = match (q.changed, q.removed) {
+        (Some(_), _) => Some("Your password is changed. Your other sessions have ended."),
+        (_, Some(_)) => {
+            Some("The site's access is removed. It asks you to sign in again next time.")
+        }
+        _ => None,
+    };
     let page = Account {
         frame: frame(&state, Some((&member, &profile))),
         csrf,
@@ -59,9 +73,15 @@ pub(super) async fn page(
             .and_then(|c| c.password_changed_at)
             .map(|t| human_time(t, zone)),
         read_only: member.impersonated_by.is_some(),
-        notice: q
-            .changed
-            .map(|_| "Your password is changed. Your other sessions have ended."),
+        notice,
+        sites: sites
+            .into_iter()
+            .map(|s| pages::SiteRow {
+                client_id: s.client_id,
+                name: s.name,
+                last: human_time(s.last, zone),
+            })
+            .collect(),
         visits: visits
             .into_iter()
             .map(|v| match v.staff_username {
@@ -177,7 +197,7 @@ pub(super) async fn change(
             } else {
                 next.clone()
             };
-            Redirect::to(&to).into_response()
+            super::sign_in::go_on(&state, &to).await
         }
         Err(AppError::InvalidLogin) => again(
             StatusCode::BAD_REQUEST,

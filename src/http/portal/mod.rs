@@ -10,6 +10,7 @@ mod account;
 mod pages;
 mod session;
 mod sign_in;
+mod sites;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -74,17 +75,30 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/portal/view-as", axum::routing::post(sign_in::view_as))
         .route("/portal/account", get(account::page))
         .route(
+            "/portal/remove-site",
+            axum::routing::post(sites::remove_access),
+        )
+        .route(
+            "/oidc/authorize",
+            get(sites::authorize_get).post(sites::authorize_post),
+        )
+        .route(
+            "/oidc/logout",
+            get(sites::logout_get).post(sites::logout_post),
+        )
+        .route(
             "/portal/change-password",
             get(account::change_page).post(account::change),
         )
 }
 
-/// Where to go after signing in: a path on the member pages, never another site or a
-/// scheme-relative `//host`. Anything else is the account page.
+/// Where to go after signing in: a path on the member pages, or back to a connected site's
+/// authorization request; never another site or a scheme-relative `//host`. Anything else
+/// is the account page.
 fn safe_next(raw: Option<&str>) -> String {
     match raw {
         Some(p)
-            if p.starts_with("/portal/")
+            if (p.starts_with("/portal/") || p.starts_with(sites::AUTHORIZE_NEXT))
                 && !p.contains("//")
                 && !p.contains('\\')
                 && !p.chars().any(char::is_control) =>
@@ -167,6 +181,12 @@ mod tests {
             safe_next(Some("/portal/change-password")),
             "/portal/change-password"
         );
+        assert_eq!(
+            safe_next(Some(
+                "/oidc/authorize?client_id=a&redirect_uri=https%3A%2F%2Fx"
+            )),
+            "/oidc/authorize?client_id=a&redirect_uri=https%3A%2F%2Fx"
+        );
         for bad in [
             "https://evil.example/",
             "//evil.example/portal/",
@@ -175,6 +195,8 @@ mod tests {
             "/portal/\\evil",
             "/staff/",
             "/portal/a\nb",
+            "/oidc/authorize",
+            "/oidc/token?x=1",
             "",
         ] {
             assert_eq!(safe_next(Some(bad)), "/portal/account", "{bad:?}");

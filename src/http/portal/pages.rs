@@ -32,6 +32,8 @@ pub(super) struct SignIn<'a> {
     pub login: String,
     pub error: Option<String>,
     pub notice: Option<&'static str>,
+    /// The connected site the member is signing in to ("to continue to …").
+    pub site: Option<String>,
 }
 
 /// The signed-in member's account.
@@ -48,6 +50,16 @@ pub(super) struct Account<'a> {
     pub notice: Option<&'static str>,
     /// When staff viewed this account, newest first ("6 December 2026, 14:05 CET by admin").
     pub visits: Vec<String>,
+    /// The association's sites the member signed in to and that still hold access.
+    pub sites: Vec<SiteRow>,
+}
+
+/// A site on the account page.
+pub(super) struct SiteRow {
+    pub client_id: String,
+    pub name: String,
+    /// When the member last signed in to it, in words.
+    pub last: String,
 }
 
 /// Change password, and the must-change page after a staff-set password.
@@ -70,6 +82,41 @@ pub(super) struct Message<'a> {
     pub title: &'static str,
     pub text: String,
     pub link: (&'static str, &'static str),
+}
+
+/// A page about a connected site, with an optional way back to it.
+#[derive(Template)]
+#[template(path = "site-message.html")]
+pub(super) struct SiteMessage<'a> {
+    pub frame: Frame<'a>,
+    pub title: String,
+    pub text: String,
+    /// Where the button leads, and its label.
+    pub link: Option<(String, String)>,
+}
+
+/// After a form: on to a connected site's sign-in. A page, not a redirect, because a
+/// redirect that answers a form post may only lead to this origin (`form-action 'self'`),
+/// while the sign-in ends at the site.
+#[derive(Template)]
+#[template(path = "continue.html")]
+pub(super) struct Continue<'a> {
+    pub frame: Frame<'a>,
+    pub heading: String,
+    /// The link's words, e.g. "Continue to Members' Forum".
+    pub label: String,
+    pub to: String,
+}
+
+/// A site asks to sign the member out, without proof that the member asked it to.
+#[derive(Template)]
+#[template(path = "sign-out-site.html")]
+pub(super) struct SignOutSite<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: String,
+    pub site: String,
+    /// The logout request's parameters, sent again with the confirmation.
+    pub fields: Vec<(String, String)>,
 }
 
 /// A drawn page with the member pages' headers. Never cached: each shows personal data or a

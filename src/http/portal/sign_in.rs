@@ -21,18 +21,41 @@ pub(super) fn to_sign_in(next: &str) -> Response {
 }
 
 /// Where a member goes once signed in: a staff-set password is changed first.
-pub(super) fn onward(must_change: bool, next: &str) -> Response {
+pub(super) async fn onward(state: &AppState, must_change: bool, next: &str) -> Response {
     if must_change {
         to_page_then("/portal/change-password", next)
     } else {
-        Redirect::to(next).into_response()
+        go_on(state, next).await
     }
+}
+
+/// On to `next` after a form: a member page by redirect; a connected site's sign-in by a
+/// page that leads there (see [`pages::Continue`]).
+pub(super) async fn go_on(state: &AppState, next: &str) -> Response {
+    if !next.starts_with(super::sites::AUTHORIZE_NEXT) {
+        return Redirect::to(next).into_response();
+    }
+    let site = super::sites::site_name(state, next)
+        .await
+        .unwrap_or_else(|| "the site".to_owned());
+    let page = pages::Continue {
+        frame: frame(state, None),
+        heading: format!("Continuing to {site}"),
+        label: format!("Continue to {site}"),
+        to: next.to_owned(),
+    };
+    pages::render(StatusCode::OK, &page)
 }
 
 /// A redirect to the member page `page`, which leads on to `next` when it is done.
 fn to_page_then(page: &str, next: &str) -> Response {
+    to_page_with(page, &[("next", next)])
+}
+
+/// A redirect to the member page `page` with `params` in its query.
+pub(super) fn to_page_with(page: &str, params: &[(&str, &str)]) -> Response {
     let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
+        .extend_pairs(params)
         .finish();
     Redirect::to(&format!("{page}?{query}")).into_response()
 }
@@ -44,6 +67,13 @@ pub(super) struct SignInQuery {
     /// Set after signing out, to say so.
     #[serde(default)]
     signed_out: Option<String>,
+    /// Set when a site asks for the password again (`prompt=login`, `max_age`): the form is
+    /// shown even to a signed-in member.
+    #[serde(default)]
+    reauth: Option<String>,
+    /// The login a site suggests (`login_hint`).
+    #[serde(default)]
+    login_hint: Option<String>,
 }
 
 pub(super) async fn page(
@@ -53,8 +83,10 @@ pub(super) async fn page(
 ) -> Response {
     let next = safe_next(q.next.as_deref());
     match session::member(&state, &jar).await {
-        Ok(Some((_, member))) => return onward(member.must_change_password, &next),
-        Ok(None) => {}
+        Ok(Some((_, member))) if q.reauth.is_none() => {
+            return onward(&state, member.must_change_password, &next).await;
+        }
+        Ok(_) => {}
         Err(e) => return failure(&state, e),
     }
     let notice = match q.signed_out.as_deref() {
@@ -62,18 +94,17 @@ pub(super) async fn page(
         Some(_) => Some("You are signed out."),
         None => None,
     };
-    form(
-        &state,
-        jar,
-        StatusCode::OK,
-        next,
-        String::new(),
-        None,
-        notice,
-    )
+    let login: String = q
+        .login_hint
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
+    form(&state, jar, StatusCode::OK, next, login, None, notice).await
 }
 
-fn form(
+async fn form(
     state: &AppState,
     jar: CookieJar,
     status: StatusCode,
@@ -82,6 +113,7 @@ fn form(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Response {
+    let site = super::sites::site_name(state, &next).await;
     let (jar, csrf) = session::form_token(&state.config, jar);
     let page = SignIn {
         frame: frame(state, None),
@@ -90,6 +122,7 @@ fn form(
         login,
         error,
         notice,
+        site,
     };
     (jar, pages::render(status, &page)).into_response()
 }
@@ -130,7 +163,8 @@ pub(super) async fn submit(
             login,
             Some(error),
             None,
-        );
+        )
+        .await;
     }
     let meta = request_meta(&state, peer, &headers);
     let signed_in = match member_auth::login(&state.services, &meta, &login, &input.password).await
@@ -153,7 +187,7 @@ pub(super) async fn submit(
                 ),
                 other => return failure(&state, other),
             };
-            return form(&state, jar, status, next, login, Some(error), None);
+            return form(&state, jar, status, next, login, Some(error), None).await;
         }
     };
     // A sign-in replaces whatever session this browser held, so a session fixed in
@@ -166,7 +200,11 @@ pub(super) async fn submit(
         tracing::warn!(cause = %e.log_text(), "could not end the session a sign-in replaced");
     }
     let jar = session::with_session(&state.config, jar, &signed_in.token);
-    (jar, onward(signed_in.must_change_password, &next)).into_response()
+    (
+        jar,
+        onward(&state, signed_in.must_change_password, &next).await,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
