@@ -32,7 +32,7 @@ macro_rules! console_files {
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// Every file, by name; the count is checked by the compiler.
-static FILES: [(&str, Asset); 18] = console_files! {
+static FILES: [(&str, Asset); 19] = console_files! {
     "index.html" => "text/html; charset=utf-8",
     "staff.css" => "text/css; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
@@ -51,6 +51,7 @@ static FILES: [(&str, Asset); 18] = console_files! {
     "link.js" => JS,
     "filter.js" => JS,
     "logins.js" => JS,
+    "sites.js" => JS,
 };
 
 fn file(name: &str) -> &'static Asset {

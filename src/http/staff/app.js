@@ -12,6 +12,7 @@ import * as audit from './audit.js';
 import * as account from './account.js';
 import * as link from './link.js';
 import * as logins from './logins.js';
+import * as sites from './sites.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^#\/mass\/([^/]+)$/, (m, v) => mass.renderOne(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/mass$/, (m, v) => mass.renderList(v), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/portal-logins$/, (m, v) => logins.render(v), 'MANAGE_PORTAL_CREDENTIALS'],
+  [/^#\/sites$/, (m, v) => sites.render(v), 'MANAGE_CONNECTED_SITES'],
   [/^#\/staff$/, (m, v) => staff.render(v), 'MANAGE_STAFF'],
   [/^#\/audit$/, (m, v) => audit.render(v), 'VIEW_AUDIT_LOG'],
   [/^#\/account$/, (m, v) => account.render(v)],
@@ -37,6 +39,7 @@ const NAV = [
   ['#/search', 'Quick Search', null],
   ['#/mass', 'Mass Communicator', 'SEND_MASS_COMMUNICATIONS'],
   ['#/portal-logins', 'Create Portal Logins', 'MANAGE_PORTAL_CREDENTIALS'],
+  ['#/sites', 'Connected sites', 'MANAGE_CONNECTED_SITES'],
   ['#/staff', 'Staff users', 'MANAGE_STAFF'],
   ['#/audit', 'Audit log', 'VIEW_AUDIT_LOG'],
 ];

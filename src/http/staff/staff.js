@@ -15,6 +15,7 @@ export const RIGHTS = [
   ['VIEW_AUDIT_LOG', 'Read the audit log.'],
   ['IMPERSONATE_MEMBERS', 'View the portal as a member (read-only, 15 minutes, audited).'],
   ['MANAGE_PERSONAL_DATA', 'Export a person’s data at their request (audited).'],
+  ['MANAGE_CONNECTED_SITES', 'Register the association’s sites that sign members in with their portal login.'],
 ];
 
 function rightBoxes(prefix, granted) {
