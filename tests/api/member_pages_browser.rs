@@ -15,7 +15,7 @@ use crate::member_pages::{PASSWORD, member};
 const NEW_PASSWORD: &str = "seven quiet gulls over the pier";
 
 /// Saves the page at desktop and phone size; nothing may be wider than the phone.
-async fn snap(browser: &Browser, backend: Backend, name: &str) {
+pub(crate) async fn snap(browser: &Browser, backend: Backend, name: &str) {
     for (width, height, size) in [(1280, 800, "desktop"), (390, 844, "phone")] {
         browser.resize(width, height).await;
         browser
@@ -40,12 +40,12 @@ async fn snap(browser: &Browser, backend: Backend, name: &str) {
 }
 
 /// Types into the input the visible label names.
-async fn fill(browser: &Browser, label: &str, text: &str) {
+pub(crate) async fn fill(browser: &Browser, label: &str, text: &str) {
     let input = browser.until(&labelled(label)).await;
     browser.type_into(input.as_str().unwrap(), text).await;
 }
 
-async fn heading(browser: &Browser) -> String {
+pub(crate) async fn heading(browser: &Browser) -> String {
     browser
         .until("const h = document.querySelector('h1'); return h && h.textContent")
         .await
