@@ -22,7 +22,7 @@ pub mod tokens;
 use chrono::Duration;
 
 use super::Services;
-use crate::domain::{ConnectedSite, Profile, ProfileId};
+use crate::domain::{ConnectedSite, CredentialInfo, Profile, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -72,24 +72,32 @@ pub fn issuer(svc: &Services) -> &str {
     &svc.config.public_url
 }
 
+/// A member a site may serve: the profile and the credential facts its claims need.
+pub struct Admitted {
+    pub profile: Profile,
+    pub credential: CredentialInfo,
+}
+
 /// Why a member may not use a site now, in the words of the audit trail; `Ok` with their
-/// profile when they may.
+/// profile and credential when they may.
 pub async fn admitted(
     svc: &Services,
     site: &ConnectedSite,
     profile_id: ProfileId,
-) -> AppResult<Result<Profile, &'static str>> {
+) -> AppResult<Result<Admitted, &'static str>> {
     let Some(profile) = store::profiles::get(&svc.db, profile_id).await? else {
         return Ok(Err("PROFILE_GONE"));
     };
-    let credential = store::credentials::get(&svc.db, profile_id).await?;
-    match credential {
+    let credential = match store::credentials::get(&svc.db, profile_id).await? {
         None => return Ok(Err("NO_CREDENTIAL")),
         Some(c) if c.disabled_at.is_some() => return Ok(Err("CREDENTIAL_DISABLED")),
-        Some(_) => {}
-    }
+        Some(c) => c,
+    };
     if !svc.config.may_sign_in(profile.member_status) || !site.admits(profile.member_status) {
         return Ok(Err("MEMBERSHIP_STATUS"));
     }
-    Ok(Ok(profile))
+    Ok(Ok(Admitted {
+        profile,
+        credential,
+    }))
 }

@@ -12,10 +12,10 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::authorize::{audit_refusal, s256};
-use super::{ACCESS_TTL, OidcError, REFRESH_TTL, admitted, issuer};
+use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admitted, issuer};
 use crate::domain::{
-    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, Profile, ProfileId, Scope, Scopes,
-    Token, search_key,
+    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, ProfileId, Scope, Scopes, Token,
+    search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::services::{RequestMeta, Services, audit};
@@ -94,11 +94,11 @@ struct IdClaims<'a> {
 /// The claims about the member that `scopes` grant (OpenID Connect Core §5.4).
 pub async fn person_claims(
     svc: &Services,
-    profile: &Profile,
+    who: &Admitted,
     scopes: &Scopes,
 ) -> AppResult<serde_json::Map<String, serde_json::Value>> {
     let mut claims = serde_json::Map::new();
-    let credential = store::credentials::get(&svc.db, profile.id).await?;
+    let (profile, credential) = (&who.profile, Some(&who.credential));
     if scopes.has(Scope::Profile) {
         claims.insert("name".into(), json!(profile.display_name()));
         if let Some(v) = &profile.first_name {
@@ -143,18 +143,25 @@ pub async fn subject(svc: &Services, profile: ProfileId) -> AppResult<String> {
 
 struct Issue<'a> {
     site: &'a ConnectedSite,
-    profile: &'a Profile,
+    who: &'a Admitted,
     scopes: Scopes,
     auth_time: chrono::DateTime<chrono::Utc>,
     nonce: Option<&'a str>,
 }
 
-/// A new access and refresh token under `grant_id`, with a signed ID token.
-async fn issue(svc: &Services, grant_id: i64, what: Issue<'_>) -> Result<Issued, OidcError> {
+/// A new access and refresh token under `grant_id`, written in `txn` with whatever the
+/// caller spent to earn them (the code or the refresh token) and committed here, then a
+/// signed ID token. One write transaction per exchange: on SQLite every write waits for
+/// the one writer.
+async fn issue(
+    svc: &Services,
+    txn: store::Txn,
+    grant_id: i64,
+    what: Issue<'_>,
+) -> Result<Issued, OidcError> {
     let now = svc.clock.now();
     let access = Token::generate().map_err(AppError::internal)?;
     let refresh = Token::generate().map_err(AppError::internal)?;
-    let txn = store::begin_write(&svc.db).await?;
     store::oidc::grants::insert_token(
         &txn,
         &access.hash(),
@@ -172,7 +179,7 @@ async fn issue(svc: &Services, grant_id: i64, what: Issue<'_>) -> Result<Issued,
     )
     .await?;
     store::commit(txn).await?;
-    let sub = subject(svc, what.profile.id).await?;
+    let sub = subject(svc, what.who.profile.id).await?;
     let key = svc.oidc_keys.signing(svc).await?;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
@@ -185,7 +192,7 @@ async fn issue(svc: &Services, grant_id: i64, what: Issue<'_>) -> Result<Issued,
         iat: now.timestamp(),
         auth_time: what.auth_time.timestamp(),
         nonce: what.nonce,
-        person: person_claims(svc, what.profile, &what.scopes).await?,
+        person: person_claims(svc, what.who, &what.scopes).await?,
     };
     let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
         .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))?;
@@ -278,24 +285,30 @@ async fn exchange(
             ));
         }
     }
-    if !store::oidc::grants::use_code(&svc.db, &hash, now).await? {
+    let who = admitted(svc, site, code.profile_id).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::oidc::grants::use_code(&txn, &hash, now).await? {
+        store::rollback(txn).await?;
         return Err(invalid());
     }
-    let profile = match admitted(svc, site, code.profile_id).await? {
-        Ok(p) => p,
+    let who = match who {
+        Ok(who) => who,
         Err(reason) => {
+            // The code is spent all the same.
+            store::commit(txn).await?;
             audit_refusal(svc, meta, &site.client_id, Some(code.profile_id), reason).await?;
             return Err(bad_grant("the member may not sign in to this site"));
         }
     };
     let scopes = Scopes::parse(&code.scope).unwrap_or_default();
-    let grant_id = store::oidc::grants::create_grant(&svc.db, (&code, &hash), now).await?;
+    let grant_id = store::oidc::grants::create_grant(&txn, (&code, &hash), now).await?;
     issue(
         svc,
+        txn,
         grant_id,
         Issue {
             site,
-            profile: &profile,
+            who: &who,
             scopes,
             auth_time: code.auth_time,
             nonce: code.nonce.as_deref(),
@@ -338,13 +351,20 @@ async fn refresh(
         .await?;
         return Err(invalid());
     }
-    if held.expires_at <= now || !store::oidc::grants::use_token(&svc.db, &hash, now).await? {
+    if held.expires_at <= now {
         return Err(invalid());
     }
-    let profile = match admitted(svc, site, held.profile_id).await? {
-        Ok(p) => p,
+    let who = admitted(svc, site, held.profile_id).await?;
+    let txn = store::begin_write(&svc.db).await?;
+    if !store::oidc::grants::use_token(&txn, &hash, now).await? {
+        store::rollback(txn).await?;
+        return Err(invalid());
+    }
+    let who = match who {
+        Ok(who) => who,
         Err(reason) => {
-            store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
+            store::oidc::grants::delete_grant(&txn, held.grant_id).await?;
+            store::commit(txn).await?;
             audit_refusal(svc, meta, &site.client_id, Some(held.profile_id), reason).await?;
             return Err(invalid());
         }
@@ -352,10 +372,11 @@ async fn refresh(
     let scopes = Scopes::parse(&held.scope).unwrap_or_default();
     issue(
         svc,
+        txn,
         held.grant_id,
         Issue {
             site,
-            profile: &profile,
+            who: &who,
             scopes,
             auth_time: held.auth_time,
             nonce: None,
@@ -384,12 +405,12 @@ pub async fn userinfo(
     let Some(site) = store::oidc::sites::get(&svc.db, &held.client_id).await? else {
         return Ok(None);
     };
-    let Ok(profile) = admitted(svc, &site.site, held.profile_id).await? else {
+    let Ok(who) = admitted(svc, &site.site, held.profile_id).await? else {
         return Ok(None);
     };
     let scopes = Scopes::parse(&held.scope).unwrap_or_default();
-    let mut claims = person_claims(svc, &profile, &scopes).await?;
-    claims.insert("sub".into(), json!(subject(svc, profile.id).await?));
+    let mut claims = person_claims(svc, &who, &scopes).await?;
+    claims.insert("sub".into(), json!(subject(svc, who.profile.id).await?));
     Ok(Some(claims))
 }
 

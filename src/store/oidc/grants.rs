@@ -15,6 +15,14 @@ pub async fn subject(
     profile: ProfileId,
     fresh: &str,
 ) -> StoreResult<String> {
+    // Read first: the subject exists after a member's first site sign-in, and a read does
+    // not wait for SQLite's one writer.
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT subject FROM oidc_subjects WHERE profile_id = ")
+        .param(profile.get());
+    if let Some(row) = db.query_one_raw(sql.build()).await? {
+        return Ok(row.try_get("", "subject")?);
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("INSERT INTO oidc_subjects (profile_id, subject) VALUES (")
         .param(profile.get())
