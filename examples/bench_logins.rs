@@ -18,22 +18,11 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use memberkey::domain::Right;
-use memberkey::services::{self, RequestMeta};
 use memberkey::{App, Config};
 use serde_json::json;
 
 const PASSWORD: &str = "benchmarks need long passphrases too";
 const ACCOUNTS: usize = 64;
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// CPU time this process has used (user + system), from /proc.
 fn cpu_seconds() -> f64 {
@@ -143,8 +132,8 @@ async fn cheap_latencies(client: &reqwest::Client, url: &str, n: usize) -> Vec<D
 
 #[tokio::main]
 async fn main() {
-    let seconds = arg("--seconds", 15);
-    let clients = arg("--clients", 16) as usize;
+    let seconds = common::arg("--seconds", 15);
+    let clients = common::arg("--clients", 16) as usize;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -177,29 +166,7 @@ async fn main() {
     let url = app.url("/graphql");
     let client = reqwest::Client::new();
 
-    services::staff::create(
-        &app.services,
-        None,
-        &RequestMeta::default(),
-        "operator",
-        None,
-        PASSWORD,
-        &Right::ALL,
-    )
-    .await
-    .unwrap();
-    let staff = common::staff_token(&client, &url, "operator", PASSWORD).await;
-    for i in 0..ACCOUNTS {
-        let p = common::gql(&client, &url, Some(&staff), "mutation($i: CreateProfileInput!) { createProfile(input: $i) { profile { id } } }",
-            json!({ "i": { "kind": "INDIVIDUAL", "firstName": "Bench", "lastName": format!("Member{i}") } })).await;
-        let id = p["data"]["createProfile"]["profile"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{p}"))
-            .to_owned();
-        let r = common::gql(&client, &url, Some(&staff), "mutation($i: SetPortalCredentialsInput!) { setPortalCredentials(input: $i) { credential { username } } }",
-            json!({ "i": { "profileId": id, "username": format!("bench{i}"), "password": PASSWORD } })).await;
-        assert!(r["errors"].is_null(), "{r}");
-    }
+    common::operator_and_members(&app, &client, ACCOUNTS, PASSWORD).await;
 
     let idle = p99(cheap_latencies(&client, &url, 2_000).await);
     println!("Cheap query p99, idle: {}", ms(idle));
