@@ -391,6 +391,20 @@ both!(
         assert_eq!(resp["data"]["oidcClients"][0]["name"], "Members' Forum");
         let mut ws = WsClient::connect(&app, Some(&clerk)).await;
         assert_eq!(code(&ws.run(SITES, json!({})).await.unwrap()), "FORBIDDEN");
+        // Registering over the socket: refused without the right, done with it.
+        let create = "mutation($i: CreateOidcClientInput!) { createOidcClient(input: $i) { client { name } clientSecret } }";
+        let input = json!({ "i": { "name": "Courses", "redirectUris": ["https://courses.example.org/cb"] } });
+        assert_eq!(
+            code(&ws.run(create, input.clone()).await.unwrap()),
+            "FORBIDDEN"
+        );
+        let mut ws = WsClient::connect(&app, Some(&webmaster)).await;
+        let made = ws.run(create, input).await.unwrap();
+        assert_eq!(
+            made["data"]["createOidcClient"]["client"]["name"], "Courses",
+            "{made}"
+        );
+        assert!(made["data"]["createOidcClient"]["clientSecret"].is_string());
 
         // Bad addresses are refused with the field named.
         let resp = app
@@ -415,7 +429,12 @@ both!(
         assert_eq!(secret.len(), 51);
         // Kept only as a digest.
         let stored: String = app
-            .sql_value("SELECT secret_hash AS h FROM oidc_clients", "h")
+            .sql_value(
+                &format!(
+                    "SELECT secret_hash AS h FROM oidc_clients WHERE client_id = '{client_id}'"
+                ),
+                "h",
+            )
             .await;
         assert!(!stored.contains(&secret) && !stored.is_empty(), "{stored}");
         let update = "mutation($c: ID!, $i: OidcClientInput!) { updateOidcClient(clientId: $c, input: $i) { client { name allowedMemberStatuses } } }";
@@ -446,7 +465,11 @@ both!(
             resp["data"]["deleteOidcClient"]["deletedClientId"],
             client_id.as_str()
         );
-        assert_eq!(app.audited("CONNECTED_SITE_CREATED").await, 1);
+        assert_eq!(
+            app.audited("CONNECTED_SITE_CREATED").await,
+            2,
+            "one over HTTP, one over the socket"
+        );
         assert_eq!(app.audited("CONNECTED_SITE_SECRET_ROTATED").await, 1);
         assert_eq!(app.audited("CONNECTED_SITE_DELETED").await, 1);
     }
