@@ -247,6 +247,18 @@ fn bad_bearer() -> Response {
     resp
 }
 
+/// A request with no token at all: RFC 6750 §3.1 asks for the scheme alone, without an
+/// error code.
+fn no_bearer() -> Response {
+    let mut resp = no_store(
+        StatusCode::UNAUTHORIZED,
+        json!({ "error_description": "send the access token as Authorization: Bearer <token>" }),
+    );
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    resp
+}
+
 async fn userinfo_get(State(state): State<AppState>, headers: HeaderMap) -> Response {
     userinfo(state, &headers, None).await
 }
@@ -272,7 +284,7 @@ async fn userinfo(state: AppState, headers: &HeaderMap, in_body: Option<String>)
         .map(|v| v.trim().to_owned())
         .or(in_body);
     let Some(bearer) = bearer else {
-        return bad_bearer();
+        return no_bearer();
     };
     match tokens::userinfo(&state.services, &bearer).await {
         Ok(Some(claims)) => no_store(StatusCode::OK, serde_json::Value::Object(claims)),

@@ -27,7 +27,7 @@ use crate::member_pages::{PASSWORD, Page, Visitor, member};
 
 pub const ISSUER: &str = "https://members.example.org";
 pub const CALLBACK: &str = "https://forum.example.org/auth/oidc/callback";
-const AFTER_LOGOUT: &str = "https://forum.example.org/";
+pub const AFTER_LOGOUT: &str = "https://forum.example.org/";
 
 type HttpFuture =
     Pin<Box<dyn Future<Output = Result<openidconnect::HttpResponse, reqwest::Error>> + Send>>;
@@ -371,6 +371,15 @@ both!(
                 .unwrap()
                 .contains("invalid_token")
         );
+        // No token at all: the scheme alone, without an error code (RFC 6750 §3.1).
+        let bare = app
+            .client
+            .post(app.url("/oidc/userinfo"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bare.status(), 401);
+        assert_eq!(bare.headers()["www-authenticate"], "Bearer");
 
         // Signed in to the site again (the portal session still stands, so no form), then
         // staff switch the credential off: the site's tokens die at once.

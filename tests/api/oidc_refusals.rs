@@ -12,7 +12,7 @@ use memberkey::domain::Right;
 
 use crate::helpers::{Backend, TestApp, both, code, per_backend, spawn_app_with_clock};
 use crate::member_pages::{PASSWORD, Visitor, member};
-use crate::oidc::{CALLBACK, callback_params, forum, register};
+use crate::oidc::{AFTER_LOGOUT, CALLBACK, callback_params, forum, register};
 use crate::ws::WsClient;
 
 pub(crate) const VERIFIER: &str = "a-verifier-of-at-least-43-characters-0123456789";
@@ -551,4 +551,84 @@ async fn site_sign_in_defences(backend: Backend) {
 per_backend!(
     the_sites_sign_in_keeps_the_lockout_and_the_cross_site_check,
     super::site_sign_in_defences
+);
+
+/// RP-initiated logout trusts only what proves itself: a site's form post is answered as a
+/// GET (its cross-site POST carries no Lax cookie), a hint and a `client_id` naming two
+/// sites are refused, and an ID token from an earlier sign-in needs the member's own
+/// confirmation.
+async fn logout_checks(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock(backend).await;
+    member(&app, false).await;
+    let (client_id, secret) = register(&app, forum()).await;
+    let secret = secret.unwrap();
+    let mut browser = signed_in(&app).await;
+    let code = a_code(&mut browser, &client_id).await;
+    let (_, issued) = exchange(&app, &code_form(&client_id, &secret, &code)).await;
+    let old_hint = issued["id_token"].as_str().unwrap().to_owned();
+
+    // A site's own form post: the same request again as a GET, nothing ended yet.
+    let mut site_form = Visitor::new(&app);
+    let posted = site_form
+        .post_from(
+            "https://forum.example.org",
+            "/oidc/logout",
+            &[
+                ("id_token_hint", old_hint.as_str()),
+                ("post_logout_redirect_uri", AFTER_LOGOUT),
+                ("state", "bye"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    let again = posted.location().to_owned();
+    assert!(again.starts_with("/oidc/logout?"), "{again}");
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(again.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(params["id_token_hint"], old_hint);
+    assert_eq!(params["state"], "bye");
+
+    // A hint for one site and a client_id of another: refused, still signed in.
+    let path = |extra: &str| {
+        format!(
+            "/oidc/logout?id_token_hint={old_hint}&post_logout_redirect_uri={}{extra}",
+            url::form_urlencoded::byte_serialize(AFTER_LOGOUT.as_bytes()).collect::<String>()
+        )
+    };
+    let mixed = browser.get(&path("&client_id=another-site")).await;
+    assert_eq!(mixed.status, StatusCode::BAD_REQUEST);
+    assert!(browser.session().is_some());
+
+    // Signed out and in again later: the old ID token no longer signs this session out
+    // by itself; the member is asked.
+    browser.post_from_account("/portal/sign-out").await;
+    clock.advance(chrono::Duration::minutes(5));
+    assert_eq!(
+        browser.sign_in("mariaj", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let asked = browser.get(&path("")).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.body.contains("Sign out?"), "{}", asked.body);
+    assert!(browser.session().is_some(), "not signed out without asking");
+
+    // The ID token of this very sign-in does.
+    let code = a_code(&mut browser, &client_id).await;
+    let (_, issued) = exchange(&app, &code_form(&client_id, &secret, &code)).await;
+    let fresh = issued["id_token"].as_str().unwrap();
+    let out = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={fresh}&post_logout_redirect_uri={}",
+            url::form_urlencoded::byte_serialize(AFTER_LOGOUT.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+    assert_eq!(out.location(), AFTER_LOGOUT);
+    assert!(browser.session().is_none());
+}
+per_backend!(
+    logout_trusts_only_a_hint_from_this_sign_in,
+    super::logout_checks
 );

@@ -263,18 +263,22 @@ pub(super) async fn logout_post(
     jar: CookieJar,
     Form(request): Form<LogoutRequest>,
 ) -> Response {
-    // A confirmation from our own page must carry its form token; a site's own form post
-    // (allowed by the standard) is treated like a GET.
-    let confirmed = match &request.csrf {
-        Some(token) => {
-            if session::check_post(&state.config, &headers, &jar, token).is_err() {
-                return forged(&state);
-            }
-            true
-        }
-        None => false,
+    // A confirmation from our own page must carry its form token. A site's own form post
+    // (allowed by the standard) comes from another site, so the SameSite=Lax session cookie
+    // is not sent with it: answer with the same request as a GET, which a top-level
+    // navigation sends with the cookie, instead of saying "signed out" to nobody.
+    let Some(token) = &request.csrf else {
+        let fields = request.fields();
+        let params: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        return super::sign_in::to_page_with("/oidc/logout", &params);
     };
-    logout(state, peer, headers, jar, request, confirmed).await
+    if session::check_post(&state.config, &headers, &jar, token).is_err() {
+        return forged(&state);
+    }
+    logout(state, peer, headers, jar, request, true).await
 }
 
 async fn logout(
@@ -293,6 +297,18 @@ async fn logout(
         },
         None => None,
     };
+    // Both given: they must name the same site (RP-Initiated Logout 1.0 §2).
+    if let (Some(h), Some(given)) = (&hint, &request.client_id)
+        && h.client_id != *given
+    {
+        return site_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "This sign-out link is not valid".into(),
+            "The site's sign-out request names two different sites, so nothing was done. Use \"Sign out\" on your account page instead.".into(),
+            Some(("/portal/account".into(), "Go to your account".into())),
+        );
+    }
     let client_id = hint
         .as_ref()
         .map(|h| h.client_id.clone())
@@ -347,13 +363,17 @@ async fn logout(
     let Some((principal, m)) = member else {
         return done(&state, back, &site_name, confirmed);
     };
-    // The hint proves the site signed this very member in; without it, the member confirms.
+    // The hint proves the site signed this very member in from this very sign-in (an older
+    // ID token of the member, found in a log or a history, does not); otherwise the member
+    // confirms.
     let proven = match &hint {
-        Some(h) => match oidc::tokens::subject(svc, m.profile_id).await {
-            Ok(sub) => sub == h.subject,
-            Err(e) => return failure(&state, e),
-        },
-        None => false,
+        Some(h) if h.auth_time == Some(m.signed_in_at.timestamp()) => {
+            match oidc::tokens::subject(svc, m.profile_id).await {
+                Ok(sub) => sub == h.subject,
+                Err(e) => return failure(&state, e),
+            }
+        }
+        _ => false,
     };
     if !proven && !confirmed {
         let (jar, csrf) = session::form_token(&state.config, jar);

@@ -9,16 +9,20 @@ use super::issuer;
 use crate::error::AppResult;
 use crate::services::Services;
 
-/// Who an ID token named, and for which site.
+/// Who an ID token named, for which site, and from which sign-in.
 pub struct Hint {
     pub subject: String,
     pub client_id: String,
+    /// When the member signed in for the session the token came from (seconds).
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct HintClaims {
     sub: String,
     aud: String,
+    #[serde(default)]
+    auth_time: Option<i64>,
 }
 
 /// The hint's subject and site, when it is an ID token this provider signed; `None` for
@@ -45,6 +49,7 @@ pub async fn read_hint(svc: &Services, raw: &str) -> AppResult<Option<Hint>> {
             .map(|d| Hint {
                 subject: d.claims.sub,
                 client_id: d.claims.aud,
+                auth_time: d.claims.auth_time,
             }),
     )
 }

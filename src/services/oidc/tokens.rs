@@ -288,7 +288,18 @@ async fn exchange(
     let who = admitted(svc, site, code.profile_id).await?;
     let txn = store::begin_write(&svc.db).await?;
     if !store::oidc::grants::use_code(&txn, &hash, now).await? {
+        // Another request spent the code a moment ago: a replay that won the race, treated
+        // like any second use (RFC 6749 §4.1.2).
         store::rollback(txn).await?;
+        store::oidc::grants::delete_for_code(&svc.db, &hash).await?;
+        audit_refusal(
+            svc,
+            meta,
+            &site.client_id,
+            Some(code.profile_id),
+            "CODE_REUSED",
+        )
+        .await?;
         return Err(invalid());
     }
     let who = match who {
@@ -357,7 +368,17 @@ async fn refresh(
     let who = admitted(svc, site, held.profile_id).await?;
     let txn = store::begin_write(&svc.db).await?;
     if !store::oidc::grants::use_token(&txn, &hash, now).await? {
+        // Spent by a concurrent request: reuse all the same.
         store::rollback(txn).await?;
+        store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
+        audit_refusal(
+            svc,
+            meta,
+            &site.client_id,
+            Some(held.profile_id),
+            "REFRESH_TOKEN_REUSED",
+        )
+        .await?;
         return Err(invalid());
     }
     let who = match who {
