@@ -34,9 +34,12 @@ impl ConnectedSite {
     /// Whether a member with `status` may use this site (the portal's own sign-in rule is
     /// checked separately).
     pub fn admits(&self, status: MemberStatus) -> bool {
-        self.allowed_member_statuses
-            .as_ref()
-            .is_none_or(|allowed| allowed.contains(&status))
+        Self::admits_in(self.allowed_member_statuses.as_deref(), status)
+    }
+
+    /// The same rule on a site's allowed statuses alone (`None`: every status).
+    pub fn admits_in(allowed: Option<&[MemberStatus]>, status: MemberStatus) -> bool {
+        allowed.is_none_or(|allowed| allowed.contains(&status))
     }
 
     /// The registered redirect address equal to `raw`, byte for byte.

@@ -22,7 +22,7 @@ pub mod tokens;
 use chrono::Duration;
 
 use super::Services;
-use crate::domain::{ConnectedSite, CredentialInfo, Profile, ProfileId};
+use crate::domain::{ConnectedSite, CredentialInfo, MemberStatus, Profile, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -88,16 +88,40 @@ pub async fn admitted(
     let Some(profile) = store::profiles::get(&svc.db, profile_id).await? else {
         return Ok(Err("PROFILE_GONE"));
     };
-    let credential = match store::credentials::get(&svc.db, profile_id).await? {
-        None => return Ok(Err("NO_CREDENTIAL")),
-        Some(c) if c.disabled_at.is_some() => return Ok(Err("CREDENTIAL_DISABLED")),
-        Some(c) => c,
-    };
-    if !svc.config.may_sign_in(profile.member_status) || !site.admits(profile.member_status) {
-        return Ok(Err("MEMBERSHIP_STATUS"));
+    let credential = store::credentials::get(&svc.db, profile_id).await?;
+    let disabled = credential.as_ref().map(|c| c.disabled_at.is_some());
+    if let Err(reason) = may_use(
+        svc,
+        site.allowed_member_statuses.as_deref(),
+        profile.member_status,
+        disabled,
+    ) {
+        return Ok(Err(reason));
     }
+    let Some(credential) = credential else {
+        return Ok(Err("NO_CREDENTIAL"));
+    };
     Ok(Ok(Admitted {
         profile,
         credential,
     }))
+}
+
+/// The rule of [`admitted`] on facts already read: a credential that is switched on
+/// (`disabled` is `None` without one), a status that may sign in, and one the site admits.
+pub fn may_use(
+    svc: &Services,
+    allowed: Option<&[MemberStatus]>,
+    status: MemberStatus,
+    disabled: Option<bool>,
+) -> Result<(), &'static str> {
+    match disabled {
+        None => return Err("NO_CREDENTIAL"),
+        Some(true) => return Err("CREDENTIAL_DISABLED"),
+        Some(false) => {}
+    }
+    if !svc.config.may_sign_in(status) || !ConnectedSite::admits_in(allowed, status) {
+        return Err("MEMBERSHIP_STATUS");
+    }
+    Ok(())
 }

@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 use super::authorize::{audit_refusal, s256};
 use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admitted, issuer};
 use crate::domain::{
-    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, ProfileId, Scope, Scopes, Token,
-    search_key,
+    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, Profile, ProfileId, Scope, Scopes,
+    Token, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::services::{RequestMeta, Services, audit};
@@ -94,11 +94,12 @@ struct IdClaims<'a> {
 /// The claims about the member that `scopes` grant (OpenID Connect Core §5.4).
 pub async fn person_claims(
     svc: &Services,
-    who: &Admitted,
+    profile: &Profile,
+    username: Option<&str>,
+    email_verified_key: Option<Option<String>>,
     scopes: &Scopes,
 ) -> AppResult<serde_json::Map<String, serde_json::Value>> {
     let mut claims = serde_json::Map::new();
-    let (profile, credential) = (&who.profile, Some(&who.credential));
     if scopes.has(Scope::Profile) {
         claims.insert("name".into(), json!(profile.display_name()));
         if let Some(v) = &profile.first_name {
@@ -107,16 +108,19 @@ pub async fn person_claims(
         if let Some(v) = &profile.last_name {
             claims.insert("family_name".into(), json!(v));
         }
-        if let Some(v) = credential.as_ref().and_then(|c| c.username.as_ref()) {
+        if let Some(v) = username {
             claims.insert("preferred_username".into(), json!(v));
         }
     }
     if scopes.has(Scope::Email)
         && let Some(email) = &profile.email
     {
-        let verified = store::credentials::email_verified_key(&svc.db, profile.id)
-            .await?
-            .is_some_and(|k| k == search_key(email));
+        // Read here unless the caller read it already.
+        let key = match email_verified_key {
+            Some(known) => known,
+            None => store::credentials::email_verified_key(&svc.db, profile.id).await?,
+        };
+        let verified = key.is_some_and(|k| k == search_key(email));
         claims.insert("email".into(), json!(email));
         claims.insert("email_verified".into(), json!(verified));
     }
@@ -192,7 +196,14 @@ async fn issue(
         iat: now.timestamp(),
         auth_time: what.auth_time.timestamp(),
         nonce: what.nonce,
-        person: person_claims(svc, what.who, &what.scopes).await?,
+        person: person_claims(
+            svc,
+            &what.who.profile,
+            what.who.credential.username.as_deref(),
+            None,
+            &what.scopes,
+        )
+        .await?,
     };
     let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
         .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))?;
@@ -415,23 +426,44 @@ pub async fn userinfo(
     let Some(token) = Token::from_presented(bearer) else {
         return Ok(None);
     };
-    let Some(held) =
-        store::oidc::grants::find_token(&svc.db, &token.hash(), TokenKind::Access).await?
-    else {
+    // One joined read for the token, the site's rule and the credential; then the profile.
+    let Some(facts) = store::oidc::grants::access_facts(&svc.db, &token.hash()).await? else {
         return Ok(None);
     };
-    if held.expires_at <= svc.clock.now() {
+    if facts.expires_at <= svc.clock.now() {
         return Ok(None);
     }
-    let Some(site) = store::oidc::sites::get(&svc.db, &held.client_id).await? else {
+    let Some(profile) = store::profiles::get(&svc.db, facts.profile_id).await? else {
         return Ok(None);
     };
-    let Ok(who) = admitted(svc, &site.site, held.profile_id).await? else {
+    let credential = facts.credential;
+    if super::may_use(
+        svc,
+        facts.allowed_member_statuses.as_deref(),
+        profile.member_status,
+        credential.as_ref().map(|c| c.disabled),
+    )
+    .is_err()
+    {
+        return Ok(None);
+    }
+    let Some(credential) = credential else {
         return Ok(None);
     };
-    let scopes = Scopes::parse(&held.scope).unwrap_or_default();
-    let mut claims = person_claims(svc, &who, &scopes).await?;
-    claims.insert("sub".into(), json!(subject(svc, who.profile.id).await?));
+    let scopes = Scopes::parse(&facts.scope).unwrap_or_default();
+    let mut claims = person_claims(
+        svc,
+        &profile,
+        credential.username.as_deref(),
+        Some(credential.email_verified_key),
+        &scopes,
+    )
+    .await?;
+    let sub = match facts.subject {
+        Some(sub) => sub,
+        None => subject(svc, profile.id).await?,
+    };
+    claims.insert("sub".into(), json!(sub));
     Ok(Some(claims))
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::super::sql::Sql;
-use crate::domain::{ProfileId, TokenHash};
+use crate::domain::{MemberStatus, ProfileId, TokenHash};
 use crate::store::StoreResult;
 
 /// The subject (`sub`) of `profile`, made from `fresh` the first time it is asked for.
@@ -230,6 +230,64 @@ pub async fn find_token(
         auth_time: r.try_get("", "auth_time")?,
         expires_at: r.try_get("", "expires_at")?,
         used_at: r.try_get("", "used_at")?,
+    }))
+}
+
+/// What userinfo needs to answer for a presented access token, in one read: the token and
+/// its grant, the site's allowed statuses, the member's credential facts and subject. The
+/// profile itself is read by the caller.
+pub struct AccessFacts {
+    pub profile_id: ProfileId,
+    pub scope: String,
+    pub expires_at: DateTime<Utc>,
+    pub allowed_member_statuses: Option<Vec<MemberStatus>>,
+    /// `None` when the member has no credential.
+    pub credential: Option<CredentialFacts>,
+    pub subject: Option<String>,
+}
+
+/// The credential facts a site's claims and admission need.
+pub struct CredentialFacts {
+    pub username: Option<String>,
+    pub disabled: bool,
+    pub email_verified_key: Option<String>,
+}
+
+pub async fn access_facts(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> StoreResult<Option<AccessFacts>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT g.profile_id, g.scope, t.expires_at, c.allowed_member_statuses, \
+         pc.profile_id AS credential_of, pc.username, pc.disabled_at, pc.email_verified_key, \
+         s.subject FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+         JOIN oidc_clients c ON c.client_id = g.client_id \
+         LEFT JOIN portal_credentials pc ON pc.profile_id = g.profile_id \
+         LEFT JOIN oidc_subjects s ON s.profile_id = g.profile_id WHERE t.token_hash = ",
+    )
+    .param(hash.as_str())
+    .push(" AND t.kind = ")
+    .param(TokenKind::Access.as_db());
+    let Some(r) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    let credential_of: Option<i64> = r.try_get("", "credential_of")?;
+    let disabled_at: Option<DateTime<Utc>> = r.try_get("", "disabled_at")?;
+    Ok(Some(AccessFacts {
+        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
+        scope: r.try_get("", "scope")?,
+        expires_at: r.try_get("", "expires_at")?,
+        allowed_member_statuses: super::sites::statuses(r.try_get("", "allowed_member_statuses")?)?,
+        credential: match credential_of {
+            None => None,
+            Some(_) => Some(CredentialFacts {
+                username: r.try_get("", "username")?,
+                disabled: disabled_at.is_some(),
+                email_verified_key: r.try_get("", "email_verified_key")?,
+            }),
+        },
+        subject: r.try_get("", "subject")?,
     }))
 }
 

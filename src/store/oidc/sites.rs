@@ -42,23 +42,24 @@ fn json_statuses(list: Option<&[MemberStatus]>) -> Option<String> {
     })
 }
 
-fn from_row(r: &QueryResult) -> StoreResult<SiteRecord> {
-    let statuses: Option<String> = r.try_get("", "allowed_member_statuses")?;
-    let allowed_member_statuses = match statuses {
-        None => None,
-        Some(raw) => {
-            let list: Vec<String> =
-                serde_json::from_str(&raw).map_err(|e| unreadable("allowed_member_statuses", e))?;
-            Some(
-                list.iter()
-                    .map(|s| {
-                        s.parse()
-                            .map_err(|e| unreadable("allowed_member_statuses", e))
-                    })
-                    .collect::<StoreResult<Vec<MemberStatus>>>()?,
-            )
-        }
+/// The stored `allowed_member_statuses` (a JSON list, or NULL for every status).
+pub(super) fn statuses(raw: Option<String>) -> StoreResult<Option<Vec<MemberStatus>>> {
+    let Some(raw) = raw else {
+        return Ok(None);
     };
+    let list: Vec<String> =
+        serde_json::from_str(&raw).map_err(|e| unreadable("allowed_member_statuses", e))?;
+    list.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|e| unreadable("allowed_member_statuses", e))
+        })
+        .collect::<StoreResult<Vec<MemberStatus>>>()
+        .map(Some)
+}
+
+fn from_row(r: &QueryResult) -> StoreResult<SiteRecord> {
+    let allowed_member_statuses = statuses(r.try_get("", "allowed_member_statuses")?)?;
     let secret_hash: Option<String> = r.try_get("", "secret_hash")?;
     Ok(SiteRecord {
         site: ConnectedSite {
