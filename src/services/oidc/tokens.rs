@@ -426,16 +426,14 @@ pub async fn userinfo(
     let Some(token) = Token::from_presented(bearer) else {
         return Ok(None);
     };
-    // One joined read for the token, the site's rule and the credential; then the profile.
+    // One joined read: the token, the site's rule, the profile, the credential, the subject.
     let Some(facts) = store::oidc::grants::access_facts(&svc.db, &token.hash()).await? else {
         return Ok(None);
     };
     if facts.expires_at <= svc.clock.now() {
         return Ok(None);
     }
-    let Some(profile) = store::profiles::get(&svc.db, facts.profile_id).await? else {
-        return Ok(None);
-    };
+    let profile = facts.profile;
     let credential = facts.credential;
     if super::may_use(
         svc,

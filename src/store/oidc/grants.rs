@@ -3,7 +3,7 @@
 //! Deleting a grant revokes every token issued under it (the foreign key cascades).
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::super::sql::Sql;
 use crate::domain::{MemberStatus, ProfileId, TokenHash};
@@ -234,10 +234,10 @@ pub async fn find_token(
 }
 
 /// What userinfo needs to answer for a presented access token, in one read: the token and
-/// its grant, the site's allowed statuses, the member's credential facts and subject. The
-/// profile itself is read by the caller.
+/// its grant, the site's allowed statuses, the member's profile, credential facts and
+/// subject.
 pub struct AccessFacts {
-    pub profile_id: ProfileId,
+    pub profile: crate::domain::Profile,
     pub scope: String,
     pub expires_at: DateTime<Utc>,
     pub allowed_member_statuses: Option<Vec<MemberStatus>>,
@@ -259,10 +259,10 @@ pub async fn access_facts(
 ) -> StoreResult<Option<AccessFacts>> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
-        "SELECT g.profile_id, g.scope, t.expires_at, c.allowed_member_statuses, \
+        "SELECT p.*, g.scope, t.expires_at, c.allowed_member_statuses, \
          pc.profile_id AS credential_of, pc.username, pc.disabled_at, pc.email_verified_key, \
          s.subject FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-         JOIN oidc_clients c ON c.client_id = g.client_id \
+         JOIN oidc_clients c ON c.client_id = g.client_id JOIN profiles p ON p.id = g.profile_id \
          LEFT JOIN portal_credentials pc ON pc.profile_id = g.profile_id \
          LEFT JOIN oidc_subjects s ON s.profile_id = g.profile_id WHERE t.token_hash = ",
     )
@@ -274,8 +274,9 @@ pub async fn access_facts(
     };
     let credential_of: Option<i64> = r.try_get("", "credential_of")?;
     let disabled_at: Option<DateTime<Utc>> = r.try_get("", "disabled_at")?;
+    let profile = crate::entities::profile::Model::from_query_result(&r, "")?;
     Ok(Some(AccessFacts {
-        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
+        profile: super::super::profiles::to_record(profile)?,
         scope: r.try_get("", "scope")?,
         expires_at: r.try_get("", "expires_at")?,
         allowed_member_statuses: super::sites::statuses(r.try_get("", "allowed_member_statuses")?)?,
