@@ -15,7 +15,7 @@ use super::authorize::{audit_refusal, s256};
 use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admitted, issuer};
 use crate::domain::{
     AuditAction, AuditActor, ConnectedSite, NewAuditEvent, Profile, ProfileId, Scope, Scopes,
-    Token, search_key,
+    Token, TokenHash, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::services::{RequestMeta, Services, audit};
@@ -217,6 +217,35 @@ async fn issue(
     })
 }
 
+/// A code presented after it was spent (or spent by a concurrent request): someone else
+/// may hold it, so what it gave is revoked (RFC 6749 §4.1.2), and the attempt audited.
+async fn code_replayed(
+    svc: &Services,
+    meta: &RequestMeta,
+    client_id: &str,
+    profile: ProfileId,
+    hash: &TokenHash,
+) -> AppResult<()> {
+    let revoked = store::oidc::grants::delete_for_code(&svc.db, hash).await?;
+    audit_refusal(svc, meta, client_id, Some(profile), "CODE_REUSED").await?;
+    tracing::warn!(client = %client_id, revoked, "an authorization code was presented twice");
+    Ok(())
+}
+
+/// A refresh token presented after it was replaced: the whole grant is revoked.
+async fn refresh_replayed(
+    svc: &Services,
+    meta: &RequestMeta,
+    client_id: &str,
+    profile: ProfileId,
+    grant_id: i64,
+) -> AppResult<()> {
+    store::oidc::grants::delete_grant(&svc.db, grant_id).await?;
+    audit_refusal(svc, meta, client_id, Some(profile), "REFRESH_TOKEN_REUSED").await?;
+    tracing::warn!(client = %client_id, "a replaced refresh token was presented again");
+    Ok(())
+}
+
 fn bad_grant(description: &str) -> OidcError {
     OidcError::refused("invalid_grant", description)
 }
@@ -271,17 +300,7 @@ async fn exchange(
         return Err(invalid());
     }
     if code.used_at.is_some() {
-        // Someone else may hold the code: what it gave is revoked.
-        let revoked = store::oidc::grants::delete_for_code(&svc.db, &hash).await?;
-        audit_refusal(
-            svc,
-            meta,
-            &site.client_id,
-            Some(code.profile_id),
-            "CODE_REUSED",
-        )
-        .await?;
-        tracing::warn!(client = %site.client_id, revoked, "an authorization code was presented twice");
+        code_replayed(svc, meta, &site.client_id, code.profile_id, &hash).await?;
         return Err(invalid());
     }
     if code.expires_at <= now || code.redirect_uri != redirect_uri {
@@ -302,15 +321,7 @@ async fn exchange(
         // Another request spent the code a moment ago: a replay that won the race, treated
         // like any second use (RFC 6749 §4.1.2).
         store::rollback(txn).await?;
-        store::oidc::grants::delete_for_code(&svc.db, &hash).await?;
-        audit_refusal(
-            svc,
-            meta,
-            &site.client_id,
-            Some(code.profile_id),
-            "CODE_REUSED",
-        )
-        .await?;
+        code_replayed(svc, meta, &site.client_id, code.profile_id, &hash).await?;
         return Err(invalid());
     }
     let who = match who {
@@ -362,15 +373,7 @@ async fn refresh(
         return Err(invalid());
     }
     if held.used_at.is_some() {
-        store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
-        audit_refusal(
-            svc,
-            meta,
-            &site.client_id,
-            Some(held.profile_id),
-            "REFRESH_TOKEN_REUSED",
-        )
-        .await?;
+        refresh_replayed(svc, meta, &site.client_id, held.profile_id, held.grant_id).await?;
         return Err(invalid());
     }
     if held.expires_at <= now {
@@ -381,15 +384,7 @@ async fn refresh(
     if !store::oidc::grants::use_token(&txn, &hash, now).await? {
         // Spent by a concurrent request: reuse all the same.
         store::rollback(txn).await?;
-        store::oidc::grants::delete_grant(&svc.db, held.grant_id).await?;
-        audit_refusal(
-            svc,
-            meta,
-            &site.client_id,
-            Some(held.profile_id),
-            "REFRESH_TOKEN_REUSED",
-        )
-        .await?;
+        refresh_replayed(svc, meta, &site.client_id, held.profile_id, held.grant_id).await?;
         return Err(invalid());
     }
     let who = match who {
