@@ -182,6 +182,7 @@ fn background(services: &Services) -> delivery::Context {
         clock: services.clock.clone(),
         config: services.config.clone(),
         wakeup: services.mail_wakeup.clone(),
+        pseudonyms: services.vault.pseudonyms().clone(),
     }
 }
 

@@ -10,7 +10,12 @@
 //! - account mail (resets, notices, test copies) to the ended rows queued within
 //!   `MEMBERKEY_MAIL_RETENTION_DAYS`.
 //!
-//! A mass communication's deliveries and the audit log are records, and are kept.
+//! A mass communication's deliveries and the audit log are records, kept unless retention is
+//! set: `MEMBERKEY_RETAIN_DELIVERIES_DAYS` after a communication finished, its deliveries lose
+//! their address, profile, message and provider's words (its counts stay);
+//! `MEMBERKEY_RETAIN_AUDIT_DAYS` after an audit row was written, it is deleted. Both go in
+//! batches of at most `RETENTION_BATCH` rows per sweep, so a first sweep over years of rows
+//! never holds the write lock for long; the next sweeps take the rest.
 //! Every step is an idempotent DELETE, so processes sharing a database may sweep at once.
 
 use chrono::Duration;
@@ -33,6 +38,10 @@ pub struct Swept {
     pub sns_messages: u64,
     /// Spent OpenID Connect codes and tokens, and grants left with none.
     pub site_grants: u64,
+    /// Mass deliveries past `MEMBERKEY_RETAIN_DELIVERIES_DAYS` that lost their personal part.
+    pub deliveries_forgotten: u64,
+    /// Audit rows past `MEMBERKEY_RETAIN_AUDIT_DAYS`, deleted.
+    pub audit_events: u64,
 }
 
 /// The fixed rate-limit windows (Forgot Login per address and in all) are one hour; a bucket
@@ -42,6 +51,9 @@ const FIXED_RATE_WINDOW: Duration = Duration::hours(1);
 /// Bounds one sweep's delete of spent site codes and tokens, so a backlog never holds the
 /// write lock for long; the next sweep takes the rest.
 const SITE_GRANTS_BATCH: u64 = 5_000;
+
+/// Bounds each retention step of one sweep (deliveries forgotten, audit rows deleted).
+pub const RETENTION_BATCH: u64 = 5_000;
 
 /// Deletes what has expired, once.
 pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
@@ -64,6 +76,16 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
     // Reports older than an hour are refused by their Timestamp; a day is ample.
     let sns_messages = store::sns_messages::prune(db, now - Duration::days(1)).await?;
     let site_grants = store::oidc::grants::prune(db, now, SITE_GRANTS_BATCH).await?;
+    let deliveries_forgotten = match c.retain_deliveries {
+        Some(keep) => {
+            store::erasure::forget_old_deliveries(db, now - keep, now, RETENTION_BATCH).await?
+        }
+        None => 0,
+    };
+    let audit_events = match c.retain_audit {
+        Some(keep) => store::erasure::delete_old_audit(db, now - keep, RETENTION_BATCH).await?,
+        None => 0,
+    };
     Ok(Swept {
         sessions,
         tokens,
@@ -72,6 +94,8 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
         sign_in_clients,
         sns_messages,
         site_grants,
+        deliveries_forgotten,
+        audit_events,
     })
 }
 

@@ -94,6 +94,11 @@ pub struct Config {
     pub portal_url: Option<String>,
     /// The membership statuses whose members may sign in to the portal; `None` allows all.
     pub sign_in_statuses: Option<Vec<MemberStatus>>,
+    /// How long a mass communication's deliveries keep their address and profile after it
+    /// finished (`MEMBERKEY_RETAIN_DELIVERIES_DAYS`); `None` keeps them.
+    pub retain_deliveries: Option<Duration>,
+    /// How long audit rows are kept (`MEMBERKEY_RETAIN_AUDIT_DAYS`); `None` keeps them.
+    pub retain_audit: Option<Duration>,
     pub mail: MailSettings,
 }
 
@@ -143,6 +148,8 @@ impl Default for Config {
             time_zone: chrono_tz::Tz::UTC,
             portal_url: None,
             sign_in_statuses: None,
+            retain_deliveries: None,
+            retain_audit: None,
             mail: MailSettings::default(),
         }
     }
@@ -258,6 +265,8 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_RESETS_PER_ADDRESS_PER_HOUR",
     "MEMBERKEY_RESET_IP_LIMIT",
     "MEMBERKEY_RESET_MAIL_PER_HOUR",
+    "MEMBERKEY_RETAIN_AUDIT_DAYS",
+    "MEMBERKEY_RETAIN_DELIVERIES_DAYS",
     "MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS",
     "MEMBERKEY_SEALING_KEY",
     "MEMBERKEY_SEALING_KEY_FILE",
@@ -352,6 +361,8 @@ impl Config {
             &mut c.lockout_account_ceiling,
         )?;
         minutes("MEMBERKEY_STAFF_STEP_UP_MINUTES", &mut c.staff_step_up)?;
+        retain_days("MEMBERKEY_RETAIN_DELIVERIES_DAYS", &mut c.retain_deliveries)?;
+        retain_days("MEMBERKEY_RETAIN_AUDIT_DAYS", &mut c.retain_audit)?;
         var(
             "MEMBERKEY_REVEAL_ASSIGNED_PASSWORDS",
             &mut c.reveal_assigned_passwords,
@@ -508,6 +519,32 @@ fn portal_from_env(c: &mut Config) -> Result<(), ConfigError> {
             .collect::<Result<Vec<_>, _>>()?;
         c.sign_in_statuses = Some(parsed);
     }
+    Ok(())
+}
+
+/// A retention limit in whole days (1 to 36500); unset keeps everything.
+fn retain_days(name: &'static str, target: &mut Option<Duration>) -> Result<(), ConfigError> {
+    let mut days: Option<i64> = None;
+    let mut raw = String::new();
+    var(name, &mut raw)?;
+    if !raw.is_empty() {
+        let n: i64 = raw.parse().map_err(|_| ConfigError {
+            var: name,
+            message: format!(
+                "must be a whole number of days (got {raw:?}); leave it unset to keep everything"
+            ),
+        })?;
+        if !(1..=36_500).contains(&n) {
+            return Err(ConfigError {
+                var: name,
+                message: format!(
+                    "must be between 1 and 36500 days (got {n}); leave it unset to keep everything"
+                ),
+            });
+        }
+        days = Some(n);
+    }
+    *target = days.map(Duration::days);
     Ok(())
 }
 

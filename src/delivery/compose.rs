@@ -6,8 +6,8 @@
 use super::DeliveryResult;
 use crate::domain::OutboundId;
 use crate::domain::{
-    OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId, SuppressionReason,
-    Token, TokenPurpose, search_key,
+    AddressKeys, OutboundMessage, ProfileId, SetPasswordLinks, SkipReason, StaffUserId,
+    SuppressionReason, Token, TokenPurpose, search_key,
 };
 use crate::mail::OutgoingEmail;
 use crate::mail::links::{set_password_link, staff_password_link};
@@ -56,7 +56,7 @@ enum Draft<'a> {
 /// drawn now and stored by `Drafts::complete`.
 pub async fn draft_all<'a>(ctx: &Context, rows: &'a [Claimed]) -> DeliveryResult<Drafts<'a>> {
     let mut mass = MassBatch::load(&ctx.db, rows).await?;
-    let suppressed = suppressed_in(&ctx.db, rows).await?;
+    let suppressed = suppressed_in(ctx, rows).await?;
     let mut drafts = Vec::with_capacity(rows.len());
     for row in rows {
         let message = match &row.message {
@@ -143,16 +143,20 @@ impl Drafts<'_> {
 
 /// The suppressed addresses among the batch's, in one query.
 async fn suppressed_in(
-    db: &impl Conn,
+    ctx: &Context,
     rows: &[Claimed],
 ) -> DeliveryResult<std::collections::HashMap<String, SuppressionReason>> {
-    let mut keys: Vec<String> = rows
+    let mut addresses: Vec<String> = rows
         .iter()
         .filter_map(|r| r.to_address.as_deref().map(search_key))
         .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    Ok(store::suppressions::among(db, &keys).await?)
+    addresses.sort_unstable();
+    addresses.dedup();
+    let keys: Vec<AddressKeys> = addresses
+        .iter()
+        .map(|a| AddressKeys::new(a, &ctx.pseudonyms))
+        .collect();
+    Ok(store::suppressions::among(&ctx.db, &keys).await?)
 }
 
 /// Whether a suppression stops this message. Mass mail skips every suppressed address (it

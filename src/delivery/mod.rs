@@ -41,6 +41,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Rung by a request that queued mail, so the worker need not wait for its next poll.
     pub wakeup: Arc<tokio::sync::Notify>,
+    /// Finds the suppressions of erased people, kept under a keyed hash of the address.
+    pub pseudonyms: crate::domain::Pseudonyms,
 }
 
 /// What to do with a claimed row: send this message, or end the row at once.

@@ -79,6 +79,8 @@ pub enum AuditAction {
     PortalLoginsCreated,
     /// A person's data was exported at their request.
     PersonalDataExported,
+    /// A person was erased at their request (detail: how many profiles, never their data).
+    PersonalDataErased,
     /// A member signed in to a connected site (detail: the site's client ID).
     SiteSignIn,
     /// A connected site's sign-in or token request was refused (detail: site and reason).
@@ -204,6 +206,7 @@ db_enum!(AuditAction {
     MemberSignedOutEverywhere => "MEMBER_SIGNED_OUT_EVERYWHERE",
     PortalLoginsCreated => "PORTAL_LOGINS_CREATED",
     PersonalDataExported => "PERSONAL_DATA_EXPORTED",
+    PersonalDataErased => "PERSONAL_DATA_ERASED",
     SiteSignIn => "SITE_SIGN_IN",
     SiteSignInRefused => "SITE_SIGN_IN_REFUSED",
     SiteAccessRemoved => "SITE_ACCESS_REMOVED",

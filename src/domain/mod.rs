@@ -54,7 +54,9 @@ pub use profile_kind::ProfileKind;
 pub use right::Right;
 pub use search_key::{SearchCursor, SearchTerm, search_key};
 pub use staff_user::{StaffSessionInfo, StaffUser};
-pub use suppression::{ProviderFeedback, Suppression, SuppressionReason};
+pub use suppression::{
+    AddressKeys, ERASED_ADDRESS, ProviderFeedback, Pseudonyms, Suppression, SuppressionReason,
+};
 pub use token::{Token, TokenHash, TokenPurpose};
 pub use username::Username;
 

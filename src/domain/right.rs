@@ -19,7 +19,7 @@ pub enum Right {
     ViewAuditLog,
     /// View the portal as a member, in a read-only session of at most 15 minutes.
     ImpersonateMembers,
-    /// Export a person's data (and, later, erase it) at their request.
+    /// Export a person's data, and erase a person, at their request.
     ManagePersonalData,
     /// Register the association's sites that sign members in through memberkey (OpenID
     /// Connect clients), and give them new secrets.

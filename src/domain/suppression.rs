@@ -4,7 +4,63 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ProviderReport;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::{ProviderReport, search_key};
+
+/// A keyed hash (HMAC-SHA256) for what must still be recognised after the value itself is
+/// erased: an erased member's suppressed address. Without the key, which is derived from the
+/// sealing key and never stored in the database, a guessed address cannot be checked
+/// against a copy of the database.
+#[derive(Clone)]
+pub struct Pseudonyms(aws_lc_rs::hmac::Key);
+
+impl std::fmt::Debug for Pseudonyms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pseudonyms(<key redacted>)")
+    }
+}
+
+impl Pseudonyms {
+    /// The pseudonym key derived from a root key (the sealing key).
+    pub fn derive(root: &[u8; 32]) -> Self {
+        use aws_lc_rs::hmac;
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, root),
+            b"memberkey pseudonyms v1",
+        );
+        Self(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
+    }
+
+    /// The pseudonym of `value`: `erased:` and the base64url tag.
+    pub fn of(&self, value: &str) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.0, value.as_bytes());
+        format!("erased:{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+}
+
+/// The two keys the suppression list may hold an address under: its search key, and its
+/// pseudonym once the person it belonged to was erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressKeys {
+    /// The address's search key (`search_key`).
+    pub plain: String,
+    /// The pseudonym of the search key.
+    pub erased: String,
+}
+
+impl AddressKeys {
+    /// Both keys of `address`, in any spelling.
+    pub fn new(address: &str, pseudonyms: &Pseudonyms) -> Self {
+        let plain = search_key(address);
+        let erased = pseudonyms.of(&plain);
+        Self { plain, erased }
+    }
+}
+
+/// What an erased suppression shows instead of its address.
+pub const ERASED_ADDRESS: &str = "(erased address)";
 
 /// Why an address is on the suppression list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,5 +118,28 @@ impl ProviderFeedback {
             ProviderReport::Bounced => Some(SuppressionReason::Bounce),
             ProviderReport::Complained => Some(SuppressionReason::Complaint),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_are_keyed_stable_and_fold_the_spelling() {
+        let a = Pseudonyms::derive(&[7; 32]);
+        let b = Pseudonyms::derive(&[8; 32]);
+        let keys = AddressKeys::new("Maria@Harbour.example", &a);
+        assert_eq!(keys, AddressKeys::new("maria@harbour.example", &a));
+        assert_eq!(keys.plain, "maria@harbour.example");
+        assert_ne!(
+            keys.erased,
+            AddressKeys::new("mario@harbour.example", &a).erased
+        );
+        assert_ne!(
+            keys.erased,
+            AddressKeys::new("maria@harbour.example", &b).erased
+        );
+        assert!(keys.erased.starts_with("erased:") && !keys.erased.contains("maria"));
     }
 }

@@ -216,3 +216,23 @@ pub async fn lift(
     }
     Ok(clients)
 }
+
+/// Forgets every failure counter and remembered client of an erased member: their own, and
+/// those of the address (by its search key) they could sign in with.
+pub async fn forget(
+    db: &impl store::Conn,
+    profile: ProfileId,
+    address_key: Option<&str>,
+) -> AppResult<()> {
+    let mut accounts = vec![Account::Member(profile)];
+    if let Some(key) = address_key {
+        accounts.push(Account::Address(key.to_owned()));
+        store::rate_limits::clear(db, &super::resets::address_bucket(key)).await?;
+    }
+    for account in &accounts {
+        store::rate_limits::clear(db, &account.account_key()).await?;
+        store::rate_limits::clear_prefix(db, &account.client_prefix()).await?;
+        store::sign_in_clients::forget(db, &account.name()).await?;
+    }
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod delivery_state;
+pub mod erasure;
 pub mod feedback;
 pub mod foreign_hashes;
 pub mod hash_pool;

@@ -72,7 +72,9 @@ async fn document(svc: &Services, id: ProfileId) -> AppResult<Value> {
         }
     }
     let suppression = match &profile.email {
-        Some(address) => store::suppressions::get(&svc.db, address).await?,
+        Some(address) => {
+            store::suppressions::get(&svc.db, &super::suppressions::keys(svc, address)).await?
+        }
         None => None,
     };
     let filter = AuditFilter {

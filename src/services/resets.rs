@@ -46,7 +46,7 @@ pub async fn send_reset_email(
         .ok_or_else(|| AppError::not_found("profile", profile_id))?;
     let email = profile.email.clone().ok_or(AppError::NoEmailAddress)?;
     refuse_switched_off(&txn, profile_id).await?;
-    super::suppressions::refuse_bounced(&txn, &email).await?;
+    super::suppressions::refuse_bounced(svc, &txn, &email).await?;
     let message = OutboundMessage::SetPasswordLinks(SetPasswordLinks {
         profiles: vec![profile_id],
         ttl: svc.config.mail.staff_link_ttl,
@@ -99,7 +99,7 @@ pub async fn request_reset(svc: &Services, meta: &RequestMeta, raw_email: &str) 
         store::commit(txn).await?;
         return Ok(());
     }
-    let hits = store::rate_limits::hit(&txn, &format!("reset-address:{key}"), hour, now).await?;
+    let hits = store::rate_limits::hit(&txn, &address_bucket(&key), hour, now).await?;
     if hits > svc.config.mail.resets_per_address_per_hour {
         store::commit(txn).await?;
         tracing::info!("Forgot Login request over the per-address limit; not queued");
@@ -293,4 +293,9 @@ pub(crate) async fn queue_password_changed(
     };
     store::outbound::enqueue(db, &message, Some(profile_id), &email, now).await?;
     Ok(())
+}
+
+/// The counter of Forgot Login mails to one address (by its search key) in the hour.
+pub(super) fn address_bucket(key: &str) -> String {
+    format!("reset-address:{key}")
 }

@@ -10,12 +10,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 
-use crate::domain::{Password, ProfileId};
+use crate::domain::{Password, ProfileId, Pseudonyms};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone)]
 pub struct Sealer {
     cipher: ChaCha20Poly1305,
+    /// Keys the pseudonyms of erased values; derived from the sealing key so no second
+    /// secret must be kept with backups.
+    pseudonyms: Pseudonyms,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -37,7 +40,13 @@ impl Sealer {
     pub fn from_key(key: [u8; 32]) -> Self {
         Self {
             cipher: ChaCha20Poly1305::new(&Key::from(key)),
+            pseudonyms: Pseudonyms::derive(&key),
         }
+    }
+
+    /// The keyed hash for what must still be recognised after it is erased.
+    pub fn pseudonyms(&self) -> &Pseudonyms {
+        &self.pseudonyms
     }
 
     /// The key from `MEMBERKEY_SEALING_KEY` when given, else from `key_file`, which is

@@ -4,9 +4,14 @@
 use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
-use crate::domain::{AuditAction, Right, Suppression, SuppressionReason};
+use crate::domain::{AddressKeys, AuditAction, Right, Suppression, SuppressionReason};
 use crate::error::{AppError, AppResult};
 use crate::store;
+
+/// The keys the list may hold `address` under: its own, and its erased owner's pseudonym.
+pub fn keys(svc: &Services, address: &str) -> AddressKeys {
+    AddressKeys::new(address, svc.vault.pseudonyms())
+}
 
 /// The most suppressions one page holds.
 pub const MAX_PAGE: u64 = 100;
@@ -18,7 +23,7 @@ pub async fn get(
     address: &str,
 ) -> AppResult<Option<Suppression>> {
     principal.require(Right::ManageProfiles)?;
-    Ok(store::suppressions::get(&svc.db, address).await?)
+    Ok(store::suppressions::get(&svc.db, &keys(svc, address)).await?)
 }
 
 /// One page of the list, newest first, each with its position, and whether more follow.
@@ -47,7 +52,7 @@ pub async fn clear(
     principal.require(Right::ManageProfiles)?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
-    let cleared = store::suppressions::remove(&txn, address)
+    let cleared = store::suppressions::remove(&txn, &keys(svc, address))
         .await?
         .ok_or_else(|| AppError::not_found("suppression for the address", address))?;
     audit::record(
@@ -69,8 +74,8 @@ pub async fn clear(
 /// Refuses account mail to an address that bounced for good: the provider would bounce it
 /// again, and staff must hear about it rather than believe it was sent. A complaint does not
 /// stop account mail; it opts the member out of mass mail only.
-pub async fn refuse_bounced(db: &impl store::Conn, address: &str) -> AppResult<()> {
-    match store::suppressions::get(db, address).await? {
+pub async fn refuse_bounced(svc: &Services, db: &impl store::Conn, address: &str) -> AppResult<()> {
+    match store::suppressions::get(db, &keys(svc, address)).await? {
         Some(s) if s.reason == SuppressionReason::Bounce => Err(AppError::AddressSuppressed {
             address: s.address,
             since: s.created_at,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod delivery_pause;
+pub mod erasure;
 pub mod housekeeping;
 pub mod links;
 pub mod mass;

@@ -172,6 +172,17 @@ pub async fn has_children(db: &impl ConnectionTrait, id: ProfileId) -> StoreResu
         .is_some())
 }
 
+/// Deletes a profile. Its credential, sessions, links, site grants and codes go with it
+/// (ON DELETE CASCADE); its people lose their organisation and its messages their profile
+/// (SET NULL). Returns whether it existed.
+pub async fn delete(db: &impl ConnectionTrait, id: ProfileId) -> StoreResult<bool> {
+    Ok(profile::Entity::delete_by_id(id.get())
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
 pub async fn insert(
     db: &impl ConnectionTrait,
     fields: &ProfileFields,

@@ -55,3 +55,11 @@ pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> StoreRes
         .param(before);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
+
+/// Forgets every client `account` signed in from (an erased member's).
+pub async fn forget(db: &impl ConnectionTrait, account: &str) -> StoreResult<u64> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM sign_in_clients WHERE account = ")
+        .param(account);
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}

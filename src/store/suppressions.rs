@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::stored;
-use crate::domain::{Suppression, SuppressionReason, search_key};
+use crate::domain::{AddressKeys, ERASED_ADDRESS, Suppression, SuppressionReason, search_key};
 use crate::entities::email_suppression;
 
 fn to_record(m: email_suppression::Model) -> StoreResult<Suppression> {
@@ -48,48 +48,119 @@ pub async fn add(db: &impl ConnectionTrait, s: &Suppression) -> StoreResult<bool
     Ok(inserted > 0)
 }
 
-/// The suppression of one address, in any spelling.
-pub async fn get(db: &impl ConnectionTrait, address: &str) -> StoreResult<Option<Suppression>> {
+/// The suppression of one address, in any spelling, also when it is kept under the
+/// pseudonym of an erased person.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    keys: &AddressKeys,
+) -> StoreResult<Option<Suppression>> {
     email_suppression::Entity::find()
-        .filter(email_suppression::Column::AddressKey.eq(search_key(address)))
+        .filter(
+            email_suppression::Column::AddressKey.is_in([keys.plain.clone(), keys.erased.clone()]),
+        )
+        .order_by_asc(email_suppression::Column::Id)
         .one(db)
         .await?
         .map(to_record)
         .transpose()
 }
 
-/// The suppressed ones among these address keys, each with its reason.
+/// The suppressed ones among these addresses (by either key), each with its reason, keyed
+/// by the address's search key.
 pub async fn among(
     db: &impl ConnectionTrait,
-    keys: &[String],
+    keys: &[AddressKeys],
 ) -> StoreResult<HashMap<String, SuppressionReason>> {
     let mut found = HashMap::new();
-    for chunk in keys.chunks(500) {
+    for chunk in keys.chunks(250) {
+        let plain_of: HashMap<&str, &str> = chunk
+            .iter()
+            .flat_map(|k| {
+                [
+                    (k.plain.as_str(), k.plain.as_str()),
+                    (k.erased.as_str(), k.plain.as_str()),
+                ]
+            })
+            .collect();
         let rows: Vec<(String, String)> = email_suppression::Entity::find()
             .select_only()
             .column(email_suppression::Column::AddressKey)
             .column(email_suppression::Column::Reason)
-            .filter(email_suppression::Column::AddressKey.is_in(chunk.iter().cloned()))
+            .filter(
+                email_suppression::Column::AddressKey.is_in(plain_of.keys().map(|k| k.to_string())),
+            )
             .into_tuple()
             .all(db)
             .await?;
         for (key, reason) in rows {
-            found.insert(key, stored("email_suppressions.reason", &reason)?);
+            if let Some(plain) = plain_of.get(key.as_str()) {
+                found.insert(
+                    plain.to_string(),
+                    stored("email_suppressions.reason", &reason)?,
+                );
+            }
         }
     }
     Ok(found)
 }
 
-/// Takes an address off the list; returns the suppression it removed.
-pub async fn remove(db: &impl ConnectionTrait, address: &str) -> StoreResult<Option<Suppression>> {
-    let current = get(db, address).await?;
+/// Takes an address off the list (under either key); returns the suppression it removed.
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    keys: &AddressKeys,
+) -> StoreResult<Option<Suppression>> {
+    let current = get(db, keys).await?;
     if current.is_some() {
         email_suppression::Entity::delete_many()
-            .filter(email_suppression::Column::AddressKey.eq(search_key(address)))
+            .filter(
+                email_suppression::Column::AddressKey
+                    .is_in([keys.plain.clone(), keys.erased.clone()]),
+            )
             .exec(db)
             .await?;
     }
     Ok(current)
+}
+
+/// Keeps an address's suppression under its pseudonym only, without the address, the
+/// provider's diagnostic or its event: for an erased person whose address must still never
+/// be mailed. Returns whether there was one.
+pub async fn pseudonymise(db: &impl ConnectionTrait, keys: &AddressKeys) -> StoreResult<bool> {
+    let already = email_suppression::Entity::find()
+        .filter(email_suppression::Column::AddressKey.eq(keys.erased.clone()))
+        .one(db)
+        .await?
+        .is_some();
+    if already {
+        // Another erased profile shared the address: its pseudonymous row stands for both.
+        email_suppression::Entity::delete_many()
+            .filter(email_suppression::Column::AddressKey.eq(keys.plain.clone()))
+            .exec(db)
+            .await?;
+        return Ok(true);
+    }
+    let changed = email_suppression::Entity::update_many()
+        .col_expr(
+            email_suppression::Column::AddressKey,
+            keys.erased.clone().into(),
+        )
+        .col_expr(email_suppression::Column::Address, ERASED_ADDRESS.into())
+        .col_expr(
+            email_suppression::Column::Detail,
+            Option::<String>::None.into(),
+        )
+        .col_expr(
+            email_suppression::Column::EventId,
+            Option::<String>::None.into(),
+        )
+        .col_expr(
+            email_suppression::Column::OutboundEmailId,
+            Option::<i64>::None.into(),
+        )
+        .filter(email_suppression::Column::AddressKey.eq(keys.plain.clone()))
+        .exec(db)
+        .await?;
+    Ok(changed.rows_affected > 0)
 }
 
 /// One page of the list, newest first, optionally of addresses containing `contains`.

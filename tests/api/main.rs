@@ -20,6 +20,7 @@ mod credentials;
 mod dataloaders;
 mod delivery;
 mod delivery_pause;
+mod erasure;
 mod errors;
 mod feedback;
 mod graphiql;

@@ -16,7 +16,11 @@ use crate::oidc_refusals::{a_code, authorize, code_form, exchange, signed_in};
 const NEW_PASSWORD: &str = "seven quiet gulls over the pier";
 
 /// Signs the visitor in to the site; the token endpoint's answer.
-async fn site_tokens(app: &TestApp, browser: &mut Visitor<'_>, client: &(String, String)) -> Value {
+pub(crate) async fn site_tokens(
+    app: &TestApp,
+    browser: &mut Visitor<'_>,
+    client: &(String, String),
+) -> Value {
     let code = a_code(browser, &client.0).await;
     let (status, tokens) = exchange(app, &code_form(&client.0, &client.1, &code)).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
@@ -44,7 +48,7 @@ async fn refresh(app: &TestApp, client: &(String, String), tokens: &Value) -> Va
 }
 
 /// The token is dead, and so is the refresh token that came with it.
-async fn ended(app: &TestApp, client: &(String, String), tokens: &Value, after: &str) {
+pub(crate) async fn ended(app: &TestApp, client: &(String, String), tokens: &Value, after: &str) {
     assert_eq!(
         userinfo(app, tokens).await,
         StatusCode::UNAUTHORIZED,

@@ -230,8 +230,8 @@ function stepUpForm(close) {
   const submit = h('button', { type: 'submit', class: 'primary', id: 'step-up-confirm' }, 'Confirm');
   const form = h('form', { id: 'step-up-form', novalidate: true },
     h('p', {}, withCode
-      ? 'This changes how an account signs in or is recovered. Enter your password and the code your authenticator app shows now; then you can make such changes for a few minutes.'
-      : 'This changes how an account signs in or is recovered. Enter your password; then you can make such changes for a few minutes.'),
+      ? 'This change needs a fresh proof that it is you. Enter your password and the code your authenticator app shows now; then you can make such changes for a few minutes.'
+      : 'This change needs a fresh proof that it is you. Enter your password; then you can make such changes for a few minutes.'),
     fields.password, fields.code, status,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
   form.addEventListener('submit', async (event) => {

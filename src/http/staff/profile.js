@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, field, fill, h, loading, notify, select, when } from './ui.js';
+import { alertBox, busy, dialog, field, fill, h, loading, notify, select, when } from './ui.js';
 import { STATUSES, kindBadge, profilePicker, statusLabel } from './search.js';
 import { renderPortal } from './portal.js';
 import { eventsTable } from './audit.js';
@@ -73,10 +73,53 @@ function personalData(p) {
       notify(err, 'error');
     }
   }));
+  const erase = h('button', { type: 'button', class: 'danger', id: 'erase-profile', onclick: () => eraseDialog(p) }, 'Erase this profile');
   return h('section', { class: 'card', id: 'personal-data' },
     h('h2', {}, 'Personal data'),
     h('p', { class: 'hint' }, 'Everything memberkey holds about this person, in one file: for their request to see their data. Passwords and links are never in it.'),
-    h('div', { class: 'inline-actions' }, button));
+    h('div', { class: 'inline-actions' }, button),
+    h('p', { class: 'hint' }, 'At their request, erase the person for good: the profile, its portal login, sessions and links go, and the records that stay (messages sent, the audit trail) no longer name them.'),
+    h('div', { class: 'inline-actions' }, erase));
+}
+
+/** "Erase this profile": asks for the profile's name typed out, then erases it for good. */
+function eraseDialog(p) {
+  const people = p.kind === 'ORGANIZATION' ? p.relatedProfiles.totalCount : 0;
+  return dialog(`Erase ${p.displayName}?`, (close) => {
+    const typed = h('input', { id: 'erase-confirm-name', autocomplete: 'off', spellcheck: false, autofocus: true });
+    const typedField = field(`Type the name “${p.displayName}” to confirm`, typed);
+    const withPeople = h('input', { type: 'checkbox', id: 'erase-include-people' });
+    const status = h('div', { class: 'form-status' });
+    const submit = h('button', { type: 'submit', class: 'danger', id: 'erase-confirm' }, 'Erase for good');
+    const form = h('form', { novalidate: true },
+      h('div', { class: 'dialog-body' },
+        h('p', {}, 'This cannot be undone. The profile, its portal login, sessions, links and connected sites’ access are deleted, and this person can never sign in again. Messages sent keep their status but lose the address; the audit trail keeps what happened, without the name, username or address.'),
+        people ? h('div', { class: 'field check' }, withPeople, h('label', { for: withPeople.id }, `Also erase its ${people} ${people === 1 ? 'person' : 'people'}`)) : null,
+        typedField, status),
+      h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      typedField.showError(null);
+      fill(status);
+      if (typed.value.trim() !== p.displayName) {
+        typedField.showError(`Type the name exactly as shown: ${p.displayName}`);
+        typed.focus();
+        return;
+      }
+      await busy(submit, async () => {
+        try {
+          const data = await gql('EraseProfile', { profileId: p.id, includePeople: withPeople.checked });
+          const also = data.eraseProfile.erasedPeopleIds.length;
+          close(true);
+          notify(`${p.displayName} was erased${also ? `, with ${also} related ${also === 1 ? 'person' : 'people'}` : ''}. The erasure is recorded in the audit trail without their data.`, 'ok', { carry: true });
+          location.hash = '#/search';
+        } catch (err) {
+          fill(status, alertBox(err));
+        }
+      });
+    });
+    return form;
+  });
 }
 
 /** The create form, on its own screen. */

@@ -14,7 +14,7 @@ export const RIGHTS = [
   ['MANAGE_STAFF', 'Create staff users and grant rights.'],
   ['VIEW_AUDIT_LOG', 'Read the audit log.'],
   ['IMPERSONATE_MEMBERS', 'View the portal as a member (read-only, 15 minutes, audited).'],
-  ['MANAGE_PERSONAL_DATA', 'Export a person’s data at their request (audited).'],
+  ['MANAGE_PERSONAL_DATA', 'Export a person’s data, and erase a person, at their request (audited).'],
   ['MANAGE_CONNECTED_SITES', 'Register the association’s sites that sign members in with their portal login.'],
 ];
 

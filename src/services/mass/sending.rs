@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::domain::{
-    AuditAction, EmailAddress, MassCommunication, MassCommunicationId, MassTransition,
+    AddressKeys, AuditAction, EmailAddress, MassCommunication, MassCommunicationId, MassTransition,
     OutboundMessage, ProfileId, Right, SkipReason, search_key,
 };
 use crate::error::{AppError, AppResult};
@@ -75,9 +75,10 @@ pub async fn send(
     let mut addresses = HashSet::new();
     for chunk in ids.chunks(1000) {
         let profiles = store::profiles::get_many(&txn, chunk).await?;
-        let keys: Vec<String> = profiles
+        let keys: Vec<AddressKeys> = profiles
             .values()
-            .filter_map(|p| p.email.as_deref().map(search_key))
+            .filter_map(|p| p.email.as_deref())
+            .map(|e| crate::services::suppressions::keys(svc, e))
             .collect();
         let suppressed = store::suppressions::among(&txn, &keys).await?;
         for pid in chunk {

@@ -39,7 +39,7 @@ pub async fn send(
         ));
     }
     let email = target.email.clone().ok_or(AppError::NoEmailAddress)?;
-    crate::services::suppressions::refuse_bounced(&txn, &email).await?;
+    crate::services::suppressions::refuse_bounced(svc, &txn, &email).await?;
     let message = OutboundMessage::StaffPasswordLink {
         staff_user: id,
         ttl: svc.config.mail.staff_link_ttl,
