@@ -198,7 +198,20 @@ async fn configured_transport(config: &Config) -> Result<Arc<dyn MailTransport>,
             })?,
         ),
         MailTransportKind::Ses => Arc::new(SesTransport::new(mail, envelope, None).await),
+        MailTransportKind::Smtp => Arc::new(smtp_transport(config, envelope)?),
     })
+}
+
+/// The SMTP transport the settings name, with one pooled connection per concurrent send.
+pub fn smtp_transport(
+    config: &Config,
+    envelope: Envelope,
+) -> Result<crate::mail::smtp::SmtpTransport, AppError> {
+    let settings = config.mail.smtp.as_ref().ok_or_else(|| {
+        AppError::internal("MEMBERKEY_MAIL_TRANSPORT=smtp needs MEMBERKEY_SMTP_URL")
+    })?;
+    crate::mail::smtp::SmtpTransport::new(settings, envelope, config.mail.send_concurrency as u32)
+        .map_err(AppError::internal)
 }
 
 /// A memberkey serving in the background (tests, benchmarks).

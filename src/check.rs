@@ -66,6 +66,7 @@ pub async fn run() -> Vec<Line> {
     match config.mail.transport {
         MailTransportKind::Outbox => lines.push(outbox(&config.mail.outbox_dir)),
         MailTransportKind::Ses => lines.extend(ses(&config).await),
+        MailTransportKind::Smtp => lines.push(smtp(&config).await),
     }
     lines
 }
@@ -225,6 +226,34 @@ fn outbox(dir: &Path) -> Line {
             WHAT,
             format!("{} is not writable: {e}", dir.display()),
         ),
+    }
+}
+
+/// The SMTP server: connects, says EHLO, starts TLS, signs in and says NOOP; sends nothing.
+pub async fn smtp(config: &Config) -> Line {
+    const WHAT: &str = "smtp";
+    let server = config
+        .mail
+        .smtp
+        .as_ref()
+        .map(|s| s.describe())
+        .unwrap_or_default();
+    let envelope =
+        match crate::mail::Envelope::new(&config.mail.from, config.mail.reply_to.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return line(false, WHAT, format!("MEMBERKEY_MAIL_FROM: {e}")),
+        };
+    let transport = match crate::app::smtp_transport(config, envelope) {
+        Ok(t) => t,
+        Err(e) => return line(false, WHAT, e.log_text()),
+    };
+    match transport.check().await {
+        Ok(()) => line(
+            true,
+            WHAT,
+            format!("{server} answers: TLS, sign-in and NOOP work (nothing was sent)"),
+        ),
+        Err(e) => line(false, WHAT, format!("{server}: {e}")),
     }
 }
 

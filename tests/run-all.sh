@@ -25,6 +25,16 @@ if ! "$MOTO/bin/python" -c 'import moto.server, flask' 2>/dev/null; then
 fi
 export MEMBERKEY_TEST_MOTO_SERVER="$MOTO/bin/moto_server"
 
+# A real SMTP server for the SMTP transport's tests: aiosmtpd (with trustme for its throwaway
+# certificate) from PyPI, in its own virtualenv; tests/smtp/server.py runs it.
+SMTP="$TOOLS/smtp"
+if ! "$SMTP/bin/python" -c 'import aiosmtpd, trustme' 2>/dev/null; then
+  echo "Installing aiosmtpd and trustme into $SMTP"
+  python3 -m venv "$SMTP"
+  "$SMTP/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' 'trustme>=1.1,<2'
+fi
+export MEMBERKEY_TEST_SMTP_PYTHON="$SMTP/bin/python"
+
 # Headless Chromium and its WebDriver from Debian's packages (never a downloaded browser).
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   echo "Installing Debian's chromium and chromium-driver"

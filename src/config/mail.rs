@@ -15,6 +15,8 @@ pub enum MailTransportKind {
     Outbox,
     /// Amazon SES v2.
     Ses,
+    /// Any SMTP server (Microsoft 365, Google Workspace, the host's, a provider's relay).
+    Smtp,
 }
 
 impl FromStr for MailTransportKind {
@@ -23,7 +25,8 @@ impl FromStr for MailTransportKind {
         match s.to_ascii_lowercase().as_str() {
             "outbox" => Ok(Self::Outbox),
             "ses" => Ok(Self::Ses),
-            _ => Err("must be \"outbox\" or \"ses\"".into()),
+            "smtp" => Ok(Self::Smtp),
+            _ => Err("must be \"outbox\", \"ses\" or \"smtp\"".into()),
         }
     }
 }
@@ -37,7 +40,7 @@ impl MailSettings {
                 let dir = std::path::absolute(&self.outbox_dir)
                     .unwrap_or_else(|_| self.outbox_dir.clone());
                 format!(
-                    "written as .eml files to {} and not sent (MEMBERKEY_MAIL_TRANSPORT=outbox; set it to ses to send)",
+                    "written as .eml files to {} and not sent (MEMBERKEY_MAIL_TRANSPORT=outbox; set it to smtp or ses to send)",
                     dir.display()
                 )
             }
@@ -49,7 +52,158 @@ impl MailSettings {
                     .map(|e| format!(" at {e}"))
                     .unwrap_or_default()
             ),
+            MailTransportKind::Smtp => match &self.smtp {
+                Some(s) => format!("sent over SMTP to {}", s.describe()),
+                None => "sent over SMTP (MEMBERKEY_SMTP_URL is not set)".into(),
+            },
         }
+    }
+}
+
+/// How to reach the SMTP server (`MEMBERKEY_MAIL_TRANSPORT=smtp`).
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// `MEMBERKEY_SMTP_URL` in lettre's form: `smtps://user:pass@host:465`,
+    /// `smtp://user@host:587?tls=required`. It may hold the password, so it is never shown.
+    pub url: url::Url,
+    /// The password from `MEMBERKEY_SMTP_PASSWORD_FILE`, which wins over one in the URL.
+    pub password: Option<super::Secret>,
+    /// PEM certificates to trust besides the system's (`MEMBERKEY_SMTP_CA_FILE`), for a
+    /// server with a private CA.
+    pub ca_pem: Option<Vec<u8>>,
+    /// How long one SMTP command may take (`MEMBERKEY_SMTP_TIMEOUT_SECONDS`).
+    pub timeout: std::time::Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("server", &self.describe())
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl SmtpSettings {
+    /// Host, port and TLS mode, never the user or password: for banners, logs and errors.
+    pub fn describe(&self) -> String {
+        let host = self.url.host_str().unwrap_or("?");
+        let tls = self
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let (port, mode) = match (self.url.scheme(), tls.as_deref()) {
+            ("smtps", _) => (465, "TLS"),
+            (_, Some("required")) => (587, "STARTTLS required"),
+            (_, Some("opportunistic")) => (587, "STARTTLS if offered"),
+            _ => (25, "no TLS"),
+        };
+        format!("{host}:{} ({mode})", self.url.port().unwrap_or(port))
+    }
+
+    /// Reads and checks the SMTP settings. The URL is never repeated in an error: it may hold
+    /// the password.
+    fn from_env() -> Result<Self, ConfigError> {
+        const URL: &str = "MEMBERKEY_SMTP_URL";
+        let mut raw = String::new();
+        var(URL, &mut raw)?;
+        if raw.is_empty() {
+            return Err(ConfigError {
+                var: URL,
+                message: "is required with MEMBERKEY_MAIL_TRANSPORT=smtp, e.g. smtps://user:password@smtp.example.org:465 or smtp://user@smtp.example.org:587?tls=required".into(),
+            });
+        }
+        let url = url::Url::parse(&raw).map_err(|e| ConfigError {
+            var: URL,
+            message: format!("is not a URL ({e}); the form is smtps://user:password@host:465 or smtp://user@host:587?tls=required"),
+        })?;
+        let tls = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let encrypted = match (url.scheme(), tls.as_deref()) {
+            ("smtps", None) => true,
+            ("smtp", Some("required")) => true,
+            ("smtp", None | Some("opportunistic")) => false,
+            ("smtp", Some(other)) => {
+                return Err(ConfigError {
+                    var: URL,
+                    message: format!(
+                        "tls={other:?} is not known: use tls=required (or tls=opportunistic without a password)"
+                    ),
+                });
+            }
+            (scheme, _) => {
+                return Err(ConfigError {
+                    var: URL,
+                    message: format!("the scheme must be smtp or smtps, not {scheme:?}"),
+                });
+            }
+        };
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ConfigError {
+                var: URL,
+                message: "names no server host".into(),
+            });
+        }
+        let mut password_file = String::new();
+        var("MEMBERKEY_SMTP_PASSWORD_FILE", &mut password_file)?;
+        let password = if password_file.is_empty() {
+            None
+        } else {
+            let read = std::fs::read_to_string(&password_file).map_err(|e| ConfigError {
+                var: "MEMBERKEY_SMTP_PASSWORD_FILE",
+                message: format!("cannot read {password_file}: {e}"),
+            })?;
+            let line = read.lines().next().unwrap_or("").to_owned();
+            if line.is_empty() {
+                return Err(ConfigError {
+                    var: "MEMBERKEY_SMTP_PASSWORD_FILE",
+                    message: format!("{password_file} is empty"),
+                });
+            }
+            Some(super::Secret::from(line.as_str()))
+        };
+        let signs_in = password.is_some() || url.password().is_some();
+        if signs_in && !encrypted {
+            return Err(ConfigError {
+                var: URL,
+                message: "would send the SMTP password unencrypted: use smtps:// (port 465) or smtp://…?tls=required (port 587)".into(),
+            });
+        }
+        if password.is_some() && url.username().is_empty() {
+            return Err(ConfigError {
+                var: URL,
+                message: "names no user for the password in MEMBERKEY_SMTP_PASSWORD_FILE: smtp://user@host:587?tls=required".into(),
+            });
+        }
+        let mut ca_file = String::new();
+        var("MEMBERKEY_SMTP_CA_FILE", &mut ca_file)?;
+        let ca_pem = if ca_file.is_empty() {
+            None
+        } else {
+            Some(std::fs::read(&ca_file).map_err(|e| ConfigError {
+                var: "MEMBERKEY_SMTP_CA_FILE",
+                message: format!("cannot read {ca_file}: {e}"),
+            })?)
+        };
+        let mut seconds: u64 = 30;
+        var("MEMBERKEY_SMTP_TIMEOUT_SECONDS", &mut seconds)?;
+        if !(1..=600).contains(&seconds) {
+            return Err(ConfigError {
+                var: "MEMBERKEY_SMTP_TIMEOUT_SECONDS",
+                message: "must be between 1 and 600".into(),
+            });
+        }
+        Ok(Self {
+            url,
+            password,
+            ca_pem,
+            timeout: std::time::Duration::from_secs(seconds),
+        })
     }
 }
 
@@ -65,6 +219,8 @@ pub struct MailSettings {
     pub ses_region: String,
     pub ses_endpoint: Option<String>,
     pub ses_configuration_set: Option<String>,
+    /// The SMTP server, read when the transport is `smtp`.
+    pub smtp: Option<SmtpSettings>,
     /// Messages per second, never exceeded in any one-second window.
     pub max_send_rate: f64,
     /// Messages being handed to the provider at once.
@@ -108,6 +264,7 @@ impl Default for MailSettings {
             ses_region: "us-east-1".into(),
             ses_endpoint: None,
             ses_configuration_set: None,
+            smtp: None,
             max_send_rate: 14.0,
             send_concurrency: 8,
             lease: Duration::seconds(30),
@@ -138,6 +295,9 @@ pub(super) fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         "MEMBERKEY_SES_CONFIGURATION_SET",
         &mut m.ses_configuration_set,
     )?;
+    if m.transport == MailTransportKind::Smtp {
+        m.smtp = Some(SmtpSettings::from_env()?);
+    }
     let mut topics = String::new();
     var("MEMBERKEY_SES_SNS_TOPICS", &mut topics)?;
     m.sns_topics = topics

@@ -12,7 +12,7 @@ use crate::domain::MemberStatus;
 mod mail;
 
 use mail::mail_from_env;
-pub use mail::{MailSettings, MailTransportKind};
+pub use mail::{MailSettings, MailTransportKind, SmtpSettings};
 
 /// Argon2id cost parameters for new hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +277,10 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_SES_SNS_TOPICS",
     "MEMBERKEY_SET_PASSWORD_URL",
     "MEMBERKEY_SIGN_IN_STATUSES",
+    "MEMBERKEY_SMTP_CA_FILE",
+    "MEMBERKEY_SMTP_PASSWORD_FILE",
+    "MEMBERKEY_SMTP_TIMEOUT_SECONDS",
+    "MEMBERKEY_SMTP_URL",
     "MEMBERKEY_STAFF_LINK_TTL_MINUTES",
     "MEMBERKEY_STAFF_REQUIRE_SECOND_FACTOR",
     "MEMBERKEY_STAFF_SESSION_IDLE_MINUTES",

@@ -8,6 +8,7 @@ pub mod memory;
 pub mod outbox;
 pub mod ses;
 pub mod ses_events;
+pub mod smtp;
 pub mod sns;
 pub mod templates;
 

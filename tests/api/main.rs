@@ -57,6 +57,7 @@ mod ses;
 mod sessions;
 mod short_code;
 mod sign_in_rules;
+mod smtp;
 mod staff;
 mod staff_password;
 mod staff_password_reset;
