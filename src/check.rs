@@ -66,7 +66,12 @@ pub async fn run() -> Vec<Line> {
     match config.mail.transport {
         MailTransportKind::Outbox => lines.push(outbox(&config.mail.outbox_dir)),
         MailTransportKind::Ses => lines.extend(ses(&config).await),
-        MailTransportKind::Smtp => lines.push(smtp(&config).await),
+        MailTransportKind::Smtp => {
+            lines.push(smtp(&config).await);
+            if let Some(dkim) = config.mail.smtp.as_ref().and_then(|s| s.dkim.as_ref()) {
+                lines.push(dkim_line(dkim));
+            }
+        }
     }
     lines
 }
@@ -254,6 +259,18 @@ pub async fn smtp(config: &Config) -> Line {
             format!("{server} answers: TLS, sign-in and NOOP work (nothing was sent)"),
         ),
         Err(e) => line(false, WHAT, format!("{server}: {e}")),
+    }
+}
+
+/// The DKIM key, and the DNS record to publish for it.
+pub fn dkim_line(settings: &crate::config::DkimSettings) -> Line {
+    match crate::mail::smtp::dkim_record(settings) {
+        Ok((name, value)) => line(
+            true,
+            "dkim",
+            format!("mail is signed; publish this TXT record: {name} TXT \"{value}\""),
+        ),
+        Err(e) => line(false, "dkim", e),
     }
 }
 

@@ -469,6 +469,45 @@ fn check_names_each_broken_setting() {
     assert!(out.contains("FAIL  outbox:"), "{out}");
 }
 
+/// SMTP settings that would leak the password or cannot work are refused before anything
+/// connects, and no output repeats the password.
+#[test]
+fn check_refuses_an_smtp_password_without_encryption() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = |url: &str| {
+        check(
+            dir.path(),
+            &[
+                ("MEMBERKEY_MAIL_TRANSPORT", "smtp"),
+                ("MEMBERKEY_SMTP_URL", url),
+            ],
+        )
+    };
+    let (ok, out) = smtp("smtp://relay:hunter2secret@127.0.0.1:2525");
+    assert!(!ok);
+    assert!(
+        out.contains("FAIL  settings: MEMBERKEY_SMTP_URL") && out.contains("unencrypted"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2secret"), "{out}");
+    let (ok, out) = smtp("smtp://relay:hunter2secret@127.0.0.1:2525?tls=maybe");
+    assert!(!ok && out.contains("tls=\"maybe\""), "{out}");
+    assert!(!out.contains("hunter2secret"), "{out}");
+    let (ok, out) = smtp("http://relay.example.org");
+    assert!(!ok && out.contains("smtp or smtps"), "{out}");
+    let (ok, out) = check(dir.path(), &[("MEMBERKEY_MAIL_TRANSPORT", "smtp")]);
+    assert!(
+        !ok && out.contains("MEMBERKEY_SMTP_URL: is required"),
+        "{out}"
+    );
+    // Encrypted, but nothing answers: the check fails at the server, still without the
+    // password.
+    let (ok, out) = smtp("smtps://relay:hunter2secret@127.0.0.1:9");
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL  smtp: 127.0.0.1:9 (TLS)"), "{out}");
+    assert!(!out.contains("hunter2secret"), "{out}");
+}
+
 #[test]
 fn a_misspelt_setting_stops_every_command_before_it_touches_anything() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,12 +26,13 @@ fi
 export MEMBERKEY_TEST_MOTO_SERVER="$MOTO/bin/moto_server"
 
 # A real SMTP server for the SMTP transport's tests: aiosmtpd (with trustme for its throwaway
-# certificate) from PyPI, in its own virtualenv; tests/smtp/server.py runs it.
+# certificate) from PyPI, in its own virtualenv; tests/smtp/server.py runs it, and
+# tests/smtp/verify_dkim.py checks signatures with dkimpy, a verifier independent of lettre.
 SMTP="$TOOLS/smtp"
-if ! "$SMTP/bin/python" -c 'import aiosmtpd, trustme' 2>/dev/null; then
-  echo "Installing aiosmtpd and trustme into $SMTP"
+if ! "$SMTP/bin/python" -c 'import aiosmtpd, trustme, dkim' 2>/dev/null; then
+  echo "Installing aiosmtpd, trustme and dkimpy into $SMTP"
   python3 -m venv "$SMTP"
-  "$SMTP/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' 'trustme>=1.1,<2'
+  "$SMTP/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd>=1.4,<2' 'trustme>=1.1,<2' 'dkimpy>=1.1,<2'
 fi
 export MEMBERKEY_TEST_SMTP_PYTHON="$SMTP/bin/python"
 

@@ -73,6 +73,74 @@ pub struct SmtpSettings {
     pub ca_pem: Option<Vec<u8>>,
     /// How long one SMTP command may take (`MEMBERKEY_SMTP_TIMEOUT_SECONDS`).
     pub timeout: std::time::Duration,
+    /// DKIM signing of every message, when `MEMBERKEY_DKIM_KEY_FILE` is set.
+    pub dkim: Option<DkimSettings>,
+}
+
+/// DKIM signing for SMTP (`MEMBERKEY_DKIM_*`). SES signs with its own Easy DKIM instead.
+#[derive(Clone)]
+pub struct DkimSettings {
+    /// The selector: the record is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// The signing domain (`d=`), by default the sender's.
+    pub domain: String,
+    /// The RSA private key, PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`).
+    pub key_pem: super::Secret,
+}
+
+impl DkimSettings {
+    /// Reads the DKIM settings; `None` when no key file is set. `from` gives the default domain.
+    fn from_env(from: &str) -> Result<Option<Self>, ConfigError> {
+        let mut file = String::new();
+        var("MEMBERKEY_DKIM_KEY_FILE", &mut file)?;
+        let mut selector = String::new();
+        var("MEMBERKEY_DKIM_SELECTOR", &mut selector)?;
+        let mut domain = String::new();
+        var("MEMBERKEY_DKIM_DOMAIN", &mut domain)?;
+        if file.is_empty() {
+            if !selector.is_empty() || !domain.is_empty() {
+                return Err(ConfigError {
+                    var: "MEMBERKEY_DKIM_KEY_FILE",
+                    message: "is needed with MEMBERKEY_DKIM_SELECTOR and MEMBERKEY_DKIM_DOMAIN; without it nothing is signed".into(),
+                });
+            }
+            return Ok(None);
+        }
+        if selector.is_empty()
+            || !selector
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(ConfigError {
+                var: "MEMBERKEY_DKIM_SELECTOR",
+                message: "is needed with MEMBERKEY_DKIM_KEY_FILE: the selector of the DNS record, e.g. memberkey2026".into(),
+            });
+        }
+        if domain.is_empty() {
+            domain = from
+                .rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('>')
+                .trim()
+                .to_ascii_lowercase();
+        }
+        if domain.is_empty() || !domain.contains('.') {
+            return Err(ConfigError {
+                var: "MEMBERKEY_DKIM_DOMAIN",
+                message: "names no domain, and MEMBERKEY_MAIL_FROM gives none".into(),
+            });
+        }
+        let pem = std::fs::read_to_string(&file).map_err(|e| ConfigError {
+            var: "MEMBERKEY_DKIM_KEY_FILE",
+            message: format!("cannot read {file}: {e}"),
+        })?;
+        Ok(Some(Self {
+            selector,
+            domain,
+            key_pem: super::Secret::from(pem.as_str()),
+        }))
+    }
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -82,6 +150,13 @@ impl std::fmt::Debug for SmtpSettings {
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
             .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
             .field("timeout", &self.timeout)
+            .field(
+                "dkim",
+                &self
+                    .dkim
+                    .as_ref()
+                    .map(|d| format!("{}._domainkey.{}", d.selector, d.domain)),
+            )
             .finish()
     }
 }
@@ -106,7 +181,7 @@ impl SmtpSettings {
 
     /// Reads and checks the SMTP settings. The URL is never repeated in an error: it may hold
     /// the password.
-    fn from_env() -> Result<Self, ConfigError> {
+    fn from_env(from: &str) -> Result<Self, ConfigError> {
         const URL: &str = "MEMBERKEY_SMTP_URL";
         let mut raw = String::new();
         var(URL, &mut raw)?;
@@ -203,6 +278,7 @@ impl SmtpSettings {
             password,
             ca_pem,
             timeout: std::time::Duration::from_secs(seconds),
+            dkim: DkimSettings::from_env(from)?,
         })
     }
 }
@@ -296,7 +372,7 @@ pub(super) fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         &mut m.ses_configuration_set,
     )?;
     if m.transport == MailTransportKind::Smtp {
-        m.smtp = Some(SmtpSettings::from_env()?);
+        m.smtp = Some(SmtpSettings::from_env(&m.from)?);
     }
     let mut topics = String::new();
     var("MEMBERKEY_SES_SNS_TOPICS", &mut topics)?;

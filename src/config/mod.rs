@@ -12,7 +12,7 @@ use crate::domain::MemberStatus;
 mod mail;
 
 use mail::mail_from_env;
-pub use mail::{MailSettings, MailTransportKind, SmtpSettings};
+pub use mail::{DkimSettings, MailSettings, MailTransportKind, SmtpSettings};
 
 /// Argon2id cost parameters for new hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +230,9 @@ pub const SETTINGS: &[&str] = &[
     "MEMBERKEY_DATABASE_URL",
     "MEMBERKEY_DB_MAX_CONNECTIONS",
     "MEMBERKEY_DELIVERY_LEASE_SECONDS",
+    "MEMBERKEY_DKIM_DOMAIN",
+    "MEMBERKEY_DKIM_KEY_FILE",
+    "MEMBERKEY_DKIM_SELECTOR",
     "MEMBERKEY_DELIVERY_WORKER",
     "MEMBERKEY_GRAPHIQL",
     "MEMBERKEY_HASH_QUEUE",

@@ -75,6 +75,7 @@ impl SmtpServer {
             password: Some(password.into()),
             ca_pem: Some(self.ca_pem.clone()),
             timeout: StdDuration::from_secs(10),
+            dkim: None,
         }
     }
 
@@ -97,7 +98,10 @@ impl SmtpServer {
 }
 
 async fn app_on(backend: Backend, server: &SmtpServer, password: &str) -> TestApp {
-    let settings = server.settings(password);
+    signing_app(backend, server.settings(password)).await
+}
+
+async fn signing_app(backend: Backend, settings: SmtpSettings) -> TestApp {
     spawn_full(
         backend,
         move |c: &mut Config| {
@@ -238,8 +242,12 @@ async fn wrong_password(backend: Backend) {
     let reason = paused["data"]["deliveryState"]["reason"].as_str().unwrap();
     assert!(reason.contains("535"), "{reason}");
     assert!(!reason.contains("not the password"), "{reason}");
-    let (status, _, _) = row(&app, "lea@example.org").await;
-    assert_eq!(status, "QUEUED", "the message waits, unharmed");
+    // Handed back to the queue (the worker lets go of it just after pausing).
+    let waits = eventually(StdDuration::from_secs(30), || async {
+        (row(app_ref, "lea@example.org").await.0 == "QUEUED").then_some(())
+    })
+    .await;
+    assert!(waits.is_some(), "the message waits, unharmed");
     assert!(server.received().is_empty());
 }
 per_backend!(
@@ -278,4 +286,87 @@ async fn check_signs_in_to_the_smtp_server_and_sends_nothing() {
         refused.detail.to_ascii_lowercase().contains("certificate"),
         "{refused}"
     );
+}
+
+/// Runs dkimpy on a received message against the record `memberkey check` prints.
+fn dkim_verifies(python: &str, message: &str, name: &str, value: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("message.eml");
+    std::fs::write(&path, message).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/verify_dkim.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&path)
+        .args([name, value])
+        .output()
+        .expect("run the DKIM verifier");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("PASS") || said.contains("FAIL"),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        println!("dkimpy: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success()
+}
+
+/// Mail sent over SMTP is DKIM-signed; an independent verifier (dkimpy) accepts the signature
+/// with the DNS record `memberkey check` prints, and refuses it once the body is changed.
+#[tokio::test]
+async fn smtp_mail_is_dkim_signed_and_verifies_independently() {
+    let Some(server) = SmtpServer::start().await else {
+        return;
+    };
+    let python = std::env::var("MEMBERKEY_TEST_SMTP_PYTHON").unwrap();
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let pem = key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    let dkim = memberkey::config::DkimSettings {
+        selector: "mk2026".into(),
+        domain: "chamber.example".into(),
+        key_pem: pem.as_str().into(),
+    };
+    let record = memberkey::check::dkim_line(&dkim);
+    assert!(record.ok, "{record}");
+    assert!(
+        record
+            .detail
+            .contains("mk2026._domainkey.chamber.example TXT \"v=DKIM1; k=rsa; p="),
+        "{record}"
+    );
+    let (name, value) = memberkey::mail::smtp::dkim_record(&dkim).unwrap();
+    let mut settings = server.settings(PASSWORD);
+    settings.dkim = Some(dkim);
+    let app = signing_app(Backend::Sqlite, settings).await;
+    let admin = app.admin().await;
+    a_reset_to(&app, &admin, "Lea", "lea@example.org").await;
+    let got = eventually(StdDuration::from_secs(30), || async {
+        server.received().into_iter().next()
+    })
+    .await
+    .expect("the SMTP server received the reset");
+    assert!(got.contains("DKIM-Signature: "), "{got}");
+    assert!(got.contains("d=chamber.example"), "{got}");
+    assert!(
+        dkim_verifies(&python, &got, &name, &value),
+        "the signature verifies"
+    );
+    // The verifier is not a rubber stamp: a changed body, or another key, fails.
+    let altered = got.replacen("Lea Berg", "Lea Borg", 1);
+    assert_ne!(altered, got);
+    assert!(!dkim_verifies(&python, &altered, &name, &value));
+    let other = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let (_, other_value) = memberkey::mail::smtp::dkim_record(&memberkey::config::DkimSettings {
+        selector: "mk2026".into(),
+        domain: "chamber.example".into(),
+        key_pem: other
+            .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .as_str()
+            .into(),
+    })
+    .unwrap();
+    assert!(!dkim_verifies(&python, &got, &name, &other_value));
 }
