@@ -290,17 +290,38 @@ impl Worker {
         let mut stopped = Vec::new();
         for job in jobs {
             let status = job.mass_communication_id.and_then(|m| statuses.get(&m));
-            match status {
-                Some(MassStatus::Paused) => {
-                    stopped.push((job.id, job.mass_communication_id, self.held_back()))
-                }
-                Some(MassStatus::Cancelled) => {
-                    stopped.push((job.id, job.mass_communication_id, Outcome::Cancelled))
-                }
-                _ => send.push(job),
+            match status.and_then(|s| self.stopped_by(*s)) {
+                Some(outcome) => stopped.push((job.id, job.mass_communication_id, outcome)),
+                None => send.push(job),
             }
         }
         Ok((send, stopped))
+    }
+
+    /// The outcome of a held message whose communication is no longer sending: back to the
+    /// queue when it paused, cancelled when staff cancelled it.
+    fn stopped_by(&self, status: MassStatus) -> Option<Outcome> {
+        match status {
+            MassStatus::Paused => Some(self.held_back()),
+            MassStatus::Cancelled => Some(Outcome::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// Asks, right before a mass message goes to the provider, whether its communication was
+    /// paused or cancelled since the batch was claimed: a batch takes seconds to send at the
+    /// provider's rate, and staff who cancel expect nothing more to leave. Only the messages
+    /// already in the provider's hands (one per slot) can still go out. If the question
+    /// cannot be answered, the message is sent, as it would have been a moment earlier.
+    async fn stopped_since_claim(&self, job: &Job) -> Option<Outcome> {
+        let mass = job.mass_communication_id?;
+        match store::mass::statuses(&self.svc.db, &[mass]).await {
+            Ok(statuses) => statuses.get(&mass).and_then(|s| self.stopped_by(*s)),
+            Err(e) => {
+                tracing::warn!(error = %e, mass_id = mass.get(), "could not recheck the communication before sending; sending");
+                None
+            }
+        }
     }
 
     /// Puts the batch claimed ahead back in the queue, unsent: delivery paused, or the worker
@@ -411,6 +432,8 @@ impl Worker {
             }
             let outcome = if slot.is_err() || stops.holds_back(job.mass_communication_id) {
                 held_back()
+            } else if let Some(stopped) = self.stopped_since_claim(&job).await {
+                stopped
             } else {
                 match self.deliver(&job).await {
                     Delivered::Outcome(outcome) => outcome,

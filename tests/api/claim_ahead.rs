@@ -1,6 +1,7 @@
 //! The worker claims and prepares the next batch while the current one sends (issue 13, part
-//! 5). A batch held ahead is checked again before it goes out: a communication cancelled
-//! meanwhile is not sent, a pause of all delivery puts it back in the queue, and a worker that
+//! 5). A batch held ahead is checked again before it goes out, and so is each message of the
+//! batch in hand right before its send: a communication cancelled meanwhile is not sent beyond
+//! the messages already at the provider, a pause of all delivery puts it back in the queue, and a worker that
 //! stops puts it back too, unsent and not flagged as a possible duplicate.
 
 use std::sync::Arc;
@@ -19,11 +20,16 @@ use crate::mass::{SEND, create_ok};
 /// the other 100.
 const RECIPIENTS: i64 = 600;
 
+/// The sending process's concurrency: how many messages are at the provider at once.
+const SLOTS: usize = 4;
+
 /// A provider that holds every message until the test opens it, or refuses the account.
 struct Gate {
     open: tokio::sync::watch::Sender<bool>,
     refuse: bool,
     inner: MemoryTransport,
+    /// Messages handed to the provider so far (held at the gate or through it).
+    entered: std::sync::atomic::AtomicUsize,
 }
 
 impl Gate {
@@ -32,6 +38,7 @@ impl Gate {
             open: tokio::sync::watch::channel(false).0,
             refuse,
             inner: MemoryTransport::new(),
+            entered: Default::default(),
         })
     }
 
@@ -48,6 +55,8 @@ impl MailTransport for Gate {
                 "AccountSuspendedException: sending is suspended for this account".into(),
             ));
         }
+        self.entered
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut open = self.open.subscribe();
         let _ = open.wait_for(|o| *o).await;
         self.inner.send(email).await
@@ -68,7 +77,7 @@ async fn held_ahead(backend: Backend, gate: Arc<Gate>) -> (TestApp, RunningApp, 
     let mut config = (*app.app.services.config).clone();
     config.mail.worker = true;
     config.mail.max_send_rate = 1e9;
-    config.mail.send_concurrency = 4;
+    config.mail.send_concurrency = SLOTS;
     let worker = App::build_with(config.clone(), Arc::new(SystemClock), Some(gate))
         .await
         .expect("build the sending process")
@@ -113,8 +122,14 @@ async fn until(app: &TestApp, what: &str, status: &str, n: i64) {
 async fn cancelled_while_held_ahead(backend: Backend) {
     let gate = Gate::new(false);
     let (app, worker, admin, mass) = held_ahead(backend, gate.clone()).await;
-    // The first batch waits at the provider; the second is claimed and prepared meanwhile.
+    // The first batch waits at the provider (one message per sending slot); the second is
+    // claimed and prepared meanwhile.
     until(&app, "both batches held", "SENDING", RECIPIENTS).await;
+    let at_the_gate = eventually(StdDuration::from_secs(30), || async {
+        (gate.entered.load(std::sync::atomic::Ordering::SeqCst) == SLOTS).then_some(())
+    })
+    .await;
+    assert!(at_the_gate.is_some(), "every slot hands a message over");
     let cancel =
         "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status } } }";
     let resp = app.gql(Some(&admin), cancel, json!({ "id": mass })).await;
@@ -124,10 +139,11 @@ async fn cancelled_while_held_ahead(backend: Backend) {
     );
     gate.open();
     until(&app, "the held batch ended", "SENDING", 0).await;
-    // The batch already at the provider went out; the one held ahead did not.
-    assert_eq!(count(&app, "SENT").await, 500);
-    assert_eq!(count(&app, "CANCELLED").await, RECIPIENTS - 500);
-    assert_eq!(gate.inner.sent().len(), 500);
+    // The messages already at the provider went out; the rest of the batch in hand and the
+    // batch held ahead did not.
+    assert_eq!(count(&app, "SENT").await, SLOTS as i64);
+    assert_eq!(count(&app, "CANCELLED").await, RECIPIENTS - SLOTS as i64);
+    assert_eq!(gate.inner.sent().len(), SLOTS);
     worker.shutdown().await;
 }
 per_backend!(

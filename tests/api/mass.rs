@@ -365,6 +365,7 @@ async fn rate_and_cancel(backend: Backend) {
     let resp = app
         .gql(Some(&token), "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status counts { cancelled } } } }", json!({ "id": id }))
         .await;
+    let sent_when_cancelled = app.mail.sent().len();
     assert_eq!(
         resp["data"]["cancelMassCommunication"]["massCommunication"]["status"], "CANCELLED",
         "{resp}"
@@ -383,6 +384,15 @@ async fn rate_and_cancel(backend: Backend) {
         app.mail.sent().len() as i64,
         c["sent"].as_i64().unwrap(),
         "nothing goes out after cancelling"
+    );
+    // The batch in hand (25 at this rate) and the one claimed ahead are checked again before
+    // each send: after the cancel, only messages already in the provider's hands (one per
+    // sending slot) may still have gone out.
+    let after = app.mail.sent().len() - sent_when_cancelled;
+    let slots = app.app.services.config.mail.send_concurrency;
+    assert!(
+        after <= slots,
+        "{after} messages went out after the cancel (at most {slots} were in flight)"
     );
     // Never more than 5 in any one-second window.
     let times: Vec<Instant> = app.mail.times();
