@@ -18,6 +18,7 @@ mod m20261204_000012_delivery_throughput;
 mod m20261206_000013_step_up_and_lockout;
 mod m20261207_000014_staff_link_purpose;
 mod m20261208_000015_openid_connect;
+mod m20261209_000016_unsubscribe;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_step_up_and_lockout::Migration),
             Box::new(m20261207_000014_staff_link_purpose::Migration),
             Box::new(m20261208_000015_openid_connect::Migration),
+            Box::new(m20261209_000016_unsubscribe::Migration),
         ]
     }
 }

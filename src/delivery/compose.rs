@@ -29,6 +29,7 @@ fn email(row: &Claimed, to: &str, r: Rendered) -> Prepared {
         html: r.html,
         text: r.text,
         outbound_id: row.id,
+        unsubscribe: None,
     })
 }
 

@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use super::{Context, Prepared};
 use super::{DeliveryError, DeliveryResult};
 use crate::domain::{
-    MassCommunication, MassCommunicationId, MassStatus, OutboundMessage, Profile, ProfileId,
-    SkipReason, Token, TokenHash, TokenPurpose,
+    MassCommunication, MassCommunicationId, MassPurpose, MassStatus, OutboundMessage, Profile,
+    ProfileId, SkipReason, Token, TokenHash, TokenPurpose,
 };
 use crate::mail::OutgoingEmail;
 use crate::mail::links::{
     MailedLink, recipient_values, sample_mailed_link, sample_values, set_password_link,
+    unsubscribe_url,
 };
 use crate::mail::mass::{MassTemplate, RecipientValues};
 use crate::store::{
@@ -167,6 +168,21 @@ impl MassBatch {
             return Ok(Prepared::no_address());
         };
         let profile = profile_id.and_then(|p| self.profiles.get(&p)).cloned();
+        let news = comm.purpose == MassPurpose::News;
+        if !test && news && profile.as_ref().is_some_and(|p| p.email_opt_out) {
+            // Opted out since it was queued (one click on the last newsletter, say).
+            return Ok(Prepared::Done(Outcome::Skipped {
+                reason: SkipReason::OptedOut,
+            }));
+        }
+        // A NEWS message carries its recipient's own unsubscribe page; a test copy a sample.
+        let unsubscribe = match (&profile, test) {
+            (Some(p), false) if news => Some(unsubscribe_url(
+                &ctx.config,
+                &ctx.pseudonyms.unsubscribe_token(p.id),
+            )),
+            _ => None,
+        };
         let expires_at = ctx.clock.now() + comm.link_validity;
         let values = match (test, profile) {
             (true, Some(p)) => {
@@ -199,6 +215,10 @@ impl MassBatch {
                 }
             }
         };
+        let values = RecipientValues {
+            unsubscribe: unsubscribe.clone().unwrap_or(values.unsubscribe),
+            ..values
+        };
         let rendered = template.render(&values);
         Ok(Prepared::Send(OutgoingEmail {
             to,
@@ -206,6 +226,7 @@ impl MassBatch {
             html: rendered.html,
             text: rendered.text,
             outbound_id: row.id,
+            unsubscribe,
         }))
     }
 }

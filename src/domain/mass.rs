@@ -28,11 +28,13 @@ pub enum MergeField {
     CredentialsLink,
     /// "Portal Link Expiry": when the recipient's set-password link stops working.
     LinkExpires,
+    /// "Unsubscribe Link": the recipient's own link to stop receiving news.
+    UnsubscribeLink,
 }
 
 impl MergeField {
     /// Every merge field, in the order an editor's dropdown shows them.
-    pub const ALL: [MergeField; 9] = [
+    pub const ALL: [MergeField; 10] = [
         MergeField::FirstName,
         MergeField::LastName,
         MergeField::FullName,
@@ -42,6 +44,7 @@ impl MergeField {
         MergeField::ProfileId,
         MergeField::CredentialsLink,
         MergeField::LinkExpires,
+        MergeField::UnsubscribeLink,
     ];
 
     /// The name between the braces.
@@ -56,6 +59,7 @@ impl MergeField {
             MergeField::ProfileId => "profile_id",
             MergeField::CredentialsLink => super::CREDENTIALS_FIELD,
             MergeField::LinkExpires => "portal_link_expires",
+            MergeField::UnsubscribeLink => "unsubscribe_link",
         }
     }
 
@@ -71,6 +75,7 @@ impl MergeField {
             MergeField::ProfileId => "Profile ID",
             MergeField::CredentialsLink => "Portal Login Credentials Link",
             MergeField::LinkExpires => "Portal Link Expiry",
+            MergeField::UnsubscribeLink => "Unsubscribe Link",
         }
     }
 
@@ -91,6 +96,9 @@ impl MergeField {
             }
             MergeField::LinkExpires => {
                 "When the recipient's set-password link stops working, e.g. \"6 December 2026, 18:00 CET\", in the association's time zone. Only together with the Portal Login Credentials Link."
+            }
+            MergeField::UnsubscribeLink => {
+                "The recipient's own link to stop receiving news from the association. Required in NEWS communications, not allowed in SERVICE ones."
             }
         }
     }
@@ -170,6 +178,23 @@ pub struct FollowUp {
     /// Only recipients whose delivery has one of these statuses (empty: any).
     pub delivery_statuses: Vec<DeliveryStatus>,
 }
+
+/// What a mass communication is for, which decides who may leave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MassPurpose {
+    /// Credentials and service notices: every member gets it, opted out of news or not. It
+    /// may carry the credentials link and has no unsubscribe link.
+    Service,
+    /// News and everything else: it must carry the unsubscribe link, its mail has the
+    /// one-click unsubscribe headers (RFC 8058), and members who opted out are skipped. It
+    /// may not carry the credentials link.
+    News,
+}
+
+db_enum!(MassPurpose {
+    Service => "SERVICE",
+    News => "NEWS",
+});
 
 /// Where a mass communication stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -332,6 +357,8 @@ pub struct MassCommunication {
     pub subject: String,
     /// The sanitised HTML body, with merge fields.
     pub html: String,
+    /// SERVICE or NEWS.
+    pub purpose: MassPurpose,
     /// Who it goes to.
     pub recipients: Recipients,
     /// How long each recipient's set-password link works.

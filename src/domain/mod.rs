@@ -36,8 +36,8 @@ pub use email::EmailAddress;
 pub use ids::{ExternalId, MassCommunicationId, OutboundId, ProfileId, StaffUserId};
 pub use mass::{
     Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MassCommunication,
-    MassListFilter, MassPauseRule, MassStatus, MassTransition, MergeField, RecipientFilter,
-    Recipients, special_field_tokens,
+    MassListFilter, MassPauseRule, MassPurpose, MassStatus, MassTransition, MergeField,
+    RecipientFilter, Recipients, special_field_tokens,
 };
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};
@@ -49,7 +49,7 @@ pub use outbound::{
 };
 pub use password::Password;
 pub use password_policy::{PasswordContext, PasswordPolicy, weakness as password_weakness};
-pub use profile::{Profile, ProfileFilter};
+pub use profile::{OptOutVia, Profile, ProfileFilter};
 pub use profile_kind::ProfileKind;
 pub use right::Right;
 pub use search_key::{SearchCursor, SearchTerm, search_key};

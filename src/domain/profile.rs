@@ -23,8 +23,12 @@ pub struct Profile {
     pub member_status: MemberStatus,
     /// The organisation this person is related to, if any.
     pub parent_id: Option<ProfileId>,
-    /// Whether the member asked not to receive mass communications.
+    /// Whether the member asked not to receive news (NEWS mass communications).
     pub email_opt_out: bool,
+    /// When the opt-out was made, for one made since this was recorded.
+    pub email_opt_out_at: Option<DateTime<Utc>>,
+    /// How the opt-out was made, for one made since this was recorded.
+    pub email_opt_out_via: Option<OptOutVia>,
     /// The profile's ID in the system it was imported from, if any.
     pub external_id: Option<String>,
     /// When the profile was created.
@@ -52,6 +56,26 @@ impl Profile {
         .unwrap_or_else(|| format!("Profile {}", self.id))
     }
 }
+
+/// How a member came to be opted out of news.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptOutVia {
+    /// Their mail program's one-click unsubscribe (RFC 8058).
+    OneClick,
+    /// The button on the unsubscribe page a mail's link leads to.
+    UnsubscribePage,
+    /// They reported a message as spam.
+    Complaint,
+    /// Staff, at their request.
+    Staff,
+}
+
+db_enum!(OptOutVia {
+    OneClick => "ONE_CLICK",
+    UnsubscribePage => "UNSUBSCRIBE_PAGE",
+    Complaint => "COMPLAINT",
+    Staff => "STAFF",
+});
 
 /// Filters for the profile list and quick search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

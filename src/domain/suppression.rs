@@ -38,6 +38,31 @@ impl Pseudonyms {
         let tag = aws_lc_rs::hmac::sign(&self.0, value.as_bytes());
         format!("erased:{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
     }
+
+    /// A profile's unsubscribe token: its ID and a 128-bit tag over it, so the link names one
+    /// member and cannot be made for another. It carries no credential: it can only opt its
+    /// member out of news.
+    pub fn unsubscribe_token(&self, profile: super::ProfileId) -> String {
+        format!("{}-{}", profile.get(), self.unsubscribe_tag(profile))
+    }
+
+    /// The member an unsubscribe token names; `None` for a guessed or altered one.
+    pub fn unsubscribe_profile(&self, token: &str) -> Option<super::ProfileId> {
+        use subtle::ConstantTimeEq;
+        let (id, tag) = token.split_once('-')?;
+        let id: i64 = id.parse().ok().filter(|n| *n > 0)?;
+        let profile = super::ProfileId::from_db(id);
+        let expected = self.unsubscribe_tag(profile);
+        bool::from(expected.as_bytes().ct_eq(tag.as_bytes())).then_some(profile)
+    }
+
+    fn unsubscribe_tag(&self, profile: super::ProfileId) -> String {
+        let tag = aws_lc_rs::hmac::sign(
+            &self.0,
+            format!("unsubscribe\0{}", profile.get()).as_bytes(),
+        );
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
+    }
 }
 
 /// The two keys the suppression list may hold an address under: its search key, and its
@@ -141,5 +166,22 @@ mod tests {
             AddressKeys::new("maria@harbour.example", &b).erased
         );
         assert!(keys.erased.starts_with("erased:") && !keys.erased.contains("maria"));
+    }
+
+    #[test]
+    fn unsubscribe_tokens_name_one_member_and_resist_tampering() {
+        use crate::domain::ProfileId;
+        let a = Pseudonyms::derive(&[7; 32]);
+        let b = Pseudonyms::derive(&[8; 32]);
+        let token = a.unsubscribe_token(ProfileId::from_db(42));
+        assert!(token.starts_with("42-"));
+        assert_eq!(a.unsubscribe_profile(&token), Some(ProfileId::from_db(42)));
+        // Another member's ID with this tag, another key, a cut or altered tag: nothing.
+        let other = token.replacen("42-", "43-", 1);
+        assert_eq!(a.unsubscribe_profile(&other), None);
+        assert_eq!(b.unsubscribe_profile(&token), None);
+        assert_eq!(a.unsubscribe_profile(&token[..token.len() - 1]), None);
+        assert_eq!(a.unsubscribe_profile("42"), None);
+        assert_eq!(a.unsubscribe_profile("-1-abc"), None);
     }
 }

@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i64,
     pub subject: String,
     pub html: String,
+    pub purpose: String,
     pub recipients: String,
     pub link_validity_seconds: i64,
     pub status: String,

@@ -13,6 +13,8 @@ pub struct Model {
     pub member_status: String,
     pub parent_id: Option<i64>,
     pub email_opt_out: bool,
+    pub email_opt_out_at: Option<DateTimeUtc>,
+    pub email_opt_out_via: Option<String>,
     pub first_name_key: Option<String>,
     pub last_name_key: Option<String>,
     pub organization_name_key: Option<String>,

@@ -19,6 +19,20 @@ pub enum ProfileKind {
     Individual,
 }
 
+/// How a member came to be opted out of news.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::OptOutVia")]
+pub enum OptOutVia {
+    /// Their mail program's one-click unsubscribe (RFC 8058).
+    OneClick,
+    /// The button on the unsubscribe page a mail's link leads to.
+    UnsubscribePage,
+    /// They reported a message as spam.
+    Complaint,
+    /// Staff, at their request.
+    Staff,
+}
+
 /// Where a profile stands in the membership cycle.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "domain::MemberStatus")]
@@ -109,9 +123,22 @@ impl Profile {
     async fn member_status(&self) -> MemberStatus {
         self.0.member_status.into()
     }
-    /// True when the member asked not to receive mass communications.
+    /// True when the member left news: NEWS communications skip them (OPTED_OUT); SERVICE
+    /// communications, resets and Forgot Login still come. Staff clear it with
+    /// `updateProfile(input: { emailOptOut: false })` at the member's request (audited).
     async fn email_opt_out(&self) -> bool {
         self.0.email_opt_out
+    }
+    /// When the member opted out, for an opt-out made since memberkey records it. Staff only.
+    #[graphql(guard = "Require::Staff")]
+    async fn email_opt_out_at(&self) -> Option<DateTime<Utc>> {
+        self.0.email_opt_out_at
+    }
+    /// How the member opted out (one click, the unsubscribe page, a complaint, staff), for an
+    /// opt-out made since memberkey records it. Staff only.
+    #[graphql(guard = "Require::Staff")]
+    async fn email_opt_out_via(&self) -> Option<OptOutVia> {
+        self.0.email_opt_out_via.map(Into::into)
     }
     /// The profile's ID in the system it was imported from (`memberkey profiles import`), if
     /// any. Staff only.

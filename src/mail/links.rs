@@ -71,7 +71,22 @@ pub fn recipient_values(
         profile_id: profile.id.to_string(),
         link,
         link_expires,
+        // A sample (it unsubscribes nobody); a NEWS send puts each member's own in its place.
+        unsubscribe: unsubscribe_url(config, SAMPLE_UNSUBSCRIBE),
     }
+}
+
+/// The token of previews and test copies: it names nobody, so its page says the link is
+/// not valid.
+const SAMPLE_UNSUBSCRIBE: &str = "0-sample";
+
+/// The page where a member leaves news: `<public URL>/portal/unsubscribe/<token>`. The token
+/// names the member and is signed; it carries no credential.
+pub fn unsubscribe_url(config: &Config, token: &str) -> String {
+    format!(
+        "{}/portal/unsubscribe/{token}",
+        config.public_url.trim_end_matches('/')
+    )
 }
 
 fn shown(config: &Config, link: Option<MailedLink>) -> (String, String) {
@@ -100,5 +115,6 @@ pub fn sample_values(config: &Config, expires_at: DateTime<Utc>) -> RecipientVal
         profile_id: "0".into(),
         link,
         link_expires,
+        unsubscribe: unsubscribe_url(config, SAMPLE_UNSUBSCRIBE),
     }
 }

@@ -36,6 +36,8 @@ pub struct RecipientValues {
     pub link: String,
     /// When that link stops working, as the recipient reads it; empty without a link.
     pub link_expires: String,
+    /// The recipient's own unsubscribe page (NEWS only); empty otherwise.
+    pub unsubscribe: String,
 }
 
 impl MassTemplate {
@@ -74,7 +76,8 @@ impl MassTemplate {
         self.uses(MergeField::CredentialsLink)
     }
 
-    fn uses(&self, field: MergeField) -> bool {
+    /// Whether any part carries this merge field.
+    pub fn uses(&self, field: MergeField) -> bool {
         [&self.subject, &self.html, &self.text]
             .iter()
             .any(|t| t.fields().any(|f| f == field.token()))
@@ -101,6 +104,9 @@ impl MassTemplate {
                     text
                 }
                 Some(MergeField::LinkExpires) => v.link_expires.clone(),
+                Some(MergeField::UnsubscribeLink) => {
+                    format!("Unsubscribe from these emails: {}", v.unsubscribe)
+                }
                 // Parsing admits only known fields; anything else prints nothing, never a
                 // credential.
                 None => String::new(),
@@ -122,6 +128,11 @@ impl MassTemplate {
                     ));
                 }
                 Cow::Owned(html)
+            } else if MergeField::from_token(field) == Some(MergeField::UnsubscribeLink) {
+                Cow::Owned(format!(
+                    "<a href=\"{}\">Unsubscribe from these emails</a>",
+                    escape_html(&v.unsubscribe)
+                ))
             } else {
                 Cow::Owned(escape_html(&plain(field)).into_owned())
             }

@@ -25,6 +25,9 @@ pub struct OutgoingEmail {
     pub text: String,
     /// Identifies the queue row, for reconciling a provider's events with our rows.
     pub outbound_id: crate::domain::OutboundId,
+    /// The recipient's unsubscribe page, for NEWS: the message then carries the one-click
+    /// unsubscribe headers (RFC 8058) pointing there.
+    pub unsubscribe: Option<String>,
 }
 
 /// Why a provider did not take a message. The queue retries throttled and transient
@@ -88,12 +91,60 @@ impl Envelope {
         if let Some(r) = &self.reply_to {
             builder = builder.reply_to(r.clone());
         }
+        if let Some(url) = &email.unsubscribe {
+            // RFC 2369 and RFC 8058: the page (one POST unsubscribes) and a mail to the
+            // sender, which staff act on by hand.
+            let token = url.rsplit('/').next().unwrap_or_default();
+            builder = builder
+                .header(ListUnsubscribe(format!(
+                    "<{url}>, <mailto:{}?subject=unsubscribe%20{token}>",
+                    self.from.email
+                )))
+                .header(ListUnsubscribePost);
+        }
         builder
             .multipart(MultiPart::alternative_plain_html(
                 email.text.clone(),
                 email.html.clone(),
             ))
             .map_err(|e| SendError::Permanent(format!("message could not be built: {e}")))
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): where a mail program sends the member who unsubscribes.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): one POST to the https
+/// address unsubscribes, with no page in between.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
     }
 }
 
@@ -123,6 +174,7 @@ mod tests {
             html: "<p>hi</p>".into(),
             text: "hi".into(),
             outbound_id: crate::domain::OutboundId::from_db(1),
+            unsubscribe: None,
         };
         let raw = String::from_utf8(env.message(&email).unwrap().formatted()).unwrap();
         assert!(!raw.contains("\nBcc:"), "{raw}");

@@ -165,8 +165,13 @@ async fn record(svc: &Services, message_id: &str, f: &ProviderFeedback) -> AppRe
                 .await?;
             }
             if reason == SuppressionReason::Complaint {
-                for opted_out in
-                    store::profiles::opt_out_by_email(&txn, &search_key(address), now).await?
+                for opted_out in store::profiles::opt_out_by_email(
+                    &txn,
+                    &search_key(address),
+                    crate::domain::OptOutVia::Complaint,
+                    now,
+                )
+                .await?
                 {
                     audit::record(
                         &txn,

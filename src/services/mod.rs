@@ -30,6 +30,7 @@ pub mod sealing;
 pub mod set_password;
 pub mod staff;
 pub mod suppressions;
+pub mod unsubscribe;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;

@@ -163,6 +163,8 @@ fn profile_json(p: &Profile) -> Value {
         "email": p.email,
         "memberStatus": p.member_status.as_db(),
         "emailOptOut": p.email_opt_out,
+        "emailOptOutAt": p.email_opt_out_at,
+        "emailOptOutVia": p.email_opt_out_via.map(|v| v.as_db()),
         "externalId": p.external_id,
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,

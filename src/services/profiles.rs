@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
-use crate::domain::{AuditAction, NewAuditEvent, SearchCursor};
+use crate::domain::{AuditAction, NewAuditEvent, OptOutVia, SearchCursor};
 use crate::domain::{
     EmailAddress, MemberStatus, OrganizationName, PersonName, Profile, ProfileFilter, ProfileId,
     ProfileKind, Right, SearchTerm, search_key,
@@ -187,7 +187,10 @@ pub async fn create(
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     check_parent(&txn, None, &fields).await?;
-    let profile = store::profiles::insert(&txn, &fields, now).await?;
+    let mut profile = store::profiles::insert(&txn, &fields, now).await?;
+    if profile.email_opt_out {
+        profile = store::profiles::record_opt_out(&txn, profile.id, OptOutVia::Staff, now).await?;
+    }
     let actor = principal.audit_actor();
     let event = NewAuditEvent::new(
         AuditAction::ProfileCreated,
@@ -219,11 +222,20 @@ pub async fn update(
         .ok_or_else(|| AppError::not_found("profile", id))?;
     let (fields, _) = merge(ProfileFields::from_record(&current), changes)?;
     check_parent(&txn, Some(&current), &fields).await?;
-    let profile = store::profiles::update(&txn, id, &fields, now).await?;
+    let mut profile = store::profiles::update(&txn, id, &fields, now).await?;
     let actor = principal.audit_actor();
     let ip = meta.client_ip.as_deref();
+    // Staff opt a member out (or back in) at the member's request: when and how are kept.
+    let detail = if current.email_opt_out == profile.email_opt_out {
+        json!({})
+    } else {
+        if profile.email_opt_out {
+            profile = store::profiles::record_opt_out(&txn, id, OptOutVia::Staff, now).await?;
+        }
+        json!({ "emailOptOut": profile.email_opt_out })
+    };
     let event = NewAuditEvent::new(AuditAction::ProfileUpdated, actor, ip).profile(id);
-    audit::record(&txn, svc.clock.now(), event.detail(json!({}))).await?;
+    audit::record(&txn, svc.clock.now(), event.detail(detail)).await?;
     if profile.member_status != current.member_status
         && !svc.config.may_sign_in(profile.member_status)
     {

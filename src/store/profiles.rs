@@ -50,6 +50,11 @@ impl ProfileFields {
         m.member_status = Set(self.member_status.as_db().to_owned());
         m.parent_id = Set(self.parent_id.map(ProfileId::get));
         m.email_opt_out = Set(self.email_opt_out);
+        if !self.email_opt_out {
+            // When and how belong to an opt-out; cleared, it has neither.
+            m.email_opt_out_at = Set(None);
+            m.email_opt_out_via = Set(None);
+        }
         m.first_name_key = Set(key(&self.first_name));
         m.last_name_key = Set(key(&self.last_name));
         m.organization_name_key = Set(key(&self.organization_name));
@@ -68,6 +73,12 @@ pub(crate) fn to_record(m: profile::Model) -> StoreResult<domain::Profile> {
         member_status: super::stored("profiles.member_status", &m.member_status)?,
         parent_id: m.parent_id.map(ProfileId::from_db),
         email_opt_out: m.email_opt_out,
+        email_opt_out_at: m.email_opt_out_at,
+        email_opt_out_via: m
+            .email_opt_out_via
+            .as_deref()
+            .map(|v| super::stored("profiles.email_opt_out_via", v))
+            .transpose()?,
         external_id: m.external_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -103,10 +114,60 @@ pub async fn ids_by_email(
         .collect())
 }
 
-/// Opts every profile with this address out of mass mail; returns those it changed.
+/// Opts one profile out of news, recording when and how; false when it already was.
+pub async fn opt_out(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    via: domain::OptOutVia,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let changed = profile::Entity::update_many()
+        .col_expr(
+            profile::Column::EmailOptOut,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .col_expr(
+            profile::Column::EmailOptOutAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .col_expr(
+            profile::Column::EmailOptOutVia,
+            sea_orm::sea_query::Expr::value(via.as_db()),
+        )
+        .col_expr(
+            profile::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(profile::Column::Id.eq(id.get()))
+        .filter(profile::Column::EmailOptOut.eq(false))
+        .exec(db)
+        .await?;
+    Ok(changed.rows_affected > 0)
+}
+
+/// Records when and how a profile that is opted out came to be; returns the profile.
+pub async fn record_opt_out(
+    db: &impl ConnectionTrait,
+    id: ProfileId,
+    via: domain::OptOutVia,
+    now: DateTime<Utc>,
+) -> StoreResult<domain::Profile> {
+    let m = profile::ActiveModel {
+        id: Set(id.get()),
+        email_opt_out_at: Set(Some(now)),
+        email_opt_out_via: Set(Some(via.as_db().to_owned())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    to_record(m)
+}
+
+/// Opts every profile with this address out of news; returns those it changed.
 pub async fn opt_out_by_email(
     db: &impl ConnectionTrait,
     email_key: &str,
+    via: domain::OptOutVia,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<ProfileId>> {
     let ids: Vec<i64> = profile::Entity::find()
@@ -122,6 +183,14 @@ pub async fn opt_out_by_email(
             .col_expr(
                 profile::Column::EmailOptOut,
                 sea_orm::sea_query::Expr::value(true),
+            )
+            .col_expr(
+                profile::Column::EmailOptOutAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .col_expr(
+                profile::Column::EmailOptOutVia,
+                sea_orm::sea_query::Expr::value(via.as_db()),
             )
             .col_expr(
                 profile::Column::UpdatedAt,

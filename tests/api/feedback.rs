@@ -556,7 +556,7 @@ async fn reports_move_deliveries_and_fill_the_suppression_list(backend: Backend)
         let mass = create_ok(
             &app,
             &admin,
-            json!({ "subject": "More news", "html": "<p>Hi</p>", "recipients": { "profileIds": ids } }),
+            json!({ "subject": "More news", "html": "<p>Hi</p><p>{{unsubscribe_link}}</p>", "purpose": "NEWS", "recipients": { "profileIds": ids } }),
         )
         .await;
         let resp = app.gql(Some(&admin), SEND, json!({ "id": mass })).await;

@@ -64,4 +64,5 @@ mod staff_password_reset;
 mod staff_sessions;
 mod step_up;
 mod stored;
+mod unsubscribe;
 mod ws;

@@ -28,6 +28,9 @@ pub(super) struct CreateMassCommunicationInput {
     recipients: RecipientsInput,
     /// Hours each recipient's set-password link works (1–2160); default 168 (7 days).
     link_validity: Option<i32>,
+    /// SERVICE (the default: credentials and notices, which every member gets) or NEWS
+    /// (must contain `{{unsubscribe_link}}`; opted-out members are skipped).
+    purpose: Option<super::types::MassPurpose>,
 }
 
 /// Changes to a draft; leave a field out to keep it.
@@ -43,6 +46,8 @@ pub(super) struct UpdateMassCommunicationInput {
     recipients: Option<RecipientsInput>,
     /// New link lifetime in hours (1–2160).
     link_validity: Option<i32>,
+    /// A new purpose.
+    purpose: Option<super::types::MassPurpose>,
 }
 
 fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
@@ -61,12 +66,14 @@ fn input_of(
     html: Option<String>,
     r: Option<RecipientsInput>,
     hours: Option<i32>,
+    purpose: Option<super::types::MassPurpose>,
 ) -> Result<mass::MassInput, AppError> {
     Ok(mass::MassInput {
         subject,
         html,
         recipients: r.map(recipients).transpose()?,
         link_validity_hours: hours.map(i64::from),
+        purpose: purpose.map(Into::into),
     })
 }
 
@@ -78,6 +85,7 @@ impl CreateMassCommunicationInput {
             Some(self.html),
             Some(self.recipients),
             self.link_validity,
+            self.purpose,
         )
     }
 }
@@ -88,7 +96,13 @@ impl UpdateMassCommunicationInput {
         self,
     ) -> Result<(crate::domain::MassCommunicationId, mass::MassInput), AppError> {
         let id = crate::graphql::ids::mass_communication_id(&self.id)?;
-        let changes = input_of(self.subject, self.html, self.recipients, self.link_validity)?;
+        let changes = input_of(
+            self.subject,
+            self.html,
+            self.recipients,
+            self.link_validity,
+            self.purpose,
+        )?;
         Ok((id, changes))
     }
 }

@@ -30,6 +30,19 @@ impl From<MergeField> for SpecialField {
     }
 }
 
+/// What a mass communication is for, which decides who may leave it.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::MassPurpose")]
+pub enum MassPurpose {
+    /// Credentials and service notices: every member gets it, opted out of news or not. It
+    /// may carry `{{portal_login_credentials_link}}` and may not carry `{{unsubscribe_link}}`.
+    Service,
+    /// News and everything else: it must carry `{{unsubscribe_link}}`, its mail has the
+    /// one-click unsubscribe headers (RFC 8058), members who opted out are skipped
+    /// (OPTED_OUT), and it may not carry the credentials link.
+    News,
+}
+
 /// Where a mass communication stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "domain::MassStatus")]
@@ -254,6 +267,10 @@ impl MassCommunication {
     /// Hours each recipient's set-password link works.
     async fn link_validity(&self) -> i64 {
         self.0.communication.link_validity.num_hours()
+    }
+    /// SERVICE (everyone gets it) or NEWS (members may unsubscribe).
+    async fn purpose(&self) -> MassPurpose {
+        self.0.communication.purpose.into()
     }
     /// Where it stands.
     async fn status(&self) -> MassCommunicationStatus {

@@ -11,6 +11,7 @@ mod pages;
 mod session;
 mod sign_in;
 mod sites;
+mod unsubscribe;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -89,6 +90,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route(
             "/portal/change-password",
             get(account::change_page).post(account::change),
+        )
+        .route(
+            "/portal/unsubscribe/{token}",
+            get(unsubscribe::page).post(unsubscribe::submit),
         )
 }
 

@@ -138,3 +138,14 @@ pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
     protect(h, CSP, &Cache::Never, "same-origin");
     resp
 }
+
+/// "Unsubscribe from news?": what the button does, before anything changes.
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+pub(super) struct Unsubscribe<'a> {
+    pub frame: Frame<'a>,
+    /// The member's address, masked ("m…@harbour.example").
+    pub address: String,
+    /// Already unsubscribed: the page says so and offers no button.
+    pub already: bool,
+}

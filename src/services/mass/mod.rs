@@ -27,8 +27,8 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, DeliveryCounts, MassCommunication, MassCommunicationId, MassStatus,
-    MassTransition, ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
+    AuditAction, DeliveryCounts, MassCommunication, MassCommunicationId, MassPurpose, MassStatus,
+    MassTransition, MergeField, ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::{MassTemplate, sanitize};
@@ -47,6 +47,7 @@ pub struct MassInput {
     pub html: Option<String>,
     pub recipients: Option<Recipients>,
     pub link_validity_hours: Option<i64>,
+    pub purpose: Option<MassPurpose>,
 }
 
 /// A communication with its delivery counts and the status they add up to.
@@ -77,7 +78,7 @@ fn bad(field: &str, message: impl Into<String>) -> AppError {
 }
 
 /// Checks and cleans what staff wrote; returns subject and sanitised HTML.
-fn validate(subject: &str, html: &str) -> AppResult<(String, String)> {
+fn validate(subject: &str, html: &str, purpose: MassPurpose) -> AppResult<(String, String)> {
     let subject = subject.trim();
     if subject.is_empty() {
         return Err(bad("input.subject", "must not be empty"));
@@ -99,9 +100,39 @@ fn validate(subject: &str, html: &str) -> AppResult<(String, String)> {
     MassTemplate::parse(subject, html)
         .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
     let clean = sanitize(html);
-    MassTemplate::parse(subject, &clean)
+    let template = MassTemplate::parse(subject, &clean)
         .map_err(|(field, e)| AppError::bad_input(format!("input.{field}"), e))?;
+    check_purpose(&template, purpose)?;
     Ok((subject.to_owned(), clean))
+}
+
+/// NEWS must let each recipient leave and may not hand out credentials; SERVICE is for
+/// everyone, so it has nothing to leave.
+fn check_purpose(template: &MassTemplate, purpose: MassPurpose) -> AppResult<()> {
+    let unsubscribe = MergeField::UnsubscribeLink.token();
+    match purpose {
+        MassPurpose::News if !template.uses(MergeField::UnsubscribeLink) => Err(bad(
+            "input.html",
+            format!(
+                "a NEWS communication must contain {{{{{unsubscribe}}}}} (the Unsubscribe Link), so each recipient can stop receiving news"
+            ),
+        )),
+        MassPurpose::News
+            if template.uses_credentials() || template.uses(MergeField::LinkExpires) =>
+        {
+            Err(bad(
+                "input.html",
+                "a NEWS communication may not carry the Portal Login Credentials Link: send credentials as a SERVICE communication, which every member gets",
+            ))
+        }
+        MassPurpose::Service if template.uses(MergeField::UnsubscribeLink) => Err(bad(
+            "input.html",
+            format!(
+                "a SERVICE communication goes to every member and cannot be unsubscribed from: remove {{{{{unsubscribe}}}}}, or make it NEWS"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn link_validity(svc: &Services, hours: Option<i64>) -> AppResult<Duration> {
@@ -169,7 +200,8 @@ pub async fn create(
     let recipients = input
         .recipients
         .ok_or_else(|| bad("input.recipients", "is required"))?;
-    let (subject, html) = validate(&subject, &html)?;
+    let purpose = input.purpose.unwrap_or(MassPurpose::Service);
+    let (subject, html) = validate(&subject, &html, purpose)?;
     let validity = link_validity(svc, input.link_validity_hours)?;
     check_recipients(svc, &recipients).await?;
     let now = svc.clock.now();
@@ -179,6 +211,7 @@ pub async fn create(
         MassContent {
             subject: &subject,
             html: &html,
+            purpose,
             recipients: &recipients,
             link_validity: validity,
         },
@@ -232,11 +265,12 @@ pub async fn update(
     let subject = input.subject.unwrap_or(current.subject);
     let html = input.html.unwrap_or(current.html);
     let recipients = input.recipients.unwrap_or(current.recipients);
+    let purpose = input.purpose.unwrap_or(current.purpose);
     let validity = match input.link_validity_hours {
         Some(h) => link_validity(svc, Some(h))?,
         None => current.link_validity,
     };
-    let (subject, html) = validate(&subject, &html)?;
+    let (subject, html) = validate(&subject, &html, purpose)?;
     check_recipients(svc, &recipients).await?;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
@@ -252,6 +286,7 @@ pub async fn update(
         MassContent {
             subject: &subject,
             html: &html,
+            purpose,
             recipients: &recipients,
             link_validity: validity,
         },
@@ -287,6 +322,7 @@ pub async fn duplicate(
         MassContent {
             subject: &source.subject,
             html: &source.html,
+            purpose: source.purpose,
             recipients: &source.recipients,
             link_validity: source.link_validity,
         },

@@ -61,6 +61,7 @@ pub async fn send(
     let template = MassTemplate::parse(&comm.subject, &comm.html)
         .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
     let per_profile = template.uses_credentials();
+    let news = comm.purpose == crate::domain::MassPurpose::News;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if !store::mass::transition(&txn, id, MassTransition::Send, now).await? {
@@ -85,7 +86,8 @@ pub async fn send(
             let Some(p) = profiles.get(pid) else { continue };
             let skip = match &p.email {
                 None => Some(SkipReason::NoEmailAddress),
-                Some(_) if p.email_opt_out => Some(SkipReason::OptedOut),
+                // Opting out leaves news only: credentials and service notices still come.
+                Some(_) if news && p.email_opt_out => Some(SkipReason::OptedOut),
                 Some(e) if suppressed.contains_key(&search_key(e)) => Some(SkipReason::Suppressed),
                 // Without a per-recipient link, two profiles sharing an address would get
                 // the same message twice.

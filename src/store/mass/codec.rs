@@ -138,6 +138,7 @@ pub(super) fn to_record(m: mass_communication::Model) -> StoreResult<MassCommuni
         id: MassCommunicationId::from_db(m.id),
         subject: m.subject,
         html: m.html,
+        purpose: stored("mass_communications.purpose", &m.purpose)?,
         recipients: recipients_from_json(&m.recipients)?,
         link_validity: chrono::Duration::seconds(m.link_validity_seconds),
         status: stored("mass_communications.status", &m.status)?,

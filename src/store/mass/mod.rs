@@ -5,7 +5,7 @@ use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::domain::{MassCommunication, MassCommunicationId, MassStatus, Recipients};
+use crate::domain::{MassCommunication, MassCommunicationId, MassPurpose, MassStatus, Recipients};
 use crate::entities::mass_communication;
 
 mod codec;
@@ -28,6 +28,7 @@ pub use transitions::{
 pub struct MassContent<'a> {
     pub subject: &'a str,
     pub html: &'a str,
+    pub purpose: MassPurpose,
     pub recipients: &'a Recipients,
     pub link_validity: chrono::Duration,
 }
@@ -41,6 +42,7 @@ pub async fn insert(
     let m = mass_communication::ActiveModel {
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
+        purpose: Set(content.purpose.as_db().to_owned()),
         recipients: Set(recipients_to_json(content.recipients)),
         link_validity_seconds: Set(content.link_validity.num_seconds()),
         status: Set(MassStatus::Draft.as_db().to_owned()),
@@ -66,6 +68,7 @@ pub async fn update_content(
         id: Set(id.get()),
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
+        purpose: Set(content.purpose.as_db().to_owned()),
         recipients: Set(recipients_to_json(content.recipients)),
         link_validity_seconds: Set(content.link_validity.num_seconds()),
         updated_at: Set(now),
