@@ -370,3 +370,81 @@ async fn smtp_mail_is_dkim_signed_and_verifies_independently() {
     .unwrap();
     assert!(!dkim_verifies(&python, &got, &name, &other_value));
 }
+
+/// A NEWS communication through SMTP: each message carries the RFC 8058 headers with the
+/// member's own page, and one POST there (as a mail provider sends it) opts the member out.
+async fn news_over_smtp(backend: Backend) {
+    let Some(server) = SmtpServer::start().await else {
+        return;
+    };
+    let app = app_on(backend, &server, PASSWORD).await;
+    let admin = app.admin().await;
+    let mut ids = Vec::new();
+    for (first, email) in [("Lea", "lea@example.org"), ("Ole", "ole@example.org")] {
+        ids.push(
+            app.create_profile(&admin, person(first, "Berg", Some(email)))
+                .await,
+        );
+    }
+    let mass = crate::mass::create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "Summer fair", "html": "<p>Dear {{first_name}}</p><p>{{unsubscribe_link}}</p>", "purpose": "NEWS", "recipients": { "profileIds": ids } }),
+    )
+    .await;
+    let resp = app
+        .gql(Some(&admin), crate::mass::SEND, json!({ "id": mass }))
+        .await;
+    assert!(resp["errors"].is_null(), "{resp}");
+    crate::mass::wait_done(&app, &admin, &mass).await;
+    let got = eventually(StdDuration::from_secs(30), || async {
+        let all = server.received();
+        (all.len() == 2).then_some(all)
+    })
+    .await
+    .expect("both messages arrive");
+    let lea = got
+        .iter()
+        .find(|m| m.contains("To: lea@example.org"))
+        .unwrap();
+    let flat = lea.replace("\r\n ", " ");
+    let header = flat
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: "))
+        .unwrap_or_else(|| panic!("{lea}"));
+    let prefix = "List-Unsubscribe: <https://members.example.org/portal/unsubscribe/";
+    assert!(header.starts_with(prefix), "{header}");
+    assert!(
+        header.contains(">, <mailto:no-reply@chamber.example?subject=unsubscribe%20"),
+        "{header}"
+    );
+    assert!(
+        flat.lines()
+            .any(|l| l == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{lea}"
+    );
+    let token = header[prefix.len()..].split('>').next().unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/portal/unsubscribe/{token}")))
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let state = app
+        .gql(
+            Some(&admin),
+            "query($p: ID!) { profile(id: $p) { emailOptOut emailOptOutVia } }",
+            json!({ "p": ids[0] }),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["profile"],
+        json!({ "emailOptOut": true, "emailOptOutVia": "ONE_CLICK" })
+    );
+}
+per_backend!(
+    news_goes_out_over_smtp_with_one_click_unsubscribe_headers,
+    super::news_over_smtp
+);

@@ -236,3 +236,36 @@ both!(
         );
     }
 );
+
+/// The unsubscribe page in a browser, used by its visible words, at both sizes.
+async fn unsubscribe_in_a_browser(backend: crate::helpers::Backend) {
+    use crate::browser::Browser;
+    use crate::member_pages_browser::{heading, snap};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(backend).await;
+    let admin = app.admin().await;
+    let lea = app
+        .create_profile(&admin, person("Lea", "Berg", Some("lea@example.org")))
+        .await;
+    news_to(&app, &admin, &[&lea]).await;
+    let page = unsubscribe_path(&app, "lea@example.org");
+    browser.goto(&app.url(&page)).await;
+    assert_eq!(heading(&browser).await, "Unsubscribe from news?");
+    snap(&browser, backend, "unsubscribe").await;
+    browser.click_text("Unsubscribe").await;
+    browser
+        .until("const h = document.querySelector('h1'); return h && h.textContent === 'You are unsubscribed'")
+        .await;
+    snap(&browser, backend, "unsubscribed").await;
+    assert_eq!(
+        opt_out_of(&app, &admin, &lea).await["emailOptOutVia"],
+        "UNSUBSCRIBE_PAGE"
+    );
+    browser.quit().await;
+}
+crate::helpers::per_backend!(
+    a_member_unsubscribes_on_the_page_in_a_browser,
+    super::unsubscribe_in_a_browser
+);
