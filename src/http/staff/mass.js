@@ -140,15 +140,21 @@ export async function renderCompose(view, id) {
   modes.addEventListener('change', syncMode);
 
   const validity = h('input', { id: 'link-validity', type: 'number', min: 1, max: 2160, value: String(existing ? existing.linkValidity : 168) });
+  const purpose = select([
+    ['SERVICE', 'Service: credentials and notices, for every member'],
+    ['NEWS', 'News: members may unsubscribe'],
+  ], existing ? existing.purpose : 'SERVICE', { id: 'mass-purpose' });
   const status = h('div', { class: 'form-status' });
   const save = h('button', { type: 'submit', class: 'primary', id: 'save-draft' }, existing ? 'Save draft' : 'Create draft');
   const fields = {
     subject: field('Subject', subject),
     html: field('Body (HTML)', html, 'Scripts and event handlers are removed when saved.'),
     linkValidity: field('Link validity (hours)', validity, 'How long each recipient’s set-password link works: 1 to 2160 hours.'),
+    purpose: field('Purpose', purpose, 'News must contain the Unsubscribe Link and skips members who unsubscribed; service mail (credentials, notices) reaches everyone and has no unsubscribe link.'),
   };
   const form = h('form', { class: 'compose', novalidate: true },
     h('div', { class: 'compose-main card' },
+      fields.purpose,
       fields.subject,
       h('div', { class: 'row special' }, field('Special Field', special), h('div', { class: 'field' }, insert)),
       specialHint,
@@ -176,7 +182,7 @@ export async function renderCompose(view, id) {
     } else if (m === 'filter') {
       recipients = { filter: recipientFilter.value() };
     }
-    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value) };
+    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value };
     if (recipients) input.recipients = recipients;
     await busy(save, async () => {
       try {
@@ -243,7 +249,7 @@ export async function renderOne(view, id) {
   function drawHead() {
     fill(head,
       h('h1', {}, comm.subject || '(no subject)', ' ', statusBadge(comm.status)),
-      h('p', { class: 'hint' }, `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
+      h('p', { class: 'hint' }, comm.purpose === 'NEWS' ? 'News (members may unsubscribe) · ' : 'Service (reaches every member) · ', `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
         ` · links work ${comm.linkValidity} hours`),
       comm.pauseReason ? alertBox(`Paused: ${comm.pauseReason}. Resume once the cause is fixed, or cancel.`, 'info') : null);
   }
@@ -344,6 +350,7 @@ export async function renderOne(view, id) {
         const input = {
           subject: `Reminder: ${comm.subject}`,
           html: comm.html,
+          purpose: comm.purpose,
           linkValidity: comm.linkValidity,
           recipients: { filter: { fromCommunication: { id }, hasPassword: false } },
         };

@@ -43,7 +43,7 @@ function renderDetails(body, p) {
         p.kind === 'INDIVIDUAL' ? [row('First name', p.firstName), row('Last name', p.lastName)] : row('Organisation name', p.organizationName),
         row('Email', p.email),
         row('Membership status', statusLabel(p.memberStatus)),
-        row('Mass mail', p.emailOptOut ? 'Opted out' : 'Receives mass mail'),
+        row('News mail', optOutText(p)),
         p.kind === 'INDIVIDUAL' ? row('Organisation', p.parent ? h('a', { href: `#/profiles/${encodeURIComponent(p.parent.id)}` }, p.parent.displayName) : null) : null,
         row('Portal username', p.portalCredential && p.portalCredential.username),
         row('Created', when(p.createdAt)),
@@ -54,6 +54,21 @@ function renderDetails(body, p) {
       p.kind === 'ORGANIZATION' && ctx.has('MANAGE_PROFILES')
         ? h('a', { class: 'button', href: `#/profiles/new?parent=${encodeURIComponent(p.id)}` }, 'Add a person') : null),
     ctx.has('MANAGE_PERSONAL_DATA') ? personalData(p) : null);
+}
+
+const OPT_OUT_VIA = {
+  ONE_CLICK: 'one click in their mail program',
+  UNSUBSCRIBE_PAGE: 'the unsubscribe page',
+  COMPLAINT: 'a spam complaint',
+  STAFF: 'staff',
+};
+
+/** Whether the member gets news, and when and how they left it. Service mail always comes. */
+function optOutText(p) {
+  if (!p.emailOptOut) return 'Receives news';
+  const how = p.emailOptOutVia ? ` by ${OPT_OUT_VIA[p.emailOptOutVia] || p.emailOptOutVia}` : '';
+  const at = p.emailOptOutAt ? ` on ${when(p.emailOptOutAt)}` : '';
+  return `Unsubscribed${at}${how} (service mail still comes; Edit to sign them up again at their request)`;
 }
 
 /** "Export personal data": the person's data as a JSON file, for their request to see it. */
@@ -178,7 +193,7 @@ function profileForm(holder, p, save, cancel) {
   const form = h('form', { class: 'card', novalidate: true },
     h('h2', {}, editing ? 'Edit details' : 'Details'),
     field('Kind', kind), personOnly, orgOnly, fields.email, fields.memberStatus,
-    h('div', { class: 'field check' }, optOut, h('label', { for: optOut.id }, 'Opted out of mass mail')),
+    h('div', { class: 'field check' }, optOut, h('label', { for: optOut.id }, 'Unsubscribed from news')),
     status_,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: cancel }, 'Cancel')));
   sync();
