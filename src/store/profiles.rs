@@ -114,6 +114,16 @@ pub async fn ids_by_email(
         .collect())
 }
 
+/// The update that opts profiles out of news, recording when and how.
+fn opting_out(via: domain::OptOutVia, now: DateTime<Utc>) -> sea_orm::UpdateMany<profile::Entity> {
+    use sea_orm::sea_query::Expr;
+    profile::Entity::update_many()
+        .col_expr(profile::Column::EmailOptOut, Expr::value(true))
+        .col_expr(profile::Column::EmailOptOutAt, Expr::value(now))
+        .col_expr(profile::Column::EmailOptOutVia, Expr::value(via.as_db()))
+        .col_expr(profile::Column::UpdatedAt, Expr::value(now))
+}
+
 /// Opts one profile out of news, recording when and how; false when it already was.
 pub async fn opt_out(
     db: &impl ConnectionTrait,
@@ -121,23 +131,7 @@ pub async fn opt_out(
     via: domain::OptOutVia,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let changed = profile::Entity::update_many()
-        .col_expr(
-            profile::Column::EmailOptOut,
-            sea_orm::sea_query::Expr::value(true),
-        )
-        .col_expr(
-            profile::Column::EmailOptOutAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .col_expr(
-            profile::Column::EmailOptOutVia,
-            sea_orm::sea_query::Expr::value(via.as_db()),
-        )
-        .col_expr(
-            profile::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
+    let changed = opting_out(via, now)
         .filter(profile::Column::Id.eq(id.get()))
         .filter(profile::Column::EmailOptOut.eq(false))
         .exec(db)
@@ -179,23 +173,7 @@ pub async fn opt_out_by_email(
         .all(db)
         .await?;
     if !ids.is_empty() {
-        profile::Entity::update_many()
-            .col_expr(
-                profile::Column::EmailOptOut,
-                sea_orm::sea_query::Expr::value(true),
-            )
-            .col_expr(
-                profile::Column::EmailOptOutAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .col_expr(
-                profile::Column::EmailOptOutVia,
-                sea_orm::sea_query::Expr::value(via.as_db()),
-            )
-            .col_expr(
-                profile::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
+        opting_out(via, now)
             .filter(profile::Column::Id.is_in(ids.clone()))
             .exec(db)
             .await?;

@@ -1,17 +1,21 @@
-//! "Export personal data" on a profile in the console: only with MANAGE_PERSONAL_DATA, and
-//! the export is audited. Screens at both sizes under `screenshots/console/<backend>/`.
+//! "Export personal data" and "Erase this profile" on a profile in the console: only with
+//! MANAGE_PERSONAL_DATA, and both are audited. Screens at both sizes under `screenshots/console/<backend>/`.
 
 use memberkey::domain::Right;
 
 use crate::browser::Browser;
-use crate::console::{problems, sign_in, snap, text_of};
-use crate::helpers::{Backend, per_backend, person, spawn_app};
+use crate::console::{problems, sign_in, sign_out, snap, text_of};
+use crate::helpers::{Backend, TestApp, per_backend, person, spawn_app};
 use crate::member_pages_browser::fill;
 
-async fn export_in_the_console(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+/// A profile, and a browser signed in as a staff user with MANAGE_PERSONAL_DATA on its
+/// screen once the button `button` shows; a clerk without the right saw no such button.
+/// Returns the browser, the app, an administrator's token and the profile's ID.
+async fn officer_on_a_profile(
+    backend: Backend,
+    button: &str,
+) -> Option<(Browser, TestApp, String, String)> {
+    let browser = Browser::start().await?;
     let app = spawn_app(backend).await;
     let admin = app.admin().await;
     let id = app
@@ -23,30 +27,39 @@ async fn export_in_the_console(backend: Backend) {
     app.staff_with("clerk", &[Right::ManageProfiles]).await;
     app.staff_with("officer", &[Right::ManagePersonalData])
         .await;
-
-    // Without the right there is no such button.
-    sign_in(&browser, &app, "clerk").await;
-    browser
-        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
-        .await;
-    browser
-        .until("return document.getElementById('edit-profile')")
-        .await;
-    assert_eq!(
+    for (who, shown) in [("clerk", false), ("officer", true)] {
+        sign_in(&browser, &app, who).await;
         browser
-            .js("return document.getElementById('export-data') === null")
-            .await,
-        true
-    );
-    browser.click("#sign-out").await;
+            .goto(&app.url(&format!("/staff/#/profiles/{id}")))
+            .await;
+        browser
+            .until("return document.querySelector('dl.facts')")
+            .await;
+        if shown {
+            browser
+                .until(&format!("return document.getElementById('{button}')"))
+                .await;
+        } else {
+            assert_eq!(
+                browser
+                    .js(&format!(
+                        "return document.getElementById('{button}') === null"
+                    ))
+                    .await,
+                true,
+                "{who} sees {button}"
+            );
+            // Signed out for good before the next sign-in loads the console.
+            sign_out(&browser).await;
+        }
+    }
+    Some((browser, app, admin, id))
+}
 
-    sign_in(&browser, &app, "officer").await;
-    browser
-        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
-        .await;
-    browser
-        .until("return document.getElementById('export-data')")
-        .await;
+async fn export_in_the_console(backend: Backend) {
+    let Some((browser, app, _, id)) = officer_on_a_profile(backend, "export-data").await else {
+        return;
+    };
     browser.click_text("Export personal data").await;
     let said = text_of(&browser, "notices", "downloaded").await;
     assert!(said.contains(&format!("profile-{id}-data.json")), "{said}");
@@ -64,43 +77,10 @@ per_backend!(
 /// "Erase this profile": only with the right; the name must be typed out, then the console
 /// asks for step-up and erases. Screens of the dialog at both sizes.
 async fn erase_in_the_console(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app, admin, id)) = officer_on_a_profile(backend, "erase-profile").await
+    else {
         return;
     };
-    let app = spawn_app(backend).await;
-    let admin = app.admin().await;
-    let id = app
-        .create_profile(
-            &admin,
-            person("Maria", "Jensen", Some("maria@harbour.example")),
-        )
-        .await;
-    app.staff_with("clerk", &[Right::ManageProfiles]).await;
-    app.staff_with("officer", &[Right::ManagePersonalData])
-        .await;
-
-    sign_in(&browser, &app, "clerk").await;
-    browser
-        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
-        .await;
-    browser
-        .until("return document.getElementById('edit-profile')")
-        .await;
-    assert_eq!(
-        browser
-            .js("return document.getElementById('erase-profile') === null")
-            .await,
-        true
-    );
-    browser.click("#sign-out").await;
-
-    sign_in(&browser, &app, "officer").await;
-    browser
-        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
-        .await;
-    browser
-        .until("return document.getElementById('erase-profile')")
-        .await;
     browser.click_text("Erase this profile").await;
     fill(&browser, "Type the name “Maria Jensen” to confirm", "Maria").await;
     snap(&browser, backend, "personal-data-erase").await;
