@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use memberkey::config::{MailSettings, MailTransportKind};
 use memberkey::domain::SystemClock;
 use memberkey::mail::{Envelope, ses::SesTransport};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::{Backend, Mail, eventually, per_backend, person, spawn_full};
@@ -242,3 +242,72 @@ async fn check_asks_ses_about_the_account_and_the_sender() {
         "{out}"
     );
 }
+
+/// A NEWS communication through the SES v2 emulator: the raw message SES receives carries
+/// the RFC 8058 headers with the member's own page, and one POST there opts the member out.
+async fn news_through_ses(backend: Backend) {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let transport = Arc::new(moto.transport().await);
+    let app = spawn_full(
+        backend,
+        |_| {},
+        Arc::new(SystemClock),
+        Mail::Custom(transport),
+    )
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Maria", "Jensen", Some("maria@harbour.example")),
+        )
+        .await;
+    let mass = crate::mass::create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "Summer fair", "html": "<p>Dear {{first_name}}</p><p>{{unsubscribe_link}}</p>", "purpose": "NEWS", "recipients": { "profileIds": [id.clone()] } }),
+    )
+    .await;
+    let resp = app
+        .gql(Some(&admin), crate::mass::SEND, json!({ "id": mass }))
+        .await;
+    assert!(resp["errors"].is_null(), "{resp}");
+    let sent = moto.wait_for(1).await;
+    let raw = sent[0]["raw_data"].as_str().unwrap().replace("\r\n ", " ");
+    let prefix = "List-Unsubscribe: <https://members.example.org/portal/unsubscribe/";
+    let header = raw
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{raw}"));
+    assert!(
+        raw.lines()
+            .any(|l| l == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{raw}"
+    );
+    let token = header[prefix.len()..].split('>').next().unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/portal/unsubscribe/{token}")))
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let state = app
+        .gql(
+            Some(&admin),
+            "query($p: ID!) { profile(id: $p) { emailOptOut emailOptOutVia } }",
+            json!({ "p": id }),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["profile"],
+        json!({ "emailOptOut": true, "emailOptOutVia": "ONE_CLICK" })
+    );
+}
+per_backend!(
+    news_through_ses_carries_the_one_click_unsubscribe_headers,
+    super::news_through_ses
+);
