@@ -149,7 +149,19 @@ both!(
         assert_eq!(app.audited("MASS_MAIL_OPTED_OUT").await, 0);
 
         // The one-click POST opts her out at once, without sign-in; a second changes nothing.
-        let (status, body) = post(&app, &page, &[("List-Unsubscribe", "One-Click")]).await;
+        // RFC 8058 allows the body as multipart/form-data too, as some providers send it.
+        let boundary = "memberkey-test-boundary";
+        let resp = app
+            .client
+            .post(app.url(&page))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--{boundary}--\r\n"
+            ))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = (resp.status(), resp.text().await.unwrap());
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body.contains("You are unsubscribed"), "{body}");
         let state = opt_out_of(&app, &admin, &lea).await;

@@ -5,12 +5,13 @@
 //! - POST unsubscribes at once, without sign-in (RFC 8058). Mail programs post
 //!   `List-Unsubscribe=One-Click` from their own servers, with no Origin and no form token,
 //!   so this POST has neither check: the signed token is the authority, and all it can do is
-//!   opt its member out of news.
+//!   opt its member out of news. RFC 8058 lets them send the body as a form or as
+//!   multipart/form-data, so the body is not parsed as either: any POST unsubscribes.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -60,10 +61,12 @@ pub(super) async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    body: Bytes,
 ) -> Response {
-    // The page's own button says so; a mail program's one-click POST does not.
-    let via = if form.get("from").is_some_and(|f| f == "page") {
+    // The page's own button says so (its form sends `from=page`); a mail program's one-click
+    // POST does not.
+    let from_page = url::form_urlencoded::parse(&body).any(|(k, v)| k == "from" && v == "page");
+    let via = if from_page {
         OptOutVia::UnsubscribePage
     } else {
         OptOutVia::OneClick
