@@ -19,6 +19,7 @@ mod m20261206_000013_step_up_and_lockout;
 mod m20261207_000014_staff_link_purpose;
 mod m20261208_000015_openid_connect;
 mod m20261209_000016_unsubscribe;
+mod m20261210_000017_mail_sender;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_staff_link_purpose::Migration),
             Box::new(m20261208_000015_openid_connect::Migration),
             Box::new(m20261209_000016_unsubscribe::Migration),
+            Box::new(m20261210_000017_mail_sender::Migration),
         ]
     }
 }

@@ -292,6 +292,9 @@ pub struct MailSettings {
     pub outbox_dir: PathBuf,
     pub from: String,
     pub reply_to: Option<String>,
+    /// The other senders staff may choose for a mass communication (`MEMBERKEY_MAIL_SENDERS`);
+    /// the default sender is always allowed and is not in this list.
+    pub senders: Vec<crate::domain::MailSender>,
     pub ses_region: String,
     pub ses_endpoint: Option<String>,
     pub ses_configuration_set: Option<String>,
@@ -337,6 +340,7 @@ impl Default for MailSettings {
             outbox_dir: PathBuf::from("outbox"),
             from: "Members Only <no-reply@memberkey.invalid>".into(),
             reply_to: None,
+            senders: Vec::new(),
             ses_region: "us-east-1".into(),
             ses_endpoint: None,
             ses_configuration_set: None,
@@ -359,12 +363,61 @@ impl Default for MailSettings {
     }
 }
 
+/// `MEMBERKEY_MAIL_SENDERS`: mailboxes separated by commas, `"Events Team" <events@x.org>`,
+/// each a display name for From and the address replies go to.
+fn parse_senders(raw: &str) -> Result<Vec<crate::domain::MailSender>, String> {
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = lettre::message::Mailboxes::from_str(raw).map_err(|_| {
+        format!(
+            "{raw:?} is not a list of senders such as \"Harbour Chamber Events\" <events@chamber.example>, Membership <membership@chamber.example>"
+        )
+    })?;
+    let mut senders: Vec<crate::domain::MailSender> = Vec::new();
+    for mailbox in list {
+        let address = mailbox.email.to_string();
+        let name = mailbox
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "<{address}> has no name: write it as \"The name shown on From\" <{address}>"
+                )
+            })?;
+        crate::domain::reject_control_chars(name).map_err(|e| format!("{name:?} {e}"))?;
+        let reply_to =
+            crate::domain::EmailAddress::parse(&address).map_err(|e| format!("<{address}> {e}"))?;
+        if senders
+            .iter()
+            .any(|s| s.reply_to.as_str().eq_ignore_ascii_case(reply_to.as_str()))
+        {
+            return Err(format!(
+                "<{reply_to}> is listed twice: each sender needs its own reply address"
+            ));
+        }
+        senders.push(crate::domain::MailSender {
+            name: name.to_owned(),
+            reply_to,
+        });
+    }
+    Ok(senders)
+}
+
 pub(super) fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
     var("MEMBERKEY_DELIVERY_WORKER", &mut m.worker)?;
     var("MEMBERKEY_MAIL_TRANSPORT", &mut m.transport)?;
     var("MEMBERKEY_OUTBOX_DIR", &mut m.outbox_dir)?;
     var("MEMBERKEY_MAIL_FROM", &mut m.from)?;
     optional("MEMBERKEY_MAIL_REPLY_TO", &mut m.reply_to)?;
+    let mut senders = String::new();
+    var("MEMBERKEY_MAIL_SENDERS", &mut senders)?;
+    m.senders = parse_senders(&senders).map_err(|message| ConfigError {
+        var: "MEMBERKEY_MAIL_SENDERS",
+        message,
+    })?;
     var("MEMBERKEY_SES_REGION", &mut m.ses_region)?;
     optional("MEMBERKEY_SES_ENDPOINT", &mut m.ses_endpoint)?;
     optional(
@@ -466,4 +519,44 @@ pub(super) fn mail_from_env(m: &mut MailSettings) -> Result<(), ConfigError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_senders;
+
+    #[test]
+    fn senders_parse_with_names_and_quoted_commas() {
+        let got = parse_senders(
+            r#""Harbour Chamber, Events" <events@Chamber.example>, Membership <membership@chamber.example>"#,
+        )
+        .unwrap();
+        let pairs: Vec<(&str, &str)> = got
+            .iter()
+            .map(|s| (s.name.as_str(), s.reply_to.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Harbour Chamber, Events", "events@chamber.example"),
+                ("Membership", "membership@chamber.example")
+            ]
+        );
+        assert!(parse_senders("  ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn senders_need_a_name_and_one_reply_address_each() {
+        assert!(
+            parse_senders("events@chamber.example")
+                .unwrap_err()
+                .contains("has no name")
+        );
+        assert!(
+            parse_senders("A <x@chamber.example>, B <X@CHAMBER.example>")
+                .unwrap_err()
+                .contains("listed twice")
+        );
+        assert!(parse_senders("A <not an address>").is_err());
+    }
 }

@@ -30,6 +30,7 @@ fn email(row: &Claimed, to: &str, r: Rendered) -> Prepared {
         text: r.text,
         outbound_id: row.id,
         unsubscribe: None,
+        sender: None,
     })
 }
 

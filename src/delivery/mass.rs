@@ -227,6 +227,7 @@ impl MassBatch {
             text: rendered.text,
             outbound_id: row.id,
             unsubscribe,
+            sender: comm.sender.clone(),
         }))
     }
 }

@@ -196,6 +196,18 @@ db_enum!(MassPurpose {
     News => "NEWS",
 });
 
+/// A sender staff may choose for a mass communication, from the list the settings allow
+/// (`MEMBERKEY_MAIL_SENDERS`): the name shown on From and where replies go. The From address
+/// itself stays `MEMBERKEY_MAIL_FROM`'s, the identity the provider verified and DKIM signs
+/// for, so choosing a sender can never make mail fail authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSender {
+    /// The display name on From, e.g. "Harbour Chamber Events".
+    pub name: String,
+    /// Where replies go; also what identifies this sender among the allowed ones.
+    pub reply_to: super::EmailAddress,
+}
+
 /// Where a mass communication stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MassStatus {
@@ -359,6 +371,8 @@ pub struct MassCommunication {
     pub html: String,
     /// SERVICE or NEWS.
     pub purpose: MassPurpose,
+    /// The sender chosen for it; `None` is the default sender.
+    pub sender: Option<MailSender>,
     /// Who it goes to.
     pub recipients: Recipients,
     /// How long each recipient's set-password link works.

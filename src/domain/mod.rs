@@ -35,9 +35,9 @@ pub use credential::{CredentialInfo, PasswordSetBy};
 pub use email::EmailAddress;
 pub use ids::{ExternalId, MassCommunicationId, OutboundId, ProfileId, StaffUserId};
 pub use mass::{
-    Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MassCommunication,
-    MassListFilter, MassPauseRule, MassPurpose, MassStatus, MassTransition, MergeField,
-    RecipientFilter, Recipients, special_field_tokens,
+    Delivery, DeliveryCounts, FailureTally, FollowUp, LinkCounts, LinkState, MailSender,
+    MassCommunication, MassListFilter, MassPauseRule, MassPurpose, MassStatus, MassTransition,
+    MergeField, RecipientFilter, Recipients, special_field_tokens,
 };
 pub use member_status::MemberStatus;
 pub use merge_template::{CREDENTIALS_FIELD, LEGACY_CREDENTIALS_ALIAS, MergeTemplate, escape_html};

@@ -8,6 +8,8 @@ pub struct Model {
     pub subject: String,
     pub html: String,
     pub purpose: String,
+    pub sender_name: Option<String>,
+    pub sender_reply_to: Option<String>,
     pub recipients: String,
     pub link_validity_seconds: i64,
     pub status: String,

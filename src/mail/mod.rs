@@ -28,6 +28,8 @@ pub struct OutgoingEmail {
     /// The recipient's unsubscribe page, for NEWS: the message then carries the one-click
     /// unsubscribe headers (RFC 8058) pointing there.
     pub unsubscribe: Option<String>,
+    /// The sender staff chose for a mass communication; `None` is the default sender.
+    pub sender: Option<crate::domain::MailSender>,
 }
 
 /// Why a provider did not take a message. The queue retries throttled and transient
@@ -79,8 +81,25 @@ impl Envelope {
         let to = Mailbox::from_str(&email.to)
             .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
         let domain = self.from.email.domain().to_owned();
+        // A chosen sender changes the name on From and the Reply-To, never the From address:
+        // that stays the identity the provider verified and DKIM signs for.
+        let (from, reply_to) = match &email.sender {
+            Some(s) => {
+                let reply_to = lettre::Address::from_str(s.reply_to.as_str())
+                    .map_err(|e| SendError::Permanent(format!("sender's reply address: {e}")))?;
+                (
+                    Mailbox::new(Some(s.name.clone()), self.from.email.clone()),
+                    Some(Mailbox::new(None, reply_to)),
+                )
+            }
+            None => (self.from.clone(), self.reply_to.clone()),
+        };
+        // Unsubscribe requests by mail go where people read replies, not to a no-reply box.
+        let unsubscribe_to = reply_to
+            .as_ref()
+            .map_or_else(|| from.email.to_string(), |r| r.email.to_string());
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(one_line(&email.subject))
             .message_id(Some(format!(
@@ -88,8 +107,8 @@ impl Envelope {
                 email.outbound_id,
                 uuid::Uuid::new_v4().simple()
             )));
-        if let Some(r) = &self.reply_to {
-            builder = builder.reply_to(r.clone());
+        if let Some(r) = reply_to {
+            builder = builder.reply_to(r);
         }
         if let Some(url) = &email.unsubscribe {
             // RFC 2369 and RFC 8058: the page (one POST unsubscribes) and a mail to the
@@ -97,8 +116,7 @@ impl Envelope {
             let token = url.rsplit('/').next().unwrap_or_default();
             builder = builder
                 .header(ListUnsubscribe(format!(
-                    "<{url}>, <mailto:{}?subject=unsubscribe%20{token}>",
-                    self.from.email
+                    "<{url}>, <mailto:{unsubscribe_to}?subject=unsubscribe%20{token}>"
                 )))
                 .header(ListUnsubscribePost);
         }
@@ -175,12 +193,48 @@ mod tests {
             text: "hi".into(),
             outbound_id: crate::domain::OutboundId::from_db(1),
             unsubscribe: None,
+            sender: None,
         };
         let raw = String::from_utf8(env.message(&email).unwrap().formatted()).unwrap();
         assert!(!raw.contains("\nBcc:"), "{raw}");
         assert_eq!(
             raw.matches("\nTo: ").count() + raw.starts_with("To: ") as usize,
             1
+        );
+    }
+
+    #[test]
+    fn a_chosen_sender_changes_the_name_and_reply_to_but_never_the_address() {
+        let env = Envelope::new(
+            "Chamber <no-reply@chamber.example>",
+            Some("office@chamber.example"),
+        )
+        .unwrap();
+        let email = OutgoingEmail {
+            to: "m@example.org".into(),
+            subject: "Summer fair".into(),
+            html: "<p>hi</p>".into(),
+            text: "hi".into(),
+            outbound_id: crate::domain::OutboundId::from_db(1),
+            unsubscribe: Some("https://members.example.org/portal/unsubscribe/t0k".into()),
+            sender: Some(crate::domain::MailSender {
+                name: "Chamber Events".into(),
+                reply_to: crate::domain::EmailAddress::parse("events@chamber.example").unwrap(),
+            }),
+        };
+        let raw = String::from_utf8(env.message(&email).unwrap().formatted()).unwrap();
+        assert!(
+            raw.contains("From: \"Chamber Events\" <no-reply@chamber.example>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("Reply-To: events@chamber.example\r\n"),
+            "{raw}"
+        );
+        assert!(!raw.contains("office@"), "{raw}");
+        assert!(
+            raw.contains("<mailto:events@chamber.example?subject=unsubscribe%20t0k>"),
+            "{raw}"
         );
     }
 }

@@ -747,7 +747,13 @@ async fn the_other_screens(backend: Backend) {
         return;
     };
     browser.resize(1280, 800).await;
-    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let app = spawn_full(
+        backend,
+        |c| c.mail.senders = vec![crate::senders::events()],
+        Arc::new(SystemClock),
+        Mail::Memory,
+    )
+    .await;
     let admin = app.staff_with("boss", &Right::ALL).await;
     app.staff_with("clerk", &[Right::SendPasswordResets]).await;
     let no_email = app
@@ -884,6 +890,11 @@ async fn the_other_screens(backend: Backend) {
         .until("return document.getElementById('mass-subject')")
         .await;
     browser.type_into("#mass-subject", "Annual meeting").await;
+    // From: a sender the settings allow, named as staff read it.
+    browser
+        .click("#mass-sender option[value='events@chamber.example']")
+        .await;
+    snap(&browser, backend, "mass-sender").await;
     browser
         .click("input[name=recipients-mode][value=filter]")
         .await;
@@ -898,6 +909,16 @@ async fn the_other_screens(backend: Backend) {
     browser
         .until("return document.getElementById('send')")
         .await;
+    let head = browser
+        .js("return document.querySelector('#main h1 + .hint').textContent")
+        .await;
+    assert!(
+        head.as_str()
+            .unwrap()
+            .starts_with("From Harbour Chamber Events (replies to events@chamber.example)"),
+        "{head}"
+    );
+    snap(&browser, backend, "mass-draft-sender").await;
     browser.click("#send").await;
     text_of(&browser, "send-count", "2 recipients").await;
     browser.click("dialog button.primary").await;

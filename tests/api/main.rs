@@ -53,6 +53,7 @@ mod reveal;
 mod schema_sdl;
 mod search;
 mod second_factor;
+mod senders;
 mod ses;
 mod sessions;
 mod short_code;

@@ -275,37 +275,8 @@ async fn news_through_ses(backend: Backend) {
         .await;
     assert!(resp["errors"].is_null(), "{resp}");
     let sent = moto.wait_for(1).await;
-    let raw = sent[0]["raw_data"].as_str().unwrap().replace("\r\n ", " ");
-    let prefix = "List-Unsubscribe: <https://members.example.org/portal/unsubscribe/";
-    let header = raw
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("{raw}"));
-    assert!(
-        raw.lines()
-            .any(|l| l == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
-        "{raw}"
-    );
-    let token = header[prefix.len()..].split('>').next().unwrap();
-    let resp = app
-        .client
-        .post(app.url(&format!("/portal/unsubscribe/{token}")))
-        .form(&[("List-Unsubscribe", "One-Click")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), reqwest::StatusCode::OK);
-    let state = app
-        .gql(
-            Some(&admin),
-            "query($p: ID!) { profile(id: $p) { emailOptOut emailOptOutVia } }",
-            json!({ "p": id }),
-        )
-        .await;
-    assert_eq!(
-        state["data"]["profile"],
-        json!({ "emailOptOut": true, "emailOptOutVia": "ONE_CLICK" })
-    );
+    let raw = sent[0]["raw_data"].as_str().unwrap();
+    crate::unsubscribe::one_click_from_raw(&app, &admin, raw, &id).await;
 }
 per_backend!(
     news_through_ses_carries_the_one_click_unsubscribe_headers,

@@ -64,6 +64,43 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, String) {
     (resp.status(), resp.text().await.unwrap())
 }
 
+/// What a mail provider does with a delivered NEWS message: finds its RFC 8058 headers and
+/// POSTs `List-Unsubscribe=One-Click` to the https address. Checks the member `profile` is
+/// then opted out by one click, and returns the (unfolded) `List-Unsubscribe` line.
+pub(crate) async fn one_click_from_raw(
+    app: &TestApp,
+    admin: &str,
+    raw: &str,
+    profile: &str,
+) -> String {
+    let flat = raw.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let prefix = format!("List-Unsubscribe: <{PREFIX}/portal/unsubscribe/");
+    let header = flat
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no List-Unsubscribe to our page in {raw}"))
+        .to_owned();
+    assert!(
+        flat.lines()
+            .any(|l| l == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{raw}"
+    );
+    let token = header[prefix.len()..].split('>').next().unwrap();
+    let (status, _) = post(
+        app,
+        &format!("/portal/unsubscribe/{token}"),
+        &[("List-Unsubscribe", "One-Click")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let state = opt_out_of(app, admin, profile).await;
+    assert_eq!(
+        (&state["emailOptOut"], &state["emailOptOutVia"]),
+        (&json!(true), &json!("ONE_CLICK"))
+    );
+    header
+}
+
 async fn opt_out_of(app: &TestApp, admin: &str, id: &str) -> Value {
     let resp = app.gql(Some(admin), OPT_OUT, json!({ "p": id })).await;
     assert!(resp["errors"].is_null(), "{resp}");

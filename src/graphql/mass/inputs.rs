@@ -31,6 +31,9 @@ pub(super) struct CreateMassCommunicationInput {
     /// SERVICE (the default: credentials and notices, which every member gets) or NEWS
     /// (must contain `{{unsubscribe_link}}`; opted-out members are skipped).
     purpose: Option<super::types::MassPurpose>,
+    /// Who it comes from: the `id` of one of `mailSenders`. Leave it out for the default
+    /// sender.
+    sender: Option<ID>,
 }
 
 /// Changes to a draft; leave a field out to keep it.
@@ -48,6 +51,8 @@ pub(super) struct UpdateMassCommunicationInput {
     link_validity: Option<i32>,
     /// A new purpose.
     purpose: Option<super::types::MassPurpose>,
+    /// A new sender: the `id` of one of `mailSenders` (`default` for the default sender).
+    sender: Option<ID>,
 }
 
 fn recipients(input: RecipientsInput) -> Result<domain::Recipients, AppError> {
@@ -67,6 +72,7 @@ fn input_of(
     r: Option<RecipientsInput>,
     hours: Option<i32>,
     purpose: Option<super::types::MassPurpose>,
+    sender: Option<ID>,
 ) -> Result<mass::MassInput, AppError> {
     Ok(mass::MassInput {
         subject,
@@ -74,6 +80,7 @@ fn input_of(
         recipients: r.map(recipients).transpose()?,
         link_validity_hours: hours.map(i64::from),
         purpose: purpose.map(Into::into),
+        sender: sender.map(|id| id.0),
     })
 }
 
@@ -86,6 +93,7 @@ impl CreateMassCommunicationInput {
             Some(self.recipients),
             self.link_validity,
             self.purpose,
+            self.sender,
         )
     }
 }
@@ -102,6 +110,7 @@ impl UpdateMassCommunicationInput {
             self.recipients,
             self.link_validity,
             self.purpose,
+            self.sender,
         )?;
         Ok((id, changes))
     }

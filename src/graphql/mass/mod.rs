@@ -19,9 +19,10 @@ use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput};
 pub(crate) use progress::MassSubscription;
 pub(super) use recipients::RecipientFilter;
 use types::{
-    DeleteMassCommunicationPayload, DeliveryState, MassCommunication, MassCommunicationConnection,
-    MassCommunicationEdge, MassCommunicationPayload, MassCommunicationPreview,
-    MassCommunicationStatus, ResumeDeliveryPayload, SendTestPayload, SpecialField, payload,
+    DeleteMassCommunicationPayload, DeliveryState, MailSender, MassCommunication,
+    MassCommunicationConnection, MassCommunicationEdge, MassCommunicationPayload,
+    MassCommunicationPreview, MassCommunicationStatus, ResumeDeliveryPayload, SendTestPayload,
+    SpecialField, payload,
 };
 
 #[derive(Default)]
@@ -36,6 +37,14 @@ impl MassQuery {
             .into_iter()
             .map(SpecialField::from)
             .collect()
+    }
+
+    /// The senders a mass communication may come from, the default first. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn mail_senders(&self, ctx: &Context<'_>) -> Result<Vec<MailSender>> {
+        let (svc, _, _) = parts(ctx)?;
+        Ok(mass::senders(svc).into_iter().map(Into::into).collect())
     }
 
     /// One mass communication with its progress. Needs the SEND_MASS_COMMUNICATIONS right.

@@ -20,6 +20,29 @@ pub(super) struct SpecialField {
     description: String,
 }
 
+/// A sender a mass communication can come from: the default one, or one the settings allow
+/// (`MEMBERKEY_MAIL_SENDERS`). Only the name on From and the Reply-To change; the From
+/// address is always the association's verified sending address.
+#[derive(SimpleObject)]
+pub(super) struct MailSender {
+    /// What `sender` takes to choose it: `default`, or the sender's reply address.
+    id: ID,
+    /// The name recipients see on From.
+    name: String,
+    /// Where replies go; null when the default sender sets no Reply-To.
+    reply_to: Option<String>,
+}
+
+impl From<mass::SenderChoice> for MailSender {
+    fn from(s: mass::SenderChoice) -> Self {
+        MailSender {
+            id: ID(s.id),
+            name: s.name,
+            reply_to: s.reply_to,
+        }
+    }
+}
+
 impl From<MergeField> for SpecialField {
     fn from(f: MergeField) -> Self {
         SpecialField {
@@ -271,6 +294,11 @@ impl MassCommunication {
     /// SERVICE (everyone gets it) or NEWS (members may unsubscribe).
     async fn purpose(&self) -> MassPurpose {
         self.0.communication.purpose.into()
+    }
+    /// Who it comes from: the name on From and the Reply-To.
+    async fn sender(&self, ctx: &Context<'_>) -> Result<MailSender> {
+        let (svc, _, _) = parts(ctx)?;
+        Ok(mass::sender_of(svc, &self.0.communication).into())
     }
     /// Where it stands.
     async fn status(&self) -> MassCommunicationStatus {

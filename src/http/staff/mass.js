@@ -55,7 +55,7 @@ export async function renderList(view) {
 export async function renderCompose(view, id) {
   fill(view, loading());
   const [fieldsData, existing] = await Promise.all([
-    gql('SpecialFields'),
+    gql('ComposeChoices'),
     id ? gql('MassCommunication', { id }).then((d) => d.massCommunication) : null,
   ]);
   if (existing && existing.status !== 'DRAFT') {
@@ -144,16 +144,21 @@ export async function renderCompose(view, id) {
     ['SERVICE', 'Service: credentials and notices, for every member'],
     ['NEWS', 'News: members may unsubscribe'],
   ], existing ? existing.purpose : 'SERVICE', { id: 'mass-purpose' });
+  // The From line: only the senders the settings allow; hidden when there is just one.
+  const senders = fieldsData.mailSenders;
+  const sender = select(senders.map((s) => [s.id, senderWords(s)]), existing ? existing.sender.id : senders[0].id, { id: 'mass-sender' });
   const status = h('div', { class: 'form-status' });
   const save = h('button', { type: 'submit', class: 'primary', id: 'save-draft' }, existing ? 'Save draft' : 'Create draft');
   const fields = {
     subject: field('Subject', subject),
     html: field('Body (HTML)', html, 'Scripts and event handlers are removed when saved.'),
     linkValidity: field('Link validity (hours)', validity, 'How long each recipient’s set-password link works: 1 to 2160 hours.'),
+    sender: senders.length > 1 ? field('From', sender, 'The name recipients see, and where their replies go. The settings (MEMBERKEY_MAIL_SENDERS) list who mail may come from.') : null,
     purpose: field('Purpose', purpose, 'News must contain the Unsubscribe Link and skips members who unsubscribed; service mail (credentials, notices) reaches everyone and has no unsubscribe link.'),
   };
   const form = h('form', { class: 'compose', novalidate: true },
     h('div', { class: 'compose-main card' },
+      fields.sender,
       fields.purpose,
       fields.subject,
       h('div', { class: 'row special' }, field('Special Field', special), h('div', { class: 'field' }, insert)),
@@ -169,7 +174,7 @@ export async function renderCompose(view, id) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    Object.values(fields).forEach((f) => f.showError(null));
+    Object.values(fields).forEach((f) => f && f.showError(null));
     fill(status);
     const m = modes.querySelector('input:checked').value;
     let recipients;
@@ -182,7 +187,7 @@ export async function renderCompose(view, id) {
     } else if (m === 'filter') {
       recipients = { filter: recipientFilter.value() };
     }
-    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value };
+    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value, sender: sender.value };
     if (recipients) input.recipients = recipients;
     await busy(save, async () => {
       try {
@@ -206,6 +211,11 @@ export async function renderCompose(view, id) {
   });
   subject.focus();
   return () => { clearTimeout(previewTimer); stopCounting(); };
+}
+
+/** A sender as staff read it: "Harbour Chamber Events (replies to events@chamber.example)". */
+function senderWords(s) {
+  return s.replyTo ? `${s.name} (replies to ${s.replyTo})` : s.name;
 }
 
 /** A recipient filter in words, e.g. "People, with status Active, without a password." */
@@ -249,7 +259,7 @@ export async function renderOne(view, id) {
   function drawHead() {
     fill(head,
       h('h1', {}, comm.subject || '(no subject)', ' ', statusBadge(comm.status)),
-      h('p', { class: 'hint' }, comm.purpose === 'NEWS' ? 'News (members may unsubscribe) · ' : 'Service (reaches every member) · ', `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
+      h('p', { class: 'hint' }, `From ${senderWords(comm.sender)} · `, comm.purpose === 'NEWS' ? 'News (members may unsubscribe) · ' : 'Service (reaches every member) · ', `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
         ` · links work ${comm.linkValidity} hours`),
       comm.pauseReason ? alertBox(`Paused: ${comm.pauseReason}. Resume once the cause is fixed, or cancel.`, 'info') : null);
   }
@@ -351,6 +361,7 @@ export async function renderOne(view, id) {
           subject: `Reminder: ${comm.subject}`,
           html: comm.html,
           purpose: comm.purpose,
+          sender: comm.sender.id,
           linkValidity: comm.linkValidity,
           recipients: { filter: { fromCommunication: { id }, hasPassword: false } },
         };

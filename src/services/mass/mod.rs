@@ -27,8 +27,9 @@ use serde_json::json;
 
 use super::{Principal, RequestMeta, Services, audit};
 use crate::domain::{
-    AuditAction, DeliveryCounts, MassCommunication, MassCommunicationId, MassPurpose, MassStatus,
-    MassTransition, MergeField, ProfileId, Recipients, Right, SearchTerm, reject_control_chars,
+    AuditAction, DeliveryCounts, MailSender, MassCommunication, MassCommunicationId, MassPurpose,
+    MassStatus, MassTransition, MergeField, ProfileId, Recipients, Right, SearchTerm,
+    reject_control_chars,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::{MassTemplate, sanitize};
@@ -48,6 +49,96 @@ pub struct MassInput {
     pub recipients: Option<Recipients>,
     pub link_validity_hours: Option<i64>,
     pub purpose: Option<MassPurpose>,
+    /// The ID of one of `senders`: `DEFAULT_SENDER` or an allowed sender's reply address.
+    pub sender: Option<String>,
+}
+
+/// The ID that names the default sender (`MEMBERKEY_MAIL_FROM`, `MEMBERKEY_MAIL_REPLY_TO`).
+pub const DEFAULT_SENDER: &str = "default";
+
+/// The sender an ID names: `None` for the default one. Only the senders the settings allow
+/// can be named, so staff can put no other name on the association's mail.
+fn chosen_sender(svc: &Services, id: &str) -> AppResult<Option<MailSender>> {
+    if id == DEFAULT_SENDER {
+        return Ok(None);
+    }
+    svc.config
+        .mail
+        .senders
+        .iter()
+        .find(|s| s.reply_to.as_str().eq_ignore_ascii_case(id.trim()))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| {
+            bad(
+                "input.sender",
+                format!(
+                    "is not one of the senders the settings allow (MEMBERKEY_MAIL_SENDERS); choose one from mailSenders, or \"{DEFAULT_SENDER}\""
+                ),
+            )
+        })
+}
+
+/// Whether a stored sender is still allowed: the settings may have dropped it since the draft
+/// was saved, and mail must never go out under a name nobody allows any more.
+pub(super) fn sender_still_allowed(svc: &Services, comm: &MassCommunication) -> AppResult<()> {
+    match &comm.sender {
+        Some(s) if !svc.config.mail.senders.contains(s) => Err(AppError::conflict(format!(
+            "the sender \"{}\" <{}> is no longer allowed by the settings (MEMBERKEY_MAIL_SENDERS): choose another sender for this draft, then send it",
+            s.name, s.reply_to
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every sender staff may choose: the default first, then the allowed ones. The default's
+/// name is `MEMBERKEY_MAIL_FROM`'s display name (or its address), its reply address
+/// `MEMBERKEY_MAIL_REPLY_TO`, if any.
+pub fn senders(svc: &Services) -> Vec<SenderChoice> {
+    let mut all = vec![default_sender(svc)];
+    all.extend(svc.config.mail.senders.iter().map(|s| SenderChoice {
+        id: s.reply_to.to_string(),
+        name: s.name.clone(),
+        reply_to: Some(s.reply_to.to_string()),
+    }));
+    all
+}
+
+/// The sender a communication goes out under, as staff see it.
+pub fn sender_of(svc: &Services, comm: &MassCommunication) -> SenderChoice {
+    match &comm.sender {
+        None => default_sender(svc),
+        Some(s) => SenderChoice {
+            id: s.reply_to.to_string(),
+            name: s.name.clone(),
+            reply_to: Some(s.reply_to.to_string()),
+        },
+    }
+}
+
+fn default_sender(svc: &Services) -> SenderChoice {
+    let from = &svc.config.mail.from;
+    let name = from
+        .split_once('<')
+        .map(|(name, _)| name.trim().trim_matches('"').trim())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(from.trim());
+    SenderChoice {
+        id: DEFAULT_SENDER.into(),
+        name: name.to_owned(),
+        reply_to: svc.config.mail.reply_to.clone(),
+    }
+}
+
+/// A sender as the console offers it.
+#[derive(Debug, Clone)]
+pub struct SenderChoice {
+    /// `DEFAULT_SENDER`, or the reply address that identifies an allowed sender.
+    pub id: String,
+    /// The display name on From.
+    pub name: String,
+    /// Where replies go; `None` when the default sender sets no Reply-To.
+    pub reply_to: Option<String>,
 }
 
 /// A communication with its delivery counts and the status they add up to.
@@ -201,6 +292,10 @@ pub async fn create(
         .recipients
         .ok_or_else(|| bad("input.recipients", "is required"))?;
     let purpose = input.purpose.unwrap_or(MassPurpose::Service);
+    let sender = match input.sender.as_deref() {
+        Some(id) => chosen_sender(svc, id)?,
+        None => None,
+    };
     let (subject, html) = validate(&subject, &html, purpose)?;
     let validity = link_validity(svc, input.link_validity_hours)?;
     check_recipients(svc, &recipients).await?;
@@ -212,6 +307,7 @@ pub async fn create(
             subject: &subject,
             html: &html,
             purpose,
+            sender: sender.as_ref(),
             recipients: &recipients,
             link_validity: validity,
         },
@@ -266,6 +362,10 @@ pub async fn update(
     let html = input.html.unwrap_or(current.html);
     let recipients = input.recipients.unwrap_or(current.recipients);
     let purpose = input.purpose.unwrap_or(current.purpose);
+    let sender = match input.sender.as_deref() {
+        Some(id) => chosen_sender(svc, id)?,
+        None => current.sender,
+    };
     let validity = match input.link_validity_hours {
         Some(h) => link_validity(svc, Some(h))?,
         None => current.link_validity,
@@ -287,6 +387,7 @@ pub async fn update(
             subject: &subject,
             html: &html,
             purpose,
+            sender: sender.as_ref(),
             recipients: &recipients,
             link_validity: validity,
         },
@@ -323,6 +424,7 @@ pub async fn duplicate(
             subject: &source.subject,
             html: &source.html,
             purpose: source.purpose,
+            sender: source.sender.as_ref(),
             recipients: &source.recipients,
             link_validity: source.link_validity,
         },

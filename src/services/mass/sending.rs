@@ -58,6 +58,7 @@ pub async fn send(
 ) -> AppResult<MassCommunication> {
     principal.require(Right::SendMassCommunications)?;
     let comm = load(svc, id).await?;
+    super::sender_still_allowed(svc, &comm)?;
     let template = MassTemplate::parse(&comm.subject, &comm.html)
         .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
     let per_profile = template.uses_credentials();

@@ -6,7 +6,8 @@ use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    FollowUp, MassCommunication, MassCommunicationId, ProfileId, RecipientFilter, Recipients,
+    FollowUp, MailSender, MassCommunication, MassCommunicationId, ProfileId, RecipientFilter,
+    Recipients,
 };
 use crate::entities::mass_communication;
 use crate::store::stored;
@@ -139,6 +140,7 @@ pub(super) fn to_record(m: mass_communication::Model) -> StoreResult<MassCommuni
         subject: m.subject,
         html: m.html,
         purpose: stored("mass_communications.purpose", &m.purpose)?,
+        sender: sender_from_columns(m.sender_name, m.sender_reply_to)?,
         recipients: recipients_from_json(&m.recipients)?,
         link_validity: chrono::Duration::seconds(m.link_validity_seconds),
         status: stored("mass_communications.status", &m.status)?,
@@ -148,4 +150,22 @@ pub(super) fn to_record(m: mass_communication::Model) -> StoreResult<MassCommuni
         finished_at: m.finished_at,
         pause_reason: m.pause_reason,
     })
+}
+
+/// Both columns set is a chosen sender; both empty, the default one.
+fn sender_from_columns(
+    name: Option<String>,
+    reply_to: Option<String>,
+) -> StoreResult<Option<MailSender>> {
+    match (name, reply_to) {
+        (Some(name), Some(reply_to)) => {
+            let reply_to = crate::domain::EmailAddress::parse(&reply_to).map_err(|e| {
+                crate::store::StoreError(DbErr::Type(format!(
+                    "mass_communications.sender_reply_to: {e}"
+                )))
+            })?;
+            Ok(Some(MailSender { name, reply_to }))
+        }
+        _ => Ok(None),
+    }
 }

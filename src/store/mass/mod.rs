@@ -5,7 +5,9 @@ use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::domain::{MassCommunication, MassCommunicationId, MassPurpose, MassStatus, Recipients};
+use crate::domain::{
+    MailSender, MassCommunication, MassCommunicationId, MassPurpose, MassStatus, Recipients,
+};
 use crate::entities::mass_communication;
 
 mod codec;
@@ -29,6 +31,8 @@ pub struct MassContent<'a> {
     pub subject: &'a str,
     pub html: &'a str,
     pub purpose: MassPurpose,
+    /// `None` for the default sender.
+    pub sender: Option<&'a MailSender>,
     pub recipients: &'a Recipients,
     pub link_validity: chrono::Duration,
 }
@@ -43,6 +47,8 @@ pub async fn insert(
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
         purpose: Set(content.purpose.as_db().to_owned()),
+        sender_name: Set(content.sender.map(|s| s.name.clone())),
+        sender_reply_to: Set(content.sender.map(|s| s.reply_to.to_string())),
         recipients: Set(recipients_to_json(content.recipients)),
         link_validity_seconds: Set(content.link_validity.num_seconds()),
         status: Set(MassStatus::Draft.as_db().to_owned()),
@@ -69,6 +75,8 @@ pub async fn update_content(
         subject: Set(content.subject.to_owned()),
         html: Set(content.html.to_owned()),
         purpose: Set(content.purpose.as_db().to_owned()),
+        sender_name: Set(content.sender.map(|s| s.name.clone())),
+        sender_reply_to: Set(content.sender.map(|s| s.reply_to.to_string())),
         recipients: Set(recipients_to_json(content.recipients)),
         link_validity_seconds: Set(content.link_validity.num_seconds()),
         updated_at: Set(now),
