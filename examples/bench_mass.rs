@@ -20,7 +20,11 @@
 //! 5. With `--postgres-url` (a server where it may create databases): N recipients delivered
 //!    into a no-op transport on PostgreSQL by one process and then by two (this program
 //!    again, with `--deliver`), each time on a fresh database; runs first, and alone with
-//!    `--postgres-only`.
+//!    `--postgres-only`. Each run prints, per message, the WAL records and
+//!    bytes (pg_walinspect over the whole cluster's WAL) of queueing (no worker running yet) and of
+//!    delivery, the SQL statements issued (counted by the processes, since
+//!    `pg_stat_statements` needs a server restart to load), and how the queue's and the
+//!    links' rows changed (`pg_stat_user_tables`: inserts, updates, HOT updates).
 
 mod common;
 
@@ -299,7 +303,100 @@ async fn deliver_until_stdin_closes(database: &str) {
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut rest)
     })
     .await;
+    // For the statements per message (pg_stat_statements needs a server restart to load).
+    println!("statements {}", app.sql_statements());
     app.shutdown().await;
+}
+
+/// A position in the WAL, and the records between two of them (pg_walinspect, a contrib
+/// extension of PostgreSQL 15 that needs no restart; the bench creates it in its database).
+#[derive(Clone)]
+struct Wal(String);
+
+impl Wal {
+    async fn now(db: &impl sea_orm::ConnectionTrait) -> Wal {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT pg_current_wal_flush_lsn()::text AS lsn",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        Wal(row.try_get("", "lsn").unwrap())
+    }
+
+    /// The records since `before`, per message of `n`: the total, the bytes, and the kinds
+    /// that make up most of it.
+    async fn per_message(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        before: &Wal,
+        n: usize,
+    ) -> String {
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT \"resource_manager/record_type\" AS kind, count, combined_size \
+                     FROM pg_get_wal_stats('{}', '{}', true) WHERE count > 0 ORDER BY count DESC",
+                    before.0, self.0
+                ),
+            ))
+            .await
+            .unwrap();
+        let n = n as f64;
+        let mut records = 0i64;
+        let mut bytes = 0i64;
+        let mut kinds = Vec::new();
+        for r in &rows {
+            let count: i64 = r.try_get("", "count").unwrap();
+            records += count;
+            bytes += r.try_get::<i64>("", "combined_size").unwrap();
+            if count as f64 / n >= 0.05 {
+                kinds.push(format!(
+                    "{} {:.2}",
+                    r.try_get::<String>("", "kind").unwrap(),
+                    count as f64 / n
+                ));
+            }
+        }
+        format!(
+            "{:.2} WAL records, {:.0} bytes [{}]",
+            records as f64 / n,
+            bytes as f64 / n,
+            kinds.join(", ")
+        )
+    }
+}
+
+/// How the rows of the queue and the link tables changed (`pg_stat_user_tables`), read after
+/// the statistics of every backend have been flushed (at most a second after their last
+/// transaction).
+async fn row_changes(db: &impl sea_orm::ConnectionTrait) -> String {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables \
+             WHERE relname IN ('outbound_emails', 'credential_tokens') ORDER BY relname",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            let v = |c: &str| r.try_get::<i64>("", c).unwrap();
+            format!(
+                "{}: {} inserted, {} updated ({} HOT), {} deleted",
+                r.try_get::<String>("", "relname").unwrap(),
+                v("n_tup_ins"),
+                v("n_tup_upd"),
+                v("n_tup_hot_upd"),
+                v("n_tup_del")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Part 5: delivery on PostgreSQL by one process and by two, each time into a fresh database
@@ -307,6 +404,7 @@ async fn deliver_until_stdin_closes(database: &str) {
 /// one only queues the communication and reads its counts, as staff would.
 async fn postgres(base: &str, n: usize, filter: &Value) {
     use sea_orm::ConnectionTrait;
+    use tokio::io::AsyncBufReadExt;
     let mut rates = Vec::new();
     for processes in [1usize, 2] {
         let name = format!("mk_bench_mass_{}_{processes}", std::process::id());
@@ -328,6 +426,16 @@ async fn postgres(base: &str, n: usize, filter: &Value) {
             ..unlimited()
         };
         let b = start_on(Some(&url), api_only, Arc::new(Noop::default()), n).await;
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+            .await
+            .unwrap();
+        // Queueing first, with no worker running, so its WAL is its own.
+        let (wal_start, statements_start) = (Wal::now(&db).await, b.app.sql_statements());
+        let (id, _) = b.send(filter).await;
+        let wal_queued = Wal::now(&db).await;
+        let queue_statements = b.app.sql_statements() - statements_start;
+        let from = Instant::now();
         let mut children = Vec::new();
         for _ in 0..processes {
             let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
@@ -337,23 +445,45 @@ async fn postgres(base: &str, n: usize, filter: &Value) {
                 .kill_on_drop(true)
                 .spawn()
                 .unwrap();
-            use tokio::io::AsyncBufReadExt;
             let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
             while lines.next_line().await.unwrap().as_deref() != Some("ready") {}
-            children.push(child);
+            children.push((child, lines));
         }
-        let (id, _) = b.send(filter).await;
-        let (took, counts) = b.finish(&id, Instant::now(), None).await;
+        let (took, counts) = b.finish(&id, from, None).await;
+        let wal_delivered = Wal::now(&db).await;
         let rate = n as f64 / took.as_secs_f64();
         println!(
-            "Delivery into a no-op transport, PostgreSQL, {processes} process(es): {n} in {:.2} s = {rate:.0}/s (counts {counts})",
+            "Delivery into a no-op transport, PostgreSQL, {processes} process(es): {n} in {:.2} s = {rate:.0}/s, after the queueing (counts {counts})",
             took.as_secs_f64()
         );
         rates.push(rate);
-        for mut child in children {
+        let mut delivery_statements = 0u64;
+        for (mut child, mut lines) in children {
             drop(child.stdin.take());
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(k) = line.strip_prefix("statements ") {
+                    delivery_statements += k.parse::<u64>().unwrap();
+                }
+            }
             let _ = child.wait().await;
         }
+        // The cluster's WAL, so a run wants a server nothing else writes to.
+        println!(
+            "  per message, queueing: {}; {:.2} statements",
+            wal_queued.per_message(&db, &wal_start, n).await,
+            queue_statements as f64 / n as f64
+        );
+        println!(
+            "  per message, delivery: {}; {:.2} statements (the delivering processes', polls included)",
+            wal_delivered.per_message(&db, &wal_queued, n).await,
+            delivery_statements as f64 / n as f64
+        );
+        println!(
+            "  per message, both:     {}",
+            wal_delivered.per_message(&db, &wal_start, n).await
+        );
+        println!("  rows: {}", row_changes(&db).await);
+        db.close().await.unwrap();
         b.app.shutdown().await;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
