@@ -20,6 +20,7 @@ mod m20261207_000014_staff_link_purpose;
 mod m20261208_000015_openid_connect;
 mod m20261209_000016_unsubscribe;
 mod m20261210_000017_mail_sender;
+mod m20261211_000018_queue_wal;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_openid_connect::Migration),
             Box::new(m20261209_000016_unsubscribe::Migration),
             Box::new(m20261210_000017_mail_sender::Migration),
+            Box::new(m20261211_000018_queue_wal::Migration),
         ]
     }
 }

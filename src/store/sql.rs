@@ -41,6 +41,20 @@ impl Sql {
         self
     }
 
+    /// Appends one of the fixed codes a `db_enum!` type stores (`QUEUED`), written into the
+    /// text instead of bound: a partial index whose predicate names the code can then serve
+    /// the statement under PostgreSQL's generic plan, which a bound value cannot prove.
+    pub fn code(&mut self, code: &'static str) -> &mut Self {
+        assert!(
+            code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+            "{code:?} is not a stored code"
+        );
+        self.text.push('\'');
+        self.text.push_str(code);
+        self.text.push('\'');
+        self
+    }
+
     pub fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

@@ -129,17 +129,17 @@ impl DueNow {
 pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<DueNow> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
-        .param(DeliveryStatus::Sending.as_db())
+        .code(DeliveryStatus::Sending.as_db())
         .push(" AND lease_until < ")
         .param(now)
         .push(" AND ");
     not_paused(&mut sql);
     sql.push(") AS abandoned, EXISTS (SELECT 1 FROM outbound_emails WHERE mass_communication_id IS NULL AND status = ")
-        .param(DeliveryStatus::Queued.as_db())
+        .code(DeliveryStatus::Queued.as_db())
         .push(" AND next_attempt_at <= ")
         .param(now)
         .push(") AS system, EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
-        .param(DeliveryStatus::Queued.as_db())
+        .code(DeliveryStatus::Queued.as_db())
         .push(" AND next_attempt_at <= ")
         .param(now)
         .push(" AND ");
@@ -189,9 +189,9 @@ pub async fn claim(
     // A row taken over from a dead worker may have gone out only if that worker had handed it
     // to the provider and recorded no outcome.
     sql.push("UPDATE outbound_emails SET possible_duplicate = (possible_duplicate OR (status = ")
-        .param(DeliveryStatus::Sending.as_db())
+        .code(DeliveryStatus::Sending.as_db())
         .push(" AND handed_over_at IS NOT NULL)), handed_over_at = NULL, status = ")
-        .param(DeliveryStatus::Sending.as_db())
+        .code(DeliveryStatus::Sending.as_db())
         .push(", lease_until = ")
         .param(lease_until)
         .push(", leased_by = ")
@@ -200,14 +200,14 @@ pub async fn claim(
     match due {
         Due::System => {
             sql.push("mass_communication_id IS NULL AND status = ")
-                .param(DeliveryStatus::Queued.as_db())
+                .code(DeliveryStatus::Queued.as_db())
                 .push(" AND next_attempt_at <= ")
                 .param(now)
                 .push(" ORDER BY next_attempt_at");
         }
         Due::Any => {
             sql.push("status = ")
-                .param(DeliveryStatus::Queued.as_db())
+                .code(DeliveryStatus::Queued.as_db())
                 .push(" AND next_attempt_at <= ")
                 .param(now)
                 .push(" AND ");
@@ -216,7 +216,7 @@ pub async fn claim(
         }
         Due::Abandoned => {
             sql.push("status = ")
-                .param(DeliveryStatus::Sending.as_db())
+                .code(DeliveryStatus::Sending.as_db())
                 .push(" AND lease_until < ")
                 .param(now)
                 .push(" AND ");
@@ -269,7 +269,7 @@ pub async fn renew_leases(
         .push(" WHERE leased_by = ")
         .param(worker)
         .push(" AND status = ")
-        .param(DeliveryStatus::Sending.as_db());
+        .code(DeliveryStatus::Sending.as_db());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
 
@@ -338,7 +338,7 @@ pub async fn record(
             set_outcomes(&mut sql, &outcomes, now);
         }
         sql.push(" WHERE status = ")
-            .param(DeliveryStatus::Sending.as_db())
+            .code(DeliveryStatus::Sending.as_db())
             .push(" AND leased_by = ")
             .param(worker)
             .push(" AND id IN (");
@@ -458,7 +458,7 @@ fn ids(sql: &mut Sql, ids: impl Iterator<Item = OutboundId>) {
 pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS held FROM outbound_emails WHERE status = ")
-        .param(DeliveryStatus::Sending.as_db())
+        .code(DeliveryStatus::Sending.as_db())
         .push(" AND lease_until >= ")
         .param(now)
         .push(" LIMIT 1");
