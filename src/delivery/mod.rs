@@ -92,7 +92,8 @@ type Recorded = (OutboundId, Option<MassCommunicationId>, Outcome);
 /// hands to the provider next.
 struct Step {
     outcomes: Vec<Recorded>,
-    hand_over: Option<OutboundId>,
+    /// The row handed over next, and its communication.
+    hand_over: Option<(OutboundId, Option<MassCommunicationId>)>,
 }
 
 struct Job {
@@ -308,18 +309,25 @@ impl Worker {
         }
     }
 
-    /// Asks, right before a mass message goes to the provider, whether its communication was
-    /// paused or cancelled since the batch was claimed: a batch takes seconds to send at the
-    /// provider's rate, and staff who cancel expect nothing more to leave. Only the messages
-    /// already in the provider's hands (one per slot) can still go out. If the question
-    /// cannot be answered, the message is sent, as it would have been a moment earlier.
-    async fn stopped_since_claim(&self, job: &Job) -> Option<Outcome> {
-        let mass = job.mass_communication_id?;
-        match store::mass::statuses(&self.svc.db, &[mass]).await {
-            Ok(statuses) => statuses.get(&mass).and_then(|s| self.stopped_by(*s)),
+    /// The statuses of the communications whose messages a group of steps has just marked
+    /// as handed over, read once that group is stored and before its slots send: a batch
+    /// takes seconds to send at the provider's rate, and staff who cancel or pause expect
+    /// nothing more to leave. Each message goes out only after a read that began once it was
+    /// marked, so only the messages already in the provider's hands (one per slot) can still
+    /// go out; one read serves the whole group (a read per message cost a third of the
+    /// delivery rate, BENCHMARKS.md). If the read fails, the messages go out as they would
+    /// have a moment earlier.
+    async fn statuses_now(
+        &self,
+        mut ids: Vec<MassCommunicationId>,
+    ) -> std::collections::HashMap<MassCommunicationId, MassStatus> {
+        ids.sort_unstable();
+        ids.dedup();
+        match store::mass::statuses(&self.svc.db, &ids).await {
+            Ok(statuses) => statuses,
             Err(e) => {
-                tracing::warn!(error = %e, mass_id = mass.get(), "could not recheck the communication before sending; sending");
-                None
+                tracing::warn!(error = %e, "could not recheck the communications before sending; sending");
+                Default::default()
             }
         }
     }
@@ -391,8 +399,14 @@ impl Worker {
                 let _ = done_tx.send(true);
             },
             write_in_groups(step_rx, |steps: Vec<Step>| async move {
+                let handed: Vec<MassCommunicationId> = steps
+                    .iter()
+                    .filter_map(|s| s.hand_over.and_then(|(_, m)| m))
+                    .collect();
                 let paused = self.record(steps).await;
                 stops.pause(paused);
+                // Before the group's slots go on to send.
+                stops.note(self.statuses_now(handed).await);
             }),
             self.heartbeat(done_rx),
         );
@@ -421,7 +435,7 @@ impl Worker {
             // stored in the same commit.
             let step = Step {
                 outcomes: std::mem::take(&mut outcomes),
-                hand_over: Some(job.id),
+                hand_over: Some((job.id, job.mass_communication_id)),
             };
             wait_stored(steps, step).await;
             // The rate is taken last, right before the send: a slow group commit in between
@@ -432,7 +446,11 @@ impl Worker {
             }
             let outcome = if slot.is_err() || stops.holds_back(job.mass_communication_id) {
                 held_back()
-            } else if let Some(stopped) = self.stopped_since_claim(&job).await {
+            } else if let Some(stopped) = job
+                .mass_communication_id
+                .and_then(|m| stops.status_of(m))
+                .and_then(|s| self.stopped_by(s))
+            {
                 stopped
             } else {
                 match self.deliver(&job).await {

@@ -70,7 +70,7 @@ impl Worker {
         let mut hand_over = Vec::new();
         for step in steps {
             group.extend(step.outcomes);
-            hand_over.extend(step.hand_over);
+            hand_over.extend(step.hand_over.map(|(id, _)| id));
         }
         let mut wait = StdDuration::from_millis(200);
         for _ in 0..10 {
