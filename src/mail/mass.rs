@@ -83,6 +83,7 @@ impl MassTemplate {
             .any(|t| t.fields().any(|f| f == field.token()))
     }
 
+    /// Each recipient's copy: the body in the page every memberkey mail uses.
     pub fn render(&self, v: &RecipientValues) -> Rendered {
         let plain = |token: &str| -> String {
             match MergeField::from_token(token) {
@@ -142,11 +143,11 @@ impl MassTemplate {
             subject: one_line(&self.subject.render(|f| Cow::Owned(plain(f))))
                 .trim()
                 .to_owned(),
-            html: if self.fields_in_tags {
+            html: document(&if self.fields_in_tags {
                 sanitize_merged(&html)
             } else {
                 html
-            },
+            }),
             text: self.text.render(|f| Cow::Owned(plain(f))),
         }
     }
@@ -154,6 +155,20 @@ impl MassTemplate {
 
 /// Cleans staff HTML when it is saved: no scripts, event handlers or other active content,
 /// and links only with the http, https and mailto schemes. A relative URL may stay, since it
+/// The font and width of every memberkey mail (the "Forgot Login" mail's too), which the
+/// console's live preview uses as well: staff see the letter as it arrives, not in the
+/// browser's serif default.
+pub const BODY_STYLE: &str =
+    "font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 36em;";
+
+/// The sanitised body as a whole HTML document in `BODY_STYLE`. Wrapped after sanitising,
+/// which keeps only what goes inside a body.
+fn document(body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body style=\"{BODY_STYLE}\">\n{body}\n</body></html>"
+    )
+}
+
 /// may be a merge field that becomes a whole URL.
 pub fn sanitize(html: &str) -> String {
     builder().clean(html).to_string()
@@ -215,7 +230,7 @@ mod tests {
         };
         let out = t.render(&values);
         for part in [&out.subject, &out.html, &out.text] {
-            assert!(part.starts_with("Ann"), "{part}");
+            assert!(part.contains("Ann"), "{part}");
             assert!(
                 !part.contains("annlee") && !part.contains("secret"),
                 "{part}"

@@ -88,10 +88,10 @@ export async function renderCompose(view, id) {
   let previewTimer = null;
   const refreshPreview = () => {
     clearTimeout(previewTimer);
-    previewTimer = setTimeout(() => { preview.srcdoc = html.value; }, 200);
+    previewTimer = setTimeout(() => { preview.srcdoc = asMailed(html.value); }, 200);
   };
   html.addEventListener('input', refreshPreview);
-  preview.srcdoc = html.value;
+  preview.srcdoc = asMailed(html.value);
 
   // Recipients: chosen profiles, or a filter with a live count. A saved draft shows its
   // own; a filter with parts this form cannot edit (a reminder, sign-in conditions) can be
@@ -211,6 +211,13 @@ export async function renderCompose(view, id) {
   });
   subject.focus();
   return () => { clearTimeout(previewTimer); stopCounting(); };
+}
+
+/** The body in the page every mail is sent in (mail::mass::BODY_STYLE; the console's CSP
+ * allows exactly this inline style), so the live preview shows the mail's font. */
+const MAIL_BODY_STYLE = 'font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 36em;';
+function asMailed(body) {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="${MAIL_BODY_STYLE}">${body}</body></html>`;
 }
 
 /** A sender as staff read it: "Harbour Chamber Events (replies to events@chamber.example)". */
