@@ -371,8 +371,7 @@ impl Wal {
 }
 
 /// How the rows of the queue and the link tables changed (`pg_stat_user_tables`), read after
-/// the statistics of every backend have been flushed (at most a second after their last
-/// transaction).
+/// the statistics of every backend have been flushed (at exit, and a moment later they show).
 async fn row_changes(db: &impl sea_orm::ConnectionTrait) -> String {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let rows = db
@@ -482,9 +481,11 @@ async fn postgres(base: &str, n: usize, filter: &Value) {
             "  per message, both:     {}",
             wal_delivered.per_message(&db, &wal_start, n).await
         );
+        // Read once every backend that wrote has ended: an idle one flushes its statistics
+        // only every ten seconds.
+        b.app.shutdown().await;
         println!("  rows: {}", row_changes(&db).await);
         db.close().await.unwrap();
-        b.app.shutdown().await;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .await
