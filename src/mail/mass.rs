@@ -387,4 +387,18 @@ mod tests {
             out.text
         );
     }
+
+    #[test]
+    fn the_console_allows_exactly_the_mail_body_style_and_previews_in_it() {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(BODY_STYLE.as_bytes()));
+        // The console's CSP (read as text: the mail layer never names the http layer).
+        assert!(
+            include_str!("../http/staff.rs").contains(&format!("'sha256-{hash}'")),
+            "{hash}"
+        );
+        assert!(include_str!("../http/staff/mass.js").contains(BODY_STYLE));
+    }
 }
