@@ -920,7 +920,13 @@ async fn the_other_screens(backend: Backend) {
     );
     snap(&browser, backend, "mass-draft-sender").await;
     browser.click("#send").await;
-    text_of(&browser, "send-count", "2 recipients").await;
+    // Fatima has no email address: the button says whom it reaches, and who is skipped.
+    assert_eq!(
+        text_of(&browser, "send-count", "recipient").await,
+        "1 recipient"
+    );
+    text_of(&browser, "send-skipped", "1 has no email address").await;
+    snap(&browser, backend, "mass-send-skipped").await;
     browser.click("dialog button.primary").await;
     browser
         .until(

@@ -190,8 +190,23 @@ both!(each_recipient_gets_their_own_link, |app| async move {
         .unwrap();
     assert_eq!(check(&app, &token_of(sample)).await["state"], "INVALID");
 
+    // Before it goes: whom it reaches, and whom it skips and why (what the console's send
+    // button says); once sent, the counts say it instead.
+    const PLAN: &str = "query($id: ID!) { massCommunication(id: $id) { sendPlan { reach skipped { reason count } } } }";
+    let plan = app.gql(Some(&token), PLAN, json!({ "id": id })).await;
+    assert_eq!(
+        plan["data"]["massCommunication"]["sendPlan"],
+        json!({ "reach": 4, "skipped": [{ "reason": "NO_EMAIL_ADDRESS", "count": 1 }] }),
+        "{plan}"
+    );
+
     let resp = app.gql(Some(&token), SEND, json!({ "id": id })).await;
     assert!(resp["errors"].is_null(), "{resp}");
+    let plan = app.gql(Some(&token), PLAN, json!({ "id": id })).await;
+    assert!(
+        plan["data"]["massCommunication"]["sendPlan"].is_null(),
+        "{plan}"
+    );
     let done = wait_done(&app, &token, &id).await;
     assert_eq!(done["status"], "SENT");
     // Credentials go out as a SERVICE communication: the member who left news gets them too.

@@ -9,6 +9,42 @@ use crate::graphql::parts;
 use crate::graphql::types::PageInfo;
 use crate::services::mass;
 
+/// What sending a draft now would do.
+#[derive(SimpleObject)]
+pub(super) struct SendPlan {
+    /// Recipients it would send to.
+    reach: u64,
+    /// Recipients it would skip, by reason; reasons with none are left out.
+    skipped: Vec<SkippedRecipients>,
+}
+
+/// How many recipients one reason skips.
+#[derive(SimpleObject)]
+pub(super) struct SkippedRecipients {
+    /// NO_EMAIL_ADDRESS, OPTED_OUT (NEWS only), SUPPRESSED (the address bounced for good or
+    /// complained) or DUPLICATE_ADDRESS (another recipient has the address, and the message
+    /// carries no per-recipient link).
+    reason: String,
+    /// How many.
+    count: u64,
+}
+
+impl From<mass::SendPlan> for SendPlan {
+    fn from(p: mass::SendPlan) -> Self {
+        SendPlan {
+            reach: p.reach,
+            skipped: p
+                .skipped
+                .into_iter()
+                .map(|(r, count)| SkippedRecipients {
+                    reason: r.as_db().to_owned(),
+                    count,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A merge field for the editor's dropdown.
 #[derive(SimpleObject)]
 pub(super) struct SpecialField {
@@ -314,6 +350,14 @@ impl MassCommunication {
     async fn recipient_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let (svc, principal, _) = parts(ctx)?;
         Ok(mass::recipient_count(svc, principal, self.0.communication.id).await?)
+    }
+    /// For a draft: whom sending it now would reach, and whom it would skip and why, counted
+    /// afresh on each ask. Null once it was sent (see `counts`).
+    async fn send_plan(&self, ctx: &Context<'_>) -> Result<Option<SendPlan>> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(mass::send_plan(svc, principal, self.0.communication.id)
+            .await?
+            .map(SendPlan::from))
     }
     /// How its deliveries stand, and how their set-password links fared.
     async fn counts(&self, ctx: &Context<'_>) -> Result<DeliveryCounts> {

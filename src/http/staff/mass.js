@@ -220,6 +220,18 @@ function asMailed(body) {
   return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="${MAIL_BODY_STYLE}">${body}</body></html>`;
 }
 
+/** Recipients a send skips, in words: "1 has no email address", "2 left news". */
+function skippedWords({ reason, count }) {
+  const one = count === 1;
+  const what = {
+    NO_EMAIL_ADDRESS: one ? 'has no email address' : 'have no email address',
+    OPTED_OUT: 'left news',
+    SUPPRESSED: one ? 'is on the suppression list (bounced or complained)' : 'are on the suppression list (bounced or complained)',
+    DUPLICATE_ADDRESS: one ? 'shares an address with another recipient' : 'share an address with another recipient',
+  }[reason] || words(reason);
+  return `${count} ${what}`;
+}
+
 /** A sender as staff read it: "Harbour Chamber Events (replies to events@chamber.example)". */
 function senderWords(s) {
   return s.replyTo ? `${s.name} (replies to ${s.replyTo})` : s.name;
@@ -383,17 +395,20 @@ export async function renderOne(view, id) {
   }
 
   async function confirmSend() {
-    const n = await recipientCount();
+    const plan = await sendPlan();
+    const n = plan && plan.reach;
+    const skipped = plan ? plan.skipped.map(skippedWords) : [];
     return confirmDialog('Send this communication', h('div', {},
-      h('p', { class: 'big', id: 'send-count' }, n === null ? 'The recipients are counted when it is sent.' : `${n} recipient${n === 1 ? '' : 's'}`),
+      h('p', { class: 'big', id: 'send-count' }, plan === null ? 'The recipients are counted when it is sent.' : `${n} recipient${n === 1 ? '' : 's'}`),
+      skipped.length ? h('p', { id: 'send-skipped' }, `Skipped: ${skipped.join('; ')}.`) : null,
       h('p', {}, `“${comm.subject}” goes to every recipient with an email address who has not opted out. This cannot be undone, only cancelled while it sends.`)),
-    n === null ? 'Send' : `Send to ${n}`);
+    plan === null ? 'Send' : `Send to ${n}`);
   }
 
-  async function recipientCount() {
+  async function sendPlan() {
     try {
-      const data = await gql('RecipientCount', { id });
-      return data.massCommunication.recipientCount;
+      const data = await gql('SendPlan', { id });
+      return data.massCommunication.sendPlan;
     } catch {
       return null;
     }

@@ -18,7 +18,7 @@ pub use crate::mail::templates::Rendered as Preview;
 pub use reading::{
     MassPage, deliveries, link_counts, list, preview, recipient_count, select, view, with_counts,
 };
-pub use sending::{cancel, resume, retry_failed, send, send_test};
+pub use sending::{SendPlan, cancel, resume, retry_failed, send, send_plan, send_test};
 
 use std::collections::HashSet;
 

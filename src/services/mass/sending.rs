@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::domain::{
-    AddressKeys, AuditAction, EmailAddress, MassCommunication, MassCommunicationId, MassTransition,
-    OutboundMessage, ProfileId, Right, SkipReason, search_key,
+    AddressKeys, AuditAction, EmailAddress, MassCommunication, MassCommunicationId, MassPurpose,
+    MassStatus, MassTransition, OutboundMessage, ProfileId, Right, SkipReason, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::mass::MassTemplate;
@@ -59,10 +59,6 @@ pub async fn send(
     principal.require(Right::SendMassCommunications)?;
     let comm = load(svc, id).await?;
     super::sender_still_allowed(svc, &comm)?;
-    let template = MassTemplate::parse(&comm.subject, &comm.html)
-        .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
-    let per_profile = template.uses_credentials();
-    let news = comm.purpose == crate::domain::MassPurpose::News;
     let now = svc.clock.now();
     let txn = store::begin_write(&svc.db).await?;
     if !store::mass::transition(&txn, id, MassTransition::Send, now).await? {
@@ -71,39 +67,7 @@ pub async fn send(
             comm.status.as_db()
         )));
     }
-    let search = recipient_search(&comm.recipients)?;
-    let ids = store::mass::resolve_recipients(&txn, &comm.recipients, search.as_ref(), now).await?;
-    let mut rows = Vec::with_capacity(ids.len());
-    let mut addresses = HashSet::new();
-    for chunk in ids.chunks(1000) {
-        let profiles = store::profiles::get_many(&txn, chunk).await?;
-        let keys: Vec<AddressKeys> = profiles
-            .values()
-            .filter_map(|p| p.email.as_deref())
-            .map(|e| crate::services::suppressions::keys(svc, e))
-            .collect();
-        let suppressed = store::suppressions::among(&txn, &keys).await?;
-        for pid in chunk {
-            let Some(p) = profiles.get(pid) else { continue };
-            let skip = match &p.email {
-                None => Some(SkipReason::NoEmailAddress),
-                // Opting out leaves news only: credentials and service notices still come.
-                Some(_) if news && p.email_opt_out => Some(SkipReason::OptedOut),
-                Some(e) if suppressed.contains_key(&search_key(e)) => Some(SkipReason::Suppressed),
-                // Without a per-recipient link, two profiles sharing an address would get
-                // the same message twice.
-                Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
-                    Some(SkipReason::DuplicateAddress)
-                }
-                Some(_) => None,
-            };
-            rows.push(NewDelivery {
-                profile_id: *pid,
-                to_address: p.email.clone(),
-                skip_reason: skip,
-            });
-        }
-    }
+    let rows = plan_deliveries(svc, &txn, &comm, now).await?;
     let total = rows.len();
     let skipped = rows.iter().filter(|r| r.skip_reason.is_some()).count();
     store::mass::insert_deliveries(&txn, id, rows, now).await?;
@@ -127,6 +91,86 @@ pub async fn send(
     );
     svc.wake_delivery();
     load(svc, id).await
+}
+
+/// One delivery per profile the communication selects right now, each with the reason it
+/// is skipped, if any: what sending stores, and what `send_plan` counts beforehand.
+async fn plan_deliveries(
+    svc: &Services,
+    db: &impl store::Conn,
+    comm: &MassCommunication,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<NewDelivery>> {
+    let template = MassTemplate::parse(&comm.subject, &comm.html)
+        .map_err(|(_, e)| AppError::internal(format!("stored template: {}", e.message)))?;
+    let per_profile = template.uses_credentials();
+    let news = comm.purpose == MassPurpose::News;
+    let search = recipient_search(&comm.recipients)?;
+    let ids = store::mass::resolve_recipients(db, &comm.recipients, search.as_ref(), now).await?;
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut addresses = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        let profiles = store::profiles::get_many(db, chunk).await?;
+        let keys: Vec<AddressKeys> = profiles
+            .values()
+            .filter_map(|p| p.email.as_deref())
+            .map(|e| crate::services::suppressions::keys(svc, e))
+            .collect();
+        let suppressed = store::suppressions::among(db, &keys).await?;
+        for pid in chunk {
+            let Some(p) = profiles.get(pid) else { continue };
+            let skip = match &p.email {
+                None => Some(SkipReason::NoEmailAddress),
+                // Opting out leaves news only: credentials and service notices still come.
+                Some(_) if news && p.email_opt_out => Some(SkipReason::OptedOut),
+                Some(e) if suppressed.contains_key(&search_key(e)) => Some(SkipReason::Suppressed),
+                // Without a per-recipient link, two profiles sharing an address would get
+                // the same message twice.
+                Some(e) if !per_profile && !addresses.insert(search_key(e)) => {
+                    Some(SkipReason::DuplicateAddress)
+                }
+                Some(_) => None,
+            };
+            rows.push(NewDelivery {
+                profile_id: *pid,
+                to_address: p.email.clone(),
+                skip_reason: skip,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// What sending a draft now would do: how many it reaches, and how many it skips and why.
+#[derive(Debug, Clone)]
+pub struct SendPlan {
+    pub reach: u64,
+    /// Each reason with its count, those with none left out, ordered by code.
+    pub skipped: Vec<(SkipReason, u64)>,
+}
+
+/// The plan of a draft, counted afresh; `None` once it was sent (its counts say the rest).
+pub async fn send_plan(
+    svc: &Services,
+    principal: &Principal,
+    id: MassCommunicationId,
+) -> AppResult<Option<SendPlan>> {
+    principal.require(Right::SendMassCommunications)?;
+    let comm = load(svc, id).await?;
+    if comm.status != MassStatus::Draft {
+        return Ok(None);
+    }
+    let rows = plan_deliveries(svc, &svc.db, &comm, svc.clock.now()).await?;
+    let mut skipped: Vec<(SkipReason, u64)> = Vec::new();
+    for reason in rows.iter().filter_map(|r| r.skip_reason) {
+        match skipped.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => skipped.push((reason, 1)),
+        }
+    }
+    skipped.sort_by_key(|(r, _)| r.as_db());
+    let reach = rows.iter().filter(|r| r.skip_reason.is_none()).count() as u64;
+    Ok(Some(SendPlan { reach, skipped }))
 }
 
 /// Stops a communication: deliveries not yet handed to a worker are cancelled.
