@@ -264,8 +264,7 @@ per_backend!(
     super::audit_filters
 );
 
-const COUNT: &str =
-    "query($id: ID!) { massCommunication(id: $id) { status recipientCount counts { total } } }";
+const COUNT: &str = "query($id: ID!) { massCommunication(id: $id) { status recipientCount sendPlan { reach skipped { reason count } } counts { total } } }";
 
 async fn recipient_count(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -326,6 +325,9 @@ async fn recipient_count(backend: Backend) {
         got["data"]["massCommunication"]["recipientCount"], 4,
         "{got}"
     );
+    // The plan says which of them sending now reaches, and who is skipped for what.
+    let plan = json!({ "reach": 3, "skipped": [{ "reason": "NO_EMAIL_ADDRESS", "count": 1 }] });
+    assert_eq!(got["data"]["massCommunication"]["sendPlan"], plan, "{got}");
     // Once sent, it is the number of deliveries.
     let sent = app
         .gql(
@@ -355,6 +357,7 @@ async fn recipient_count(backend: Backend) {
     let mut ws = WsClient::connect(&app, Some(&admin)).await;
     let over_ws = ws.run(COUNT, vars).await.unwrap();
     assert_eq!(over_ws["data"]["massCommunication"]["recipientCount"], 4);
+    assert_eq!(over_ws["data"]["massCommunication"]["sendPlan"], plan);
 }
 per_backend!(
     a_drafts_recipient_count_is_counted_afresh,
