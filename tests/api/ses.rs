@@ -125,10 +125,12 @@ pub fn unfold_qp(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=3D", "=")
 }
 
-async fn reset_through_ses(backend: Backend) {
-    let Some(moto) = Moto::start().await else {
-        return;
-    };
+/// An app that delivers through the SES v2 emulator, its admin's token, and a member with an
+/// address; `None` (with a note) when the test script did not install the emulator.
+async fn app_through_ses(
+    backend: Backend,
+) -> Option<(Moto, crate::helpers::TestApp, String, String)> {
+    let moto = Moto::start().await?;
     let transport = Arc::new(moto.transport().await);
     let app = spawn_full(
         backend,
@@ -144,6 +146,13 @@ async fn reset_through_ses(backend: Backend) {
             person("Maria", "Jensen", Some("maria@harbour.example")),
         )
         .await;
+    Some((moto, app, admin, id))
+}
+
+async fn reset_through_ses(backend: Backend) {
+    let Some((moto, app, admin, id)) = app_through_ses(backend).await else {
+        return;
+    };
     send_reset(&app, &admin, &id).await;
     let sent = moto.wait_for(1).await;
     assert_eq!(sent.len(), 1, "{sent:#?}");
@@ -246,24 +255,9 @@ async fn check_asks_ses_about_the_account_and_the_sender() {
 /// A NEWS communication through the SES v2 emulator: the raw message SES receives carries
 /// the RFC 8058 headers with the member's own page, and one POST there opts the member out.
 async fn news_through_ses(backend: Backend) {
-    let Some(moto) = Moto::start().await else {
+    let Some((moto, app, admin, id)) = app_through_ses(backend).await else {
         return;
     };
-    let transport = Arc::new(moto.transport().await);
-    let app = spawn_full(
-        backend,
-        |_| {},
-        Arc::new(SystemClock),
-        Mail::Custom(transport),
-    )
-    .await;
-    let admin = app.admin().await;
-    let id = app
-        .create_profile(
-            &admin,
-            person("Maria", "Jensen", Some("maria@harbour.example")),
-        )
-        .await;
     let mass = crate::mass::create_ok(
         &app,
         &admin,

@@ -96,11 +96,7 @@ pub(super) fn sender_still_allowed(svc: &Services, comm: &MassCommunication) -> 
 /// `MEMBERKEY_MAIL_REPLY_TO`, if any.
 pub fn senders(svc: &Services) -> Vec<SenderChoice> {
     let mut all = vec![default_sender(svc)];
-    all.extend(svc.config.mail.senders.iter().map(|s| SenderChoice {
-        id: s.reply_to.to_string(),
-        name: s.name.clone(),
-        reply_to: Some(s.reply_to.to_string()),
-    }));
+    all.extend(svc.config.mail.senders.iter().map(SenderChoice::from));
     all
 }
 
@@ -108,11 +104,7 @@ pub fn senders(svc: &Services) -> Vec<SenderChoice> {
 pub fn sender_of(svc: &Services, comm: &MassCommunication) -> SenderChoice {
     match &comm.sender {
         None => default_sender(svc),
-        Some(s) => SenderChoice {
-            id: s.reply_to.to_string(),
-            name: s.name.clone(),
-            reply_to: Some(s.reply_to.to_string()),
-        },
+        Some(s) => s.into(),
     }
 }
 
@@ -139,6 +131,17 @@ pub struct SenderChoice {
     pub name: String,
     /// Where replies go; `None` when the default sender sets no Reply-To.
     pub reply_to: Option<String>,
+}
+
+impl From<&MailSender> for SenderChoice {
+    /// An allowed sender, named by its reply address.
+    fn from(s: &MailSender) -> Self {
+        SenderChoice {
+            id: s.reply_to.to_string(),
+            name: s.name.clone(),
+            reply_to: Some(s.reply_to.to_string()),
+        }
+    }
 }
 
 /// A communication with its delivery counts and the status they add up to.
