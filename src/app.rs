@@ -140,6 +140,7 @@ impl App {
         let worker = self.state.config.mail.worker.then(|| {
             delivery::Worker::new(self.background(), self.transport.clone()).spawn(stopped.clone())
         });
+        let scheduler = spawn_scheduler(self.state.services.clone(), stopped.clone());
         let housekeeping = housekeeping::spawn(self.background(), stopped);
         let served = axum::serve(
             listener,
@@ -152,6 +153,7 @@ impl App {
             let _ = worker.await;
         }
         let _ = housekeeping.await;
+        let _ = scheduler.await;
         served
     }
 
@@ -173,6 +175,34 @@ impl App {
             handle,
         })
     }
+}
+
+/// Starts scheduled mass communications when they are due: at once (so one due while the
+/// server was down goes now), then every `schedule_check_every`.
+fn spawn_scheduler(
+    services: Services,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(services.config.mail.schedule_check_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+            match crate::services::mass::start_due(&services).await {
+                Ok(0) => {}
+                Ok(started) => tracing::info!(started, "scheduled mass communications started"),
+                Err(e) => {
+                    tracing::warn!(error = %e.log_text(), "scheduled sends could not be checked; trying again")
+                }
+            }
+        }
+    })
 }
 
 /// The background tasks' context, taken from the use cases' services.

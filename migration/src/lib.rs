@@ -21,6 +21,7 @@ mod m20261208_000015_openid_connect;
 mod m20261209_000016_unsubscribe;
 mod m20261210_000017_mail_sender;
 mod m20261211_000018_queue_wal;
+mod m20261212_000019_scheduled_sends;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_unsubscribe::Migration),
             Box::new(m20261210_000017_mail_sender::Migration),
             Box::new(m20261211_000018_queue_wal::Migration),
+            Box::new(m20261212_000019_scheduled_sends::Migration),
         ]
     }
 }

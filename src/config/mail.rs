@@ -322,6 +322,9 @@ pub struct MailSettings {
     pub retention: Duration,
     /// How often housekeeping deletes what has expired.
     pub housekeeping_every: std::time::Duration,
+    /// How often each process looks for scheduled communications that are due: the most a
+    /// scheduled send starts late. Not a setting; tests shorten it.
+    pub schedule_check_every: std::time::Duration,
     /// When a mass communication whose deliveries keep failing stops itself.
     pub mass_pause: crate::domain::MassPauseRule,
     /// The SNS topic ARNs whose notifications `POST /webhooks/ses` accepts; empty refuses all.
@@ -356,6 +359,7 @@ impl Default for MailSettings {
             resets_per_address_per_hour: 3,
             retention: Duration::days(90),
             housekeeping_every: std::time::Duration::from_secs(3600),
+            schedule_check_every: std::time::Duration::from_secs(10),
             mass_pause: crate::domain::MassPauseRule::default(),
             sns_topics: Vec::new(),
             sns_test_origins: Vec::new(),

@@ -159,6 +159,10 @@ pub enum AuditAction {
     MassCommunicationTestSent,
     /// A mass communication was queued for its recipients.
     MassCommunicationSent,
+    /// A draft was scheduled to send by itself, or its schedule was removed.
+    MassCommunicationScheduled,
+    /// A scheduled draft could not start at its time; it stays a draft.
+    MassCommunicationScheduleFailed,
     /// A mass communication draft was deleted.
     MassCommunicationDeleted,
     /// A mass communication's unsent deliveries were cancelled.
@@ -246,6 +250,8 @@ db_enum!(AuditAction {
     MassCommunicationUpdated => "MASS_COMMUNICATION_UPDATED",
     MassCommunicationTestSent => "MASS_COMMUNICATION_TEST_SENT",
     MassCommunicationSent => "MASS_COMMUNICATION_SENT",
+    MassCommunicationScheduled => "MASS_COMMUNICATION_SCHEDULED",
+    MassCommunicationScheduleFailed => "MASS_COMMUNICATION_SCHEDULE_FAILED",
     MassCommunicationDeleted => "MASS_COMMUNICATION_DELETED",
     MassCommunicationCancelled => "MASS_COMMUNICATION_CANCELLED",
     MassDeliveriesRetried => "MASS_DELIVERIES_RETRIED",

@@ -389,6 +389,10 @@ pub struct MassCommunication {
     pub finished_at: Option<DateTime<Utc>>,
     /// Why it paused itself, while it is paused.
     pub pause_reason: Option<String>,
+    /// When the server sends it by itself; kept once sent, as when it was due.
+    pub send_at: Option<DateTime<Utc>>,
+    /// Why its scheduled start did not happen, until it is scheduled again or sent.
+    pub schedule_problem: Option<String>,
 }
 
 /// How a mass communication's deliveries stand.

@@ -22,6 +22,9 @@ pub struct Model {
     pub outcomes_seen: i32,
     pub window_failures: i32,
     pub failure_streak: i32,
+    pub send_at: Option<DateTimeUtc>,
+    pub scheduled_by_staff_id: Option<i64>,
+    pub schedule_problem: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

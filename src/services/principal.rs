@@ -65,6 +65,18 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// A staff user acting through the server later, with no session: a scheduled send
+    /// started at its time on behalf of who scheduled it. Their rights are as stored now.
+    pub fn on_behalf_of(user: StaffUser) -> Principal {
+        Principal::Staff(StaffPrincipal {
+            user,
+            // No session: nothing a scheduled send does touches one.
+            session_id: 0,
+            setup_required: false,
+            stepped_up_at: None,
+        })
+    }
+
     /// Any signed-in staff user. A member gets `FORBIDDEN`: they are signed in, just not staff.
     pub fn staff(&self) -> AppResult<&StaffPrincipal> {
         match self {

@@ -16,6 +16,16 @@ pub(super) enum RecipientsInput {
     Filter(RecipientFilter),
 }
 
+/// When a draft sends by itself, or that it no longer does.
+#[derive(InputObject)]
+pub(super) struct ScheduleMassCommunicationInput {
+    /// The draft.
+    pub(super) id: ID,
+    /// When the server sends it, on behalf of whoever schedules it: at least a minute and at
+    /// most a year from now. Null removes the schedule; it stays a draft either way.
+    pub(super) send_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A new mass communication (saved as a draft).
 #[derive(InputObject)]
 pub(super) struct CreateMassCommunicationInput {

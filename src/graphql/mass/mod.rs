@@ -15,7 +15,9 @@ use crate::graphql::types::PageInfo;
 use crate::graphql::{Require, parts};
 use crate::services::{delivery_state, mass};
 
-use inputs::{CreateMassCommunicationInput, UpdateMassCommunicationInput};
+use inputs::{
+    CreateMassCommunicationInput, ScheduleMassCommunicationInput, UpdateMassCommunicationInput,
+};
 pub(crate) use progress::MassSubscription;
 pub(super) use recipients::RecipientFilter;
 use types::{
@@ -63,6 +65,20 @@ impl MassQuery {
             )
             .await?,
         ))
+    }
+
+    /// How many profiles this filter selects right now (before any are skipped for having no
+    /// address or having opted out): the live count while a filter is built. Needs the
+    /// SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn count_recipients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The filter, as a communication's recipients take it.")]
+        filter: RecipientFilter,
+    ) -> Result<u64> {
+        let (svc, principal, _) = parts(ctx)?;
+        Ok(mass::count_matching(svc, principal, filter.try_into()?).await?)
     }
 
     /// Drafts and sent communications, newest first, optionally only those with one status or
@@ -255,6 +271,23 @@ impl MassMutation {
         let (svc, principal, meta) = parts(ctx)?;
         let id = crate::graphql::ids::mass_communication_id(&id)?;
         let comm = mass::send(svc, principal, meta, id).await?;
+        payload(ctx, comm).await
+    }
+
+    /// Schedules a draft to be sent by the server at `sendAt`, on behalf of the caller, as if
+    /// they pressed Send then; or, with `sendAt` null, removes its schedule. It stays a draft,
+    /// editable, until it starts. A start that cannot happen (the caller lost the right, the
+    /// sender is no longer allowed) leaves it a draft with `scheduleProblem` saying why.
+    /// Needs the SEND_MASS_COMMUNICATIONS right.
+    #[graphql(guard = "Require::Right(Right::SendMassCommunications)")]
+    async fn schedule_mass_communication(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleMassCommunicationInput,
+    ) -> Result<MassCommunicationPayload> {
+        let (svc, principal, meta) = parts(ctx)?;
+        let id = crate::graphql::ids::mass_communication_id(&input.id)?;
+        let comm = mass::schedule(svc, principal, meta, id, input.send_at).await?;
         payload(ctx, comm).await
     }
 

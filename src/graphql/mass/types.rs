@@ -373,6 +373,16 @@ impl MassCommunication {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.communication.created_at
     }
+    /// When the server sends it by itself (see `scheduleMassCommunication`); null when it
+    /// is not scheduled. Kept once it was sent.
+    async fn send_at(&self) -> Option<DateTime<Utc>> {
+        self.0.communication.send_at
+    }
+    /// Why its scheduled start did not happen (it stays a draft, without a time), until it
+    /// is scheduled again or sent; otherwise null.
+    async fn schedule_problem(&self) -> Option<&str> {
+        self.0.communication.schedule_problem.as_deref()
+    }
     /// When staff sent it.
     async fn queued_at(&self) -> Option<DateTime<Utc>> {
         self.0.communication.queued_at

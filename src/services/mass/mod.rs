@@ -11,13 +11,16 @@
 //! deliveries and previews; `sending` queues it, its test copy, a cancel and a retry.
 
 mod reading;
+mod schedule;
 mod sending;
 
 /// A rendered preview (subject, HTML, text), as the API shows it.
 pub use crate::mail::templates::Rendered as Preview;
 pub use reading::{
-    MassPage, deliveries, link_counts, list, preview, recipient_count, select, view, with_counts,
+    MassPage, count_matching, deliveries, link_counts, list, preview, recipient_count, select,
+    view, with_counts,
 };
+pub use schedule::{schedule, start_due};
 pub use sending::{SendPlan, cancel, resume, retry_failed, send, send_plan, send_test};
 
 use std::collections::HashSet;

@@ -48,6 +48,21 @@ pub async fn recipient_count(
     Ok(select(svc, &comm.recipients).await?.len() as u64)
 }
 
+/// How many profiles a recipient filter selects right now: the live count while staff build
+/// one, before any draft is saved.
+pub async fn count_matching(
+    svc: &Services,
+    principal: &Principal,
+    filter: crate::domain::RecipientFilter,
+) -> AppResult<u64> {
+    principal.require(Right::SendMassCommunications)?;
+    // Named after this use's argument, not a draft's `recipients`.
+    if let Some(s) = &filter.search {
+        crate::domain::SearchTerm::parse(s).map_err(|e| AppError::bad_input("filter.search", e))?;
+    }
+    Ok(select(svc, &Recipients::Filter(filter)).await?.len() as u64)
+}
+
 /// Every profile `recipients` select right now, each once, in a stable order.
 pub async fn select(svc: &Services, recipients: &Recipients) -> AppResult<Vec<ProfileId>> {
     let search = recipient_search(recipients)?;

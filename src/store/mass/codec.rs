@@ -149,6 +149,8 @@ pub(super) fn to_record(m: mass_communication::Model) -> StoreResult<MassCommuni
         queued_at: m.queued_at,
         finished_at: m.finished_at,
         pause_reason: m.pause_reason,
+        send_at: m.send_at,
+        schedule_problem: m.schedule_problem,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::entities::mass_communication;
 mod codec;
 mod listing;
 mod recipients;
+mod schedule;
 mod tallies;
 mod transitions;
 
@@ -21,6 +22,7 @@ pub use listing::{
     count, counts, counts_many, deliveries, deliveries_to_profile, link_counts, list,
 };
 pub use recipients::{NewDelivery, insert_deliveries, resolve_recipients};
+pub use schedule::{due, give_up, set_schedule};
 pub use tallies::{tally_failures, tally_successes};
 pub use transitions::{
     cancel_pending, has_pending, in_flight, retry_failed, settle, statuses, transition,
