@@ -40,7 +40,11 @@ enum Command {
     /// Run pending migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL). Needs no database.
-    Schema,
+    Schema {
+        /// Print the console's enum lists (`src/http/staff/enums.js`) instead.
+        #[arg(long)]
+        console_enums: bool,
+    },
     /// Check the settings and the environment (database, sealing key, outbox or SES) without
     /// serving; exits non-zero if any check fails.
     Check,
@@ -216,8 +220,12 @@ fn main() -> ExitCode {
 
 async fn cli_main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Schema = cli.command {
-        print!("{}", memberkey::graphql::sdl());
+    if let Command::Schema { console_enums } = cli.command {
+        if console_enums {
+            print!("{}", memberkey::graphql::console_enums_js());
+        } else {
+            print!("{}", memberkey::graphql::sdl());
+        }
         return ExitCode::SUCCESS;
     }
     if let Command::Check = cli.command {
@@ -314,7 +322,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     }
     .map_err(describe)?;
     match command {
-        Command::Schema | Command::Check | Command::Backup { .. } => Ok(()),
+        Command::Schema { .. } | Command::Check | Command::Backup { .. } => Ok(()),
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())

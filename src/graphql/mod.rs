@@ -3,6 +3,7 @@
 
 mod audit;
 mod connected_sites;
+mod console_enums;
 mod context;
 mod credentials;
 mod cursor;
@@ -34,6 +35,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::services::{Principal, RequestMeta, Services};
 
+pub use console_enums::console_enums_js;
 pub use context::RequestContext;
 
 pub use guard::Require;

@@ -14,6 +14,17 @@ fn committed_sdl_matches_the_code() {
     );
 }
 
+#[test]
+fn the_consoles_enum_lists_match_the_code() {
+    let current = memberkey::graphql::console_enums_js();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/staff/enums.js");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "src/http/staff/enums.js is out of date. Refresh it with:\n    cargo run -q -- schema --console-enums > src/http/staff/enums.js\nand commit the result."
+    );
+}
+
 #[tokio::test]
 async fn every_type_field_argument_and_enum_value_has_a_description() {
     let schema = memberkey::graphql::schema_builder().finish();

@@ -3,10 +3,12 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, field, fill, h, select, words } from './ui.js';
+import { alertBox, choices, field, fill, h, select, words } from './ui.js';
+import { MemberStatus, ProfileKind } from './enums.js';
 
-const KINDS = [['', 'Organisations and people'], ['ORGANIZATION', 'Organisations'], ['INDIVIDUAL', 'People']];
-export const STATUSES = [['ACTIVE', 'Active member'], ['PROSPECT', 'Prospect'], ['LAPSED', 'Lapsed'], ['NON_MEMBER', 'Non-member']];
+/** Both kinds, or one, as lists filter them. */
+export const KINDS = [['', 'Organisations and people'], ...choices(ProfileKind, { ORGANIZATION: 'Organisations', INDIVIDUAL: 'People' })];
+export const STATUSES = choices(MemberStatus, { ACTIVE: 'Active member', NON_MEMBER: 'Non-member' });
 
 /** A profile's kind as a short badge. */
 export function kindBadge(kind) {

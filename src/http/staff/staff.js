@@ -3,20 +3,26 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
+import { Right } from './enums.js';
 import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, loading, mailNote, notify, strongPassword, when, words } from './ui.js';
 
-export const RIGHTS = [
-  ['MANAGE_PROFILES', 'Create and edit profiles.'],
-  ['MANAGE_PORTAL_CREDENTIALS', 'Set usernames and passwords, unlock and remove credentials.'],
-  ['SEND_PASSWORD_RESETS', 'Send Password Reset Email and links for the phone.'],
-  ['SEND_MASS_COMMUNICATIONS', 'Use the Mass Communicator.'],
-  ['VIEW_PORTAL_PASSWORDS', 'See a password staff assigned, while the member has not chosen their own. Every reveal is audited.'],
-  ['MANAGE_STAFF', 'Create staff users and grant rights.'],
-  ['VIEW_AUDIT_LOG', 'Read the audit log.'],
-  ['IMPERSONATE_MEMBERS', 'View the portal as a member (read-only, 15 minutes, audited).'],
-  ['MANAGE_PERSONAL_DATA', 'Export a person’s data, and erase a person, at their request (audited).'],
-  ['MANAGE_CONNECTED_SITES', 'Register the association’s sites that sign members in with their portal login.'],
-];
+// What each right allows, in the console's words; a right the API gains later shows the
+// schema's own description until it has one here.
+const RIGHT_HINTS = {
+  MANAGE_PROFILES: 'Create and edit profiles.',
+  MANAGE_PORTAL_CREDENTIALS: 'Set usernames and passwords, unlock and remove credentials.',
+  SEND_PASSWORD_RESETS: 'Send Password Reset Email and links for the phone.',
+  SEND_MASS_COMMUNICATIONS: 'Use the Mass Communicator.',
+  VIEW_PORTAL_PASSWORDS: 'See a password staff assigned, while the member has not chosen their own. Every reveal is audited.',
+  MANAGE_STAFF: 'Create staff users and grant rights.',
+  VIEW_AUDIT_LOG: 'Read the audit log.',
+  IMPERSONATE_MEMBERS: 'View the portal as a member (read-only, 15 minutes, audited).',
+  MANAGE_PERSONAL_DATA: 'Export a person’s data, and erase a person, at their request (audited).',
+  MANAGE_CONNECTED_SITES: 'Register the association’s sites that sign members in with their portal login.',
+};
+
+/** Every right the API has, with what it allows. */
+export const RIGHTS = Right.map(([right, about]) => [right, RIGHT_HINTS[right] || about]);
 
 function rightBoxes(prefix, granted) {
   return h('fieldset', { class: 'rights' }, h('legend', {}, 'Rights'),
