@@ -34,8 +34,30 @@ macro_rules! console_files {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
+/// Quill, the Mass Communicator's editor, vendored by `scripts/vendor-quill.sh`.
+static EDITOR: [(&str, Asset); 2] = [
+    (
+        "quill.js",
+        Asset::new(
+            JS,
+            include_bytes!("../../assets/quill/quill.js"),
+            CSP,
+            Cache::Revalidate,
+        ),
+    ),
+    (
+        "quill.snow.css",
+        Asset::new(
+            "text/css; charset=utf-8",
+            include_bytes!("../../assets/quill/quill.snow.css"),
+            CSP,
+            Cache::Revalidate,
+        ),
+    ),
+];
+
 /// Every file, by name; the count is checked by the compiler.
-static FILES: [(&str, Asset); 19] = console_files! {
+static FILES: [(&str, Asset); 21] = console_files! {
     "index.html" => "text/html; charset=utf-8",
     "staff.css" => "text/css; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
@@ -55,11 +77,14 @@ static FILES: [(&str, Asset); 19] = console_files! {
     "filter.js" => JS,
     "logins.js" => JS,
     "sites.js" => JS,
+    "enums.js" => JS,
+    "editor.js" => JS,
 };
 
 fn file(name: &str) -> &'static Asset {
     &FILES
         .iter()
+        .chain(EDITOR.iter())
         .find(|(n, _)| *n == name)
         .expect("console file is listed")
         .1
@@ -72,7 +97,7 @@ pub(super) fn routes() -> Router<AppState> {
             "/staff/",
             get(|h: HeaderMap| async move { file("index.html").respond(&h) }),
         );
-    for (name, _) in &FILES {
+    for (name, _) in FILES.iter().chain(EDITOR.iter()) {
         let asset = file(name);
         router = router.route(
             &format!("/staff/{name}"),

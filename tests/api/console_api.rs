@@ -96,6 +96,29 @@ async fn every_console_file_is_served_under_a_strict_csp() {
     }
     let missing = client.get(app.url("/staff/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+
+    // The vendored editor: served under the same CSP, byte for byte what VERSIONS records.
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/quill");
+    let versions = std::fs::read_to_string(assets.join("VERSIONS")).unwrap();
+    for name in ["quill.js", "quill.snow.css"] {
+        let resp = client
+            .get(app.url(&format!("/staff/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{name}");
+        assert_eq!(resp.headers()["content-security-policy"], csp.as_str());
+        let body = resp.bytes().await.unwrap();
+        use sha2::Digest;
+        let sum: String = sha2::Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(
+            versions.contains(&format!("{sum}  {name}")),
+            "{name} served is not the one VERSIONS records"
+        );
+    }
 }
 
 /// Every operation the scripts name is in operations.graphql, and every operation there is
@@ -501,13 +524,14 @@ per_backend!(
     super::recipients_read_back
 );
 
-/// Every right the API knows can be granted from the console's Staff users screen.
+/// Every right the API knows can be granted from the console's Staff users screen, which
+/// lists the served enums.js (generated from the schema; staff.js only adds hints).
 #[tokio::test]
 async fn the_console_offers_every_right() {
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
     let script = app
         .client
-        .get(app.url("/staff/staff.js"))
+        .get(app.url("/staff/enums.js"))
         .send()
         .await
         .unwrap()
@@ -555,3 +579,78 @@ async fn only_staff_learn_whether_mail_leaves_the_server() {
         assert_eq!(ws["data"], anonymous["data"], "{ws}");
     }
 }
+
+const COUNT_FILTER: &str = "query($f: RecipientFilterInput!) { countRecipients(filter: $f) }";
+
+/// The live count of a recipient filter, with every kind of condition; the same over the
+/// WebSocket, refused alike without the right, and a search term too long to search is a
+/// field error.
+async fn count_recipients(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin().await;
+    let jens = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    app.create_profile(&admin, person("Tom", "Berg", Some("tom@harbour.example")))
+        .await;
+    app.create_profile(&admin, person("Ida", "Lund", None))
+        .await;
+    let set = app
+        .gql(
+            Some(&admin),
+            crate::credentials::SET,
+            json!({ "i": { "profileId": jens, "username": "jensh", "password": "Harbour-Lantern-Tide-9" } }),
+        )
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let mut socket = WsClient::connect(&app, Some(&admin)).await;
+    for (filter, expected) in [
+        (json!({}), 3),
+        (
+            json!({ "kind": "INDIVIDUAL", "memberStatuses": ["ACTIVE", "LAPSED"] }),
+            3,
+        ),
+        (json!({ "hasCredentials": true }), 1),
+        (json!({ "hasPassword": false }), 2),
+        (json!({ "signedIn": true }), 0),
+        (json!({ "search": "hansen" }), 1),
+    ] {
+        let http = app
+            .gql(Some(&admin), COUNT_FILTER, json!({ "f": filter }))
+            .await;
+        assert_eq!(
+            http["data"]["countRecipients"], expected,
+            "{filter}: {http}"
+        );
+        let ws = socket
+            .run(COUNT_FILTER, json!({ "f": filter }))
+            .await
+            .unwrap();
+        assert_eq!(ws["data"], http["data"], "{filter}: {ws}");
+    }
+    let long = app
+        .gql(
+            Some(&admin),
+            COUNT_FILTER,
+            json!({ "f": { "search": "h".repeat(101) } }),
+        )
+        .await;
+    assert_eq!(code(&long), "BAD_USER_INPUT", "{long}");
+    assert_eq!(long["errors"][0]["extensions"]["field"], "filter.search");
+
+    let clerk = app.staff_with("clerk", &[Right::ManageProfiles]).await;
+    let http = app
+        .gql(Some(&clerk), COUNT_FILTER, json!({ "f": {} }))
+        .await;
+    assert_eq!(code(&http), "FORBIDDEN", "{http}");
+    let mut socket = WsClient::connect(&app, Some(&clerk)).await;
+    let ws = socket.run(COUNT_FILTER, json!({ "f": {} })).await.unwrap();
+    assert_eq!(ws["errors"][0]["extensions"]["code"], "FORBIDDEN", "{ws}");
+}
+per_backend!(
+    a_filter_is_counted_live_over_http_and_the_websocket,
+    super::count_recipients
+);

@@ -2,7 +2,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fill, h, loading, notify, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fill, h, labelCells, loading, notify, when, words } from './ui.js';
 
 export async function render(view) {
   const current = h('input', { type: 'password', id: 'current-password', autocomplete: 'current-password' });
@@ -85,10 +85,10 @@ async function drawSessions(card) {
       h('td', {}, end));
   });
   fill(card, h('h2', {}, 'Where you are signed in'),
-    h('div', { class: 'table-wrap' }, h('table', { id: 'sessions-table' },
+    h('div', { class: 'table-wrap' }, labelCells(h('table', { id: 'sessions-table', class: 'stack' },
       h('caption', { class: 'sr-only' }, 'Your sessions'),
       h('thead', {}, h('tr', {}, ['Browser or tool', 'IP address', 'Signed in', 'Last used', ''].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows))),
+      h('tbody', {}, rows)))),
     h('p', { class: 'hint' }, 'Sign out any session you do not recognise, then change your password.'));
 }
 

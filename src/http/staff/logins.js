@@ -4,7 +4,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, fill, h, notify } from './ui.js';
+import { alertBox, busy, confirmDialog, fill, h, labelCells, notify } from './ui.js';
 import { filterFields } from './filter.js';
 
 const LETTER = '<p>Dear {{first_name}},</p>\n<p>You now have a login for our Members Only portal. Use the link below to choose your password:</p>\n<p>{{portal_login_credentials_link}}</p>';
@@ -18,7 +18,7 @@ export async function render(view) {
 
   // A changed filter voids the look at once (not debounced: a look answered meanwhile would
   // otherwise be wiped a moment later).
-  for (const el of Object.values(filter.controls)) {
+  for (const el of filter.controls) {
     el.addEventListener(el.type === 'search' ? 'input' : 'change', () => { looked = null; fill(result); });
   }
   look.addEventListener('click', () => busy(look, async () => {
@@ -36,12 +36,12 @@ export async function render(view) {
     if (!outcome.examples.length) return null;
     const more = outcome.created - outcome.examples.length;
     return [
-      h('div', { class: 'table-wrap' }, h('table', { id: 'logins-examples' },
+      h('div', { class: 'table-wrap' }, labelCells(h('table', { id: 'logins-examples', class: 'stack' },
         h('caption', { class: 'sr-only' }, 'Usernames'),
         h('thead', {}, h('tr', {}, ['Profile', 'Username'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, outcome.examples.map((e) => h('tr', {},
           h('td', {}, h('a', { href: `#/profiles/${encodeURIComponent(e.profile.id)}/portal` }, e.profile.displayName)),
-          h('td', { class: 'mono' }, e.username)))))),
+          h('td', { class: 'mono' }, e.username))))))),
       more > 0 ? h('p', { class: 'hint' }, `And ${more} more.`) : null,
     ];
   }

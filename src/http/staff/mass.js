@@ -4,20 +4,21 @@
 
 import { gql, subscribe } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fieldMessage, fill, h, labelCells, loading, mailNote, notify, select, when, words } from './ui.js';
+import { alertBox, busy, choices, confirmDialog, dialog, field, fieldMessage, fill, h, labelCells, loading, mailNote, notify, select, when, words, zonedInstant, zonedParts, zoneName } from './ui.js';
 import { profilePicker } from './search.js';
 import { filterFields } from './filter.js';
+import { bodyEditor } from './editor.js';
 
-const COMM_STATUSES = ['DRAFT', 'QUEUED', 'SENDING', 'PAUSED', 'SENT', 'CANCELLED', 'FAILED'];
-const DELIVERY_STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'BOUNCED', 'COMPLAINED', 'FAILED', 'SKIPPED', 'CANCELLED'];
-const LINK_STATES = ['UNUSED', 'USED', 'EXPIRED', 'REPLACED'];
+import { DeliveryStatus, LinkState, MassCommunicationStatus, MassPurpose } from './enums.js';
+
+const PURPOSES = { SERVICE: 'Service: credentials and notices, for every member', NEWS: 'News: members may unsubscribe' };
 
 function statusBadge(status) {
   return h('span', { class: `badge status-${status.toLowerCase()}` }, words(status));
 }
 
 export async function renderList(view) {
-  const status = select([['', 'Any status'], ...COMM_STATUSES.map((s) => [s, words(s)])], '', { id: 'mass-filter-status' });
+  const status = select([['', 'Any status'], ...choices(MassCommunicationStatus)], '', { id: 'mass-filter-status' });
   const term = h('input', { type: 'search', id: 'mass-filter-search', autocomplete: 'off' });
   const table = h('div', { id: 'mass-list' });
   fill(view,
@@ -30,16 +31,18 @@ export async function renderList(view) {
       const data = await gql('MassCommunications', { status: status.value || null, search: term.value.trim() || null });
       const rows = data.massCommunications.edges.map(({ node: c }) => h('tr', {},
         h('td', {}, h('a', { href: `#/mass/${encodeURIComponent(c.id)}` }, c.subject || '(no subject)')),
-        h('td', {}, statusBadge(c.status)),
+        h('td', {}, c.status === 'DRAFT' && c.sendAt
+          ? h('div', {}, statusBadge(c.status), h('span', { class: 'hint block' }, `Scheduled for ${when(c.sendAt)}`))
+          : statusBadge(c.status)),
         h('td', { class: 'num' }, String(c.counts.total)),
         h('td', { class: 'num' }, String(c.counts.sent)),
         h('td', { class: 'num' }, String(c.counts.failed)),
         h('td', {}, when(c.queuedAt || c.createdAt))));
       fill(table, rows.length
-        ? h('div', { class: 'table-wrap' }, h('table', {},
+        ? h('div', { class: 'table-wrap' }, labelCells(h('table', { id: 'mass-table', class: 'stack' },
           h('caption', { class: 'sr-only' }, 'Mass communications'),
           h('thead', {}, h('tr', {}, ['Subject', 'Status', 'Recipients', 'Sent', 'Failed', 'Queued or created'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, rows)))
+          h('tbody', {}, rows))))
         : h('p', { class: 'hint' }, 'No communications yet. Start one with New communication.'));
     } catch (err) {
       fill(table, alertBox(err));
@@ -65,12 +68,13 @@ export async function renderCompose(view, id) {
   const subject = h('input', { id: 'mass-subject', autocomplete: 'off', value: existing ? existing.subject : '' });
   const html = h('textarea', { id: 'mass-html', rows: 14, spellcheck: true, class: 'mono' });
   html.value = existing ? existing.html : '<p>Dear {{full_name}},</p>\n<p></p>';
+  const editor = bodyEditor(html);
   const specials = fieldsData.specialFields;
   const special = select([['', 'Choose a special field…'], ...specials.map((f) => [f.token, f.label])], '', { id: 'special-field' });
-  const specialHint = h('p', { class: 'hint', id: 'special-field-hint' }, 'Inserted where the cursor is in the body.');
+  const specialHint = h('p', { class: 'hint', id: 'special-field-hint' }, 'Inserted where the cursor is in the body, as one piece.');
   special.addEventListener('change', () => {
     const f = specials.find((s) => s.token === special.value);
-    specialHint.textContent = f ? f.description : 'Inserted where the cursor is in the body.';
+    specialHint.textContent = f ? f.description : 'Inserted where the cursor is in the body, as one piece.';
   });
   const insert = h('button', { type: 'button', id: 'insert-field' }, 'Insert');
   insert.addEventListener('click', () => {
@@ -78,11 +82,7 @@ export async function renderCompose(view, id) {
       special.focus();
       return;
     }
-    const start = html.selectionStart ?? html.value.length;
-    const end = html.selectionEnd ?? start;
-    html.setRangeText(special.value, start, end, 'end');
-    html.dispatchEvent(new Event('input'));
-    html.focus();
+    editor.insertField(special.value);
   });
   const preview = h('iframe', { id: 'live-preview', sandbox: '', title: 'Live preview of the body', class: 'preview' });
   let previewTimer = null;
@@ -94,16 +94,12 @@ export async function renderCompose(view, id) {
   preview.srcdoc = asMailed(html.value);
 
   // Recipients: chosen profiles, or a filter with a live count. A saved draft shows its
-  // own; a filter with parts this form cannot edit (a reminder, sign-in conditions) can be
-  // kept as it is.
+  // own, every condition of a saved filter (a reminder's too) in the form.
   const saved = existing ? existing.recipients : null;
   const savedFilter = saved && saved.filter;
-  const beyondForm = savedFilter && (savedFilter.hasCredentials !== null || savedFilter.hasPassword !== null
-    || savedFilter.signedIn !== null || savedFilter.signedInSince || savedFilter.memberStatuses.length || savedFilter.fromCommunication);
-  const initial = beyondForm ? 'keep' : savedFilter ? 'filter' : 'chosen';
+  const initial = savedFilter ? 'filter' : 'chosen';
   const mode = (value, label) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked: value === initial }), ` ${label}`);
   const modes = h('fieldset', { class: 'modes' }, h('legend', {}, 'Recipients'),
-    beyondForm ? mode('keep', 'Keep the saved filter (it has conditions this form does not show)') : null,
     mode('chosen', 'Chosen profiles'),
     mode('filter', 'Everyone matching a filter'));
   const chosen = new Map(((saved && saved.profiles) || []).map((p) => [p.id, p]));
@@ -114,20 +110,20 @@ export async function renderCompose(view, id) {
     profilePicker('Add a recipient', {}, (p) => { chosen.set(p.id, p); drawChips(); }), chips);
   drawChips();
   const recipientFilter = filterFields(savedFilter);
-  const { kind: fKind, memberStatus: fStatus, search: fSearch, related: fRelated } = recipientFilter.controls;
   const liveCount = h('p', { class: 'hint', id: 'recipient-count', role: 'status' });
   const filterPanel = h('div', { class: 'panel', id: 'filter-panel' }, recipientFilter.element, liveCount);
+  // Counts whom the filter selects right now; answers that arrive out of order are dropped.
+  let asked = 0;
   const count = async () => {
-    const filter = {};
-    if (fKind.value) filter.kind = fKind.value;
-    if (fStatus.value) filter.memberStatus = fStatus.value;
-    const term = fSearch.value.trim();
+    const filter = recipientFilter.value();
+    asked += 1;
+    const mine = asked;
     try {
-      const data = await gql('CountProfiles', { search: term.length >= 2 ? term : null, filter });
-      const n = data.profiles.totalCount;
-      liveCount.textContent = `${n} profile${n === 1 ? '' : 's'} match${fRelated.checked ? ', plus their related people' : ''}. Those without an email address or opted out are skipped when sending.`;
+      const n = (await gql('CountRecipients', { filter })).countRecipients;
+      if (mine !== asked) return;
+      liveCount.textContent = `${n} profile${n === 1 ? '' : 's'} match. Those without an email address or opted out are skipped when sending.`;
     } catch (err) {
-      fill(liveCount, alertBox(err));
+      if (mine === asked) fill(liveCount, alertBox(err));
     }
   };
   const stopCounting = recipientFilter.onChange(count);
@@ -140,10 +136,7 @@ export async function renderCompose(view, id) {
   modes.addEventListener('change', syncMode);
 
   const validity = h('input', { id: 'link-validity', type: 'number', min: 1, max: 2160, value: String(existing ? existing.linkValidity : 168) });
-  const purpose = select([
-    ['SERVICE', 'Service: credentials and notices, for every member'],
-    ['NEWS', 'News: members may unsubscribe'],
-  ], existing ? existing.purpose : 'SERVICE', { id: 'mass-purpose' });
+  const purpose = select(choices(MassPurpose, PURPOSES), existing ? existing.purpose : 'SERVICE', { id: 'mass-purpose' });
   // The From line: only the senders the settings allow; hidden when there is just one.
   const senders = fieldsData.mailSenders;
   const sender = select(senders.map((s) => [s.id, senderWords(s)]), existing ? existing.sender.id : senders[0].id, { id: 'mass-sender' });
@@ -151,7 +144,7 @@ export async function renderCompose(view, id) {
   const save = h('button', { type: 'submit', class: 'primary', id: 'save-draft' }, existing ? 'Save draft' : 'Create draft');
   const fields = {
     subject: field('Subject', subject),
-    html: field('Body (HTML)', html, 'Scripts and event handlers are removed when saved.'),
+    html: field('Body', editor.element, 'Ctrl+B bold, Ctrl+I italic, Ctrl+K link. Scripts and event handlers are removed when saved.'),
     linkValidity: field('Link validity (hours)', validity, 'How long each recipient’s set-password link works: 1 to 2160 hours.'),
     sender: senders.length > 1 ? field('From', sender, 'The name recipients see, and where their replies go. The settings (MEMBERKEY_MAIL_SENDERS) list who mail may come from.') : null,
     purpose: field('Purpose', purpose, 'News must contain the Unsubscribe Link and skips members who unsubscribed; service mail (credentials, notices) reaches everyone and has no unsubscribe link.'),
@@ -247,7 +240,12 @@ function describeFilter(f) {
   if (f.hasPassword !== null && f.hasPassword !== undefined) parts.push(f.hasPassword ? 'with a password' : 'without a password');
   if (f.signedIn !== null && f.signedIn !== undefined) parts.push(f.signedIn ? 'who have signed in' : 'who have never signed in');
   if (f.signedInSince) parts.push(`who signed in since ${when(f.signedInSince)}`);
-  if (f.fromCommunication) parts.push('among the recipients of an earlier communication');
+  if (f.fromCommunication) {
+    const c = f.fromCommunication;
+    const also = [c.linkStates.length ? `whose link is ${c.linkStates.map(words).join(' or ').toLowerCase()}` : null,
+      c.deliveryStatuses.length ? `whose delivery is ${c.deliveryStatuses.map(words).join(' or ').toLowerCase()}` : null].filter(Boolean);
+    parts.push(['among the recipients of an earlier communication', ...also].join(' '));
+  }
   const text = parts.join(', ') + (f.includeRelatedProfiles ? ', and the people related to each organisation' : '');
   return `${text[0].toUpperCase()}${text.slice(1)}.`;
 }
@@ -256,8 +254,8 @@ function describeFilter(f) {
 export async function renderOne(view, id) {
   fill(view, loading());
   let stop = null;
-  const filters = { status: select([['', 'Any status'], ...DELIVERY_STATUSES.map((s) => [s, words(s)])], '', { id: 'delivery-status' }),
-    linkState: select([['', 'Any link state'], ...LINK_STATES.map((s) => [s, words(s)])], '', { id: 'delivery-link' }) };
+  const filters = { status: select([['', 'Any status'], ...choices(DeliveryStatus)], '', { id: 'delivery-status' }),
+    linkState: select([['', 'Any link state'], ...choices(LinkState)], '', { id: 'delivery-link' }) };
   const head = h('div');
   const progress = h('div', { id: 'progress' });
   const actions = h('div', { class: 'inline-actions', id: 'mass-actions' });
@@ -279,7 +277,12 @@ export async function renderOne(view, id) {
     fill(head,
       h('h1', {}, comm.subject || '(no subject)', ' ', statusBadge(comm.status)),
       h('p', { class: 'hint' }, `From ${senderWords(comm.sender)} · `, comm.purpose === 'NEWS' ? 'News (members may unsubscribe) · ' : 'Service (reaches every member) · ', `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
+        comm.sendAt && comm.status !== 'DRAFT' ? ` · scheduled for ${when(comm.sendAt)}` : '',
         ` · links work ${comm.linkValidity} hours`),
+      comm.status === 'DRAFT' && comm.sendAt ? h('p', { class: 'alert alert-info', id: 'schedule-note', role: 'status' },
+        `Scheduled: it sends by itself on ${when(comm.sendAt)}. Until then it can be edited, rescheduled or unscheduled.`) : null,
+      comm.status === 'DRAFT' && comm.scheduleProblem ? h('div', { id: 'schedule-problem' },
+        alertBox(`It was not sent at its scheduled time: ${comm.scheduleProblem}.`, 'error')) : null,
       comm.pauseReason ? alertBox(`Paused: ${comm.pauseReason}. Resume once the cause is fixed, or cancel.`, 'info') : null);
   }
 
@@ -324,7 +327,7 @@ export async function renderOne(view, id) {
       if (confirm && !(await confirm())) return;
       await busy(b, async () => {
         try {
-          const data = await gql(op, { id });
+          const data = await gql(op, extra.vars || { id });
           if (key === 'deleteMassCommunication') {
             notify('Draft deleted.', 'ok', { carry: true });
             location.hash = '#/mass';
@@ -352,6 +355,11 @@ export async function renderOne(view, id) {
     if (s === 'DRAFT') {
       list.push(h('a', { class: 'button', href: `#/mass/${encodeURIComponent(id)}/edit`, id: 'edit-draft' }, 'Edit'));
       list.push(action('Send…', 'SendMassCommunication', 'sendMassCommunication', confirmSend, { id: 'send', class: 'primary', done: 'Sending has started.' }));
+      list.push(scheduleButton());
+      if (comm.sendAt) {
+        list.push(action('Unschedule', 'ScheduleMassCommunication', 'scheduleMassCommunication', null,
+          { id: 'unschedule', done: 'No longer scheduled; it stays a draft.', vars: { input: { id, sendAt: null } } }));
+      }
       list.push(action('Delete draft', 'DeleteMassCommunication', 'deleteMassCommunication',
         () => confirmDialog('Delete draft', h('p', {}, 'The draft is deleted for good.'), 'Delete', { danger: true }), { id: 'delete', class: 'danger' }));
     }
@@ -392,6 +400,50 @@ export async function renderOne(view, id) {
       }
     }));
     return b;
+  }
+
+  // A day and time in the association's time zone; the server sends it then, on the
+  // caller's behalf.
+  function scheduleButton() {
+    const b = h('button', { type: 'button', id: 'schedule' }, comm.sendAt ? 'Change schedule…' : 'Schedule…');
+    b.addEventListener('click', async () => {
+      const saved = await dialog('Schedule sending', scheduleForm);
+      if (!saved) return;
+      notify(`Scheduled for ${when(saved.sendAt)}.`);
+      await load();
+    });
+    return b;
+  }
+
+  function scheduleForm(close) {
+    const start = zonedParts(comm.sendAt || new Date(Date.now() + 3600 * 1000).toISOString());
+    const day = h('input', { type: 'date', id: 'schedule-day', required: true, value: start.day });
+    const time = h('input', { type: 'time', id: 'schedule-time', required: true, value: start.time });
+    const dayField = field('Day', day);
+    const timeField = field('Time', time, `In the association's time zone, ${zoneName()}.`);
+    const status = h('div', { class: 'form-status' });
+    const save = h('button', { type: 'submit', class: 'primary', id: 'schedule-save' }, 'Schedule');
+    const form = h('form', { id: 'schedule-form', novalidate: true },
+      h('p', {}, `“${comm.subject}” is sent by itself at this time, on your behalf, to everyone its recipients select then. Until then it stays a draft.`),
+      h('div', { class: 'row' }, dayField, timeField),
+      status,
+      h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => close(null) }, 'Cancel')));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      dayField.showError(day.value ? null : 'Choose a day.');
+      timeField.showError(time.value ? null : 'Choose a time.');
+      if (!day.value || !time.value) return;
+      busy(save, async () => {
+        try {
+          const data = await gql('ScheduleMassCommunication', { input: { id, sendAt: zonedInstant(day.value, time.value) } });
+          close(data.scheduleMassCommunication.massCommunication);
+        } catch (err) {
+          if ((err.extensions.field || '').endsWith('sendAt')) timeField.showError(fieldMessage(err));
+          else fill(status, alertBox(err));
+        }
+      });
+    });
+    return form;
   }
 
   async function confirmSend() {

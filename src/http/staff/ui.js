@@ -176,6 +176,44 @@ export function setTimeZone(tz) {
   timeZone = tz;
 }
 
+/** The association's time zone, as staff read it ("Europe/Copenhagen"). */
+export function zoneName() {
+  return timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+// The wall-clock parts of instant `t` (ms) in the association's time zone.
+function wallParts(t) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(t));
+  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+}
+
+/** An instant's day ("2026-12-24") and time ("09:30") in the association's time zone. */
+export function zonedParts(iso) {
+  const p = wallParts(new Date(iso).getTime());
+  return { day: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
+}
+
+/**
+ * The instant (ISO) a day ("2026-12-24") and time ("09:30") name in the association's time
+ * zone: the wall time read as UTC, less the zone's offset then. The offset is taken twice,
+ * the second time at the corrected instant, so a time near a daylight-saving change lands
+ * right.
+ */
+export function zonedInstant(day, time) {
+  const [y, mo, d] = day.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  const wall = Date.UTC(y, mo - 1, d, hh, mm);
+  const offset = (t) => {
+    const p = wallParts(t);
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(t / 1000) * 1000;
+  };
+  let t = wall - offset(wall);
+  t = wall - offset(t);
+  return new Date(t).toISOString();
+}
+
 /** A date and time in the association's time zone, e.g. "2 Dec 2026, 14:05 CET". */
 export function when(iso) {
   if (!iso) return '—';
@@ -185,6 +223,26 @@ export function when(iso) {
 }
 
 /** An enum value as words: MANAGE_PORTAL_CREDENTIALS → "Manage portal credentials". */
+/**
+ * A group of checkboxes, one per `[value, label]` option, ticked where `checked` has the
+ * value; ids are `${prefix}-${value in lower case}`. `values()` gives the ticked ones.
+ */
+export function checkboxes(legend, options, checked, prefix, hint) {
+  const boxes = options.map(([value, label]) => h('input', { type: 'checkbox', value, id: `${prefix}-${value.toLowerCase()}`, checked: checked.includes(value), dataset: { label } }));
+  const element = h('fieldset', { class: 'checks', id: prefix }, h('legend', {}, legend),
+    hint ? h('p', { class: 'hint' }, hint) : null,
+    boxes.map((box) => h('div', { class: 'field check' }, box, h('label', { for: box.id }, box.dataset.label))));
+  return { element, boxes, values: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+/**
+ * A schema enum (from enums.js) as select options: each value with its label from `labels`,
+ * or the value in words.
+ */
+export function choices(list, labels = {}) {
+  return list.map(([value]) => [value, labels[value] || words(value)]);
+}
+
 export function words(value) {
   if (!value) return '';
   const s = value.toLowerCase().replaceAll('_', ' ');
