@@ -210,6 +210,19 @@ impl Browser {
         serde_json::from_value(v).unwrap()
     }
 
+    /// Opens an empty tab, as a person does with Ctrl+T (no opener, nothing of another tab's
+    /// sessionStorage), and returns its handle; commands still go to the current tab.
+    pub async fn new_tab(&self) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                json!({ "type": "tab" }),
+            )
+            .await;
+        v["handle"].as_str().unwrap().to_owned()
+    }
+
     /// Makes the tab `handle` the one commands go to.
     pub async fn switch_to(&self, handle: &str) {
         self.call(

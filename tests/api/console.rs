@@ -356,6 +356,11 @@ async fn the_article_in_a_browser(backend: Backend) {
     browser
         .type_into("#mass-subject", "Your Members Only login")
         .await;
+    // Written as HTML, in the editor's source view (console_editor.rs uses the editor).
+    browser
+        .until("return !document.getElementById('html-source').hidden")
+        .await;
+    browser.click("#html-source").await;
     browser
         .type_into("#mass-html", "<p>Dear {{full_name}},</p><p>Your login: ")
         .await;
@@ -522,6 +527,30 @@ async fn the_article_in_a_browser(backend: Backend) {
         "{title}"
     );
     snap(&browser, backend, "mass-reminder").await;
+    // Every condition of the reminder's filter is in the form, where staff can change it.
+    browser.click("#edit-draft").await;
+    browser
+        .until("const s = document.getElementById('recipient-from'); return s && s.selectedOptions[0].textContent === 'Your Members Only login'")
+        .await;
+    assert_eq!(
+        browser
+            .js("return [document.getElementById('recipient-more').open, document.getElementById('recipient-has-password').value, \
+                 document.getElementById('recipient-from').selectedOptions[0].textContent, \
+                 document.getElementById('recipient-link').disabled, \
+                 [...document.querySelectorAll('input[id^=recipient-status-]:checked')].length]")
+            .await,
+        json!([true, "false", "Your Members Only login", false, 0]),
+    );
+    // Narrowed to those whose link was never used: the live count follows at once.
+    browser.click("#recipient-link-unused").await;
+    text_of(&browser, "recipient-count", " match.").await;
+    snap(&browser, backend, "mass-reminder-filter").await;
+    browser.click("#save-draft").await;
+    let narrowed = text_of(&browser, "recipients-summary", "link is unused").await;
+    assert_eq!(
+        narrowed,
+        "Everyone matching: Organisations and people, without a password, among the recipients of an earlier communication whose link is unused."
+    );
     browser.click("#nav a[href='#/mass']").await;
     browser
         .until("return document.querySelector('#mass-list table')")
@@ -737,6 +766,68 @@ async fn session_ends_mid_work(backend: Backend) {
 per_backend!(
     an_ended_session_signs_in_again_and_keeps_the_form,
     super::session_ends_mid_work
+);
+
+/// A profile's address pasted into a new tab opens the profile without a second sign-in,
+/// and signing out in one tab signs out the others.
+async fn tabs_share_the_sign_in(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    let id = app
+        .create_profile(
+            &admin,
+            person("Jens", "Hansen", Some("jens@harbour.example")),
+        )
+        .await;
+    // Nobody signed in yet: a new tab has nothing to borrow and asks.
+    browser.goto(&app.url("/staff/")).await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+    sign_in(&browser, &app, "boss").await;
+    let first = browser.tabs().await.remove(0);
+    let second = browser.new_tab().await;
+    // A tab of its own, as Ctrl+T opens: nothing of the first one's storage.
+    browser.switch_to(&second).await;
+    browser
+        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
+        .await;
+    text_of(&browser, "main", "Jens Hansen").await;
+    assert_eq!(
+        browser
+            .js("return !document.getElementById('sign-in-form') && document.getElementById('who').textContent.includes('boss')")
+            .await,
+        true,
+        "the profile opens signed in as boss"
+    );
+    sign_out(&browser).await;
+    browser.switch_to(&first).await;
+    text_of(&browser, "main", "You signed out in another tab.").await;
+    assert_eq!(
+        browser
+            .js("return sessionStorage.getItem('memberkey.staff.token')")
+            .await,
+        Value::Null
+    );
+    // Signed out everywhere, a new tab has no sign-in to take.
+    let third = browser.new_tab().await;
+    browser.switch_to(&third).await;
+    browser
+        .goto(&app.url(&format!("/staff/#/profiles/{id}")))
+        .await;
+    browser
+        .until("return document.getElementById('sign-in-form')")
+        .await;
+    assert!(problems(&browser).await.is_empty());
+    browser.quit().await;
+}
+per_backend!(
+    a_new_tab_keeps_the_sign_in_and_sign_out_ends_every_tab,
+    super::tabs_share_the_sign_in
 );
 
 /// The screens around the three tasks: creating an organisation and a person in it, a link

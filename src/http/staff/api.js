@@ -27,6 +27,50 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+// Tabs of this console share one sign-in. The token stays in sessionStorage (so it ends
+// with the browser, and no other site or stored file holds it); a new tab asks the open
+// ones for theirs over a same-origin BroadcastChannel. A sign-out in one tab signs them all
+// out, since the server has ended that session anyway.
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('memberkey.staff.session') : null;
+let signedOutElsewhere = null; // set by the app: () => void
+if (tabs) {
+  tabs.addEventListener('message', ({ data }) => {
+    if (data.type === 'ask' && token()) tabs.postMessage({ type: 'token', token: token() });
+    if (data.type === 'signed-out' && data.token === token()) {
+      setToken(null);
+      if (signedOutElsewhere) signedOutElsewhere();
+    }
+  });
+}
+
+/**
+ * A tab opened without a sign-in of its own takes the one of an open console tab, if any
+ * answers within a moment. Resolves once known.
+ */
+export function borrowToken() {
+  if (!tabs || token()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { tabs.removeEventListener('message', answer); clearTimeout(timer); resolve(); };
+    const answer = ({ data }) => {
+      if (data.type === 'token' && data.token && !token()) setToken(data.token);
+      if (token()) done();
+    };
+    const timer = setTimeout(done, 400);
+    tabs.addEventListener('message', answer);
+    tabs.postMessage({ type: 'ask' });
+  });
+}
+
+/** Tells the other tabs that this sign-in ended; those using it sign out too. */
+export function announceSignOut(ended) {
+  if (tabs && ended) tabs.postMessage({ type: 'signed-out', token: ended });
+}
+
+/** Registers what to do when another tab signed out of the session this one uses. */
+export function onSignedOutElsewhere(handler) {
+  signedOutElsewhere = handler;
+}
+
 /** Registers what to do when the server says the session is over. */
 export function onSessionEnded(handler) {
   sessionEnded = handler;

@@ -1,7 +1,7 @@
 // The staff console: sign-in, the navigation the staff user's rights allow, and a hash
 // router that hands each screen its part of the page.
 
-import { ApiError, gql, loadOperations, onSessionEnded, onStepUpNeeded, setToken, token } from './api.js';
+import { ApiError, announceSignOut, borrowToken, gql, loadOperations, onSessionEnded, onSignedOutElsewhere, onStepUpNeeded, setToken, token } from './api.js';
 import { alertBox, clearNotices, dialog, fill, field, h, setTimeZone, words } from './ui.js';
 import { ctx } from './ctx.js';
 import * as search from './search.js';
@@ -269,17 +269,26 @@ async function signOut() {
   } catch {
     // Signing out locally is what matters; the server ends the session by itself later.
   }
+  announceSignOut(token());
+  signedOut('You have signed out.');
+}
+
+function signedOut(message) {
   setToken(null);
   ctx.viewer = null;
   if (cleanup) cleanup();
   cleanup = null;
   history.replaceState(null, '', '#/search');
-  showSignIn('You have signed out.');
+  showSignIn(message);
 }
+
+onSignedOutElsewhere(() => signedOut('You signed out in another tab.'));
 
 async function start() {
   // Taken before anything else, so the token leaves the address bar at once.
   const linkToken = link.takeToken();
+  // A profile opened in a new tab keeps the sign-in of the tab it came from.
+  if (!linkToken) await borrowToken();
   let data;
   try {
     // A token left from an earlier visit may have expired: then start signed out.
