@@ -2,7 +2,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, confirmDialog, field, fill, h, labelCells, loading, notify, when, words } from './ui.js';
+import { FormProblem, alertBox, busy, confirmDialog, field, fill, h, handleSubmit, labelCells, loading, notify, when, words } from './ui.js';
 
 export async function render(view) {
   const current = h('input', { type: 'password', id: 'current-password', autocomplete: 'current-password' });
@@ -18,26 +18,16 @@ export async function render(view) {
   // Held until a required second factor is set up: only enrolment works.
   const form = h('form', { class: 'card', novalidate: true, hidden: ctx.setupRequired }, h('h2', {}, 'Change your password'),
     fields.currentPassword, fields.newPassword, fields.confirm, status, h('div', { class: 'actions' }, submit));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    Object.values(fields).forEach((f) => f.showError(null));
-    fill(status);
-    if (next.value !== again.value) {
-      fields.confirm.showError('The two new passwords differ.');
-      again.focus();
-      return;
-    }
-    await busy(submit, async () => {
-      try {
-        await gql('ChangeStaffPassword', { currentPassword: current.value, newPassword: next.value });
-        for (const i of [current, next, again]) i.value = '';
-        fill(status, alertBox('Your password is changed. Your other sessions have ended.', 'ok'));
-      } catch (err) {
-        const target = fields[err.extensions.field] || (err.code === 'WEAK_PASSWORD' ? fields.newPassword : err.code === 'INVALID_LOGIN' ? fields.currentPassword : null);
-        if (target) target.showError(err.message);
-        fill(status, alertBox(err));
-      }
-    });
+  handleSubmit(form, submit, {
+    fields,
+    codes: { WEAK_PASSWORD: 'newPassword', INVALID_LOGIN: 'currentPassword' },
+    status,
+    submit: async () => {
+      if (next.value !== again.value) throw new FormProblem('The two new passwords differ.', 'confirm');
+      await gql('ChangeStaffPassword', { currentPassword: current.value, newPassword: next.value });
+      for (const i of [current, next, again]) i.value = '';
+      fill(status, alertBox('Your password is changed. Your other sessions have ended.', 'ok'));
+    },
   });
   const factor = h('section', { class: 'card', id: 'second-factor' });
   drawFactor(factor);
@@ -122,17 +112,12 @@ function regenerateStep(card) {
     h('p', {}, 'Your old recovery codes, used or not, stop working as soon as the new ones are made. You confirm with your password and a code from your app.'),
     status,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => drawFactor(card) }, 'Cancel')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    fill(status);
-    await busy(submit, async () => {
-      try {
-        const data = await gql('RegenerateStaffRecoveryCodes');
-        showRecoveryCodes(card, data.regenerateStaffRecoveryCodes.recoveryCodes, 'New recovery codes are ready; the old ones no longer work.');
-      } catch (err) {
-        fill(status, alertBox(err));
-      }
-    });
+  handleSubmit(form, submit, {
+    status,
+    submit: async () => {
+      const data = await gql('RegenerateStaffRecoveryCodes');
+      showRecoveryCodes(card, data.regenerateStaffRecoveryCodes.recoveryCodes, 'New recovery codes are ready; the old ones no longer work.');
+    },
   });
   fill(card, h('h2', {}, 'New recovery codes'), form);
   submit.focus();
@@ -154,21 +139,15 @@ function enrolStep(card, enrollment) {
     h('p', { class: 'hint' }, 'Cannot scan? Enter this key in the app instead: ', h('code', { id: 'enroll-secret' }, enrollment.secret)),
     codeField, status,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => drawFactor(card) }, 'Cancel')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    codeField.showError(null);
-    fill(status);
-    await busy(submit, async () => {
-      try {
-        const data = await gql('ConfirmStaffSecondFactor', { code: code.value.trim() });
-        ctx.viewer = data.confirmStaffSecondFactor.staffUser;
-        ctx.setupRequired = false;
-        showRecoveryCodes(card, data.confirmStaffSecondFactor.recoveryCodes, 'The second factor is on.');
-      } catch (err) {
-        if (err.extensions.field === 'code') codeField.showError(err.message);
-        fill(status, alertBox(err));
-      }
-    });
+  handleSubmit(form, submit, {
+    fields: { code: codeField },
+    status,
+    submit: async () => {
+      const data = await gql('ConfirmStaffSecondFactor', { code: code.value.trim() });
+      ctx.viewer = data.confirmStaffSecondFactor.staffUser;
+      ctx.setupRequired = false;
+      showRecoveryCodes(card, data.confirmStaffSecondFactor.recoveryCodes, 'The second factor is on.');
+    },
   });
   fill(card, h('h2', {}, 'Set up a second factor'), form);
   code.focus();

@@ -2,11 +2,12 @@
 // router that hands each screen its part of the page.
 
 import { ApiError, announceSignOut, borrowToken, gql, loadOperations, onSessionEnded, onSignedOutElsewhere, onStepUpNeeded, setToken, token } from './api.js';
-import { alertBox, clearNotices, dialog, fill, field, h, setTimeZone, words } from './ui.js';
+import { FormProblem, alertBox, clearNotices, dialog, fill, field, h, handleSubmit, setTimeZone, words } from './ui.js';
 import { ctx } from './ctx.js';
 import * as search from './search.js';
 import * as profile from './profile.js';
 import * as mass from './mass.js';
+import * as communication from './communication.js';
 import * as staff from './staff.js';
 import * as audit from './audit.js';
 import * as account from './account.js';
@@ -25,7 +26,7 @@ const ROUTES = [
   [/^#\/profiles\/([^/?]+)(?:\/(portal|audit))?$/, (m, v) => profile.render(v, decodeURIComponent(m[1]), m[2] || 'details')],
   [/^#\/mass\/new$/, (m, v) => mass.renderCompose(v, null), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/mass\/([^/]+)\/edit$/, (m, v) => mass.renderCompose(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
-  [/^#\/mass\/([^/]+)$/, (m, v) => mass.renderOne(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
+  [/^#\/mass\/([^/]+)$/, (m, v) => communication.renderOne(v, decodeURIComponent(m[1])), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/mass$/, (m, v) => mass.renderList(v), 'SEND_MASS_COMMUNICATIONS'],
   [/^#\/portal-logins$/, (m, v) => logins.render(v), 'MANAGE_PORTAL_CREDENTIALS'],
   [/^#\/sites$/, (m, v) => sites.render(v), 'MANAGE_CONNECTED_SITES'],
@@ -234,31 +235,20 @@ function stepUpForm(close) {
       : 'This change needs a fresh proof that it is you. Enter your password; then you can make such changes for a few minutes.'),
     fields.password, fields.code, status,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    fields.password.showError(null);
-    if (fields.code) fields.code.showError(null);
-    fill(status);
-    if (!password.value) {
-      fields.password.showError('Enter your password.');
-      password.focus();
-      return;
-    }
-    if (withCode && !code.value.trim()) {
-      fields.code.showError('Enter the code.');
-      code.focus();
-      return;
-    }
-    submit.disabled = true;
-    try {
-      await gql('ConfirmStaffIdentity', { password: password.value, code: withCode ? code.value.trim() : null }, { stepped: true });
+  handleSubmit(form, submit, {
+    fields,
+    status,
+    submit: async () => {
+      if (!password.value) throw new FormProblem('Enter your password.', 'password');
+      if (withCode && !code.value.trim()) throw new FormProblem('Enter the code.', 'code');
+      try {
+        await gql('ConfirmStaffIdentity', { password: password.value, code: withCode ? code.value.trim() : null }, { stepped: true });
+      } catch (err) {
+        password.select();
+        throw err;
+      }
       close(true);
-    } catch (err) {
-      fill(status, alertBox(err));
-      password.select();
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
   return form;
 }

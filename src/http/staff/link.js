@@ -3,7 +3,7 @@
 
 import { ApiError, gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, field, fill, h } from './ui.js';
+import { FormProblem, alertBox, field, fill, h, handleSubmit } from './ui.js';
 
 const PREFIX = '#set-password=';
 
@@ -33,45 +33,35 @@ export function render(view, tokenValue, onDone) {
   const submit = h('button', { type: 'submit', class: 'primary', id: 'link-set-password' }, 'Set password');
   const form = h('form', { novalidate: true, id: 'link-form' }, fields.newPassword, fields.confirm, status,
     h('div', { class: 'actions' }, submit));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    Object.values(fields).forEach((f) => f.showError(null));
-    fill(status);
-    if (!next.value) {
-      fields.newPassword.showError('Enter a new password.');
-      next.focus();
-      return;
-    }
-    if (next.value !== again.value) {
-      fields.confirm.showError('The two passwords differ.');
-      again.focus();
-      return;
-    }
-    await busy(submit, async () => {
+  // A used or expired link: nothing this form can do, so say so and what to do next.
+  const linkGone = (err) => {
+    form.hidden = true;
+    const why = err.code === 'TOKEN_EXPIRED' ? 'This link has expired.' : 'This link was already used or replaced by a newer one.';
+    const leave = h('button', { type: 'button', id: 'link-to-sign-in', onclick: () => onDone(null) }, 'Go to sign-in');
+    view.querySelector('section').append(
+      alertBox(new ApiError(`${why} Ask an administrator to send you a new set-password email.`, { code: err.code })),
+      h('div', { class: 'actions' }, leave));
+    leave.focus();
+  };
+  handleSubmit(form, submit, {
+    fields,
+    codes: { WEAK_PASSWORD: 'newPassword' },
+    status,
+    submit: async () => {
+      if (!next.value) throw new FormProblem('Enter a new password.', 'newPassword');
+      if (next.value !== again.value) throw new FormProblem('The two passwords differ.', 'confirm');
+      let data;
       try {
-        const data = await gql('SetStaffPasswordWithToken', { token: tokenValue, newPassword: next.value }, { retried: true });
-        next.value = '';
-        again.value = '';
-        onDone(data.setStaffPasswordWithToken.username);
+        data = await gql('SetStaffPasswordWithToken', { token: tokenValue, newPassword: next.value }, { retried: true });
       } catch (err) {
-        if (err.code === 'WEAK_PASSWORD') {
-          fields.newPassword.showError(err.message);
-          next.select();
-        } else if (err.code === 'INVALID_TOKEN' || err.code === 'TOKEN_EXPIRED') {
-          // Nothing this form can do: say so and what to do next.
-          form.hidden = true;
-          const why = err.code === 'TOKEN_EXPIRED' ? 'This link has expired.' : 'This link was already used or replaced by a newer one.';
-          fill(status);
-          const leave = h('button', { type: 'button', id: 'link-to-sign-in', onclick: () => onDone(null) }, 'Go to sign-in');
-          view.querySelector('section').append(
-            alertBox(new ApiError(`${why} Ask an administrator to send you a new set-password email.`, { code: err.code })),
-            h('div', { class: 'actions' }, leave));
-          leave.focus();
-          return;
-        }
-        fill(status, alertBox(err));
+        if (err.code !== 'INVALID_TOKEN' && err.code !== 'TOKEN_EXPIRED') throw err;
+        linkGone(err);
+        return;
       }
-    });
+      next.value = '';
+      again.value = '';
+      onDone(data.setStaffPasswordWithToken.username);
+    },
   });
   fill(view, h('section', { class: 'card narrow' },
     h('h1', {}, 'Set your password'),

@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
-import { alertBox, busy, dialog, field, fill, h, loading, notify, select, when } from './ui.js';
+import { FormProblem, busy, dialog, field, fill, h, handleSubmit, loading, notify, select, when } from './ui.js';
 import { STATUSES, kindBadge, profilePicker, statusLabel } from './search.js';
 import { renderPortal } from './portal.js';
 import { eventsTable } from './audit.js';
@@ -112,26 +112,17 @@ function eraseDialog(p) {
         people ? h('div', { class: 'field check' }, withPeople, h('label', { for: withPeople.id }, `Also erase its ${people} ${people === 1 ? 'person' : 'people'}`)) : null,
         typedField, status),
       h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      typedField.showError(null);
-      fill(status);
-      if (typed.value.trim() !== p.displayName) {
-        typedField.showError(`Type the name exactly as shown: ${p.displayName}`);
-        typed.focus();
-        return;
-      }
-      await busy(submit, async () => {
-        try {
-          const data = await gql('EraseProfile', { profileId: p.id, includePeople: withPeople.checked });
-          const also = data.eraseProfile.erasedPeopleIds.length;
-          close(true);
-          notify(`${p.displayName} was erased${also ? `, with ${also} related ${also === 1 ? 'person' : 'people'}` : ''}. The erasure is recorded in the audit trail without their data.`, 'ok', { carry: true });
-          location.hash = '#/search';
-        } catch (err) {
-          fill(status, alertBox(err));
-        }
-      });
+    handleSubmit(form, submit, {
+      fields: { typed: typedField },
+      status,
+      submit: async () => {
+        if (typed.value.trim() !== p.displayName) throw new FormProblem(`Type the name exactly as shown: ${p.displayName}`, 'typed');
+        const data = await gql('EraseProfile', { profileId: p.id, includePeople: withPeople.checked });
+        const also = data.eraseProfile.erasedPeopleIds.length;
+        close(true);
+        notify(`${p.displayName} was erased${also ? `, with ${also} related ${also === 1 ? 'person' : 'people'}` : ''}. The erasure is recorded in the audit trail without their data.`, 'ok', { carry: true });
+        location.hash = '#/search';
+      },
     });
     return form;
   });
@@ -197,30 +188,22 @@ function profileForm(holder, p, save, cancel) {
     status_,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: cancel }, 'Cancel')));
   sync();
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    Object.values(fields).forEach((f) => f.showError(null));
-    fill(status_);
-    const person = kind.value === 'INDIVIDUAL';
-    const input = {
-      kind: kind.value,
-      firstName: person ? first.value.trim() || null : null,
-      lastName: person ? last.value.trim() || null : null,
-      organizationName: person ? null : org.value.trim() || null,
-      email: email.value.trim() || null,
-      memberStatus: status.value,
-      parentId: person && parent ? parent.id : null,
-      emailOptOut: optOut.checked,
-    };
-    await busy(submit, async () => {
-      try {
-        await save(input);
-      } catch (err) {
-        const target = err.extensions && fields[err.extensions.field];
-        if (target) target.showError(err.message);
-        fill(status_, alertBox(err));
-      }
-    });
+  handleSubmit(form, submit, {
+    fields,
+    status: status_,
+    submit: () => {
+      const person = kind.value === 'INDIVIDUAL';
+      return save({
+        kind: kind.value,
+        firstName: person ? first.value.trim() || null : null,
+        lastName: person ? last.value.trim() || null : null,
+        organizationName: person ? null : org.value.trim() || null,
+        email: email.value.trim() || null,
+        memberStatus: status.value,
+        parentId: person && parent ? parent.id : null,
+        emailOptOut: optOut.checked,
+      });
+    },
   });
   fill(holder, form);
   (editing ? (kind.value === 'INDIVIDUAL' ? first : org) : kind).focus();

@@ -5,7 +5,7 @@
 
 import { gql } from './api.js';
 import { STATUSES } from './search.js';
-import { alertBox, busy, confirmDialog, field, fill, h, loading, notify, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, field, fill, h, handleSubmit, loading, notify, when, words } from './ui.js';
 
 /** A read-only value with a Copy button; the text is selected on focus for copying by hand. */
 function copyable(label, value, id) {
@@ -76,10 +76,10 @@ export async function render(view) {
     if (first) first.focus({ preventScroll: true });
   }
 
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const made = await busy(create, async () => {
-      for (const f of [name, redirects, logouts]) f.showError(null);
+  handleSubmit(form, create, {
+    fields: { name, redirectUris: redirects, postLogoutRedirectUris: logouts },
+    status: shown,
+    submit: async () => {
       const allowed = statusBoxes.filter((b) => b.checked).map((b) => b.value);
       const input = {
         name: name.control.value,
@@ -88,22 +88,14 @@ export async function render(view) {
         confidential: !publicBox.checked,
         allowedMemberStatuses: allowed.length ? allowed : null,
       };
-      try {
-        const data = await gql('CreateOidcClient', { input });
-        const made = data.createOidcClient;
-        fill(shown, secretCard(made.client, made.clientSecret));
-        form.reset();
-        notify(`Registered ${made.client.name}.`);
-        await refresh();
-        return true;
-      } catch (err) {
-        const target = { name, redirectUris: redirects, postLogoutRedirectUris: logouts }[err.extensions && err.extensions.field];
-        if (target) target.showError(err.message);
-        else fill(shown, alertBox(err));
-        return false;
-      }
-    });
-    if (made) reveal();
+      const data = await gql('CreateOidcClient', { input });
+      const made = data.createOidcClient;
+      fill(shown, secretCard(made.client, made.clientSecret));
+      form.reset();
+      notify(`Registered ${made.client.name}.`);
+      await refresh();
+    },
+    after: reveal,
   });
 
   async function newSecret(button, site) {

@@ -4,7 +4,7 @@
 import { gql } from './api.js';
 import { ctx } from './ctx.js';
 import { Right } from './enums.js';
-import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, loading, mailNote, notify, strongPassword, when, words } from './ui.js';
+import { alertBox, busy, confirmDialog, dialog, duration, field, fill, h, handleSubmit, loading, mailNote, notify, strongPassword, when, words } from './ui.js';
 
 // What each right allows, in the console's words; a right the API gains later shows the
 // schema's own description until it has one here.
@@ -188,24 +188,15 @@ function create() {
     const submit = h('button', { type: 'submit', class: 'primary', id: 'create-staff' }, 'Create');
     const form = h('form', { novalidate: true }, userField, emailField, passField, boxes, status,
       h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      userField.showError(null);
-      emailField.showError(null);
-      passField.showError(null);
-      await busy(submit, async () => {
-        try {
-          await gql('CreateStaffUser', { input: { username: username.value.trim(), email: email.value.trim() || null, password: password.value, rights: checked(boxes) } });
-          notify(`Created ${username.value.trim()}.`);
-          close(true);
-        } catch (err) {
-          const f = err.extensions.field || '';
-          if (f.includes('password') || err.code === 'WEAK_PASSWORD') passField.showError(err.message);
-          else if (f.includes('username') || err.code === 'USERNAME_TAKEN') userField.showError(err.message);
-          else if (f.includes('email')) emailField.showError(err.message);
-          fill(status, alertBox(err));
-        }
-      });
+    handleSubmit(form, submit, {
+      fields: { username: userField, email: emailField, password: passField },
+      codes: { WEAK_PASSWORD: 'password', USERNAME_TAKEN: 'username' },
+      status,
+      submit: async () => {
+        await gql('CreateStaffUser', { input: { username: username.value.trim(), email: email.value.trim() || null, password: password.value, rights: checked(boxes) } });
+        notify(`Created ${username.value.trim()}.`);
+        close(true);
+      },
     });
     return form;
   }, { wide: true });

@@ -154,6 +154,59 @@ export function confirmDialog(title, body, confirmLabel, { danger = false } = {}
       h('button', { type: 'button', onclick: () => close(false) }, 'Cancel')))).then(Boolean);
 }
 
+/** A refusal a form finds before asking the server, shown as the server's are. */
+export class FormProblem extends Error {
+  /** `field`: the key in the form's fields it belongs beside, if any; `kind`: the box's look. */
+  constructor(message, field = null, kind = 'info') {
+    super(message);
+    this.field = field;
+    this.kind = kind;
+  }
+}
+
+/**
+ * The console's one way to run a form. On submit the last errors go, `submit()` runs with
+ * `button` busy, and an error is shown once: beside the field it names (the API's
+ * `extensions.field`, whose last part is a key of `fields`; or `codes[err.code]`, for
+ * errors such as WEAK_PASSWORD that name no field), focused and scrolled into view;
+ * otherwise in `status`, above the buttons. `submit` throws a FormProblem for what it
+ * refuses before asking the server. `after(result)` runs once it succeeded and the button
+ * has the focus back, for a screen that moves the focus on.
+ */
+export function handleSubmit(form, button, { fields = {}, codes = {}, status, submit, after }) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    for (const f of Object.values(fields)) if (f) f.showError(null);
+    if (status) fill(status);
+    let done = false;
+    let result;
+    await busy(button, async () => {
+      try {
+        result = await submit();
+        done = true;
+      } catch (err) {
+        showFormError(err, fields, codes, status);
+      }
+    });
+    if (done && after) after(result);
+  });
+}
+
+function showFormError(err, fields, codes, status) {
+  const problem = err instanceof FormProblem;
+  const named = problem ? err.field : ((err.extensions && err.extensions.field) || '').split('.').pop();
+  const target = fields[named] || fields[codes[err.code]];
+  if (target) {
+    target.showError(problem ? err.message : fieldMessage(err));
+    target.control.focus();
+    target.scrollIntoView({ block: 'center' });
+  } else if (status) {
+    fill(status, problem ? alertBox(err.message, err.kind) : alertBox(err));
+  } else {
+    notify(problem ? err.message : err, problem ? err.kind : 'error');
+  }
+}
+
 /** Runs `work` with the button disabled and shows a failure next to it. */
 export async function busy(button, work) {
   const label = button.textContent;
