@@ -57,7 +57,7 @@ static EDITOR: [(&str, Asset); 2] = [
 ];
 
 /// Every file, by name; the count is checked by the compiler.
-static FILES: [(&str, Asset); 21] = console_files! {
+static FILES: [(&str, Asset); 22] = console_files! {
     "index.html" => "text/html; charset=utf-8",
     "staff.css" => "text/css; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
@@ -79,6 +79,7 @@ static FILES: [(&str, Asset); 21] = console_files! {
     "sites.js" => JS,
     "enums.js" => JS,
     "editor.js" => JS,
+    "communication.js" => JS,
 };
 
 fn file(name: &str) -> &'static Asset {

@@ -1,19 +1,17 @@
-// The Mass Communicator: the list of communications, the compose form with its Special Field
-// dropdown and live preview, and one communication's page with preview-as, test, send, live
-// progress and the deliveries table.
+// The Mass Communicator: the list of communications, and the compose form with its editor,
+// Special Field dropdown, recipients and live preview. One communication's page is
+// communication.js; the words both use for statuses, senders and filters are here.
 
-import { gql, subscribe } from './api.js';
-import { ctx } from './ctx.js';
-import { alertBox, busy, choices, confirmDialog, dialog, field, fieldMessage, fill, h, labelCells, loading, mailNote, notify, select, when, words, zonedInstant, zonedParts, zoneName } from './ui.js';
+import { gql } from './api.js';
+import { MassCommunicationStatus, MassPurpose } from './enums.js';
+import { FormProblem, alertBox, choices, field, fill, h, handleSubmit, labelCells, loading, notify, select, when, words } from './ui.js';
 import { profilePicker } from './search.js';
 import { filterFields } from './filter.js';
 import { bodyEditor } from './editor.js';
 
-import { DeliveryStatus, LinkState, MassCommunicationStatus, MassPurpose } from './enums.js';
-
 const PURPOSES = { SERVICE: 'Service: credentials and notices, for every member', NEWS: 'News: members may unsubscribe' };
 
-function statusBadge(status) {
+export function statusBadge(status) {
   return h('span', { class: `badge status-${status.toLowerCase()}` }, words(status));
 }
 
@@ -165,42 +163,21 @@ export async function renderCompose(view, id) {
   fill(view, h('p', { class: 'crumbs' }, h('a', { href: '#/mass' }, '← Mass Communicator')), h('h1', {}, existing ? 'Edit draft' : 'New communication'), form);
   syncMode();
 
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    Object.values(fields).forEach((f) => f && f.showError(null));
-    fill(status);
-    const m = modes.querySelector('input:checked').value;
-    let recipients;
-    if (m === 'chosen') {
-      if (!chosen.size) {
-        fill(status, alertBox('Add at least one recipient, or choose a filter.', 'info'));
-        return;
-      }
-      recipients = { profileIds: [...chosen.keys()] };
-    } else if (m === 'filter') {
-      recipients = { filter: recipientFilter.value() };
-    }
-    const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value, sender: sender.value };
-    if (recipients) input.recipients = recipients;
-    await busy(save, async () => {
-      try {
-        const data = existing
-          ? await gql('UpdateMassCommunication', { input: { id, ...input } })
-          : await gql('CreateMassCommunication', { input });
-        const saved = (data.createMassCommunication || data.updateMassCommunication).massCommunication;
-        notify('Draft saved.', 'ok', { carry: true });
-        location.hash = `#/mass/${encodeURIComponent(saved.id)}`;
-      } catch (err) {
-        const key = (err.extensions.field || '').split('.').pop();
-        // Shown once: beside its field when it has one, else above the form.
-        if (fields[key]) {
-          fields[key].showError(fieldMessage(err));
-          // The field may be far above the button: bring it, and its error, into view.
-          fields[key].control.focus();
-          fields[key].scrollIntoView({ block: 'center' });
-        } else fill(status, alertBox(err));
-      }
-    });
+  handleSubmit(form, save, {
+    fields,
+    status,
+    submit: async () => {
+      const m = modes.querySelector('input:checked').value;
+      if (m === 'chosen' && !chosen.size) throw new FormProblem('Add at least one recipient, or choose a filter.');
+      const recipients = m === 'chosen' ? { profileIds: [...chosen.keys()] } : { filter: recipientFilter.value() };
+      const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value, sender: sender.value, recipients };
+      const data = existing
+        ? await gql('UpdateMassCommunication', { input: { id, ...input } })
+        : await gql('CreateMassCommunication', { input });
+      const saved = (data.createMassCommunication || data.updateMassCommunication).massCommunication;
+      notify('Draft saved.', 'ok', { carry: true });
+      location.hash = `#/mass/${encodeURIComponent(saved.id)}`;
+    },
   });
   subject.focus();
   return () => { clearTimeout(previewTimer); stopCounting(); };
@@ -214,7 +191,7 @@ function asMailed(body) {
 }
 
 /** Recipients a send skips, in words: "1 has no email address", "2 left news". */
-function skippedWords({ reason, count }) {
+export function skippedWords({ reason, count }) {
   const one = count === 1;
   const what = {
     NO_EMAIL_ADDRESS: one ? 'has no email address' : 'have no email address',
@@ -226,12 +203,12 @@ function skippedWords({ reason, count }) {
 }
 
 /** A sender as staff read it: "Harbour Chamber Events (replies to events@chamber.example)". */
-function senderWords(s) {
+export function senderWords(s) {
   return s.replyTo ? `${s.name} (replies to ${s.replyTo})` : s.name;
 }
 
 /** A recipient filter in words, e.g. "People, with status Active, without a password." */
-function describeFilter(f) {
+export function describeFilter(f) {
   const parts = [f.kind === 'ORGANIZATION' ? 'organisations' : f.kind === 'INDIVIDUAL' ? 'people' : 'organisations and people'];
   const statuses = f.memberStatus ? [f.memberStatus] : f.memberStatuses || [];
   if (statuses.length) parts.push(`with status ${statuses.map(words).join(' or ')}`);
@@ -248,338 +225,4 @@ function describeFilter(f) {
   }
   const text = parts.join(', ') + (f.includeRelatedProfiles ? ', and the people related to each organisation' : '');
   return `${text[0].toUpperCase()}${text.slice(1)}.`;
-}
-
-/** One communication: its state, actions, live progress and deliveries. */
-export async function renderOne(view, id) {
-  fill(view, loading());
-  let stop = null;
-  const filters = { status: select([['', 'Any status'], ...choices(DeliveryStatus)], '', { id: 'delivery-status' }),
-    linkState: select([['', 'Any link state'], ...choices(LinkState)], '', { id: 'delivery-link' }) };
-  const head = h('div');
-  const progress = h('div', { id: 'progress' });
-  const actions = h('div', { class: 'inline-actions', id: 'mass-actions' });
-  const tools = h('div', { id: 'mass-tools' });
-  const deliveries = h('div', { id: 'deliveries' });
-  let comm = null;
-
-  const load = async () => {
-    const data = await gql('MassCommunication', { id, status: filters.status.value || null, linkState: filters.linkState.value || null });
-    comm = data.massCommunication;
-    drawHead();
-    drawProgress(comm.counts, comm.status);
-    drawActions();
-    drawDeliveries(comm.deliveries);
-    follow();
-  };
-
-  function drawHead() {
-    fill(head,
-      h('h1', {}, comm.subject || '(no subject)', ' ', statusBadge(comm.status)),
-      h('p', { class: 'hint' }, `From ${senderWords(comm.sender)} · `, comm.purpose === 'NEWS' ? 'News (members may unsubscribe) · ' : 'Service (reaches every member) · ', `Created ${when(comm.createdAt)}`, comm.queuedAt ? ` · sent ${when(comm.queuedAt)}` : '', comm.finishedAt ? ` · finished ${when(comm.finishedAt)}` : '',
-        comm.sendAt && comm.status !== 'DRAFT' ? ` · scheduled for ${when(comm.sendAt)}` : '',
-        ` · links work ${comm.linkValidity} hours`),
-      comm.status === 'DRAFT' && comm.sendAt ? h('p', { class: 'alert alert-info', id: 'schedule-note', role: 'status' },
-        `Scheduled: it sends by itself on ${when(comm.sendAt)}. Until then it can be edited, rescheduled or unscheduled.`) : null,
-      comm.status === 'DRAFT' && comm.scheduleProblem ? h('div', { id: 'schedule-problem' },
-        alertBox(`It was not sent at its scheduled time: ${comm.scheduleProblem}.`, 'error')) : null,
-      comm.pauseReason ? alertBox(`Paused: ${comm.pauseReason}. Resume once the cause is fixed, or cancel.`, 'info') : null);
-  }
-
-  function drawProgress(counts, status) {
-    if (status === 'DRAFT') {
-      fill(progress);
-      return;
-    }
-    const done = counts.total - counts.pending;
-    const pct = counts.total ? Math.round((done / counts.total) * 100) : 100;
-    fill(progress, h('section', { class: 'card' },
-      h('h2', { id: 'progress-label' }, 'Progress'),
-      h('progress', { max: String(counts.total || 1), value: String(done), 'aria-labelledby': 'progress-label', id: 'progress-bar' }),
-      h('p', { id: 'progress-text', role: 'status' }, `${pct}% · ${counts.sent} sent · ${counts.pending} waiting · ${counts.failed} failed · ${counts.skipped} skipped`
-        + (counts.cancelled ? ` · ${counts.cancelled} cancelled` : '') + (counts.bounced ? ` · ${counts.bounced} bounced` : '')),
-      h('p', { class: 'hint' }, `Links: ${counts.linkUsed} used, ${counts.linkUnused} unused, ${counts.linkExpired} expired.`)));
-  }
-
-  // Live progress while it sends: the subscription ends when the communication does.
-  function follow() {
-    if (stop || !['QUEUED', 'SENDING'].includes(comm.status)) return;
-    stop = subscribe('MassCommunicationProgress', { id }, (data) => {
-      const p = data.massCommunicationProgress;
-      drawProgress(p.counts, p.status);
-      if (p.status !== comm.status) {
-        comm.status = p.status;
-        comm.counts = p.counts;
-        drawHead();
-        drawActions();
-      }
-    }, (err) => {
-      stop = null;
-      if (err) notify(err, 'error');
-      // The final state, and the deliveries as they ended.
-      if (view.isConnected) load().catch((e) => notify(e, 'error'));
-    });
-  }
-
-  function action(label, op, key, confirm, extra = {}) {
-    const b = h('button', { type: 'button', id: extra.id, class: extra.class }, label);
-    b.addEventListener('click', async () => {
-      if (confirm && !(await confirm())) return;
-      await busy(b, async () => {
-        try {
-          const data = await gql(op, extra.vars || { id });
-          if (key === 'deleteMassCommunication') {
-            notify('Draft deleted.', 'ok', { carry: true });
-            location.hash = '#/mass';
-            return;
-          }
-          const c = data[key].massCommunication;
-          if (key === 'duplicateMassCommunication') {
-            notify('Copied into a new draft.', 'ok', { carry: true });
-            location.hash = `#/mass/${encodeURIComponent(c.id)}/edit`;
-            return;
-          }
-          notify(extra.done || 'Done.');
-          await load();
-        } catch (err) {
-          notify(err, 'error');
-        }
-      });
-    });
-    return b;
-  }
-
-  function drawActions() {
-    const s = comm.status;
-    const list = [];
-    if (s === 'DRAFT') {
-      list.push(h('a', { class: 'button', href: `#/mass/${encodeURIComponent(id)}/edit`, id: 'edit-draft' }, 'Edit'));
-      list.push(action('Send…', 'SendMassCommunication', 'sendMassCommunication', confirmSend, { id: 'send', class: 'primary', done: 'Sending has started.' }));
-      list.push(scheduleButton());
-      if (comm.sendAt) {
-        list.push(action('Unschedule', 'ScheduleMassCommunication', 'scheduleMassCommunication', null,
-          { id: 'unschedule', done: 'No longer scheduled; it stays a draft.', vars: { input: { id, sendAt: null } } }));
-      }
-      list.push(action('Delete draft', 'DeleteMassCommunication', 'deleteMassCommunication',
-        () => confirmDialog('Delete draft', h('p', {}, 'The draft is deleted for good.'), 'Delete', { danger: true }), { id: 'delete', class: 'danger' }));
-    }
-    if (['QUEUED', 'SENDING', 'PAUSED'].includes(s)) {
-      list.push(action('Cancel sending', 'CancelMassCommunication', 'cancelMassCommunication',
-        () => confirmDialog('Cancel sending', h('p', {}, 'Messages not yet handed to the mail provider are cancelled. Those already sent stay sent.'), 'Cancel sending', { danger: true }),
-        { id: 'cancel', class: 'danger', done: 'Cancelled.' }));
-    }
-    if (s === 'PAUSED') list.push(action('Resume', 'ResumeMassCommunication', 'resumeMassCommunication', null, { id: 'resume', class: 'primary', done: 'Resumed.' }));
-    if (['SENT', 'FAILED', 'CANCELLED', 'PAUSED'].includes(s) && comm.counts.failed > 0) {
-      list.push(action(`Retry ${comm.counts.failed} failed`, 'RetryFailedDeliveries', 'retryFailedDeliveries', null, { id: 'retry', done: 'The failed deliveries are queued again.' }));
-    }
-    list.push(action('Duplicate', 'DuplicateMassCommunication', 'duplicateMassCommunication', null, { id: 'duplicate' }));
-    // A follow-up for a credentials mail: only those it went to who still have no password,
-    // so nobody who already set one is reminded.
-    if (s !== 'DRAFT' && comm.html.includes('portal_login_credentials_link')) list.push(remindButton());
-    fill(actions, list);
-    drawTools();
-  }
-
-  function remindButton() {
-    const b = h('button', { type: 'button', id: 'remind' }, 'Remind those who have not set a password');
-    b.addEventListener('click', () => busy(b, async () => {
-      try {
-        const input = {
-          subject: `Reminder: ${comm.subject}`,
-          html: comm.html,
-          purpose: comm.purpose,
-          sender: comm.sender.id,
-          linkValidity: comm.linkValidity,
-          recipients: { filter: { fromCommunication: { id }, hasPassword: false } },
-        };
-        const data = await gql('CreateMassCommunication', { input });
-        notify('Reminder draft saved: it goes to those this communication reached who have no password yet. Review it, then send.', 'ok', { carry: true });
-        location.hash = `#/mass/${encodeURIComponent(data.createMassCommunication.massCommunication.id)}`;
-      } catch (err) {
-        notify(err, 'error');
-      }
-    }));
-    return b;
-  }
-
-  // A day and time in the association's time zone; the server sends it then, on the
-  // caller's behalf.
-  function scheduleButton() {
-    const b = h('button', { type: 'button', id: 'schedule' }, comm.sendAt ? 'Change schedule…' : 'Schedule…');
-    b.addEventListener('click', async () => {
-      const saved = await dialog('Schedule sending', scheduleForm);
-      if (!saved) return;
-      notify(`Scheduled for ${when(saved.sendAt)}.`);
-      await load();
-    });
-    return b;
-  }
-
-  function scheduleForm(close) {
-    const start = zonedParts(comm.sendAt || new Date(Date.now() + 3600 * 1000).toISOString());
-    const day = h('input', { type: 'date', id: 'schedule-day', required: true, value: start.day });
-    const time = h('input', { type: 'time', id: 'schedule-time', required: true, value: start.time });
-    const dayField = field('Day', day);
-    const timeField = field('Time', time, `In the association's time zone, ${zoneName()}.`);
-    const status = h('div', { class: 'form-status' });
-    const save = h('button', { type: 'submit', class: 'primary', id: 'schedule-save' }, 'Schedule');
-    const form = h('form', { id: 'schedule-form', novalidate: true },
-      h('p', {}, `“${comm.subject}” is sent by itself at this time, on your behalf, to everyone its recipients select then. Until then it stays a draft.`),
-      h('div', { class: 'row' }, dayField, timeField),
-      status,
-      h('div', { class: 'actions' }, save, h('button', { type: 'button', onclick: () => close(null) }, 'Cancel')));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      dayField.showError(day.value ? null : 'Choose a day.');
-      timeField.showError(time.value ? null : 'Choose a time.');
-      if (!day.value || !time.value) return;
-      busy(save, async () => {
-        try {
-          const data = await gql('ScheduleMassCommunication', { input: { id, sendAt: zonedInstant(day.value, time.value) } });
-          close(data.scheduleMassCommunication.massCommunication);
-        } catch (err) {
-          if ((err.extensions.field || '').endsWith('sendAt')) timeField.showError(fieldMessage(err));
-          else fill(status, alertBox(err));
-        }
-      });
-    });
-    return form;
-  }
-
-  async function confirmSend() {
-    const plan = await sendPlan();
-    const n = plan && plan.reach;
-    const skipped = plan ? plan.skipped.map(skippedWords) : [];
-    return confirmDialog('Send this communication', h('div', {},
-      h('p', { class: 'big', id: 'send-count' }, plan === null ? 'The recipients are counted when it is sent.' : `${n} recipient${n === 1 ? '' : 's'}`),
-      skipped.length ? h('p', { id: 'send-skipped' }, `Skipped: ${skipped.join('; ')}.`) : null,
-      h('p', {}, `“${comm.subject}” goes to every recipient with an email address who has not opted out. This cannot be undone, only cancelled while it sends.`)),
-    plan === null ? 'Send' : `Send to ${n}`);
-  }
-
-  async function sendPlan() {
-    try {
-      const data = await gql('SendPlan', { id });
-      return data.massCommunication.sendPlan;
-    } catch {
-      return null;
-    }
-  }
-
-  function drawTools() {
-    if (comm.status !== 'DRAFT') {
-      // A sent communication shows what went out (with sample values) and to whom.
-      const frame = h('iframe', { id: 'sent-message', sandbox: '', title: 'The message, with sample values', class: 'preview' });
-      const subjectLine = h('p', { class: 'preview-subject' });
-      fill(tools, h('div', { class: 'two-col' },
-        h('section', { class: 'card' }, h('h2', {}, 'Message'), h('p', { class: 'hint' }, 'As sent, with sample values in the special fields.'), subjectLine, frame),
-        recipientsCard()));
-      gql('PreviewMassCommunication', { id, profileId: null }).then((data) => {
-        subjectLine.textContent = `Subject: ${data.previewMassCommunication.subject}`;
-        frame.srcdoc = data.previewMassCommunication.html;
-      }).catch((err) => fill(subjectLine, alertBox(err)));
-      return;
-    }
-    let previewId = null;
-    const frame = h('iframe', { id: 'recipient-preview', sandbox: '', title: 'Preview for the chosen recipient', class: 'preview' });
-    const previewSubject = h('p', { class: 'preview-subject', id: 'preview-subject' });
-    const previewFor = h('p', { class: 'hint', id: 'preview-for' }, 'A sample recipient.');
-    const showPreview = async () => {
-      try {
-        const data = await gql('PreviewMassCommunication', { id, profileId: previewId });
-        previewSubject.textContent = `Subject: ${data.previewMassCommunication.subject}`;
-        frame.srcdoc = data.previewMassCommunication.html;
-      } catch (err) {
-        fill(previewSubject, alertBox(err));
-      }
-    };
-    const picker = profilePicker('Recipient', {}, (p) => {
-      previewId = p.id;
-      previewFor.textContent = `As ${p.displayName}${p.email ? ` <${p.email}>` : ''}.`;
-      showPreview();
-    });
-    const testTo = h('input', { id: 'test-address', type: 'email', autocomplete: 'email', value: '' });
-    const testField = field('Send a test copy to', testTo, 'Filled in as the recipient chosen under Preview as, or as a sample.');
-    const testButton = h('button', { type: 'button', id: 'send-test' }, 'Send test');
-    testButton.addEventListener('click', () => busy(testButton, async () => {
-      testField.showError(null);
-      try {
-        const data = await gql('SendTestMassCommunication', { id, email: testTo.value.trim(), profileId: previewId });
-        notify(mailNote('A test copy', data.sendTestMassCommunication.sentTo, ctx.settings.mailIsSent));
-      } catch (err) {
-        testField.showError(err.message);
-        notify(err, 'error');
-      }
-    }));
-    fill(tools, recipientsCard(), h('div', { class: 'two-col' },
-      h('section', { class: 'card' }, h('h2', {}, 'Preview as'), picker, previewFor, previewSubject, frame),
-      h('section', { class: 'card' }, h('h2', {}, 'Send test'), testField, h('div', { class: 'actions' }, testButton))));
-    showPreview();
-  }
-
-  /** Who it goes to: the chosen profiles by name, or the filter in words. */
-  function recipientsCard() {
-    const chosen = comm.recipients.profiles;
-    const shown = chosen.slice(0, 20);
-    const body = comm.recipients.filter
-      ? h('p', { id: 'recipients-summary' }, `Everyone matching: ${describeFilter(comm.recipients.filter)}`)
-      : [h('ul', { class: 'plain', id: 'recipients-summary' }, shown.map((p) => h('li', {},
-        h('a', { href: `#/profiles/${encodeURIComponent(p.id)}` }, p.displayName), p.email ? ` <${p.email}>` : h('span', { class: 'hint' }, ' (no email address: skipped)')))),
-      chosen.length > shown.length ? h('p', { class: 'hint' }, `And ${chosen.length - shown.length} more.`) : null];
-    return h('section', { class: 'card' }, h('h2', {}, 'Recipients'), body);
-  }
-
-  const deliveryRow = (d) => h('tr', {},
-    h('td', {}, d.profileId ? h('a', { href: `#/profiles/${encodeURIComponent(d.profileId)}` }, d.recipientName || d.profileId) : (d.recipientName || '—')),
-    h('td', {}, d.email || '—'),
-    h('td', {}, statusBadge(d.status), d.possibleDuplicate ? h('span', { class: 'hint' }, ' (may have gone twice)') : null),
-    h('td', {}, d.linkState ? words(d.linkState) : '—'),
-    h('td', {}, d.error || (d.skipReason ? words(d.skipReason) : '')),
-    h('td', {}, when(d.sentAt)));
-
-  function drawDeliveries(conn) {
-    if (comm.status === 'DRAFT') {
-      fill(deliveries);
-      return;
-    }
-    const body = h('tbody', {}, conn.edges.map(({ node }) => deliveryRow(node)));
-    const shown = h('p', { class: 'hint', id: 'deliveries-shown', role: 'status' });
-    const more = h('button', { type: 'button', id: 'more-deliveries' }, 'Show more');
-    let after = conn.pageInfo.endCursor;
-    const sync = (hasNext) => {
-      more.hidden = !hasNext;
-      shown.textContent = `Showing ${body.rows.length} of ${comm.counts.total}${filters.status.value || filters.linkState.value ? ' (filtered)' : ''}.`;
-    };
-    more.addEventListener('click', () => busy(more, async () => {
-      try {
-        const data = await gql('MassCommunication', {
-          id, status: filters.status.value || null, linkState: filters.linkState.value || null, after,
-        });
-        const page = data.massCommunication.deliveries;
-        for (const { node } of page.edges) body.append(deliveryRow(node));
-        labelCells(body.closest('table'));
-        after = page.pageInfo.endCursor;
-        sync(page.pageInfo.hasNextPage);
-      } catch (err) {
-        notify(err, 'error');
-      }
-    }));
-    fill(deliveries, h('section', { class: 'card' },
-      h('h2', {}, 'Deliveries'),
-      h('div', { class: 'filters row' }, field('Status', filters.status), field('Link', filters.linkState)),
-      conn.edges.length
-        ? h('div', { class: 'table-wrap' }, labelCells(h('table', { id: 'deliveries-table', class: 'stack' },
-          h('caption', { class: 'sr-only' }, 'Deliveries'),
-          h('thead', {}, h('tr', {}, ['Recipient', 'Address', 'Status', 'Link', 'Error or reason', 'Sent'].map((t) => h('th', { scope: 'col' }, t)))),
-          body)))
-        : h('p', { class: 'hint' }, 'No deliveries match.'),
-      conn.edges.length ? shown : null,
-      more));
-    sync(conn.pageInfo.hasNextPage);
-  }
-
-  for (const s of Object.values(filters)) s.addEventListener('change', () => load().catch((e) => notify(e, 'error')));
-  fill(view, h('p', { class: 'crumbs' }, h('a', { href: '#/mass' }, '← Mass Communicator')), head, actions, progress, tools, deliveries);
-  await load();
-  return () => { if (stop) stop(); };
 }
