@@ -76,8 +76,9 @@ pub async fn schedule(
 
 /// Sends every draft whose time has come, each on behalf of who scheduled it. One that
 /// cannot start (that user lost the right or was deactivated, the sender is no longer
-/// allowed, ...) loses its time and keeps the reason, for staff to see on the draft.
-/// Returns how many started.
+/// allowed, ...) loses its time and keeps the reason, for staff to see on the draft. A
+/// fault of the server's own (the database busy or away) keeps the schedule: the next look
+/// tries again, so a passing fault never cancels a campaign. Returns how many started.
 pub async fn start_due(svc: &Services) -> AppResult<usize> {
     let now = svc.clock.now();
     let mut started = 0;
@@ -101,6 +102,9 @@ pub async fn start_due(svc: &Services) -> AppResult<usize> {
         };
         match outcome {
             Ok(_) => started += 1,
+            Err(e @ AppError::Internal(_)) => {
+                tracing::warn!(mass_id = id.get(), error = %e.log_text(), "a scheduled send could not start; trying again at the next look");
+            }
             Err(e) => stopped(svc, id, e).await?,
         }
     }
@@ -113,11 +117,7 @@ async fn stopped(svc: &Services, id: MassCommunicationId, error: AppError) -> Ap
     if load(svc, id).await?.status != MassStatus::Draft {
         return Ok(());
     }
-    // Staff read the problem on the draft: a server fault is told as one, its cause logged.
-    let problem = match &error {
-        AppError::Internal(_) => "the server could not start it; its log has the cause".to_owned(),
-        e => e.message(),
-    };
+    let problem = error.message();
     tracing::warn!(mass_id = id.get(), error = %error.log_text(), "a scheduled send did not start");
     let txn = store::begin_write(&svc.db).await?;
     if store::mass::give_up(&txn, id, &problem, now).await? {
