@@ -55,7 +55,8 @@ export function borrowToken() {
       if (data.type === 'token' && data.token && !token()) setToken(data.token);
       if (token()) done();
     };
-    const timer = setTimeout(done, 400);
+    // Open tabs answer within milliseconds; a first tab waits this long at most.
+    const timer = setTimeout(done, 250);
     tabs.addEventListener('message', answer);
     tabs.postMessage({ type: 'ask' });
   });
