@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use memberkey::App;
 use memberkey::services::profile_import::{ImportReport, import_csv};
-use sea_orm::{ConnectionTrait, Database};
 
 fn args() -> (usize, Option<String>) {
     let args: Vec<String> = std::env::args().collect();
@@ -108,17 +107,9 @@ async fn main() {
     );
     run("SQLite", sqlite, &file, rows).await;
     if let Some(url) = postgres {
-        let admin = Database::connect(&url).await.expect("PostgreSQL");
         let name = format!("memberkey_bench_import_{}", std::process::id());
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-        run("PostgreSQL", format!("{base}/{name}"), &file, rows).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        let db = common::FreshPostgres::create(&url, &name).await;
+        run("PostgreSQL", db.url.clone(), &file, rows).await;
+        db.drop().await;
     }
 }

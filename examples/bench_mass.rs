@@ -72,15 +72,7 @@ impl MailTransport for Noop {
     }
 }
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use common::peak_rss_mib;
 
 struct Bench {
     app: RunningApp,
@@ -407,19 +399,8 @@ async fn postgres(base: &str, n: usize, filter: &Value) {
     let mut rates = Vec::new();
     for processes in [1usize, 2] {
         let name = format!("mk_bench_mass_{}_{processes}", std::process::id());
-        let admin = sea_orm::Database::connect(base).await.unwrap();
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await
-            .unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        let url = match base.rfind('/') {
-            Some(at) if at > "postgres://".len() => format!("{}/{name}", &base[..at]),
-            _ => format!("{base}/{name}"),
-        };
+        let fresh = common::FreshPostgres::create(base, &name).await;
+        let url = fresh.url.clone();
         let api_only = MailSettings {
             worker: false,
             ..unlimited()
@@ -486,10 +467,7 @@ async fn postgres(base: &str, n: usize, filter: &Value) {
         b.app.shutdown().await;
         println!("  rows: {}", row_changes(&db).await);
         db.close().await.unwrap();
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await
-            .unwrap();
+        fresh.drop().await;
     }
     println!(
         "PostgreSQL: two processes deliver {:.2}x what one does",

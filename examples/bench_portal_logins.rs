@@ -16,7 +16,6 @@ use std::time::Instant;
 use memberkey::App;
 use memberkey::domain::{RecipientFilter, Right};
 use memberkey::services::{Principal, RequestMeta, portal_logins, profile_import::import_csv};
-use sea_orm::{ConnectionTrait, Database};
 
 fn args() -> (usize, Option<String>) {
     let args: Vec<String> = std::env::args().collect();
@@ -60,16 +59,6 @@ fn csv(rows: usize) -> String {
         }
     }
     out
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 async fn run(label: &str, database_url: String, file: &str, rows: usize) {
@@ -118,7 +107,10 @@ async fn run(label: &str, database_url: String, file: &str, rows: usize) {
             outcome.skipped
         );
     }
-    println!("{label:10} peak RSS so far {:.0} MiB", peak_rss_mib());
+    println!(
+        "{label:10} peak RSS so far {:.0} MiB",
+        common::peak_rss_mib()
+    );
 }
 
 #[tokio::main]
@@ -132,17 +124,9 @@ async fn main() {
     );
     run("SQLite", sqlite, &file, rows).await;
     if let Some(url) = postgres {
-        let admin = Database::connect(&url).await.expect("PostgreSQL");
         let name = format!("memberkey_bench_logins_{}", std::process::id());
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-        run("PostgreSQL", format!("{base}/{name}"), &file, rows).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        let db = common::FreshPostgres::create(&url, &name).await;
+        run("PostgreSQL", db.url.clone(), &file, rows).await;
+        db.drop().await;
     }
 }

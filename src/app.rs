@@ -179,21 +179,11 @@ impl App {
 
 /// Starts scheduled mass communications when they are due: at once (so one due while the
 /// server was down goes now), then every `schedule_check_every`.
-fn spawn_scheduler(
-    services: Services,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(services.config.mail.schedule_check_every);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                _ = stop.changed() => break,
-            }
-            if *stop.borrow() {
-                break;
-            }
+fn spawn_scheduler(services: Services, stop: tokio::sync::watch::Receiver<bool>) -> JoinHandle<()> {
+    let period = services.config.mail.schedule_check_every;
+    crate::periodic::spawn(period, stop, move || {
+        let services = services.clone();
+        async move {
             match crate::services::mass::start_due(&services).await {
                 Ok(0) => {}
                 Ok(started) => tracing::info!(started, "scheduled mass communications started"),

@@ -101,18 +101,11 @@ pub async fn sweep(ctx: &Context) -> AppResult<Swept> {
 
 /// Sweeps every `MEMBERKEY_HOUSEKEEPING_MINUTES` until `stop` turns true. A failed sweep is
 /// logged and tried again at the next turn.
-pub fn spawn(ctx: Context, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(ctx.config.mail.housekeeping_every);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                _ = stop.changed() => break,
-            }
-            if *stop.borrow() {
-                break;
-            }
+pub fn spawn(ctx: Context, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    let period = ctx.config.mail.housekeeping_every;
+    crate::periodic::spawn(period, stop, move || {
+        let ctx = ctx.clone();
+        async move {
             match sweep(&ctx).await {
                 Ok(swept) => tracing::info!(?swept, "housekeeping swept"),
                 Err(e) => {

@@ -22,6 +22,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod logsafe;
 pub mod mail;
+pub mod periodic;
 pub mod services;
 pub mod store;
 

@@ -74,3 +74,54 @@ pub async fn operator_and_members(
     }
     staff
 }
+
+/// The process's peak resident memory so far (VmHWM), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A PostgreSQL database made for one benchmark through the server `admin_url` names, and
+/// dropped by `drop`.
+pub struct FreshPostgres {
+    admin: sea_orm::DatabaseConnection,
+    name: String,
+    /// Where the benchmark connects.
+    pub url: String,
+}
+
+impl FreshPostgres {
+    /// Makes `name` afresh (dropping one left by an interrupted run).
+    pub async fn create(admin_url: &str, name: &str) -> Self {
+        use sea_orm::ConnectionTrait;
+        let admin = sea_orm::Database::connect(admin_url)
+            .await
+            .expect("PostgreSQL");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            format!("CREATE DATABASE \"{name}\""),
+        ] {
+            admin.execute_unprepared(&sql).await.expect(&sql);
+        }
+        let url = match admin_url.rfind('/') {
+            Some(at) if at > "postgres://".len() => format!("{}/{name}", &admin_url[..at]),
+            _ => format!("{admin_url}/{name}"),
+        };
+        Self {
+            admin,
+            name: name.to_owned(),
+            url,
+        }
+    }
+
+    pub async fn drop(self) {
+        use sea_orm::ConnectionTrait;
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        self.admin.execute_unprepared(&sql).await.expect(&sql);
+    }
+}

@@ -112,6 +112,29 @@ pub(crate) async fn problems(browser: &Browser) -> Vec<String> {
         .collect()
 }
 
+/// A browser at desktop size and an app on the system clock with the staff user `boss`
+/// (every right) and its token; `None` where the test script installed no browser.
+pub(crate) async fn browser_and_app(
+    backend: Backend,
+    tweak: impl FnOnce(&mut memberkey::Config),
+) -> Option<(Browser, TestApp, String)> {
+    let browser = Browser::start().await?;
+    browser.resize(1280, 800).await;
+    let app = spawn_full(backend, tweak, Arc::new(SystemClock), Mail::Memory).await;
+    let admin = app.staff_with("boss", &Right::ALL).await;
+    Some((browser, app, admin))
+}
+
+/// Adds the profile `id`, found by `term`, in the picker labelled "Add a recipient".
+pub(crate) async fn add_recipient(browser: &Browser, term: &str, id: &str) {
+    browser.type_into("#picker-add-a-recipient", term).await;
+    let pick = format!("#picker-add-a-recipient-results .pick[data-id='{id}']");
+    browser
+        .until(&format!("return document.querySelector(\"{pick}\")"))
+        .await;
+    browser.click(&pick).await;
+}
+
 async fn the_article_in_a_browser(backend: Backend) {
     let Some(browser) = Browser::start().await else {
         return;
@@ -382,12 +405,7 @@ async fn the_article_in_a_browser(backend: Backend) {
         "{body}"
     );
     for (term, id) in [("Hansen", &jens), ("Jensen", &maria), ("Berg", &tom)] {
-        browser.type_into("#picker-add-a-recipient", term).await;
-        let pick = format!("#picker-add-a-recipient-results .pick[data-id='{id}']");
-        browser
-            .until(&format!("return document.querySelector(\"{pick}\")"))
-            .await;
-        browser.click(&pick).await;
+        add_recipient(&browser, term, id).await;
     }
     assert_eq!(
         browser
@@ -615,12 +633,9 @@ per_backend!(
 
 /// Sign-in and Quick Search by keyboard alone: Tab, typing, arrow keys and Enter.
 async fn keyboard_only(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app, admin)) = browser_and_app(backend, |_| {}).await else {
         return;
     };
-    browser.resize(1280, 800).await;
-    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
-    let admin = app.staff_with("boss", &Right::ALL).await;
     let maria = app
         .create_profile(
             &admin,
@@ -690,12 +705,9 @@ per_backend!(sign_in_and_search_by_keyboard_alone, super::keyboard_only);
 /// A session that ends mid-work: the console asks to sign in again over the form, keeps
 /// what was typed, and the save then goes through.
 async fn session_ends_mid_work(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app, admin)) = browser_and_app(backend, |_| {}).await else {
         return;
     };
-    browser.resize(1280, 800).await;
-    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
-    let admin = app.staff_with("boss", &Right::ALL).await;
     let id = app
         .create_profile(
             &admin,
@@ -771,12 +783,9 @@ per_backend!(
 /// A profile's address pasted into a new tab opens the profile without a second sign-in,
 /// and signing out in one tab signs out the others.
 async fn tabs_share_the_sign_in(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app, admin)) = browser_and_app(backend, |_| {}).await else {
         return;
     };
-    browser.resize(1280, 800).await;
-    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
-    let admin = app.staff_with("boss", &Right::ALL).await;
     let id = app
         .create_profile(
             &admin,
@@ -1237,12 +1246,9 @@ per_backend!(
 
 /// A communication with more deliveries than one page: "Show more" brings the rest.
 async fn deliveries_page_on(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, app, admin)) = browser_and_app(backend, |_| {}).await else {
         return;
     };
-    browser.resize(1280, 800).await;
-    let app = spawn_full(backend, |_| {}, Arc::new(SystemClock), Mail::Memory).await;
-    let admin = app.staff_with("boss", &Right::ALL).await;
     app.bulk_people(130, "Paged").await;
     let id = crate::mass::create_ok(
         &app,

@@ -4,15 +4,12 @@
 //! the association's time zone, and sent. Screens at both sizes under
 //! `screenshots/console/<backend>/`.
 
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
-use memberkey::domain::{Right, SystemClock};
 use serde_json::json;
 
 use crate::browser::{Browser, ENTER};
-use crate::console::{problems, sign_in, snap, text_of};
-use crate::helpers::{Backend, Mail, per_backend, person, spawn_full};
+use crate::console::{add_recipient, browser_and_app, problems, sign_in, snap, text_of};
+use crate::helpers::{Backend, per_backend, person};
 
 /// WebDriver's Control key, held until NULL releases it, and End.
 const CTRL: &str = "\u{E009}";
@@ -31,19 +28,10 @@ async fn saved_body(browser: &Browser) -> String {
 }
 
 async fn compose_schedule_send(backend: Backend) {
-    let Some(browser) = Browser::start().await else {
+    let zone = chrono_tz::America::New_York;
+    let Some((browser, app, admin)) = browser_and_app(backend, |c| c.time_zone = zone).await else {
         return;
     };
-    browser.resize(1280, 800).await;
-    let zone = chrono_tz::America::New_York;
-    let app = spawn_full(
-        backend,
-        |c| c.time_zone = zone,
-        Arc::new(SystemClock),
-        Mail::Memory,
-    )
-    .await;
-    let admin = app.staff_with("boss", &Right::ALL).await;
     let maria = app
         .create_profile(
             &admin,
@@ -119,12 +107,7 @@ async fn compose_schedule_send(backend: Backend) {
         .await;
 
     // To Maria, saved.
-    browser.type_into("#picker-add-a-recipient", "Maria").await;
-    let pick = format!("#picker-add-a-recipient-results .pick[data-id='{maria}']");
-    browser
-        .until(&format!("return document.querySelector(\"{pick}\")"))
-        .await;
-    browser.click(&pick).await;
+    add_recipient(&browser, "Maria", &maria).await;
     browser.click("#save-draft").await;
     browser
         .until("return document.getElementById('schedule')")
