@@ -16,17 +16,10 @@ use memberkey::App;
 use memberkey::services::profile_import::{ImportReport, import_csv};
 
 fn args() -> (usize, Option<String>) {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let rows = value("--rows")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    (rows, value("--postgres-url"))
+    (
+        common::arg("--rows", 100_000) as usize,
+        common::text_arg("--postgres-url"),
+    )
 }
 
 fn csv(rows: usize) -> String {

@@ -18,17 +18,10 @@ use memberkey::domain::{RecipientFilter, Right};
 use memberkey::services::{Principal, RequestMeta, portal_logins, profile_import::import_csv};
 
 fn args() -> (usize, Option<String>) {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let rows = value("--profiles")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    (rows, value("--postgres-url"))
+    (
+        common::arg("--profiles", 100_000) as usize,
+        common::text_arg("--postgres-url"),
+    )
 }
 
 fn csv(rows: usize) -> String {
