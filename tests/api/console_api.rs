@@ -598,6 +598,15 @@ async fn count_recipients(backend: Backend) {
         .await;
     app.create_profile(&admin, person("Ida", "Lund", None))
         .await;
+    let company = app
+        .create_profile(
+            &admin,
+            crate::helpers::org("Harbour Shipping", Some("office@harbour.example")),
+        )
+        .await;
+    let mut ole = person("Ole", "Dahl", Some("ole@harbour.example"));
+    ole["parentId"] = json!(company);
+    app.create_profile(&admin, ole).await;
     let set = app
         .gql(
             Some(&admin),
@@ -608,15 +617,21 @@ async fn count_recipients(backend: Backend) {
     assert!(set["errors"].is_null(), "{set}");
     let mut socket = WsClient::connect(&app, Some(&admin)).await;
     for (filter, expected) in [
-        (json!({}), 3),
+        (json!({}), 5),
         (
             json!({ "kind": "INDIVIDUAL", "memberStatuses": ["ACTIVE", "LAPSED"] }),
-            3,
+            4,
         ),
         (json!({ "hasCredentials": true }), 1),
-        (json!({ "hasPassword": false }), 2),
+        (json!({ "hasPassword": false }), 4),
         (json!({ "signedIn": true }), 0),
         (json!({ "search": "hansen" }), 1),
+        (json!({ "search": "harbour", "kind": "ORGANIZATION" }), 1),
+        // Counted from the matches, since the related people come with them.
+        (
+            json!({ "kind": "ORGANIZATION", "includeRelatedProfiles": true }),
+            2,
+        ),
     ] {
         let http = app
             .gql(Some(&admin), COUNT_FILTER, json!({ "f": filter }))

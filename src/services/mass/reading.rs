@@ -2,7 +2,7 @@
 
 use crate::domain::{
     Delivery, DeliveryStatus, LinkCounts, LinkState, MassCommunication, MassCommunicationId,
-    MassListFilter, MassStatus, ProfileId, Recipients, Right,
+    MassListFilter, MassStatus, ProfileId, Recipients, Right, SearchTerm,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::links::{recipient_values, sample_mailed_link, sample_values};
@@ -57,8 +57,14 @@ pub async fn count_matching(
 ) -> AppResult<u64> {
     principal.require(Right::SendMassCommunications)?;
     // Named after this use's argument, not a draft's `recipients`.
-    if let Some(s) = &filter.search {
-        crate::domain::SearchTerm::parse(s).map_err(|e| AppError::bad_input("filter.search", e))?;
+    let search = match &filter.search {
+        Some(s) => SearchTerm::parse(s).map_err(|e| AppError::bad_input("filter.search", e))?,
+        None => None,
+    };
+    let now = svc.clock.now();
+    // Asked at every change of the form: one COUNT where the filter allows it.
+    if let Some(n) = store::mass::count_selected(&svc.db, &filter, search.as_ref(), now).await? {
+        return Ok(n);
     }
     Ok(select(svc, &Recipients::Filter(filter)).await?.len() as u64)
 }

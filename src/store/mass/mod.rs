@@ -21,7 +21,7 @@ use codec::{recipients_to_json, to_record};
 pub use listing::{
     count, counts, counts_many, deliveries, deliveries_to_profile, link_counts, list,
 };
-pub use recipients::{NewDelivery, insert_deliveries, resolve_recipients};
+pub use recipients::{NewDelivery, count_selected, insert_deliveries, resolve_recipients};
 pub use schedule::{due, give_up, set_schedule};
 pub use tallies::{tally_failures, tally_successes};
 pub use transitions::{

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::domain::{
-    MassCommunicationId, OutboundKind, ProfileId, Recipients, SearchCursor, SearchTerm, SkipReason,
+    MassCommunicationId, OutboundKind, ProfileId, RecipientFilter, Recipients, SearchCursor,
+    SearchTerm, SkipReason,
 };
 use crate::entities::outbound_email;
 use crate::store::outbound::{RowParts, new_row};
@@ -105,6 +106,24 @@ pub async fn resolve_recipients(
         out.extend(related);
     }
     Ok(dedupe(out))
+}
+
+/// How many profiles `f` selects, in one COUNT, or `None` when it adds the people related to
+/// each match (then the matches are needed first, as `resolve_recipients` finds them).
+pub async fn count_selected(
+    db: &impl ConnectionTrait,
+    f: &RecipientFilter,
+    search: Option<&SearchTerm>,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<u64>> {
+    if f.include_related_profiles {
+        return Ok(None);
+    }
+    let filter = f.profile_filter(now);
+    Ok(Some(match search {
+        Some(term) => crate::store::search::count(db, term, &filter).await?,
+        None => crate::store::profiles::count(db, &filter).await?,
+    }))
 }
 
 /// Keeps the first of each ID, in order.
