@@ -52,27 +52,14 @@ export async function renderList(view) {
   await load();
 }
 
-/** The compose form, for a new communication (`id` null) or a draft. */
-export async function renderCompose(view, id) {
-  fill(view, loading());
-  const [fieldsData, existing] = await Promise.all([
-    gql('ComposeChoices'),
-    id ? gql('MassCommunication', { id }).then((d) => d.massCommunication) : null,
-  ]);
-  if (existing && existing.status !== 'DRAFT') {
-    location.replace(`#/mass/${encodeURIComponent(id)}`);
-    return;
-  }
-  const subject = h('input', { id: 'mass-subject', autocomplete: 'off', value: existing ? existing.subject : '' });
-  const html = h('textarea', { id: 'mass-html', rows: 14, spellcheck: true, class: 'mono' });
-  html.value = existing ? existing.html : '<p>Dear {{full_name}},</p>\n<p></p>';
-  const editor = bodyEditor(html);
-  const specials = fieldsData.specialFields;
+/** The Special Field dropdown and Insert, which puts the field at the editor's cursor. */
+function specialFieldPicker(specials, editor) {
   const special = select([['', 'Choose a special field…'], ...specials.map((f) => [f.token, f.label])], '', { id: 'special-field' });
-  const specialHint = h('p', { class: 'hint', id: 'special-field-hint' }, 'Inserted where the cursor is in the body, as one piece.');
+  const about = 'Inserted where the cursor is in the body, as one piece.';
+  const hint = h('p', { class: 'hint', id: 'special-field-hint' }, about);
   special.addEventListener('change', () => {
     const f = specials.find((s) => s.token === special.value);
-    specialHint.textContent = f ? f.description : 'Inserted where the cursor is in the body, as one piece.';
+    hint.textContent = f ? f.description : about;
   });
   const insert = h('button', { type: 'button', id: 'insert-field' }, 'Insert');
   insert.addEventListener('click', () => {
@@ -82,18 +69,27 @@ export async function renderCompose(view, id) {
     }
     editor.insertField(special.value);
   });
-  const preview = h('iframe', { id: 'live-preview', sandbox: '', title: 'Live preview of the body', class: 'preview' });
-  let previewTimer = null;
-  const refreshPreview = () => {
-    clearTimeout(previewTimer);
-    previewTimer = setTimeout(() => { preview.srcdoc = asMailed(html.value); }, 200);
-  };
-  html.addEventListener('input', refreshPreview);
-  preview.srcdoc = asMailed(html.value);
+  return [h('div', { class: 'row special' }, field('Special Field', special), h('div', { class: 'field' }, insert)), hint];
+}
 
-  // Recipients: chosen profiles, or a filter with a live count. A saved draft shows its
-  // own, every condition of a saved filter (a reminder's too) in the form.
-  const saved = existing ? existing.recipients : null;
+/** The body as it will be mailed, redrawn a moment after each change of `html`. */
+function livePreview(html) {
+  const frame = h('iframe', { id: 'live-preview', sandbox: '', title: 'Live preview of the body', class: 'preview' });
+  let timer = null;
+  html.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { frame.srcdoc = asMailed(html.value); }, 200);
+  });
+  frame.srcdoc = asMailed(html.value);
+  return { frame, stop: () => clearTimeout(timer) };
+}
+
+/**
+ * Who a draft goes to: chosen profiles, or a filter with a live count. A saved draft shows
+ * its own, every condition of a saved filter (a reminder's too) in the form. `value()` is
+ * the RecipientsInput; `show()` draws the chosen mode once the form is on screen.
+ */
+function recipientsPicker(saved) {
   const savedFilter = saved && saved.filter;
   const initial = savedFilter ? 'filter' : 'chosen';
   const mode = (value, label) => h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'recipients-mode', value, checked: value === initial }), ` ${label}`);
@@ -125,14 +121,42 @@ export async function renderCompose(view, id) {
     }
   };
   const stopCounting = recipientFilter.onChange(count);
-  const syncMode = () => {
-    const m = modes.querySelector('input:checked').value;
-    chosenPanel.hidden = m !== 'chosen';
-    filterPanel.hidden = m !== 'filter';
-    if (m === 'filter') count();
+  const current = () => modes.querySelector('input:checked').value;
+  const show = () => {
+    chosenPanel.hidden = current() !== 'chosen';
+    filterPanel.hidden = current() !== 'filter';
+    if (current() === 'filter') count();
   };
-  modes.addEventListener('change', syncMode);
+  modes.addEventListener('change', show);
+  return {
+    element: [modes, chosenPanel, filterPanel],
+    show,
+    value() {
+      if (current() === 'filter') return { filter: recipientFilter.value() };
+      if (!chosen.size) throw new FormProblem('Add at least one recipient, or choose a filter.');
+      return { profileIds: [...chosen.keys()] };
+    },
+    stop: stopCounting,
+  };
+}
 
+/** The compose form, for a new communication (`id` null) or a draft. */
+export async function renderCompose(view, id) {
+  fill(view, loading());
+  const [fieldsData, existing] = await Promise.all([
+    gql('ComposeChoices'),
+    id ? gql('MassCommunication', { id }).then((d) => d.massCommunication) : null,
+  ]);
+  if (existing && existing.status !== 'DRAFT') {
+    location.replace(`#/mass/${encodeURIComponent(id)}`);
+    return;
+  }
+  const subject = h('input', { id: 'mass-subject', autocomplete: 'off', value: existing ? existing.subject : '' });
+  const html = h('textarea', { id: 'mass-html', rows: 14, spellcheck: true, class: 'mono' });
+  html.value = existing ? existing.html : '<p>Dear {{full_name}},</p>\n<p></p>';
+  const editor = bodyEditor(html);
+  const preview = livePreview(html);
+  const recipients = recipientsPicker(existing ? existing.recipients : null);
   const validity = h('input', { id: 'link-validity', type: 'number', min: 1, max: 2160, value: String(existing ? existing.linkValidity : 168) });
   const purpose = select(choices(MassPurpose, PURPOSES), existing ? existing.purpose : 'SERVICE', { id: 'mass-purpose' });
   // The From line: only the senders the settings allow; hidden when there is just one.
@@ -152,25 +176,21 @@ export async function renderCompose(view, id) {
       fields.sender,
       fields.purpose,
       fields.subject,
-      h('div', { class: 'row special' }, field('Special Field', special), h('div', { class: 'field' }, insert)),
-      specialHint,
+      specialFieldPicker(fieldsData.specialFields, editor),
       fields.html,
-      modes, chosenPanel, filterPanel,
+      recipients.element,
       fields.linkValidity,
       status,
       h('div', { class: 'actions' }, save, h('a', { class: 'button', href: existing ? `#/mass/${encodeURIComponent(id)}` : '#/mass' }, 'Cancel'))),
-    h('div', { class: 'compose-preview card' }, h('h2', {}, 'Live preview'), h('p', { class: 'hint' }, 'Special fields show as typed; use Preview as on the next page to see them filled in.'), preview));
+    h('div', { class: 'compose-preview card' }, h('h2', {}, 'Live preview'), h('p', { class: 'hint' }, 'Special fields show as typed; use Preview as on the next page to see them filled in.'), preview.frame));
   fill(view, h('p', { class: 'crumbs' }, h('a', { href: '#/mass' }, '← Mass Communicator')), h('h1', {}, existing ? 'Edit draft' : 'New communication'), form);
-  syncMode();
+  recipients.show();
 
   handleSubmit(form, save, {
     fields,
     status,
     submit: async () => {
-      const m = modes.querySelector('input:checked').value;
-      if (m === 'chosen' && !chosen.size) throw new FormProblem('Add at least one recipient, or choose a filter.');
-      const recipients = m === 'chosen' ? { profileIds: [...chosen.keys()] } : { filter: recipientFilter.value() };
-      const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value, sender: sender.value, recipients };
+      const input = { subject: subject.value, html: html.value, linkValidity: Number(validity.value), purpose: purpose.value, sender: sender.value, recipients: recipients.value() };
       const data = existing
         ? await gql('UpdateMassCommunication', { input: { id, ...input } })
         : await gql('CreateMassCommunication', { input });
@@ -180,7 +200,7 @@ export async function renderCompose(view, id) {
     },
   });
   subject.focus();
-  return () => { clearTimeout(previewTimer); stopCounting(); };
+  return () => { preview.stop(); recipients.stop(); };
 }
 
 /** The body in the page every mail is sent in (mail::mass::BODY_STYLE; the console's CSP
