@@ -22,6 +22,7 @@ mod m20261209_000016_unsubscribe;
 mod m20261210_000017_mail_sender;
 mod m20261211_000018_queue_wal;
 mod m20261212_000019_scheduled_sends;
+mod m20261213_000020_queue_indexes;
 
 /// Applies every memberkey migration in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000017_mail_sender::Migration),
             Box::new(m20261211_000018_queue_wal::Migration),
             Box::new(m20261212_000019_scheduled_sends::Migration),
+            Box::new(m20261213_000020_queue_indexes::Migration),
         ]
     }
 }

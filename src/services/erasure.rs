@@ -104,6 +104,7 @@ async fn erase_one(svc: &Services, txn: &impl Conn, profile: &Profile) -> AppRes
     lockout::forget(txn, id, address_key.as_deref()).await?;
     // The credential first, so the search index forgets its username before the profile goes.
     store::credentials::remove(txn, id).await?;
+    store::links::delete_for(txn, store::links::LinkOwner::Member(id)).await?;
     store::profiles::delete(txn, id).await?;
     Ok(())
 }

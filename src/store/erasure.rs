@@ -14,9 +14,10 @@ use crate::domain::{DeliveryStatus, ProfileId, SkipReason};
 const FORGET_DELIVERY: &str = "to_address = NULL, payload = NULL, last_error = NULL, \
      provider_message_id = NULL, credential_token_id = NULL";
 
-/// Clears the personal part of every message to `profile`. A message still queued ends as
-/// skipped (PROFILE_REMOVED), so nothing is sent to an erased person; one being sent right
-/// now may still leave, as it would have a moment earlier. Returns the rows changed.
+/// Clears the personal part of every message to `profile`, and the rows stop pointing at it.
+/// A message still queued ends as skipped (PROFILE_REMOVED), so nothing is sent to an erased
+/// person; one being sent right now may still leave, as it would have a moment earlier.
+/// Returns the rows changed.
 pub async fn erase_deliveries_of(
     db: &impl ConnectionTrait,
     profile: ProfileId,
@@ -35,7 +36,7 @@ pub async fn erase_deliveries_of(
         .param(queued)
         .push(" THEN ")
         .param(DeliveryStatus::Skipped.as_db())
-        .push(" ELSE status END WHERE profile_id = ")
+        .push(" ELSE status END, profile_id = NULL WHERE profile_id = ")
         .param(profile.get());
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }

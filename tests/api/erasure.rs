@@ -145,6 +145,7 @@ both!(
         for table in [
             "member_sessions",
             "credential_tokens",
+            "outbound_emails",
             "oidc_grants",
             "oidc_subjects",
             "portal_credentials",

@@ -272,3 +272,17 @@ pub async fn invalidate_for(
     retire(&mut sql, owner.kind(), std::iter::once(owner.id()), now);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
+
+/// Deletes every link of an owner, whatever its state: the owner is being erased. (On
+/// PostgreSQL no foreign key does it, see migration 20.)
+pub async fn delete_for(db: &impl ConnectionTrait, owner: LinkOwner) -> StoreResult<u64> {
+    let kind = owner.kind();
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("DELETE FROM ")
+        .push(kind.table())
+        .push(" WHERE ")
+        .push(kind.owner_column())
+        .push(" = ")
+        .param(owner.id());
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}

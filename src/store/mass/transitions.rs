@@ -114,8 +114,9 @@ pub async fn in_flight(
         .map_err(Into::into)
 }
 
-/// Whether any delivery of the communication has `status` (answered from
-/// `idx_outbound_emails_mass_status`, without counting).
+/// Whether any delivery of the communication has `status`, without counting. The statuses
+/// are written into the statement's text, so on PostgreSQL the question about live ones is
+/// answered from the live-rows-only `idx_outbound_emails_due`.
 pub(super) async fn any_delivery(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
@@ -129,7 +130,7 @@ pub(super) async fn any_delivery(
         if i > 0 {
             sql.push(", ");
         }
-        sql.param(status.as_db());
+        sql.code(status.as_db());
     }
     sql.push(") LIMIT 1");
     Ok(db.query_one_raw(sql.build()).await?.is_some())
