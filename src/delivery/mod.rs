@@ -21,7 +21,7 @@ use stops::RoundStops;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -119,6 +119,8 @@ pub struct Worker {
     /// never pause, so they are counted once per batch, or before this worker's next failure
     /// of that communication (so "in a row" stays exact for one worker), not with every group.
     uncounted: Arc<std::sync::Mutex<std::collections::HashMap<MassCommunicationId, usize>>>,
+    /// When this worker last looked for rows whose worker's lease ran out.
+    abandoned_look: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
 
 impl Worker {
@@ -131,7 +133,24 @@ impl Worker {
             id: format!("worker-{}", uuid::Uuid::new_v4().simple()).into(),
             ahead: Arc::default(),
             uncounted: Arc::default(),
+            abandoned_look: Arc::default(),
         }
+    }
+
+    /// Whether to look for abandoned rows now: at the first round, then every half lease. The
+    /// look walks every live row on PostgreSQL (no index names the status, so that a claim
+    /// writes no index entry), so it is not done at every round; a dead worker's rows wait at
+    /// most half a lease longer.
+    fn look_for_abandoned(&self, now: DateTime<Utc>) -> bool {
+        let mut last = self
+            .abandoned_look
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let look = last.is_none_or(|at| now >= at + self.svc.config.mail.lease / 2 || now < at);
+        if look {
+            *last = Some(now);
+        }
+        look
     }
 
     /// Runs until `stop` turns true, then finishes the messages in hand.
@@ -182,7 +201,9 @@ impl Worker {
             // now (on PostgreSQL its claim skips past ours, and is not yet visible as held).
             // While delivery is paused, due rows wait for staff, not for another worker.
             let claimable = store::delivery_pause::get(&self.svc.db).await?.is_none()
-                && store::outbound::due(&self.svc.db, now).await?.any();
+                && store::outbound::due(&self.svc.db, now, self.look_for_abandoned(now))
+                    .await?
+                    .any();
             if !store::outbound::any_held(&self.svc.db, now).await? && !claimable {
                 return Ok(handled);
             }
@@ -503,7 +524,7 @@ impl Worker {
         let now = svc.clock.now();
         let lease_until = now + svc.config.mail.lease;
         let limit = self.batch_size();
-        let due = store::outbound::due(&svc.db, now).await?;
+        let due = store::outbound::due(&svc.db, now, self.look_for_abandoned(now)).await?;
         if !due.any() {
             return Ok((Vec::new(), 0));
         }

@@ -84,6 +84,12 @@ impl DeliveryStatus {
         DeliveryStatus::Complained,
     ];
 
+    /// Whether a worker still has to deal with a row in this status (QUEUED or SENDING): only
+    /// such rows have a due time.
+    pub fn is_live(self) -> bool {
+        !Self::ENDED.contains(&self)
+    }
+
     /// The statuses a provider report may move a row from. Reports arrive in any order, and
     /// each moves a row forward only: a late "delivered" never hides a bounce or complaint.
     pub fn reported_from(report: ProviderReport) -> &'static [DeliveryStatus] {

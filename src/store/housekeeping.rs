@@ -16,7 +16,13 @@ pub async fn delete_expired_tokens(
     before: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("DELETE FROM credential_tokens WHERE expires_at <= ")
+    // A mass communication's links stay with its ledger, until
+    // `erasure::forget_old_deliveries` or an erasure removes them; its rows are never deleted
+    // while it exists. The purpose written out lets PostgreSQL use its expiry index, which
+    // leaves mass links out (migration 20).
+    sql.push("DELETE FROM credential_tokens WHERE purpose <> ")
+        .code(crate::domain::TokenPurpose::Mass.as_db())
+        .push(" AND expires_at <= ")
         .param(before)
         .push(
             " AND (outbound_email_id IS NULL OR NOT EXISTS \

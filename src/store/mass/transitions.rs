@@ -124,8 +124,13 @@ pub(super) async fn any_delivery(
 ) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS found FROM outbound_emails WHERE mass_communication_id = ")
-        .param(mass_id.get())
-        .push(" AND status IN (");
+        .param(mass_id.get());
+    if statuses.iter().all(|s| s.is_live()) {
+        // Live rows, and only they, have a due time: PostgreSQL reads them through the
+        // live-rows-only due index rather than every row of the communication.
+        sql.push(" AND next_attempt_at IS NOT NULL");
+    }
+    sql.push(" AND status IN (");
     for (i, status) in statuses.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -183,7 +188,7 @@ pub async fn cancel_pending(
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE outbound_emails SET status = ")
         .param(DeliveryStatus::Cancelled.as_db())
-        .push(" WHERE mass_communication_id = ")
+        .push(", next_attempt_at = NULL WHERE mass_communication_id = ")
         .param(mass_id.get())
         .push(" AND status = ")
         .param(DeliveryStatus::Queued.as_db());

@@ -69,7 +69,9 @@ pub(super) fn new_row(p: RowParts, now: DateTime<Utc>) -> outbound_email::Active
         payload: Set(p.payload),
         credential_token_id: Set(None),
         attempts: Set(0),
-        next_attempt_at: Set(Some(now)),
+        // Only QUEUED and SENDING rows have a due time: it is what puts a row in the
+        // (PostgreSQL) due index, so a row that ends leaves it (migration 20).
+        next_attempt_at: Set(p.skip_reason.is_none().then_some(now)),
         lease_until: Set(None),
         leased_by: Set(None),
         provider_message_id: Set(None),
@@ -125,24 +127,36 @@ impl DueNow {
     }
 }
 
-/// What is due now, with one statement.
-pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<DueNow> {
+/// What is due now, with one statement. Abandoned rows are looked for only when
+/// `abandoned` is set: on PostgreSQL no index names the status (so a claim changes no indexed
+/// column), and the look walks every live row, so a worker does it once in a while (see
+/// `Worker::look_for_abandoned`), not at every round.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    abandoned: bool,
+) -> StoreResult<DueNow> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
-        .code(DeliveryStatus::Sending.as_db())
-        .push(" AND lease_until < ")
-        .param(now)
-        .push(" AND ");
-    not_paused(&mut sql);
-    sql.push(") AS abandoned, EXISTS (SELECT 1 FROM outbound_emails WHERE mass_communication_id IS NULL AND status = ")
-        .code(DeliveryStatus::Queued.as_db())
-        .push(" AND next_attempt_at <= ")
-        .param(now)
-        .push(") AS system, EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
-        .code(DeliveryStatus::Queued.as_db())
-        .push(" AND next_attempt_at <= ")
-        .param(now)
-        .push(" AND ");
+    if abandoned {
+        sql.push("SELECT EXISTS (SELECT 1 FROM outbound_emails WHERE ");
+        held(&mut sql);
+        sql.push(" AND lease_until < ").param(now).push(" AND ");
+        not_paused(&mut sql);
+        sql.push(") AS abandoned, ");
+    } else {
+        sql.push("SELECT ").param(false).push(" AS abandoned, ");
+    }
+    sql.push(
+        "EXISTS (SELECT 1 FROM outbound_emails WHERE mass_communication_id IS NULL AND status = ",
+    )
+    .code(DeliveryStatus::Queued.as_db())
+    .push(" AND next_attempt_at <= ")
+    .param(now)
+    .push(") AS system, EXISTS (SELECT 1 FROM outbound_emails WHERE status = ")
+    .code(DeliveryStatus::Queued.as_db())
+    .push(" AND next_attempt_at <= ")
+    .param(now)
+    .push(" AND ");
     not_paused(&mut sql);
     sql.push(") AS queued");
     let Some(row) = db.query_one_raw(sql.build()).await? else {
@@ -153,6 +167,13 @@ pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<D
         system: row.try_get("", "system")?,
         queued: row.try_get("", "queued")?,
     })
+}
+
+/// Rows being sent. The due time is written out so that PostgreSQL reads them through the
+/// live-rows-only due index: a row keeps the due time it was claimed at until it ends.
+fn held(sql: &mut Sql) {
+    sql.push("next_attempt_at IS NOT NULL AND status = ")
+        .code(DeliveryStatus::Sending.as_db());
 }
 
 /// Rows of a communication that paused itself wait where they are.
@@ -215,11 +236,8 @@ pub async fn claim(
             sql.push(" ORDER BY next_attempt_at");
         }
         Due::Abandoned => {
-            sql.push("status = ")
-                .code(DeliveryStatus::Sending.as_db())
-                .push(" AND lease_until < ")
-                .param(now)
-                .push(" AND ");
+            held(&mut sql);
+            sql.push(" AND lease_until < ").param(now).push(" AND ");
             not_paused(&mut sql);
             sql.push(" ORDER BY lease_until");
         }
@@ -268,8 +286,8 @@ pub async fn renew_leases(
         .param(lease_until)
         .push(" WHERE leased_by = ")
         .param(worker)
-        .push(" AND status = ")
-        .code(DeliveryStatus::Sending.as_db());
+        .push(" AND ");
+    held(&mut sql);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }
 
@@ -406,9 +424,10 @@ fn set_outcomes(sql: &mut Sql, outcomes: &[(OutboundId, &Outcome)], now: DateTim
         Outcome::Retry { error, .. } | Outcome::Failed { error } => Some(error.as_str().into()),
         Outcome::Skipped { .. } | Outcome::Cancelled => None,
     });
+    // A row that ends has no due time any more (see `new_row`).
     case(sql, "next_attempt_at", outcomes, |o| match o {
         Outcome::Retry { at, .. } => Some((*at).into()),
-        _ => None,
+        _ => Some(Option::<DateTime<Utc>>::None.into()),
     });
     case(sql, "possible_duplicate", outcomes, |o| match o {
         Outcome::Retry {
@@ -457,11 +476,9 @@ fn ids(sql: &mut Sql, ids: impl Iterator<Item = OutboundId>) {
 /// Whether any worker holds a row under a lease that has not run out.
 pub async fn any_held(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<bool> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT 1 AS held FROM outbound_emails WHERE status = ")
-        .code(DeliveryStatus::Sending.as_db())
-        .push(" AND lease_until >= ")
-        .param(now)
-        .push(" LIMIT 1");
+    sql.push("SELECT 1 AS held FROM outbound_emails WHERE ");
+    held(&mut sql);
+    sql.push(" AND lease_until >= ").param(now).push(" LIMIT 1");
     Ok(db.query_one_raw(sql.build()).await?.is_some())
 }
 
