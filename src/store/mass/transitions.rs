@@ -114,9 +114,7 @@ pub async fn in_flight(
         .map_err(Into::into)
 }
 
-/// Whether any delivery of the communication has `status`, without counting. The statuses
-/// are written into the statement's text, so on PostgreSQL the question about live ones is
-/// answered from the live-rows-only `idx_outbound_emails_due`.
+/// Whether any delivery of the communication has `status`, without counting.
 pub(super) async fn any_delivery(
     db: &impl ConnectionTrait,
     mass_id: MassCommunicationId,
@@ -125,9 +123,11 @@ pub(super) async fn any_delivery(
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT 1 AS found FROM outbound_emails WHERE mass_communication_id = ")
         .param(mass_id.get());
-    if statuses.iter().all(|s| s.is_live()) {
-        // Live rows, and only they, have a due time: PostgreSQL reads them through the
-        // live-rows-only due index rather than every row of the communication.
+    let live = statuses.iter().all(|s| s.is_live());
+    if live {
+        // Live rows, and only they, have a due time. Named, and ordered by, PostgreSQL walks
+        // the live-rows-only due index; otherwise its planner read every row of a large send
+        // (measured: a sequential scan past 60,000 sent rows, twice a round).
         sql.push(" AND next_attempt_at IS NOT NULL");
     }
     sql.push(" AND status IN (");
@@ -137,7 +137,11 @@ pub(super) async fn any_delivery(
         }
         sql.code(status.as_db());
     }
-    sql.push(") LIMIT 1");
+    sql.push(")");
+    if live {
+        sql.push(" ORDER BY next_attempt_at");
+    }
+    sql.push(" LIMIT 1");
     Ok(db.query_one_raw(sql.build()).await?.is_some())
 }
 
