@@ -48,6 +48,7 @@ mod portal_logins;
 mod profile_import;
 mod profiles;
 mod progress;
+mod queue_rows;
 mod rate_limits;
 mod resets;
 mod reveal;
