@@ -155,9 +155,7 @@ pub fn verify(secret: &[u8], hash: &str) -> Result<bool, String> {
     }
     let parsed = PasswordHash::new(hash).map_err(|e| format!("stored hash unreadable: {e}"))?;
     let ok = match parsed.algorithm.as_str() {
-        "argon2id" | "argon2i" | "argon2d" => {
-            argon2::Argon2::default().verify_password(secret, &parsed)
-        }
+        "argon2id" | "argon2i" | "argon2d" => return super::hash_memory::verify(secret, &parsed),
         "pbkdf2-sha256" | "pbkdf2-sha512" => {
             pbkdf2::Pbkdf2::default().verify_password(secret, &parsed)
         }

@@ -9,6 +9,7 @@ pub mod delivery_state;
 pub mod erasure;
 pub mod feedback;
 pub mod foreign_hashes;
+mod hash_memory;
 pub mod hash_pool;
 pub mod hashing;
 pub mod impersonation;
