@@ -1,8 +1,10 @@
-//! Argon2 checks in memory that each hashing thread keeps between checks. The crate's own
-//! verifier allocates the whole cost in memory (19 MiB by default) for every check, and the
-//! kernel then faults in and zeroes it page by page: about a tenth of a sign-in's hashing
-//! time (BENCHMARKS.md, issue 31). Argon2 overwrites every block before it reads it, so a
-//! kept buffer needs no clearing between checks.
+//! Argon2 checks in memory that each hashing thread keeps from one check to the next while
+//! checks are waiting. The crate's own verifier allocates the whole cost in memory (19 MiB by
+//! default) for every check, and the kernel then faults in and zeroes it page by page: about a
+//! tenth of a sign-in's hashing time under load (BENCHMARKS.md, issue 31). Argon2 overwrites
+//! every block before it reads it, so a kept buffer needs no clearing between checks. A
+//! hashing thread idle for a second gives its memory back (`release`, called by
+//! `hash_pool`), so an idle server holds none of it.
 
 use std::cell::RefCell;
 
@@ -16,6 +18,11 @@ const KEPT_BLOCKS: usize = 64 * 1024;
 
 thread_local! {
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frees this thread's kept memory.
+pub(super) fn release() {
+    MEMORY.with_borrow_mut(|memory| *memory = Vec::new());
 }
 
 /// Whether `secret` matches the Argon2 (id, i or d) hash `parsed`. A hash without a salt or

@@ -10,6 +10,11 @@ use crate::error::{AppError, AppResult};
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// How long a hashing thread waits for the next job before it frees the memory it keeps for
+/// Argon2 (`hash_memory`): under a stream of sign-ins the next check comes within
+/// milliseconds, and an idle server holds none of it.
+const KEEP_MEMORY_WHILE_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
 }
@@ -26,8 +31,10 @@ impl HashPool {
                 .spawn(move || {
                     lower_priority();
                     loop {
+                        // The lock is let go at each timeout, so every idle thread gets its
+                        // turn to time out.
                         let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
+                            Ok(guard) => guard.recv_timeout(KEEP_MEMORY_WHILE_IDLE),
                             Err(_) => return,
                         };
                         match job {
@@ -35,7 +42,9 @@ impl HashPool {
                             Ok(job) => {
                                 let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                             }
-                            Err(_) => return,
+                            // Idle a while: the Argon2 memory it kept goes back.
+                            Err(mpsc::RecvTimeoutError::Timeout) => super::hash_memory::release(),
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 })?;
