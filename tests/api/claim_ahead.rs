@@ -130,9 +130,13 @@ async fn cancelled_while_held_ahead(backend: Backend) {
     })
     .await;
     assert!(at_the_gate.is_some(), "every slot hands a message over");
-    let cancel =
-        "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status } } }";
-    let resp = app.gql(Some(&admin), cancel, json!({ "id": mass })).await;
+    let resp = app
+        .gql(
+            Some(&admin),
+            crate::mass_pause::CANCEL,
+            json!({ "id": mass }),
+        )
+        .await;
     assert_eq!(
         resp["data"]["cancelMassCommunication"]["massCommunication"]["status"], "CANCELLED",
         "{resp}"

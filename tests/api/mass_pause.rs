@@ -16,7 +16,7 @@ use crate::ws::WsClient;
 
 const VIEW: &str = "query($id: ID!) { massCommunication(id: $id) { status pauseReason counts { total pending sent failed cancelled } } }";
 const RESUME: &str = "mutation($id: ID!) { resumeMassCommunication(id: $id) { massCommunication { status pauseReason } } }";
-const CANCEL: &str =
+pub const CANCEL: &str =
     "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status } } }";
 
 async fn start(backend: Backend, rule: MassPauseRule) -> (TestApp, Arc<Refusing>) {

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, both, per_backend, person, spawn_app};
 use crate::mass::{SEND, create_ok, wait_done};
+use crate::mass_pause::CANCEL;
 
 async fn rows(app: &TestApp, condition: &str) -> i64 {
     app.sql_value(
@@ -66,9 +67,7 @@ both!(only_rows_still_to_send_have_a_due_time, |app| async move {
         .await,
         0
     );
-    let cancel =
-        "mutation($id: ID!) { cancelMassCommunication(id: $id) { massCommunication { status } } }";
-    let resp = app.gql(Some(&admin), cancel, json!({ "id": held })).await;
+    let resp = app.gql(Some(&admin), CANCEL, json!({ "id": held })).await;
     assert_eq!(
         resp["data"]["cancelMassCommunication"]["massCommunication"]["status"], "CANCELLED",
         "{resp}"
