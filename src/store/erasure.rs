@@ -67,7 +67,7 @@ pub async fn forget_old_deliveries(
         sql.param(status.as_db());
     }
     sql.push(
-        ") AND NOT EXISTS (SELECT 1 FROM credential_tokens t WHERE t.id = o.credential_token_id \
+        ") AND NOT EXISTS (SELECT 1 FROM credential_tokens t WHERE t.outbound_email_id = o.id \
          AND t.used_at IS NULL AND t.invalidated_at IS NULL AND t.expires_at > ",
     )
     .param(now)

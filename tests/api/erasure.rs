@@ -393,6 +393,49 @@ per_backend!(
     super::retention
 );
 
+/// A delivery whose link outlives the delivery retention keeps its person and its link until
+/// the link no longer works: the member can still set a password with it.
+async fn retention_waits_for_live_links(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock_and(backend, |c| {
+        c.retain_deliveries = Some(Duration::days(30));
+    })
+    .await;
+    let admin = app.admin().await;
+    let id = app
+        .create_profile(&admin, person("Lea", "Berg", Some("lea@example.org")))
+        .await;
+    let mass = create_ok(
+        &app,
+        &admin,
+        json!({ "subject": "Portal", "html": "<p>{{portal_login_credentials_link}}</p>",
+                "recipients": { "profileIds": [id] }, "linkValidity": 60 * 24 }),
+    )
+    .await;
+    app.gql(Some(&admin), SEND, json!({ "id": mass })).await;
+    wait_done(&app, &admin, &mass).await;
+    app.app.drain_mail().await.unwrap();
+    let remembered = "outbound_emails WHERE to_address IS NOT NULL AND profile_id IS NOT NULL";
+    let live_link = "credential_tokens WHERE used_at IS NULL AND invalidated_at IS NULL";
+
+    // Past the retention, within the link's 60 days: nothing is forgotten.
+    clock.advance(Duration::days(31));
+    let swept = app.app.sweep().await.unwrap();
+    assert_eq!(swept.deliveries_forgotten, 0, "{swept:?}");
+    assert_eq!(count(&app, remembered).await, 1);
+    assert_eq!(count(&app, live_link).await, 1);
+
+    // Once the link has expired, the delivery forgets its person and the link goes.
+    clock.advance(Duration::days(30));
+    let swept = app.app.sweep().await.unwrap();
+    assert_eq!(swept.deliveries_forgotten, 1, "{swept:?}");
+    assert_eq!(count(&app, remembered).await, 0);
+    assert_eq!(count(&app, "credential_tokens").await, 0);
+}
+per_backend!(
+    retention_keeps_a_delivery_whose_link_still_works,
+    super::retention_waits_for_live_links
+);
+
 fn clock_now(app: &TestApp) -> chrono::DateTime<chrono::Utc> {
     app.app.services.clock.now()
 }
