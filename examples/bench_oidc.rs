@@ -8,6 +8,10 @@
 //! 2. Userinfo against `{ __typename }` through `POST /graphql`, both with C clients.
 //! 3. The whole sign-in to a site (authorize, the sign-in form with its Argon2id password
 //!    check, authorize again, the code exchange) against `cores / Argon2id verify time`.
+//!
+//! The clients run in this process, on the same cores. The server has a runtime of its own
+//! so that each phase can also say how much CPU the clients took and what the server's own
+//! CPU per operation was (from the threads' times in /proc).
 
 mod common;
 
@@ -50,6 +54,66 @@ fn parallel_rate(threads: usize, for_: Duration, work: impl Fn() + Send + Sync +
         h.join().unwrap();
     }
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// CPU seconds the process's threads have used: (the clients', the server's). The clients
+/// are this runtime's threads and the main thread; everything else (the server's runtime,
+/// SQLite's connection threads, the hashing threads) is the server.
+fn cpu_split() -> (f64, f64) {
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let main = std::process::id().to_string();
+    let (mut clients, mut server) = (0.0, 0.0);
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // The name is in parentheses and may hold spaces; the times follow it.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let used = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / tick;
+        let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
+        if name.starts_with("tokio-runtime") || task.file_name().to_str() == Some(main.as_str()) {
+            clients += used;
+        } else {
+            server += used;
+        }
+    }
+    (clients, server)
+}
+
+/// What a phase cost: the CPU its clients and the server used while it ran.
+struct Cpu {
+    at: Instant,
+    start: (f64, f64),
+}
+
+impl Cpu {
+    fn start() -> Self {
+        Cpu {
+            at: Instant::now(),
+            start: cpu_split(),
+        }
+    }
+
+    /// Prints the cores each side used and the server's CPU per operation, given `ops`
+    /// operations since `start`; returns the rate the server's own CPU would allow on
+    /// `cores` cores.
+    fn report(&self, ops: f64, cores: usize) -> f64 {
+        let (c, s) = cpu_split();
+        let wall = self.at.elapsed().as_secs_f64();
+        let (clients, server) = (c - self.start.0, s - self.start.1);
+        let per_op = server / ops;
+        println!(
+            "  CPU: clients {:.2} cores, server {:.2} cores; the server's CPU per operation {:.3} ms, so {:.0}/s on {cores} cores of its own",
+            clients / wall,
+            server / wall,
+            per_op * 1000.0,
+            cores as f64 / per_op
+        );
+        cores as f64 / per_op
+    }
 }
 
 /// One member's browser: cookies kept by hand, no redirects followed.
@@ -188,8 +252,8 @@ async fn exchange(http: &reqwest::Client, base: &str, site: &(String, String), c
 }
 
 /// Runs `clients` loops of `step` for `seconds` after a one-second warm-up; completed steps
-/// per second.
-async fn closed_loop<F, Fut>(clients: usize, seconds: u64, step: F) -> f64
+/// per second, and the rate the server's own CPU would allow on `cores` cores.
+async fn closed_loop<F, Fut>(clients: usize, cores: usize, seconds: u64, step: F) -> (f64, f64)
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -215,14 +279,17 @@ where
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = ok.load(Ordering::Relaxed);
     let started = Instant::now();
+    let cpu = Cpu::start();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let rate = (ok.load(Ordering::Relaxed) - before) as f64 / started.elapsed().as_secs_f64();
+    let done = (ok.load(Ordering::Relaxed) - before) as f64;
+    let rate = done / started.elapsed().as_secs_f64();
+    let own = cpu.report(done, cores);
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         let _ = t.await;
     }
     assert_eq!(failed.load(Ordering::Relaxed), 0, "a step failed");
-    rate
+    (rate, own)
 }
 
 #[tokio::main]
@@ -240,10 +307,21 @@ async fn main() {
         ..common::config(dir.path())
     };
     let origin = config.public_url.clone();
-    let app = App::build(config)
-        .await
-        .unwrap()
-        .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .thread_name("memberkey-server")
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = server
+        .spawn(async move {
+            App::build(config)
+                .await
+                .unwrap()
+                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .unwrap()
+        })
         .await
         .unwrap();
     let base = app.url("");
@@ -318,6 +396,7 @@ async fn main() {
         browsers.push(b);
     }
     let (mut exchanged, mut spent) = (0u64, Duration::ZERO);
+    let (mut client_cpu, mut server_cpu) = (0.0, 0.0);
     while spent < Duration::from_secs(seconds) {
         let mut codes = Vec::new();
         for b in browsers.iter_mut() {
@@ -327,6 +406,7 @@ async fn main() {
         }
         let codes = Arc::new(std::sync::Mutex::new(codes));
         let started = Instant::now();
+        let cpu = cpu_split();
         let tasks: Vec<_> = (0..clients)
             .map(|_| {
                 let (codes, http, base, site) =
@@ -350,11 +430,23 @@ async fn main() {
             exchanged += t.await.unwrap();
         }
         spent += started.elapsed();
+        let after = cpu_split();
+        client_cpu += after.0 - cpu.0;
+        server_cpu += after.1 - cpu.1;
     }
     let token_rate = exchanged as f64 / spent.as_secs_f64();
     println!(
         "Token endpoint (code exchange + RS256 ID token), {clients} clients: {token_rate:.0}/s = {:.2} of the signing bound",
         token_rate / signing_bound
+    );
+    let per_exchange = server_cpu / exchanged as f64;
+    println!(
+        "  CPU: clients {:.2} cores, server {:.2} cores; the server's CPU per exchange {:.3} ms, so {:.0}/s on {cores} cores of its own = {:.2} of the signing bound",
+        client_cpu / spent.as_secs_f64(),
+        server_cpu / spent.as_secs_f64(),
+        per_exchange * 1000.0,
+        cores as f64 / per_exchange,
+        cores as f64 / per_exchange / signing_bound
     );
 
     // 2. Userinfo against `{ __typename }`.
@@ -378,9 +470,9 @@ async fn main() {
             .unwrap();
         Arc::new(resp["access_token"].as_str().unwrap().to_owned())
     };
-    let typename = {
+    let (typename, typename_own) = {
         let (http, url) = (http.clone(), url.clone());
-        closed_loop(clients, seconds, move |_| {
+        closed_loop(clients, cores, seconds, move |_| {
             let (http, url) = (http.clone(), url.clone());
             async move {
                 let v = common::gql(&http, &url, None, "{ __typename }", json!({})).await;
@@ -389,9 +481,9 @@ async fn main() {
         })
         .await
     };
-    let userinfo = {
+    let (userinfo, userinfo_own) = {
         let (http, base) = (http.clone(), base.clone());
-        closed_loop(clients, seconds, move |_| {
+        closed_loop(clients, cores, seconds, move |_| {
             let (http, base, access) = (http.clone(), base.clone(), access.clone());
             async move {
                 let resp = http
@@ -406,8 +498,9 @@ async fn main() {
         .await
     };
     println!(
-        "Userinfo: {userinfo:.0}/s; {{ __typename }}: {typename:.0}/s; ratio {:.2}",
-        userinfo / typename
+        "Userinfo: {userinfo:.0}/s; {{ __typename }}: {typename:.0}/s; ratio {:.2} (by the server's own CPU: {:.2})",
+        userinfo / typename,
+        userinfo_own / typename_own
     );
 
     // 3. The whole sign-in against the Argon2id bound.
@@ -438,9 +531,9 @@ async fn main() {
     println!(
         "Bound: {cores} cores x {verify_rate:.1} Argon2id verifies/s on one core = {argon_bound:.1} sign-ins/s; {cores} threads verifying at once, no server: {raw_parallel:.1}/s"
     );
-    let flows = {
+    let (flows, flows_own) = {
         let (http, base, origin, site) = (http.clone(), base.clone(), origin.clone(), site.clone());
-        closed_loop(clients, seconds, move |c| {
+        closed_loop(clients, cores, seconds, move |c| {
             let (http, base, origin, site) =
                 (http.clone(), base.clone(), origin.clone(), site.clone());
             async move {
@@ -454,9 +547,11 @@ async fn main() {
         .await
     };
     println!(
-        "Whole sign-in to a site (authorize, sign-in form, authorize, token), {clients} clients: {flows:.1}/s = {:.2} of the Argon2id bound, {:.2} of the raw parallel rate",
+        "Whole sign-in to a site (authorize, sign-in form, authorize, token), {clients} clients: {flows:.1}/s = {:.2} of the Argon2id bound, {:.2} of the raw parallel rate (by the server's own CPU: {:.2} of the bound)",
         flows / argon_bound,
-        flows / raw_parallel
+        flows / raw_parallel,
+        flows_own / argon_bound
     );
     app.shutdown().await;
+    server.shutdown_background();
 }
