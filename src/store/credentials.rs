@@ -428,17 +428,3 @@ pub async fn set_email_verified(
     db.execute_raw(sql.build()).await?;
     Ok(())
 }
-
-/// The search key of the address the member last proved they read mail at.
-pub async fn email_verified_key(
-    db: &impl ConnectionTrait,
-    profile: ProfileId,
-) -> StoreResult<Option<String>> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT email_verified_key FROM portal_credentials WHERE profile_id = ")
-        .param(profile.get());
-    Ok(match db.query_one_raw(sql.build()).await? {
-        Some(r) => r.try_get("", "email_verified_key")?,
-        None => None,
-    })
-}

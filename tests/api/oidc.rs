@@ -183,7 +183,19 @@ pub async fn sign_in_through(browser: &mut Visitor<'_>, auth_url: &str, password
 both!(
     a_site_signs_a_member_in_with_a_standard_client,
     |app| async move {
-        let (_, _) = member(&app, false).await;
+        let (admin, maria) = member(&app, false).await;
+        // She belongs to an organisation: the membership scope names it.
+        let company = app
+            .create_profile(&admin, crate::helpers::org("Harbour Shipping", None))
+            .await;
+        let moved = app
+            .gql(
+                Some(&admin),
+                "mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { profile { id } } }",
+                json!({ "id": maria, "i": { "parentId": company } }),
+            )
+            .await;
+        assert!(moved["errors"].is_null(), "{moved}");
         let (client_id, secret) = register(&app, forum()).await;
         let rp = relying_party(&app, &client_id, secret).await;
         let http = rp_http(&app);
@@ -256,7 +268,9 @@ both!(
             .await
             .unwrap();
         assert_eq!(raw["member_status"], "ACTIVE");
+        assert_eq!(raw["organization"], "Harbour Shipping");
         assert_eq!(raw["name"], "Maria Jensen");
+        assert_eq!(raw["sub"], sub);
 
         // The member's account page lists the site while it holds access.
         let account = browser.get("/portal/account").await;

@@ -22,9 +22,10 @@ pub mod tokens;
 use chrono::Duration;
 
 use super::Services;
-use crate::domain::{ConnectedSite, CredentialInfo, MemberStatus, Profile, ProfileId};
+use crate::domain::{ConnectedSite, MemberStatus, Profile, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::store;
+use crate::store::oidc::members::{CredentialFacts, MemberFacts};
 
 /// An authorization code lives this long.
 pub const CODE_TTL: Duration = Duration::seconds(60);
@@ -75,7 +76,11 @@ pub fn issuer(svc: &Services) -> &str {
 /// A member a site may serve: the profile and the credential facts its claims need.
 pub struct Admitted {
     pub profile: Profile,
-    pub credential: CredentialInfo,
+    pub credential: CredentialFacts,
+    /// Their subject, once they have signed in to any site.
+    pub subject: Option<String>,
+    /// The parent organisation's name, when the profile has a parent.
+    pub parent_organization: Option<String>,
 }
 
 /// Why a member may not use a site now, in the words of the audit trail; `Ok` with their
@@ -85,26 +90,34 @@ pub async fn admitted(
     site: &ConnectedSite,
     profile_id: ProfileId,
 ) -> AppResult<Result<Admitted, &'static str>> {
-    let Some(profile) = store::profiles::get(&svc.db, profile_id).await? else {
-        return Ok(Err("PROFILE_GONE"));
+    let member = store::oidc::members::get(&svc.db, profile_id).await?;
+    Ok(admit(svc, site.allowed_member_statuses.as_deref(), member))
+}
+
+/// [`admitted`] on a member read with their code or token (`None`: the profile is gone).
+pub fn admit(
+    svc: &Services,
+    allowed: Option<&[MemberStatus]>,
+    member: Option<MemberFacts>,
+) -> Result<Admitted, &'static str> {
+    let Some(member) = member else {
+        return Err("PROFILE_GONE");
     };
-    let credential = store::credentials::get(&svc.db, profile_id).await?;
-    let disabled = credential.as_ref().map(|c| c.disabled_at.is_some());
-    if let Err(reason) = may_use(
+    may_use(
         svc,
-        site.allowed_member_statuses.as_deref(),
-        profile.member_status,
-        disabled,
-    ) {
-        return Ok(Err(reason));
-    }
-    let Some(credential) = credential else {
-        return Ok(Err("NO_CREDENTIAL"));
+        allowed,
+        member.profile.member_status,
+        member.credential.as_ref().map(|c| c.disabled),
+    )?;
+    let Some(credential) = member.credential else {
+        return Err("NO_CREDENTIAL");
     };
-    Ok(Ok(Admitted {
-        profile,
+    Ok(Admitted {
+        profile: member.profile,
         credential,
-    }))
+        subject: member.subject,
+        parent_organization: member.parent_organization,
+    })
 }
 
 /// The rule of [`admitted`] on facts already read: a credential that is switched on

@@ -12,10 +12,10 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::authorize::{audit_refusal, s256};
-use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admitted, issuer};
+use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admit, issuer};
 use crate::domain::{
-    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, Profile, ProfileId, Scope, Scopes,
-    Token, TokenHash, search_key,
+    AuditAction, AuditActor, ConnectedSite, NewAuditEvent, ProfileId, Scope, Scopes, Token,
+    TokenHash, search_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::services::{RequestMeta, Services, audit};
@@ -91,14 +91,13 @@ struct IdClaims<'a> {
     person: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The claims about the member that `scopes` grant (OpenID Connect Core §5.4).
-pub async fn person_claims(
-    svc: &Services,
-    profile: &Profile,
-    username: Option<&str>,
-    email_verified_key: Option<Option<String>>,
+/// The claims about the member that `scopes` grant (OpenID Connect Core §5.4), from facts
+/// read with their code or token.
+pub fn person_claims(
+    who: &Admitted,
     scopes: &Scopes,
-) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+) -> serde_json::Map<String, serde_json::Value> {
+    let profile = &who.profile;
     let mut claims = serde_json::Map::new();
     if scopes.has(Scope::Profile) {
         claims.insert("name".into(), json!(profile.display_name()));
@@ -108,35 +107,40 @@ pub async fn person_claims(
         if let Some(v) = &profile.last_name {
             claims.insert("family_name".into(), json!(v));
         }
-        if let Some(v) = username {
+        if let Some(v) = &who.credential.username {
             claims.insert("preferred_username".into(), json!(v));
         }
     }
     if scopes.has(Scope::Email)
         && let Some(email) = &profile.email
     {
-        // Read here unless the caller read it already.
-        let key = match email_verified_key {
-            Some(known) => known,
-            None => store::credentials::email_verified_key(&svc.db, profile.id).await?,
-        };
-        let verified = key.is_some_and(|k| k == search_key(email));
+        let verified = who
+            .credential
+            .email_verified_key
+            .as_ref()
+            .is_some_and(|k| *k == search_key(email));
         claims.insert("email".into(), json!(email));
         claims.insert("email_verified".into(), json!(verified));
     }
     if scopes.has(Scope::Membership) {
         claims.insert("member_status".into(), json!(profile.member_status.as_db()));
         let organization = match profile.parent_id {
-            Some(parent) => store::profiles::get(&svc.db, parent)
-                .await?
-                .and_then(|p| p.organization_name),
-            None => profile.organization_name.clone(),
+            Some(_) => who.parent_organization.as_ref(),
+            None => profile.organization_name.as_ref(),
         };
         if let Some(org) = organization {
             claims.insert("organization".into(), json!(org));
         }
     }
-    Ok(claims)
+    claims
+}
+
+/// The subject of `who`: the one read with them, or a new one at their first site sign-in.
+async fn subject_of(svc: &Services, who: &Admitted) -> AppResult<String> {
+    match &who.subject {
+        Some(sub) => Ok(sub.clone()),
+        None => subject(svc, who.profile.id).await,
+    }
 }
 
 /// The random, stable subject of a profile at every site.
@@ -166,24 +170,17 @@ async fn issue(
     let now = svc.clock.now();
     let access = Token::generate().map_err(AppError::internal)?;
     let refresh = Token::generate().map_err(AppError::internal)?;
-    store::oidc::grants::insert_token(
+    store::oidc::grants::insert_tokens(
         &txn,
-        &access.hash(),
         grant_id,
-        TokenKind::Access,
-        now + ACCESS_TTL,
-    )
-    .await?;
-    store::oidc::grants::insert_token(
-        &txn,
-        &refresh.hash(),
-        grant_id,
-        TokenKind::Refresh,
-        now + REFRESH_TTL,
+        &[
+            (&access.hash(), TokenKind::Access, now + ACCESS_TTL),
+            (&refresh.hash(), TokenKind::Refresh, now + REFRESH_TTL),
+        ],
     )
     .await?;
     store::commit(txn).await?;
-    let sub = subject(svc, what.who.profile.id).await?;
+    let sub = subject_of(svc, what.who).await?;
     let key = svc.oidc_keys.signing(svc).await?;
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
@@ -196,14 +193,7 @@ async fn issue(
         iat: now.timestamp(),
         auth_time: what.auth_time.timestamp(),
         nonce: what.nonce,
-        person: person_claims(
-            svc,
-            &what.who.profile,
-            what.who.credential.username.as_deref(),
-            None,
-            &what.scopes,
-        )
-        .await?,
+        person: person_claims(what.who, &what.scopes),
     };
     let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
         .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))?;
@@ -293,7 +283,7 @@ async fn exchange(
         bad_grant("the code is unknown, used, expired, or was issued to another client or address")
     };
     let hash = Token::from_presented(raw_code).ok_or_else(invalid)?.hash();
-    let code: CodeRecord = store::oidc::grants::find_code(&svc.db, &hash)
+    let (code, member): (CodeRecord, _) = store::oidc::grants::find_code(&svc.db, &hash)
         .await?
         .ok_or_else(invalid)?;
     if code.client_id != site.client_id {
@@ -315,7 +305,7 @@ async fn exchange(
             ));
         }
     }
-    let who = admitted(svc, site, code.profile_id).await?;
+    let who = admit(svc, site.allowed_member_statuses.as_deref(), member);
     let txn = store::begin_write(&svc.db).await?;
     if !store::oidc::grants::use_code(&txn, &hash, now).await? {
         // Another request spent the code a moment ago: a replay that won the race, treated
@@ -366,7 +356,7 @@ async fn refresh(
     let now = svc.clock.now();
     let invalid = || bad_grant("the refresh token is unknown, used, expired or revoked");
     let hash = Token::from_presented(raw).ok_or_else(invalid)?.hash();
-    let held = store::oidc::grants::find_token(&svc.db, &hash, TokenKind::Refresh)
+    let (held, member) = store::oidc::grants::find_refresh(&svc.db, &hash)
         .await?
         .ok_or_else(invalid)?;
     if held.client_id != site.client_id {
@@ -379,7 +369,7 @@ async fn refresh(
     if held.expires_at <= now {
         return Err(invalid());
     }
-    let who = admitted(svc, site, held.profile_id).await?;
+    let who = admit(svc, site.allowed_member_statuses.as_deref(), member);
     let txn = store::begin_write(&svc.db).await?;
     if !store::oidc::grants::use_token(&txn, &hash, now).await? {
         // Spent by a concurrent request: reuse all the same.
@@ -421,42 +411,19 @@ pub async fn userinfo(
     let Some(token) = Token::from_presented(bearer) else {
         return Ok(None);
     };
-    // One joined read: the token, the site's rule, the profile, the credential, the subject.
+    // One joined read: the token, the site's rule, the member.
     let Some(facts) = store::oidc::grants::access_facts(&svc.db, &token.hash()).await? else {
         return Ok(None);
     };
     if facts.expires_at <= svc.clock.now() {
         return Ok(None);
     }
-    let profile = facts.profile;
-    let credential = facts.credential;
-    if super::may_use(
-        svc,
-        facts.allowed_member_statuses.as_deref(),
-        profile.member_status,
-        credential.as_ref().map(|c| c.disabled),
-    )
-    .is_err()
-    {
-        return Ok(None);
-    }
-    let Some(credential) = credential else {
+    let Ok(who) = admit(svc, facts.allowed_member_statuses.as_deref(), facts.member) else {
         return Ok(None);
     };
     let scopes = Scopes::parse(&facts.scope).unwrap_or_default();
-    let mut claims = person_claims(
-        svc,
-        &profile,
-        credential.username.as_deref(),
-        Some(credential.email_verified_key),
-        &scopes,
-    )
-    .await?;
-    let sub = match facts.subject {
-        Some(sub) => sub,
-        None => subject(svc, profile.id).await?,
-    };
-    claims.insert("sub".into(), json!(sub));
+    let mut claims = person_claims(&who, &scopes);
+    claims.insert("sub".into(), json!(subject_of(svc, &who).await?));
     Ok(Some(claims))
 }
 

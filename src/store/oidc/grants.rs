@@ -3,9 +3,10 @@
 //! Deleting a grant revokes every token issued under it (the foreign key cascades).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::ConnectionTrait;
 
 use super::super::sql::Sql;
+use super::members::{self, MemberFacts};
 use crate::domain::{MemberStatus, ProfileId, TokenHash};
 use crate::store::StoreResult;
 
@@ -85,22 +86,27 @@ pub async fn insert_code(
     Ok(())
 }
 
+/// The code with this digest and, in the same read, the member it was issued for (`None`
+/// when the profile is gone).
 pub async fn find_code(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
-) -> StoreResult<Option<CodeRecord>> {
+) -> StoreResult<Option<(CodeRecord, Option<MemberFacts>)>> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT client_id, profile_id, redirect_uri, code_challenge, nonce, scope, auth_time, \
-         expires_at, used_at FROM oidc_codes WHERE code_hash = ",
-    )
-    .param(hash.as_str());
+    sql.push(&format!(
+        "SELECT {}, o.client_id, o.profile_id AS code_profile_id, o.redirect_uri, \
+         o.code_challenge, o.nonce, o.scope, o.auth_time, o.expires_at, o.used_at \
+         FROM oidc_codes o",
+        members::COLUMNS
+    ));
+    members::joins(&mut sql, "o.profile_id");
+    sql.push(" WHERE o.code_hash = ").param(hash.as_str());
     let Some(r) = db.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
-    Ok(Some(CodeRecord {
+    let code = CodeRecord {
         client_id: r.try_get("", "client_id")?,
-        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
+        profile_id: ProfileId::from_db(r.try_get("", "code_profile_id")?),
         redirect_uri: r.try_get("", "redirect_uri")?,
         code_challenge: r.try_get("", "code_challenge")?,
         nonce: r.try_get("", "nonce")?,
@@ -108,7 +114,8 @@ pub async fn find_code(
         auth_time: r.try_get("", "auth_time")?,
         expires_at: r.try_get("", "expires_at")?,
         used_at: r.try_get("", "used_at")?,
-    }))
+    };
+    Ok(Some((code, members::read(&r)?)))
 }
 
 /// Marks a code used; `false` when it was used already (the loser of a race).
@@ -172,23 +179,25 @@ impl TokenKind {
     }
 }
 
-pub async fn insert_token(
+/// A grant's new tokens, in one statement.
+pub async fn insert_tokens(
     db: &impl ConnectionTrait,
-    hash: &TokenHash,
     grant_id: i64,
-    kind: TokenKind,
-    expires_at: DateTime<Utc>,
+    tokens: &[(&TokenHash, TokenKind, DateTime<Utc>)],
 ) -> StoreResult<()> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push("INSERT INTO oidc_tokens (token_hash, grant_id, kind, expires_at) VALUES (")
-        .param(hash.as_str())
-        .push(", ")
-        .param(grant_id)
-        .push(", ")
-        .param(kind.as_db())
-        .push(", ")
-        .param(expires_at)
-        .push(")");
+    sql.push("INSERT INTO oidc_tokens (token_hash, grant_id, kind, expires_at) VALUES ");
+    for (i, (hash, kind, expires_at)) in tokens.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .param(hash.as_str())
+            .push(", ")
+            .param(grant_id)
+            .push(", ")
+            .param(kind.as_db())
+            .push(", ")
+            .param(*expires_at)
+            .push(")");
+    }
     db.execute_raw(sql.build()).await?;
     Ok(())
 }
@@ -204,6 +213,21 @@ pub struct TokenRecord {
     pub used_at: Option<DateTime<Utc>>,
 }
 
+const TOKEN_COLUMNS: &str = "t.grant_id, g.client_id, g.profile_id AS grant_profile_id, g.scope, g.auth_time, \
+     t.expires_at, t.used_at";
+
+fn token_record(r: &sea_orm::QueryResult) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        grant_id: r.try_get("", "grant_id")?,
+        client_id: r.try_get("", "client_id")?,
+        profile_id: ProfileId::from_db(r.try_get("", "grant_profile_id")?),
+        scope: r.try_get("", "scope")?,
+        auth_time: r.try_get("", "auth_time")?,
+        expires_at: r.try_get("", "expires_at")?,
+        used_at: r.try_get("", "used_at")?,
+    })
+}
+
 /// The token of `kind` with this digest, expired or not, while its grant stands.
 pub async fn find_token(
     db: &impl ConnectionTrait,
@@ -211,46 +235,49 @@ pub async fn find_token(
     kind: TokenKind,
 ) -> StoreResult<Option<TokenRecord>> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT t.grant_id, g.client_id, g.profile_id, g.scope, g.auth_time, t.expires_at, \
-         t.used_at FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-         WHERE t.token_hash = ",
-    )
+    sql.push(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+         WHERE t.token_hash = "
+    ))
     .param(hash.as_str())
     .push(" AND t.kind = ")
     .param(kind.as_db());
     let Some(r) = db.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
-    Ok(Some(TokenRecord {
-        grant_id: r.try_get("", "grant_id")?,
-        client_id: r.try_get("", "client_id")?,
-        profile_id: ProfileId::from_db(r.try_get("", "profile_id")?),
-        scope: r.try_get("", "scope")?,
-        auth_time: r.try_get("", "auth_time")?,
-        expires_at: r.try_get("", "expires_at")?,
-        used_at: r.try_get("", "used_at")?,
-    }))
+    Ok(Some(token_record(&r)?))
+}
+
+/// The refresh token with this digest, as [`find_token`], and in the same read the member
+/// it was issued for (`None` when the profile is gone).
+pub async fn find_refresh(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> StoreResult<Option<(TokenRecord, Option<MemberFacts>)>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT {}, {TOKEN_COLUMNS} FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id",
+        members::COLUMNS
+    ));
+    members::joins(&mut sql, "g.profile_id");
+    sql.push(" WHERE t.token_hash = ")
+        .param(hash.as_str())
+        .push(" AND t.kind = ")
+        .param(TokenKind::Refresh.as_db());
+    let Some(r) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    Ok(Some((token_record(&r)?, members::read(&r)?)))
 }
 
 /// What userinfo needs to answer for a presented access token, in one read: the token and
-/// its grant, the site's allowed statuses, the member's profile, credential facts and
-/// subject.
+/// its grant, the site's allowed statuses, and the member.
 pub struct AccessFacts {
-    pub profile: crate::domain::Profile,
     pub scope: String,
     pub expires_at: DateTime<Utc>,
     pub allowed_member_statuses: Option<Vec<MemberStatus>>,
-    /// `None` when the member has no credential.
-    pub credential: Option<CredentialFacts>,
-    pub subject: Option<String>,
-}
-
-/// The credential facts a site's claims and admission need.
-pub struct CredentialFacts {
-    pub username: Option<String>,
-    pub disabled: bool,
-    pub email_verified_key: Option<String>,
+    /// `None` when the profile is gone.
+    pub member: Option<MemberFacts>,
 }
 
 pub async fn access_facts(
@@ -258,37 +285,24 @@ pub async fn access_facts(
     hash: &TokenHash,
 ) -> StoreResult<Option<AccessFacts>> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT p.*, g.scope, t.expires_at, c.allowed_member_statuses, \
-         pc.profile_id AS credential_of, pc.username, pc.disabled_at, pc.email_verified_key, \
-         s.subject FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
-         JOIN oidc_clients c ON c.client_id = g.client_id JOIN profiles p ON p.id = g.profile_id \
-         LEFT JOIN portal_credentials pc ON pc.profile_id = g.profile_id \
-         LEFT JOIN oidc_subjects s ON s.profile_id = g.profile_id WHERE t.token_hash = ",
-    )
-    .param(hash.as_str())
-    .push(" AND t.kind = ")
-    .param(TokenKind::Access.as_db());
+    sql.push(&format!(
+        "SELECT {}, g.scope, t.expires_at, c.allowed_member_statuses FROM oidc_tokens t \
+         JOIN oidc_grants g ON g.id = t.grant_id JOIN oidc_clients c ON c.client_id = g.client_id",
+        members::COLUMNS
+    ));
+    members::joins(&mut sql, "g.profile_id");
+    sql.push(" WHERE t.token_hash = ")
+        .param(hash.as_str())
+        .push(" AND t.kind = ")
+        .param(TokenKind::Access.as_db());
     let Some(r) = db.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
-    let credential_of: Option<i64> = r.try_get("", "credential_of")?;
-    let disabled_at: Option<DateTime<Utc>> = r.try_get("", "disabled_at")?;
-    let profile = crate::entities::profile::Model::from_query_result(&r, "")?;
     Ok(Some(AccessFacts {
-        profile: super::super::profiles::to_record(profile)?,
         scope: r.try_get("", "scope")?,
         expires_at: r.try_get("", "expires_at")?,
         allowed_member_statuses: super::sites::statuses(r.try_get("", "allowed_member_statuses")?)?,
-        credential: match credential_of {
-            None => None,
-            Some(_) => Some(CredentialFacts {
-                username: r.try_get("", "username")?,
-                disabled: disabled_at.is_some(),
-                email_verified_key: r.try_get("", "email_verified_key")?,
-            }),
-        },
-        subject: r.try_get("", "subject")?,
+        member: members::read(&r)?,
     }))
 }
 
