@@ -74,7 +74,8 @@ fn cpu_split() -> (f64, f64) {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let used = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / tick;
         let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
-        if name.starts_with("tokio-runtime") || task.file_name().to_str() == Some(main.as_str()) {
+        // Tokio names its threads "tokio-rt-worker" (older versions "tokio-runtime-worker").
+        if name.starts_with("tokio-r") || task.file_name().to_str() == Some(main.as_str()) {
             clients += used;
         } else {
             server += used;
