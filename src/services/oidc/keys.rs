@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 use super::super::Services;
 use crate::error::{AppError, AppResult};
@@ -27,6 +27,23 @@ pub struct SigningKey {
     pub encoding: EncodingKey,
     pub jwk: Jwk,
     pub signs_from: DateTime<Utc>,
+}
+
+impl SigningKey {
+    /// Signs `claims` as a JWT (RS256, naming this key's `kid`). An RSA signature takes a
+    /// good part of a millisecond of CPU, so it runs on a blocking thread: on an async
+    /// worker it held up whichever request was inside SQLite's one write transaction, and
+    /// with it every other request waiting to write.
+    pub async fn sign(&self, claims: &impl serde::Serialize) -> AppResult<String> {
+        let claims = serde_json::to_value(claims).map_err(AppError::internal)?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        let key = self.encoding.clone();
+        tokio::task::spawn_blocking(move || jsonwebtoken::encode(&header, &claims, &key))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))
+    }
 }
 
 /// The keys in memory, reloaded from the database every [`RELOAD`].

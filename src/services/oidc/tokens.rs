@@ -6,7 +6,6 @@
 //!   hold it: the whole grant is revoked (OAuth 2.0 Security BCP §4.14).
 //! - Every exchange and refresh checks again that the member may use the site.
 
-use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -182,8 +181,6 @@ async fn issue(
     store::commit(txn).await?;
     let sub = subject_of(svc, what.who).await?;
     let key = svc.oidc_keys.signing(svc).await?;
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
     let claims = IdClaims {
         iss: issuer(svc),
         sub: &sub,
@@ -195,8 +192,7 @@ async fn issue(
         nonce: what.nonce,
         person: person_claims(what.who, &what.scopes),
     };
-    let id_token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-        .map_err(|e| AppError::internal(format!("could not sign an ID token: {e}")))?;
+    let id_token = key.sign(&claims).await?;
     Ok(Issued {
         access_token: access.expose().to_owned(),
         token_type: "Bearer",
@@ -484,3 +480,4 @@ pub async fn remove_access(
     store::commit(txn).await?;
     Ok(())
 }
+
