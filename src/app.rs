@@ -103,6 +103,7 @@ impl App {
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             mail_is_sent,
             oidc_keys: Arc::new(crate::services::oidc::keys::KeyRing::default()),
+            oidc_codes: Arc::new(crate::services::oidc::spend::CodeSpender::default()),
             sns: Arc::new(crate::mail::sns::SnsVerifier::new(
                 config.mail.sns_test_origins.clone(),
             )),

@@ -64,6 +64,8 @@ pub struct Services {
     pub sns: Arc<crate::mail::sns::SnsVerifier>,
     /// The keys that sign ID tokens for connected sites, kept in memory for a minute.
     pub oidc_keys: Arc<oidc::keys::KeyRing>,
+    /// Authorization codes waiting to be spent together (group commits).
+    pub oidc_codes: Arc<oidc::spend::CodeSpender>,
 }
 
 impl Services {

@@ -43,6 +43,7 @@ mod oidc;
 mod oidc_browser;
 mod oidc_lifecycle;
 mod oidc_refusals;
+mod oidc_spend;
 mod personal_data;
 mod portal_logins;
 mod profile_import;

@@ -5,7 +5,8 @@
 //! - [`keys`]: the RS256 keys that sign ID tokens;
 //! - [`authorize`]: the authorization endpoint's decisions (which site, which address, which
 //!   member, whether their membership includes the site), ending in a single-use code;
-//! - [`tokens`]: the token, userinfo and revocation endpoints.
+//! - [`tokens`]: the token, userinfo and revocation endpoints;
+//! - [`spend`]: the codes exchanges spend, written in group commits.
 //!
 //! Access tokens are opaque and kept as digests, not JWTs: every request that presents one
 //! is checked against the database, so a password change, a credential switched off, a
@@ -17,6 +18,7 @@ pub mod authorize;
 pub mod keys;
 pub mod logout;
 pub mod sites;
+pub mod spend;
 pub mod tokens;
 
 use chrono::Duration;

@@ -11,6 +11,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::authorize::{audit_refusal, s256};
+use super::spend::{NewGrant, Spend, Spent};
 use super::{ACCESS_TTL, Admitted, OidcError, REFRESH_TTL, admit, issuer};
 use crate::domain::{
     AuditAction, AuditActor, ConnectedSite, NewAuditEvent, ProfileId, Scope, Scopes, Token,
@@ -156,29 +157,35 @@ struct Issue<'a> {
     nonce: Option<&'a str>,
 }
 
-/// A new access and refresh token under `grant_id`, written in `txn` with whatever the
-/// caller spent to earn them (the code or the refresh token) and committed here, then a
-/// signed ID token. One write transaction per exchange: on SQLite every write waits for
-/// the one writer.
-async fn issue(
-    svc: &Services,
-    txn: store::Txn,
-    grant_id: i64,
-    what: Issue<'_>,
-) -> Result<Issued, OidcError> {
-    let now = svc.clock.now();
-    let access = Token::generate().map_err(AppError::internal)?;
-    let refresh = Token::generate().map_err(AppError::internal)?;
-    store::oidc::grants::insert_tokens(
-        &txn,
-        grant_id,
-        &[
-            (&access.hash(), TokenKind::Access, now + ACCESS_TTL),
-            (&refresh.hash(), TokenKind::Refresh, now + REFRESH_TTL),
-        ],
-    )
-    .await?;
-    store::commit(txn).await?;
+/// A new access and refresh token, not yet stored.
+struct Minted {
+    access: Token,
+    refresh: Token,
+    /// When the tokens were made; they end `ACCESS_TTL` and `REFRESH_TTL` later.
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Minted {
+    fn new(svc: &Services) -> AppResult<Self> {
+        Ok(Minted {
+            access: Token::generate().map_err(AppError::internal)?,
+            refresh: Token::generate().map_err(AppError::internal)?,
+            at: svc.clock.now(),
+        })
+    }
+
+    fn access(&self) -> (TokenHash, chrono::DateTime<chrono::Utc>) {
+        (self.access.hash(), self.at + ACCESS_TTL)
+    }
+
+    fn refresh(&self) -> (TokenHash, chrono::DateTime<chrono::Utc>) {
+        (self.refresh.hash(), self.at + REFRESH_TTL)
+    }
+}
+
+/// The token response for tokens already stored: they, and a signed ID token.
+async fn issue(svc: &Services, minted: Minted, what: Issue<'_>) -> Result<Issued, OidcError> {
+    let now = minted.at;
     let sub = subject_of(svc, what.who).await?;
     let key = svc.oidc_keys.signing(svc).await?;
     let claims = IdClaims {
@@ -194,10 +201,10 @@ async fn issue(
     };
     let id_token = key.sign(&claims).await?;
     Ok(Issued {
-        access_token: access.expose().to_owned(),
+        access_token: minted.access.expose().to_owned(),
         token_type: "Bearer",
         expires_in: ACCESS_TTL.num_seconds(),
-        refresh_token: refresh.expose().to_owned(),
+        refresh_token: minted.refresh.expose().to_owned(),
         id_token,
         scope: what.scopes.to_string(),
     })
@@ -302,38 +309,42 @@ async fn exchange(
         }
     }
     let who = admit(svc, site.allowed_member_statuses.as_deref(), member);
-    let txn = store::begin_write(&svc.db).await?;
-    if !store::oidc::grants::use_code(&txn, &hash, now).await? {
+    // The code is spent whether or not the member may use the site.
+    let minted = match &who {
+        Ok(_) => Some(Minted::new(svc)?),
+        Err(_) => None,
+    };
+    let spend = Spend {
+        code_hash: hash.clone(),
+        grant: minted.as_ref().map(|m| NewGrant {
+            code: code.clone(),
+            access: m.access(),
+            refresh: m.refresh(),
+        }),
+    };
+    match (svc.oidc_codes.spend(svc, spend).await?, who, minted) {
+        (Spent::Granted, Ok(who), Some(minted)) => {
+            let scopes = Scopes::parse(&code.scope).unwrap_or_default();
+            let what = Issue {
+                site,
+                who: &who,
+                scopes,
+                auth_time: code.auth_time,
+                nonce: code.nonce.as_deref(),
+            };
+            issue(svc, minted, what).await
+        }
+        (Spent::Refused, Err(reason), _) => {
+            audit_refusal(svc, meta, &site.client_id, Some(code.profile_id), reason).await?;
+            Err(bad_grant("the member may not sign in to this site"))
+        }
         // Another request spent the code a moment ago: a replay that won the race, treated
         // like any second use (RFC 6749 §4.1.2).
-        store::rollback(txn).await?;
-        code_replayed(svc, meta, &site.client_id, code.profile_id, &hash).await?;
-        return Err(invalid());
-    }
-    let who = match who {
-        Ok(who) => who,
-        Err(reason) => {
-            // The code is spent all the same.
-            store::commit(txn).await?;
-            audit_refusal(svc, meta, &site.client_id, Some(code.profile_id), reason).await?;
-            return Err(bad_grant("the member may not sign in to this site"));
+        _ => {
+            code_replayed(svc, meta, &site.client_id, code.profile_id, &hash).await?;
+            Err(invalid())
         }
-    };
-    let scopes = Scopes::parse(&code.scope).unwrap_or_default();
-    let grant_id = store::oidc::grants::create_grant(&txn, (&code, &hash), now).await?;
-    issue(
-        svc,
-        txn,
-        grant_id,
-        Issue {
-            site,
-            who: &who,
-            scopes,
-            auth_time: code.auth_time,
-            nonce: code.nonce.as_deref(),
-        },
-    )
-    .await
+    }
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
@@ -382,11 +393,21 @@ async fn refresh(
             return Err(invalid());
         }
     };
+    let minted = Minted::new(svc)?;
+    let (access, refresh) = (minted.access(), minted.refresh());
+    store::oidc::grants::insert_tokens(
+        &txn,
+        &[
+            (&access.0, held.grant_id, TokenKind::Access, access.1),
+            (&refresh.0, held.grant_id, TokenKind::Refresh, refresh.1),
+        ],
+    )
+    .await?;
+    store::commit(txn).await?;
     let scopes = Scopes::parse(&held.scope).unwrap_or_default();
     issue(
         svc,
-        txn,
-        held.grant_id,
+        minted,
         Issue {
             site,
             who: &who,
@@ -480,4 +501,3 @@ pub async fn remove_access(
     store::commit(txn).await?;
     Ok(())
 }
-

@@ -42,6 +42,7 @@ pub async fn subject(
 }
 
 /// An authorization code as issued.
+#[derive(Clone)]
 pub struct CodeRecord {
     pub client_id: String,
     pub profile_id: ProfileId,
@@ -118,49 +119,81 @@ pub async fn find_code(
     Ok(Some((code, members::read(&r)?)))
 }
 
-/// Marks a code used; `false` when it was used already (the loser of a race).
-pub async fn use_code(
+/// Marks these codes used, unless they were; returns the digests of those it marked (the
+/// others were spent already, by an earlier or concurrent request).
+pub async fn spend_codes(
     db: &impl ConnectionTrait,
-    hash: &TokenHash,
+    hashes: &[&TokenHash],
     now: DateTime<Utc>,
-) -> StoreResult<bool> {
+) -> StoreResult<Vec<String>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE oidc_codes SET used_at = ")
         .param(now)
-        .push(" WHERE used_at IS NULL AND code_hash = ")
-        .param(hash.as_str());
-    Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
+        .push(" WHERE used_at IS NULL AND code_hash IN (");
+    for (i, hash) in hashes.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.param(hash.as_str());
+    }
+    sql.push(") RETURNING code_hash");
+    db.query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("", "code_hash")?))
+        .collect()
 }
 
-/// A new grant: what one code exchange gave a site. Returns its ID.
-pub async fn create_grant(
+/// New grants, one per exchanged code: what each exchange gave a site. Returns their IDs,
+/// in the order given.
+pub async fn create_grants(
     db: &impl ConnectionTrait,
-    code: (&CodeRecord, &TokenHash),
+    codes: &[(&CodeRecord, &TokenHash)],
     now: DateTime<Utc>,
-) -> StoreResult<i64> {
-    let (code, code_hash) = code;
+) -> StoreResult<Vec<i64>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "INSERT INTO oidc_grants (client_id, profile_id, code_hash, scope, auth_time, created_at) \
-         VALUES (",
-    )
-    .param(code.client_id.as_str())
-    .push(", ")
-    .param(code.profile_id.get())
-    .push(", ")
-    .param(code_hash.as_str())
-    .push(", ")
-    .param(code.scope.as_str())
-    .push(", ")
-    .param(code.auth_time)
-    .push(", ")
-    .param(now)
-    .push(") RETURNING id");
-    let row = db
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
-    Ok(row.try_get("", "id")?)
+         VALUES ",
+    );
+    for (i, (code, code_hash)) in codes.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .param(code.client_id.as_str())
+            .push(", ")
+            .param(code.profile_id.get())
+            .push(", ")
+            .param(code_hash.as_str())
+            .push(", ")
+            .param(code.scope.as_str())
+            .push(", ")
+            .param(code.auth_time)
+            .push(", ")
+            .param(now)
+            .push(")");
+    }
+    sql.push(" RETURNING id, code_hash");
+    // RETURNING promises no order: each row is matched to its code.
+    let mut ids = std::collections::HashMap::new();
+    for r in db.query_all_raw(sql.build()).await? {
+        ids.insert(
+            r.try_get::<String>("", "code_hash")?,
+            r.try_get::<i64>("", "id")?,
+        );
+    }
+    codes
+        .iter()
+        .map(|(_, hash)| {
+            ids.get(hash.as_str())
+                .copied()
+                .ok_or_else(|| sea_orm::DbErr::RecordNotInserted.into())
+        })
+        .collect()
 }
 
 /// Which kind of token.
@@ -179,19 +212,21 @@ impl TokenKind {
     }
 }
 
-/// A grant's new tokens, in one statement.
-pub async fn insert_tokens(
-    db: &impl ConnectionTrait,
-    grant_id: i64,
-    tokens: &[(&TokenHash, TokenKind, DateTime<Utc>)],
-) -> StoreResult<()> {
+/// A new token: its digest, the grant it is issued under, its kind and its end.
+pub type NewToken<'a> = (&'a TokenHash, i64, TokenKind, DateTime<Utc>);
+
+/// New tokens, in one statement.
+pub async fn insert_tokens(db: &impl ConnectionTrait, tokens: &[NewToken<'_>]) -> StoreResult<()> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("INSERT INTO oidc_tokens (token_hash, grant_id, kind, expires_at) VALUES ");
-    for (i, (hash, kind, expires_at)) in tokens.iter().enumerate() {
+    for (i, (hash, grant_id, kind, expires_at)) in tokens.iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" })
             .param(hash.as_str())
             .push(", ")
-            .param(grant_id)
+            .param(*grant_id)
             .push(", ")
             .param(kind.as_db())
             .push(", ")
