@@ -27,7 +27,8 @@ pub(crate) async fn site_tokens(
     tokens
 }
 
-async fn userinfo(app: &TestApp, tokens: &Value) -> StatusCode {
+/// The status userinfo answers for the access token of a token response.
+pub(crate) async fn userinfo(app: &TestApp, tokens: &Value) -> StatusCode {
     app.client
         .get(app.url("/oidc/userinfo"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())

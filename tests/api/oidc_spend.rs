@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use crate::helpers::both;
 use crate::member_pages::member;
 use crate::oidc::{forum, register};
+use crate::oidc_lifecycle::userinfo;
 use crate::oidc_refusals::{a_code, code_form, exchange, signed_in};
 
 /// Distinct codes besides the one presented twice.
@@ -53,23 +54,13 @@ both!(
             .unwrap();
         assert_eq!(refused.0.1["error"], "invalid_grant", "{:?}", refused.0);
 
-        let userinfo = |access: String| {
-            let app = &app;
-            async move {
-                app.client
-                    .get(app.url("/oidc/userinfo"))
-                    .bearer_auth(access)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }
-        };
         // What the twice-presented code gave is revoked; the others' tokens work.
-        let winner = granted[0].0.1["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(userinfo(winner).await, StatusCode::UNAUTHORIZED);
-        for access in tokens {
-            assert_eq!(userinfo(access).await, StatusCode::OK);
+        assert_eq!(
+            userinfo(&app, &granted[0].0.1).await,
+            StatusCode::UNAUTHORIZED
+        );
+        for ((_, body), _) in &distinct {
+            assert_eq!(userinfo(&app, body).await, StatusCode::OK);
         }
         assert_eq!(
             app.sql_value::<i64>("SELECT COUNT(*) AS n FROM oidc_grants", "n")
