@@ -1,6 +1,6 @@
 //! OpenID Connect provider benchmarks behind BENCHMARKS.md. Run with:
 //!
-//!     cargo run --release --example bench_oidc -- [--seconds S] [--clients C]
+//!     cargo run --release --example bench_oidc -- [--seconds S] [--clients C] [--db-connections N]
 //!
 //! Each result is a ratio to a bound measured in the same run, on the same machine:
 //! 1. The token endpoint (code exchange, RS256 ID token) against the rate at which
@@ -302,10 +302,13 @@ async fn main() {
         .unwrap_or(2);
 
     let dir = tempfile::tempdir().unwrap();
+    let defaults = common::config(dir.path());
     let config = Config {
         login_ip_limit: i32::MAX,
         token_ip_limit: i32::MAX,
-        ..common::config(dir.path())
+        db_max_connections: common::arg("--db-connections", defaults.db_max_connections as u64)
+            as u32,
+        ..defaults
     };
     let origin = config.public_url.clone();
     let server = tokio::runtime::Builder::new_multi_thread()
