@@ -74,3 +74,25 @@ both!(
         );
     }
 );
+
+/// More exchanges at once than one transaction takes: those left over are written by a
+/// writer of their own, and every one is answered. (None of these codes exists, so each is
+/// answered "spent before".)
+both!(
+    more_exchanges_than_one_transaction_takes_are_all_answered,
+    |app| async move {
+        use memberkey::domain::TokenHash;
+        use memberkey::services::oidc::spend::{Spend, Spent};
+        let svc = &app.app.services;
+        let spends = (0..700).map(|i| Spend {
+            code_hash: TokenHash::of(format!("no such code {i}").as_bytes()),
+            grant: None,
+        });
+        let answers =
+            futures_util::future::join_all(spends.map(|s| svc.oidc_codes.spend(svc, s))).await;
+        assert_eq!(answers.len(), 700);
+        for answer in answers {
+            assert_eq!(answer.unwrap(), Spent::Before);
+        }
+    }
+);

@@ -5,7 +5,8 @@
 //! connection's thread, and measured under load the token endpoint waited on the writer
 //! while a third of the CPU sat idle. Exchanges that arrive while one is waiting for the
 //! writer join it, and are written together in one transaction of five statements whatever
-//! their number. Each still learns on its own whether its code was spent before.
+//! their number (up to [`MAX_BATCH`]). Each still learns on its own whether its code was
+//! spent before.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -47,6 +48,10 @@ pub enum Spent {
 
 type Waiting = (Spend, oneshot::Sender<Result<Spent, String>>);
 
+/// The most exchanges one transaction writes: their tokens' statement binds 8 values each,
+/// well inside both databases' limits on a statement's parameters.
+const MAX_BATCH: usize = 256;
+
 /// The codes waiting to be written.
 #[derive(Default)]
 pub struct CodeSpender {
@@ -67,20 +72,27 @@ impl CodeSpender {
             queue.len() == 1
         };
         if first {
-            // A task of its own, so that a request that goes away midway (its client hung
-            // up) takes no one else's exchange with it.
-            let svc = svc.clone();
-            tokio::spawn(async move { svc.oidc_codes.write_waiting(&svc).await });
+            start_writer(svc);
         }
         rx.await
             .map_err(|_| AppError::internal("the code writer stopped"))?
             .map_err(AppError::internal)
     }
 
-    /// Takes the writer, then everything queued by then, and writes it in one transaction.
+    /// Takes the writer, then what is queued by then (up to [`MAX_BATCH`]), and writes it in
+    /// one transaction. What is left over gets a task of its own, since no newcomer finds
+    /// the queue empty and starts one.
     async fn write_waiting(&self, svc: &Services) {
         let txn = store::begin_write(&svc.db).await;
-        let batch = std::mem::take(&mut *self.queue());
+        let (batch, more) = {
+            let mut queue = self.queue();
+            let n = queue.len().min(MAX_BATCH);
+            let batch: Vec<Waiting> = queue.drain(..n).collect();
+            (batch, !queue.is_empty())
+        };
+        if more {
+            start_writer(svc);
+        }
         let result = match txn {
             Ok(txn) => write(txn, &batch, svc.clock.now()).await,
             Err(e) => Err(e.into()),
@@ -99,6 +111,16 @@ impl CodeSpender {
             }
         }
     }
+}
+
+/// Writes what is queued, in a task of its own: a request that goes away midway (its client
+/// hung up) takes no one else's exchange with it.
+fn start_writer(svc: &Services) {
+    let svc = svc.clone();
+    // Boxed: the writer may start another writer, and a future cannot hold its own type.
+    let task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(async move { svc.oidc_codes.write_waiting(&svc).await });
+    tokio::spawn(task);
 }
 
 async fn write(txn: store::Txn, batch: &[Waiting], now: DateTime<Utc>) -> AppResult<Vec<Spent>> {
