@@ -75,9 +75,9 @@ both!(
     }
 );
 
-/// More exchanges at once than one transaction takes: those left over are written by a
-/// writer of their own, and every one is answered. (None of these codes exists, so each is
-/// answered "spent before".)
+// More exchanges at once than one transaction takes: those left over are written by a
+// writer of their own, and every one is answered. (None of these codes exists, so each is
+// answered "spent before".)
 both!(
     more_exchanges_than_one_transaction_takes_are_all_answered,
     |app| async move {
