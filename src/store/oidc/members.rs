@@ -33,8 +33,9 @@ pub(super) const COLUMNS: &str = "p.*, p.id AS member_id, pc.profile_id AS crede
      pc.username, pc.disabled_at, pc.email_verified_key, s.subject, \
      parent.organization_name AS parent_organization";
 
-/// The joins [`COLUMNS`] reads, from the profile ID `profile_id` (a qualified column).
-pub(super) fn joins(sql: &mut Sql, profile_id: &str) {
+/// The joins [`COLUMNS`] reads, from the profile ID `profile_id` (a qualified column; a
+/// constant, since it becomes SQL text).
+pub(super) fn joins(sql: &mut Sql, profile_id: &'static str) {
     sql.push(&format!(
         " LEFT JOIN profiles p ON p.id = {profile_id} \
          LEFT JOIN portal_credentials pc ON pc.profile_id = p.id \
