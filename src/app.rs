@@ -104,6 +104,7 @@ impl App {
             mail_is_sent,
             oidc_keys: Arc::new(crate::services::oidc::keys::KeyRing::default()),
             oidc_codes: Arc::new(crate::services::oidc::spend::CodeSpender::default()),
+            oidc_access: Arc::new(crate::services::oidc::access::AccessReader::default()),
             sns: Arc::new(crate::mail::sns::SnsVerifier::new(
                 config.mail.sns_test_origins.clone(),
             )),

@@ -9,6 +9,7 @@ pub mod delivery_state;
 pub mod erasure;
 pub mod feedback;
 pub mod foreign_hashes;
+pub mod grouped;
 mod hash_memory;
 pub mod hash_pool;
 pub mod hashing;
@@ -66,6 +67,8 @@ pub struct Services {
     pub oidc_keys: Arc<oidc::keys::KeyRing>,
     /// Authorization codes waiting to be spent together (group commits).
     pub oidc_codes: Arc<oidc::spend::CodeSpender>,
+    /// Access tokens waiting to be read together (userinfo).
+    pub oidc_access: Arc<oidc::access::AccessReader>,
 }
 
 impl Services {

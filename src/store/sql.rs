@@ -41,6 +41,17 @@ impl Sql {
         self
     }
 
+    /// Appends placeholders bound to `values`, separated by commas: the inside of `IN (…)`.
+    pub fn list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.param(value);
+        }
+        self
+    }
+
     /// Appends one of the fixed codes a `db_enum!` type stores (`QUEUED`), written into the
     /// text instead of bound: a partial index whose predicate names the code can then serve
     /// the statement under PostgreSQL's generic plan, which a bound value cannot prove.

@@ -40,6 +40,7 @@ mod member_login;
 mod member_pages;
 mod member_pages_browser;
 mod oidc;
+mod oidc_access;
 mod oidc_browser;
 mod oidc_lifecycle;
 mod oidc_refusals;

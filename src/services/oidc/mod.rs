@@ -6,7 +6,8 @@
 //! - [`authorize`]: the authorization endpoint's decisions (which site, which address, which
 //!   member, whether their membership includes the site), ending in a single-use code;
 //! - [`tokens`]: the token, userinfo and revocation endpoints;
-//! - [`spend`]: the codes exchanges spend, written in group commits.
+//! - [`spend`]: the codes exchanges spend, written in group commits;
+//! - [`access`]: the access tokens userinfo presents, read in groups.
 //!
 //! Access tokens are opaque and kept as digests, not JWTs: every request that presents one
 //! is checked against the database, so a password change, a credential switched off, a
@@ -14,6 +15,7 @@
 //! not when a self-contained token expires. The ID token is a signed JWT, as the standard
 //! requires.
 
+pub mod access;
 pub mod authorize;
 pub mod keys;
 pub mod logout;

@@ -9,14 +9,13 @@
 //! spent before.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
 
 use crate::domain::TokenHash;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::Services;
+use crate::services::grouped::{self, Grouped};
 use crate::store::{
     self,
     oidc::grants::{CodeRecord, NewToken, TokenKind},
@@ -46,81 +45,49 @@ pub enum Spent {
     Before,
 }
 
-type Waiting = (Spend, oneshot::Sender<Result<Spent, String>>);
+type Waiting = grouped::Waiting<Spend, Spent>;
 
 /// The most exchanges one transaction writes: their tokens' statement binds 8 values each,
 /// well inside both databases' limits on a statement's parameters.
 const MAX_BATCH: usize = 256;
 
 /// The codes waiting to be written.
-#[derive(Default)]
 pub struct CodeSpender {
-    queue: Mutex<Vec<Waiting>>,
+    queue: Grouped<Spend, Spent>,
+}
+
+impl Default for CodeSpender {
+    fn default() -> Self {
+        Self {
+            queue: Grouped::new(MAX_BATCH),
+        }
+    }
 }
 
 impl CodeSpender {
-    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Spends a code, with the codes of other exchanges arriving meanwhile.
     pub async fn spend(&self, svc: &Services, spend: Spend) -> AppResult<Spent> {
-        let (tx, rx) = oneshot::channel();
-        let first = {
-            let mut queue = self.queue();
-            queue.push((spend, tx));
-            queue.len() == 1
-        };
-        if first {
-            start_writer(svc);
-        }
-        rx.await
-            .map_err(|_| AppError::internal("the code writer stopped"))?
-            .map_err(AppError::internal)
+        self.queue.join(spend, || start_writer(svc)).await
     }
 
-    /// Takes the writer, then what is queued by then (up to [`MAX_BATCH`]), and writes it in
-    /// one transaction. What is left over gets a task of its own, since no newcomer finds
-    /// the queue empty and starts one.
+    /// Takes the writer, then what is queued by then, and writes it in one transaction.
     async fn write_waiting(&self, svc: &Services) {
         let txn = store::begin_write(&svc.db).await;
-        let (batch, more) = {
-            let mut queue = self.queue();
-            let n = queue.len().min(MAX_BATCH);
-            let batch: Vec<Waiting> = queue.drain(..n).collect();
-            (batch, !queue.is_empty())
-        };
-        if more {
-            start_writer(svc);
-        }
-        let result = match txn {
+        let batch = self.queue.take(|| start_writer(svc));
+        let outcome = match txn {
             Ok(txn) => write(txn, &batch, svc.clock.now()).await,
             Err(e) => Err(e.into()),
         };
-        match result {
-            Ok(outcomes) => {
-                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                let cause = e.log_text();
-                for (_, reply) in batch {
-                    let _ = reply.send(Err(cause.clone()));
-                }
-            }
-        }
+        grouped::answer(batch, outcome);
     }
 }
 
-/// Writes what is queued, in a task of its own: a request that goes away midway (its client
-/// hung up) takes no one else's exchange with it.
+/// Writes what is queued, in a task of its own.
 fn start_writer(svc: &Services) {
     let svc = svc.clone();
-    // Boxed: the writer may start another writer, and a future cannot hold its own type.
-    let task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
-        Box::pin(async move { svc.oidc_codes.write_waiting(&svc).await });
-    tokio::spawn(task);
+    grouped::spawn(Box::pin(
+        async move { svc.oidc_codes.write_waiting(&svc).await },
+    ));
 }
 
 async fn write(txn: store::Txn, batch: &[Waiting], now: DateTime<Utc>) -> AppResult<Vec<Spent>> {

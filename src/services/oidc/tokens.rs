@@ -428,10 +428,11 @@ pub async fn userinfo(
     let Some(token) = Token::from_presented(bearer) else {
         return Ok(None);
     };
-    // One joined read: the token, the site's rule, the member.
-    let Some(facts) = store::oidc::grants::access_facts(&svc.db, &token.hash()).await? else {
+    // One joined read, shared with concurrent requests: the token, the site's rule, the member.
+    let Some(facts) = svc.oidc_access.read(svc, token.hash()).await? else {
         return Ok(None);
     };
+    let facts = std::sync::Arc::unwrap_or_clone(facts);
     if facts.expires_at <= svc.clock.now() {
         return Ok(None);
     }

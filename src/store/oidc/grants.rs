@@ -2,6 +2,8 @@
 //! grants with their access and refresh tokens. Codes and tokens are kept only as digests.
 //! Deleting a grant revokes every token issued under it (the foreign key cascades).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
@@ -132,14 +134,9 @@ pub async fn spend_codes(
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("UPDATE oidc_codes SET used_at = ")
         .param(now)
-        .push(" WHERE used_at IS NULL AND code_hash IN (");
-    for (i, hash) in hashes.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(hash.as_str());
-    }
-    sql.push(") RETURNING code_hash");
+        .push(" WHERE used_at IS NULL AND code_hash IN (")
+        .list(hashes.iter().map(|h| h.as_str()))
+        .push(") RETURNING code_hash");
     db.query_all_raw(sql.build())
         .await?
         .iter()
@@ -307,6 +304,7 @@ pub async fn find_refresh(
 
 /// What userinfo needs to answer for a presented access token, in one read: the token and
 /// its grant, the site's allowed statuses, and the member.
+#[derive(Clone)]
 pub struct AccessFacts {
     pub scope: String,
     pub expires_at: DateTime<Utc>,
@@ -315,30 +313,42 @@ pub struct AccessFacts {
     pub member: Option<MemberFacts>,
 }
 
+/// What userinfo needs for each of these access-token digests that is known, in one read
+/// (concurrent userinfo requests are answered together), keyed by digest.
 pub async fn access_facts(
     db: &impl ConnectionTrait,
-    hash: &TokenHash,
-) -> StoreResult<Option<AccessFacts>> {
+    hashes: &[&TokenHash],
+) -> StoreResult<HashMap<String, AccessFacts>> {
+    if hashes.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(&format!(
-        "SELECT {}, g.scope, t.expires_at, c.allowed_member_statuses FROM oidc_tokens t \
-         JOIN oidc_grants g ON g.id = t.grant_id JOIN oidc_clients c ON c.client_id = g.client_id",
+        "SELECT {}, t.token_hash, g.scope, t.expires_at, c.allowed_member_statuses \
+         FROM oidc_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+         JOIN oidc_clients c ON c.client_id = g.client_id",
         members::COLUMNS
     ));
     members::joins(&mut sql, "g.profile_id");
-    sql.push(" WHERE t.token_hash = ")
-        .param(hash.as_str())
-        .push(" AND t.kind = ")
+    sql.push(" WHERE t.token_hash IN (")
+        .list(hashes.iter().map(|h| h.as_str()))
+        .push(") AND t.kind = ")
         .param(TokenKind::Access.as_db());
-    let Some(r) = db.query_one_raw(sql.build()).await? else {
-        return Ok(None);
-    };
-    Ok(Some(AccessFacts {
-        scope: r.try_get("", "scope")?,
-        expires_at: r.try_get("", "expires_at")?,
-        allowed_member_statuses: super::sites::statuses(r.try_get("", "allowed_member_statuses")?)?,
-        member: members::read(&r)?,
-    }))
+    db.query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|r| {
+            let facts = AccessFacts {
+                scope: r.try_get("", "scope")?,
+                expires_at: r.try_get("", "expires_at")?,
+                allowed_member_statuses: super::sites::statuses(
+                    r.try_get("", "allowed_member_statuses")?,
+                )?,
+                member: members::read(r)?,
+            };
+            Ok((r.try_get("", "token_hash")?, facts))
+        })
+        .collect()
 }
 
 /// Marks a refresh token used; `false` when it was used already.

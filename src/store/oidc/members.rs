@@ -10,6 +10,7 @@ use crate::domain::{Profile, ProfileId};
 use crate::store::StoreResult;
 
 /// A member as a site sees them.
+#[derive(Clone)]
 pub struct MemberFacts {
     pub profile: Profile,
     /// `None` when the member has no credential.
@@ -21,6 +22,7 @@ pub struct MemberFacts {
 }
 
 /// The credential facts a site's claims and admission need.
+#[derive(Clone)]
 pub struct CredentialFacts {
     pub username: Option<String>,
     pub disabled: bool,
