@@ -183,8 +183,7 @@ impl Minted {
     }
 }
 
-/// The token response for new tokens: they, and a signed ID token. Handed out only once the
-/// tokens are stored.
+/// The token response for tokens already stored: they, and a signed ID token.
 async fn issue(svc: &Services, minted: Minted, what: Issue<'_>) -> Result<Issued, OidcError> {
     let now = minted.at;
     let sub = subject_of(svc, what.who).await?;
@@ -323,27 +322,18 @@ async fn exchange(
             refresh: m.refresh(),
         }),
     };
-    // The ID token is signed while the code waits for the writer, not after: the signature
-    // is most of an exchange's work, and waiting for it kept a core idle. It is handed out
-    // only once the code is known to be spent by this request, and dropped otherwise.
-    let signing = async {
-        match (&who, minted) {
-            (Ok(who), Some(minted)) => {
-                let what = Issue {
-                    site,
-                    who,
-                    scopes: Scopes::parse(&code.scope).unwrap_or_default(),
-                    auth_time: code.auth_time,
-                    nonce: code.nonce.as_deref(),
-                };
-                Some(issue(svc, minted, what).await)
-            }
-            _ => None,
+    match (svc.oidc_codes.spend(svc, spend).await?, who, minted) {
+        (Spent::Granted, Ok(who), Some(minted)) => {
+            let scopes = Scopes::parse(&code.scope).unwrap_or_default();
+            let what = Issue {
+                site,
+                who: &who,
+                scopes,
+                auth_time: code.auth_time,
+                nonce: code.nonce.as_deref(),
+            };
+            issue(svc, minted, what).await
         }
-    };
-    let (spent, issued) = tokio::join!(svc.oidc_codes.spend(svc, spend), signing);
-    match (spent?, who, issued) {
-        (Spent::Granted, Ok(_), Some(issued)) => issued,
         (Spent::Refused, Err(reason), _) => {
             audit_refusal(svc, meta, &site.client_id, Some(code.profile_id), reason).await?;
             Err(bad_grant("the member may not sign in to this site"))
