@@ -56,32 +56,37 @@ fn parallel_rate(threads: usize, for_: Duration, work: impl Fn() + Send + Sync +
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// CPU seconds the process's threads have used: (the clients', the server's). The clients
-/// are this runtime's threads and the main thread; everything else (the server's runtime,
-/// SQLite's connection threads, the hashing threads) is the server.
+/// CPU seconds used: (the clients', the server's). The clients are this runtime's threads
+/// and the main thread, which live as long as the benchmark; the server is the rest of the
+/// process (its runtime, SQLite's connection threads, the hashing and signing threads),
+/// taken from the process's total so that threads that ended meanwhile still count.
 fn cpu_split() -> (f64, f64) {
-    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let main = std::process::id().to_string();
-    let (mut clients, mut server) = (0.0, 0.0);
+    let mut clients = 0.0;
     for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+        let Some((name, used)) = cpu_of(&task.path().join("stat")) else {
             continue;
         };
-        // The name is in parentheses and may hold spaces; the times follow it.
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let used = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / tick;
-        let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
         // Tokio names its threads "tokio-rt-worker" (older versions "tokio-runtime-worker").
         if name.starts_with("tokio-r") || task.file_name().to_str() == Some(main.as_str()) {
             clients += used;
-        } else {
-            server += used;
         }
     }
-    (clients, server)
+    let (_, total) = cpu_of(std::path::Path::new("/proc/self/stat")).unwrap();
+    (clients, total - clients)
+}
+
+/// The name and CPU seconds (user + system) in a `stat` file of /proc: a thread's own, or
+/// for the process, every thread's that ever ran.
+fn cpu_of(path: &std::path::Path) -> Option<(String, f64)> {
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The name is in parentheses and may hold spaces; the times follow it.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let used = (fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?) / tick;
+    let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
+    Some((name.to_owned(), used))
 }
 
 /// What a phase cost: the CPU its clients and the server used while it ran.
@@ -453,9 +458,11 @@ async fn main() {
         cores as f64 / per_exchange / signing_bound
     );
 
-    // 2. Userinfo against `{ __typename }`.
-    let access = {
-        let code = browsers[0].code(&site.0).await;
+    // 2. Userinfo against `{ __typename }`. Each client presents its own member's token,
+    // as a site's visitors do.
+    let mut access = Vec::new();
+    for browser in browsers.iter_mut().take(clients) {
+        let code = browser.code(&site.0).await;
         let resp: Value = http
             .post(format!("{base}/oidc/token"))
             .form(&[
@@ -472,8 +479,9 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        Arc::new(resp["access_token"].as_str().unwrap().to_owned())
-    };
+        access.push(resp["access_token"].as_str().unwrap().to_owned());
+    }
+    let access = Arc::new(access);
     let (typename, typename_own) = {
         let (http, url) = (http.clone(), url.clone());
         closed_loop(clients, cores, seconds, move |_| {
@@ -487,12 +495,12 @@ async fn main() {
     };
     let (userinfo, userinfo_own) = {
         let (http, base) = (http.clone(), base.clone());
-        closed_loop(clients, cores, seconds, move |_| {
+        closed_loop(clients, cores, seconds, move |c| {
             let (http, base, access) = (http.clone(), base.clone(), access.clone());
             async move {
                 let resp = http
                     .get(format!("{base}/oidc/userinfo"))
-                    .bearer_auth(access.as_str())
+                    .bearer_auth(&access[c % access.len()])
                     .send()
                     .await
                     .unwrap();

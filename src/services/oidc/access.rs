@@ -3,9 +3,9 @@
 //! Every userinfo request reads its token, the site's rule and the member. Alone, each read
 //! is a pool checkout, a round trip to the connection (on SQLite, to its thread) and the
 //! pool's check of the connection it takes back: measured, those cost more than the read.
-//! Requests that arrive while the read slots are busy are read together, in one statement,
-//! when a slot frees. Each read starts after its requests arrived, so it sees every
-//! revocation committed before them.
+//! Requests that arrive while a read is under way are read together, in one statement, when
+//! it ends. Each read starts after its requests arrived, so it sees every revocation
+//! committed before them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,8 +21,9 @@ use crate::store::{self, oidc::grants::AccessFacts};
 /// The most tokens one statement reads: one bound value each.
 const MAX_BATCH: usize = 256;
 
-/// How many reads run at once. More only splits the waiting requests into smaller batches.
-const READ_SLOTS: usize = 2;
+/// How many reads run at once. One read at a time, like the code writer: measured, a second
+/// slot only split the waiting requests into smaller batches (BENCHMARKS.md, issue 31).
+const READ_SLOTS: usize = 1;
 
 /// What a read answers for one token: its facts, or `None` when it is unknown.
 type Found = Option<Arc<AccessFacts>>;
