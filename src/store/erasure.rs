@@ -60,12 +60,7 @@ pub async fn forget_old_deliveries(
     )
     .param(before)
     .push(" AND o.profile_id IS NOT NULL AND o.status IN (");
-    for (i, status) in DeliveryStatus::ENDED.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(status.as_db());
-    }
+    sql.list(DeliveryStatus::ENDED.iter().map(|status| status.as_db()));
     sql.push(
         ") AND NOT EXISTS (SELECT 1 FROM credential_tokens t WHERE t.outbound_email_id = o.id \
          AND t.used_at IS NULL AND t.invalidated_at IS NULL AND t.expires_at > ",
@@ -82,12 +77,7 @@ pub async fn forget_old_deliveries(
         return Ok(0);
     }
     let in_list = |sql: &mut Sql| {
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(*id);
-        }
+        sql.list(ids.iter().copied());
     };
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM credential_tokens WHERE outbound_email_id IN (");

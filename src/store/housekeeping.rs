@@ -45,12 +45,7 @@ pub async fn delete_ended_account_mail(
 ) -> StoreResult<u64> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("DELETE FROM outbound_emails WHERE mass_communication_id IS NULL AND status IN (");
-    for (i, status) in DeliveryStatus::ENDED.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(status.as_db());
-    }
+    sql.list(DeliveryStatus::ENDED.iter().map(|status| status.as_db()));
     sql.push(") AND created_at < ").param(before);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }

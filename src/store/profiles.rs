@@ -358,12 +358,7 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
     }
     if !filter.member_statuses.is_empty() {
         sql.push(" AND p.member_status IN (");
-        for (i, status) in filter.member_statuses.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(status.as_db());
-        }
+        sql.list(filter.member_statuses.iter().map(|status| status.as_db()));
         sql.push(")");
     }
     if let Some((follow_up, now)) = &filter.follow_up {
@@ -376,12 +371,12 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &ProfileFilter) {
         .param(follow_up.communication.get());
         if !follow_up.delivery_statuses.is_empty() {
             sql.push(" AND o.status IN (");
-            for (i, status) in follow_up.delivery_statuses.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.param(status.as_db());
-            }
+            sql.list(
+                follow_up
+                    .delivery_statuses
+                    .iter()
+                    .map(|status| status.as_db()),
+            );
             sql.push(")");
         }
         if !follow_up.link_states.is_empty() {

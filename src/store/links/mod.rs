@@ -157,12 +157,7 @@ fn retire(sql: &mut Sql, kind: OwnerKind, owners: impl Iterator<Item = i64>, now
         .push(" WHERE used_at IS NULL AND invalidated_at IS NULL AND ")
         .push(kind.owner_column())
         .push(" IN (");
-    for (i, id) in owners.enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(id);
-    }
+    sql.list(owners);
     sql.push(")");
 }
 

@@ -38,12 +38,7 @@ pub async fn counts_many(
         "SELECT mass_communication_id AS id, status, COUNT(*) AS n FROM outbound_emails \
          WHERE mass_communication_id IN (",
     );
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(id.get());
-    }
+    sql.list(ids.iter().map(|id| id.get()));
     sql.push(") GROUP BY mass_communication_id, status");
     for row in db.query_all_raw(sql.build()).await? {
         let id = MassCommunicationId::from_db(row.try_get("", "id")?);

@@ -22,12 +22,7 @@ pub async fn statuses(
     }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id, status FROM mass_communications WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(id.get());
-    }
+    sql.list(ids.iter().map(|id| id.get()));
     sql.push(")");
     for row in db.query_all_raw(sql.build()).await? {
         let status: String = row.try_get("", "status")?;
@@ -98,12 +93,7 @@ pub async fn in_flight(
             return Ok(Vec::new());
         }
         sql.push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.param(id.get());
-        }
+        sql.list(ids.iter().map(|id| id.get()));
         sql.push(")");
     }
     db.query_all_raw(sql.build())

@@ -465,12 +465,7 @@ fn case(
 
 /// A comma-separated list of row IDs, as parameters.
 fn ids(sql: &mut Sql, ids: impl Iterator<Item = OutboundId>) {
-    for (i, id) in ids.enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(id.get());
-    }
+    sql.list(ids.map(|id| id.get()));
 }
 
 /// Whether any worker holds a row under a lease that has not run out.
@@ -514,12 +509,11 @@ pub async fn report(
         sql.push(" AND id = ").param(id.get());
     }
     sql.push(" AND status IN (");
-    for (i, s) in DeliveryStatus::reported_from(report).iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.param(s.as_db());
-    }
+    sql.list(
+        DeliveryStatus::reported_from(report)
+            .iter()
+            .map(|s| s.as_db()),
+    );
     sql.push(") RETURNING id, mass_communication_id, profile_id");
     let Some(row) = db.query_one_raw(sql.build()).await? else {
         return Ok(None);
