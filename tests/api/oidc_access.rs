@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, both};
-use crate::member_pages::member;
+use crate::member_pages::{Visitor, member};
 use crate::oidc::{forum, register};
 use crate::oidc_lifecycle::site_tokens;
 use crate::oidc_refusals::signed_in;
@@ -46,13 +46,17 @@ async fn revoke(app: &TestApp, client: &(String, String), token: &str) {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// A member signed in on the member pages, and a confidential site registered.
+async fn member_at_a_site(app: &TestApp) -> ((String, String), Visitor<'_>) {
+    let (_, _) = member(app, false).await;
+    let (client_id, secret) = register(app, forum()).await;
+    ((client_id, secret.unwrap()), signed_in(app).await)
+}
+
 both!(
     userinfo_requests_at_once_each_get_their_own_answer,
     |app| async move {
-        let (_, _) = member(&app, false).await;
-        let (client_id, secret) = register(&app, forum()).await;
-        let client = (client_id, secret.unwrap());
-        let mut browser = signed_in(&app).await;
+        let (client, mut browser) = member_at_a_site(&app).await;
         let first = site_tokens(&app, &mut browser, &client).await;
         let second = site_tokens(&app, &mut browser, &client).await;
         let revoked = site_tokens(&app, &mut browser, &client).await;
@@ -103,10 +107,7 @@ both!(
     more_reads_than_one_statement_takes_are_all_answered,
     |app| async move {
         use memberkey::domain::Token;
-        let (_, _) = member(&app, false).await;
-        let (client_id, secret) = register(&app, forum()).await;
-        let client = (client_id, secret.unwrap());
-        let mut browser = signed_in(&app).await;
+        let (client, mut browser) = member_at_a_site(&app).await;
         let tokens = site_tokens(&app, &mut browser, &client).await;
         let known = Token::from_presented(tokens["access_token"].as_str().unwrap()).unwrap();
 
