@@ -8,28 +8,11 @@ use serde_json::Value;
 use crate::helpers::{TestApp, both};
 use crate::member_pages::{Visitor, member};
 use crate::oidc::{forum, register};
-use crate::oidc_lifecycle::site_tokens;
+use crate::oidc_lifecycle::{site_tokens, userinfo_answer};
 use crate::oidc_refusals::signed_in;
 
 /// Requests sent at once: enough that the read slots are busy and the rest wait together.
 const AT_ONCE: usize = 60;
-
-async fn userinfo_body(app: &TestApp, access_token: &str) -> (StatusCode, Value) {
-    let resp = app
-        .client
-        .get(app.url("/oidc/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = if status == StatusCode::OK {
-        resp.json().await.unwrap()
-    } else {
-        Value::Null
-    };
-    (status, body)
-}
 
 async fn revoke(app: &TestApp, client: &(String, String), token: &str) {
     let resp = app
@@ -65,13 +48,13 @@ both!(
         // Well formed, never issued.
         let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned();
 
-        let (status, alone) = userinfo_body(&app, &token(&first)).await;
+        let (status, alone) = userinfo_answer(&app, &token(&first)).await;
         assert_eq!(status, StatusCode::OK);
         assert!(alone["sub"].is_string(), "{alone}");
 
         let presented = [token(&first), token(&second), token(&revoked), unknown];
         let answers = futures_util::future::join_all(
-            (0..AT_ONCE).map(|i| userinfo_body(&app, &presented[i % presented.len()])),
+            (0..AT_ONCE).map(|i| userinfo_answer(&app, &presented[i % presented.len()])),
         )
         .await;
         for (i, (status, body)) in answers.iter().enumerate() {
@@ -87,7 +70,7 @@ both!(
         // A revocation between two groups of reads: the later group sees it.
         revoke(&app, &client, &token(&second)).await;
         let answers = futures_util::future::join_all(
-            (0..AT_ONCE).map(|i| userinfo_body(&app, &presented[i % 2])),
+            (0..AT_ONCE).map(|i| userinfo_answer(&app, &presented[i % 2])),
         )
         .await;
         for (i, (status, _)) in answers.iter().enumerate() {

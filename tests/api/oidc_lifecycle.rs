@@ -29,13 +29,27 @@ pub(crate) async fn site_tokens(
 
 /// The status userinfo answers for the access token of a token response.
 pub(crate) async fn userinfo(app: &TestApp, tokens: &Value) -> StatusCode {
-    app.client
+    userinfo_answer(app, tokens["access_token"].as_str().unwrap())
+        .await
+        .0
+}
+
+/// What userinfo answers for an access token: its status, and its claims when it is 200.
+pub(crate) async fn userinfo_answer(app: &TestApp, access_token: &str) -> (StatusCode, Value) {
+    let resp = app
+        .client
         .get(app.url("/oidc/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .bearer_auth(access_token)
         .send()
         .await
-        .unwrap()
-        .status()
+        .unwrap();
+    let status = resp.status();
+    let body = if status == StatusCode::OK {
+        resp.json().await.unwrap()
+    } else {
+        Value::Null
+    };
+    (status, body)
 }
 
 async fn refresh(app: &TestApp, client: &(String, String), tokens: &Value) -> Value {
